@@ -1,0 +1,264 @@
+//! The validated scenario: what the rest of firedrill works from. Every value here has been
+//! checked; nothing downstream re-validates.
+
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// The runbook procedure this scenario rehearses ("1. Primary node crash").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub runbook: Option<String>,
+    /// How long the workload runs, from its start.
+    #[serde(with = "humantime_serde")]
+    pub duration: Duration,
+    /// Where it was read from and the sha256 of the file's bytes.
+    pub source: Source,
+    /// A user-supplied image to run instead of firedrill's own base image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    pub topology: Topology,
+    pub workload: Workload,
+    pub faults: Vec<Fault>,
+    pub objectives: Vec<Objective>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Source {
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Topology {
+    pub etcd: Etcd,
+    pub patroni: Patroni,
+    pub haproxy: Haproxy,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Etcd {
+    /// Number of etcd members (1..=7).
+    pub members: usize,
+}
+
+/// PostgreSQL nodes run by Patroni. Durations are whole seconds (Patroni takes integers).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Patroni {
+    /// Number of PostgreSQL nodes (1..=9), named pg1, pg2, ...
+    pub nodes: usize,
+    #[serde(with = "humantime_serde")]
+    pub ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub loop_wait: Duration,
+    #[serde(with = "humantime_serde")]
+    pub retry_timeout: Duration,
+    /// Bytes a replica may lag and still be promoted.
+    pub maximum_lag_on_failover: u64,
+    pub synchronous_mode: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Haproxy {
+    pub check: HaproxyCheck,
+    /// Health check interval (`inter`).
+    #[serde(with = "humantime_serde")]
+    pub inter: Duration,
+    /// Consecutive failed checks before a server is marked down (`fall`).
+    pub fall: u32,
+    /// Consecutive passed checks before a server is marked up (`rise`).
+    pub rise: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HaproxyCheck {
+    /// `OPTIONS /primary` on Patroni's REST API (port 8008): only the leader answers 200.
+    PatroniRest,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Workload {
+    /// Client connections kept open; an attempt that finds none idle opens its own.
+    pub writers: usize,
+    /// Write attempts per second, all writers together, started on a fixed schedule.
+    pub rate: u32,
+    pub through: Endpoint,
+    #[serde(with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Bound on one INSERT once sent; past it the write is `unknown`.
+    #[serde(with = "humantime_serde")]
+    pub write_timeout: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Endpoint {
+    Haproxy,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Fault {
+    /// Instant after the workload's start at which the fault is injected.
+    #[serde(with = "humantime_serde")]
+    pub at: Duration,
+    pub kind: FaultKind,
+    pub target: Target,
+    /// How long the fault lasts before it is healed; `None`: never healed during the run.
+    #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    pub duration: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// SIGKILL of the whole node (its container).
+    Crash,
+}
+
+impl FaultKind {
+    pub const ALL: &'static [FaultKind] = &[FaultKind::Crash];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultKind::Crash => "crash",
+        }
+    }
+}
+
+/// Who a fault hits, resolved when it fires.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// Whichever node is the leader (primary) at fire time.
+    Leader,
+    /// A node by name (pg1, etcd2, haproxy...).
+    Node(String),
+}
+
+/// A bound on one measurement.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Objective {
+    pub measure: Measure,
+    pub bound: Bound,
+}
+
+/// The measurements an objective may bound. The name is the key used in scenario files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measure {
+    /// Write downtime (worst over the faults), a duration.
+    Rto,
+    /// Acknowledged writes missing from the final read-back, a count.
+    LostWrites,
+    /// Whether split brain was detected, a boolean.
+    SplitBrain,
+    /// Fault to first failed write (worst over the faults), a duration.
+    DetectionTime,
+    /// Fault to a different leader observed (worst over the faults), a duration.
+    LeaderElectionTime,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MeasureType {
+    Duration,
+    Count,
+    Bool,
+}
+
+impl Measure {
+    pub const ALL: &'static [Measure] = &[
+        Measure::Rto,
+        Measure::LostWrites,
+        Measure::SplitBrain,
+        Measure::DetectionTime,
+        Measure::LeaderElectionTime,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Rto => "rto",
+            Measure::LostWrites => "lost_writes",
+            Measure::SplitBrain => "split_brain",
+            Measure::DetectionTime => "detection_time",
+            Measure::LeaderElectionTime => "leader_election_time",
+        }
+    }
+
+    pub fn value_type(self) -> MeasureType {
+        match self {
+            Measure::Rto | Measure::DetectionTime | Measure::LeaderElectionTime => {
+                MeasureType::Duration
+            }
+            Measure::LostWrites => MeasureType::Count,
+            Measure::SplitBrain => MeasureType::Bool,
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Measure> {
+        Measure::ALL.iter().copied().find(|m| m.name() == name)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cmp {
+    Lt,
+    Le,
+    Eq,
+    Ge,
+    Gt,
+}
+
+impl Cmp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Cmp::Lt => "<",
+            Cmp::Le => "<=",
+            Cmp::Eq => "==",
+            Cmp::Ge => ">=",
+            Cmp::Gt => ">",
+        }
+    }
+
+    pub fn holds<T: PartialOrd>(self, value: T, bound: T) -> bool {
+        match self {
+            Cmp::Lt => value < bound,
+            Cmp::Le => value <= bound,
+            Cmp::Eq => value == bound,
+            Cmp::Ge => value >= bound,
+            Cmp::Gt => value > bound,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Bound {
+    Duration {
+        cmp: Cmp,
+        #[serde(with = "humantime_serde")]
+        value: Duration,
+    },
+    Count {
+        cmp: Cmp,
+        value: u64,
+    },
+    /// The measurement must equal this value.
+    Bool { value: bool },
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bound::Duration { cmp, value } => {
+                write!(f, "{} {}", cmp.symbol(), humantime::format_duration(*value))
+            }
+            Bound::Count { cmp, value } => write!(f, "{} {}", cmp.symbol(), value),
+            Bound::Bool { value } => write!(f, "== {value}"),
+        }
+    }
+}
