@@ -1,4 +1,21 @@
 //! firedrill: chaos and failover drills for highly available database stacks.
+//!
+//! The pipeline: scenario → cluster → history → checkers → reports. Run a scenario file from a
+//! test with [`run_file`] and assert on the returned record's verdict.
 
+pub mod check;
+pub mod drill;
+pub mod engine;
+pub mod fault;
 pub mod history;
+pub mod image;
+pub mod observe;
+pub mod progress;
+pub mod record;
+pub mod report;
 pub mod scenario;
+pub mod topology;
+pub mod workload;
+
+pub use drill::{DrillError, DrillOptions, run, run_until};
+pub use record::RunRecord;

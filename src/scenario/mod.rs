@@ -1,5 +1,11 @@
 //! Scenario files: raw serde types are parsed, then validated into a `Scenario` before any work.
 
+mod error;
+mod load;
 mod model;
+mod raw;
+mod validate;
 
+pub use error::{Position, ScenarioError, ScenarioErrorKind};
+pub use load::{load, parse};
 pub use model::*;

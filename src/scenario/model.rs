@@ -108,7 +108,11 @@ pub struct Fault {
     pub kind: FaultKind,
     pub target: Target,
     /// How long the fault lasts before it is healed; `None`: never healed during the run.
-    #[serde(default, with = "humantime_serde", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub duration: Option<Duration>,
 }
 
@@ -248,7 +252,9 @@ pub enum Bound {
         value: u64,
     },
     /// The measurement must equal this value.
-    Bool { value: bool },
+    Bool {
+        value: bool,
+    },
 }
 
 impl std::fmt::Display for Bound {

@@ -1,0 +1,133 @@
+//! Who led, from the probes of each node's manager (Patroni), and how long a new leader took.
+
+use super::rto::Window;
+use crate::history::{At, History, ProbeSample, Role};
+use std::time::Duration;
+
+/// The history's probe samples ordered by received instant (then sent instant).
+pub(crate) fn ordered(history: &History) -> Vec<&ProbeSample> {
+    let mut probes: Vec<&ProbeSample> = history.probes().collect();
+    probes.sort_by_key(|p| (p.received, p.sent));
+    probes
+}
+
+fn is_leader(p: &ProbeSample) -> bool {
+    p.role == Some(Role::Leader)
+}
+
+/// The leader at instant `f`: the node of the latest probe sample reporting the leader role that
+/// was received before `f`. `None` if no sample had reported a leader by then.
+///
+/// `probes` must be ordered by received instant.
+pub(crate) fn leader_at(probes: &[&ProbeSample], f: At) -> Option<String> {
+    probes
+        .iter()
+        .rev()
+        .filter(|p| p.received < f)
+        .find(|p| is_leader(p))
+        .map(|p| p.node.clone())
+}
+
+/// A different leader seen after a fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Election {
+    /// From `F` to the `received` instant of the first sample reporting the new leader.
+    pub time: Duration,
+    pub new_leader: String,
+}
+
+/// **Leader election time**: from `F` to the `received` instant of the first probe sample (by
+/// received instant) sent at or after `F` and before the window's end in which a node other
+/// than `old_leader` (the leader at `F`) reports the leader role. `None` if no such sample.
+///
+/// `probes` must be ordered by received instant.
+pub(crate) fn election(
+    probes: &[&ProbeSample],
+    window: Window,
+    old_leader: &str,
+) -> Option<Election> {
+    probes
+        .iter()
+        .filter(|p| p.sent >= window.start && window.before_end(p.sent))
+        .find(|p| is_leader(p) && p.node != old_leader)
+        .map(|p| Election {
+            time: p.received.since(window.start),
+            new_leader: p.node.clone(),
+        })
+}
+
+/// The leaders the probes saw, in the order of the samples' received instants, each listed again
+/// only when the leader changed (pg1, pg2, pg1 after a switch back).
+pub(crate) fn leaders(probes: &[&ProbeSample]) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for p in probes.iter().filter(|p| is_leader(p)) {
+        if seen.last() != Some(&p.node) {
+            seen.push(p.node.clone());
+        }
+    }
+    seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::testkit::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn leader_at_uses_samples_received_before_f() {
+        let h = history(vec![
+            probe("pg1", ms(0), ms(2), Some(Role::Leader)),
+            probe("pg2", ms(50), ms(52), Some(Role::Replica)),
+            probe("pg2", ms(99), ms(101), Some(Role::Leader)),
+        ]);
+        let probes = ordered(&h);
+        assert_eq!(leader_at(&probes, ms(100)), Some("pg1".to_string()));
+        assert_eq!(leader_at(&probes, ms(102)), Some("pg2".to_string()));
+        assert_eq!(leader_at(&probes, ms(1)), None);
+    }
+
+    #[test]
+    fn election_is_the_first_other_leader_sample_sent_after_f() {
+        let h = history(vec![
+            probe("pg1", ms(0), ms(2), Some(Role::Leader)),
+            // sent before F: not counted
+            probe("pg2", ms(95), ms(130), Some(Role::Leader)),
+            probe("pg1", ms(110), ms(111), Some(Role::Leader)),
+            probe("pg3", ms(140), ms(160), Some(Role::Replica)),
+            probe("pg2", ms(150), ms(153), Some(Role::Leader)),
+            probe("pg3", ms(151), ms(152), Some(Role::Leader)),
+        ]);
+        let probes = ordered(&h);
+        let w = Window {
+            start: ms(100),
+            end: None,
+        };
+        let e = election(&probes, w, "pg1").unwrap();
+        assert_eq!(e.new_leader, "pg3");
+        assert_eq!(e.time, Duration::from_millis(52));
+        let bounded = Window {
+            start: ms(100),
+            end: Some(ms(150)),
+        };
+        assert_eq!(election(&probes, bounded, "pg1"), None);
+        assert_eq!(leaders(&probes), ["pg1", "pg2", "pg3", "pg2"]);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn planted_leader_change_is_timed_exactly(f in failover_strategy()) {
+            let planted = f.build();
+            let probes = ordered(&planted.history);
+            let old = leader_at(&probes, planted.fault);
+            prop_assert_eq!(old.as_deref(), Some("pg1"));
+            let w = Window { start: planted.fault, end: None };
+            let e = election(&probes, w, "pg1").unwrap();
+            prop_assert_eq!(e.new_leader, "pg2");
+            prop_assert_eq!(e.time, planted.new_leader_seen.since(planted.fault));
+            prop_assert_eq!(leaders(&probes), ["pg1", "pg2"]);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! Checkers: measurements and objectives over a `History`.
+//!
+//! Everything here is a pure function of the recorded history (and, for judging, the scenario's
+//! objectives). Nothing talks to containers, so a stored run can be re-judged later and every
+//! definition is tested against synthetic histories with planted truth.
+//!
+//! - [`measure`] computes [`Measurements`] (write counts, per-fault timings, RTO, lost and unknown
+//!   writes, split brain);
+//! - [`judge`] compares them with the objectives and returns a [`Verdict`].
+
+mod leader;
+mod loss;
+mod measurements;
+mod rto;
+mod split_brain;
+mod verdict;
+mod writes;
+
+#[cfg(test)]
+mod testkit;
+
+pub use loss::{LostWrites, UnknownWrites};
+pub use measurements::{FaultMeasurements, Measurements, measure};
+pub use split_brain::SplitBrain;
+pub use verdict::{MeasuredValue, ObjectiveResult, Verdict, judge};
+pub use writes::WriteCounts;

@@ -1,0 +1,397 @@
+//! Detection time and write downtime (RTO) of one fault.
+//!
+//! Both are measured within the fault's *window*: from its injection instant `F` to the next
+//! injection instant after it (or the end of the history), so that the writes failing because of
+//! a later fault are not charged to an earlier one.
+
+use super::writes::is_ok;
+use crate::history::{At, WriteOp};
+use std::time::Duration;
+
+/// The instants `[start, end)` attributed to one fault: `start` is its `F`, `end` the `F` of the
+/// next fault injected after it (`None`: the end of the history).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Window {
+    pub start: At,
+    pub end: Option<At>,
+}
+
+impl Window {
+    /// The whole history, as if a fault had been injected at the run's start.
+    pub const WHOLE: Window = Window {
+        start: At(0),
+        end: None,
+    };
+
+    /// Whether `t` is before the window's end.
+    pub fn before_end(&self, t: At) -> bool {
+        self.end.is_none_or(|end| t < end)
+    }
+
+    /// The window of each injection instant in `starts`: up to the smallest later instant.
+    pub fn of_faults(starts: &[At]) -> Vec<Window> {
+        starts
+            .iter()
+            .map(|&start| Window {
+                start,
+                end: starts.iter().copied().filter(|&s| s > start).min(),
+            })
+            .collect()
+    }
+}
+
+/// **Detection time**: from `F` to the `complete` instant of the first non-ok (`fail` or
+/// `unknown`) write, by invoke instant, among those invoked at or after `F` and before the
+/// window's end: how long until a client saw the fault. `None` if no write failed in the window.
+///
+/// `writes` must be ordered by invoke instant.
+pub(crate) fn detection_time(writes: &[&WriteOp], window: Window) -> Option<Duration> {
+    writes
+        .iter()
+        .filter(|w| w.invoke >= window.start && window.before_end(w.invoke))
+        .find(|w| !is_ok(w))
+        .map(|w| w.complete.since(window.start))
+}
+
+/// The write outage caused by one fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Outage {
+    /// The write downtime: see [`outage`]. `None`: writes never recovered.
+    pub rto: Option<Duration>,
+    /// The end of the last ok write before the outage (`None`: writes never stopped).
+    pub start: Option<At>,
+    /// The end of the first ok write after which writes kept succeeding (`None`: writes never
+    /// stopped, or never recovered).
+    pub recovered_at: Option<At>,
+}
+
+/// **RTO (write downtime)** of the fault whose window is `window`.
+///
+/// - The outage's writes are the non-ok writes invoked before the window's end and completed at
+///   or after `F` (a write in flight at `F` that then timed out belongs to the outage). If there
+///   is none, writes never stopped and the RTO is zero.
+/// - *first bad*: the first of them by invoke instant; *last bad*: the last by invoke instant.
+/// - *Outage start*: the latest `complete` among ok writes invoked before first bad and completed
+///   no later than first bad completed: the end of the last ok write before the outage. If there
+///   is none, `F`.
+/// - *Recovery*: the first ok write, by invoke instant, invoked after last bad: every attempt
+///   invoked after it in the window succeeded. If there is none, writes never recovered and the
+///   RTO is `None`.
+/// - RTO = recovery's `complete` − outage start (zero if the recovery ended first).
+///
+/// Its resolution is the write cadence: with an attempt started every 10 ms, the edges are known
+/// to within about 10 ms plus the attempts' latencies.
+///
+/// `writes` must be ordered by invoke instant.
+pub(crate) fn outage(writes: &[&WriteOp], window: Window) -> Outage {
+    let in_outage =
+        |w: &&&WriteOp| !is_ok(w) && w.complete >= window.start && window.before_end(w.invoke);
+    let (Some(first_bad), Some(last_bad)) = (
+        writes.iter().find(in_outage),
+        writes.iter().rev().find(in_outage),
+    ) else {
+        return Outage {
+            rto: Some(Duration::ZERO),
+            start: None,
+            recovered_at: None,
+        };
+    };
+    let start = writes
+        .iter()
+        .take_while(|w| w.invoke < first_bad.invoke)
+        .filter(|w| is_ok(w) && w.complete <= first_bad.complete)
+        .map(|w| w.complete)
+        .max()
+        .unwrap_or(window.start);
+    let after = writes.partition_point(|w| w.invoke <= last_bad.invoke);
+    let recovery = writes[after..].iter().find(|w| is_ok(w));
+    Outage {
+        rto: recovery.map(|r| r.complete.since(start)),
+        start: Some(start),
+        recovered_at: recovery.map(|r| r.complete),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::testkit::*;
+    use crate::check::writes::ordered;
+    use crate::history::{Event, History};
+    use proptest::prelude::*;
+
+    fn window(f: At) -> Window {
+        Window {
+            start: f,
+            end: None,
+        }
+    }
+
+    #[test]
+    fn writes_that_never_stopped_give_zero_rto_and_no_detection() {
+        let h = history(
+            (0..50)
+                .map(|k| ok(k, ms(10 * k), ms(10 * k + 3), "pg1", 1))
+                .collect(),
+        );
+        let writes = ordered(&h);
+        let o = outage(&writes, window(ms(100)));
+        assert_eq!(o.rto, Some(Duration::ZERO));
+        assert_eq!(o.start, None);
+        assert_eq!(o.recovered_at, None);
+        assert_eq!(detection_time(&writes, window(ms(100))), None);
+    }
+
+    #[test]
+    fn rto_runs_from_last_ok_end_to_first_lasting_ok_end() {
+        let h = history(vec![
+            ok(1, ms(0), ms(3), "pg1", 1),
+            ok(2, ms(10), ms(14), "pg1", 1),
+            // F = 15 ms
+            failed(3, ms(20), ms(21)),
+            unknown(4, ms(30), ms(1030)),
+            // a lone success in the middle of the outage is not the recovery
+            ok(5, ms(40), ms(45), "pg2", 2),
+            failed(6, ms(50), ms(52)),
+            ok(7, ms(60), ms(66), "pg2", 2),
+            ok(8, ms(70), ms(72), "pg2", 2),
+        ]);
+        let writes = ordered(&h);
+        let o = outage(&writes, window(ms(15)));
+        assert_eq!(o.start, Some(ms(14)));
+        assert_eq!(o.recovered_at, Some(ms(66)));
+        assert_eq!(o.rto, Some(Duration::from_millis(52)));
+        assert_eq!(
+            detection_time(&writes, window(ms(15))),
+            Some(Duration::from_millis(6))
+        );
+    }
+
+    #[test]
+    fn never_recovered_gives_none() {
+        let h = history(vec![
+            ok(1, ms(0), ms(3), "pg1", 1),
+            failed(2, ms(10), ms(11)),
+            unknown(3, ms(20), ms(520)),
+        ]);
+        let writes = ordered(&h);
+        let o = outage(&writes, window(ms(5)));
+        assert_eq!(o.rto, None);
+        assert_eq!(o.start, Some(ms(3)));
+        assert_eq!(o.recovered_at, None);
+    }
+
+    #[test]
+    fn outage_from_the_first_write_starts_at_f() {
+        let h = history(vec![
+            failed(1, ms(10), ms(11)),
+            ok(2, ms(20), ms(23), "pg1", 1),
+        ]);
+        let writes = ordered(&h);
+        let o = outage(&writes, window(ms(4)));
+        assert_eq!(o.start, Some(ms(4)));
+        assert_eq!(o.rto, Some(Duration::from_millis(19)));
+    }
+
+    #[test]
+    fn in_flight_write_timing_out_after_f_belongs_to_the_outage() {
+        let h = history(vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            unknown(2, ms(10), ms(1010)),
+            ok(3, ms(1100), ms(1104), "pg2", 2),
+        ]);
+        let writes = ordered(&h);
+        let o = outage(&writes, window(ms(500)));
+        assert_eq!(o.start, Some(ms(2)));
+        assert_eq!(o.rto, Some(Duration::from_millis(1102)));
+        // detection only counts writes invoked at or after F
+        assert_eq!(detection_time(&writes, window(ms(500))), None);
+    }
+
+    #[test]
+    fn ok_write_after_a_short_outage_is_not_taken_as_its_start() {
+        // first bad times out late; the recovery completes before it does
+        let h = history(vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            unknown(2, ms(10), ms(2010)),
+            ok(3, ms(20), ms(23), "pg1", 1),
+        ]);
+        let writes = ordered(&h);
+        let o = outage(&writes, window(ms(5)));
+        assert_eq!(o.start, Some(ms(2)));
+        assert_eq!(o.recovered_at, Some(ms(23)));
+        assert_eq!(o.rto, Some(Duration::from_millis(21)));
+    }
+
+    #[test]
+    fn windows_end_at_the_next_injection() {
+        let ws = Window::of_faults(&[ms(100), ms(300), ms(100)]);
+        assert_eq!(ws[0].end, Some(ms(300)));
+        assert_eq!(ws[1].end, None);
+        assert_eq!(ws[2].end, Some(ms(300)));
+        assert!(ws[0].before_end(ms(299)));
+        assert!(!ws[0].before_end(ms(300)));
+    }
+
+    /// Writes every 10 ms (invoke jitter < 3 ms), ok ones with latencies of 1–6 ms, and a planted
+    /// outage over write indices `[s, e)` whose writes fail or time out after up to 2 s.
+    #[derive(Clone, Debug)]
+    struct PlantedOutage {
+        invokes: Vec<At>,
+        completes: Vec<At>,
+        s: usize,
+        e: usize,
+        f: At,
+    }
+
+    impl PlantedOutage {
+        fn events(&self, unknown_mask: &[bool]) -> Vec<Event> {
+            (0..self.invokes.len())
+                .map(|k| {
+                    let (i, c, seq) = (self.invokes[k], self.completes[k], k as u64);
+                    if (self.s..self.e).contains(&k) {
+                        if unknown_mask[k] {
+                            unknown(seq, i, c)
+                        } else {
+                            failed(seq, i, c)
+                        }
+                    } else {
+                        ok(seq, i, c, "pg1", 1)
+                    }
+                })
+                .collect()
+        }
+    }
+
+    fn planted_outage(base: u64) -> impl Strategy<Value = (PlantedOutage, Vec<bool>)> {
+        (20usize..200)
+            .prop_flat_map(move |n| {
+                (
+                    Just(n),
+                    0..n,
+                    1..=n,
+                    prop::collection::vec(0..3 * MS, n),
+                    prop::collection::vec(MS..=6 * MS, n),
+                    prop::collection::vec(MS..=2_000 * MS, n),
+                    prop::collection::vec(any::<bool>(), n),
+                    0..200 * MS,
+                )
+            })
+            .prop_map(
+                move |(n, s, len, jitter, ok_lat, bad_lat, unknown_mask, f_back)| {
+                    let e = (s + len).min(n);
+                    let invokes: Vec<At> = (0..n)
+                        .map(|k| At(base + k as u64 * 10 * MS + jitter[k]))
+                        .collect();
+                    let completes = (0..n)
+                        .map(|k| {
+                            let lat = if (s..e).contains(&k) {
+                                bad_lat[k]
+                            } else {
+                                ok_lat[k]
+                            };
+                            At(invokes[k].0 + lat)
+                        })
+                        .collect();
+                    let f = At(invokes[s].0.saturating_sub(f_back).max(base));
+                    (
+                        PlantedOutage {
+                            invokes,
+                            completes,
+                            s,
+                            e,
+                            f,
+                        },
+                        unknown_mask,
+                    )
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn planted_outage_is_measured_exactly((p, mask) in planted_outage(0)) {
+            let h = history(p.events(&mask));
+            let writes = ordered(&h);
+            let o = outage(&writes, window(p.f));
+            let start = if p.s == 0 { p.f } else { p.completes[p.s - 1] };
+            prop_assert_eq!(o.start, Some(start));
+            if p.e == p.invokes.len() {
+                prop_assert_eq!(o.rto, None);
+                prop_assert_eq!(o.recovered_at, None);
+            } else {
+                prop_assert_eq!(o.recovered_at, Some(p.completes[p.e]));
+                prop_assert_eq!(o.rto, Some(p.completes[p.e].since(start)));
+            }
+            prop_assert_eq!(
+                detection_time(&writes, window(p.f)),
+                Some(p.completes[p.s].since(p.f))
+            );
+        }
+
+        #[test]
+        fn two_planted_outages_are_told_apart(
+            (a, mask_a) in planted_outage(0),
+            (b, mask_b) in planted_outage(10_000 * MS),
+        ) {
+            // the first outage recovers: the second run's writes start 10 s later, so the first
+            // outage's slowest write (2 s) ended before the second fault
+            let mut events = a.events(&mask_a);
+            let renumbered: Vec<Event> = b
+                .events(&mask_b)
+                .into_iter()
+                .map(|e| match e {
+                    Event::Write(mut w) => {
+                        w.seq += 1_000;
+                        Event::Write(w)
+                    }
+                    other => other,
+                })
+                .collect();
+            events.extend(renumbered);
+            let h: History = history(events);
+            let writes = ordered(&h);
+            let windows = Window::of_faults(&[a.f, b.f]);
+            let oa = outage(&writes, windows[0]);
+            let ob = outage(&writes, windows[1]);
+
+            let start_a = if a.s == 0 { a.f } else { a.completes[a.s - 1] };
+            // if the first outage lasts to the end of its run, the second run's first ok write
+            // (if any) is its recovery
+            let recovery_a = if a.e < a.invokes.len() {
+                Some(a.completes[a.e])
+            } else {
+                (0..b.invokes.len())
+                    .find(|&k| !(b.s..b.e).contains(&k))
+                    .map(|k| b.completes[k])
+            };
+            prop_assert_eq!(oa.recovered_at, recovery_a);
+            prop_assert_eq!(oa.rto, recovery_a.map(|r| r.since(start_a)));
+            prop_assert_eq!(oa.start, Some(start_a));
+
+            let start_b = if b.s == 0 {
+                // no ok write of the second run before its outage: the first run's last ok write
+                let last_ok_a = (0..a.invokes.len()).rev().find(|&k| !(a.s..a.e).contains(&k));
+                last_ok_a.map_or(b.f, |k| a.completes[k])
+            } else {
+                b.completes[b.s - 1]
+            };
+            prop_assert_eq!(ob.start, Some(start_b));
+            if b.e == b.invokes.len() {
+                prop_assert_eq!(ob.rto, None);
+            } else {
+                prop_assert_eq!(ob.rto, Some(b.completes[b.e].since(start_b)));
+            }
+            prop_assert_eq!(
+                detection_time(&writes, windows[0]),
+                Some(a.completes[a.s].since(a.f))
+            );
+            prop_assert_eq!(
+                detection_time(&writes, windows[1]),
+                Some(b.completes[b.s].since(b.f))
+            );
+        }
+    }
+}

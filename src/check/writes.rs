@@ -1,0 +1,94 @@
+//! Write counts, and the ordered view of the writes the other checkers work from.
+
+use crate::history::{History, Outcome, WriteOp};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// How the write attempts ended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WriteCounts {
+    /// Writes the server acknowledged (`ok`).
+    pub ok: u64,
+    /// Writes that certainly did not happen (`fail`).
+    pub fail: u64,
+    /// Writes that may or may not have happened (`unknown`): never counted as acknowledged.
+    pub unknown: u64,
+    /// Every write attempt: `ok + fail + unknown`.
+    pub total: u64,
+}
+
+impl WriteCounts {
+    /// Writes that did not end `ok`.
+    pub fn not_ok(&self) -> u64 {
+        self.fail + self.unknown
+    }
+}
+
+/// The history's writes ordered by invoke instant (then complete instant, then sequence number).
+pub(crate) fn ordered(history: &History) -> Vec<&WriteOp> {
+    let mut writes: Vec<&WriteOp> = history.writes().collect();
+    writes.sort_by_key(|w| (w.invoke, w.complete, w.seq));
+    writes
+}
+
+pub(crate) fn is_ok(w: &WriteOp) -> bool {
+    w.outcome == Outcome::Ok
+}
+
+pub(crate) fn counts(writes: &[&WriteOp]) -> WriteCounts {
+    let mut c = WriteCounts::default();
+    for w in writes {
+        match w.outcome {
+            Outcome::Ok => c.ok += 1,
+            Outcome::Fail => c.fail += 1,
+            Outcome::Unknown => c.unknown += 1,
+        }
+    }
+    c.total = c.ok + c.fail + c.unknown;
+    c
+}
+
+/// Acknowledged (`ok`) writes per accepting node, as the INSERT itself reported the node. Ok
+/// writes that did not name a node are not counted here.
+pub(crate) fn per_node(writes: &[&WriteOp]) -> BTreeMap<String, u64> {
+    let mut map = BTreeMap::new();
+    for w in writes.iter().filter(|w| is_ok(w)) {
+        if let Some(node) = &w.node {
+            *map.entry(node.clone()).or_insert(0) += 1;
+        }
+    }
+    map
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::testkit::*;
+
+    #[test]
+    fn counts_each_outcome_and_ok_writes_per_node() {
+        let h = history(vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            ok(2, ms(10), ms(12), "pg1", 1),
+            failed(3, ms(20), ms(21)),
+            unknown(4, ms(30), ms(530)),
+            ok(5, ms(40), ms(42), "pg2", 2),
+        ]);
+        let writes = ordered(&h);
+        let c = counts(&writes);
+        assert_eq!(
+            c,
+            WriteCounts {
+                ok: 3,
+                fail: 1,
+                unknown: 1,
+                total: 5
+            }
+        );
+        assert_eq!(c.not_ok(), 2);
+        let per = per_node(&writes);
+        assert_eq!(per.get("pg1"), Some(&2));
+        assert_eq!(per.get("pg2"), Some(&1));
+        assert_eq!(per.len(), 2);
+    }
+}

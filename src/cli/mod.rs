@@ -1,0 +1,147 @@
+//! The command line: the only place that prints.
+
+mod clean;
+mod progress;
+mod run;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code: every objective held.
+pub const EXIT_PASSED: u8 = 0;
+/// Exit code: an objective failed.
+pub const EXIT_FAILED: u8 = 1;
+/// Exit code: the drill could not run (bad input, Docker trouble).
+pub const EXIT_ERROR: u8 = 2;
+
+pub const DEFAULT_SCENARIO: &str = "scenarios/patroni-primary-crash.toml";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "firedrill",
+    version,
+    about = "Chaos and failover drills for highly available database stacks",
+    after_help = "Exit codes:\n  0  every objective held\n  1  an objective failed\n  2  the drill could not run (bad input, Docker trouble)"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run a drill: build and start the topology, run the workload, inject the faults, judge the
+    /// objectives, write the reports, remove everything.
+    Run(run::RunArgs),
+    /// Check scenario files without Docker.
+    Validate {
+        /// Scenario files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Manage the base image.
+    Image {
+        #[command(subcommand)]
+        command: ImageCommand,
+    },
+    /// Remove what dead runs left in Docker (containers, networks, volumes labelled by firedrill).
+    Clean(clean::CleanArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum ImageCommand {
+    /// Build the base image (mmdebstrap + import); reused while its recipe is unchanged.
+    Build {
+        /// Build even if an image with the recipe's tag exists.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    let code = runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run::run(args).await,
+            Command::Validate { files } => validate(&files),
+            Command::Image {
+                command: ImageCommand::Build { force },
+            } => image_build(force).await,
+            Command::Clean(args) => clean::clean(args).await,
+        }
+    });
+    ExitCode::from(code)
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FIREDRILL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn validate(files: &[PathBuf]) -> u8 {
+    let mut code = EXIT_PASSED;
+    for file in files {
+        match firedrill::scenario::load(file) {
+            Ok(s) => println!(
+                "{}: ok: {} ({} fault{}, {} objective{})",
+                file.display(),
+                s.name,
+                s.faults.len(),
+                if s.faults.len() == 1 { "" } else { "s" },
+                s.objectives.len(),
+                if s.objectives.len() == 1 { "" } else { "s" },
+            ),
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = EXIT_ERROR;
+            }
+        }
+    }
+    code
+}
+
+async fn image_build(force: bool) -> u8 {
+    let progress = progress::terminal();
+    let result = async {
+        let docker = firedrill::engine::connect().await?;
+        let recipe = firedrill::image::base_recipe();
+        let image = if force {
+            firedrill::image::build(&docker, &recipe, &progress).await?
+        } else {
+            firedrill::image::ensure(&docker, &recipe, &progress).await?
+        };
+        Ok::<_, firedrill::image::ImageError>(image)
+    }
+    .await;
+    match result {
+        Ok(image) => {
+            println!(
+                "{} {} ({})",
+                if image.built { "built" } else { "up to date:" },
+                image.tag,
+                &image.id
+            );
+            EXIT_PASSED
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_ERROR
+        }
+    }
+}

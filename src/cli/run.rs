@@ -1,0 +1,65 @@
+use super::{DEFAULT_SCENARIO, EXIT_ERROR, EXIT_FAILED, EXIT_PASSED, progress};
+use clap::Args;
+use firedrill::{DrillOptions, report, scenario};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file.
+    #[arg(default_value = DEFAULT_SCENARIO)]
+    scenario: PathBuf,
+    /// Run this image (already in the engine) instead of building firedrill's base image.
+    #[arg(long)]
+    image: Option<String>,
+    /// Where run directories are written.
+    #[arg(long, default_value = "reports")]
+    reports: PathBuf,
+}
+
+pub async fn run(args: RunArgs) -> u8 {
+    let scenario = match scenario::load(&args.scenario) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let options = DrillOptions {
+        image: args.image.clone(),
+        progress: progress::terminal(),
+        ..DrillOptions::default()
+    };
+    let record = match firedrill::run_until(&scenario, &options, interrupted()).await {
+        Ok(record) => record,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    println!("{}", report::table(&record));
+    match report::write_run_dir(&record, &args.reports) {
+        Ok(dir) => println!("reports: {}", dir.display()),
+        Err(e) => {
+            eprintln!("error: cannot write the reports: {e}");
+            return EXIT_ERROR;
+        }
+    }
+    if record.passed() {
+        EXIT_PASSED
+    } else {
+        EXIT_FAILED
+    }
+}
+
+/// Resolves on the first Ctrl-C or SIGTERM; the drill then tears down and says so.
+async fn interrupted() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => return std::future::pending().await,
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+    eprintln!("interrupted: removing everything this run created ...");
+}

@@ -1,0 +1,335 @@
+//! Runs a scenario: image, bring-up, workload, faults, recovery, read-back, teardown; returns
+//! the record. Teardown runs on every path: success, failure, error, interruption, panic.
+
+use crate::check;
+use crate::engine::{self, EngineError, RunLabels};
+use crate::fault::{self, FaultError};
+use crate::history::{At, Clock, Event, History};
+use crate::image::{self, ImageError};
+use crate::observe;
+use crate::progress::Progress;
+use crate::record::{Environment, RECORD_FORMAT, RunRecord, Timings};
+use crate::scenario::Scenario;
+use crate::topology::{Cluster, TopologyError};
+use crate::workload;
+use bollard::Docker;
+use futures_util::FutureExt;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use thiserror::Error;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// How a drill is run, beyond what the scenario says.
+#[derive(Clone, Debug)]
+pub struct DrillOptions {
+    /// Run this image instead of firedrill's base image.
+    pub image: Option<String>,
+    /// Bound on bring-up: containers created → ready.
+    pub ready_within: Duration,
+    /// Bound on waiting for a writable leader for the final read-back.
+    pub recover_within: Duration,
+    /// Cadence of the role probes.
+    pub probe_interval: Duration,
+    pub progress: Progress,
+}
+
+impl Default for DrillOptions {
+    fn default() -> Self {
+        DrillOptions {
+            image: None,
+            ready_within: Duration::from_secs(120),
+            recover_within: Duration::from_secs(60),
+            probe_interval: Duration::from_millis(100),
+            progress: Progress::default(),
+        }
+    }
+}
+
+/// Why a drill could not run (exit code 2). An objective that failed is not an error: it is in
+/// the record's verdict.
+#[derive(Debug, Error)]
+pub enum DrillError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    #[error(transparent)]
+    Topology(#[from] TopologyError),
+    #[error(transparent)]
+    Fault(#[from] FaultError),
+    #[error("interrupted; everything the run created was removed")]
+    Interrupted,
+    #[error("internal error (panic): {0}")]
+    Panicked(String),
+    #[error("{error} (and teardown failed: {teardown})")]
+    Teardown {
+        error: Box<DrillError>,
+        teardown: EngineError,
+    },
+}
+
+/// Runs the scenario to completion.
+pub async fn run(scenario: &Scenario, options: &DrillOptions) -> Result<RunRecord, DrillError> {
+    run_until(scenario, options, std::future::pending()).await
+}
+
+/// Runs the scenario until it completes or `interrupt` resolves; tears everything down either
+/// way before returning.
+pub async fn run_until(
+    scenario: &Scenario,
+    options: &DrillOptions,
+    interrupt: impl Future<Output = ()>,
+) -> Result<RunRecord, DrillError> {
+    let started = Instant::now();
+    let docker = engine::connect().await?;
+    let image = resolve_image(&docker, options).await?;
+    let labels = RunLabels {
+        run_id: format!("fd-{:08x}", rand::random::<u32>()),
+        scenario: scenario.name.clone(),
+    };
+    let drill = AssertUnwindSafe(drill(&docker, scenario, options, &image, &labels)).catch_unwind();
+    let result = tokio::select! {
+        outcome = drill => outcome.unwrap_or_else(|panic| Err(DrillError::Panicked(panic_text(panic)))),
+        _ = interrupt => Err(DrillError::Interrupted),
+    };
+    let step = format!("removing run {}", labels.run_id);
+    options.progress.begin(&step);
+    let teardown_started = Instant::now();
+    let teardown = engine::remove_run(&docker, &labels.run_id).await;
+    options.progress.end(&step, teardown_started.elapsed());
+    match (result, teardown) {
+        (Ok(mut record), Ok(_)) => {
+            record.timings.wall = started.elapsed();
+            Ok(record)
+        }
+        (Ok(_), Err(teardown)) => Err(teardown.into()),
+        (Err(error), Ok(_)) => Err(error),
+        (Err(error), Err(teardown)) => Err(DrillError::Teardown {
+            error: Box::new(error),
+            teardown,
+        }),
+    }
+}
+
+async fn resolve_image(
+    docker: &Docker,
+    options: &DrillOptions,
+) -> Result<image::ImageRef, DrillError> {
+    match &options.image {
+        Some(name) => {
+            let id = image::image_id(docker, name)
+                .await?
+                .ok_or_else(|| ImageError::Missing(name.clone()))?;
+            Ok(image::ImageRef {
+                tag: name.clone(),
+                id,
+                built: false,
+            })
+        }
+        None => Ok(image::ensure(docker, &image::base_recipe(), &options.progress).await?),
+    }
+}
+
+async fn drill(
+    docker: &Docker,
+    scenario: &Scenario,
+    options: &DrillOptions,
+    image: &image::ImageRef,
+    labels: &RunLabels,
+) -> Result<RunRecord, DrillError> {
+    let progress = &options.progress;
+    let cluster = Arc::new(
+        Cluster::up(
+            docker,
+            scenario,
+            &image.tag,
+            labels,
+            options.ready_within,
+            progress,
+        )
+        .await?,
+    );
+    workload::prepare(&cluster).await?;
+
+    let step = format!(
+        "drill {} ({} of writes at {}/s)",
+        scenario.name,
+        humantime::format_duration(scenario.duration),
+        scenario.workload.rate
+    );
+    progress.begin(&step);
+    let drill_started = Instant::now();
+    let clock = Clock::start();
+    let history_started =
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel::<Event>();
+    let stop_probes = CancellationToken::new();
+    let probes = tokio::spawn(observe::probe_roles(
+        cluster.clone(),
+        clock,
+        options.probe_interval,
+        events_tx.clone(),
+        stop_probes.clone(),
+    ));
+    // Dropping the guard (on error or interruption) stops the probes and writers.
+    let _stop_on_exit = stop_probes.clone().drop_guard();
+    let writes = AbortOnDrop(tokio::spawn(workload::run_writes(
+        cluster.clone(),
+        scenario.workload.clone(),
+        clock,
+        At::from_duration(scenario.duration),
+        events_tx.clone(),
+        1,
+    )));
+
+    let mut problems = Vec::new();
+    let faults = run_faults(&cluster, scenario, clock, &events_tx, progress).await;
+    if let Err(e) = faults {
+        problems.push(e.to_string());
+    }
+    let _ = writes.wait().await;
+    progress.note("workload done; reading back every write");
+    match workload::read_back(&cluster, clock, options.recover_within).await {
+        Ok(read_back) => {
+            progress.note(format!(
+                "read back {} rows from {}",
+                read_back.present.len(),
+                read_back.node
+            ));
+            let _ = events_tx.send(Event::ReadBack(read_back));
+        }
+        Err(e) => problems.push(e.to_string()),
+    }
+    stop_probes.cancel();
+    let _ = probes.await;
+    let drill_took = drill_started.elapsed();
+    progress.end(&step, drill_took);
+    drop(events_tx);
+
+    let mut events = Vec::new();
+    while let Some(event) = events_rx.recv().await {
+        events.push(event);
+    }
+    let mut history = History::new(history_started);
+    history.extend(events);
+
+    let environment = Environment {
+        firedrill: env!("CARGO_PKG_VERSION").to_string(),
+        image: image.tag.clone(),
+        image_id: image.id.clone(),
+        versions: cluster.versions().await,
+        host_os: host_os(),
+        cores: std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        docker: docker
+            .version()
+            .await
+            .ok()
+            .and_then(|v| v.version)
+            .unwrap_or_default(),
+    };
+    let measurements = check::measure(&history);
+    let verdict = check::judge(&scenario.objectives, &measurements);
+    Ok(RunRecord {
+        format: RECORD_FORMAT,
+        run_id: labels.run_id.clone(),
+        scenario: scenario.clone(),
+        environment,
+        timings: Timings {
+            bring_up: cluster.bring_up,
+            drill: drill_took,
+            wall: Duration::ZERO,
+            initial_leader: cluster.initial_leader.clone(),
+        },
+        history,
+        measurements,
+        verdict,
+        problems,
+    })
+}
+
+/// Fires every fault at its instant, heals those with a duration, in schedule order.
+async fn run_faults(
+    cluster: &Cluster,
+    scenario: &Scenario,
+    clock: Clock,
+    events: &mpsc::UnboundedSender<Event>,
+    progress: &Progress,
+) -> Result<(), FaultError> {
+    // Actions in time order: (instant, fault index, is_heal).
+    let mut actions: Vec<(Duration, usize, bool)> = Vec::new();
+    for (i, f) in scenario.faults.iter().enumerate() {
+        actions.push((f.at, i, false));
+        if let Some(d) = f.duration {
+            actions.push((f.at + d, i, true));
+        }
+    }
+    actions.sort();
+    let mut hit: Vec<Option<crate::topology::Node>> = vec![None; scenario.faults.len()];
+    for (when, i, is_heal) in actions {
+        tokio::time::sleep_until(clock.instant(At::from_duration(when))).await;
+        let f = &scenario.faults[i];
+        if is_heal {
+            if let Some(node) = &hit[i] {
+                let event = fault::heal(cluster, i, f, node, clock).await?;
+                progress.note(format!(
+                    "{} healed {} on {}",
+                    event.at,
+                    f.kind.name(),
+                    node.name
+                ));
+                let _ = events.send(Event::Fault(event));
+            }
+        } else {
+            let (node, event) = fault::inject(cluster, i, f, clock).await?;
+            progress.note(format!(
+                "{} injected {} on {}",
+                event.at,
+                f.kind.name(),
+                node.name
+            ));
+            let _ = events.send(Event::Fault(event));
+            hit[i] = Some(node);
+        }
+    }
+    Ok(())
+}
+
+/// A task aborted when its handle is dropped (on error or interruption).
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<T> {
+    async fn wait(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+fn host_os() -> String {
+    std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("PRETTY_NAME=")
+                    .map(|v| v.trim_matches('"').to_string())
+            })
+        })
+        .unwrap_or_else(|| std::env::consts::OS.to_string())
+}

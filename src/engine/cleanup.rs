@@ -1,0 +1,163 @@
+use super::{EngineError, LABEL_HOST, LABEL_PID, LABEL_RUN, LABEL_SCENARIO, label_filter};
+use bollard::Docker;
+use bollard::query_parameters::{
+    ListContainersOptions, ListNetworksOptions, ListVolumesOptions, RemoveContainerOptions,
+    RemoveVolumeOptions,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// What a run left in Docker, by name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Leftovers {
+    pub containers: Vec<String>,
+    pub networks: Vec<String>,
+    pub volumes: Vec<String>,
+}
+
+impl Leftovers {
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && self.networks.is_empty() && self.volumes.is_empty()
+    }
+
+    pub fn count(&self) -> usize {
+        self.containers.len() + self.networks.len() + self.volumes.len()
+    }
+}
+
+/// Lists the objects carrying `selector` (`io.firedrill.run` for every run's, or
+/// `io.firedrill.run=<id>` for one run's).
+pub async fn find_leftovers(docker: &Docker, selector: &str) -> Result<Leftovers, EngineError> {
+    let containers = docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(label_filter(selector)),
+            ..Default::default()
+        }))
+        .await
+        .map_err(EngineError::call("list containers"))?
+        .into_iter()
+        .filter_map(|c| c.names.and_then(|n| n.into_iter().next()))
+        .map(|n| n.trim_start_matches('/').to_string())
+        .collect();
+    let networks = docker
+        .list_networks(Some(ListNetworksOptions {
+            filters: Some(label_filter(selector)),
+        }))
+        .await
+        .map_err(EngineError::call("list networks"))?
+        .into_iter()
+        .filter_map(|n| n.name)
+        .collect();
+    let volumes = docker
+        .list_volumes(Some(ListVolumesOptions {
+            filters: Some(label_filter(selector)),
+        }))
+        .await
+        .map_err(EngineError::call("list volumes"))?
+        .volumes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| v.name)
+        .collect();
+    Ok(Leftovers {
+        containers,
+        networks,
+        volumes,
+    })
+}
+
+/// Removes every container, network and volume of one run (containers first: a network in use
+/// cannot go). Returns what was removed; keeps going past individual failures and reports the
+/// first one at the end.
+pub async fn remove_run(docker: &Docker, run_id: &str) -> Result<Leftovers, EngineError> {
+    remove_matching(docker, &format!("{LABEL_RUN}={run_id}")).await
+}
+
+pub(crate) async fn remove_matching(
+    docker: &Docker,
+    selector: &str,
+) -> Result<Leftovers, EngineError> {
+    let found = find_leftovers(docker, selector).await?;
+    let mut first_error = None;
+    let removals = found.containers.iter().map(|name| async move {
+        docker
+            .remove_container(
+                name,
+                Some(RemoveContainerOptions {
+                    force: true,
+                    v: true,
+                    ..Default::default()
+                }),
+            )
+            .await
+            .map_err(EngineError::call(format!("remove container {name}")))
+    });
+    for result in futures_util::future::join_all(removals).await {
+        if let Err(e) = result {
+            first_error.get_or_insert(e);
+        }
+    }
+    // A network or volume can be listed twice (one per driver scope); remove each once.
+    for name in found.networks.iter().collect::<BTreeSet<_>>() {
+        if let Err(e) = docker.remove_network(name).await {
+            first_error.get_or_insert(EngineError::call(format!("remove network {name}"))(e));
+        }
+    }
+    for name in found.volumes.iter().collect::<BTreeSet<_>>() {
+        if let Err(e) = docker
+            .remove_volume(name, Some(RemoveVolumeOptions { force: true }))
+            .await
+        {
+            first_error.get_or_insert(EngineError::call(format!("remove volume {name}"))(e));
+        }
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(found),
+    }
+}
+
+/// A run that has objects in Docker, as its labels describe it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunInfo {
+    pub run_id: String,
+    pub pid: String,
+    pub host: String,
+    pub scenario: String,
+}
+
+/// Every run that has containers or networks in the engine.
+pub async fn list_runs(docker: &Docker) -> Result<Vec<RunInfo>, EngineError> {
+    let containers = docker
+        .list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(label_filter(LABEL_RUN)),
+            ..Default::default()
+        }))
+        .await
+        .map_err(EngineError::call("list containers"))?
+        .into_iter()
+        .filter_map(|c| c.labels);
+    let networks = docker
+        .list_networks(Some(ListNetworksOptions {
+            filters: Some(label_filter(LABEL_RUN)),
+        }))
+        .await
+        .map_err(EngineError::call("list networks"))?
+        .into_iter()
+        .filter_map(|n| n.labels);
+    let mut runs = BTreeMap::new();
+    for labels in containers.chain(networks) {
+        let get = |key: &str, labels: &HashMap<String, String>| {
+            labels.get(key).cloned().unwrap_or_default()
+        };
+        let run_id = get(LABEL_RUN, &labels);
+        runs.entry(run_id.clone()).or_insert_with(|| RunInfo {
+            run_id,
+            pid: get(LABEL_PID, &labels),
+            host: get(LABEL_HOST, &labels),
+            scenario: get(LABEL_SCENARIO, &labels),
+        });
+    }
+    Ok(runs.into_values().collect())
+}

@@ -1,0 +1,66 @@
+use super::EngineError;
+use bollard::Docker;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use futures_util::StreamExt;
+
+/// What a command run inside a container printed, and how it exited.
+#[derive(Clone, Debug)]
+pub struct ExecOutput {
+    pub exit_code: Option<i64>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl ExecOutput {
+    pub fn success(&self) -> bool {
+        self.exit_code == Some(0)
+    }
+}
+
+/// Runs `cmd` inside `container` and waits for it to finish.
+pub async fn exec(
+    docker: &Docker,
+    container: &str,
+    user: Option<&str>,
+    cmd: &[&str],
+) -> Result<ExecOutput, EngineError> {
+    let action = || format!("run {:?} in {container}", cmd.join(" "));
+    let created = docker
+        .create_exec(
+            container,
+            CreateExecOptions {
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                user,
+                cmd: Some(cmd.to_vec()),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(EngineError::call(action()))?;
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    if let StartExecResults::Attached { mut output, .. } = docker
+        .start_exec(&created.id, None)
+        .await
+        .map_err(EngineError::call(action()))?
+    {
+        while let Some(chunk) = output.next().await {
+            match chunk.map_err(EngineError::call(action()))? {
+                bollard::container::LogOutput::StdErr { message } => {
+                    stderr.push_str(&String::from_utf8_lossy(&message))
+                }
+                other => stdout.push_str(&String::from_utf8_lossy(&other.into_bytes())),
+            }
+        }
+    }
+    let inspect = docker
+        .inspect_exec(&created.id)
+        .await
+        .map_err(EngineError::call(action()))?;
+    Ok(ExecOutput {
+        exit_code: inspect.exit_code,
+        stdout,
+        stderr,
+    })
+}

@@ -1,0 +1,214 @@
+use super::Recipe;
+use crate::engine::EngineError;
+use crate::progress::Progress;
+use bollard::Docker;
+use bollard::query_parameters::CreateImageOptions;
+use futures_util::{StreamExt, TryStreamExt};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Instant;
+use thiserror::Error;
+use tokio::io::AsyncBufReadExt;
+use tokio::process::Command;
+
+#[derive(Debug, Error)]
+pub enum ImageError {
+    #[error(
+        "cannot build the base image: mmdebstrap is not installed (Debian: apt-get install mmdebstrap), or name an image of your own with --image"
+    )]
+    MmdebstrapMissing,
+    #[error(
+        "cannot build the base image: no Debian apt sources found at {tried}; set FIREDRILL_APT_SOURCES to a sources file"
+    )]
+    NoAptSources { tried: String },
+    #[error("image build failed: mmdebstrap exited with {status}: {tail}")]
+    Mmdebstrap { status: String, tail: String },
+    #[error("image build failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("image {0} not found in the docker engine")]
+    Missing(String),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+}
+
+/// An image present in the engine.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ImageRef {
+    pub tag: String,
+    pub id: String,
+    /// Whether this call built it (false: it was already there).
+    pub built: bool,
+}
+
+/// Returns the recipe's image, building it first if the engine does not have it.
+pub async fn ensure(
+    docker: &Docker,
+    recipe: &Recipe,
+    progress: &Progress,
+) -> Result<ImageRef, ImageError> {
+    let tag = recipe.tag();
+    match image_id(docker, &tag).await? {
+        Some(id) => Ok(ImageRef {
+            tag,
+            id,
+            built: false,
+        }),
+        None => build(docker, recipe, progress).await,
+    }
+}
+
+/// The id of an image by name, if the engine has it.
+pub async fn image_id(docker: &Docker, name: &str) -> Result<Option<String>, EngineError> {
+    match docker.inspect_image(name).await {
+        Ok(image) => Ok(image.id),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(None),
+        Err(e) => Err(EngineError::call(format!("inspect image {name}"))(e)),
+    }
+}
+
+/// Builds the recipe's image: mmdebstrap writes a root file system tarball to stdout, streamed
+/// straight into the engine's import. A failed mmdebstrap aborts the import, so no half image is
+/// ever tagged.
+pub async fn build(
+    docker: &Docker,
+    recipe: &Recipe,
+    progress: &Progress,
+) -> Result<ImageRef, ImageError> {
+    let started = Instant::now();
+    let step = format!("building image {}", recipe.tag());
+    progress.begin(&step);
+    let mmdebstrap = which("mmdebstrap").ok_or(ImageError::MmdebstrapMissing)?;
+    let sources = apt_sources()?;
+    let mut child = Command::new(mmdebstrap)
+        .arg(format!("--variant={}", recipe.variant))
+        .arg(format!("--include={}", recipe.packages.join(",")))
+        .arg(recipe.suite)
+        .arg("-")
+        .arg(&sources)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let stderr = child.stderr.take().expect("stderr is piped");
+
+    // mmdebstrap's "I: ..." lines are the build's progress; keep the tail for errors.
+    let progress_lines = progress.clone();
+    let stderr_task = tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        let mut tail: Vec<String> = Vec::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            progress_lines.note(line.clone());
+            tail.push(line);
+            if tail.len() > 20 {
+                tail.remove(0);
+            }
+        }
+        tail
+    });
+
+    // The tarball, then the exit status: an error item aborts the import request.
+    let (status_tx, status_rx) = tokio::sync::oneshot::channel::<std::io::Result<()>>();
+    let tarball = tokio_util::io::ReaderStream::new(stdout).chain(
+        futures_util::stream::once(async move {
+            match status_rx.await {
+                Ok(Err(e)) => Some(Err(e)),
+                _ => None,
+            }
+        })
+        .filter_map(|item| async move { item }),
+    );
+    let tag = recipe.tag();
+    let (repo, version) = tag.split_once(':').expect("tags have a colon");
+    let import = docker
+        .create_image(
+            Some(CreateImageOptions {
+                from_src: Some("-".into()),
+                repo: Some(repo.into()),
+                tag: Some(version.into()),
+                changes: recipe.changes.clone(),
+                ..Default::default()
+            }),
+            Some(bollard::body_try_stream(tarball)),
+            None,
+        )
+        .try_collect::<Vec<_>>();
+    let waiter = async {
+        let status = child.wait().await;
+        let outcome = match &status {
+            Ok(s) if s.success() => Ok(()),
+            Ok(s) => Err(std::io::Error::other(format!("mmdebstrap exited with {s}"))),
+            Err(e) => Err(std::io::Error::other(e.to_string())),
+        };
+        let _ = status_tx.send(outcome);
+        status
+    };
+    let (imported, status) = tokio::join!(import, waiter);
+    let tail = stderr_task.await.unwrap_or_default().join("\n");
+    let status = status?;
+    if !status.success() {
+        return Err(ImageError::Mmdebstrap {
+            status: status.to_string(),
+            tail,
+        });
+    }
+    imported.map_err(EngineError::call(format!("import image {tag}")))?;
+    let id = image_id(docker, &tag)
+        .await?
+        .ok_or_else(|| ImageError::Missing(tag.clone()))?;
+    progress.end(&step, started.elapsed());
+    Ok(ImageRef {
+        tag,
+        id,
+        built: true,
+    })
+}
+
+/// The host's own Debian apt sources: the mirror mmdebstrap installs from.
+fn apt_sources() -> Result<PathBuf, ImageError> {
+    let candidates: Vec<PathBuf> = match std::env::var_os("FIREDRILL_APT_SOURCES") {
+        Some(p) => vec![PathBuf::from(p)],
+        None => vec![
+            "/etc/apt/sources.list.d/debian.sources".into(),
+            "/etc/apt/sources.list".into(),
+        ],
+    };
+    candidates
+        .iter()
+        .find(|p| {
+            std::fs::read_to_string(p)
+                .map(|s| s.lines().any(is_active_source))
+                .unwrap_or(false)
+        })
+        .cloned()
+        .ok_or_else(|| ImageError::NoAptSources {
+            tried: candidates
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+fn is_active_source(line: &str) -> bool {
+    let line = line.trim();
+    line.starts_with("deb ") || line.starts_with("URIs:")
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(program))
+            .find(|p| is_executable(p))
+    })
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}

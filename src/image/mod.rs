@@ -1,0 +1,9 @@
+//! The base image every node runs, built without a registry: Debian packages installed by
+//! mmdebstrap into a root file system that is imported into the engine. The tag carries a hash
+//! of the recipe, so an unchanged recipe is reused and a changed one rebuilt.
+
+mod build;
+mod recipe;
+
+pub use build::{ImageError, ImageRef, build, ensure, image_id};
+pub use recipe::{Recipe, base_recipe};

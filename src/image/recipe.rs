@@ -1,0 +1,88 @@
+use sha2::{Digest, Sha256};
+
+/// What goes into an image. Everything here is hashed into the tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recipe {
+    /// Image repository name; the tag is the recipe hash.
+    pub repository: &'static str,
+    pub suite: &'static str,
+    pub variant: &'static str,
+    pub packages: Vec<&'static str>,
+    /// Dockerfile instructions applied on import (ENV, CMD...).
+    pub changes: Vec<String>,
+}
+
+/// Bump when the way the recipe is turned into an image changes.
+const RECIPE_FORMAT: u32 = 1;
+
+/// The image for the Patroni stack: PostgreSQL 15, Patroni with its etcd client, etcd, HAProxy,
+/// pgBouncer, pgBackRest and the tools faults run inside containers (iptables, iproute2, procps).
+pub fn base_recipe() -> Recipe {
+    Recipe {
+        repository: "firedrill/base",
+        suite: "bookworm",
+        variant: "minbase",
+        packages: vec![
+            "postgresql-15",
+            "patroni",
+            "python3-etcd",
+            "etcd-server",
+            "etcd-client",
+            "haproxy",
+            "pgbouncer",
+            "pgbackrest",
+            "iproute2",
+            "iptables",
+            "procps",
+            "ca-certificates",
+            "curl",
+        ],
+        changes: vec![
+            "ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
+            "ENV LANG=C.UTF-8".into(),
+        ],
+    }
+}
+
+impl Recipe {
+    /// sha256 over everything that shapes the image, in a fixed order.
+    pub fn digest(&self) -> String {
+        let mut packages = self.packages.clone();
+        packages.sort_unstable();
+        let mut hash = Sha256::new();
+        hash.update(format!(
+            "format={RECIPE_FORMAT}\nsuite={}\nvariant={}\npackages={}\n",
+            self.suite,
+            self.variant,
+            packages.join(",")
+        ));
+        for change in &self.changes {
+            hash.update(format!("change={change}\n"));
+        }
+        hex::encode(hash.finalize())
+    }
+
+    /// `repository:<first 12 hex digits of the digest>`.
+    pub fn tag(&self) -> String {
+        format!("{}:{}", self.repository, &self.digest()[..12])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_is_stable_under_package_order_and_changes_with_content() {
+        let a = base_recipe();
+        let mut b = base_recipe();
+        b.packages.reverse();
+        assert_eq!(a.tag(), b.tag());
+        b.packages.push("strace");
+        assert_ne!(a.tag(), b.tag());
+        let mut c = base_recipe();
+        c.changes.push("ENV X=1".into());
+        assert_ne!(a.tag(), c.tag());
+        assert!(a.tag().starts_with("firedrill/base:"));
+    }
+}

@@ -1,0 +1,62 @@
+use crate::history::{Clock, Event, ProbeSample};
+use crate::topology::{Cluster, NodeKind, PATRONI_REST_PORT, probe_patroni};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinSet;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+/// Asks every Patroni node for its role every `interval` until `stop`. Each probe runs on its
+/// own, so a hung node (each probe waits up to one second) does not slow the others' cadence.
+pub async fn probe_roles(
+    cluster: Arc<Cluster>,
+    clock: Clock,
+    interval: Duration,
+    events: UnboundedSender<Event>,
+    stop: CancellationToken,
+) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut in_flight = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = stop.cancelled() => break,
+            _ = ticks.tick() => {}
+        }
+        for node in cluster.nodes_of(NodeKind::Patroni) {
+            let Some(addr) = node.host_addr(PATRONI_REST_PORT) else {
+                continue;
+            };
+            let (http, name, events) = (cluster.http.clone(), node.name.clone(), events.clone());
+            in_flight.spawn(async move {
+                let sent = clock.now();
+                let status = probe_patroni(&http, &addr, Duration::from_secs(1)).await;
+                let received = clock.now();
+                let sample = match status {
+                    Ok(s) => ProbeSample {
+                        node: name,
+                        sent,
+                        received,
+                        role: Some(s.role),
+                        timeline: s.timeline,
+                        state: Some(s.state),
+                        error: None,
+                    },
+                    Err(error) => ProbeSample {
+                        node: name,
+                        sent,
+                        received,
+                        role: None,
+                        timeline: None,
+                        state: None,
+                        error: Some(error),
+                    },
+                };
+                let _ = events.send(Event::Probe(sample));
+            });
+        }
+        while in_flight.try_join_next().is_some() {}
+    }
+    while in_flight.join_next().await.is_some() {}
+}

@@ -1,0 +1,61 @@
+//! The record of one run: everything reports are made from, and what `run.json` holds.
+
+use crate::check::{Measurements, Verdict};
+use crate::history::History;
+use crate::scenario::Scenario;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Version of the run.json layout; bumped on any incompatible change.
+pub const RECORD_FORMAT: u32 = 1;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub format: u32,
+    pub run_id: String,
+    pub scenario: Scenario,
+    pub environment: Environment,
+    pub timings: Timings,
+    pub history: History,
+    pub measurements: Measurements,
+    pub verdict: Verdict,
+    /// What kept the drill from completing normally (e.g. no read-back), if anything.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<String>,
+}
+
+/// Where and on what the run ran.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Environment {
+    pub firedrill: String,
+    pub image: String,
+    pub image_id: String,
+    /// Component → version line, read from the running containers.
+    pub versions: BTreeMap<String, String>,
+    pub host_os: String,
+    pub cores: usize,
+    pub docker: String,
+}
+
+/// Wall-clock spans of the run's phases.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    /// First container created → cluster ready.
+    #[serde(with = "humantime_serde")]
+    pub bring_up: Duration,
+    /// Workload start → read-back done.
+    #[serde(with = "humantime_serde")]
+    pub drill: Duration,
+    /// The whole run, image check to teardown done.
+    #[serde(with = "humantime_serde")]
+    pub wall: Duration,
+    /// The initial leader when the cluster became ready.
+    pub initial_leader: String,
+}
+
+impl RunRecord {
+    pub fn passed(&self) -> bool {
+        self.verdict.passed
+    }
+}

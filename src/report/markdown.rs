@@ -1,0 +1,152 @@
+use super::rows::{fmt_duration, measurement_rows, objective_rows};
+use crate::history::{Event, FaultAction};
+use crate::record::RunRecord;
+use std::fmt::Write;
+
+/// The runbook report as Markdown: what was rehearsed, on what, the steps as executed, every
+/// measurement with its meaning, and the objectives' verdicts.
+pub fn markdown(record: &RunRecord) -> String {
+    let s = &record.scenario;
+    let mut md = String::new();
+    let _ = writeln!(md, "# Failover drill: {}\n", s.name);
+    let _ = writeln!(md, "{}\n", s.description);
+    let _ = writeln!(
+        md,
+        "**Result: {}**\n",
+        if record.passed() {
+            "PASS — every objective held"
+        } else {
+            "FAIL — an objective did not hold"
+        }
+    );
+    let _ = writeln!(md, "| | |\n|---|---|");
+    if let Some(runbook) = &s.runbook {
+        let _ = writeln!(md, "| runbook procedure | {runbook} |");
+    }
+    let _ = writeln!(md, "| run | `{}` |", record.run_id);
+    let _ = writeln!(md, "| started | {} |", record.history.started_wall);
+    let _ = writeln!(
+        md,
+        "| scenario file | `{}` (sha256 `{}`) |",
+        s.source.path.display(),
+        s.source.sha256
+    );
+    let _ = writeln!(
+        md,
+        "| image | `{}` (`{}`) |",
+        record.environment.image, record.environment.image_id
+    );
+    for (component, version) in &record.environment.versions {
+        let _ = writeln!(md, "| {component} | {version} |");
+    }
+    let _ = writeln!(md, "| firedrill | {} |", record.environment.firedrill);
+    let _ = writeln!(
+        md,
+        "| host | {}, {} cores, docker {} |",
+        record.environment.host_os, record.environment.cores, record.environment.docker
+    );
+    let p = &s.topology.patroni;
+    let _ = writeln!(
+        md,
+        "| topology | {} etcd, {} Patroni/PostgreSQL (ttl {}, loop_wait {}, retry_timeout {}, maximum_lag_on_failover {} B, synchronous_mode {}), HAProxy (inter {}, fall {}, rise {}) |",
+        s.topology.etcd.members,
+        p.nodes,
+        humantime::format_duration(p.ttl),
+        humantime::format_duration(p.loop_wait),
+        humantime::format_duration(p.retry_timeout),
+        p.maximum_lag_on_failover,
+        p.synchronous_mode,
+        humantime::format_duration(s.topology.haproxy.inter),
+        s.topology.haproxy.fall,
+        s.topology.haproxy.rise,
+    );
+    let _ = writeln!(
+        md,
+        "| workload | {} writes/s through HAProxy, {} connections, connect timeout {}, write timeout {} |",
+        s.workload.rate,
+        s.workload.writers,
+        humantime::format_duration(s.workload.connect_timeout),
+        humantime::format_duration(s.workload.write_timeout),
+    );
+    let _ = writeln!(
+        md,
+        "| timings | bring-up {}, drill {}, wall {} |\n",
+        fmt_duration(record.timings.bring_up),
+        fmt_duration(record.timings.drill),
+        fmt_duration(record.timings.wall)
+    );
+
+    let _ = writeln!(md, "## Steps as executed\n");
+    let _ = writeln!(
+        md,
+        "Instants are from the workload's start, on one monotonic clock.\n"
+    );
+    let _ = writeln!(md, "| instant | step |\n|---|---|");
+    let _ = writeln!(
+        md,
+        "| t+0.000s | workload started; leader {} |",
+        record.timings.initial_leader
+    );
+    for event in &record.history.events {
+        match event {
+            Event::Fault(f) => {
+                let verb = match f.action {
+                    FaultAction::Inject => "injected",
+                    FaultAction::Heal => "healed",
+                };
+                let _ = writeln!(
+                    md,
+                    "| {} | {verb} {} on {}{} |",
+                    f.at,
+                    f.kind,
+                    f.node,
+                    f.detail
+                        .as_ref()
+                        .map(|d| format!(": {d}"))
+                        .unwrap_or_default()
+                );
+            }
+            Event::ReadBack(r) => {
+                let _ = writeln!(
+                    md,
+                    "| {} | read back {} rows from {} |",
+                    r.at,
+                    r.present.len(),
+                    r.node
+                );
+            }
+            _ => {}
+        }
+    }
+    let _ = writeln!(md);
+
+    let _ = writeln!(md, "## Objectives\n");
+    let _ = writeln!(md, "| objective | measured | verdict |\n|---|---|---|");
+    for row in objective_rows(record) {
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | **{}** |",
+            row.objective, row.measured, row.verdict
+        );
+    }
+    let _ = writeln!(md);
+
+    let _ = writeln!(md, "## Measurements\n");
+    let _ = writeln!(md, "| measurement | value | meaning |\n|---|---|---|");
+    for row in measurement_rows(record) {
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} |",
+            row.name,
+            row.value.replace('|', "\\|"),
+            row.meaning
+        );
+    }
+    if !record.problems.is_empty() {
+        let _ = writeln!(md, "\n## Problems\n");
+        for problem in &record.problems {
+            let _ = writeln!(md, "- {problem}");
+        }
+    }
+    md
+}

@@ -1,0 +1,49 @@
+use super::rows::{measurement_rows, objective_rows};
+use crate::record::RunRecord;
+use tabled::settings::Style;
+use tabled::{Table, Tabled};
+
+#[derive(Tabled)]
+struct MeasurementLine {
+    measurement: String,
+    value: String,
+}
+
+#[derive(Tabled)]
+struct ObjectiveLine {
+    objective: String,
+    measured: String,
+    verdict: &'static str,
+}
+
+/// The terminal summary: every measurement, then each objective with its verdict.
+pub fn table(record: &RunRecord) -> String {
+    let measurements = measurement_rows(record)
+        .into_iter()
+        .map(|r| MeasurementLine {
+            measurement: r.name,
+            value: r.value,
+        });
+    let objectives = objective_rows(record).into_iter().map(|r| ObjectiveLine {
+        objective: r.objective,
+        measured: r.measured,
+        verdict: r.verdict,
+    });
+    let mut out = format!(
+        "{} — {} (run {})\n",
+        record.scenario.name, record.scenario.description, record.run_id
+    );
+    out.push_str(&Table::new(measurements).with(Style::rounded()).to_string());
+    out.push('\n');
+    out.push_str(&Table::new(objectives).with(Style::rounded()).to_string());
+    out.push('\n');
+    for problem in &record.problems {
+        out.push_str(&format!("problem: {problem}\n"));
+    }
+    out.push_str(if record.passed() {
+        "result: PASS — every objective held\n"
+    } else {
+        "result: FAIL — an objective did not hold\n"
+    });
+    out
+}

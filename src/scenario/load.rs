@@ -1,0 +1,551 @@
+//! Reading a scenario file: TOML syntax, then the raw types (structure, key names), then
+//! validation into a `Scenario`.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::error::{ScenarioError, ScenarioErrorKind};
+use super::model::{Scenario, Source};
+use super::raw::RawScenario;
+use super::validate::validate;
+
+/// Reads, parses and validates the scenario file at `path`. `Scenario::source` records the path
+/// and the sha256 of the file's bytes.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let bytes = std::fs::read(path)
+        .map_err(|err| ScenarioError::new(path, ScenarioErrorKind::Read(err)))?;
+    match std::str::from_utf8(&bytes) {
+        Ok(text) => parse(path, text),
+        Err(err) => {
+            // The valid prefix is text; the error points just after it.
+            let valid = &bytes[..err.valid_up_to()];
+            let valid = std::str::from_utf8(valid).unwrap_or_default();
+            Err(ScenarioError::at(
+                path,
+                valid,
+                valid.len(),
+                ScenarioErrorKind::Syntax {
+                    message: "expected UTF-8 text, found an invalid byte".to_owned(),
+                },
+            ))
+        }
+    }
+}
+
+/// Parses and validates scenario `text`. `path` only names the file in `Scenario::source` and in
+/// error messages.
+pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    let source = Source {
+        path: path.to_path_buf(),
+        sha256: hex::encode(Sha256::digest(text.as_bytes())),
+    };
+    let document = toml::de::Deserializer::parse(text)
+        .map_err(|err| ScenarioError::from_toml(path, text, &err, true))?;
+    let raw = RawScenario::deserialize(document)
+        .map_err(|err| ScenarioError::from_toml(path, text, &err, false))?;
+    validate(raw, source, text)
+        .map_err(|failure| ScenarioError::at(path, text, failure.offset, failure.kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::model::*;
+    use proptest::prelude::*;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    fn shipped_path() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/patroni-primary-crash.toml")
+    }
+
+    fn shipped_text() -> String {
+        std::fs::read_to_string(shipped_path()).unwrap()
+    }
+
+    #[test]
+    fn loads_the_shipped_scenario() {
+        let path = shipped_path();
+        let scenario = load(&path).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let expected = Scenario {
+            name: "patroni-primary-crash".into(),
+            description: "Primary node crash: a replica is promoted and clients reconnect \
+                          through HAProxy"
+                .into(),
+            runbook: Some("1. Primary node crash".into()),
+            duration: Duration::from_secs(60),
+            source: Source {
+                path: path.clone(),
+                sha256: hex::encode(Sha256::digest(&bytes)),
+            },
+            image: None,
+            topology: Topology {
+                etcd: Etcd { members: 3 },
+                patroni: Patroni {
+                    nodes: 3,
+                    ttl: Duration::from_secs(10),
+                    loop_wait: Duration::from_secs(2),
+                    retry_timeout: Duration::from_secs(3),
+                    maximum_lag_on_failover: 1_048_576,
+                    synchronous_mode: false,
+                },
+                haproxy: Haproxy {
+                    check: HaproxyCheck::PatroniRest,
+                    inter: Duration::from_secs(1),
+                    fall: 3,
+                    rise: 2,
+                },
+            },
+            workload: Workload {
+                writers: 4,
+                rate: 100,
+                through: Endpoint::Haproxy,
+                connect_timeout: Duration::from_millis(500),
+                write_timeout: Duration::from_secs(1),
+            },
+            faults: vec![Fault {
+                at: Duration::from_secs(10),
+                kind: FaultKind::Crash,
+                target: Target::Leader,
+                duration: None,
+            }],
+            objectives: vec![
+                Objective {
+                    measure: Measure::Rto,
+                    bound: Bound::Duration {
+                        cmp: Cmp::Le,
+                        value: Duration::from_secs(30),
+                    },
+                },
+                Objective {
+                    measure: Measure::LostWrites,
+                    bound: Bound::Count {
+                        cmp: Cmp::Eq,
+                        value: 0,
+                    },
+                },
+                Objective {
+                    measure: Measure::SplitBrain,
+                    bound: Bound::Bool { value: false },
+                },
+            ],
+        };
+        assert_eq!(scenario, expected);
+        assert_eq!(scenario.source.sha256.len(), 64);
+    }
+
+    /// The smallest valid scenario; tests append to it.
+    const MINIMAL: &str =
+        "name = \"bad\"\ndescription = \"a broken scenario\"\nduration = \"60s\"\n";
+
+    #[test]
+    fn defaults_fill_what_the_file_leaves_out() {
+        let scenario = parse(Path::new("scenarios/min.toml"), MINIMAL).unwrap();
+        assert_eq!(scenario.topology.etcd.members, 3);
+        let patroni = &scenario.topology.patroni;
+        assert_eq!(patroni.nodes, 3);
+        assert_eq!(patroni.ttl, Duration::from_secs(30));
+        assert_eq!(patroni.loop_wait, Duration::from_secs(10));
+        assert_eq!(patroni.retry_timeout, Duration::from_secs(10));
+        assert_eq!(patroni.maximum_lag_on_failover, 1_048_576);
+        assert!(!patroni.synchronous_mode);
+        let haproxy = &scenario.topology.haproxy;
+        assert_eq!(haproxy.check, HaproxyCheck::PatroniRest);
+        assert_eq!(haproxy.inter, Duration::from_secs(2));
+        assert_eq!((haproxy.fall, haproxy.rise), (3, 2));
+        let workload = &scenario.workload;
+        assert_eq!((workload.writers, workload.rate), (4, 100));
+        assert_eq!(workload.through, Endpoint::Haproxy);
+        assert_eq!(workload.connect_timeout, Duration::from_secs(1));
+        assert_eq!(workload.write_timeout, Duration::from_secs(1));
+        assert!(scenario.faults.is_empty());
+        assert!(scenario.objectives.is_empty());
+        assert_eq!(scenario.runbook, None);
+        assert_eq!(scenario.image, None);
+    }
+
+    #[test]
+    fn objectives_keep_file_order_and_faults_resolve_targets() {
+        let text = format!(
+            "{MINIMAL}[[fault]]\nat = \"5s\"\nkind = \"crash\"\ntarget = \"primary\"\n\
+             [[fault]]\nat = \"20s\"\nkind = \"crash\"\ntarget = \"pg2\"\nduration = \"10s\"\n\
+             [[fault]]\nat = \"30s\"\nkind = \"crash\"\ntarget = \"pg2\"\n\
+             [objectives]\nsplit_brain = true\nlost_writes = 3\nrto = \"> 1s\"\n"
+        );
+        let scenario = parse(Path::new("scenarios/ok.toml"), &text).unwrap();
+        let measures: Vec<Measure> = scenario.objectives.iter().map(|o| o.measure).collect();
+        assert_eq!(
+            measures,
+            [Measure::SplitBrain, Measure::LostWrites, Measure::Rto]
+        );
+        let targets: Vec<&Target> = scenario.faults.iter().map(|f| &f.target).collect();
+        assert_eq!(
+            targets,
+            [
+                &Target::Leader,
+                &Target::Node("pg2".into()),
+                &Target::Node("pg2".into())
+            ]
+        );
+        assert_eq!(scenario.faults[1].duration, Some(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn an_unreadable_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing.toml");
+        let err = load(&path).unwrap_err();
+        assert!(matches!(err.kind(), ScenarioErrorKind::Read(_)));
+        assert_eq!(err.position(), None);
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{}: cannot read: ", path.display())),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_is_rejected_with_its_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("latin1.toml");
+        std::fs::write(&path, b"name = \"x\"\ndescription = \"caf\xe9\"\n").unwrap();
+        let err = load(&path).unwrap_err();
+        assert_eq!((err.line(), err.column()), (Some(2), Some(19)));
+    }
+
+    /// The full message for `text`, which must not parse.
+    fn error(text: &str) -> String {
+        parse(Path::new("scenarios/bad.toml"), text)
+            .unwrap_err()
+            .to_string()
+    }
+
+    /// Pins the message for `text`; the snapshot records the input as its description.
+    macro_rules! assert_error_snapshot {
+        ($name:literal, $text:expr) => {{
+            let text: &str = &$text;
+            insta::with_settings!({ description => text, omit_expression => true }, {
+                insta::assert_snapshot!($name, error(text));
+            });
+        }};
+    }
+
+    #[test]
+    fn syntax_error() {
+        assert_error_snapshot!("syntax_error", format!("{MINIMAL}[workload\nwriters = 4\n"));
+    }
+
+    #[test]
+    fn unknown_top_level_key_with_suggestion() {
+        assert_error_snapshot!(
+            "unknown_top_level_key",
+            "name = \"bad\"\ndescripton = \"typo\"\nduration = \"60s\"\n"
+        );
+    }
+
+    #[test]
+    fn unknown_key_in_patroni() {
+        assert_error_snapshot!(
+            "unknown_key_in_patroni",
+            format!("{MINIMAL}[topology.patroni]\nnodes = 3\ncolour = \"blue\"\n")
+        );
+    }
+
+    #[test]
+    fn unknown_key_in_patroni_with_suggestion() {
+        assert_error_snapshot!(
+            "unknown_key_in_patroni_with_suggestion",
+            format!("{MINIMAL}[topology.patroni]\nloop-wait = \"2s\"\n")
+        );
+    }
+
+    #[test]
+    fn wrong_type() {
+        assert_error_snapshot!(
+            "wrong_type",
+            format!("{MINIMAL}[topology.patroni]\nnodes = \"three\"\n")
+        );
+    }
+
+    #[test]
+    fn wrong_type_for_a_duration() {
+        assert_error_snapshot!(
+            "wrong_type_for_a_duration",
+            "name = \"bad\"\ndescription = \"x\"\nduration = 60\n"
+        );
+    }
+
+    #[test]
+    fn unknown_fault_kind() {
+        assert_error_snapshot!(
+            "unknown_fault_kind",
+            format!("{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"crsh\"\ntarget = \"leader\"\n")
+        );
+    }
+
+    #[test]
+    fn unknown_target() {
+        assert_error_snapshot!(
+            "unknown_target",
+            format!("{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"crash\"\ntarget = \"pg4\"\n")
+        );
+    }
+
+    #[test]
+    fn fault_missing_keys() {
+        assert_error_snapshot!(
+            "fault_missing_keys",
+            format!("{MINIMAL}[[fault]]\nat = \"10s\"\n")
+        );
+    }
+
+    #[test]
+    fn fault_at_past_the_end() {
+        assert_error_snapshot!(
+            "fault_at_past_the_end",
+            format!("{MINIMAL}[[fault]]\nat = \"90s\"\nkind = \"crash\"\ntarget = \"leader\"\n")
+        );
+    }
+
+    #[test]
+    fn fault_healed_past_the_end() {
+        assert_error_snapshot!(
+            "fault_healed_past_the_end",
+            format!(
+                "{MINIMAL}[[fault]]\nat = \"50s\"\nkind = \"crash\"\ntarget = \"pg1\"\n\
+                 duration = \"20s\"\n"
+            )
+        );
+    }
+
+    #[test]
+    fn zero_fault_duration() {
+        assert_error_snapshot!(
+            "zero_fault_duration",
+            format!(
+                "{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"crash\"\ntarget = \"pg1\"\n\
+                 duration = \"0s\"\n"
+            )
+        );
+    }
+
+    #[test]
+    fn overlapping_faults_on_one_node() {
+        assert_error_snapshot!(
+            "overlapping_faults",
+            format!(
+                "{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"crash\"\ntarget = \"pg1\"\n\
+                 duration = \"20s\"\n\n\
+                 [[fault]]\nat = \"25s\"\nkind = \"crash\"\ntarget = \"pg1\"\n"
+            )
+        );
+    }
+
+    #[test]
+    fn objective_on_unknown_measurement() {
+        assert_error_snapshot!(
+            "unknown_measurement",
+            format!("{MINIMAL}[objectives]\nrto = \"<= 30s\"\nthroughput = \">= 100\"\n")
+        );
+    }
+
+    #[test]
+    fn objective_on_misspelt_measurement() {
+        assert_error_snapshot!(
+            "misspelt_measurement",
+            format!("{MINIMAL}[objectives]\nlost_write = \"== 0\"\n")
+        );
+    }
+
+    #[test]
+    fn malformed_bound() {
+        assert_error_snapshot!(
+            "malformed_bound",
+            format!("{MINIMAL}[objectives]\nrto = \"about 30s\"\n")
+        );
+    }
+
+    #[test]
+    fn ttl_not_whole_seconds() {
+        assert_error_snapshot!(
+            "ttl_not_whole_seconds",
+            format!("{MINIMAL}[topology.patroni]\nttl = \"2500ms\"\n")
+        );
+    }
+
+    #[test]
+    fn empty_file() {
+        assert_error_snapshot!("empty_file", "");
+    }
+
+    #[test]
+    fn loop_wait_not_below_ttl() {
+        assert_error_snapshot!(
+            "loop_wait_not_below_ttl",
+            format!("{MINIMAL}[topology.patroni]\nttl = \"10s\"\nloop_wait = \"10s\"\n")
+        );
+    }
+
+    #[test]
+    fn ttl_not_above_default_loop_wait() {
+        assert_error_snapshot!(
+            "ttl_not_above_default_loop_wait",
+            format!("{MINIMAL}[topology.patroni]\nttl = \"5s\"\n")
+        );
+    }
+
+    #[test]
+    fn out_of_range_and_malformed_values() {
+        let cases = [
+            (
+                "name = \"Bad Name\"\ndescription = \"x\"\nduration = \"60s\"\n",
+                1,
+                8,
+            ),
+            (
+                "name = \"bad\"\ndescription = \"x\"\nduration = \"25h\"\n",
+                3,
+                12,
+            ),
+            (
+                "name = \"bad\"\ndescription = \"x\"\nduration = \"6o s\"\n",
+                3,
+                12,
+            ),
+            (&format!("{MINIMAL}[topology]\netcd = 8\n"), 5, 8),
+            (
+                &format!("{MINIMAL}[topology.haproxy]\ninter = \"5ms\"\n"),
+                5,
+                9,
+            ),
+            (
+                &format!("{MINIMAL}[topology.haproxy]\ncheck = \"tcp\"\n"),
+                5,
+                9,
+            ),
+            (&format!("{MINIMAL}[workload]\nrate = 0\n"), 5, 8),
+            (
+                &format!("{MINIMAL}[workload]\nthrough = \"pgbouncer\"\n"),
+                5,
+                11,
+            ),
+            (
+                &format!("{MINIMAL}[workload]\nwrite_timeout = \"0s\"\n"),
+                5,
+                17,
+            ),
+            (&format!("{MINIMAL}topology = 3\n"), 4, 12),
+            (&format!("{MINIMAL}fault = 3\n"), 4, 9),
+            (
+                &format!("{MINIMAL}[objectives]\nsplit_brain = \"no\"\n"),
+                5,
+                15,
+            ),
+        ];
+        for (text, line, column) in cases {
+            let err = parse(Path::new("scenarios/bad.toml"), text).unwrap_err();
+            assert_eq!(
+                (err.line(), err.column()),
+                (Some(line), Some(column)),
+                "{err}"
+            );
+            assert!(
+                matches!(err.kind(), ScenarioErrorKind::Invalid { .. }),
+                "{err}"
+            );
+        }
+    }
+
+    /// `text` without its line number `index` (modulo the number of lines).
+    fn delete_line(text: &str, index: usize) -> String {
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        let index = index % lines.len();
+        lines
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != index)
+            .map(|(_, line)| *line)
+            .collect()
+    }
+
+    fn check_position(text: &str, err: &ScenarioError) -> std::result::Result<(), TestCaseError> {
+        if let Some(position) = err.position() {
+            let lines: Vec<&str> = text.split('\n').collect();
+            prop_assert!(position.line >= 1 && position.line <= lines.len(), "{err}");
+            let width = lines[position.line - 1].chars().count();
+            prop_assert!(
+                position.column >= 1 && position.column <= width + 1,
+                "{err}"
+            );
+        }
+        Ok(())
+    }
+
+    fn parse_checked(text: &str) -> std::result::Result<(), TestCaseError> {
+        match parse(Path::new("scenarios/fuzz.toml"), text) {
+            Ok(_) => Ok(()),
+            Err(err) => check_position(text, &err),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn random_strings_never_panic(text in "\\PC*") {
+            parse_checked(&text)?;
+        }
+
+        #[test]
+        fn toml_like_strings_never_panic(
+            text in "([a-z_]{1,8} = (\"[0-9a-z <=]{0,6}\"|[0-9-]{1,4}|true)\n|\\[[a-z.\\[\\]]{1,18}\\]\n){0,12}"
+        ) {
+            parse_checked(&text)?;
+        }
+
+        #[test]
+        fn byte_flips_never_panic(flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)) {
+            let mut bytes = shipped_text().into_bytes();
+            for (index, byte) in flips {
+                let i = index.index(bytes.len());
+                bytes[i] = byte;
+            }
+            parse_checked(&String::from_utf8_lossy(&bytes))?;
+        }
+
+        #[test]
+        fn truncations_never_panic(cut in any::<prop::sample::Index>()) {
+            let text = shipped_text();
+            let mut cut = cut.index(text.len() + 1);
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            parse_checked(&text[..cut])?;
+        }
+
+        #[test]
+        fn deleted_lines_never_panic(line in any::<usize>()) {
+            parse_checked(&delete_line(&shipped_text(), line))?;
+        }
+
+        #[test]
+        fn syntax_errors_point_inside_the_text(
+            cut in any::<prop::sample::Index>(),
+            junk in "[\\[\\]=\"{}#\n a-z0-9.]{1,4}",
+        ) {
+            let text = shipped_text();
+            let mut cut = cut.index(text.len() + 1);
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let text = format!("{}{junk}{}", &text[..cut], &text[cut..]);
+            if let Err(err) = parse(Path::new("scenarios/fuzz.toml"), &text) {
+                if matches!(err.kind(), ScenarioErrorKind::Syntax { .. }) {
+                    prop_assert!(err.position().is_some(), "{err}");
+                }
+                check_position(&text, &err)?;
+            }
+        }
+    }
+}

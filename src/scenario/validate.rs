@@ -1,0 +1,700 @@
+//! From the raw file to a `Scenario`: defaults, ranges, units, names and the rules between
+//! values. Everything here is checked once so that nothing downstream re-validates.
+
+use std::ops::Range;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::error::{ScenarioErrorKind, position, suggest};
+use super::model::{
+    Bound, Cmp, Endpoint, Etcd, Fault, FaultKind, Haproxy, HaproxyCheck, Measure, MeasureType,
+    Objective, Patroni, Scenario, Source, Target, Topology, Workload,
+};
+use super::raw::{RawDuration, RawFault, RawHaproxy, RawPatroni, RawScenario, RawWorkload};
+
+/// A validation error and the byte offset in the file it is about.
+#[derive(Debug)]
+pub(super) struct Failure {
+    pub offset: usize,
+    pub kind: ScenarioErrorKind,
+}
+
+type Result<T> = std::result::Result<T, Failure>;
+
+fn invalid(span: Range<usize>, key: &str, message: impl Into<String>) -> Failure {
+    Failure {
+        offset: span.start,
+        kind: ScenarioErrorKind::Invalid {
+            key: key.to_owned(),
+            message: message.into(),
+        },
+    }
+}
+
+/// The longest run a scenario may ask for.
+const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// `text` is the file the raw scenario was read from, to name lines in messages that point at
+/// two places.
+pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<Scenario> {
+    let (name, description, duration) = match (raw.name, raw.description, raw.duration) {
+        (Some(name), Some(description), Some(duration)) => (name, description, duration),
+        (name, description, duration) => {
+            let keys = [
+                ("name", name.is_none()),
+                ("description", description.is_none()),
+                ("duration", duration.is_none()),
+            ]
+            .into_iter()
+            .filter(|&(_, missing)| missing)
+            .map(|(key, _)| key.to_owned())
+            .collect();
+            return Err(Failure {
+                offset: 0,
+                kind: ScenarioErrorKind::MissingKeys { table: None, keys },
+            });
+        }
+    };
+
+    let name = scenario_name(name)?;
+    let run = parse_duration(&duration, "duration")?;
+    if run.is_zero() || run > MAX_DURATION {
+        return Err(invalid(
+            duration.span(),
+            "duration",
+            format!(
+                "expected more than 0s and at most 24h, found {}",
+                show(duration.get_ref())
+            ),
+        ));
+    }
+    let image = match raw.image {
+        Some(image) if image.get_ref().trim().is_empty() => {
+            return Err(invalid(
+                image.span(),
+                "image",
+                "expected an image name, found an empty string",
+            ));
+        }
+        image => image.map(Spanned::into_inner),
+    };
+
+    let topology = Topology {
+        etcd: Etcd {
+            members: int_in(raw.topology.etcd.as_ref(), "topology.etcd", 3, 1, 7)? as usize,
+        },
+        patroni: patroni(&raw.topology.patroni)?,
+        haproxy: haproxy(&raw.topology.haproxy)?,
+    };
+    let workload = workload(&raw.workload)?;
+    let faults = faults(raw.fault, run, &topology, text)?;
+    let objectives = objectives(raw.objectives)?;
+
+    Ok(Scenario {
+        name,
+        description: description.into_inner(),
+        runbook: raw.runbook.map(Spanned::into_inner),
+        duration: run,
+        source,
+        image,
+        topology,
+        workload,
+        faults,
+        objectives,
+    })
+}
+
+/// Names end up in directory names: lower-case letters, digits and dashes only.
+fn scenario_name(name: Spanned<String>) -> Result<String> {
+    let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
+    let value = name.get_ref();
+    if value.is_empty() || !value.chars().all(valid) {
+        return Err(invalid(
+            name.span(),
+            "name",
+            format!(
+                "expected lower-case letters, digits and '-' only (it is used in directory \
+                 names), found {value:?}"
+            ),
+        ));
+    }
+    Ok(name.into_inner())
+}
+
+fn patroni(raw: &RawPatroni) -> Result<Patroni> {
+    let nodes = int_in(raw.nodes.as_ref(), "topology.patroni.nodes", 3, 1, 9)? as usize;
+    let ttl = patroni_seconds(raw.ttl.as_ref(), "topology.patroni.ttl", 30)?;
+    let loop_wait = patroni_seconds(raw.loop_wait.as_ref(), "topology.patroni.loop_wait", 10)?;
+    let retry_timeout = patroni_seconds(
+        raw.retry_timeout.as_ref(),
+        "topology.patroni.retry_timeout",
+        10,
+    )?;
+    if loop_wait >= ttl {
+        let ttl_text = humantime::format_duration(ttl);
+        let loop_wait_text = humantime::format_duration(loop_wait);
+        return Err(match (raw.loop_wait.as_ref(), raw.ttl.as_ref()) {
+            (Some(given), _) => invalid(
+                given.span(),
+                "topology.patroni.loop_wait",
+                format!("expected less than ttl ({ttl_text}), found {loop_wait_text}"),
+            ),
+            // Only the ttl was given, and it is not above the default loop_wait.
+            (None, given) => invalid(
+                given.map_or(0..0, Spanned::span),
+                "topology.patroni.ttl",
+                format!(
+                    "expected more than loop_wait ({loop_wait_text}, the default), found \
+                     {ttl_text}"
+                ),
+            ),
+        });
+    }
+    let maximum_lag_on_failover = int_in(
+        raw.maximum_lag_on_failover.as_ref(),
+        "topology.patroni.maximum_lag_on_failover",
+        1_048_576,
+        0,
+        i64::MAX,
+    )? as u64;
+    Ok(Patroni {
+        nodes,
+        ttl,
+        loop_wait,
+        retry_timeout,
+        maximum_lag_on_failover,
+        synchronous_mode: raw
+            .synchronous_mode
+            .as_ref()
+            .is_some_and(|mode| *mode.get_ref()),
+    })
+}
+
+/// A Patroni setting: whole seconds (Patroni takes integers), at least one.
+fn patroni_seconds(
+    value: Option<&Spanned<RawDuration>>,
+    key: &str,
+    default_secs: u64,
+) -> Result<Duration> {
+    let Some(value) = value else {
+        return Ok(Duration::from_secs(default_secs));
+    };
+    let duration = parse_duration(value, key)?;
+    if duration.subsec_nanos() != 0 {
+        return Err(invalid(
+            value.span(),
+            key,
+            format!(
+                "expected whole seconds, Patroni takes integers, found {}",
+                show(value.get_ref())
+            ),
+        ));
+    }
+    at_least(value, key, duration, Duration::from_secs(1))?;
+    Ok(duration)
+}
+
+fn haproxy(raw: &RawHaproxy) -> Result<Haproxy> {
+    let check = match raw.check.as_ref() {
+        None => HaproxyCheck::PatroniRest,
+        Some(check) => match check.get_ref().as_str() {
+            "patroni-rest" => HaproxyCheck::PatroniRest,
+            other => {
+                return Err(invalid(
+                    check.span(),
+                    "topology.haproxy.check",
+                    format!("unknown health check {other:?}, expected one of: patroni-rest"),
+                ));
+            }
+        },
+    };
+    let inter = match raw.inter.as_ref() {
+        None => Duration::from_secs(2),
+        Some(inter) => {
+            let key = "topology.haproxy.inter";
+            let duration = parse_duration(inter, key)?;
+            at_least(inter, key, duration, Duration::from_millis(10))?;
+            duration
+        }
+    };
+    let max = i64::from(u32::MAX);
+    Ok(Haproxy {
+        check,
+        inter,
+        fall: int_in(raw.fall.as_ref(), "topology.haproxy.fall", 3, 1, max)? as u32,
+        rise: int_in(raw.rise.as_ref(), "topology.haproxy.rise", 2, 1, max)? as u32,
+    })
+}
+
+fn workload(raw: &RawWorkload) -> Result<Workload> {
+    let through = match raw.through.as_ref() {
+        None => Endpoint::Haproxy,
+        Some(through) => match through.get_ref().as_str() {
+            "haproxy" => Endpoint::Haproxy,
+            other => {
+                return Err(invalid(
+                    through.span(),
+                    "workload.through",
+                    format!("unknown endpoint {other:?}, expected one of: haproxy"),
+                ));
+            }
+        },
+    };
+    Ok(Workload {
+        writers: int_in(raw.writers.as_ref(), "workload.writers", 4, 1, 256)? as usize,
+        rate: int_in(raw.rate.as_ref(), "workload.rate", 100, 1, 1000)? as u32,
+        through,
+        connect_timeout: timeout(raw.connect_timeout.as_ref(), "workload.connect_timeout")?,
+        write_timeout: timeout(raw.write_timeout.as_ref(), "workload.write_timeout")?,
+    })
+}
+
+/// A client timeout: more than zero, 1s by default.
+fn timeout(value: Option<&Spanned<RawDuration>>, key: &str) -> Result<Duration> {
+    let Some(value) = value else {
+        return Ok(Duration::from_secs(1));
+    };
+    let duration = parse_duration(value, key)?;
+    positive(value, key, duration)?;
+    Ok(duration)
+}
+
+/// When a fault is active, to find two faults on one node at once.
+struct Window {
+    node: String,
+    start: Duration,
+    /// `None`: until the end of the run.
+    end: Option<Duration>,
+    offset: usize,
+}
+
+impl Window {
+    fn overlaps(&self, other: &Window, run: Duration) -> bool {
+        self.start < other.end.unwrap_or(run) && other.start < self.end.unwrap_or(run)
+    }
+
+    fn describe(&self) -> String {
+        let start = humantime::format_duration(self.start);
+        match self.end {
+            Some(end) => format!("{start} to {}", humantime::format_duration(end)),
+            None => format!("{start} to the end of the run"),
+        }
+    }
+}
+
+fn faults(
+    raw: Vec<Spanned<RawFault>>,
+    run: Duration,
+    topology: &Topology,
+    text: &str,
+) -> Result<Vec<Fault>> {
+    let targets = valid_targets(topology);
+    let mut faults = Vec::with_capacity(raw.len());
+    let mut windows: Vec<Window> = Vec::new();
+    for spanned in raw {
+        let header = spanned.span();
+        let fault = spanned.into_inner();
+        let (at, kind, target) = match (fault.at, fault.kind, fault.target) {
+            (Some(at), Some(kind), Some(target)) => (at, kind, target),
+            (at, kind, target) => {
+                let keys = [
+                    ("at", at.is_none()),
+                    ("kind", kind.is_none()),
+                    ("target", target.is_none()),
+                ]
+                .into_iter()
+                .filter(|&(_, missing)| missing)
+                .map(|(key, _)| key.to_owned())
+                .collect();
+                return Err(Failure {
+                    offset: header.start,
+                    kind: ScenarioErrorKind::MissingKeys {
+                        table: Some("[[fault]]".to_owned()),
+                        keys,
+                    },
+                });
+            }
+        };
+
+        let start = parse_duration(&at, "fault.at")?;
+        if start >= run {
+            return Err(invalid(
+                at.span(),
+                "fault.at",
+                format!(
+                    "expected an instant before the end of the run ({}), found {}",
+                    humantime::format_duration(run),
+                    show(at.get_ref())
+                ),
+            ));
+        }
+
+        let fault_kind = FaultKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.name() == kind.get_ref())
+            .ok_or_else(|| {
+                let known: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
+                invalid(
+                    kind.span(),
+                    "fault.kind",
+                    format!(
+                        "unknown fault kind {:?}, expected one of: {}",
+                        kind.get_ref(),
+                        known.join(", ")
+                    ),
+                )
+            })?;
+
+        let target_name = target.get_ref().as_str();
+        let resolved = match target_name {
+            "leader" | "primary" => Target::Leader,
+            node if targets.iter().any(|t| t == node) => Target::Node(node.to_owned()),
+            other => {
+                return Err(invalid(
+                    target.span(),
+                    "fault.target",
+                    format!(
+                        "unknown target {other:?}, expected one of: {}",
+                        targets.join(", ")
+                    ),
+                ));
+            }
+        };
+
+        let length = match fault.duration.as_ref() {
+            None => None,
+            Some(value) => {
+                let length = parse_duration(value, "fault.duration")?;
+                positive(value, "fault.duration", length)?;
+                match start.checked_add(length) {
+                    Some(end) if end <= run => {}
+                    end => {
+                        let end = end.map_or_else(
+                            || "never".to_owned(),
+                            |end| humantime::format_duration(end).to_string(),
+                        );
+                        return Err(invalid(
+                            value.span(),
+                            "fault.duration",
+                            format!(
+                                "expected the fault to be healed by the end of the run ({}), \
+                                 but it lasts until {end} (at {} + {})",
+                                humantime::format_duration(run),
+                                humantime::format_duration(start),
+                                humantime::format_duration(length)
+                            ),
+                        ));
+                    }
+                }
+                Some(length)
+            }
+        };
+
+        if let Target::Node(node) = &resolved {
+            let window = Window {
+                node: node.clone(),
+                start,
+                end: length.map(|length| start + length),
+                offset: at.span().start,
+            };
+            if let Some(earlier) = windows
+                .iter()
+                .find(|w| w.node == window.node && w.overlaps(&window, run))
+            {
+                return Err(invalid(
+                    at.span(),
+                    "fault.at",
+                    format!(
+                        "expected one fault at a time on node {node:?}, but this one \
+                         ({}) overlaps the one at line {} ({})",
+                        window.describe(),
+                        position(text, earlier.offset).line,
+                        earlier.describe()
+                    ),
+                ));
+            }
+            windows.push(window);
+        }
+
+        faults.push(Fault {
+            at: start,
+            kind: fault_kind,
+            target: resolved,
+            duration: length,
+        });
+    }
+    Ok(faults)
+}
+
+/// What a fault may target: the leader, or a node by name.
+fn valid_targets(topology: &Topology) -> Vec<String> {
+    let mut targets = vec!["leader".to_owned(), "primary".to_owned()];
+    targets.extend((1..=topology.patroni.nodes).map(|i| format!("pg{i}")));
+    targets.extend((1..=topology.etcd.members).map(|i| format!("etcd{i}")));
+    targets.push("haproxy".to_owned());
+    targets
+}
+
+/// Objectives in file order (the toml crate hands table keys over sorted; their positions give
+/// the order back).
+fn objectives(
+    raw: std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+) -> Result<Vec<Objective>> {
+    let mut entries: Vec<_> = raw.into_iter().collect();
+    entries.sort_by_key(|(key, _)| key.span().start);
+    entries
+        .into_iter()
+        .map(|(key, value)| {
+            let Some(measure) = Measure::from_name(key.get_ref()) else {
+                let suggestion = suggest(key.get_ref(), Measure::ALL.iter().map(|m| m.name()));
+                return Err(Failure {
+                    offset: key.span().start,
+                    kind: ScenarioErrorKind::UnknownMeasure {
+                        name: key.get_ref().clone(),
+                        suggestion: suggestion.map(str::to_owned),
+                    },
+                });
+            };
+            let bound = bound(measure, &value)?;
+            Ok(Objective { measure, bound })
+        })
+        .collect()
+}
+
+fn bound(measure: Measure, value: &Spanned<toml::Value>) -> Result<Bound> {
+    let key = format!("objectives.{}", measure.name());
+    let fail = |expected: &str, detail: Option<String>| {
+        let mut message = format!("expected {expected}, found {}", describe(value.get_ref()));
+        if let Some(detail) = detail {
+            message.push_str(&format!(" ({detail})"));
+        }
+        invalid(value.span(), &key, message)
+    };
+    match (measure.value_type(), value.get_ref()) {
+        (MeasureType::Duration, toml::Value::String(text)) => {
+            let expected = "a bound like \"<= 30s\"";
+            let (cmp, operand) = split_bound(text).ok_or_else(|| fail(expected, None))?;
+            let duration = humantime::parse_duration(operand)
+                .map_err(|err| fail(expected, Some(err.to_string())))?;
+            Ok(Bound::Duration {
+                cmp,
+                value: duration,
+            })
+        }
+        (MeasureType::Duration, _) => Err(fail("a bound like \"<= 30s\"", None)),
+        (MeasureType::Count, toml::Value::Integer(count)) => match u64::try_from(*count) {
+            Ok(count) => Ok(Bound::Count {
+                cmp: Cmp::Eq,
+                value: count,
+            }),
+            Err(_) => Err(fail("a count of zero or more", None)),
+        },
+        (MeasureType::Count, toml::Value::String(text)) => {
+            let expected = "a bound like \"== 0\"";
+            let (cmp, operand) = split_bound(text).ok_or_else(|| fail(expected, None))?;
+            let count = operand
+                .parse::<u64>()
+                .map_err(|_| fail(expected, Some(format!("{operand:?} is not a count"))))?;
+            Ok(Bound::Count { cmp, value: count })
+        }
+        (MeasureType::Count, _) => Err(fail("a bound like \"== 0\" or an integer", None)),
+        (MeasureType::Bool, toml::Value::Boolean(expected)) => Ok(Bound::Bool { value: *expected }),
+        (MeasureType::Bool, _) => Err(fail("true or false", None)),
+    }
+}
+
+/// "<= 30s" → (Le, "30s"). `None` without an operator or without an operand.
+fn split_bound(text: &str) -> Option<(Cmp, &str)> {
+    const OPERATORS: [(&str, Cmp); 5] = [
+        ("<=", Cmp::Le),
+        (">=", Cmp::Ge),
+        ("==", Cmp::Eq),
+        ("<", Cmp::Lt),
+        (">", Cmp::Gt),
+    ];
+    let text = text.trim();
+    let (cmp, operand) = OPERATORS
+        .iter()
+        .find_map(|&(symbol, cmp)| Some((cmp, text.strip_prefix(symbol)?)))?;
+    let operand = operand.trim();
+    (!operand.is_empty()).then_some((cmp, operand))
+}
+
+/// A TOML value as a message names it: `string "x"`, `integer 3`...
+fn describe(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => format!("string {s:?}"),
+        toml::Value::Integer(i) => format!("integer {i}"),
+        toml::Value::Float(f) => format!("float {f}"),
+        toml::Value::Boolean(b) => format!("boolean {b}"),
+        toml::Value::Datetime(d) => format!("datetime {d}"),
+        toml::Value::Array(_) => "an array".to_owned(),
+        toml::Value::Table(_) => "a table".to_owned(),
+    }
+}
+
+/// A duration as the file wrote it, quoted.
+fn show(value: &RawDuration) -> String {
+    format!("{:?}", value.0)
+}
+
+fn parse_duration(value: &Spanned<RawDuration>, key: &str) -> Result<Duration> {
+    humantime::parse_duration(&value.get_ref().0).map_err(|err| {
+        invalid(
+            value.span(),
+            key,
+            format!(
+                "expected a duration like \"10s\", found {} ({err})",
+                show(value.get_ref())
+            ),
+        )
+    })
+}
+
+fn positive(value: &Spanned<RawDuration>, key: &str, duration: Duration) -> Result<()> {
+    if duration.is_zero() {
+        return Err(invalid(
+            value.span(),
+            key,
+            format!("expected more than 0s, found {}", show(value.get_ref())),
+        ));
+    }
+    Ok(())
+}
+
+fn at_least(
+    value: &Spanned<RawDuration>,
+    key: &str,
+    duration: Duration,
+    min: Duration,
+) -> Result<()> {
+    if duration < min {
+        return Err(invalid(
+            value.span(),
+            key,
+            format!(
+                "expected at least {}, found {}",
+                humantime::format_duration(min),
+                show(value.get_ref())
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An integer in `min..=max`, `default` when absent. The result always fits the caller's type
+/// because the bounds do.
+fn int_in(
+    value: Option<&Spanned<i64>>,
+    key: &str,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    let n = *value.get_ref();
+    if n < min || n > max {
+        let range = if max == i64::MAX {
+            format!("an integer of at least {min}")
+        } else {
+            format!("an integer from {min} to {max}")
+        };
+        return Err(invalid(
+            value.span(),
+            key,
+            format!("expected {range}, found {n}"),
+        ));
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_bounds() {
+        assert_eq!(split_bound("<= 30s"), Some((Cmp::Le, "30s")));
+        assert_eq!(split_bound("  <30s "), Some((Cmp::Lt, "30s")));
+        assert_eq!(split_bound(">= 1"), Some((Cmp::Ge, "1")));
+        assert_eq!(split_bound("> 1"), Some((Cmp::Gt, "1")));
+        assert_eq!(split_bound("== 0"), Some((Cmp::Eq, "0")));
+        assert_eq!(split_bound("about 30s"), None);
+        assert_eq!(split_bound("<="), None);
+        assert_eq!(split_bound("= 3"), None);
+    }
+
+    fn spanned<T>(value: T) -> Spanned<T> {
+        Spanned::new(0..1, value)
+    }
+
+    fn bound_of(measure: Measure, value: toml::Value) -> std::result::Result<Bound, String> {
+        bound(measure, &spanned(value)).map_err(|failure| failure.kind.to_string())
+    }
+
+    #[test]
+    fn bounds_by_measure_type() {
+        use toml::Value;
+        assert_eq!(
+            bound_of(Measure::Rto, Value::String("< 1m 30s".into())),
+            Ok(Bound::Duration {
+                cmp: Cmp::Lt,
+                value: Duration::from_secs(90)
+            })
+        );
+        assert_eq!(
+            bound_of(Measure::LostWrites, Value::Integer(0)),
+            Ok(Bound::Count {
+                cmp: Cmp::Eq,
+                value: 0
+            })
+        );
+        assert_eq!(
+            bound_of(Measure::LostWrites, Value::String(">= 2".into())),
+            Ok(Bound::Count {
+                cmp: Cmp::Ge,
+                value: 2
+            })
+        );
+        assert_eq!(
+            bound_of(Measure::SplitBrain, Value::Boolean(false)),
+            Ok(Bound::Bool { value: false })
+        );
+        assert_eq!(
+            bound_of(Measure::LostWrites, Value::Integer(-1)),
+            Err(
+                "objectives.lost_writes: expected a count of zero or more, found integer -1".into()
+            )
+        );
+        assert_eq!(
+            bound_of(Measure::SplitBrain, Value::String("false".into())),
+            Err("objectives.split_brain: expected true or false, found string \"false\"".into())
+        );
+        assert_eq!(
+            bound_of(Measure::DetectionTime, Value::Integer(5)),
+            Err(
+                "objectives.detection_time: expected a bound like \"<= 30s\", found integer 5"
+                    .into()
+            )
+        );
+    }
+
+    #[test]
+    fn windows_overlap_as_half_open_intervals() {
+        let run = Duration::from_secs(60);
+        let window = |start: u64, end: Option<u64>| Window {
+            node: "pg1".into(),
+            start: Duration::from_secs(start),
+            end: end.map(Duration::from_secs),
+            offset: 0,
+        };
+        assert!(window(10, Some(20)).overlaps(&window(15, Some(30)), run));
+        assert!(window(10, None).overlaps(&window(50, Some(55)), run));
+        assert!(!window(10, Some(20)).overlaps(&window(20, None), run));
+        assert!(!window(30, None).overlaps(&window(0, Some(30)), run));
+    }
+}

@@ -1,0 +1,317 @@
+use super::{Node, NodeKind, NodeSpec, Secrets, etcd, haproxy, patroni, ready};
+use crate::engine::{self, EngineError, RunLabels};
+use crate::progress::Progress;
+use crate::scenario::Scenario;
+use bollard::Docker;
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig,
+    PortBinding,
+};
+use bollard::query_parameters::{CreateContainerOptions, UploadToContainerOptions};
+use futures_util::future::try_join_all;
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum TopologyError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("failed to start node {node}: {message}")]
+    Node { node: String, message: String },
+    #[error("cluster not ready after {}: reached {reached}; still waiting for {waiting}", humantime::format_duration(*.waited))]
+    NotReady {
+        waited: Duration,
+        reached: String,
+        waiting: String,
+    },
+    #[error("failed to {action}: {message}")]
+    Database { action: String, message: String },
+}
+
+/// A running topology: the run's network and its nodes, and what is needed to reach them.
+#[derive(Clone, Debug)]
+pub struct Cluster {
+    pub run_id: String,
+    pub network: String,
+    pub image: String,
+    pub nodes: Vec<Node>,
+    pub secrets: Secrets,
+    pub docker: Docker,
+    pub http: reqwest::Client,
+    /// How long bring-up took, from the first container created to ready.
+    pub bring_up: Duration,
+    /// The leader when the cluster became ready.
+    pub initial_leader: String,
+}
+
+impl Cluster {
+    /// Creates the run's network and every node's container, starts them, and waits until the
+    /// cluster is ready: etcd healthy, one Patroni leader, every replica streaming from it,
+    /// HAProxy routing to it. Objects carry the run's labels; on error the caller removes them
+    /// by label (`engine::remove_run`).
+    pub async fn up(
+        docker: &Docker,
+        scenario: &Scenario,
+        image: &str,
+        labels: &RunLabels,
+        ready_within: Duration,
+        progress: &Progress,
+    ) -> Result<Cluster, TopologyError> {
+        let started = Instant::now();
+        let step = format!(
+            "bringing up {} etcd, {} patroni, 1 haproxy",
+            scenario.topology.etcd.members, scenario.topology.patroni.nodes
+        );
+        progress.begin(&step);
+        let run_id = labels.run_id.clone();
+        let secrets = Secrets::generate();
+        docker
+            .create_network(NetworkCreateRequest {
+                name: run_id.clone(),
+                driver: Some("bridge".into()),
+                labels: Some(labels.to_map()),
+                ..Default::default()
+            })
+            .await
+            .map_err(EngineError::call(format!("create network {run_id}")))?;
+
+        let topo = &scenario.topology;
+        // Start order matters only for name resolution: each group may resolve the previous.
+        let groups: Vec<Vec<NodeSpec>> = vec![
+            etcd::specs(topo.etcd.members, &run_id),
+            patroni::specs(&topo.patroni, topo.etcd.members, &secrets),
+            vec![haproxy::spec(&topo.haproxy, topo.patroni.nodes)],
+        ];
+        let mut nodes = Vec::new();
+        for group in &groups {
+            let started_group = try_join_all(
+                group
+                    .iter()
+                    .map(|spec| start_node(docker, spec, image, labels)),
+            )
+            .await?;
+            nodes.extend(started_group);
+        }
+        progress.note(format!(
+            "{} containers started in {:.1}s",
+            nodes.len(),
+            started.elapsed().as_secs_f64()
+        ));
+
+        let mut cluster = Cluster {
+            run_id,
+            network: labels.run_id.clone(),
+            image: image.to_string(),
+            nodes,
+            secrets,
+            docker: docker.clone(),
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(4)
+                .build()
+                .map_err(|e| TopologyError::Node {
+                    node: "harness".into(),
+                    message: e.to_string(),
+                })?,
+            bring_up: Duration::ZERO,
+            initial_leader: String::new(),
+        };
+        cluster.initial_leader =
+            ready::wait_ready(&cluster, ready_within, started, progress).await?;
+        cluster.bring_up = started.elapsed();
+        progress.end(&step, cluster.bring_up);
+        Ok(cluster)
+    }
+
+    pub fn node(&self, name: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    pub fn nodes_of(&self, kind: NodeKind) -> impl Iterator<Item = &Node> {
+        self.nodes.iter().filter(move |n| n.kind == kind)
+    }
+
+    /// The node with this address on the run's network.
+    pub fn node_by_ip(&self, ip: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.ip == ip)
+    }
+
+    /// Connection settings for the superuser through a node's published PostgreSQL port
+    /// (HAProxy's for the client endpoint).
+    pub fn pg_config(&self, node: &Node, connect_timeout: Duration) -> tokio_postgres::Config {
+        let port = node
+            .ports
+            .get(&patroni::PG_PORT)
+            .copied()
+            .expect("postgres nodes and haproxy publish 5432");
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host("127.0.0.1")
+            .port(port)
+            .user("postgres")
+            .password(&self.secrets.superuser)
+            .dbname("postgres")
+            .application_name("firedrill")
+            .connect_timeout(connect_timeout);
+        config
+    }
+
+    /// The client endpoint: HAProxy.
+    pub fn endpoint(&self) -> &Node {
+        self.node(haproxy::NAME)
+            .expect("every topology has haproxy")
+    }
+
+    /// The component versions, read from the running containers (first running node of each
+    /// kind answers).
+    pub async fn versions(&self) -> BTreeMap<String, String> {
+        let wanted: [(&str, NodeKind, &[&str]); 4] = [
+            ("postgresql", NodeKind::Patroni, patroni::PG_VERSION_CMD),
+            ("patroni", NodeKind::Patroni, patroni::VERSION_CMD),
+            ("etcd", NodeKind::Etcd, etcd::VERSION_CMD),
+            ("haproxy", NodeKind::Haproxy, haproxy::VERSION_CMD),
+        ];
+        let mut versions = BTreeMap::new();
+        for (component, kind, cmd) in wanted {
+            for node in self.nodes_of(kind) {
+                if let Ok(out) = engine::exec(&self.docker, &node.container, None, cmd).await
+                    && out.success()
+                {
+                    let first = out.stdout.lines().next().unwrap_or("").trim().to_string();
+                    versions.insert(component.to_string(), first);
+                    break;
+                }
+            }
+        }
+        versions
+    }
+}
+
+async fn start_node(
+    docker: &Docker,
+    spec: &NodeSpec,
+    image: &str,
+    labels: &RunLabels,
+) -> Result<Node, TopologyError> {
+    let container = format!("{}-{}", labels.run_id, spec.name);
+    let fail = |message: String| TopologyError::Node {
+        node: spec.name.clone(),
+        message,
+    };
+    let port_bindings: HashMap<String, Option<Vec<PortBinding>>> = spec
+        .ports
+        .iter()
+        .map(|p| {
+            (
+                format!("{p}/tcp"),
+                Some(vec![PortBinding {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some(String::new()),
+                }]),
+            )
+        })
+        .collect();
+    let body = ContainerCreateBody {
+        image: Some(image.to_string()),
+        hostname: Some(spec.name.clone()),
+        cmd: Some(spec.cmd.clone()),
+        user: spec.user.clone(),
+        labels: Some(labels.to_map()),
+        exposed_ports: Some(spec.ports.iter().map(|p| format!("{p}/tcp")).collect()),
+        host_config: Some(HostConfig {
+            network_mode: Some(labels.run_id.clone()),
+            port_bindings: Some(port_bindings),
+            tmpfs: Some(spec.tmpfs.iter().cloned().collect()),
+            cap_add: Some(spec.cap_add.clone()),
+            // An init as PID 1 reaps the children Patroni and PostgreSQL leave behind.
+            init: Some(true),
+            ..Default::default()
+        }),
+        networking_config: Some(NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(
+                labels.run_id.clone(),
+                EndpointSettings {
+                    aliases: Some(vec![spec.name.clone()]),
+                    ..Default::default()
+                },
+            )])),
+        }),
+        ..Default::default()
+    };
+    docker
+        .create_container(
+            Some(CreateContainerOptions {
+                name: Some(container.clone()),
+                ..Default::default()
+            }),
+            body,
+        )
+        .await
+        .map_err(|e| fail(format!("create container: {e}")))?;
+    if !spec.files.is_empty() {
+        docker
+            .upload_to_container(
+                &container,
+                Some(UploadToContainerOptions {
+                    path: "/".into(),
+                    ..Default::default()
+                }),
+                bollard::body_full(tar_of(&spec.files).map_err(|e| fail(e.to_string()))?.into()),
+            )
+            .await
+            .map_err(|e| fail(format!("copy configuration: {e}")))?;
+    }
+    docker
+        .start_container(&container, None)
+        .await
+        .map_err(|e| fail(format!("start container: {e}")))?;
+    let inspect = docker
+        .inspect_container(&container, None)
+        .await
+        .map_err(|e| fail(format!("inspect container: {e}")))?;
+    let settings = inspect.network_settings.unwrap_or_default();
+    let ip = settings
+        .networks
+        .as_ref()
+        .and_then(|n| n.get(&labels.run_id))
+        .and_then(|e| e.ip_address.clone())
+        .filter(|ip| !ip.is_empty())
+        .ok_or_else(|| fail("container has no address on the run's network".into()))?;
+    let mut ports = BTreeMap::new();
+    for (key, bindings) in settings.ports.unwrap_or_default() {
+        let container_port = key.trim_end_matches("/tcp").parse::<u16>().ok();
+        let host_port = bindings
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|b| b.host_port?.parse::<u16>().ok())
+            .next();
+        if let (Some(c), Some(h)) = (container_port, host_port) {
+            ports.insert(c, h);
+        }
+    }
+    Ok(Node {
+        name: spec.name.clone(),
+        kind: spec.kind,
+        container,
+        ip,
+        ports,
+    })
+}
+
+/// A tar archive of files, their directories created by the engine on extraction.
+fn tar_of(files: &[super::FileSpec]) -> std::io::Result<Vec<u8>> {
+    let mut archive = tar::Builder::new(Vec::new());
+    for file in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(file.contents.len() as u64);
+        header.set_mode(file.mode);
+        header.set_mtime(0);
+        header.set_cksum();
+        archive.append_data(
+            &mut header,
+            file.path.trim_start_matches('/'),
+            file.contents.as_bytes(),
+        )?;
+    }
+    archive.into_inner()
+}

@@ -1,0 +1,70 @@
+//! etcd members: the distributed store holding Patroni's leader key.
+
+use super::{NodeKind, NodeSpec};
+use std::time::Duration;
+
+pub const CLIENT_PORT: u16 = 2379;
+const PEER_PORT: u16 = 2380;
+
+pub fn name(i: usize) -> String {
+    format!("etcd{i}")
+}
+
+/// The client endpoints as Patroni reaches them on the private network.
+pub fn client_hosts(members: usize) -> Vec<String> {
+    (1..=members)
+        .map(|i| format!("{}:{CLIENT_PORT}", name(i)))
+        .collect()
+}
+
+pub fn specs(members: usize, cluster_token: &str) -> Vec<NodeSpec> {
+    let initial_cluster = (1..=members)
+        .map(|i| format!("{0}=http://{0}:{PEER_PORT}", name(i)))
+        .collect::<Vec<_>>()
+        .join(",");
+    (1..=members)
+        .map(|i| {
+            let me = name(i);
+            NodeSpec {
+                name: me.clone(),
+                kind: NodeKind::Etcd,
+                cmd: vec![
+                    "etcd".into(),
+                    format!("--name={me}"),
+                    "--data-dir=/data/etcd".into(),
+                    format!("--listen-client-urls=http://0.0.0.0:{CLIENT_PORT}"),
+                    format!("--advertise-client-urls=http://{me}:{CLIENT_PORT}"),
+                    format!("--listen-peer-urls=http://0.0.0.0:{PEER_PORT}"),
+                    format!("--initial-advertise-peer-urls=http://{me}:{PEER_PORT}"),
+                    format!("--initial-cluster={initial_cluster}"),
+                    "--initial-cluster-state=new".into(),
+                    format!("--initial-cluster-token={cluster_token}"),
+                ],
+                user: None,
+                files: vec![],
+                ports: vec![CLIENT_PORT],
+                tmpfs: vec![("/data".into(), "rw,size=256m,mode=0700".into())],
+                cap_add: vec!["NET_ADMIN".into()],
+            }
+        })
+        .collect()
+}
+
+/// Whether a member answers its health endpoint with `"health":"true"`.
+pub async fn healthy(http: &reqwest::Client, host_addr: &str) -> bool {
+    let response = http
+        .get(format!("http://{host_addr}/health"))
+        .timeout(Duration::from_secs(1))
+        .send()
+        .await;
+    match response {
+        Ok(r) if r.status().is_success() => r
+            .json::<serde_json::Value>()
+            .await
+            .map(|v| v["health"] == "true")
+            .unwrap_or(false),
+        _ => false,
+    }
+}
+
+pub const VERSION_CMD: &[&str] = &["etcd", "--version"];

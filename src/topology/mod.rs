@@ -1,0 +1,15 @@
+//! The topology: node kinds (one file each: packages, configuration, readiness, role probe),
+//! the containers they run in, and the cluster that brings them up and hands out handles.
+
+mod cluster;
+mod etcd;
+mod haproxy;
+mod node;
+mod patroni;
+mod ready;
+mod secrets;
+
+pub use cluster::{Cluster, TopologyError};
+pub use node::{FileSpec, Node, NodeKind, NodeSpec};
+pub use patroni::{PatroniStatus, REST_PORT as PATRONI_REST_PORT, probe_patroni};
+pub use secrets::Secrets;

@@ -1,0 +1,68 @@
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The kinds of node a topology is made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeKind {
+    Etcd,
+    Patroni,
+    Haproxy,
+}
+
+impl NodeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeKind::Etcd => "etcd",
+            NodeKind::Patroni => "patroni",
+            NodeKind::Haproxy => "haproxy",
+        }
+    }
+}
+
+/// A file placed in a container before it starts.
+#[derive(Clone, Debug)]
+pub struct FileSpec {
+    pub path: String,
+    pub contents: String,
+    pub mode: u32,
+}
+
+/// Everything needed to create one node's container, rendered by its kind.
+#[derive(Clone, Debug)]
+pub struct NodeSpec {
+    /// The node's name: its host name and network alias (pg1, etcd2, haproxy).
+    pub name: String,
+    pub kind: NodeKind,
+    pub cmd: Vec<String>,
+    pub user: Option<String>,
+    pub files: Vec<FileSpec>,
+    /// Container ports published on 127.0.0.1.
+    pub ports: Vec<u16>,
+    /// tmpfs mounts: path → mount options.
+    pub tmpfs: Vec<(String, String)>,
+    /// Linux capabilities added (NET_ADMIN for iptables faults).
+    pub cap_add: Vec<String>,
+}
+
+/// A node whose container has been started.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Node {
+    pub name: String,
+    pub kind: NodeKind,
+    /// The container's name in the engine.
+    pub container: String,
+    /// The node's address on the run's private network.
+    pub ip: String,
+    /// Container port → port published on 127.0.0.1.
+    pub ports: BTreeMap<u16, u16>,
+}
+
+impl Node {
+    /// The host address of a container port, e.g. `127.0.0.1:49153`.
+    pub fn host_addr(&self, container_port: u16) -> Option<String> {
+        self.ports
+            .get(&container_port)
+            .map(|p| format!("127.0.0.1:{p}"))
+    }
+}

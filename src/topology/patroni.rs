@@ -1,0 +1,187 @@
+//! PostgreSQL nodes run by Patroni: configuration, and the role probe on its REST API.
+
+use super::{FileSpec, NodeKind, NodeSpec, Secrets, etcd};
+use crate::history::Role;
+use crate::scenario::Patroni;
+use serde_json::json;
+use std::time::Duration;
+
+pub const PG_PORT: u16 = 5432;
+pub const REST_PORT: u16 = 8008;
+pub const SCOPE: &str = "firedrill";
+const CONFIG_PATH: &str = "/etc/firedrill/patroni.yml";
+const DATA_DIR: &str = "/data/pg";
+
+pub fn name(i: usize) -> String {
+    format!("pg{i}")
+}
+
+pub fn specs(spec: &Patroni, etcd_members: usize, secrets: &Secrets) -> Vec<NodeSpec> {
+    (1..=spec.nodes)
+        .map(|i| {
+            let me = name(i);
+            NodeSpec {
+                name: me.clone(),
+                kind: NodeKind::Patroni,
+                cmd: vec!["patroni".into(), CONFIG_PATH.into()],
+                user: Some("postgres".into()),
+                files: vec![FileSpec {
+                    path: CONFIG_PATH.into(),
+                    contents: render_config(&me, spec, etcd_members, secrets),
+                    mode: 0o644,
+                }],
+                ports: vec![PG_PORT, REST_PORT],
+                // Data directories on tmpfs: bring-up and base backups at memory speed.
+                tmpfs: vec![("/data".into(), "rw,size=1g,mode=1777".into())],
+                cap_add: vec!["NET_ADMIN".into()],
+            }
+        })
+        .collect()
+}
+
+/// Patroni's configuration. Rendered as JSON, which is YAML too: no template to get wrong.
+pub fn render_config(me: &str, spec: &Patroni, etcd_members: usize, secrets: &Secrets) -> String {
+    let config = json!({
+        "scope": SCOPE,
+        "name": me,
+        "restapi": {
+            "listen": format!("0.0.0.0:{REST_PORT}"),
+            "connect_address": format!("{me}:{REST_PORT}"),
+        },
+        "etcd3": { "hosts": etcd::client_hosts(etcd_members) },
+        "bootstrap": {
+            "dcs": {
+                "ttl": spec.ttl.as_secs(),
+                "loop_wait": spec.loop_wait.as_secs(),
+                "retry_timeout": spec.retry_timeout.as_secs(),
+                "maximum_lag_on_failover": spec.maximum_lag_on_failover,
+                "synchronous_mode": spec.synchronous_mode,
+                "postgresql": {
+                    "use_pg_rewind": true,
+                    "use_slots": true,
+                    "parameters": {
+                        "wal_level": "replica",
+                        "hot_standby": "on",
+                        "max_wal_senders": 10,
+                        "max_replication_slots": 10,
+                        "wal_log_hints": "on",
+                        "max_connections": 200,
+                    },
+                },
+            },
+            "initdb": [{ "encoding": "UTF8" }, "data-checksums"],
+        },
+        "postgresql": {
+            "listen": format!("0.0.0.0:{PG_PORT}"),
+            "connect_address": format!("{me}:{PG_PORT}"),
+            "data_dir": DATA_DIR,
+            "bin_dir": "/usr/lib/postgresql/15/bin",
+            "pgpass": "/tmp/pgpass",
+            "authentication": {
+                "superuser": { "username": "postgres", "password": secrets.superuser },
+                "replication": { "username": "replicator", "password": secrets.replication },
+                "rewind": { "username": "rewinder", "password": secrets.rewind },
+            },
+            // md5, not SCRAM: a reconnect storm of the harness's own clients must not cost
+            // 4096 PBKDF2 rounds per connection on either side.
+            "parameters": {
+                "unix_socket_directories": "/tmp",
+                "password_encryption": "md5",
+            },
+            "pg_hba": [
+                "local all all trust",
+                "host replication replicator all md5",
+                "host all all all md5",
+            ],
+        },
+    });
+    serde_json::to_string_pretty(&config).expect("a json value always serialises")
+}
+
+/// What a node's Patroni said of itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PatroniStatus {
+    pub role: Role,
+    /// Patroni's state ("running", "starting", "stopped"...).
+    pub state: String,
+    pub timeline: Option<u32>,
+}
+
+/// Asks a node's Patroni for its role (`GET /patroni`).
+pub async fn probe_patroni(
+    http: &reqwest::Client,
+    rest_addr: &str,
+    timeout: Duration,
+) -> Result<PatroniStatus, String> {
+    let response = http
+        .get(format!("http://{rest_addr}/patroni"))
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| short_error(&e))?;
+    // Patroni answers 503 for a node that is not running but still returns its status body.
+    let body: serde_json::Value = response.json().await.map_err(|e| short_error(&e))?;
+    let role = match body["role"].as_str().unwrap_or("") {
+        "master" | "primary" if body["state"] == "running" => Role::Leader,
+        "replica" | "standby_leader" | "sync_standby" => Role::Replica,
+        _ => Role::Other,
+    };
+    Ok(PatroniStatus {
+        role,
+        state: body["state"].as_str().unwrap_or("unknown").to_string(),
+        timeline: body["timeline"]
+            .as_u64()
+            .and_then(|t| u32::try_from(t).ok()),
+    })
+}
+
+fn short_error(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        "timeout".into()
+    } else if e.is_connect() {
+        "connection refused".into()
+    } else {
+        let mut msg = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            msg = format!("{msg}: {s}");
+            source = s.source();
+        }
+        msg
+    }
+}
+
+pub const VERSION_CMD: &[&str] = &["patroni", "--version"];
+pub const PG_VERSION_CMD: &[&str] = &["postgres", "--version"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_carries_the_scenario_timings_and_is_valid_json() {
+        let spec = Patroni {
+            nodes: 3,
+            ttl: Duration::from_secs(10),
+            loop_wait: Duration::from_secs(2),
+            retry_timeout: Duration::from_secs(3),
+            maximum_lag_on_failover: 1 << 20,
+            synchronous_mode: false,
+        };
+        let secrets = Secrets::generate();
+        let text = render_config("pg2", &spec, 3, &secrets);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["name"], "pg2");
+        assert_eq!(v["bootstrap"]["dcs"]["ttl"], 10);
+        assert_eq!(v["bootstrap"]["dcs"]["loop_wait"], 2);
+        assert_eq!(v["bootstrap"]["dcs"]["retry_timeout"], 3);
+        assert_eq!(
+            v["etcd3"]["hosts"],
+            json!(["etcd1:2379", "etcd2:2379", "etcd3:2379"])
+        );
+        assert_eq!(
+            v["postgresql"]["authentication"]["superuser"]["password"],
+            secrets.superuser.as_str()
+        );
+    }
+}
