@@ -53,6 +53,8 @@ impl Default for DrillOptions {
 #[derive(Debug, Error)]
 pub enum DrillError {
     #[error(transparent)]
+    Scenario(#[from] crate::scenario::ScenarioError),
+    #[error(transparent)]
     Engine(#[from] EngineError),
     #[error(transparent)]
     Image(#[from] ImageError),
@@ -69,6 +71,19 @@ pub enum DrillError {
         error: Box<DrillError>,
         teardown: EngineError,
     },
+}
+
+/// Loads a scenario file and runs it with default options: the few lines a team's own test needs.
+///
+/// ```no_run
+/// # async fn drill() -> Result<(), firedrill::DrillError> {
+/// let record = firedrill::run_file("scenarios/patroni-primary-crash.toml").await?;
+/// assert!(record.passed(), "{}", firedrill::report::table(&record));
+/// # Ok(()) }
+/// ```
+pub async fn run_file(path: impl AsRef<std::path::Path>) -> Result<RunRecord, DrillError> {
+    let scenario = crate::scenario::load(path.as_ref())?;
+    run(&scenario, &DrillOptions::default()).await
 }
 
 /// Runs the scenario to completion.

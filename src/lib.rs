@@ -17,5 +17,5 @@ pub mod scenario;
 pub mod topology;
 pub mod workload;
 
-pub use drill::{DrillError, DrillOptions, run, run_until};
+pub use drill::{DrillError, DrillOptions, run, run_file, run_until};
 pub use record::RunRecord;

@@ -1,0 +1,51 @@
+//! Runs the shipped primary-crash drill against real containers, through the library API a
+//! team's own test would use.
+
+mod common;
+
+use firedrill::engine::{self, LABEL_RUN};
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn primary_crash_fails_over_without_losing_acknowledged_writes() {
+    if !common::docker_or_skip("primary_crash").await {
+        return;
+    }
+    let record = firedrill::run_file(common::scenario_path("patroni-primary-crash"))
+        .await
+        .expect("the drill runs");
+    let summary = firedrill::report::table(&record);
+    eprintln!("{summary}");
+
+    let m = &record.measurements;
+    let crash = &m.faults[0];
+    assert_eq!(
+        crash.node, record.timings.initial_leader,
+        "the leader was crashed"
+    );
+    let new_leader = crash
+        .new_leader
+        .as_deref()
+        .expect("a new leader was elected");
+    assert_ne!(new_leader, crash.node, "leadership moved to another node");
+    let rto = m.rto.expect("writes recovered");
+    assert!(
+        rto > Duration::ZERO && rto < Duration::from_secs(30),
+        "rto {rto:?}"
+    );
+    let lost = m.lost_writes.as_ref().expect("writes were read back");
+    assert_eq!(lost.count, 0, "lost {:?}", lost.seqs);
+    assert!(
+        m.writes_per_node.contains_key(new_leader),
+        "writes went to the new leader"
+    );
+    assert!(!m.split_brain.detected, "{:?}", m.split_brain.evidence);
+    assert!(record.passed(), "{summary}");
+
+    // Nothing of the run is left in Docker.
+    let docker = engine::connect().await.unwrap();
+    let left = engine::find_leftovers(&docker, &format!("{LABEL_RUN}={}", record.run_id))
+        .await
+        .unwrap();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
