@@ -200,11 +200,9 @@ async fn drill(
         1,
     )));
 
+    // A fault that could not be injected leaves a drill that proves nothing: it is an error.
+    run_faults(&cluster, scenario, clock, &events_tx, progress).await?;
     let mut problems = Vec::new();
-    let faults = run_faults(&cluster, scenario, clock, &events_tx, progress).await;
-    if let Err(e) = faults {
-        problems.push(e.to_string());
-    }
     let _ = writes.wait().await;
     progress.note("workload done; reading back every write");
     match workload::read_back(&cluster, clock, options.recover_within).await {

@@ -1,5 +1,7 @@
 //! The command line's contract: exit codes and error messages, without Docker.
 
+mod common;
+
 use std::process::Command;
 
 fn firedrill() -> Command {
@@ -11,7 +13,8 @@ fn firedrill() -> Command {
 #[test]
 fn validate_accepts_the_shipped_scenario() {
     let out = firedrill()
-        .args(["validate", "scenarios/patroni-primary-crash.toml"])
+        .arg("validate")
+        .arg(common::scenario_path("patroni-primary-crash"))
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -61,4 +64,21 @@ fn help_documents_the_exit_codes() {
     assert!(help.contains("0  every objective held"), "{help}");
     assert!(help.contains("1  an objective failed"));
     assert!(help.contains("2  the drill could not run"));
+}
+
+#[tokio::test]
+async fn image_build_without_mmdebstrap_says_what_to_install_and_exits_2() {
+    if !common::docker_or_skip("image_build_without_mmdebstrap").await {
+        return;
+    }
+    let empty = tempfile::tempdir().unwrap();
+    let out = firedrill()
+        .args(["image", "build", "--force"])
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("mmdebstrap is not installed"), "{stderr}");
+    assert!(stderr.contains("apt-get install mmdebstrap"), "{stderr}");
 }
