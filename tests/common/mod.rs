@@ -1,4 +1,6 @@
 //! Shared by the Docker integration tests.
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
 
 use std::path::PathBuf;
 
