@@ -33,6 +33,9 @@ pub struct DrillOptions {
     pub recover_within: Duration,
     /// Cadence of the role probes.
     pub probe_interval: Duration,
+    /// Seed of the random choices of targets (`replica:random`...); random when `None`. The
+    /// seed used is in the record: passing it again repeats the same choices.
+    pub seed: Option<u64>,
     pub progress: Progress,
 }
 
@@ -43,6 +46,7 @@ impl Default for DrillOptions {
             ready_within: Duration::from_secs(120),
             recover_within: Duration::from_secs(60),
             probe_interval: Duration::from_millis(100),
+            seed: None,
             progress: Progress::default(),
         }
     }
@@ -168,6 +172,11 @@ async fn drill(
         .await?,
     );
     workload::prepare(&cluster).await?;
+    fault::preflight(&cluster, &scenario.faults).await?;
+    let seed = options.seed.unwrap_or_else(rand::random);
+    progress.note(format!(
+        "seed {seed} (repeat the same choices with --seed {seed})"
+    ));
 
     let step = format!(
         "drill {} ({} of writes at {}/s)",
@@ -201,7 +210,8 @@ async fn drill(
     )));
 
     // A fault that could not be injected leaves a drill that proves nothing: it is an error.
-    run_faults(&cluster, scenario, clock, &events_tx, progress).await?;
+    let resolver = fault::Resolver::new(&cluster, &scenario.groups, seed);
+    run_faults(&cluster, &resolver, scenario, clock, &events_tx, progress).await?;
     let mut problems = Vec::new();
     let _ = writes.wait().await;
     progress.note("workload done; reading back every write");
@@ -250,6 +260,7 @@ async fn drill(
     Ok(RunRecord {
         format: RECORD_FORMAT,
         run_id: labels.run_id.clone(),
+        seed,
         scenario: scenario.clone(),
         environment,
         timings: Timings {
@@ -268,6 +279,7 @@ async fn drill(
 /// Fires every fault at its instant, heals those with a duration, in schedule order.
 async fn run_faults(
     cluster: &Cluster,
+    resolver: &fault::Resolver<'_>,
     scenario: &Scenario,
     clock: Clock,
     events: &mpsc::UnboundedSender<Event>,
@@ -282,34 +294,29 @@ async fn run_faults(
         }
     }
     actions.sort();
-    let mut hit: Vec<Option<crate::topology::Node>> = vec![None; scenario.faults.len()];
+    let mut hit: Vec<Vec<crate::topology::Node>> = vec![Vec::new(); scenario.faults.len()];
     for (when, i, is_heal) in actions {
         tokio::time::sleep_until(clock.instant(At::from_duration(when))).await;
         let f = &scenario.faults[i];
         if is_heal {
-            if let Some(node) = &hit[i] {
-                let event = fault::heal(cluster, i, f, node, clock).await?;
-                progress.note(format!(
-                    "{} healed {} on {}",
-                    event.at,
-                    f.kind.name(),
-                    node.name
-                ));
-                let _ = events.send(Event::Fault(event));
-            }
-        } else {
-            let (node, event) = fault::inject(cluster, i, f, clock).await?;
-            progress.note(format!(
-                "{} injected {} on {}",
-                event.at,
-                f.kind.name(),
-                node.name
-            ));
+            let event = fault::heal(cluster, i, f, &hit[i], clock).await?;
+            progress.note(format!("{} healed {}", event.at, describe(&event)));
             let _ = events.send(Event::Fault(event));
-            hit[i] = Some(node);
+        } else {
+            let (nodes, event) = fault::inject(cluster, resolver, i, f, clock).await?;
+            progress.note(format!("{} injected {}", event.at, describe(&event)));
+            let _ = events.send(Event::Fault(event));
+            hit[i] = nodes;
         }
     }
     Ok(())
+}
+
+fn describe(event: &crate::history::FaultEvent) -> String {
+    match &event.detail {
+        Some(detail) => format!("{} on {}: {detail}", event.kind, event.node),
+        None => format!("{} on {}", event.kind, event.node),
+    }
 }
 
 /// A task aborted when its handle is dropped (on error or interruption).

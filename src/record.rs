@@ -14,6 +14,8 @@ pub const RECORD_FORMAT: u32 = 1;
 pub struct RunRecord {
     pub format: u32,
     pub run_id: String,
+    /// Seed of the run's random choices: `--seed` repeats them.
+    pub seed: u64,
     pub scenario: Scenario,
     pub environment: Environment,
     pub timings: Timings,

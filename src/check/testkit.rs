@@ -57,6 +57,7 @@ pub fn inject(fault: usize, node: &str, at: At) -> Event {
         action: FaultAction::Inject,
         kind: "crash".to_string(),
         node: node.to_string(),
+        nodes: Vec::new(),
         at,
         done: at.plus(std::time::Duration::from_millis(20)),
         detail: None,

@@ -14,6 +14,10 @@ pub struct RunArgs {
     /// Where run directories are written.
     #[arg(long, default_value = "reports")]
     reports: PathBuf,
+    /// Seed for the random choices of fault targets; the seed used is printed and stored in
+    /// run.json, and passing it again repeats the same choices.
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 pub async fn run(args: RunArgs) -> u8 {
@@ -26,6 +30,7 @@ pub async fn run(args: RunArgs) -> u8 {
     };
     let options = DrillOptions {
         image: args.image.clone(),
+        seed: args.seed,
         progress: progress::terminal(),
         ..DrillOptions::default()
     };
@@ -37,6 +42,7 @@ pub async fn run(args: RunArgs) -> u8 {
         }
     };
     println!("{}", report::table(&record));
+    println!("seed: {} (repeat with --seed {})", record.seed, record.seed);
     match report::write_run_dir(&record, &args.reports) {
         Ok(dir) => println!("reports: {}", dir.display()),
         Err(e) => {

@@ -1,38 +1,39 @@
-//! crash: SIGKILL of the whole node (its container); healed by starting it again.
+//! crash: SIGKILL of every process of the node (its container); healed by starting it again,
+//! on the same published ports.
 
-use super::FaultError;
+use super::{FaultError, names, on_each};
 use crate::topology::{Cluster, Node};
 use bollard::query_parameters::KillContainerOptions;
 
-pub async fn inject(cluster: &Cluster, node: &Node) -> Result<Option<String>, FaultError> {
-    cluster
-        .docker
-        .kill_container(
-            &node.container,
-            Some(KillContainerOptions {
-                signal: "SIGKILL".into(),
-            }),
-        )
-        .await
-        .map_err(|e| FaultError::Action {
-            action: "kill the container".into(),
-            node: node.name.clone(),
-            message: e.to_string(),
-        })?;
-    Ok(Some(
-        "SIGKILL sent to every process of the container".into(),
-    ))
+pub async fn inject(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, FaultError> {
+    on_each(nodes, |node| async move {
+        cluster
+            .docker
+            .kill_container(
+                &node.container,
+                Some(KillContainerOptions {
+                    signal: "SIGKILL".into(),
+                }),
+            )
+            .await
+            .map_err(|e| FaultError::action("kill the container", &node.name)(e.to_string()))
+    })
+    .await?;
+    Ok(Some(format!(
+        "SIGKILL to every process of {}",
+        names(nodes)
+    )))
 }
 
-pub async fn heal(cluster: &Cluster, node: &Node) -> Result<Option<String>, FaultError> {
-    cluster
-        .docker
-        .start_container(&node.container, None)
-        .await
-        .map_err(|e| FaultError::Action {
-            action: "restart the container".into(),
-            node: node.name.clone(),
-            message: e.to_string(),
-        })?;
-    Ok(Some("container started again".into()))
+/// Starts the nodes' containers again (also the heal of `stop`).
+pub async fn heal(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, FaultError> {
+    on_each(nodes, |node| async move {
+        cluster
+            .docker
+            .start_container(&node.container, None)
+            .await
+            .map_err(|e| FaultError::action("restart the container", &node.name)(e.to_string()))
+    })
+    .await?;
+    Ok(Some(format!("started {} again", names(nodes))))
 }

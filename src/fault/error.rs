@@ -10,4 +10,20 @@ pub enum FaultError {
         node: String,
         message: String,
     },
+    #[error("fault {kind} cannot be injected on this host: {reason}")]
+    Unsupported { kind: String, reason: String },
+}
+
+impl FaultError {
+    pub(crate) fn action(
+        action: impl Into<String>,
+        node: &str,
+    ) -> impl FnOnce(String) -> FaultError {
+        let (action, node) = (action.into(), node.to_string());
+        move |message| FaultError::Action {
+            action,
+            node,
+            message,
+        }
+    }
 }

@@ -1,12 +1,18 @@
-//! Faults (Jepsen's nemesis): each kind injects and heals itself against a node resolved when
-//! the fault fires. Every action is recorded with the instant it began and ended.
+//! Faults (Jepsen's nemesis): each kind, in its own file, injects and heals itself against the
+//! nodes its target resolves to when the fault fires. Every action is recorded with the instant
+//! it began and ended.
 
 mod crash;
 mod error;
+mod partition;
+mod pause;
+mod postgres_crash;
+mod stop;
+mod switchover;
 mod target;
 
 pub use error::FaultError;
-pub use target::resolve;
+pub use target::{Resolver, lag_bytes};
 
 use crate::history::{Clock, FaultAction, FaultEvent};
 use crate::scenario::{Fault, FaultKind};
@@ -16,46 +22,124 @@ use crate::topology::{Cluster, Node};
 /// injection itself began (after the target was resolved).
 pub async fn inject(
     cluster: &Cluster,
+    resolver: &Resolver<'_>,
     index: usize,
     fault: &Fault,
     clock: Clock,
-) -> Result<(Node, FaultEvent), FaultError> {
-    let node = resolve(cluster, &fault.target).await?;
+) -> Result<(Vec<Node>, FaultEvent), FaultError> {
+    let nodes = resolver.resolve(&fault.target).await?;
+    // What a kind needs resolved besides its targets, resolved before F too.
+    let extra = match &fault.kind {
+        FaultKind::Partition { from, .. } => Extra::Peers(resolver.peers(from, &nodes).await?),
+        FaultKind::Switchover {
+            candidate: Some(candidate),
+        } => Extra::Candidate(Some(resolver.resolve_one(candidate).await?)),
+        _ => Extra::None,
+    };
     let at = clock.now();
-    let detail = match fault.kind {
-        FaultKind::Crash => crash::inject(cluster, &node).await?,
+    let detail = match (&fault.kind, extra) {
+        (FaultKind::Crash, _) => crash::inject(cluster, &nodes).await?,
+        (FaultKind::PostgresCrash, _) => postgres_crash::inject(cluster, &nodes).await?,
+        (FaultKind::Stop, _) => stop::inject(cluster, &nodes).await?,
+        (FaultKind::Pause, _) => pause::inject(cluster, &nodes).await?,
+        (FaultKind::Partition { direction, .. }, Extra::Peers(peers)) => {
+            partition::inject(cluster, &nodes, &peers, *direction).await?
+        }
+        (FaultKind::Switchover { .. }, Extra::Candidate(candidate)) => {
+            switchover::inject(cluster, &nodes, candidate.as_ref()).await?
+        }
+        (FaultKind::Switchover { .. }, _) => switchover::inject(cluster, &nodes, None).await?,
+        (FaultKind::Partition { .. }, _) => unreachable!("peers are resolved for partitions"),
     };
-    let event = FaultEvent {
-        fault: index,
-        action: FaultAction::Inject,
-        kind: fault.kind.name().to_string(),
-        node: node.name.clone(),
-        at,
-        done: clock.now(),
-        detail,
-    };
-    Ok((node, event))
+    let event = event(index, fault, FaultAction::Inject, &nodes, at, clock, detail);
+    Ok((nodes, event))
 }
 
-/// Heals a fault on the node it was injected on.
+enum Extra {
+    None,
+    Peers(Vec<Node>),
+    Candidate(Option<Node>),
+}
+
+/// Heals a fault on the nodes it was injected on.
 pub async fn heal(
     cluster: &Cluster,
     index: usize,
     fault: &Fault,
-    node: &Node,
+    nodes: &[Node],
     clock: Clock,
 ) -> Result<FaultEvent, FaultError> {
     let at = clock.now();
-    let detail = match fault.kind {
-        FaultKind::Crash => crash::heal(cluster, node).await?,
+    let detail = match &fault.kind {
+        FaultKind::Crash | FaultKind::Stop => crash::heal(cluster, nodes).await?,
+        FaultKind::Pause => pause::heal(cluster, nodes).await?,
+        FaultKind::Partition { .. } => partition::heal(cluster, nodes).await?,
+        // Validation rejects a duration on these: nothing to heal.
+        FaultKind::PostgresCrash | FaultKind::Switchover { .. } => None,
     };
-    Ok(FaultEvent {
+    Ok(event(
+        index,
+        fault,
+        FaultAction::Heal,
+        nodes,
+        at,
+        clock,
+        detail,
+    ))
+}
+
+/// Checks, before the workload starts, that every fault of the scenario can be injected on
+/// this host: a fault that would silently do nothing fails the drill here.
+pub async fn preflight(cluster: &Cluster, faults: &[Fault]) -> Result<(), FaultError> {
+    if faults
+        .iter()
+        .any(|f| matches!(f.kind, FaultKind::Partition { .. }))
+    {
+        partition::preflight(cluster).await?;
+    }
+    Ok(())
+}
+
+fn event(
+    index: usize,
+    fault: &Fault,
+    action: FaultAction,
+    nodes: &[Node],
+    at: crate::history::At,
+    clock: Clock,
+    detail: Option<String>,
+) -> FaultEvent {
+    FaultEvent {
         fault: index,
-        action: FaultAction::Heal,
+        action,
         kind: fault.kind.name().to_string(),
-        node: node.name.clone(),
+        node: nodes.first().map(|n| n.name.clone()).unwrap_or_default(),
+        nodes: if nodes.len() > 1 {
+            nodes.iter().map(|n| n.name.clone()).collect()
+        } else {
+            Vec::new()
+        },
         at,
         done: clock.now(),
         detail,
-    })
+    }
+}
+
+/// Runs one action on every node at once; the first failure is the result.
+async fn on_each<'a, F, Fut>(nodes: &'a [Node], action: F) -> Result<(), FaultError>
+where
+    F: Fn(&'a Node) -> Fut,
+    Fut: std::future::Future<Output = Result<(), FaultError>>,
+{
+    futures_util::future::try_join_all(nodes.iter().map(action))
+        .await
+        .map(|_| ())
+}
+
+fn names(nodes: &[Node]) -> String {
+    nodes
+        .iter()
+        .map(|n| n.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -121,8 +121,11 @@ pub struct FaultEvent {
     pub action: FaultAction,
     /// The fault kind's name as written in scenario files ("crash", ...).
     pub kind: String,
-    /// The node the target resolved to when the fault fired.
+    /// The node the target resolved to when the fault fired (the first, if several).
     pub node: String,
+    /// Every node the fault hit, when it hit more than one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
     pub at: At,
     pub done: At,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -106,6 +106,7 @@ mod tests {
                 connect_timeout: Duration::from_millis(500),
                 write_timeout: Duration::from_secs(1),
             },
+            groups: vec![],
             faults: vec![Fault {
                 at: Duration::from_secs(10),
                 kind: FaultKind::Crash,
@@ -141,6 +142,15 @@ mod tests {
     const MINIMAL: &str =
         "name = \"bad\"\ndescription = \"a broken scenario\"\nduration = \"60s\"\n";
 
+    /// `MINIMAL` and a fault at 1s of `kind` on `target`, lines 4 to 7, then `rest`.
+    fn fault_with(kind: &str, target: &str, rest: &str) -> String {
+        format!("{MINIMAL}[[fault]]\nat = \"1s\"\nkind = \"{kind}\"\ntarget = \"{target}\"\n{rest}")
+    }
+
+    /// `MINIMAL` and a partition fault, lines 4 to 7; tests append keys to it at line 8.
+    const FAULT: &str = "name = \"bad\"\ndescription = \"a broken scenario\"\nduration = \"60s\"\n\
+                         [[fault]]\nat = \"10s\"\nkind = \"partition\"\ntarget = \"pg1\"\n";
+
     #[test]
     fn defaults_fill_what_the_file_leaves_out() {
         let scenario = parse(Path::new("scenarios/min.toml"), MINIMAL).unwrap();
@@ -161,6 +171,7 @@ mod tests {
         assert_eq!(workload.through, Endpoint::Haproxy);
         assert_eq!(workload.connect_timeout, Duration::from_secs(1));
         assert_eq!(workload.write_timeout, Duration::from_secs(1));
+        assert!(scenario.groups.is_empty());
         assert!(scenario.faults.is_empty());
         assert!(scenario.objectives.is_empty());
         assert_eq!(scenario.runbook, None);
@@ -397,6 +408,344 @@ mod tests {
         );
     }
 
+    /// The faults of `MINIMAL` followed by `rest`, which must parse.
+    fn faults_of(rest: &str) -> Vec<Fault> {
+        let text = format!("{MINIMAL}{rest}");
+        match parse(Path::new("scenarios/ok.toml"), &text) {
+            Ok(scenario) => scenario.faults,
+            Err(err) => panic!("{err}\n{text}"),
+        }
+    }
+
+    const GROUPS: &str = "[groups]\nminority = [\"pg1\", \"etcd1\"]\n\
+                          majority = [\"pg2\", \"pg3\", \"etcd2\", \"etcd3\"]\n\
+                          dbs = [\"pg3\", \"pg2\"]\n";
+
+    #[test]
+    fn groups_keep_file_order() {
+        let text = format!("{MINIMAL}{GROUPS}");
+        let scenario = parse(Path::new("scenarios/ok.toml"), &text).unwrap();
+        let group = |name: &str, nodes: &[&str]| Group {
+            name: name.into(),
+            nodes: nodes.iter().map(|&n| n.to_owned()).collect(),
+        };
+        assert_eq!(
+            scenario.groups,
+            [
+                group("minority", &["pg1", "etcd1"]),
+                group("majority", &["pg2", "pg3", "etcd2", "etcd3"]),
+                group("dbs", &["pg3", "pg2"]),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_selector_form_is_a_target() {
+        let kind = |kind: &str, random| Target::Kind {
+            kind: kind.into(),
+            random,
+        };
+        let cases = [
+            ("leader", Target::Leader),
+            ("primary", Target::Leader),
+            ("replica", Target::Replica(Pick::Random)),
+            ("replica:random", Target::Replica(Pick::Random)),
+            ("replica:all", Target::Replica(Pick::All)),
+            ("replica:most-lagging", Target::Replica(Pick::MostLagging)),
+            ("replica:least-lagging", Target::Replica(Pick::LeastLagging)),
+            ("pg3", Target::Node("pg3".into())),
+            ("etcd1", Target::Node("etcd1".into())),
+            ("haproxy", Target::Node("haproxy".into())),
+            ("etcd", kind("etcd", false)),
+            ("patroni", kind("patroni", false)),
+            ("etcd:random", kind("etcd", true)),
+            ("patroni:random", kind("patroni", true)),
+            ("haproxy:random", kind("haproxy", true)),
+            ("group:minority", Target::Group("minority".into())),
+        ];
+        for (selector, expected) in cases {
+            let faults = faults_of(&format!(
+                "{GROUPS}[[fault]]\nat = \"10s\"\nkind = \"stop\"\ntarget = \"{selector}\"\n"
+            ));
+            assert_eq!(faults[0].target, expected, "{selector}");
+        }
+    }
+
+    #[test]
+    fn every_fault_kind_parses() {
+        let faults = faults_of(
+            "[[fault]]\nat = \"1s\"\nkind = \"crash\"\ntarget = \"pg1\"\nduration = \"1s\"\n\
+             [[fault]]\nat = \"2s\"\nkind = \"postgres-crash\"\ntarget = \"replica\"\n\
+             [[fault]]\nat = \"3s\"\nkind = \"stop\"\ntarget = \"etcd:random\"\n\
+             duration = \"1s\"\n\
+             [[fault]]\nat = \"4s\"\nkind = \"pause\"\ntarget = \"haproxy\"\nduration = \"1s\"\n\
+             [[fault]]\nat = \"5s\"\nkind = \"partition\"\ntarget = \"leader\"\n\
+             [[fault]]\nat = \"6s\"\nkind = \"switchover\"\ntarget = \"primary\"\n",
+        );
+        let kinds: Vec<&FaultKind> = faults.iter().map(|f| &f.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                &FaultKind::Crash,
+                &FaultKind::PostgresCrash,
+                &FaultKind::Stop,
+                &FaultKind::Pause,
+                &FaultKind::Partition {
+                    from: PartitionPeers::All,
+                    direction: Direction::Both
+                },
+                &FaultKind::Switchover { candidate: None },
+            ]
+        );
+        assert_eq!(faults[0].duration, Some(Duration::from_secs(1)));
+        assert_eq!(faults[1].duration, None);
+        assert_eq!(faults[5].target, Target::Leader);
+    }
+
+    #[test]
+    fn partitions_take_peers_and_a_direction() {
+        let partition = |from: &str, direction: &str| {
+            let faults = faults_of(&format!(
+                "{GROUPS}[[fault]]\nat = \"10s\"\nkind = \"partition\"\ntarget = \"leader\"\n\
+                 {from}{direction}duration = \"20s\"\n"
+            ));
+            assert_eq!(faults[0].duration, Some(Duration::from_secs(20)));
+            faults[0].kind.clone()
+        };
+        let of =
+            |from: PartitionPeers, direction: Direction| FaultKind::Partition { from, direction };
+        assert_eq!(partition("", ""), of(PartitionPeers::All, Direction::Both));
+        assert_eq!(
+            partition("from = \"all\"\n", "direction = \"both\"\n"),
+            of(PartitionPeers::All, Direction::Both)
+        );
+        assert_eq!(
+            partition("from = \"etcd\"\n", "direction = \"outgoing\"\n"),
+            of(
+                PartitionPeers::Of(vec![Target::Kind {
+                    kind: "etcd".into(),
+                    random: false
+                }]),
+                Direction::Outgoing
+            )
+        );
+        assert_eq!(
+            partition(
+                "from = [\"group:majority\", \"replica:all\", \"haproxy\"]\n",
+                "direction = \"incoming\"\n"
+            ),
+            of(
+                PartitionPeers::Of(vec![
+                    Target::Group("majority".into()),
+                    Target::Replica(Pick::All),
+                    Target::Node("haproxy".into()),
+                ]),
+                Direction::Incoming
+            )
+        );
+        assert_eq!(
+            partition("from = [\"pg2\"]\n", ""),
+            of(
+                PartitionPeers::Of(vec![Target::Node("pg2".into())]),
+                Direction::Both
+            )
+        );
+    }
+
+    #[test]
+    fn switchovers_take_an_optional_candidate() {
+        let candidate = |candidate: &str| {
+            let faults = faults_of(&format!(
+                "[[fault]]\nat = \"10s\"\nkind = \"switchover\"\ntarget = \"leader\"\n\
+                 {candidate}"
+            ));
+            assert_eq!(faults[0].target, Target::Leader);
+            match &faults[0].kind {
+                FaultKind::Switchover { candidate } => candidate.clone(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(candidate(""), None);
+        assert_eq!(
+            candidate("candidate = \"pg2\"\n"),
+            Some(Target::Node("pg2".into()))
+        );
+        for (written, pick) in [
+            ("replica", Pick::Random),
+            ("replica:random", Pick::Random),
+            ("replica:most-lagging", Pick::MostLagging),
+            ("replica:least-lagging", Pick::LeastLagging),
+        ] {
+            assert_eq!(
+                candidate(&format!("candidate = \"{written}\"\n")),
+                Some(Target::Replica(pick)),
+                "{written}"
+            );
+        }
+    }
+
+    #[test]
+    fn faults_on_other_nodes_or_at_other_times_do_not_overlap() {
+        // A whole kind, a group and a node, each on nodes of their own or after the others.
+        let faults = faults_of(&format!(
+            "{GROUPS}\
+             [[fault]]\nat = \"10s\"\nkind = \"partition\"\ntarget = \"group:minority\"\n\
+             from = \"group:majority\"\nduration = \"20s\"\n\
+             [[fault]]\nat = \"15s\"\nkind = \"pause\"\ntarget = \"pg2\"\nduration = \"5s\"\n\
+             [[fault]]\nat = \"15s\"\nkind = \"stop\"\ntarget = \"haproxy\"\n\
+             [[fault]]\nat = \"30s\"\nkind = \"crash\"\ntarget = \"etcd\"\n\
+             [[fault]]\nat = \"30s\"\nkind = \"postgres-crash\"\ntarget = \"group:dbs\"\n\
+             [[fault]]\nat = \"20s\"\nkind = \"postgres-crash\"\ntarget = \"pg2\"\n\
+             [[fault]]\nat = \"40s\"\nkind = \"crash\"\ntarget = \"replica:all\"\n"
+        ));
+        assert_eq!(faults.len(), 7);
+    }
+
+    #[test]
+    fn one_off_faults_overlap_the_faults_they_happen_during() {
+        let err = error(&format!(
+            "{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"pause\"\ntarget = \"pg1\"\n\
+             duration = \"20s\"\n\
+             [[fault]]\nat = \"20s\"\nkind = \"postgres-crash\"\ntarget = \"patroni\"\n"
+        ));
+        assert_eq!(
+            err,
+            "scenarios/bad.toml:10:6: fault.at: expected one fault at a time on node \"pg1\", \
+             but this one (patroni, at 20s) overlaps the one at line 5 (10s to 30s)"
+        );
+        let err = error(&format!(
+            "{MINIMAL}[[fault]]\nat = \"20s\"\nkind = \"postgres-crash\"\ntarget = \"pg2\"\n\
+             [[fault]]\nat = \"20s\"\nkind = \"postgres-crash\"\ntarget = \"pg2\"\n"
+        ));
+        assert!(
+            err.contains("(at 20s) overlaps the one at line 5 (at 20s)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_selector_in_from() {
+        assert_error_snapshot!(
+            "unknown_selector_in_from",
+            format!(
+                "{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"partition\"\ntarget = \"pg1\"\n\
+                 from = [\"etcd\", \"replicas\"]\n"
+            )
+        );
+    }
+
+    #[test]
+    fn undefined_group() {
+        assert_error_snapshot!(
+            "undefined_group",
+            format!(
+                "{MINIMAL}{GROUPS}[[fault]]\nat = \"10s\"\nkind = \"crash\"\n\
+                 target = \"group:minorty\"\n"
+            )
+        );
+    }
+
+    #[test]
+    fn group_with_unknown_node() {
+        assert_error_snapshot!(
+            "group_with_unknown_node",
+            format!("{MINIMAL}[groups]\nminority = [\"pg1\", \"etcd4\"]\n")
+        );
+    }
+
+    #[test]
+    fn from_on_a_crash_fault() {
+        assert_error_snapshot!(
+            "from_on_a_crash_fault",
+            format!(
+                "{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"crash\"\ntarget = \"leader\"\n\
+                 from = \"etcd\"\n"
+            )
+        );
+    }
+
+    #[test]
+    fn postgres_crash_with_duration() {
+        assert_error_snapshot!(
+            "postgres_crash_with_duration",
+            format!(
+                "{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"postgres-crash\"\n\
+                 target = \"leader\"\nduration = \"10s\"\n"
+            )
+        );
+    }
+
+    #[test]
+    fn switchover_target_not_leader() {
+        assert_error_snapshot!(
+            "switchover_target_not_leader",
+            format!(
+                "{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"switchover\"\ntarget = \"pg1\"\n\
+                 candidate = \"pg2\"\n"
+            )
+        );
+    }
+
+    #[test]
+    fn candidate_replica_all() {
+        assert_error_snapshot!(
+            "candidate_replica_all",
+            format!(
+                "{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"switchover\"\n\
+                 target = \"leader\"\ncandidate = \"replica:all\"\n"
+            )
+        );
+    }
+
+    #[test]
+    fn empty_from() {
+        assert_error_snapshot!(
+            "empty_from",
+            format!(
+                "{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"partition\"\ntarget = \"pg1\"\n\
+                 from = []\n"
+            )
+        );
+    }
+
+    #[test]
+    fn overlapping_faults_via_a_group_and_a_kind() {
+        assert_error_snapshot!(
+            "overlapping_faults_via_a_group_and_a_kind",
+            format!(
+                "{MINIMAL}{GROUPS}\n\
+                 [[fault]]\nat = \"10s\"\nkind = \"partition\"\ntarget = \"group:minority\"\n\
+                 duration = \"20s\"\n\n\
+                 [[fault]]\nat = \"25s\"\nkind = \"pause\"\ntarget = \"etcd\"\n\
+                 duration = \"10s\"\n"
+            )
+        );
+    }
+
+    #[test]
+    fn postgres_crash_on_a_group_with_an_etcd_node() {
+        assert_error_snapshot!(
+            "postgres_crash_on_a_group_with_an_etcd_node",
+            format!(
+                "{MINIMAL}{GROUPS}[[fault]]\nat = \"10s\"\nkind = \"postgres-crash\"\n\
+                 target = \"group:minority\"\n"
+            )
+        );
+    }
+
+    #[test]
+    fn switchover_with_duration() {
+        let err = error(&format!(
+            "{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"switchover\"\ntarget = \"leader\"\n\
+             duration = \"5s\"\n"
+        ));
+        assert_eq!(
+            err,
+            "scenarios/bad.toml:8:12: fault.duration: expected no duration, a switchover has \
+             nothing to heal"
+        );
+    }
+
     #[test]
     fn out_of_range_and_malformed_values() {
         let cases = [
@@ -444,6 +793,49 @@ mod tests {
                 5,
                 15,
             ),
+            (&format!("{MINIMAL}groups = 3\n"), 4, 10),
+            (&format!("{MINIMAL}[groups]\nmajority = \"pg1\"\n"), 5, 12),
+            (
+                &format!("{MINIMAL}[groups]\nmajority = [\"pg1\", 2]\n"),
+                5,
+                20,
+            ),
+            (&format!("{MINIMAL}[groups]\nmajority = []\n"), 5, 12),
+            (
+                &format!("{MINIMAL}[groups]\nmajority = [\"pg1\", \"pg1\"]\n"),
+                5,
+                20,
+            ),
+            (&format!("{MINIMAL}[groups]\nMajority = [\"pg1\"]\n"), 5, 1),
+            (
+                &format!("{MINIMAL}[groups.majority]\nnodes = [\"pg1\"]\n"),
+                4,
+                1,
+            ),
+            (&format!("{FAULT}from = 3\n"), 8, 8),
+            (&format!("{FAULT}from = [\"etcd\", 3]\n"), 8, 17),
+            (&format!("{FAULT}from = [\"etcd\", \"all\"]\n"), 8, 17),
+            (&format!("{FAULT}from = \"everyone\"\n"), 8, 8),
+            (&format!("{FAULT}from = \"group:x\"\n"), 8, 8),
+            (&format!("{FAULT}direction = \"in\"\n"), 8, 13),
+            (&format!("{FAULT}candidate = \"pg2\"\n"), 8, 13),
+            (
+                &fault_with("pause", "leader", "direction = \"both\"\n"),
+                8,
+                13,
+            ),
+            (&fault_with("postgres-crash", "etcd1", ""), 7, 10),
+            (
+                &fault_with("switchover", "leader", "candidate = \"etcd1\"\n"),
+                8,
+                13,
+            ),
+            (
+                &fault_with("switchover", "leader", "candidate = \"leader\"\n"),
+                8,
+                13,
+            ),
+            (&fault_with("switchover", "replica", ""), 7, 10),
         ];
         for (text, line, column) in cases {
             let err = parse(Path::new("scenarios/bad.toml"), text).unwrap_err();

@@ -1,9 +1,11 @@
 //! Scenario files: raw serde types are parsed, then validated into a `Scenario` before any work.
 
 mod error;
+mod faults;
 mod load;
 mod model;
 mod raw;
+mod selector;
 mod validate;
 
 pub use error::{Position, ScenarioError, ScenarioErrorKind};

@@ -22,8 +22,18 @@ pub struct Scenario {
     pub image: Option<String>,
     pub topology: Topology,
     pub workload: Workload,
+    /// Named sets of nodes faults can target (`group:NAME`), in file order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Group>,
     pub faults: Vec<Fault>,
     pub objectives: Vec<Objective>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    pub name: String,
+    /// Node names (validated against the topology).
+    pub nodes: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -116,31 +126,121 @@ pub struct Fault {
     pub duration: Option<Duration>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// What a fault does. Each kind lives in its own file under `src/fault/`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name", rename_all = "kebab-case")]
 pub enum FaultKind {
-    /// SIGKILL of the whole node (its container).
+    /// SIGKILL of the whole node (its container); healed by starting it again.
     Crash,
+    /// SIGKILL of the PostgreSQL postmaster only; Patroni stays up.
+    PostgresCrash,
+    /// A graceful stop, as `systemctl stop patroni`: SIGTERM, then wait; healed by starting it.
+    Stop,
+    /// The node frozen (`docker pause`): hung, not dead; healed by resuming it.
+    Pause,
+    /// The target nodes cut off from `from` with iptables inside the containers.
+    Partition {
+        /// The other side: every other node of the run, or the nodes these selectors name.
+        from: PartitionPeers,
+        direction: Direction,
+    },
+    /// A planned switchover through Patroni's REST API, from the leader (the target) to
+    /// `candidate` (any healthy replica when `None`).
+    Switchover { candidate: Option<Target> },
 }
 
 impl FaultKind {
-    pub const ALL: &'static [FaultKind] = &[FaultKind::Crash];
+    /// Every kind's name as written in scenario files.
+    pub const NAMES: &'static [&'static str] = &[
+        "crash",
+        "postgres-crash",
+        "stop",
+        "pause",
+        "partition",
+        "switchover",
+    ];
 
-    pub fn name(self) -> &'static str {
+    pub fn name(&self) -> &'static str {
         match self {
             FaultKind::Crash => "crash",
+            FaultKind::PostgresCrash => "postgres-crash",
+            FaultKind::Stop => "stop",
+            FaultKind::Pause => "pause",
+            FaultKind::Partition { .. } => "partition",
+            FaultKind::Switchover { .. } => "switchover",
         }
     }
 }
 
-/// Who a fault hits, resolved when it fires.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartitionPeers {
+    /// Every other node of the run.
+    All,
+    /// The nodes these selectors resolve to (when the fault fires).
+    Of(Vec<Target>),
+}
+
+/// Which traffic a partition drops, seen from the target nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// Nothing passes either way.
+    Both,
+    /// The targets' packets to the peers are dropped (the runbook's `iptables -A OUTPUT`).
+    Outgoing,
+    /// The peers' packets to the targets are dropped.
+    Incoming,
+}
+
+/// Who a fault hits, resolved when it fires. Written in scenario files as `leader` (or
+/// `primary`), `replica` / `replica:random`, `replica:all`, `replica:most-lagging`,
+/// `replica:least-lagging`, a node name (`pg1`, `etcd2`, `haproxy`), a kind (`etcd`, `patroni`,
+/// `haproxy`: every node of it), `etcd:random` (one of them), or `group:NAME`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
     /// Whichever node is the leader (primary) at fire time.
     Leader,
-    /// A node by name (pg1, etcd2, haproxy...).
+    /// Replicas of the leader at fire time.
+    Replica(Pick),
+    /// A node by name.
     Node(String),
+    /// Every node of a kind (`etcd`, `patroni`, `haproxy`), or one of them at random.
+    Kind { kind: String, random: bool },
+    /// The members of a group defined in the scenario's `[groups]`.
+    Group(String),
+}
+
+/// Which replica(s) a `replica` target takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pick {
+    /// One, chosen by the run's seeded random generator.
+    Random,
+    All,
+    /// The one furthest behind the leader (`pg_stat_replication` replay lag in bytes).
+    MostLagging,
+    LeastLagging,
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Leader => f.write_str("leader"),
+            Target::Replica(Pick::Random) => f.write_str("replica:random"),
+            Target::Replica(Pick::All) => f.write_str("replica:all"),
+            Target::Replica(Pick::MostLagging) => f.write_str("replica:most-lagging"),
+            Target::Replica(Pick::LeastLagging) => f.write_str("replica:least-lagging"),
+            Target::Node(name) => f.write_str(name),
+            Target::Kind {
+                kind,
+                random: false,
+            } => f.write_str(kind),
+            Target::Kind { kind, random: true } => write!(f, "{kind}:random"),
+            Target::Group(name) => write!(f, "group:{name}"),
+        }
+    }
 }
 
 /// A bound on one measurement.

@@ -24,6 +24,9 @@ pub(super) struct RawScenario {
     pub topology: RawTopology,
     #[serde(default)]
     pub workload: RawWorkload,
+    /// Group name → member node names; the key spans give the file order back.
+    #[serde(default)]
+    pub groups: BTreeMap<Spanned<String>, Spanned<RawNames>>,
     #[serde(default)]
     pub fault: Vec<Spanned<RawFault>>,
     /// Measurement name → bound; the key spans give the file order back.
@@ -80,6 +83,12 @@ pub(super) struct RawFault {
     pub kind: Option<Spanned<String>>,
     pub target: Option<Spanned<String>>,
     pub duration: Option<Spanned<RawDuration>>,
+    /// Partition faults only.
+    pub from: Option<Spanned<RawSelectors>>,
+    /// Partition faults only.
+    pub direction: Option<Spanned<String>>,
+    /// Switchover faults only.
+    pub candidate: Option<Spanned<String>>,
 }
 
 /// A duration as written ("10s", "500ms"), parsed in `validate`. Its own type only so that a
@@ -107,6 +116,70 @@ impl<'de> Deserialize<'de> for RawDuration {
     }
 }
 
+/// An array of node names (a group's members), each with its position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RawNames(pub Vec<Spanned<String>>);
+
+impl<'de> Deserialize<'de> for RawNames {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NamesVisitor;
+
+        impl<'de> Visitor<'de> for NamesVisitor {
+            type Value = RawNames;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array of node names")
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<RawNames, A::Error> {
+                strings(seq).map(RawNames)
+            }
+        }
+
+        deserializer.deserialize_any(NamesVisitor)
+    }
+}
+
+/// A partition's `from`: one target selector (or "all"), or an array of selectors, each with its
+/// position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum RawSelectors {
+    One(String),
+    Many(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for RawSelectors {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SelectorsVisitor;
+
+        impl<'de> Visitor<'de> for SelectorsVisitor {
+            type Value = RawSelectors;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a target selector or an array of them")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSelectors, E> {
+                Ok(RawSelectors::One(v.to_owned()))
+            }
+
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<RawSelectors, A::Error> {
+                strings(seq).map(RawSelectors::Many)
+            }
+        }
+
+        deserializer.deserialize_any(SelectorsVisitor)
+    }
+}
+
+fn strings<'de, A: de::SeqAccess<'de>>(mut seq: A) -> Result<Vec<Spanned<String>>, A::Error> {
+    let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+    while let Some(item) = seq.next_element::<Spanned<String>>()? {
+        items.push(item);
+    }
+    Ok(items)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +194,27 @@ mod tests {
         let (key, value) = raw.objectives.iter().next().unwrap();
         assert_eq!(&text[key.span()], "rto");
         assert_eq!(&text[value.span()], "\"<= 30s\"");
+    }
+
+    #[test]
+    fn keeps_positions_of_array_items() {
+        let text = "[groups]\nminority = [\"pg1\", \"etcd1\"]\n\
+                    [[fault]]\nfrom = \"all\"\n[[fault]]\nfrom = [\"etcd\", \"pg2\"]\n";
+        let raw: RawScenario = toml::from_str(text).unwrap();
+        let (name, members) = raw.groups.iter().next().unwrap();
+        assert_eq!(name.get_ref(), "minority");
+        let members = &members.get_ref().0;
+        assert_eq!(members.len(), 2);
+        assert_eq!(&text[members[1].span()], "\"etcd1\"");
+        let from = raw.fault[0].get_ref().from.as_ref().unwrap();
+        assert_eq!(from.get_ref(), &RawSelectors::One("all".into()));
+        assert_eq!(&text[from.span()], "\"all\"");
+        let from = raw.fault[1].get_ref().from.as_ref().unwrap();
+        let RawSelectors::Many(items) = from.get_ref() else {
+            panic!("{from:?}");
+        };
+        let items: Vec<&str> = items.iter().map(|item| &text[item.span()]).collect();
+        assert_eq!(items, ["\"etcd\"", "\"pg2\""]);
     }
 
     #[test]

@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::error::{ScenarioErrorKind, position, suggest};
+use super::error::{ScenarioErrorKind, suggest};
+use super::faults::{faults, groups};
 use super::model::{
-    Bound, Cmp, Endpoint, Etcd, Fault, FaultKind, Haproxy, HaproxyCheck, Measure, MeasureType,
-    Objective, Patroni, Scenario, Source, Target, Topology, Workload,
+    Bound, Cmp, Endpoint, Etcd, Haproxy, HaproxyCheck, Measure, MeasureType, Objective, Patroni,
+    Scenario, Source, Topology, Workload,
 };
-use super::raw::{RawDuration, RawFault, RawHaproxy, RawPatroni, RawScenario, RawWorkload};
+use super::raw::{RawDuration, RawHaproxy, RawPatroni, RawScenario, RawWorkload};
+use super::selector::Nodes;
 
 /// A validation error and the byte offset in the file it is about.
 #[derive(Debug)]
@@ -20,9 +22,9 @@ pub(super) struct Failure {
     pub kind: ScenarioErrorKind,
 }
 
-type Result<T> = std::result::Result<T, Failure>;
+pub(super) type Result<T> = std::result::Result<T, Failure>;
 
-fn invalid(span: Range<usize>, key: &str, message: impl Into<String>) -> Failure {
+pub(super) fn invalid(span: Range<usize>, key: &str, message: impl Into<String>) -> Failure {
     Failure {
         offset: span.start,
         kind: ScenarioErrorKind::Invalid {
@@ -88,7 +90,9 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
         haproxy: haproxy(&raw.topology.haproxy)?,
     };
     let workload = workload(&raw.workload)?;
-    let faults = faults(raw.fault, run, &topology, text)?;
+    let nodes = Nodes::new(&topology);
+    let groups = groups(raw.groups, &nodes)?;
+    let faults = faults(raw.fault, run, &nodes, &groups, text)?;
     let objectives = objectives(raw.objectives)?;
 
     Ok(Scenario {
@@ -100,6 +104,7 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
         image,
         topology,
         workload,
+        groups,
         faults,
         objectives,
     })
@@ -260,183 +265,6 @@ fn timeout(value: Option<&Spanned<RawDuration>>, key: &str) -> Result<Duration> 
     Ok(duration)
 }
 
-/// When a fault is active, to find two faults on one node at once.
-struct Window {
-    node: String,
-    start: Duration,
-    /// `None`: until the end of the run.
-    end: Option<Duration>,
-    offset: usize,
-}
-
-impl Window {
-    fn overlaps(&self, other: &Window, run: Duration) -> bool {
-        self.start < other.end.unwrap_or(run) && other.start < self.end.unwrap_or(run)
-    }
-
-    fn describe(&self) -> String {
-        let start = humantime::format_duration(self.start);
-        match self.end {
-            Some(end) => format!("{start} to {}", humantime::format_duration(end)),
-            None => format!("{start} to the end of the run"),
-        }
-    }
-}
-
-fn faults(
-    raw: Vec<Spanned<RawFault>>,
-    run: Duration,
-    topology: &Topology,
-    text: &str,
-) -> Result<Vec<Fault>> {
-    let targets = valid_targets(topology);
-    let mut faults = Vec::with_capacity(raw.len());
-    let mut windows: Vec<Window> = Vec::new();
-    for spanned in raw {
-        let header = spanned.span();
-        let fault = spanned.into_inner();
-        let (at, kind, target) = match (fault.at, fault.kind, fault.target) {
-            (Some(at), Some(kind), Some(target)) => (at, kind, target),
-            (at, kind, target) => {
-                let keys = [
-                    ("at", at.is_none()),
-                    ("kind", kind.is_none()),
-                    ("target", target.is_none()),
-                ]
-                .into_iter()
-                .filter(|&(_, missing)| missing)
-                .map(|(key, _)| key.to_owned())
-                .collect();
-                return Err(Failure {
-                    offset: header.start,
-                    kind: ScenarioErrorKind::MissingKeys {
-                        table: Some("[[fault]]".to_owned()),
-                        keys,
-                    },
-                });
-            }
-        };
-
-        let start = parse_duration(&at, "fault.at")?;
-        if start >= run {
-            return Err(invalid(
-                at.span(),
-                "fault.at",
-                format!(
-                    "expected an instant before the end of the run ({}), found {}",
-                    humantime::format_duration(run),
-                    show(at.get_ref())
-                ),
-            ));
-        }
-
-        let fault_kind = FaultKind::ALL
-            .iter()
-            .copied()
-            .find(|k| k.name() == kind.get_ref())
-            .ok_or_else(|| {
-                let known: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
-                invalid(
-                    kind.span(),
-                    "fault.kind",
-                    format!(
-                        "unknown fault kind {:?}, expected one of: {}",
-                        kind.get_ref(),
-                        known.join(", ")
-                    ),
-                )
-            })?;
-
-        let target_name = target.get_ref().as_str();
-        let resolved = match target_name {
-            "leader" | "primary" => Target::Leader,
-            node if targets.iter().any(|t| t == node) => Target::Node(node.to_owned()),
-            other => {
-                return Err(invalid(
-                    target.span(),
-                    "fault.target",
-                    format!(
-                        "unknown target {other:?}, expected one of: {}",
-                        targets.join(", ")
-                    ),
-                ));
-            }
-        };
-
-        let length = match fault.duration.as_ref() {
-            None => None,
-            Some(value) => {
-                let length = parse_duration(value, "fault.duration")?;
-                positive(value, "fault.duration", length)?;
-                match start.checked_add(length) {
-                    Some(end) if end <= run => {}
-                    end => {
-                        let end = end.map_or_else(
-                            || "never".to_owned(),
-                            |end| humantime::format_duration(end).to_string(),
-                        );
-                        return Err(invalid(
-                            value.span(),
-                            "fault.duration",
-                            format!(
-                                "expected the fault to be healed by the end of the run ({}), \
-                                 but it lasts until {end} (at {} + {})",
-                                humantime::format_duration(run),
-                                humantime::format_duration(start),
-                                humantime::format_duration(length)
-                            ),
-                        ));
-                    }
-                }
-                Some(length)
-            }
-        };
-
-        if let Target::Node(node) = &resolved {
-            let window = Window {
-                node: node.clone(),
-                start,
-                end: length.map(|length| start + length),
-                offset: at.span().start,
-            };
-            if let Some(earlier) = windows
-                .iter()
-                .find(|w| w.node == window.node && w.overlaps(&window, run))
-            {
-                return Err(invalid(
-                    at.span(),
-                    "fault.at",
-                    format!(
-                        "expected one fault at a time on node {node:?}, but this one \
-                         ({}) overlaps the one at line {} ({})",
-                        window.describe(),
-                        position(text, earlier.offset).line,
-                        earlier.describe()
-                    ),
-                ));
-            }
-            windows.push(window);
-        }
-
-        faults.push(Fault {
-            at: start,
-            kind: fault_kind,
-            target: resolved,
-            duration: length,
-        });
-    }
-    Ok(faults)
-}
-
-/// What a fault may target: the leader, or a node by name.
-fn valid_targets(topology: &Topology) -> Vec<String> {
-    let mut targets = vec!["leader".to_owned(), "primary".to_owned()];
-    targets.extend((1..=topology.patroni.nodes).map(|i| format!("pg{i}")));
-    targets.extend((1..=topology.etcd.members).map(|i| format!("etcd{i}")));
-    targets.push("haproxy".to_owned());
-    targets
-}
-
 /// Objectives in file order (the toml crate hands table keys over sorted; their positions give
 /// the order back).
 fn objectives(
@@ -536,11 +364,11 @@ fn describe(value: &toml::Value) -> String {
 }
 
 /// A duration as the file wrote it, quoted.
-fn show(value: &RawDuration) -> String {
+pub(super) fn show(value: &RawDuration) -> String {
     format!("{:?}", value.0)
 }
 
-fn parse_duration(value: &Spanned<RawDuration>, key: &str) -> Result<Duration> {
+pub(super) fn parse_duration(value: &Spanned<RawDuration>, key: &str) -> Result<Duration> {
     humantime::parse_duration(&value.get_ref().0).map_err(|err| {
         invalid(
             value.span(),
@@ -553,7 +381,7 @@ fn parse_duration(value: &Spanned<RawDuration>, key: &str) -> Result<Duration> {
     })
 }
 
-fn positive(value: &Spanned<RawDuration>, key: &str, duration: Duration) -> Result<()> {
+pub(super) fn positive(value: &Spanned<RawDuration>, key: &str, duration: Duration) -> Result<()> {
     if duration.is_zero() {
         return Err(invalid(
             value.span(),
@@ -681,20 +509,5 @@ mod tests {
                     .into()
             )
         );
-    }
-
-    #[test]
-    fn windows_overlap_as_half_open_intervals() {
-        let run = Duration::from_secs(60);
-        let window = |start: u64, end: Option<u64>| Window {
-            node: "pg1".into(),
-            start: Duration::from_secs(start),
-            end: end.map(Duration::from_secs),
-            offset: 0,
-        };
-        assert!(window(10, Some(20)).overlaps(&window(15, Some(30)), run));
-        assert!(window(10, None).overlaps(&window(50, Some(55)), run));
-        assert!(!window(10, Some(20)).overlaps(&window(20, None), run));
-        assert!(!window(30, None).overlaps(&window(0, Some(30)), run));
     }
 }

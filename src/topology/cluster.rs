@@ -131,9 +131,22 @@ impl Cluster {
         self.nodes.iter().filter(move |n| n.kind == kind)
     }
 
-    /// The node with this address on the run's network.
-    pub fn node_by_ip(&self, ip: &str) -> Option<&Node> {
-        self.nodes.iter().find(|n| n.ip == ip)
+    /// The node's address on the run's network now (a restarted container may get a new one).
+    pub async fn current_ip(&self, node: &Node) -> Result<String, EngineError> {
+        let inspect = self
+            .docker
+            .inspect_container(&node.container, None)
+            .await
+            .map_err(EngineError::call(format!(
+                "inspect container {}",
+                node.container
+            )))?;
+        Ok(inspect
+            .network_settings
+            .and_then(|s| s.networks)
+            .and_then(|n| n.get(&self.network).and_then(|e| e.ip_address.clone()))
+            .filter(|ip| !ip.is_empty())
+            .unwrap_or_else(|| node.ip.clone()))
     }
 
     /// Connection settings for the superuser through a node's published PostgreSQL port
@@ -198,19 +211,19 @@ async fn start_node(
         node: spec.name.clone(),
         message,
     };
-    let port_bindings: HashMap<String, Option<Vec<PortBinding>>> = spec
-        .ports
-        .iter()
-        .map(|p| {
-            (
-                format!("{p}/tcp"),
-                Some(vec![PortBinding {
-                    host_ip: Some("127.0.0.1".into()),
-                    host_port: Some(String::new()),
-                }]),
-            )
-        })
-        .collect();
+    // Host ports are chosen here, not by the engine, so that a container restarted by a fault
+    // keeps them.
+    let mut port_bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    for p in &spec.ports {
+        let host_port = free_local_port().map_err(|e| fail(format!("find a free port: {e}")))?;
+        port_bindings.insert(
+            format!("{p}/tcp"),
+            Some(vec![PortBinding {
+                host_ip: Some("127.0.0.1".into()),
+                host_port: Some(host_port.to_string()),
+            }]),
+        );
+    }
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
         hostname: Some(spec.name.clone()),
@@ -296,6 +309,13 @@ async fn start_node(
         ip,
         ports,
     })
+}
+
+/// A port on 127.0.0.1 nothing listens on now (the kernel's choice of an ephemeral port).
+fn free_local_port() -> std::io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 /// A tar archive of files, their directories created by the engine on extraction.

@@ -11,5 +11,5 @@ mod secrets;
 
 pub use cluster::{Cluster, TopologyError};
 pub use node::{FileSpec, Node, NodeKind, NodeSpec};
-pub use patroni::{PatroniStatus, REST_PORT as PATRONI_REST_PORT, probe_patroni};
+pub use patroni::{PatroniStatus, REST_PORT as PATRONI_REST_PORT, THIS_NODE_SQL, probe_patroni};
 pub use secrets::Secrets;

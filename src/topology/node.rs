@@ -52,7 +52,8 @@ pub struct Node {
     pub kind: NodeKind,
     /// The container's name in the engine.
     pub container: String,
-    /// The node's address on the run's private network.
+    /// The node's address on the run's private network when it started (a restart may change
+    /// it: see `Cluster::current_ip`).
     pub ip: String,
     /// Container port → port published on 127.0.0.1.
     pub ports: BTreeMap<u16, u16>,

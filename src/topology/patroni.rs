@@ -9,6 +9,10 @@ use std::time::Duration;
 pub const PG_PORT: u16 = 5432;
 pub const REST_PORT: u16 = 8008;
 pub const SCOPE: &str = "firedrill";
+/// A custom PostgreSQL setting holding the node's name: `current_setting('firedrill.node')`.
+pub const NODE_SETTING: &str = "firedrill.node";
+/// SQL naming the server that runs it.
+pub const THIS_NODE_SQL: &str = "current_setting('firedrill.node')";
 const CONFIG_PATH: &str = "/etc/firedrill/patroni.yml";
 const DATA_DIR: &str = "/data/pg";
 
@@ -85,6 +89,9 @@ pub fn render_config(me: &str, spec: &Patroni, etcd_members: usize, secrets: &Se
             // md5, not SCRAM: a reconnect storm of the harness's own clients must not cost
             // 4096 PBKDF2 rounds per connection on either side.
             "parameters": {
+                // Each server names itself, so a write can return which node accepted it even
+                // after a restart has given the container a new address.
+                NODE_SETTING: me,
                 "unix_socket_directories": "/tmp",
                 "password_encryption": "md5",
             },

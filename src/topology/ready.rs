@@ -157,14 +157,14 @@ async fn streaming_replicas(cluster: &Cluster, leader: &str) -> Option<usize> {
 async fn endpoint_routes_to(cluster: &Cluster) -> Option<String> {
     let client = connect(cluster, cluster.endpoint()).await.ok()?;
     let row = client
-        .query_one("SELECT host(inet_server_addr()), pg_is_in_recovery()", &[])
+        .query_one(
+            &format!("SELECT {}, pg_is_in_recovery()", patroni::THIS_NODE_SQL),
+            &[],
+        )
         .await
         .ok()?;
     let in_recovery: bool = row.get(1);
-    let ip: String = row.get(0);
-    (!in_recovery)
-        .then(|| cluster.node_by_ip(&ip).map(|n| n.name.clone()))
-        .flatten()
+    (!in_recovery).then(|| row.get(0))
 }
 
 pub(crate) async fn connect(

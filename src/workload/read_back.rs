@@ -1,6 +1,6 @@
 use super::TABLE;
 use crate::history::{Clock, ReadBack};
-use crate::topology::Cluster;
+use crate::topology::{Cluster, THIS_NODE_SQL};
 use std::time::Duration;
 use thiserror::Error;
 use tokio::time::Instant;
@@ -44,14 +44,10 @@ async fn read_once(cluster: &Cluster) -> Result<(String, Vec<u64>), String> {
         .map_err(|e| e.to_string())?;
     tokio::spawn(connection);
     let row = client
-        .query_one("SELECT host(inet_server_addr()), pg_is_in_recovery()", &[])
+        .query_one(&format!("SELECT {THIS_NODE_SQL}, pg_is_in_recovery()"), &[])
         .await
         .map_err(|e| e.to_string())?;
-    let ip: String = row.get(0);
-    let node = cluster
-        .node_by_ip(&ip)
-        .map(|n| n.name.clone())
-        .unwrap_or(ip);
+    let node: String = row.get(0);
     if row.get::<_, bool>(1) {
         return Err(format!("{node} is in recovery"));
     }

@@ -7,10 +7,10 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 use tokio_postgres::{Client, NoTls, Statement};
 
-/// The INSERT returns, from the server that accepted it, its address (mapped to a node name)
-/// and its current timeline (the first 8 hex digits of the current WAL file's name).
+/// The INSERT returns, from the server that accepted it, its node name (`firedrill.node`) and
+/// its current timeline (the first 8 hex digits of the current WAL file's name).
 const INSERT: &str = "INSERT INTO firedrill_writes (seq) VALUES ($1) \
-     RETURNING host(inet_server_addr()), \
+     RETURNING current_setting('firedrill.node'), \
      ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int";
 
 /// An open connection with its prepared INSERT.
@@ -84,13 +84,8 @@ impl Attempt {
         .await;
         match result {
             Ok(Ok(row)) => {
-                let ip: String = row.get(0);
+                let node: String = row.get(0);
                 let timeline: i32 = row.get(1);
-                let node = self
-                    .cluster
-                    .node_by_ip(&ip)
-                    .map(|n| n.name.clone())
-                    .unwrap_or(ip);
                 let mut pool = self.pool.lock().expect("pool lock");
                 if pool.len() < self.spec.writers {
                     pool.push(conn);
@@ -189,7 +184,8 @@ fn source_text(e: &tokio_postgres::Error) -> String {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn insert_targets_the_prepared_table() {
+    fn insert_targets_the_prepared_table_and_names_the_node() {
         assert!(super::INSERT.contains(&format!("INTO {} ", super::super::TABLE)));
+        assert!(super::INSERT.contains(crate::topology::THIS_NODE_SQL));
     }
 }

@@ -1,0 +1,407 @@
+//! Target selectors as scenario files write them (`leader`, `replica:most-lagging`, `pg2`,
+//! `etcd:random`, `group:minority`...), and the nodes a topology has, by name.
+
+use super::model::{Group, Pick, Target, Topology};
+
+/// The node kinds a selector can name.
+pub(super) const ETCD: &str = "etcd";
+pub(super) const PATRONI: &str = "patroni";
+pub(super) const HAPROXY: &str = "haproxy";
+const KINDS: [&str; 3] = [ETCD, PATRONI, HAPROXY];
+
+/// The prefix of a group selector: `group:NAME`.
+const GROUP: &str = "group:";
+
+/// The nodes of a topology: `pg1..pgN` (Patroni), `etcd1..etcdM` and `haproxy`.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Nodes {
+    patroni: usize,
+    etcd: usize,
+}
+
+impl Nodes {
+    pub fn new(topology: &Topology) -> Self {
+        Nodes {
+            patroni: topology.patroni.nodes,
+            etcd: topology.etcd.members,
+        }
+    }
+
+    /// The kind of node `name`, if the topology has such a node.
+    pub fn kind_of(&self, name: &str) -> Option<&'static str> {
+        if numbered(name, "pg", self.patroni) {
+            Some(PATRONI)
+        } else if numbered(name, "etcd", self.etcd) {
+            Some(ETCD)
+        } else if name == "haproxy" {
+            Some(HAPROXY)
+        } else {
+            None
+        }
+    }
+
+    /// Every node of `kind`, in order; none for a kind that is not one of `KINDS`.
+    pub fn of_kind(&self, kind: &str) -> Vec<String> {
+        match kind {
+            PATRONI => (1..=self.patroni).map(|i| format!("pg{i}")).collect(),
+            ETCD => (1..=self.etcd).map(|i| format!("etcd{i}")).collect(),
+            HAPROXY => vec!["haproxy".to_owned()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The Patroni nodes, compactly: `pg1`, `pg1, pg2`, `pg1..pg3`.
+    pub fn patroni_names(&self) -> String {
+        span_of("pg", self.patroni)
+    }
+
+    /// Every node, compactly: `pg1..pg3, etcd1..etcd3, haproxy`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{}, {}, haproxy",
+            span_of("pg", self.patroni),
+            span_of("etcd", self.etcd)
+        )
+    }
+}
+
+/// Whether `name` is `prefix` followed by a number from 1 to `count`, written without leading
+/// zeros.
+fn numbered(name: &str, prefix: &str, count: usize) -> bool {
+    let Some(digits) = name.strip_prefix(prefix) else {
+        return false;
+    };
+    !digits.is_empty()
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && digits.parse::<usize>().is_ok_and(|n| n <= count)
+}
+
+fn span_of(prefix: &str, count: usize) -> String {
+    match count {
+        0 => String::new(),
+        1 => format!("{prefix}1"),
+        2 => format!("{prefix}1, {prefix}2"),
+        n => format!("{prefix}1..{prefix}{n}"),
+    }
+}
+
+/// Why a string is not a target selector.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum SelectorError {
+    /// Not a selector at all.
+    Unknown,
+    /// `group:NAME` for a group that `[groups]` does not define.
+    UndefinedGroup(String),
+}
+
+/// The target `text` selects in a run of `nodes` with `groups`.
+///
+/// `haproxy` is both a node name and a kind with one node; it reads as the node.
+pub(super) fn parse(text: &str, nodes: &Nodes, groups: &[Group]) -> Result<Target, SelectorError> {
+    let target = match text {
+        "leader" | "primary" => Target::Leader,
+        "replica" | "replica:random" => Target::Replica(Pick::Random),
+        "replica:all" => Target::Replica(Pick::All),
+        "replica:most-lagging" => Target::Replica(Pick::MostLagging),
+        "replica:least-lagging" => Target::Replica(Pick::LeastLagging),
+        node if nodes.kind_of(node).is_some() => Target::Node(node.to_owned()),
+        kind if KINDS.contains(&kind) => Target::Kind {
+            kind: kind.to_owned(),
+            random: false,
+        },
+        other => {
+            if let Some(name) = other.strip_prefix(GROUP) {
+                if !groups.iter().any(|group| group.name == name) {
+                    return Err(SelectorError::UndefinedGroup(name.to_owned()));
+                }
+                Target::Group(name.to_owned())
+            } else if let Some(kind) = other
+                .strip_suffix(":random")
+                .filter(|kind| KINDS.contains(kind))
+            {
+                Target::Kind {
+                    kind: kind.to_owned(),
+                    random: true,
+                }
+            } else {
+                return Err(SelectorError::Unknown);
+            }
+        }
+    };
+    Ok(target)
+}
+
+/// The accepted forms, for messages about a string that is not a selector.
+pub(super) fn forms(nodes: &Nodes) -> String {
+    format!(
+        "leader, primary, replica[:random|:all|:most-lagging|:least-lagging], a node ({}), a \
+         kind (etcd, patroni, haproxy) with an optional :random, or group:NAME",
+        nodes.summary()
+    )
+}
+
+/// The selector closest to `text`, to suggest in place of a misspelt one. Numbered node names
+/// are left out: `pg4` is not a typo of `pg1`, and messages list them anyway.
+pub(super) fn suggest(text: &str, groups: &[Group]) -> Option<String> {
+    let mut known: Vec<String> = [
+        "leader",
+        "primary",
+        "replica",
+        "replica:random",
+        "replica:all",
+        "replica:most-lagging",
+        "replica:least-lagging",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    for kind in KINDS {
+        known.push(kind.to_owned());
+        known.push(format!("{kind}:random"));
+    }
+    known.extend(groups.iter().map(|group| format!("{GROUP}{}", group.name)));
+    super::error::suggest(text, known.iter().map(String::as_str)).map(str::to_owned)
+}
+
+/// What an undefined group's message says is expected.
+pub(super) fn defined_groups(groups: &[Group]) -> String {
+    if groups.is_empty() {
+        "a group defined in [groups] (the file defines none)".to_owned()
+    } else {
+        let names: Vec<&str> = groups.iter().map(|group| group.name.as_str()).collect();
+        format!("a group defined in [groups] ({})", names.join(", "))
+    }
+}
+
+/// The nodes `target` hits whenever it fires, if that is known before the run: a node, a
+/// group's members, every node of a kind. `None` for targets resolved at fire time (the leader,
+/// replicas, one node of a kind at random).
+pub(super) fn static_nodes(
+    target: &Target,
+    nodes: &Nodes,
+    groups: &[Group],
+) -> Option<Vec<String>> {
+    match target {
+        Target::Node(name) => Some(vec![name.clone()]),
+        Target::Group(name) => groups
+            .iter()
+            .find(|group| &group.name == name)
+            .map(|group| group.nodes.clone()),
+        Target::Kind {
+            kind,
+            random: false,
+        } => Some(nodes.of_kind(kind)),
+        Target::Leader | Target::Replica(_) | Target::Kind { random: true, .. } => None,
+    }
+}
+
+/// Why `target` may hit a node that is not a Patroni node, or `None` when it only hits Patroni
+/// nodes.
+pub(super) fn not_patroni_only(target: &Target, nodes: &Nodes, groups: &[Group]) -> Option<String> {
+    match target {
+        Target::Leader | Target::Replica(_) => None,
+        Target::Node(name) => (nodes.kind_of(name) != Some(PATRONI)).then(String::new),
+        Target::Kind { kind, .. } => (kind != PATRONI).then(String::new),
+        Target::Group(name) => groups
+            .iter()
+            .filter(|group| &group.name == name)
+            .flat_map(|group| &group.nodes)
+            .find(|node| nodes.kind_of(node) != Some(PATRONI))
+            .map(|node| format!(", whose member {node:?} is not a patroni node")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::model::{Etcd, Haproxy, HaproxyCheck, Patroni};
+    use std::time::Duration;
+
+    fn nodes(patroni: usize, etcd: usize) -> Nodes {
+        Nodes::new(&Topology {
+            etcd: Etcd { members: etcd },
+            patroni: Patroni {
+                nodes: patroni,
+                ttl: Duration::from_secs(30),
+                loop_wait: Duration::from_secs(10),
+                retry_timeout: Duration::from_secs(10),
+                maximum_lag_on_failover: 0,
+                synchronous_mode: false,
+            },
+            haproxy: Haproxy {
+                check: HaproxyCheck::PatroniRest,
+                inter: Duration::from_secs(2),
+                fall: 3,
+                rise: 2,
+            },
+        })
+    }
+
+    fn groups() -> Vec<Group> {
+        vec![
+            Group {
+                name: "minority".into(),
+                nodes: vec!["pg1".into(), "etcd1".into()],
+            },
+            Group {
+                name: "dbs".into(),
+                nodes: vec!["pg2".into(), "pg3".into()],
+            },
+        ]
+    }
+
+    #[test]
+    fn node_names_follow_the_topology() {
+        let nodes = nodes(3, 2);
+        assert_eq!(nodes.of_kind(PATRONI), ["pg1", "pg2", "pg3"]);
+        assert_eq!(nodes.of_kind(ETCD), ["etcd1", "etcd2"]);
+        assert_eq!(nodes.of_kind(HAPROXY), ["haproxy"]);
+        assert_eq!(nodes.kind_of("pg3"), Some(PATRONI));
+        assert_eq!(nodes.kind_of("etcd2"), Some(ETCD));
+        assert_eq!(nodes.kind_of("haproxy"), Some(HAPROXY));
+        for name in [
+            "pg4", "pg0", "pg01", "pg", "pg+1", "etcd3", "etcd", "patroni", "PG1",
+        ] {
+            assert_eq!(nodes.kind_of(name), None, "{name}");
+        }
+        assert_eq!(nodes.summary(), "pg1..pg3, etcd1, etcd2, haproxy");
+        assert_eq!(self::nodes(1, 9).summary(), "pg1, etcd1..etcd9, haproxy");
+        assert_eq!(nodes.patroni_names(), "pg1..pg3");
+    }
+
+    #[test]
+    fn parses_every_selector_form() {
+        let nodes = nodes(3, 3);
+        let groups = groups();
+        let kind = |kind: &str, random| Target::Kind {
+            kind: kind.into(),
+            random,
+        };
+        let cases = [
+            ("leader", Target::Leader),
+            ("primary", Target::Leader),
+            ("replica", Target::Replica(Pick::Random)),
+            ("replica:random", Target::Replica(Pick::Random)),
+            ("replica:all", Target::Replica(Pick::All)),
+            ("replica:most-lagging", Target::Replica(Pick::MostLagging)),
+            ("replica:least-lagging", Target::Replica(Pick::LeastLagging)),
+            ("pg1", Target::Node("pg1".into())),
+            ("pg3", Target::Node("pg3".into())),
+            ("etcd2", Target::Node("etcd2".into())),
+            ("haproxy", Target::Node("haproxy".into())),
+            ("etcd", kind("etcd", false)),
+            ("patroni", kind("patroni", false)),
+            ("etcd:random", kind("etcd", true)),
+            ("patroni:random", kind("patroni", true)),
+            ("haproxy:random", kind("haproxy", true)),
+            ("group:minority", Target::Group("minority".into())),
+            ("group:dbs", Target::Group("dbs".into())),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse(text, &nodes, &groups), Ok(expected.clone()), "{text}");
+            // Every target reads back from how it displays, except the aliases.
+            assert_eq!(
+                parse(&expected.to_string(), &nodes, &groups),
+                Ok(expected),
+                "{text}"
+            );
+        }
+        for text in [
+            "",
+            "Leader",
+            "pg4",
+            "etcd0",
+            "replica:",
+            "replica:none",
+            "pg1:random",
+            "random",
+            ":random",
+            "group",
+            "all",
+            " leader",
+        ] {
+            assert_eq!(
+                parse(text, &nodes, &groups),
+                Err(SelectorError::Unknown),
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            parse("group:majority", &nodes, &groups),
+            Err(SelectorError::UndefinedGroup("majority".into()))
+        );
+        assert_eq!(
+            parse("group:", &nodes, &groups),
+            Err(SelectorError::UndefinedGroup(String::new()))
+        );
+    }
+
+    #[test]
+    fn suggests_close_selectors() {
+        let groups = groups();
+        let suggest = |text| suggest(text, &groups);
+        assert_eq!(suggest("replicas").as_deref(), Some("replica"));
+        assert_eq!(
+            suggest("replica:most_lagging").as_deref(),
+            Some("replica:most-lagging")
+        );
+        assert_eq!(suggest("group:minorty").as_deref(), Some("group:minority"));
+        assert_eq!(suggest("pg4"), None);
+        assert_eq!(suggest("haproy").as_deref(), Some("haproxy"));
+        assert_eq!(suggest("etcd:randm").as_deref(), Some("etcd:random"));
+        assert_eq!(suggest("somewhere"), None);
+    }
+
+    #[test]
+    fn static_nodes_are_known_for_nodes_groups_and_whole_kinds() {
+        let nodes = nodes(2, 3);
+        let groups = groups();
+        let of = |text: &str| static_nodes(&parse(text, &nodes, &groups).unwrap(), &nodes, &groups);
+        assert_eq!(of("pg2"), Some(vec!["pg2".to_owned()]));
+        assert_eq!(
+            of("group:minority"),
+            Some(vec!["pg1".to_owned(), "etcd1".to_owned()])
+        );
+        assert_eq!(
+            of("etcd"),
+            Some(vec![
+                "etcd1".to_owned(),
+                "etcd2".to_owned(),
+                "etcd3".to_owned()
+            ])
+        );
+        assert_eq!(
+            of("patroni"),
+            Some(vec!["pg1".to_owned(), "pg2".to_owned()])
+        );
+        for dynamic in ["leader", "replica", "replica:all", "etcd:random"] {
+            assert_eq!(of(dynamic), None, "{dynamic}");
+        }
+    }
+
+    #[test]
+    fn patroni_only_targets() {
+        let nodes = nodes(3, 3);
+        let groups = groups();
+        let why =
+            |text: &str| not_patroni_only(&parse(text, &nodes, &groups).unwrap(), &nodes, &groups);
+        for text in [
+            "leader",
+            "replica",
+            "replica:all",
+            "pg2",
+            "patroni",
+            "patroni:random",
+            "group:dbs",
+        ] {
+            assert_eq!(why(text), None, "{text}");
+        }
+        for text in ["etcd1", "haproxy", "etcd", "etcd:random", "haproxy:random"] {
+            assert_eq!(why(text), Some(String::new()), "{text}");
+        }
+        assert_eq!(
+            why("group:minority"),
+            Some(", whose member \"etcd1\" is not a patroni node".to_owned())
+        );
+    }
+}
