@@ -186,7 +186,7 @@ async fn check_faults(cluster: &Cluster) {
             &cluster.docker,
             &replica.container,
             None,
-            &["head", "-n1", "/data/pg/postmaster.pid"],
+            &["head", "-n1", "/var/lib/firedrill/pg/postmaster.pid"],
         )
         .await
         .unwrap()
@@ -228,14 +228,22 @@ async fn check_faults(cluster: &Cluster) {
         assert_eq!(role(cluster, &replica).await, None);
         fault::heal(cluster, i, &f, &hit, clock).await.unwrap();
         assert!(container_running(cluster, &replica).await);
-        assert!(
-            eventually(Duration::from_secs(60), || async {
-                role(cluster, &replica).await == Some(Role::Replica)
-            })
-            .await,
-            "{} did not rejoin as a replica",
-            replica.name
-        );
+        let rejoined = eventually(Duration::from_secs(60), || async {
+            role(cluster, &replica).await == Some(Role::Replica)
+        })
+        .await;
+        if !rejoined {
+            let logs = std::process::Command::new("docker")
+                .args(["logs", "--tail", "30", &replica.container])
+                .output()
+                .unwrap();
+            eprintln!(
+                "{}{}",
+                String::from_utf8_lossy(&logs.stdout),
+                String::from_utf8_lossy(&logs.stderr)
+            );
+        }
+        assert!(rejoined, "{} did not rejoin as a replica", replica.name);
     }
 
     // switchover: leadership moves to the candidate.

@@ -84,6 +84,12 @@ pub async fn build(
     let mut child = Command::new(mmdebstrap)
         .arg(format!("--variant={}", recipe.variant))
         .arg(format!("--include={}", recipe.packages.join(",")))
+        .args(
+            recipe
+                .customize
+                .iter()
+                .map(|h| format!("--customize-hook={h}")),
+        )
         .arg(recipe.suite)
         .arg("-")
         .arg(&sources)

@@ -10,6 +10,9 @@ pub struct Recipe {
     pub packages: Vec<&'static str>,
     /// Dockerfile instructions applied on import (ENV, CMD...).
     pub changes: Vec<String>,
+    /// Commands run inside the new root file system (mmdebstrap `--customize-hook`, `$1` is
+    /// the root).
+    pub customize: Vec<&'static str>,
 }
 
 /// Bump when the way the recipe is turned into an image changes.
@@ -37,6 +40,9 @@ pub fn base_recipe() -> Recipe {
             "ca-certificates",
             "curl",
         ],
+        // The data directories' mount point, owned by postgres so that a fresh volume mounted
+        // there is too.
+        customize: vec!["chroot \"$1\" install -d -o postgres -g postgres -m 0700 /var/lib/firedrill"],
         changes: vec![
             "ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
             "ENV LANG=C.UTF-8".into(),
@@ -58,6 +64,9 @@ impl Recipe {
         ));
         for change in &self.changes {
             hash.update(format!("change={change}\n"));
+        }
+        for hook in &self.customize {
+            hash.update(format!("customize={hook}\n"));
         }
         hex::encode(hash.finalize())
     }

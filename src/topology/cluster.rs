@@ -5,7 +5,7 @@ use crate::scenario::Scenario;
 use bollard::Docker;
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig,
-    PortBinding,
+    PortBinding, VolumeCreateRequest,
 };
 use bollard::query_parameters::{CreateContainerOptions, UploadToContainerOptions};
 use futures_util::future::try_join_all;
@@ -224,6 +224,19 @@ async fn start_node(
             }]),
         );
     }
+    let mut binds = Vec::new();
+    for (i, path) in spec.volumes.iter().enumerate() {
+        let volume = format!("{container}-data{i}");
+        docker
+            .create_volume(VolumeCreateRequest {
+                name: Some(volume.clone()),
+                labels: Some(labels.to_map()),
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| fail(format!("create volume {volume}: {e}")))?;
+        binds.push(format!("{volume}:{path}"));
+    }
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
         hostname: Some(spec.name.clone()),
@@ -235,6 +248,7 @@ async fn start_node(
             network_mode: Some(labels.run_id.clone()),
             port_bindings: Some(port_bindings),
             tmpfs: Some(spec.tmpfs.iter().cloned().collect()),
+            binds: Some(binds),
             cap_add: Some(spec.cap_add.clone()),
             // An init as PID 1 reaps the children Patroni and PostgreSQL leave behind.
             init: Some(true),

@@ -45,6 +45,7 @@ pub fn specs(members: usize, cluster_token: &str) -> Vec<NodeSpec> {
                 ports: vec![CLIENT_PORT],
                 tmpfs: vec![("/data".into(), "rw,size=256m,mode=0700".into())],
                 cap_add: vec!["NET_ADMIN".into()],
+                volumes: vec![],
             }
         })
         .collect()

@@ -27,6 +27,7 @@ pub fn spec(spec: &Haproxy, pg_nodes: usize) -> NodeSpec {
         ports: vec![PG_PORT],
         tmpfs: vec![],
         cap_add: vec!["NET_ADMIN".into()],
+        volumes: vec![],
     }
 }
 

@@ -43,6 +43,9 @@ pub struct NodeSpec {
     pub tmpfs: Vec<(String, String)>,
     /// Linux capabilities added (NET_ADMIN for iptables faults).
     pub cap_add: Vec<String>,
+    /// Named volumes (created with the run's labels): mount path inside the container. They
+    /// outlive a container restart, unlike tmpfs.
+    pub volumes: Vec<String>,
 }
 
 /// A node whose container has been started.

@@ -14,7 +14,9 @@ pub const NODE_SETTING: &str = "firedrill.node";
 /// SQL naming the server that runs it.
 pub const THIS_NODE_SQL: &str = "current_setting('firedrill.node')";
 const CONFIG_PATH: &str = "/etc/firedrill/patroni.yml";
-const DATA_DIR: &str = "/data/pg";
+/// On a volume: a crashed and restarted node finds its data again (and rejoins with pg_rewind).
+pub const DATA_MOUNT: &str = "/var/lib/firedrill";
+pub const DATA_DIR: &str = "/var/lib/firedrill/pg";
 
 pub fn name(i: usize) -> String {
     format!("pg{i}")
@@ -35,9 +37,9 @@ pub fn specs(spec: &Patroni, etcd_members: usize, secrets: &Secrets) -> Vec<Node
                     mode: 0o644,
                 }],
                 ports: vec![PG_PORT, REST_PORT],
-                // Data directories on tmpfs: bring-up and base backups at memory speed.
-                tmpfs: vec![("/data".into(), "rw,size=1g,mode=1777".into())],
+                tmpfs: vec![],
                 cap_add: vec!["NET_ADMIN".into()],
+                volumes: vec![DATA_MOUNT.into()],
             }
         })
         .collect()
