@@ -273,6 +273,7 @@ async fn drill(
         measurements,
         verdict,
         problems,
+        logs: cluster.logs(400).await,
     })
 }
 

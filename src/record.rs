@@ -22,6 +22,9 @@ pub struct RunRecord {
     pub history: History,
     pub measurements: Measurements,
     pub verdict: Verdict,
+    /// The last lines of each node's log at the end of the drill, by node.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub logs: BTreeMap<String, String>,
     /// What kept the drill from completing normally (e.g. no read-back), if anything.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,

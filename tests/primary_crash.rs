@@ -16,6 +16,13 @@ async fn primary_crash_fails_over_without_losing_acknowledged_writes() {
         .expect("the drill runs");
     let summary = firedrill::report::table(&record);
     eprintln!("{summary}");
+    // Keep the evidence of every run of this test, passing or not.
+    let dir = firedrill::report::write_run_dir(
+        &record,
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+    )
+    .expect("reports written");
+    eprintln!("reports: {}", dir.display());
 
     let m = &record.measurements;
     let crash = &m.faults[0];

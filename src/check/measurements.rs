@@ -77,8 +77,10 @@ pub struct FaultMeasurements {
     /// at or after `F`; if there is none, writes never stopped and the RTO is zero. The outage
     /// starts at the latest `complete` of an ok write invoked before the first of them (by
     /// invoke) and completed no later than it did, or at `F` if there is none. Recovery is the
-    /// first ok write (by invoke) invoked after the last of them (by invoke). `None` if no ok
-    /// write follows: writes never recovered.
+    /// first ok write (by invoke) invoked after the last of them (by invoke), where a failure
+    /// more than 5 s (`rto::STABLE`) after such a recovery is a separate interruption
+    /// (`failed_after_recovery`), not part of the outage. `None` if no ok write follows: writes
+    /// never recovered.
     #[serde(default, with = "humantime_serde")]
     pub rto: Option<Duration>,
     /// Whether writes kept, or came back to, succeeding.
@@ -88,6 +90,10 @@ pub struct FaultMeasurements {
     /// The end of the first ok write after the outage; `None` if writes never stopped or never
     /// recovered.
     pub recovered_at: Option<At>,
+    /// Writes that failed after the recovery, once writes had kept succeeding for 5 s
+    /// (`rto::STABLE`): separate interruptions, not counted in the RTO.
+    #[serde(default)]
+    pub failed_after_recovery: u64,
 }
 
 impl FaultMeasurements {
@@ -132,6 +138,7 @@ pub fn measure(history: &History) -> Measurements {
                 recovered: outage.rto.is_some(),
                 outage_start: outage.start,
                 recovered_at: outage.recovered_at,
+                failed_after_recovery: outage.failed_after_recovery,
             }
         })
         .collect();

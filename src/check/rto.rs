@@ -63,7 +63,16 @@ pub(crate) struct Outage {
     /// The end of the first ok write after which writes kept succeeding (`None`: writes never
     /// stopped, or never recovered).
     pub recovered_at: Option<At>,
+    /// Non-ok writes invoked after the recovery, once writes had been succeeding for
+    /// [`STABLE`]: later, separate interruptions, reported but not part of this outage.
+    pub failed_after_recovery: u64,
 }
+
+/// How long every write must succeed after a recovery for the recovery to count. A failure
+/// within this span means the outage was still going (flapping); a failure after it is a
+/// separate interruption. Without it, a one-second stall of a shared host a minute after the
+/// failover would be charged to the failover.
+pub const STABLE: Duration = Duration::from_secs(5);
 
 /// **RTO (write downtime)** of the fault whose window is `window`.
 ///
@@ -74,9 +83,11 @@ pub(crate) struct Outage {
 /// - *Outage start*: the latest `complete` among ok writes invoked before first bad and completed
 ///   no later than first bad completed: the end of the last ok write before the outage. If there
 ///   is none, `F`.
-/// - *Recovery*: the first ok write, by invoke instant, invoked after last bad: every attempt
-///   invoked after it in the window succeeded. If there is none, writes never recovered and the
-///   RTO is `None`.
+/// - *Recovery*: the first ok write, by invoke instant, invoked after last bad, where last bad
+///   is followed through every non-ok write invoked before, or within [`STABLE`] after, the
+///   first ok write that follows the previous one: every attempt for `STABLE` after the
+///   recovery succeeded. Later non-ok writes are counted as `failed_after_recovery`. If no ok
+///   write follows, writes never recovered and the RTO is `None`.
 /// - RTO = recovery's `complete` − outage start (zero if the recovery ended first).
 ///
 /// Its resolution is the write cadence: with an attempt started every 10 ms, the edges are known
@@ -86,16 +97,30 @@ pub(crate) struct Outage {
 pub(crate) fn outage(writes: &[&WriteOp], window: Window) -> Outage {
     let in_outage =
         |w: &&&WriteOp| !is_ok(w) && w.complete >= window.start && window.before_end(w.invoke);
-    let (Some(first_bad), Some(last_bad)) = (
-        writes.iter().find(in_outage),
-        writes.iter().rev().find(in_outage),
-    ) else {
+    let bads: Vec<&&WriteOp> = writes.iter().filter(in_outage).collect();
+    let Some(first_bad) = bads.first() else {
         return Outage {
             rto: Some(Duration::ZERO),
             start: None,
             recovered_at: None,
+            failed_after_recovery: 0,
         };
     };
+    // The outage's last bad write: follow bad writes while the next one comes before the
+    // first ok write after the current one, or within STABLE of it.
+    let first_ok_after = |t: At| {
+        let after = writes.partition_point(|w| w.invoke <= t);
+        writes[after..].iter().find(|w| is_ok(w))
+    };
+    let mut last = 0;
+    while let Some(next) = bads.get(last + 1) {
+        match first_ok_after(bads[last].invoke) {
+            Some(ok) if next.invoke > ok.invoke.plus(STABLE) => break,
+            _ => last += 1,
+        }
+    }
+    let last_bad = bads[last];
+    let failed_after_recovery = (bads.len() - last - 1) as u64;
     let start = writes
         .iter()
         .take_while(|w| w.invoke < first_bad.invoke)
@@ -109,6 +134,7 @@ pub(crate) fn outage(writes: &[&WriteOp], window: Window) -> Outage {
         rto: recovery.map(|r| r.complete.since(start)),
         start: Some(start),
         recovered_at: recovery.map(|r| r.complete),
+        failed_after_recovery,
     }
 }
 
@@ -140,6 +166,43 @@ mod tests {
         assert_eq!(o.start, None);
         assert_eq!(o.recovered_at, None);
         assert_eq!(detection_time(&writes, window(ms(100))), None);
+    }
+
+    /// Writes every 100 ms from 0 to 20 s; `bad` says which invoke instants (ms) fail.
+    fn schedule(bad: impl Fn(u64) -> bool) -> History {
+        history(
+            (0..200)
+                .map(|k| {
+                    let t = 100 * k;
+                    if bad(t) {
+                        failed(k, ms(t), ms(t + 50))
+                    } else {
+                        ok(k, ms(t), ms(t + 5), "pg1", 1)
+                    }
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn a_failure_long_after_recovery_is_a_separate_interruption() {
+        // Outage from 1 s to 2 s; one more failure at 9 s, 7 s after the recovery.
+        let h = schedule(|t| (1000..2000).contains(&t) || t == 9000);
+        let o = outage(&ordered(&h), window(ms(1000)));
+        assert_eq!(o.start, Some(ms(905)));
+        assert_eq!(o.recovered_at, Some(ms(2005)));
+        assert_eq!(o.rto, Some(Duration::from_millis(1100)));
+        assert_eq!(o.failed_after_recovery, 1);
+    }
+
+    #[test]
+    fn a_failure_soon_after_recovery_is_the_same_outage() {
+        // Outage from 1 s to 2 s, a flap at 4 s: within STABLE of the recovery at 2 s.
+        let h = schedule(|t| (1000..2000).contains(&t) || t == 4000);
+        let o = outage(&ordered(&h), window(ms(1000)));
+        assert_eq!(o.recovered_at, Some(ms(4105)));
+        assert_eq!(o.rto, Some(Duration::from_millis(3200)));
+        assert_eq!(o.failed_after_recovery, 0);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::engine;
 use crate::topology::{Cluster, Node, NodeKind};
 
 /// The postmaster's pid is the first line of `postmaster.pid` in the data directory.
-const KILL_POSTMASTER: &str = "pid=$(head -n1 /var/lib/firedrill/pg/postmaster.pid) \
+const KILL_POSTMASTER: &str = "pid=$(head -n1 /data/pg/postmaster.pid) \
      && kill -KILL \"$pid\" && echo \"$pid\"";
 
 pub async fn inject(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, FaultError> {

@@ -93,8 +93,15 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
                 (Some(d), _) => fmt_duration(d),
                 (None, _) => "not recovered".into(),
             },
-            "end of the last ok write before the outage to the end of the first ok write after which writes keep succeeding",
+            "end of the last ok write before the outage to the end of the first ok write after which writes keep succeeding (for at least 5 s)",
         );
+        if f.failed_after_recovery > 0 {
+            row(
+                format!("{label}: writes failed after recovery"),
+                f.failed_after_recovery.to_string(),
+                "failures more than 5 s after the recovery: separate interruptions, not in the RTO",
+            );
+        }
     }
     row(
         "acknowledged writes lost".into(),

@@ -103,7 +103,7 @@ mod tests {
                 writers: 4,
                 rate: 100,
                 through: Endpoint::Haproxy,
-                connect_timeout: Duration::from_millis(500),
+                connect_timeout: Duration::from_secs(1),
                 write_timeout: Duration::from_secs(1),
             },
             groups: vec![],

@@ -8,6 +8,7 @@ use bollard::models::{
     PortBinding, VolumeCreateRequest,
 };
 use bollard::query_parameters::{CreateContainerOptions, UploadToContainerOptions};
+use futures_util::StreamExt;
 use futures_util::future::try_join_all;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -173,6 +174,38 @@ impl Cluster {
     pub fn endpoint(&self) -> &Node {
         self.node(haproxy::NAME)
             .expect("every topology has haproxy")
+    }
+
+    /// The last lines each node's processes wrote (Patroni, PostgreSQL, etcd, HAProxy), by node:
+    /// what the system itself said during the drill, kept beside the measurements.
+    pub async fn logs(&self, tail: usize) -> BTreeMap<String, String> {
+        let fetches = self.nodes.iter().map(|node| async move {
+            let options = bollard::query_parameters::LogsOptions {
+                stdout: true,
+                stderr: true,
+                tail: tail.to_string(),
+                ..Default::default()
+            };
+            let chunks: Vec<_> = self
+                .docker
+                .logs(&node.container, Some(options))
+                .filter_map(|c| async move { c.ok() })
+                .collect()
+                .await;
+            let mut text: String = chunks
+                .into_iter()
+                .map(|c| String::from_utf8_lossy(&c.into_bytes()).into_owned())
+                .collect();
+            // Logs land in run.json: never let a password through.
+            for secret in self.secrets.all() {
+                text = text.replace(secret, "<redacted>");
+            }
+            (node.name.clone(), text)
+        });
+        futures_util::future::join_all(fetches)
+            .await
+            .into_iter()
+            .collect()
     }
 
     /// The component versions, read from the running containers (first running node of each

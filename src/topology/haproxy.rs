@@ -31,6 +31,10 @@ pub fn spec(spec: &Haproxy, pg_nodes: usize) -> NodeSpec {
     }
 }
 
+/// `timeout connect 3s` and `timeout check 3s`: a health check passes if Patroni accepts and
+/// answers within 3 s, so a host stall of a second or two (CPU steal on a shared machine, seen
+/// here at 20-50 %) does not take the new leader out of rotation after a failover. Clients give
+/// up sooner on their own timeouts.
 pub fn render_config(spec: &Haproxy, pg_nodes: usize) -> String {
     let check = match spec.check {
         HaproxyCheck::PatroniRest => {
@@ -49,7 +53,7 @@ pub fn render_config(spec: &Haproxy, pg_nodes: usize) -> String {
         .collect();
     format!(
         "global\n    maxconn 2000\n\n\
-         defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 30m\n    timeout server 30m\n    timeout check 1s\n\n\
+         defaults\n    mode tcp\n    timeout connect 3s\n    timeout client 30m\n    timeout server 30m\n    timeout check 3s\n\n\
          listen primary\n    bind *:{PG_PORT}\n{check}    default-server inter {inter}ms fall {fall} rise {rise} on-marked-down shutdown-sessions\n{servers}",
         inter = spec.inter.as_millis(),
         fall = spec.fall,

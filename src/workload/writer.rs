@@ -3,6 +3,7 @@ use crate::scenario::Workload;
 use crate::topology::Cluster;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Semaphore;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 use tokio_postgres::{Client, NoTls, Statement};
@@ -12,6 +13,12 @@ use tokio_postgres::{Client, NoTls, Statement};
 const INSERT: &str = "INSERT INTO firedrill_writes (seq) VALUES ($1) \
      RETURNING current_setting('firedrill.node'), \
      ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int";
+
+/// At most this many connections are being opened at once. During an outage every attempt
+/// needs a new connection; unbounded, a stall of the host piles up hundreds of them, and the
+/// herd that lands when the leader answers again prolongs the very outage being measured.
+/// Permits free up every connect timeout or sooner, so attempts keep starting all along.
+const MAX_CONNECTING: usize = 32;
 
 /// An open connection with its prepared INSERT.
 struct Conn {
@@ -33,6 +40,7 @@ pub async fn run_writes(
 ) {
     let period = Duration::from_secs(1) / spec.rate.max(1);
     let pool: Arc<Mutex<Vec<Conn>>> = Arc::new(Mutex::new(Vec::new()));
+    let connecting = Arc::new(Semaphore::new(MAX_CONNECTING));
     let mut in_flight = JoinSet::new();
     let mut seq = first_seq;
     let mut next = At::default();
@@ -42,6 +50,7 @@ pub async fn run_writes(
             cluster: cluster.clone(),
             spec: spec.clone(),
             pool: pool.clone(),
+            connecting: connecting.clone(),
             clock,
             seq,
         };
@@ -61,6 +70,7 @@ struct Attempt {
     cluster: Arc<Cluster>,
     spec: Workload,
     pool: Arc<Mutex<Vec<Conn>>>,
+    connecting: Arc<Semaphore>,
     clock: Clock,
     seq: u64,
 }
@@ -122,6 +132,12 @@ impl Attempt {
     }
 
     async fn connect(&self) -> Result<Conn, String> {
+        // Waiting for a permit counts against the connect timeout: the attempt fails, it was
+        // certainly not executed.
+        let _permit = tokio::time::timeout(self.spec.connect_timeout, self.connecting.acquire())
+            .await
+            .map_err(|_| format!("connect: {MAX_CONNECTING} connections already being opened"))?
+            .expect("the semaphore is never closed");
         let config = self
             .cluster
             .pg_config(self.cluster.endpoint(), self.spec.connect_timeout);
