@@ -11,6 +11,9 @@ use rand::seq::IndexedRandom;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// How long a role-defined target may take to resolve.
+const RESOLVE_WITHIN: Duration = Duration::from_secs(5);
+
 pub struct Resolver<'a> {
     cluster: &'a Cluster,
     groups: &'a [Group],
@@ -26,8 +29,24 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    /// The nodes a target names now.
+    /// The nodes a target names now. A target defined by roles (leader, replica) is asked again
+    /// for up to `RESOLVE_WITHIN` while no node answers as it: a probe round can time out on a
+    /// stalled host, and that must not be mistaken for a cluster without a leader.
     pub async fn resolve(&self, target: &Target) -> Result<Vec<Node>, FaultError> {
+        let by_role = matches!(target, Target::Leader | Target::Replica(_));
+        let deadline = tokio::time::Instant::now() + RESOLVE_WITHIN;
+        loop {
+            match self.resolve_now(target).await {
+                Err(e) if by_role && tokio::time::Instant::now() < deadline => {
+                    tracing::debug!("retrying target resolution: {e}");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn resolve_now(&self, target: &Target) -> Result<Vec<Node>, FaultError> {
         let fail = |reason: String| FaultError::Target {
             target: target.to_string(),
             reason,
