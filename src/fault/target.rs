@@ -4,7 +4,7 @@
 use super::FaultError;
 use crate::history::Role;
 use crate::scenario::{Group, PartitionPeers, Pick, Target};
-use crate::topology::{Cluster, Node, NodeKind, PATRONI_REST_PORT, probe_patroni};
+use crate::topology::{Cluster, Node};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
@@ -182,17 +182,9 @@ impl<'a> Resolver<'a> {
 
     /// Every Patroni node's role, asked now.
     async fn roles(&self) -> Roles {
-        let nodes: Vec<&Node> = self.cluster.nodes_of(NodeKind::Patroni).collect();
-        let probes = nodes.iter().map(|n| async {
-            let addr = n.host_addr(PATRONI_REST_PORT)?;
-            probe_patroni(&self.cluster.http, &addr, Duration::from_secs(1))
-                .await
-                .ok()
-        });
-        let statuses = futures_util::future::join_all(probes).await;
         let mut roles = Roles::default();
         let mut leaders = Vec::new();
-        for (node, status) in nodes.iter().zip(statuses) {
+        for (node, status) in self.cluster.patroni_statuses().await {
             match status.map(|s| s.role) {
                 Some(Role::Leader) => leaders.push((*node).clone()),
                 Some(Role::Replica) => roles.replicas.push((*node).clone()),

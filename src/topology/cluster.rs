@@ -1,4 +1,4 @@
-use super::{Node, NodeKind, NodeSpec, Secrets, etcd, haproxy, patroni, ready};
+use super::{Node, NodeKind, NodeSpec, PatroniStatus, Secrets, etcd, haproxy, patroni, ready};
 use crate::engine::{self, EngineError, RunLabels};
 use crate::progress::Progress;
 use crate::scenario::Scenario;
@@ -174,6 +174,19 @@ impl Cluster {
     pub fn endpoint(&self) -> &Node {
         self.node(haproxy::NAME)
             .expect("every topology has haproxy")
+    }
+
+    /// Every Patroni node with what its REST API says of it now (`None`: no answer within 1 s).
+    pub async fn patroni_statuses(&self) -> Vec<(&Node, Option<PatroniStatus>)> {
+        let nodes: Vec<&Node> = self.nodes_of(NodeKind::Patroni).collect();
+        let probes = nodes.iter().map(|n| async {
+            let addr = n.host_addr(patroni::REST_PORT)?;
+            patroni::probe_patroni(&self.http, &addr, Duration::from_secs(1))
+                .await
+                .ok()
+        });
+        let statuses = futures_util::future::join_all(probes).await;
+        nodes.into_iter().zip(statuses).collect()
     }
 
     /// The last lines each node's processes wrote (Patroni, PostgreSQL, etcd, HAProxy), by node:

@@ -118,25 +118,17 @@ impl<T> Truthy for Option<T> {
 
 /// The one node reporting itself leader while every other node answers as a replica.
 async fn single_leader(cluster: &Cluster) -> Option<String> {
-    let nodes: Vec<_> = cluster.nodes_of(NodeKind::Patroni).collect();
-    let probes = nodes.iter().map(|n| async {
-        let addr = n.host_addr(patroni::REST_PORT)?;
-        patroni::probe_patroni(&cluster.http, &addr, Duration::from_secs(1))
-            .await
-            .ok()
-    });
-    let statuses = futures_util::future::join_all(probes).await;
-    let leaders: Vec<_> = nodes
+    let statuses = cluster.patroni_statuses().await;
+    let leaders: Vec<_> = statuses
         .iter()
-        .zip(&statuses)
         .filter(|(_, s)| matches!(s, Some(s) if s.role == Role::Leader))
         .map(|(n, _)| n.name.clone())
         .collect();
     let replicas = statuses
         .iter()
-        .filter(|s| matches!(s, Some(s) if s.role == Role::Replica && s.state == "running"))
+        .filter(|(_, s)| matches!(s, Some(s) if s.role == Role::Replica && s.state == "running"))
         .count();
-    (leaders.len() == 1 && replicas == nodes.len() - 1).then(|| leaders[0].clone())
+    (leaders.len() == 1 && replicas == statuses.len() - 1).then(|| leaders[0].clone())
 }
 
 /// How many replicas the leader streams WAL to.
