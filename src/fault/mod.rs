@@ -28,37 +28,30 @@ pub async fn inject(
     clock: Clock,
 ) -> Result<(Vec<Node>, FaultEvent), FaultError> {
     let nodes = resolver.resolve(&fault.target).await?;
-    // What a kind needs resolved besides its targets, resolved before F too.
-    let extra = match &fault.kind {
-        FaultKind::Partition { from, .. } => Extra::Peers(resolver.peers(from, &nodes).await?),
-        FaultKind::Switchover {
-            candidate: Some(candidate),
-        } => Extra::Candidate(Some(resolver.resolve_one(candidate).await?)),
-        _ => Extra::None,
+    // What a kind needs besides its targets is resolved before F too.
+    let peers = match &fault.kind {
+        FaultKind::Partition { from, .. } => resolver.peers(from, &nodes).await?,
+        _ => Vec::new(),
+    };
+    let candidate = match &fault.kind {
+        FaultKind::Switchover { candidate: Some(c) } => Some(resolver.resolve_one(c).await?),
+        _ => None,
     };
     let at = clock.now();
-    let detail = match (&fault.kind, extra) {
-        (FaultKind::Crash, _) => crash::inject(cluster, &nodes).await?,
-        (FaultKind::PostgresCrash, _) => postgres_crash::inject(cluster, &nodes).await?,
-        (FaultKind::Stop, _) => stop::inject(cluster, &nodes).await?,
-        (FaultKind::Pause, _) => pause::inject(cluster, &nodes).await?,
-        (FaultKind::Partition { direction, .. }, Extra::Peers(peers)) => {
+    let detail = match &fault.kind {
+        FaultKind::Crash => crash::inject(cluster, &nodes).await?,
+        FaultKind::PostgresCrash => postgres_crash::inject(cluster, &nodes).await?,
+        FaultKind::Stop => stop::inject(cluster, &nodes).await?,
+        FaultKind::Pause => pause::inject(cluster, &nodes).await?,
+        FaultKind::Partition { direction, .. } => {
             partition::inject(cluster, &nodes, &peers, *direction).await?
         }
-        (FaultKind::Switchover { .. }, Extra::Candidate(candidate)) => {
+        FaultKind::Switchover { .. } => {
             switchover::inject(cluster, &nodes, candidate.as_ref()).await?
         }
-        (FaultKind::Switchover { .. }, _) => switchover::inject(cluster, &nodes, None).await?,
-        (FaultKind::Partition { .. }, _) => unreachable!("peers are resolved for partitions"),
     };
     let event = event(index, fault, FaultAction::Inject, &nodes, at, clock, detail);
     Ok((nodes, event))
-}
-
-enum Extra {
-    None,
-    Peers(Vec<Node>),
-    Candidate(Option<Node>),
 }
 
 /// Heals a fault on the nodes it was injected on.

@@ -208,12 +208,10 @@ struct Roles {
 /// Replay lag in bytes of each replica streaming from `leader`, by member name
 /// (`pg_stat_replication.application_name` is the Patroni member name).
 pub async fn lag_bytes(cluster: &Cluster, leader: &Node) -> Result<Vec<(String, i64)>, String> {
-    let (client, connection) = cluster
-        .pg_config(leader, Duration::from_secs(1))
-        .connect(tokio_postgres::NoTls)
+    let client = cluster
+        .connect(leader, Duration::from_secs(1))
         .await
         .map_err(|e| e.to_string())?;
-    tokio::spawn(connection);
     let rows = client
         .query(
             "SELECT application_name, \

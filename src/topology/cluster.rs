@@ -170,6 +170,21 @@ impl Cluster {
         config
     }
 
+    /// A superuser session on a node (or the client endpoint), its connection driven in the
+    /// background.
+    pub async fn connect(
+        &self,
+        node: &Node,
+        timeout: Duration,
+    ) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+        let (client, connection) = self
+            .pg_config(node, timeout)
+            .connect(tokio_postgres::NoTls)
+            .await?;
+        tokio::spawn(connection);
+        Ok(client)
+    }
+
     /// The client endpoint: HAProxy.
     pub fn endpoint(&self) -> &Node {
         self.node(haproxy::NAME)

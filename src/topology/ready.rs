@@ -134,7 +134,7 @@ async fn single_leader(cluster: &Cluster) -> Option<String> {
 /// How many replicas the leader streams WAL to.
 async fn streaming_replicas(cluster: &Cluster, leader: &str) -> Option<usize> {
     let node = cluster.node(leader)?;
-    let client = connect(cluster, node).await.ok()?;
+    let client = cluster.connect(node, Duration::from_secs(1)).await.ok()?;
     let row = client
         .query_one(
             "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
@@ -147,7 +147,10 @@ async fn streaming_replicas(cluster: &Cluster, leader: &str) -> Option<usize> {
 
 /// The node the client endpoint (HAProxy) hands a new connection to, if it is writable.
 async fn endpoint_routes_to(cluster: &Cluster) -> Option<String> {
-    let client = connect(cluster, cluster.endpoint()).await.ok()?;
+    let client = cluster
+        .connect(cluster.endpoint(), Duration::from_secs(1))
+        .await
+        .ok()?;
     let row = client
         .query_one(
             &format!("SELECT {}, pg_is_in_recovery()", patroni::THIS_NODE_SQL),
@@ -157,16 +160,4 @@ async fn endpoint_routes_to(cluster: &Cluster) -> Option<String> {
         .ok()?;
     let in_recovery: bool = row.get(1);
     (!in_recovery).then(|| row.get(0))
-}
-
-pub(crate) async fn connect(
-    cluster: &Cluster,
-    node: &super::Node,
-) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
-    let (client, connection) = cluster
-        .pg_config(node, Duration::from_secs(1))
-        .connect(tokio_postgres::NoTls)
-        .await?;
-    tokio::spawn(connection);
-    Ok(client)
 }

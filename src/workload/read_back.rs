@@ -37,12 +37,10 @@ pub async fn read_back(
 }
 
 async fn read_once(cluster: &Cluster) -> Result<(String, Vec<u64>), String> {
-    let (client, connection) = cluster
-        .pg_config(cluster.endpoint(), Duration::from_secs(1))
-        .connect(tokio_postgres::NoTls)
+    let client = cluster
+        .connect(cluster.endpoint(), Duration::from_secs(1))
         .await
         .map_err(|e| e.to_string())?;
-    tokio::spawn(connection);
     let row = client
         .query_one(&format!("SELECT {THIS_NODE_SQL}, pg_is_in_recovery()"), &[])
         .await

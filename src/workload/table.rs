@@ -29,11 +29,9 @@ pub async fn prepare(cluster: &Cluster) -> Result<(), TopologyError> {
 }
 
 async fn create(cluster: &Cluster) -> Result<(), tokio_postgres::Error> {
-    let (client, connection) = cluster
-        .pg_config(cluster.endpoint(), Duration::from_secs(2))
-        .connect(tokio_postgres::NoTls)
+    let client = cluster
+        .connect(cluster.endpoint(), Duration::from_secs(2))
         .await?;
-    tokio::spawn(connection);
     client
         .batch_execute(&format!(
             "CREATE TABLE IF NOT EXISTS {TABLE} (seq bigint PRIMARY KEY, written_at timestamptz NOT NULL DEFAULT now())"
