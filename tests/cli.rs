@@ -82,3 +82,121 @@ async fn image_build_without_mmdebstrap_says_what_to_install_and_exits_2() {
     assert!(stderr.contains("mmdebstrap is not installed"), "{stderr}");
     assert!(stderr.contains("apt-get install mmdebstrap"), "{stderr}");
 }
+
+/// The `*.toml` file names in `dir`, sorted.
+fn toml_names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".toml"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn list_shows_every_shipped_scenario_in_file_name_order() {
+    let expected: Vec<String> =
+        toml_names(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+            .into_iter()
+            .map(|name| format!("scenarios/{name}"))
+            .collect();
+    assert!(!expected.is_empty());
+    let out = firedrill().arg("list").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Every file path shown, in the order shown: exactly the directory's files, sorted.
+    let shown: Vec<&str> = stdout
+        .split(|c: char| c.is_whitespace() || c == '│')
+        .filter(|word| word.starts_with("scenarios/") && word.ends_with(".toml"))
+        .collect();
+    assert_eq!(shown, expected, "{stdout}");
+    // Each file's row holds its scenario's name, runbook step and description.
+    for file in &expected {
+        let scenario =
+            firedrill::scenario::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
+                .unwrap();
+        let row = stdout
+            .lines()
+            .find(|line| line.contains(&format!(" {file} ")))
+            .unwrap();
+        assert!(row.contains(&format!("│ {} ", scenario.name)), "{row}");
+        let runbook = scenario.runbook.as_deref().unwrap_or("-");
+        assert!(row.contains(&format!("│ {runbook} ")), "{row}");
+        assert!(
+            row.contains(&format!("│ {} ", scenario.description)),
+            "{row}"
+        );
+    }
+}
+
+#[test]
+fn list_shows_the_good_files_then_the_errors_of_the_broken_ones_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let drills = dir.path().join("drills");
+    std::fs::create_dir(&drills).unwrap();
+    std::fs::write(
+        drills.join("a-broken.toml"),
+        "name = \"x\"\ndescription = \"y\"\nduration = \"60s\"\nwat = 1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        drills.join("b-good.toml"),
+        "name = \"good\"\ndescription = \"a scenario that loads\"\nduration = \"60s\"\n",
+    )
+    .unwrap();
+    std::fs::write(drills.join("notes.txt"), "not a scenario").unwrap();
+    // Run from the temporary directory with a relative --dir: the output holds no temporary path.
+    let out = firedrill()
+        .current_dir(dir.path())
+        .args(["list", "--dir", "drills"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("│ good     │ -       │ drills/b-good.toml │"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("a-broken"), "{stdout}");
+    assert!(
+        stderr.contains("error: drills/a-broken.toml:4:1: unknown top-level key `wat`"),
+        "{stderr}"
+    );
+    insta::assert_snapshot!(
+        "list_good_and_broken",
+        format!("--- stdout\n{stdout}--- stderr\n{stderr}")
+    );
+}
+
+#[test]
+fn list_of_an_empty_directory_names_it_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("drills")).unwrap();
+    let out = firedrill()
+        .current_dir(dir.path())
+        .args(["list", "--dir", "drills"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    insta::assert_snapshot!("list_empty_directory", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn list_without_a_scenarios_directory_names_it_and_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = firedrill()
+        .current_dir(dir.path())
+        .arg("list")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error: no scenario files in scenarios: cannot read the directory: "),
+        "{stderr}"
+    );
+}

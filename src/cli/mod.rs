@@ -1,6 +1,7 @@
 //! The command line: the only place that prints.
 
 mod clean;
+mod list;
 mod progress;
 mod run;
 
@@ -40,6 +41,11 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// List the scenario files in a directory: name, runbook step rehearsed, file, description.
+    ///
+    /// Files that do not load are reported on stderr, with their file:line:col, after the table
+    /// of the others; the exit code is then 2.
+    List(list::ListArgs),
     /// Manage the base image.
     Image {
         #[command(subcommand)]
@@ -76,6 +82,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Validate { files } => validate(&files),
+            Command::List(args) => list::list(args),
             Command::Image {
                 command: ImageCommand::Build { force },
             } => image_build(force).await,

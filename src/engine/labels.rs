@@ -16,6 +16,11 @@ pub struct RunLabels {
 }
 
 impl RunLabels {
+    /// The engine name of the run's container for a node (or helper) called `name`.
+    pub fn container(&self, name: &str) -> String {
+        format!("{}-{name}", self.run_id)
+    }
+
     pub fn to_map(&self) -> HashMap<String, String> {
         HashMap::from([
             (LABEL_RUN.to_string(), self.run_id.clone()),

@@ -1,11 +1,13 @@
-use super::{Node, NodeKind, NodeSpec, PatroniStatus, Secrets, etcd, haproxy, patroni, ready};
+use super::{
+    Node, NodeKind, NodeSpec, PatroniStatus, Secrets, disks, etcd, haproxy, patroni, ready,
+};
 use crate::engine::{self, EngineError, RunLabels};
 use crate::progress::Progress;
 use crate::scenario::Scenario;
 use bollard::Docker;
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, HostConfig, NetworkCreateRequest, NetworkingConfig,
-    PortBinding, VolumeCreateRequest,
+    PortBinding,
 };
 use bollard::query_parameters::{CreateContainerOptions, UploadToContainerOptions};
 use futures_util::StreamExt;
@@ -84,13 +86,17 @@ impl Cluster {
             patroni::specs(&topo.patroni, topo.etcd.members, &secrets),
             vec![haproxy::spec(&topo.haproxy, topo.patroni.nodes)],
         ];
+        let all: Vec<&NodeSpec> = groups.iter().flatten().collect();
+        let disks = disks::create(docker, &all, image, labels).await?;
         let mut nodes = Vec::new();
         for group in &groups {
-            let started_group = try_join_all(
-                group
-                    .iter()
-                    .map(|spec| start_node(docker, spec, image, labels)),
-            )
+            let started_group = try_join_all(group.iter().map(|spec| {
+                let binds = disks
+                    .get(&labels.container(&spec.name))
+                    .cloned()
+                    .unwrap_or_default();
+                start_node(docker, spec, image, labels, binds)
+            }))
             .await?;
             nodes.extend(started_group);
         }
@@ -266,8 +272,9 @@ async fn start_node(
     spec: &NodeSpec,
     image: &str,
     labels: &RunLabels,
+    binds: Vec<String>,
 ) -> Result<Node, TopologyError> {
-    let container = format!("{}-{}", labels.run_id, spec.name);
+    let container = labels.container(&spec.name);
     let fail = |message: String| TopologyError::Node {
         node: spec.name.clone(),
         message,
@@ -285,19 +292,6 @@ async fn start_node(
             }]),
         );
     }
-    let mut binds = Vec::new();
-    for (i, path) in spec.volumes.iter().enumerate() {
-        let volume = format!("{container}-data{i}");
-        docker
-            .create_volume(VolumeCreateRequest {
-                name: Some(volume.clone()),
-                labels: Some(labels.to_map()),
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| fail(format!("create volume {volume}: {e}")))?;
-        binds.push(format!("{volume}:{path}"));
-    }
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
         hostname: Some(spec.name.clone()),
@@ -308,7 +302,6 @@ async fn start_node(
         host_config: Some(HostConfig {
             network_mode: Some(labels.run_id.clone()),
             port_bindings: Some(port_bindings),
-            tmpfs: Some(spec.tmpfs.iter().cloned().collect()),
             binds: Some(binds),
             cap_add: Some(spec.cap_add.clone()),
             // An init as PID 1 reaps the children Patroni and PostgreSQL leave behind.

@@ -1,6 +1,6 @@
 //! etcd members: the distributed store holding Patroni's leader key.
 
-use super::{NodeKind, NodeSpec};
+use super::{Disk, NodeKind, NodeSpec};
 use std::time::Duration;
 
 pub const CLIENT_PORT: u16 = 2379;
@@ -43,9 +43,11 @@ pub fn specs(members: usize, cluster_token: &str) -> Vec<NodeSpec> {
                 user: None,
                 files: vec![],
                 ports: vec![CLIENT_PORT],
-                tmpfs: vec![("/data".into(), "rw,size=256m,mode=0700".into())],
                 cap_add: vec!["NET_ADMIN".into()],
-                volumes: vec![],
+                disks: vec![Disk {
+                    path: "/data".into(),
+                    size: 256 << 20,
+                }],
             }
         })
         .collect()

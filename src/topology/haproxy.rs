@@ -25,9 +25,8 @@ pub fn spec(spec: &Haproxy, pg_nodes: usize) -> NodeSpec {
             mode: 0o644,
         }],
         ports: vec![PG_PORT],
-        tmpfs: vec![],
         cap_add: vec!["NET_ADMIN".into()],
-        volumes: vec![],
+        disks: vec![],
     }
 }
 

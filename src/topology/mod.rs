@@ -2,6 +2,7 @@
 //! the containers they run in, and the cluster that brings them up and hands out handles.
 
 mod cluster;
+mod disks;
 mod etcd;
 mod haproxy;
 mod node;
@@ -10,6 +11,7 @@ mod ready;
 mod secrets;
 
 pub use cluster::{Cluster, TopologyError};
+pub use disks::Disk;
 pub use node::{FileSpec, Node, NodeKind, NodeSpec};
 pub use patroni::{PatroniStatus, REST_PORT as PATRONI_REST_PORT, THIS_NODE_SQL, probe_patroni};
 pub use secrets::Secrets;

@@ -39,13 +39,10 @@ pub struct NodeSpec {
     pub files: Vec<FileSpec>,
     /// Container ports published on 127.0.0.1.
     pub ports: Vec<u16>,
-    /// tmpfs mounts: path → mount options.
-    pub tmpfs: Vec<(String, String)>,
     /// Linux capabilities added (NET_ADMIN for iptables faults).
     pub cap_add: Vec<String>,
-    /// Named volumes (created with the run's labels): mount path inside the container. They
-    /// outlive a container restart, unlike tmpfs.
-    pub volumes: Vec<String>,
+    /// The node's disks: in memory, size-limited, kept across restarts (see `disks`).
+    pub disks: Vec<super::Disk>,
 }
 
 /// A node whose container has been started.
