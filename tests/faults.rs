@@ -217,9 +217,25 @@ async fn check_faults(cluster: &Cluster) {
         "patroni did not restart postgresql"
     );
 
-    // crash and stop: the container is down and Patroni silent; healed, the container runs and
-    // Patroni answers again on the same published port. (Its data directory is on tmpfs and
-    // comes back empty, so rejoining as a replica is not checked here.)
+    // crash and stop: the container is down and Patroni silent; healed, the container runs,
+    // its disk kept its data (the same database system), and it rejoins as a replica.
+    let system_id = || async {
+        engine::exec(
+            &cluster.docker,
+            &replica.container,
+            Some("postgres"),
+            &[
+                "sh",
+                "-c",
+                "pg_controldata /data/pg | grep 'system identifier'",
+            ],
+        )
+        .await
+        .unwrap()
+        .stdout
+    };
+    let identity = system_id().await;
+    assert!(identity.contains("identifier"), "{identity}");
     for (i, kind) in [(3, FaultKind::Crash), (4, FaultKind::Stop)] {
         let f = fault(kind, Target::Node(replica.name.clone()));
         let (hit, _) = fault::inject(cluster, &resolver, i, &f, clock)
@@ -231,13 +247,109 @@ async fn check_faults(cluster: &Cluster) {
         assert!(container_running(cluster, &replica).await);
         assert!(
             eventually(Duration::from_secs(30), || async {
-                role(cluster, &replica).await.is_some()
+                role(cluster, &replica).await == Some(Role::Replica)
             })
             .await,
-            "patroni on {} did not answer after the restart",
+            "{} did not rejoin as a replica after the restart",
             replica.name
         );
+        assert_eq!(system_id().await, identity, "the data did not survive");
     }
+
+    // lag: the replica's received WAL stops while the leader's grows; healed, it catches up.
+    let wal = |node: Node| async move {
+        let addr = node.host_addr(PATRONI_REST_PORT).unwrap();
+        probe_patroni(&cluster.http, &addr, Duration::from_secs(1))
+            .await
+            .ok()
+            .and_then(|s| s.wal)
+            .unwrap_or(0)
+    };
+    let client = cluster
+        .connect(&leader, Duration::from_secs(2))
+        .await
+        .unwrap();
+    let write_some = || async {
+        client
+            .batch_execute("CREATE TABLE IF NOT EXISTS lag_probe (x int); INSERT INTO lag_probe SELECT generate_series(1, 1000)")
+            .await
+            .unwrap();
+    };
+    let lag = fault(
+        FaultKind::Lag {
+            behind: Some(firedrill::scenario::Behind::Bytes(16 << 10)),
+        },
+        Target::Node(replica.name.clone()),
+    );
+    let writer = async {
+        for _ in 0..40 {
+            write_some().await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let (injected, _) = tokio::join!(fault::inject(cluster, &resolver, 6, &lag, clock), writer);
+    let (hit, event) = injected.expect("lag injected");
+    assert!(event.detail.unwrap().contains("behind"));
+    let held = wal(replica.clone()).await;
+    write_some().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        wal(replica.clone()).await,
+        held,
+        "the blocked replica still received WAL"
+    );
+    assert!(
+        wal(leader.clone()).await > held + (16 << 10),
+        "the leader's WAL did not grow"
+    );
+    fault::heal(cluster, 6, &lag, &hit, clock).await.unwrap();
+    let target = wal(leader.clone()).await;
+    assert!(
+        eventually(Duration::from_secs(20), || async {
+            wal(replica.clone()).await >= target
+        })
+        .await,
+        "{} did not catch up after the heal",
+        replica.name
+    );
+
+    // disk-full: a write to the data disk gets ENOSPC; healed, writes work again.
+    let write_file = || async {
+        engine::exec(
+            &cluster.docker,
+            &replica.container,
+            Some("postgres"),
+            &[
+                "sh",
+                "-c",
+                "dd if=/dev/zero of=/data/probe bs=8192 count=1 2>&1; rm -f /data/probe",
+            ],
+        )
+        .await
+        .unwrap()
+        .stdout
+    };
+    let disk_full = fault(FaultKind::DiskFull, Target::Node(replica.name.clone()));
+    let (hit, _) = fault::inject(cluster, &resolver, 7, &disk_full, clock)
+        .await
+        .unwrap();
+    assert!(write_file().await.contains("No space left on device"));
+    fault::heal(cluster, 7, &disk_full, &hit, clock)
+        .await
+        .unwrap();
+    let after = write_file().await;
+    assert!(!after.contains("No space"), "{after}");
+
+    // disk-full refuses a node without a disk of its own: filling it would fill the host's.
+    let proxy = fault(FaultKind::DiskFull, Target::Node("haproxy".into()));
+    let refused = fault::inject(cluster, &resolver, 8, &proxy, clock).await;
+    assert!(
+        refused
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("refusing")),
+        "{:?}",
+        refused.map(|r| r.1)
+    );
 
     // switchover: leadership moves to the candidate.
     let switchover = fault(
@@ -246,7 +358,7 @@ async fn check_faults(cluster: &Cluster) {
         },
         Target::Leader,
     );
-    fault::inject(cluster, &resolver, 5, &switchover, clock)
+    fault::inject(cluster, &resolver, 9, &switchover, clock)
         .await
         .unwrap();
     assert!(

@@ -2,6 +2,7 @@
 
 use super::rto::Window;
 use crate::history::{At, History, ProbeSample, Role};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// The history's probe samples ordered by received instant (then sent instant).
@@ -11,8 +12,14 @@ pub(crate) fn ordered(history: &History) -> Vec<&ProbeSample> {
     probes
 }
 
-fn is_leader(p: &ProbeSample) -> bool {
+pub(crate) fn is_leader(p: &ProbeSample) -> bool {
     p.role == Some(Role::Leader)
+}
+
+/// The nodes of the replication set: every node that appears in a probe sample of the history,
+/// answered or not (the probes ask each node's manager, Patroni, so these are its nodes).
+pub(crate) fn probed_nodes<'a>(probes: &[&'a ProbeSample]) -> BTreeSet<&'a str> {
+    probes.iter().map(|p| p.node.as_str()).collect()
 }
 
 /// The leader at instant `f`: the node of the latest probe sample reporting the leader role that
@@ -33,6 +40,8 @@ pub(crate) fn leader_at(probes: &[&ProbeSample], f: At) -> Option<String> {
 pub(crate) struct Election {
     /// From `F` to the `received` instant of the first sample reporting the new leader.
     pub time: Duration,
+    /// That sample's `received` instant.
+    pub seen: At,
     pub new_leader: String,
 }
 
@@ -52,6 +61,7 @@ pub(crate) fn election(
         .find(|p| is_leader(p) && p.node != old_leader)
         .map(|p| Election {
             time: p.received.since(window.start),
+            seen: p.received,
             new_leader: p.node.clone(),
         })
 }
@@ -106,6 +116,7 @@ mod tests {
         let e = election(&probes, w, "pg1").unwrap();
         assert_eq!(e.new_leader, "pg3");
         assert_eq!(e.time, Duration::from_millis(52));
+        assert_eq!(e.seen, ms(152));
         let bounded = Window {
             start: ms(100),
             end: Some(ms(150)),
@@ -127,6 +138,7 @@ mod tests {
             let e = election(&probes, w, "pg1").unwrap();
             prop_assert_eq!(e.new_leader, "pg2");
             prop_assert_eq!(e.time, planted.new_leader_seen.since(planted.fault));
+            prop_assert_eq!(e.seen, planted.new_leader_seen);
             prop_assert_eq!(leaders(&probes), ["pg1", "pg2"]);
         }
     }

@@ -1,7 +1,9 @@
 //! Everything measured from one history, and how each objective's value is read from it.
 
+use super::lag;
 use super::leader;
 use super::loss::{self, LostWrites, UnknownWrites};
+use super::redundancy;
 use super::rto::{self, Window};
 use super::split_brain::{self, SplitBrain};
 use super::verdict::MeasuredValue;
@@ -33,6 +35,23 @@ pub struct Measurements {
     /// **Leader election time**, the worst over the faults where one was measured.
     #[serde(default, with = "humantime_serde")]
     pub leader_election_time: Option<Duration>,
+    /// **Time to full redundancy**, the worst over the faults where it was reached (see
+    /// [`FaultMeasurements::time_to_full_redundancy`]); `None` if it was reached after none.
+    /// A fault after which it was not reached keeps its own `None`, and an objective on this
+    /// measurement is then not measured (it fails, naming the fault): the worst of the others
+    /// would understate it.
+    #[serde(default, with = "humantime_serde")]
+    pub time_to_full_redundancy: Option<Duration>,
+    /// **Lag at failover** in bytes, the worst over the faults where it was measured (see
+    /// [`FaultMeasurements::lag_at_failover`]); `None` if no fault was followed by a failover
+    /// with both WAL positions probed. As for the time to full redundancy, an objective on it is
+    /// not measured if some failover's lag was not.
+    #[serde(default)]
+    pub lag_at_failover: Option<u64>,
+    /// **Leader changes**: how many times the leader changed during the run, `leaders.len() - 1`
+    /// (zero when no leader was seen).
+    #[serde(default)]
+    pub leader_changes: u64,
     /// Acknowledged writes lost; `None` if the history holds no read-back.
     pub lost_writes: Option<LostWrites>,
     pub unknown_writes: UnknownWrites,
@@ -69,6 +88,39 @@ pub struct FaultMeasurements {
     pub leader_election_time: Option<Duration>,
     /// The node that sample named.
     pub new_leader: Option<String>,
+    /// **Replication lag at injection**, in bytes, for every node other than the leader at `F`
+    /// (the node of the latest sample reporting the leader role received before `F`): that
+    /// leader's `wal` (written) in its latest sample reporting the leader role with a `wal`
+    /// received before `F`, minus the node's `wal` (received) in its latest sample reporting the
+    /// replica role with a `wal` received before `F`, or zero if the replica was ahead. Only
+    /// nodes with both values are listed; empty when no sample had reported a leader by `F`.
+    #[serde(default)]
+    pub replica_lag_at_injection: BTreeMap<String, u64>,
+    /// **Lag at failover**, in bytes, when a new leader was elected: with `E` the `received`
+    /// instant of the sample that showed `new_leader` leading (the one that times the
+    /// election), `old_leader`'s `wal` (written) in its latest sample reporting the leader role
+    /// with a `wal` received before `E`, minus `new_leader`'s `wal` (received) in its latest
+    /// sample reporting the replica role with a `wal` received before `E`, or zero if it was
+    /// ahead. `None` without an election, or if either sample is missing.
+    #[serde(default)]
+    pub lag_at_failover: Option<u64>,
+    /// The `at` of this fault's heal: the first heal event of the same fault index at or after
+    /// `F`. `None` if the history holds none (the fault was never healed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healed_at: Option<At>,
+    /// **Time to full redundancy**: from `F` to the `received` instant of the first probe
+    /// sample (by received instant), sent at or after `F`, at or after `healed_at` if there is
+    /// one, and before the window's end, in which a node reporting the leader role lists as
+    /// `streaming` (`pg_stat_replication` state `streaming`) every *expected* node other than
+    /// itself. Expected nodes: every node that appears in a probe sample of the history, except
+    /// the nodes left down: those hit (`node`, or each of `nodes`) by an injection at or before
+    /// `F` with no heal event of the same fault index after it. `None` if no such sample.
+    #[serde(default, with = "humantime_serde")]
+    pub time_to_full_redundancy: Option<Duration>,
+    /// When full redundancy was not reached: the expected nodes the last leader sample
+    /// considered did not list as streaming (empty if no leader sample was considered).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_streaming: Vec<String>,
     /// **RTO (write downtime)**: from the end of the last ok write before the outage
     /// (`outage_start`) to the end of the first ok write after which every write attempt in the
     /// window succeeded (`recovered_at`).
@@ -105,14 +157,29 @@ impl FaultMeasurements {
     fn describe(&self) -> String {
         format!("fault {} ({} of {})", self.fault, self.kind, self.node)
     }
+
+    /// Why full redundancy was not reached after this fault, in a few words ("pg3 not
+    /// streaming"); `None` if it was reached.
+    pub fn redundancy_gap(&self) -> Option<String> {
+        if self.time_to_full_redundancy.is_some() {
+            return None;
+        }
+        Some(match (self.not_streaming.as_slice(), self.healed_at) {
+            ([], Some(_)) => "no leader probed after the heal, within the fault's window".into(),
+            ([], None) => "no leader probed after the fault, within its window".into(),
+            (nodes, _) => format!("{} not streaming from the leader", nodes.join(", ")),
+        })
+    }
 }
 
 /// Computes every measurement from the history.
 pub fn measure(history: &History) -> Measurements {
     let writes = writes::ordered(history);
     let probes = leader::ordered(history);
-    let injections: Vec<_> = history
-        .faults()
+    let fault_events: Vec<_> = history.faults().collect();
+    let injections: Vec<_> = fault_events
+        .iter()
+        .copied()
         .filter(|f| f.action == FaultAction::Inject)
         .collect();
     let starts: Vec<At> = injections.iter().map(|f| f.at).collect();
@@ -122,8 +189,15 @@ pub fn measure(history: &History) -> Measurements {
         .iter()
         .zip(&windows)
         .map(|(f, &window)| {
-            let old_leader = leader::leader_at(&probes, f.at).unwrap_or_else(|| f.node.clone());
+            let leader_at_f = leader::leader_at(&probes, f.at);
+            let replica_lag_at_injection =
+                lag::lag_at_injection(&probes, leader_at_f.as_deref(), f.at);
+            let old_leader = leader_at_f.unwrap_or_else(|| f.node.clone());
             let election = leader::election(&probes, window, &old_leader);
+            let lag_at_failover = election
+                .as_ref()
+                .and_then(|e| lag::lag_at_failover(&probes, &old_leader, &e.new_leader, e.seen));
+            let redundancy = redundancy::full_redundancy(&probes, &fault_events, f, window);
             let outage = rto::outage(&writes, window);
             FaultMeasurements {
                 fault: f.fault,
@@ -134,6 +208,11 @@ pub fn measure(history: &History) -> Measurements {
                 old_leader,
                 leader_election_time: election.as_ref().map(|e| e.time),
                 new_leader: election.map(|e| e.new_leader),
+                replica_lag_at_injection,
+                lag_at_failover,
+                healed_at: redundancy::healed_at(&fault_events, f),
+                time_to_full_redundancy: redundancy.time,
+                not_streaming: redundancy.not_streaming,
                 rto: outage.rto,
                 recovered: outage.rto.is_some(),
                 outage_start: outage.start,
@@ -153,15 +232,22 @@ pub fn measure(history: &History) -> Measurements {
             .try_fold(Duration::ZERO, |worst, r| r.map(|r| worst.max(r)))
     };
     let read_back = history.read_back();
+    let leaders = leader::leaders(&probes);
     Measurements {
         writes: counts,
         rto,
         detection_time: faults.iter().filter_map(|f| f.detection_time).max(),
         leader_election_time: faults.iter().filter_map(|f| f.leader_election_time).max(),
+        time_to_full_redundancy: faults
+            .iter()
+            .filter_map(|f| f.time_to_full_redundancy)
+            .max(),
+        lag_at_failover: faults.iter().filter_map(|f| f.lag_at_failover).max(),
+        leader_changes: leaders.len().saturating_sub(1) as u64,
         lost_writes: loss::lost_writes(&writes, read_back, &starts),
         unknown_writes: loss::unknown_writes(&writes, read_back),
         split_brain: split_brain::split_brain(&writes, &probes),
-        leaders: leader::leaders(&probes),
+        leaders,
         writes_per_node: writes::per_node(&writes),
         faults,
     }
@@ -193,6 +279,51 @@ impl Measurements {
                 .ok_or_else(|| {
                     self.per_fault_reason("no probe saw a different leader after any fault")
                 }),
+            Measure::TimeToFullRedundancy => {
+                if let Some(f) = self
+                    .faults
+                    .iter()
+                    .find(|f| f.time_to_full_redundancy.is_none())
+                {
+                    let gap = f.redundancy_gap().unwrap_or_default();
+                    return Err(format!(
+                        "full redundancy not reached after {}: {gap}",
+                        f.describe()
+                    ));
+                }
+                self.time_to_full_redundancy
+                    .map(MeasuredValue::Duration)
+                    .ok_or_else(|| self.per_fault_reason("full redundancy never reached"))
+            }
+            Measure::LagAtFailover => {
+                let failovers: Vec<&FaultMeasurements> = self
+                    .faults
+                    .iter()
+                    .filter(|f| f.new_leader.is_some())
+                    .collect();
+                if failovers.is_empty() {
+                    return Err(self.per_fault_reason("no failover happened"));
+                }
+                if let Some(f) = failovers.iter().find(|f| f.lag_at_failover.is_none()) {
+                    return Err(format!(
+                        "no WAL positions probed before the election after {} ({} as leader, \
+                         {} as replica)",
+                        f.describe(),
+                        f.old_leader,
+                        f.new_leader.as_deref().unwrap_or_default()
+                    ));
+                }
+                self.lag_at_failover
+                    .map(MeasuredValue::Bytes)
+                    .ok_or_else(|| "no failover happened".to_string())
+            }
+            Measure::LeaderChanges => {
+                if self.leaders.is_empty() {
+                    Err("no probe saw a leader".to_string())
+                } else {
+                    Ok(MeasuredValue::Count(self.leader_changes))
+                }
+            }
         }
     }
 
@@ -315,8 +446,232 @@ mod tests {
         assert_eq!(m.writes_per_node.len(), 3);
     }
 
+    #[test]
+    fn replication_measurements_per_fault_and_overall() {
+        let h = history(vec![
+            probe_wal(
+                "pg1",
+                ms(0),
+                ms(1),
+                Role::Leader,
+                Some(10_000),
+                &["pg2", "pg3"],
+            ),
+            probe_wal("pg2", ms(0), ms(1), Role::Replica, Some(9_000), &[]),
+            probe_wal("pg3", ms(0), ms(1), Role::Replica, Some(10_000), &[]),
+            inject(0, "pg1", ms(100)),
+            probe("pg1", ms(150), ms(151), None),
+            probe_wal("pg2", ms(150), ms(151), Role::Replica, Some(9_500), &[]),
+            probe_wal("pg2", ms(200), ms(203), Role::Leader, Some(9_600), &["pg3"]),
+            heal(0, "pg1", ms(300)),
+            probe_wal("pg1", ms(310), ms(311), Role::Replica, Some(9_600), &[]),
+            probe_wal(
+                "pg2",
+                ms(400),
+                ms(404),
+                Role::Leader,
+                Some(9_700),
+                &["pg1", "pg3"],
+            ),
+            // a replica crashed for good: no failover, pg3 not expected back
+            inject(1, "pg3", ms(1000)),
+            probe_wal(
+                "pg2",
+                ms(1100),
+                ms(1102),
+                Role::Leader,
+                Some(9_800),
+                &["pg1"],
+            ),
+        ]);
+        let m = measure(&h);
+        let (f0, f1) = (&m.faults[0], &m.faults[1]);
+        assert_eq!(
+            f0.replica_lag_at_injection,
+            BTreeMap::from([("pg2".to_string(), 1_000), ("pg3".to_string(), 0)])
+        );
+        assert_eq!(f0.lag_at_failover, Some(500));
+        assert_eq!(f0.healed_at, Some(ms(300)));
+        assert_eq!(f0.time_to_full_redundancy, Some(Duration::from_millis(304)));
+        assert_eq!(f0.redundancy_gap(), None);
+        assert_eq!(
+            f1.replica_lag_at_injection,
+            BTreeMap::from([("pg1".to_string(), 100), ("pg3".to_string(), 0)]),
+            "pg3's last replica sample counts however old: 10000 against pg2's 9700"
+        );
+        assert_eq!(f1.new_leader, None);
+        assert_eq!(f1.lag_at_failover, None);
+        assert_eq!(f1.healed_at, None);
+        assert_eq!(f1.time_to_full_redundancy, Some(Duration::from_millis(102)));
+        assert_eq!(m.time_to_full_redundancy, Some(Duration::from_millis(304)));
+        assert_eq!(m.lag_at_failover, Some(500));
+        assert_eq!(m.leader_changes, 1);
+        assert_eq!(
+            m.value(Measure::TimeToFullRedundancy),
+            Ok(MeasuredValue::Duration(Duration::from_millis(304)))
+        );
+        assert_eq!(
+            m.value(Measure::LagAtFailover),
+            Ok(MeasuredValue::Bytes(500))
+        );
+        assert_eq!(m.value(Measure::LeaderChanges), Ok(MeasuredValue::Count(1)));
+    }
+
+    #[test]
+    fn replication_measurements_not_taken_say_why() {
+        let m = measure(&history(vec![]));
+        assert_eq!(m.leader_changes, 0);
+        assert_eq!(
+            m.value(Measure::LeaderChanges),
+            Err("no probe saw a leader".to_string())
+        );
+        assert_eq!(
+            m.value(Measure::TimeToFullRedundancy),
+            Err("no fault injected".to_string())
+        );
+        assert_eq!(
+            m.value(Measure::LagAtFailover),
+            Err("no fault injected".to_string())
+        );
+
+        // a replica crashed and restarted, never streaming again; no failover
+        let h = history(vec![
+            probe_wal(
+                "pg1",
+                ms(0),
+                ms(1),
+                Role::Leader,
+                Some(100),
+                &["pg2", "pg3"],
+            ),
+            probe_wal("pg2", ms(0), ms(1), Role::Replica, Some(100), &[]),
+            probe_wal("pg3", ms(0), ms(1), Role::Replica, Some(100), &[]),
+            inject(0, "pg3", ms(100)),
+            heal(0, "pg3", ms(200)),
+            probe_wal("pg1", ms(300), ms(301), Role::Leader, Some(200), &["pg2"]),
+        ]);
+        let m = measure(&h);
+        assert_eq!(m.faults[0].time_to_full_redundancy, None);
+        assert_eq!(m.faults[0].not_streaming, ["pg3"]);
+        assert_eq!(m.time_to_full_redundancy, None);
+        assert_eq!(
+            m.value(Measure::TimeToFullRedundancy),
+            Err(
+                "full redundancy not reached after fault 0 (crash of pg3): pg3 not streaming \
+                 from the leader"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            m.value(Measure::LagAtFailover),
+            Err("no failover happened".to_string())
+        );
+        assert_eq!(m.value(Measure::LeaderChanges), Ok(MeasuredValue::Count(0)));
+
+        // a failover without WAL positions, and no leader probed after the heal
+        let h = history(vec![
+            probe("pg1", ms(0), ms(1), Some(Role::Leader)),
+            inject(0, "pg1", ms(100)),
+            probe("pg2", ms(200), ms(201), Some(Role::Leader)),
+            heal(0, "pg1", ms(300)),
+            probe("pg1", ms(400), ms(401), Some(Role::Replica)),
+        ]);
+        let m = measure(&h);
+        assert_eq!(m.faults[0].new_leader.as_deref(), Some("pg2"));
+        assert_eq!(m.faults[0].lag_at_failover, None);
+        assert!(m.faults[0].replica_lag_at_injection.is_empty());
+        assert_eq!(
+            m.value(Measure::LagAtFailover),
+            Err(
+                "no WAL positions probed before the election after fault 0 (crash of pg1) (pg1 \
+                 as leader, pg2 as replica)"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            m.value(Measure::TimeToFullRedundancy),
+            Err(
+                "full redundancy not reached after fault 0 (crash of pg1): no leader probed \
+                 after the heal, within the fault's window"
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn overall_values_are_the_worst_measured_but_objectives_need_every_fault() {
+        let h = history(vec![
+            probe_wal("pg1", ms(0), ms(1), Role::Leader, Some(1_000), &["pg2"]),
+            probe_wal("pg2", ms(0), ms(1), Role::Replica, Some(900), &[]),
+            inject(0, "pg1", ms(100)),
+            probe_wal("pg2", ms(200), ms(201), Role::Leader, Some(1_000), &[]),
+            heal(0, "pg1", ms(300)),
+            probe_wal("pg1", ms(400), ms(401), Role::Replica, Some(1_000), &[]),
+            probe_wal("pg2", ms(500), ms(502), Role::Leader, Some(1_300), &["pg1"]),
+            // a second failover: pg1 last reported 1000 as a replica
+            inject(1, "pg2", ms(1000)),
+            probe_wal("pg1", ms(1100), ms(1101), Role::Leader, Some(1_300), &[]),
+            // pg2 restarted, never streaming again
+            heal(1, "pg2", ms(1200)),
+            probe_wal("pg1", ms(1300), ms(1301), Role::Leader, Some(1_400), &[]),
+        ]);
+        let m = measure(&h);
+        assert_eq!(m.faults[0].lag_at_failover, Some(100));
+        assert_eq!(m.faults[1].lag_at_failover, Some(300));
+        assert_eq!(m.lag_at_failover, Some(300));
+        assert_eq!(m.leaders, ["pg1", "pg2", "pg1"]);
+        assert_eq!(m.leader_changes, 2);
+        assert_eq!(
+            m.faults[0].time_to_full_redundancy,
+            Some(Duration::from_millis(402))
+        );
+        assert_eq!(m.faults[1].time_to_full_redundancy, None);
+        assert_eq!(m.faults[1].not_streaming, ["pg2"]);
+        assert_eq!(m.time_to_full_redundancy, Some(Duration::from_millis(402)));
+        assert_eq!(
+            m.value(Measure::TimeToFullRedundancy),
+            Err(
+                "full redundancy not reached after fault 1 (crash of pg2): pg2 not streaming \
+                 from the leader"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            m.value(Measure::LagAtFailover),
+            Ok(MeasuredValue::Bytes(300))
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn planted_replication_is_measured_exactly(f in replication_strategy()) {
+            let planted = f.build();
+            let m = measure(&planted.history);
+            let fm = &m.faults[0];
+            prop_assert_eq!(&fm.replica_lag_at_injection, &planted.lag_at_injection);
+            prop_assert_eq!(fm.lag_at_failover, planted.lag_at_failover);
+            prop_assert_eq!(m.lag_at_failover, planted.lag_at_failover);
+            let healed = f.replication.as_ref().unwrap().heal_after.is_some();
+            prop_assert_eq!(fm.healed_at.is_some(), healed);
+            let full = planted.full_redundancy_seen.map(|s| s.since(planted.fault));
+            prop_assert_eq!(fm.time_to_full_redundancy, full);
+            prop_assert_eq!(m.time_to_full_redundancy, full);
+            prop_assert_eq!(
+                m.value(Measure::TimeToFullRedundancy),
+                Ok(MeasuredValue::Duration(full.unwrap()))
+            );
+            prop_assert_eq!(
+                m.value(Measure::LagAtFailover),
+                Ok(MeasuredValue::Bytes(planted.lag_at_failover.unwrap()))
+            );
+            prop_assert_eq!(m.leader_changes, 1);
+
+            let json = serde_json::to_string(&m).unwrap();
+            let back: Measurements = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(back, m);
+        }
 
         #[test]
         fn planted_failover_is_measured_exactly(f in failover_strategy(), lost in 0usize..4) {

@@ -5,22 +5,24 @@
 //! definition is tested against synthetic histories with planted truth.
 //!
 //! - [`measure`] computes [`Measurements`] (write counts, per-fault timings, RTO, lost and unknown
-//!   writes, split brain);
+//!   writes, split brain, replication lag, time to full redundancy, leader changes);
 //! - [`judge`] compares them with the objectives and returns a [`Verdict`].
 
+mod lag;
 mod leader;
 mod loss;
 mod measurements;
+mod redundancy;
 mod rto;
 mod split_brain;
 mod verdict;
 mod writes;
 
 #[cfg(test)]
-mod testkit;
+pub(crate) mod testkit;
 
 pub use loss::{LostWrites, UnknownWrites};
 pub use measurements::{FaultMeasurements, Measurements, measure};
 pub use split_brain::SplitBrain;
-pub use verdict::{MeasuredValue, ObjectiveResult, Verdict, judge};
+pub use verdict::{MeasuredValue, ObjectiveResult, Verdict, fmt_bytes, judge};
 pub use writes::WriteCounts;

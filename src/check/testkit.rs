@@ -4,6 +4,8 @@
 use crate::history::{
     At, Event, FaultAction, FaultEvent, History, Outcome, ProbeSample, ReadBack, Role, WriteOp,
 };
+use std::collections::BTreeMap;
+use std::time::Duration;
 
 pub const MS: u64 = 1_000_000;
 
@@ -59,7 +61,7 @@ pub fn inject(fault: usize, node: &str, at: At) -> Event {
         node: node.to_string(),
         nodes: Vec::new(),
         at,
-        done: at.plus(std::time::Duration::from_millis(20)),
+        done: at.plus(Duration::from_millis(20)),
         detail: None,
     })
 }
@@ -82,8 +84,42 @@ pub fn probe(node: &str, sent: At, received: At, role: Option<Role>) -> Event {
         role,
         timeline: None,
         state: None,
+        wal: None,
+        replayed: None,
+        streaming: Vec::new(),
         error: role.is_none().then(|| "connection refused".to_string()),
     })
+}
+
+/// A probe answered with `role`, WAL position `wal` and, on a leader, the replicas it lists as
+/// `streaming`.
+pub fn probe_wal(
+    node: &str,
+    sent: At,
+    received: At,
+    role: Role,
+    wal: Option<u64>,
+    streaming: &[&str],
+) -> Event {
+    Event::Probe(ProbeSample {
+        wal,
+        streaming: streaming.iter().map(|s| s.to_string()).collect(),
+        ..match probe(node, sent, received, Some(role)) {
+            Event::Probe(p) => p,
+            _ => unreachable!(),
+        }
+    })
+}
+
+/// An injection that hit several nodes (`nodes`), the first of them as `node`.
+pub fn inject_many(fault: usize, nodes: &[&str], at: At) -> Event {
+    match inject(fault, nodes[0], at) {
+        Event::Fault(f) => Event::Fault(FaultEvent {
+            nodes: nodes.iter().map(|n| n.to_string()).collect(),
+            ..f
+        }),
+        _ => unreachable!(),
+    }
 }
 
 pub fn read_back(at: At, present: Vec<u64>) -> Event {
@@ -132,6 +168,44 @@ pub struct Failover {
     pub probe_period: u64,
     /// Planted fault: pg1 keeps reporting leader this long after pg2 became leader.
     pub double_leader_for: Option<u64>,
+    /// WAL positions, replication streams and pg1's restart; `None`: probes carry none of them
+    /// and pg1 stays down.
+    pub replication: Option<Replication>,
+}
+
+/// WAL positions (bytes) and replication streams planted in a synthetic failover (instants in
+/// milliseconds). Let `C` be `fault - 3 * probe_period` (or 0): from `C` on, each node reports
+/// a constant position, and every node has a sample sent in `[C, fault)` and received before the
+/// fault; samples sent before `C` report other positions (to catch a checker that reads an
+/// earlier sample than the latest).
+///
+/// - pg1, leader until the fault: `wal` from `C` on; it lists pg2 and pg3 as streaming.
+/// - pg2 and pg3, replicas: `wal - behind[0]` and `wal - behind[1]` from `C` until the fault;
+///   after it pg3 reports other positions, and pg2 stays a replica at `wal - behind_at_election`
+///   until the election (which comes more than a probe period after the fault, so one such
+///   sample is seen), then leads at other positions. pg2 as leader lists pg3 as streaming from
+///   `elected + pg3_streams_after` (sent) on, and pg1 from `heal + pg1_streams_after` on.
+/// - pg1 is down (no answer) from the fault until it is healed at `elected + heal_after`, a
+///   replica after; never healed when `heal_after` is `None` (then no heal event).
+#[derive(Clone, Debug)]
+pub struct Replication {
+    pub wal: u64,
+    pub behind: [u64; 2],
+    pub behind_at_election: u64,
+    pub heal_after: Option<u64>,
+    pub pg3_streams_after: u64,
+    pub pg1_streams_after: u64,
+}
+
+impl Replication {
+    /// The instant (ms) from which pg2, as leader, lists every node expected back as streaming.
+    pub fn full_from(&self, elected: u64) -> u64 {
+        let pg3 = elected + self.pg3_streams_after;
+        match self.heal_after {
+            Some(h) => pg3.max(elected + h + self.pg1_streams_after),
+            None => pg3,
+        }
+    }
 }
 
 /// The truth planted in a synthetic failover.
@@ -150,6 +224,13 @@ pub struct Planted {
     pub ok_seqs: Vec<u64>,
     pub unknown_seqs: Vec<u64>,
     pub next_seq: u64,
+    /// With `replication`: each replica's lag in bytes at the fault (`behind`).
+    pub lag_at_injection: BTreeMap<String, u64>,
+    /// With `replication`: `behind_at_election`.
+    pub lag_at_failover: Option<u64>,
+    /// With `replication`: the `received` instant of the first sample (by received) in which
+    /// pg2 leads and lists every node expected back as streaming.
+    pub full_redundancy_seen: Option<At>,
 }
 
 impl Failover {
@@ -160,11 +241,17 @@ impl Failover {
         let recovered = ms(self.fault + self.election + self.recovery);
         let end = ms(self.end);
         let pg1_leader_until = match self.double_leader_for {
-            Some(d) => elected.plus(std::time::Duration::from_millis(d)),
+            Some(d) => elected.plus(Duration::from_millis(d)),
             None => fault,
         };
         let mut events = Vec::new();
         let mut new_leader_seen: Option<At> = None;
+        let mut full_redundancy_seen: Option<At> = None;
+        let r = self.replication.as_ref();
+        let healed = r
+            .and_then(|r| r.heal_after)
+            .map(|h| ms(self.fault + self.election + h));
+        let constant_from = ms(self.fault.saturating_sub(3 * self.probe_period));
         for (i, node) in ["pg1", "pg2", "pg3"].into_iter().enumerate() {
             let mut t = i as u64 * self.probe_period * MS / 3;
             while At(t) < end {
@@ -172,8 +259,10 @@ impl Failover {
                 let received = At(sent.0 + j.range(MS / 10, 5 * MS));
                 let role = match node {
                     "pg1" if sent < pg1_leader_until => Some(Role::Leader),
+                    "pg1" if healed.is_some_and(|h| sent >= h) => Some(Role::Replica),
                     "pg1" => None,
                     "pg2" if sent < fault => Some(Role::Replica),
+                    "pg2" if sent < elected && r.is_some() => Some(Role::Replica),
                     "pg2" if sent < elected => Some(Role::Other),
                     "pg2" => Some(Role::Leader),
                     _ => Some(Role::Replica),
@@ -181,9 +270,51 @@ impl Failover {
                 if node == "pg2" && role == Some(Role::Leader) {
                     new_leader_seen = Some(new_leader_seen.map_or(received, |s| s.min(received)));
                 }
-                events.push(probe(node, sent, received, role));
+                let event = match (r, role) {
+                    (Some(r), Some(role)) => {
+                        let mut other = |current: u64| match j.range(0, 2 * r.wal) {
+                            v if v == current => v + 1,
+                            v => v,
+                        };
+                        let constant = sent >= constant_from;
+                        let (wal, streaming): (u64, Vec<&str>) = match (node, role) {
+                            ("pg1", Role::Leader) if constant => (r.wal, vec!["pg2", "pg3"]),
+                            ("pg1", Role::Leader) => (other(r.wal), vec!["pg2", "pg3"]),
+                            ("pg2", Role::Leader) => {
+                                let mut streaming = Vec::new();
+                                if sent >= elected.plus(Duration::from_millis(r.pg3_streams_after))
+                                {
+                                    streaming.push("pg3");
+                                }
+                                if healed.is_some_and(|h| {
+                                    sent >= h.plus(Duration::from_millis(r.pg1_streams_after))
+                                }) {
+                                    streaming.push("pg1");
+                                }
+                                if sent >= ms(r.full_from(self.fault + self.election)) {
+                                    full_redundancy_seen = Some(
+                                        full_redundancy_seen.map_or(received, |s| s.min(received)),
+                                    );
+                                }
+                                (r.wal + 1 + j.range(0, 1 << 20), streaming)
+                            }
+                            ("pg2", _) if sent >= fault => (r.wal - r.behind_at_election, vec![]),
+                            ("pg2", _) if constant => (r.wal - r.behind[0], vec![]),
+                            ("pg3", _) if constant && sent < fault => (r.wal - r.behind[1], vec![]),
+                            ("pg2", _) => (other(r.wal - r.behind[0]), vec![]),
+                            ("pg3", _) => (other(r.wal - r.behind[1]), vec![]),
+                            _ => (other(r.wal), vec![]),
+                        };
+                        probe_wal(node, sent, received, role, Some(wal), &streaming)
+                    }
+                    _ => probe(node, sent, received, role),
+                };
+                events.push(event);
                 t += self.probe_period * MS;
             }
+        }
+        if let Some(h) = healed {
+            events.push(heal(0, "pg1", h));
         }
         let mut seq = 0;
         let mut ok_seqs = Vec::new();
@@ -230,6 +361,16 @@ impl Failover {
             ok_seqs,
             unknown_seqs,
             next_seq: seq + 1,
+            lag_at_injection: r
+                .map(|r| {
+                    BTreeMap::from([
+                        ("pg2".to_string(), r.behind[0]),
+                        ("pg3".to_string(), r.behind[1]),
+                    ])
+                })
+                .unwrap_or_default(),
+            lag_at_failover: r.map(|r| r.behind_at_election),
+            full_redundancy_seen,
         }
     }
 }
@@ -253,5 +394,47 @@ pub fn failover_strategy() -> impl proptest::strategy::Strategy<Value = Failover
             end: fault + election + recovery + 3 * probe_period + 200,
             probe_period,
             double_leader_for: None,
+            replication: None,
         })
+}
+
+/// A synthetic failover with WAL positions, replication streams and pg1 restarted (or left
+/// down): see [`Replication`].
+pub fn replication_strategy() -> impl proptest::strategy::Strategy<Value = Failover> {
+    use proptest::prelude::*;
+    let lag = 0u64..(16 << 20);
+    (
+        (any::<u64>(), 300u64..2_000, 0u64..3_000, 20u64..150),
+        (0u64..(1 << 40), [lag.clone(), lag.clone()], lag),
+        (proptest::option::of(0u64..2_000), 0u64..2_000, 0u64..2_000),
+    )
+        .prop_map(
+            |(
+                (seed, fault, election, probe_period),
+                (wal, behind, behind_at_election),
+                (heal_after, pg3_streams_after, pg1_streams_after),
+            )| {
+                let replication = Replication {
+                    wal: wal + (32 << 20),
+                    behind,
+                    behind_at_election,
+                    heal_after,
+                    pg3_streams_after,
+                    pg1_streams_after,
+                };
+                // more than a probe period, so that pg2 is seen as a replica after the fault
+                let election = probe_period + 10 + election;
+                let full = replication.full_from(fault + election);
+                Failover {
+                    seed,
+                    fault,
+                    election,
+                    recovery: 100,
+                    end: full.max(fault + election + 100) + 3 * probe_period + 200,
+                    probe_period,
+                    double_leader_for: None,
+                    replication: Some(replication),
+                }
+            },
+        )
 }

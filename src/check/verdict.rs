@@ -11,11 +11,38 @@ use std::time::Duration;
 pub enum MeasuredValue {
     Duration(#[serde(with = "humantime_serde")] Duration),
     Count(u64),
+    /// A size in bytes, judged against a `Bound::Count` holding bytes.
+    Bytes(u64),
     Bool(bool),
 }
 
+/// A byte size for people: bytes below 1 kB ("512 B"), else in the largest unit of at least one
+/// with one decimal, a trailing ".0" dropped ("64 kB", "65.5 kB", "1.2 GB"). Units are
+/// 1024-based, as in PostgreSQL and scenario files (1 kB = 1024 B).
+pub fn fmt_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    // tenths of the unit, rounded half up
+    let tenths = |unit: usize| (u128::from(bytes) * 10 + (1u128 << (10 * unit)) / 2) >> (10 * unit);
+    let mut unit = (0..UNITS.len())
+        .rev()
+        .find(|&u| u128::from(bytes) >= 1u128 << (10 * u))
+        .unwrap_or(0);
+    if unit + 1 < UNITS.len() && tenths(unit) >= 10 * 1024 {
+        unit += 1; // 1023.96 kB is shown as 1 MB
+    }
+    if unit == 0 {
+        return format!("{bytes} B");
+    }
+    let t = tenths(unit);
+    match t % 10 {
+        0 => format!("{} {}", t / 10, UNITS[unit]),
+        d => format!("{}.{d} {}", t / 10, UNITS[unit]),
+    }
+}
+
 impl std::fmt::Display for MeasuredValue {
-    /// Durations in seconds rounded to the millisecond ("10.234s"), counts as integers, booleans
+    /// Durations in seconds rounded to the millisecond ("10.234s"), counts as integers, sizes as
+    /// [`fmt_bytes`] with the exact count beside when that rounds ("65.5 kB (67072 B)"), booleans
     /// as "yes" or "no".
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -24,6 +51,14 @@ impl std::fmt::Display for MeasuredValue {
                 write!(f, "{}.{:03}s", ms / 1000, ms % 1000)
             }
             MeasuredValue::Count(n) => write!(f, "{n}"),
+            MeasuredValue::Bytes(n) => {
+                let human = fmt_bytes(*n);
+                if *n < 1024 {
+                    f.write_str(&human)
+                } else {
+                    write!(f, "{human} ({n} B)")
+                }
+            }
             MeasuredValue::Bool(b) => f.write_str(if *b { "yes" } else { "no" }),
         }
     }
@@ -76,6 +111,7 @@ fn judge_one(objective: &Objective, m: &Measurements) -> ObjectiveResult {
     let passed = match (&objective.bound, value) {
         (Bound::Duration { cmp, value: bound }, MeasuredValue::Duration(v)) => cmp.holds(v, *bound),
         (Bound::Count { cmp, value: bound }, MeasuredValue::Count(v)) => cmp.holds(v, *bound),
+        (Bound::Count { cmp, value: bound }, MeasuredValue::Bytes(v)) => cmp.holds(v, *bound),
         (Bound::Bool { value: bound }, MeasuredValue::Bool(v)) => v == *bound,
         (bound, value) => {
             let note = format!(
@@ -95,6 +131,7 @@ mod tests {
     use super::*;
     use crate::check::measure;
     use crate::check::testkit::*;
+    use crate::history::Role;
     use crate::scenario::Cmp;
 
     fn objective(measure: Measure, bound: Bound) -> Objective {
@@ -131,6 +168,57 @@ mod tests {
         assert_eq!(MeasuredValue::Count(3).to_string(), "3");
         assert_eq!(MeasuredValue::Bool(false).to_string(), "no");
         assert_eq!(MeasuredValue::Bool(true).to_string(), "yes");
+    }
+
+    #[test]
+    fn bytes_are_readable() {
+        assert_eq!(fmt_bytes(0), "0 B");
+        assert_eq!(fmt_bytes(1023), "1023 B");
+        assert_eq!(fmt_bytes(1024), "1 kB");
+        assert_eq!(fmt_bytes(67_072), "65.5 kB");
+        assert_eq!(fmt_bytes(65_540), "64 kB");
+        assert_eq!(
+            fmt_bytes((1 << 20) - 1),
+            "1 MB",
+            "1023.999 kB rounds up a unit"
+        );
+        assert_eq!(fmt_bytes(1_258_291), "1.2 MB");
+        assert_eq!(fmt_bytes(3 << 30), "3 GB");
+        assert_eq!(fmt_bytes(u64::MAX), "16777216 TB");
+        assert_eq!(MeasuredValue::Bytes(500).to_string(), "500 B");
+        assert_eq!(
+            MeasuredValue::Bytes(67_072).to_string(),
+            "65.5 kB (67072 B)"
+        );
+    }
+
+    #[test]
+    fn byte_bounds_judge_byte_values() {
+        let h = history(vec![
+            probe_wal("pg1", ms(0), ms(1), Role::Leader, Some(2_000_000), &[]),
+            probe_wal("pg2", ms(0), ms(1), Role::Replica, Some(1_000_000), &[]),
+            inject(0, "pg1", ms(5)),
+            probe_wal("pg2", ms(10), ms(11), Role::Leader, Some(2_000_000), &[]),
+        ]);
+        let m = measure(&h);
+        let lag = |cmp, value| objective(Measure::LagAtFailover, Bound::Count { cmp, value });
+        let v = judge(&[lag(Cmp::Le, 1 << 20), lag(Cmp::Lt, 1_000_000)], &m);
+        assert!(v.objectives[0].passed);
+        assert!(!v.objectives[1].passed);
+        assert_eq!(
+            v.objectives[0].measured,
+            Some(MeasuredValue::Bytes(1_000_000))
+        );
+        let changes = objective(
+            Measure::LeaderChanges,
+            Bound::Count {
+                cmp: Cmp::Eq,
+                value: 0,
+            },
+        );
+        let v = judge(&[changes], &m);
+        assert!(!v.passed, "one failover: the leader changed once");
+        assert_eq!(v.objectives[0].measured, Some(MeasuredValue::Count(1)));
     }
 
     #[test]
@@ -247,5 +335,22 @@ mod tests {
         let json = serde_json::to_string(&v).unwrap();
         assert_eq!(json, r#"{"type":"duration","value":"10s 234ms"}"#);
         assert_eq!(serde_json::from_str::<MeasuredValue>(&json).unwrap(), v);
+        let json = serde_json::to_string(&MeasuredValue::Bytes(65_536)).unwrap();
+        assert_eq!(json, r#"{"type":"bytes","value":65536}"#);
+    }
+
+    proptest::proptest! {
+        /// The shown size is within a twentieth of a unit of the exact one, in a unit it fills.
+        #[test]
+        fn shown_bytes_are_close(bytes in proptest::prelude::any::<u64>()) {
+            let text = fmt_bytes(bytes);
+            let (number, unit) = text.split_once(' ').unwrap();
+            let power = ["B", "kB", "MB", "GB", "TB"].iter().position(|u| *u == unit).unwrap();
+            let shown: f64 = number.parse().unwrap();
+            let exact = bytes as f64 / (1u64 << (10 * power)) as f64;
+            proptest::prop_assert!((shown - exact).abs() <= 0.05 + 1e-9 * exact, "{text} for {bytes}");
+            proptest::prop_assert!(power == 0 || shown >= 1.0);
+            proptest::prop_assert!(power == 4 || shown < 1024.0, "{text}");
+        }
     }
 }

@@ -3,10 +3,14 @@
 //! it began and ended.
 
 mod crash;
+mod disk_full;
 mod error;
+mod iptables;
+mod lag;
 mod partition;
 mod pause;
 mod postgres_crash;
+mod sql;
 mod stop;
 mod switchover;
 mod target;
@@ -15,7 +19,7 @@ pub use error::FaultError;
 pub use target::{Resolver, lag_bytes};
 
 use crate::history::{Clock, FaultAction, FaultEvent};
-use crate::scenario::{Fault, FaultKind};
+use crate::scenario::{Fault, FaultKind, Target};
 use crate::topology::{Cluster, Node};
 
 /// Resolves the fault's target now and injects it. `F`, the event's `at`, is the instant the
@@ -33,8 +37,10 @@ pub async fn inject(
         FaultKind::Partition { from, .. } => resolver.peers(from, &nodes).await?,
         _ => Vec::new(),
     };
-    let candidate = match &fault.kind {
+    let other = match &fault.kind {
         FaultKind::Switchover { candidate: Some(c) } => Some(resolver.resolve_one(c).await?),
+        // The stream a lag fault blocks comes from the leader.
+        FaultKind::Lag { .. } => Some(resolver.resolve_one(&Target::Leader).await?),
         _ => None,
     };
     let at = clock.now();
@@ -46,9 +52,12 @@ pub async fn inject(
         FaultKind::Partition { direction, .. } => {
             partition::inject(cluster, &nodes, &peers, *direction).await?
         }
-        FaultKind::Switchover { .. } => {
-            switchover::inject(cluster, &nodes, candidate.as_ref()).await?
+        FaultKind::Switchover { .. } => switchover::inject(cluster, &nodes, other.as_ref()).await?,
+        FaultKind::Lag { behind } => {
+            let leader = other.as_ref().expect("resolved above");
+            lag::inject(cluster, &nodes, leader, *behind).await?
         }
+        FaultKind::DiskFull => disk_full::inject(cluster, &nodes).await?,
     };
     let event = event(index, fault, FaultAction::Inject, &nodes, at, clock, detail);
     Ok((nodes, event))
@@ -67,6 +76,8 @@ pub async fn heal(
         FaultKind::Crash | FaultKind::Stop => crash::heal(cluster, nodes).await?,
         FaultKind::Pause => pause::heal(cluster, nodes).await?,
         FaultKind::Partition { .. } => partition::heal(cluster, nodes).await?,
+        FaultKind::Lag { .. } => lag::heal(cluster, nodes).await?,
+        FaultKind::DiskFull => disk_full::heal(cluster, nodes).await?,
         // Validation rejects a duration on these: nothing to heal.
         FaultKind::PostgresCrash | FaultKind::Switchover { .. } => None,
     };
@@ -84,11 +95,11 @@ pub async fn heal(
 /// Checks, before the workload starts, that every fault of the scenario can be injected on
 /// this host: a fault that would silently do nothing fails the drill here.
 pub async fn preflight(cluster: &Cluster, faults: &[Fault]) -> Result<(), FaultError> {
-    if faults
+    if let Some(f) = faults
         .iter()
-        .any(|f| matches!(f.kind, FaultKind::Partition { .. }))
+        .find(|f| matches!(f.kind, FaultKind::Partition { .. } | FaultKind::Lag { .. }))
     {
-        partition::preflight(cluster).await?;
+        iptables::preflight(cluster, f.kind.name()).await?;
     }
     Ok(())
 }

@@ -156,6 +156,15 @@ pub struct ProbeSample {
     /// The manager's own words for the state ("running", "starting", ...).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// WAL position in bytes: written, on a leader; received, on a replica.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wal: Option<u64>,
+    /// WAL position a replica has replayed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replayed: Option<u64>,
+    /// On a leader: the replicas streaming from it (pg_stat_replication state `streaming`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub streaming: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

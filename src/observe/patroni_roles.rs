@@ -41,6 +41,9 @@ pub async fn probe_roles(
                         role: Some(s.role),
                         timeline: s.timeline,
                         state: Some(s.state),
+                        wal: s.wal,
+                        replayed: s.replayed,
+                        streaming: s.streaming,
                         error: None,
                     },
                     Err(error) => ProbeSample {
@@ -50,6 +53,9 @@ pub async fn probe_roles(
                         role: None,
                         timeline: None,
                         state: None,
+                        wal: None,
+                        replayed: None,
+                        streaming: Vec::new(),
                         error: Some(error),
                     },
                 };

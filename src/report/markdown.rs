@@ -150,3 +150,14 @@ pub fn markdown(record: &RunRecord) -> String {
     }
     md
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::rows::sample_record;
+
+    #[test]
+    fn a_failover_with_replication_measurements() {
+        insta::assert_snapshot!(markdown(&sample_record()));
+    }
+}

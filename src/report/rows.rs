@@ -1,6 +1,8 @@
 //! The report model: what every renderer shows, computed once from the record.
 
+use crate::check::{MeasuredValue, fmt_bytes};
 use crate::record::RunRecord;
+use crate::scenario::{Bound, MeasureType, format_size};
 use std::time::Duration;
 
 /// One measurement, as shown in reports.
@@ -87,6 +89,36 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             "F to the first probe answer in which another node is leader",
         );
         row(
+            format!("{label}: replica lag at injection"),
+            if f.replica_lag_at_injection.is_empty() {
+                "not measured (no WAL positions probed before F)".into()
+            } else {
+                f.replica_lag_at_injection
+                    .iter()
+                    .map(|(n, b)| format!("{n}: {}", fmt_bytes(*b)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            "WAL the leader had written that each replica had not received, from their last probe answers before F",
+        );
+        row(
+            format!("{label}: lag at failover"),
+            match (&f.new_leader, f.lag_at_failover) {
+                (None, _) => "no failover".into(),
+                (Some(_), Some(b)) => MeasuredValue::Bytes(b).to_string(),
+                (Some(_), None) => "not measured (no WAL positions probed)".into(),
+            },
+            "WAL the old leader had written that the new leader had not received, from their last probe answers before the election was seen",
+        );
+        row(
+            format!("{label}: time to full redundancy"),
+            match (f.time_to_full_redundancy, f.redundancy_gap()) {
+                (Some(d), _) => fmt_duration(d),
+                (None, gap) => format!("not reached ({})", gap.unwrap_or_default()),
+            },
+            "F to the first probe answer, sent after the heal, in which the leader lists every probed node not left down as streaming",
+        );
+        row(
             format!("{label}: RTO (write downtime)"),
             match (f.rto, f.recovered) {
                 (Some(d), _) if d.is_zero() => "0s (writes never stopped)".into(),
@@ -142,6 +174,15 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         "the leaders the probes saw, in order",
     );
     row(
+        "leader changes".into(),
+        if m.leaders.is_empty() {
+            "0 (no leader seen)".into()
+        } else {
+            m.leader_changes.to_string()
+        },
+        "how many times the leader changed during the run",
+    );
+    row(
         "ok writes per node".into(),
         m.writes_per_node
             .iter()
@@ -159,7 +200,17 @@ pub fn objective_rows(record: &RunRecord) -> Vec<ObjectiveRow> {
         .objectives
         .iter()
         .map(|o| ObjectiveRow {
-            objective: format!("{} {}", o.measure.name(), o.bound),
+            objective: match (o.measure.value_type(), &o.bound) {
+                (MeasureType::Bytes, Bound::Count { cmp, value }) => {
+                    format!(
+                        "{} {} {}",
+                        o.measure.name(),
+                        cmp.symbol(),
+                        format_size(*value)
+                    )
+                }
+                _ => format!("{} {}", o.measure.name(), o.bound),
+            },
             measured: match (&o.measured, &o.note) {
                 (Some(v), _) => v.to_string(),
                 (None, Some(note)) => note.clone(),
@@ -168,4 +219,170 @@ pub fn objective_rows(record: &RunRecord) -> Vec<ObjectiveRow> {
             verdict: if o.passed { "PASS" } else { "FAIL" },
         })
         .collect()
+}
+
+/// A record of a small failover with WAL positions and replication streams, for the renderers'
+/// tests.
+#[cfg(test)]
+pub(super) fn sample_record() -> RunRecord {
+    use crate::check::testkit::*;
+    use crate::check::{judge, measure};
+    use crate::history::Role;
+    use crate::record::{Environment, RECORD_FORMAT, Timings};
+    let text = "name = \"sample\"\ndescription = \"a sample drill\"\nduration = \"60s\"\n\
+                [objectives]\nlag_at_failover = \"<= 64kB\"\nleader_changes = \"== 0\"\n\
+                time_to_full_redundancy = \"<= 30s\"\n";
+    let scenario = crate::scenario::parse(std::path::Path::new("scenarios/sample.toml"), text)
+        .expect("a valid scenario");
+    let history = history(vec![
+        probe_wal(
+            "pg1",
+            ms(0),
+            ms(1),
+            Role::Leader,
+            Some(1 << 30),
+            &["pg2", "pg3"],
+        ),
+        probe_wal(
+            "pg2",
+            ms(0),
+            ms(1),
+            Role::Replica,
+            Some((1 << 30) - 67_072),
+            &[],
+        ),
+        probe_wal("pg3", ms(0), ms(1), Role::Replica, Some(1 << 30), &[]),
+        ok(1, ms(0), ms(2), "pg1", 1),
+        inject(0, "pg1", ms(100)),
+        failed(2, ms(110), ms(111)),
+        probe("pg1", ms(150), ms(151), None),
+        probe_wal(
+            "pg2",
+            ms(2_000),
+            ms(2_003),
+            Role::Leader,
+            Some(1 << 30),
+            &["pg3"],
+        ),
+        ok(3, ms(2_100), ms(2_102), "pg2", 2),
+        heal(0, "pg1", ms(5_000)),
+        probe_wal(
+            "pg1",
+            ms(6_000),
+            ms(6_001),
+            Role::Replica,
+            Some(1 << 30),
+            &[],
+        ),
+        probe_wal(
+            "pg2",
+            ms(7_000),
+            ms(7_004),
+            Role::Leader,
+            Some(1 << 30),
+            &["pg1", "pg3"],
+        ),
+        read_back(ms(9_000), vec![1, 3]),
+    ]);
+    let measurements = measure(&history);
+    let verdict = judge(&scenario.objectives, &measurements);
+    RunRecord {
+        format: RECORD_FORMAT,
+        run_id: "sample-run".into(),
+        seed: 1,
+        scenario,
+        environment: Environment::default(),
+        timings: Timings {
+            bring_up: Duration::from_millis(7_500),
+            initial_leader: "pg1".into(),
+            ..Timings::default()
+        },
+        history,
+        measurements,
+        verdict,
+        logs: Default::default(),
+        problems: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(rows: &[MeasurementRow], name: &str) -> String {
+        rows.iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("no row {name}"))
+            .value
+            .clone()
+    }
+
+    #[test]
+    fn replication_rows_show_sizes_and_times() {
+        let record = sample_record();
+        let rows = measurement_rows(&record);
+        let fault = "fault 1 (crash of pg1)";
+        assert_eq!(
+            value(&rows, &format!("{fault}: replica lag at injection")),
+            "pg2: 65.5 kB, pg3: 0 B"
+        );
+        assert_eq!(
+            value(&rows, &format!("{fault}: lag at failover")),
+            "65.5 kB (67072 B)"
+        );
+        assert_eq!(
+            value(&rows, &format!("{fault}: time to full redundancy")),
+            "6.904s"
+        );
+        assert_eq!(value(&rows, "leader changes"), "1");
+    }
+
+    #[test]
+    fn rows_say_what_was_not_measured() {
+        let mut record = sample_record();
+        let f = &mut record.measurements.faults[0];
+        f.replica_lag_at_injection.clear();
+        f.lag_at_failover = None;
+        f.time_to_full_redundancy = None;
+        f.not_streaming = vec!["pg1".into()];
+        let rows = measurement_rows(&record);
+        let fault = "fault 1 (crash of pg1)";
+        assert_eq!(
+            value(&rows, &format!("{fault}: replica lag at injection")),
+            "not measured (no WAL positions probed before F)"
+        );
+        assert_eq!(
+            value(&rows, &format!("{fault}: lag at failover")),
+            "not measured (no WAL positions probed)"
+        );
+        assert_eq!(
+            value(&rows, &format!("{fault}: time to full redundancy")),
+            "not reached (pg1 not streaming from the leader)"
+        );
+        record.measurements.faults[0].new_leader = None;
+        record.measurements.leaders.clear();
+        let rows = measurement_rows(&record);
+        assert_eq!(
+            value(&rows, &format!("{fault}: lag at failover")),
+            "no failover"
+        );
+        assert_eq!(value(&rows, "leader changes"), "0 (no leader seen)");
+    }
+
+    #[test]
+    fn byte_objectives_show_sizes() {
+        let rows = objective_rows(&sample_record());
+        let shown: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .map(|r| (r.objective.as_str(), r.measured.as_str(), r.verdict))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("lag_at_failover <= 64kB", "65.5 kB (67072 B)", "FAIL"),
+                ("leader_changes == 0", "1", "FAIL"),
+                ("time_to_full_redundancy <= 30s", "6.904s", "PASS"),
+            ]
+        );
+    }
 }

@@ -47,3 +47,14 @@ pub fn table(record: &RunRecord) -> String {
     });
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::rows::sample_record;
+
+    #[test]
+    fn a_failover_with_replication_measurements() {
+        insta::assert_snapshot!(table(&sample_record()));
+    }
+}

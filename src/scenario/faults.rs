@@ -8,7 +8,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::error::{ScenarioErrorKind, position};
-use super::model::{Direction, Fault, FaultKind, Group, PartitionPeers, Pick, Target};
+use super::model::{Behind, Direction, Fault, FaultKind, Group, PartitionPeers, Pick, Target};
 use super::raw::{RawDuration, RawFault, RawNames, RawSelectors};
 use super::selector::{self, Nodes, SelectorError};
 use super::validate::{Failure, Result, invalid, parse_duration, positive, show};
@@ -146,6 +146,7 @@ pub(super) fn faults(
             from,
             direction,
             candidate,
+            behind,
         } = spanned.into_inner();
         let (at, kind, target) = match (at, kind, target) {
             (Some(at), Some(kind), Some(target)) => (at, kind, target),
@@ -196,6 +197,7 @@ pub(super) fn faults(
         only_for(&fault_kind, "partition", "from", span(&from))?;
         only_for(&fault_kind, "partition", "direction", span(&direction))?;
         only_for(&fault_kind, "switchover", "candidate", span(&candidate))?;
+        only_for(&fault_kind, "lag", "behind", span(&behind))?;
 
         let resolved = select(
             target.get_ref(),
@@ -223,7 +225,16 @@ pub(super) fn faults(
                     *to = Some(parse_candidate(&candidate, nodes, groups)?);
                 }
             }
-            FaultKind::Crash | FaultKind::PostgresCrash | FaultKind::Stop | FaultKind::Pause => {}
+            FaultKind::Lag { behind: how_far } => {
+                if let Some(behind) = behind {
+                    *how_far = Some(parse_behind(&behind)?);
+                }
+            }
+            FaultKind::Crash
+            | FaultKind::PostgresCrash
+            | FaultKind::Stop
+            | FaultKind::Pause
+            | FaultKind::DiskFull => {}
         }
 
         let one_off = one_off(&fault_kind);
@@ -344,6 +355,8 @@ fn kind_named(name: &str) -> Option<FaultKind> {
             direction: Direction::Both,
         },
         "switchover" => FaultKind::Switchover { candidate: None },
+        "lag" => FaultKind::Lag { behind: None },
+        "disk-full" => FaultKind::DiskFull,
         _ => return None,
     })
 }
@@ -419,6 +432,29 @@ fn check_target(
                 written.get_ref()
             ))),
         },
+        FaultKind::Lag { .. } if *target == Target::Leader => Err(fail(format!(
+            "expected replicas, a lag fault holds back the stream from the leader to them \
+             (replica[:...], {}, or a group of pg nodes), found {:?}",
+            nodes.patroni_names(),
+            written.get_ref()
+        ))),
+        FaultKind::Lag { .. } => match selector::not_patroni_only(target, nodes, groups) {
+            None => Ok(()),
+            Some(why) => Err(fail(format!(
+                "expected replicas for a lag fault (replica[:...], {}, or a group of pg \
+                 nodes), found {:?}{why}",
+                nodes.patroni_names(),
+                written.get_ref()
+            ))),
+        },
+        FaultKind::DiskFull => match selector::without_disk(target, nodes, groups) {
+            None => Ok(()),
+            Some(why) => Err(fail(format!(
+                "expected nodes with a data disk for a disk-full fault (patroni or etcd \
+                 nodes), found {:?}{why}",
+                written.get_ref()
+            ))),
+        },
         _ => Ok(()),
     }
 }
@@ -478,6 +514,28 @@ fn parse_direction(direction: &Spanned<String>) -> Result<Direction> {
             format!("unknown direction {other:?}, expected one of: both, outgoing, incoming"),
         )),
     }
+}
+
+/// How far behind a lag fault makes its replicas: a size or a duration.
+fn parse_behind(behind: &Spanned<String>) -> Result<Behind> {
+    let text = behind.get_ref();
+    let fail = |message: String| invalid(behind.span(), "fault.behind", message);
+    let parsed = match super::size::parse_size(text) {
+        Some(bytes) => Behind::Bytes(bytes),
+        None => match humantime::parse_duration(text) {
+            Ok(time) => Behind::Time(time),
+            Err(_) => {
+                return Err(fail(format!(
+                    "expected {} or a duration like \"5s\", found {text:?}",
+                    super::size::EXPECTED
+                )));
+            }
+        },
+    };
+    if matches!(parsed, Behind::Bytes(0)) || parsed == Behind::Time(Duration::ZERO) {
+        return Err(fail(format!("expected more than nothing, found {text:?}")));
+    }
+    Ok(parsed)
 }
 
 /// The replica a switchover promotes: one Patroni node, by name or picked among the replicas.

@@ -6,8 +6,10 @@ mod load;
 mod model;
 mod raw;
 mod selector;
+mod size;
 mod validate;
 
 pub use error::{Position, ScenarioError, ScenarioErrorKind};
 pub use load::{load, parse};
 pub use model::*;
+pub use size::{format_size, parse_size};

@@ -147,6 +147,23 @@ pub enum FaultKind {
     /// A planned switchover through Patroni's REST API, from the leader (the target) to
     /// `candidate` (any healthy replica when `None`).
     Switchover { candidate: Option<Target> },
+    /// The replication stream from the leader to the target replicas blocked (iptables on the
+    /// replicas), so they fall behind while writes go on; `behind`: the injection completes
+    /// once they are that far behind.
+    Lag { behind: Option<Behind> },
+    /// The node's disk (the data directory, WAL included) filled until writes get ENOSPC;
+    /// healed by freeing it.
+    DiskFull,
+}
+
+/// How far behind a lag fault makes its replicas before it counts as injected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Behind {
+    /// WAL bytes the leader has written that the replica has not received.
+    Bytes(u64),
+    /// Time the stream has been blocked.
+    Time(#[serde(with = "humantime_serde")] Duration),
 }
 
 impl FaultKind {
@@ -158,6 +175,8 @@ impl FaultKind {
         "pause",
         "partition",
         "switchover",
+        "lag",
+        "disk-full",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -168,6 +187,8 @@ impl FaultKind {
             FaultKind::Pause => "pause",
             FaultKind::Partition { .. } => "partition",
             FaultKind::Switchover { .. } => "switchover",
+            FaultKind::Lag { .. } => "lag",
+            FaultKind::DiskFull => "disk-full",
         }
     }
 }
@@ -264,12 +285,22 @@ pub enum Measure {
     DetectionTime,
     /// Fault to a different leader observed (worst over the faults), a duration.
     LeaderElectionTime,
+    /// Fault to a leader streaming to every node expected back (worst over the faults), a
+    /// duration.
+    TimeToFullRedundancy,
+    /// WAL bytes the promoted replica had not received when it was elected (worst over the
+    /// faults), a byte size.
+    LagAtFailover,
+    /// How many times the leader changed during the run, a count.
+    LeaderChanges,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MeasureType {
     Duration,
     Count,
+    /// A byte count, bounded by sizes like "<= 1MB" (`Bound::Count` holding bytes).
+    Bytes,
     Bool,
 }
 
@@ -280,6 +311,9 @@ impl Measure {
         Measure::SplitBrain,
         Measure::DetectionTime,
         Measure::LeaderElectionTime,
+        Measure::TimeToFullRedundancy,
+        Measure::LagAtFailover,
+        Measure::LeaderChanges,
     ];
 
     pub fn name(self) -> &'static str {
@@ -289,15 +323,20 @@ impl Measure {
             Measure::SplitBrain => "split_brain",
             Measure::DetectionTime => "detection_time",
             Measure::LeaderElectionTime => "leader_election_time",
+            Measure::TimeToFullRedundancy => "time_to_full_redundancy",
+            Measure::LagAtFailover => "lag_at_failover",
+            Measure::LeaderChanges => "leader_changes",
         }
     }
 
     pub fn value_type(self) -> MeasureType {
         match self {
-            Measure::Rto | Measure::DetectionTime | Measure::LeaderElectionTime => {
-                MeasureType::Duration
-            }
-            Measure::LostWrites => MeasureType::Count,
+            Measure::Rto
+            | Measure::DetectionTime
+            | Measure::LeaderElectionTime
+            | Measure::TimeToFullRedundancy => MeasureType::Duration,
+            Measure::LostWrites | Measure::LeaderChanges => MeasureType::Count,
+            Measure::LagAtFailover => MeasureType::Bytes,
             Measure::SplitBrain => MeasureType::Bool,
         }
     }

@@ -89,6 +89,8 @@ pub(super) struct RawFault {
     pub direction: Option<Spanned<String>>,
     /// Switchover faults only.
     pub candidate: Option<Spanned<String>>,
+    /// Lag faults only: a size ("64kB") or a duration ("5s").
+    pub behind: Option<Spanned<String>>,
 }
 
 /// A duration as written ("10s", "500ms"), parsed in `validate`. Its own type only so that a

@@ -198,16 +198,38 @@ pub(super) fn static_nodes(
 /// Why `target` may hit a node that is not a Patroni node, or `None` when it only hits Patroni
 /// nodes.
 pub(super) fn not_patroni_only(target: &Target, nodes: &Nodes, groups: &[Group]) -> Option<String> {
+    outside_kinds(target, nodes, groups, &[PATRONI])
+}
+
+/// Why `target` may hit a node without a data disk (HAProxy), or `None` when every node it
+/// hits has one (Patroni and etcd nodes).
+pub(super) fn without_disk(target: &Target, nodes: &Nodes, groups: &[Group]) -> Option<String> {
+    outside_kinds(target, nodes, groups, &[PATRONI, ETCD])
+}
+
+/// Why `target` may hit a node of a kind not in `kinds`, or `None`.
+fn outside_kinds(
+    target: &Target,
+    nodes: &Nodes,
+    groups: &[Group],
+    kinds: &[&str],
+) -> Option<String> {
+    let outside = |kind: Option<&str>| kind.is_none_or(|k| !kinds.contains(&k));
     match target {
-        Target::Leader | Target::Replica(_) => None,
-        Target::Node(name) => (nodes.kind_of(name) != Some(PATRONI)).then(String::new),
-        Target::Kind { kind, .. } => (kind != PATRONI).then(String::new),
+        Target::Leader | Target::Replica(_) => outside(Some(PATRONI)).then(String::new),
+        Target::Node(name) => outside(nodes.kind_of(name)).then(String::new),
+        Target::Kind { kind, .. } => outside(Some(kind)).then(String::new),
         Target::Group(name) => groups
             .iter()
             .filter(|group| &group.name == name)
             .flat_map(|group| &group.nodes)
-            .find(|node| nodes.kind_of(node) != Some(PATRONI))
-            .map(|node| format!(", whose member {node:?} is not a patroni node")),
+            .find(|node| outside(nodes.kind_of(node)))
+            .map(|node| {
+                format!(
+                    ", whose member {node:?} is not a {} node",
+                    kinds.join(" or ")
+                )
+            }),
     }
 }
 

@@ -14,6 +14,7 @@ use super::model::{
 };
 use super::raw::{RawDuration, RawHaproxy, RawPatroni, RawScenario, RawWorkload};
 use super::selector::Nodes;
+use super::size::parse_size;
 
 /// A validation error and the byte offset in the file it is about.
 #[derive(Debug)]
@@ -328,10 +329,34 @@ fn bound(measure: Measure, value: &Spanned<toml::Value>) -> Result<Bound> {
             Ok(Bound::Count { cmp, value: count })
         }
         (MeasureType::Count, _) => Err(fail("a bound like \"== 0\" or an integer", None)),
+        (MeasureType::Bytes, toml::Value::Integer(bytes)) => match u64::try_from(*bytes) {
+            Ok(bytes) => Ok(Bound::Count {
+                cmp: Cmp::Eq,
+                value: bytes,
+            }),
+            Err(_) => Err(fail("a number of bytes of zero or more", None)),
+        },
+        (MeasureType::Bytes, toml::Value::String(text)) => {
+            let (cmp, operand) =
+                split_bound(text).ok_or_else(|| fail(EXPECTED_BYTES_BOUND, None))?;
+            let bytes = parse_size(operand).ok_or_else(|| {
+                fail(
+                    EXPECTED_BYTES_BOUND,
+                    Some(format!("{operand:?} is not a size")),
+                )
+            })?;
+            Ok(Bound::Count { cmp, value: bytes })
+        }
+        (MeasureType::Bytes, _) => Err(fail(EXPECTED_BYTES_BOUND, None)),
         (MeasureType::Bool, toml::Value::Boolean(expected)) => Ok(Bound::Bool { value: *expected }),
         (MeasureType::Bool, _) => Err(fail("true or false", None)),
     }
 }
+
+/// What a bound on a byte size looks like. The units are PostgreSQL's (1024-based), as for
+/// every size in scenario files.
+const EXPECTED_BYTES_BOUND: &str = "a bound like \"<= 1MB\" or \"== 0\" (a whole number of B, kB, \
+                                    MB, GB or TB; 1 kB = 1024 B, 1 MB = 1024 kB, as in PostgreSQL)";
 
 /// "<= 30s" → (Le, "30s"). `None` without an operator or without an operand.
 fn split_bound(text: &str) -> Option<(Cmp, &str)> {
@@ -509,5 +534,125 @@ mod tests {
                     .into()
             )
         );
+    }
+
+    #[test]
+    fn byte_bounds_take_postgresql_sizes() {
+        use toml::Value;
+        let bytes = |text: &str| bound_of(Measure::LagAtFailover, Value::String(text.into()));
+        let le = |value| {
+            Ok(Bound::Count {
+                cmp: Cmp::Le,
+                value,
+            })
+        };
+        assert_eq!(bytes("<= 1MB"), le(1 << 20));
+        assert_eq!(bytes("<= 64KB"), le(64 << 10));
+        assert_eq!(bytes("<= 64kB"), le(64 << 10));
+        assert_eq!(bytes("<=2 GB"), le(2 << 30));
+        assert_eq!(bytes("<= 512B"), le(512));
+        assert_eq!(bytes("<= 4096"), le(4096));
+        assert_eq!(
+            bytes("== 0"),
+            Ok(Bound::Count {
+                cmp: Cmp::Eq,
+                value: 0
+            })
+        );
+        assert_eq!(
+            bound_of(Measure::LagAtFailover, Value::Integer(0)),
+            Ok(Bound::Count {
+                cmp: Cmp::Eq,
+                value: 0
+            })
+        );
+        let expected = "objectives.lag_at_failover: expected a bound like \"<= 1MB\" or \"== 0\" \
+                        (a whole number of B, kB, MB, GB or TB; 1 kB = 1024 B, 1 MB = 1024 kB, as \
+                        in PostgreSQL)";
+        assert_eq!(
+            bytes("<= 1.5MB"),
+            Err(format!(
+                "{expected}, found string \"<= 1.5MB\" (\"1.5MB\" is not a size)"
+            ))
+        );
+        assert_eq!(
+            bytes("1MB"),
+            Err(format!("{expected}, found string \"1MB\""))
+        );
+        assert_eq!(
+            bound_of(Measure::LagAtFailover, Value::Integer(-1)),
+            Err(
+                "objectives.lag_at_failover: expected a number of bytes of zero or more, found \
+                 integer -1"
+                    .into()
+            )
+        );
+        assert_eq!(
+            bound_of(Measure::LagAtFailover, Value::Boolean(false)),
+            Err(format!("{expected}, found boolean false"))
+        );
+    }
+
+    #[test]
+    fn new_measures_take_their_bounds() {
+        use toml::Value;
+        assert_eq!(
+            bound_of(Measure::LeaderChanges, Value::String("== 0".into())),
+            Ok(Bound::Count {
+                cmp: Cmp::Eq,
+                value: 0
+            })
+        );
+        assert_eq!(
+            bound_of(Measure::TimeToFullRedundancy, Value::String("<= 1m".into())),
+            Ok(Bound::Duration {
+                cmp: Cmp::Le,
+                value: Duration::from_secs(60)
+            })
+        );
+        assert_eq!(
+            bound_of(
+                Measure::TimeToFullRedundancy,
+                Value::String("<= 1MB".into())
+            )
+            .map_err(|e| e.starts_with("objectives.time_to_full_redundancy: expected a bound")),
+            Err(true)
+        );
+    }
+
+    /// The full message for scenario `text`, which must not load.
+    fn error(text: &str) -> String {
+        crate::scenario::parse(std::path::Path::new("scenarios/bad.toml"), text)
+            .unwrap_err()
+            .to_string()
+    }
+
+    const OBJECTIVES: &str = "name = \"bad\"\ndescription = \"a broken scenario\"\n\
+                              duration = \"60s\"\n[objectives]\n";
+
+    #[test]
+    fn bad_byte_bounds_are_located() {
+        for (name, bound) in [
+            ("fractional_byte_bound", "\"<= 1.5MB\""),
+            ("unknown_byte_unit", "\"<= 1MiB\""),
+            ("byte_bound_without_operator", "\"1MB\""),
+        ] {
+            let text = format!("{OBJECTIVES}rto = \"<= 30s\"\nlag_at_failover = {bound}\n");
+            insta::with_settings!({ description => text.as_str(), omit_expression => true }, {
+                insta::assert_snapshot!(name, error(&text));
+            });
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_bounds_parse_back(bytes in proptest::prelude::any::<u32>(), cmp in 0usize..5) {
+            let cmp = [Cmp::Lt, Cmp::Le, Cmp::Eq, Cmp::Ge, Cmp::Gt][cmp];
+            let text = format!("{} {}", cmp.symbol(), super::super::size::format_size(bytes.into()));
+            proptest::prop_assert_eq!(
+                bound_of(Measure::LagAtFailover, toml::Value::String(text)),
+                Ok(Bound::Count { cmp, value: bytes.into() })
+            );
+        }
     }
 }

@@ -122,6 +122,12 @@ pub struct PatroniStatus {
     /// Patroni's state ("running", "starting", "stopped"...).
     pub state: String,
     pub timeline: Option<u32>,
+    /// WAL position in bytes: written by a leader, received by a replica.
+    pub wal: Option<u64>,
+    /// WAL position a replica has replayed.
+    pub replayed: Option<u64>,
+    /// A leader's replicas whose replication connection is `streaming` (pg_stat_replication).
+    pub streaming: Vec<String>,
 }
 
 /// Asks a node's Patroni for its role (`GET /patroni`).
@@ -149,6 +155,17 @@ pub async fn probe_patroni(
         timeline: body["timeline"]
             .as_u64()
             .and_then(|t| u32::try_from(t).ok()),
+        wal: body["xlog"]["location"]
+            .as_u64()
+            .or_else(|| body["xlog"]["received_location"].as_u64()),
+        replayed: body["xlog"]["replayed_location"].as_u64(),
+        streaming: body["replication"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["state"] == "streaming")
+            .filter_map(|r| r["application_name"].as_str().map(str::to_string))
+            .collect(),
     })
 }
 

@@ -1,0 +1,295 @@
+//! Time to full redundancy: how long after a fault until a leader streams WAL to every node that
+//! is expected back.
+
+use super::leader::{is_leader, probed_nodes};
+use super::rto::Window;
+use crate::history::{At, FaultAction, FaultEvent, ProbeSample};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// Full redundancy after one fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Redundancy {
+    /// From `F` to the `received` instant of the first sample showing full redundancy; `None`
+    /// if no sample showed it.
+    pub time: Option<Duration>,
+    /// When not reached: the expected nodes that the last sample considered (see
+    /// [`full_redundancy`]) did not list as streaming. Empty if it was reached, or if no sample
+    /// of a leader was considered.
+    pub not_streaming: Vec<String>,
+}
+
+/// The instant this injection was healed: the `at` of the first heal event of the same fault
+/// index at or after the injection's `at`. `None` if the history holds none.
+pub(crate) fn healed_at(faults: &[&FaultEvent], injection: &FaultEvent) -> Option<At> {
+    faults
+        .iter()
+        .filter(|f| {
+            f.action == FaultAction::Heal && f.fault == injection.fault && f.at >= injection.at
+        })
+        .map(|f| f.at)
+        .min()
+}
+
+/// The nodes an injection hit: `nodes` when it names several, else `node`.
+fn hit(f: &FaultEvent) -> impl Iterator<Item = &str> {
+    let single = f.nodes.is_empty().then_some(f.node.as_str());
+    f.nodes.iter().map(String::as_str).chain(single)
+}
+
+/// The nodes left down as of instant `f`: every node hit by an injection at or before `f` that
+/// has no heal event of the same fault index at or after it in the history.
+pub(crate) fn left_down<'a>(faults: &[&'a FaultEvent], f: At) -> BTreeSet<&'a str> {
+    faults
+        .iter()
+        .filter(|i| i.action == FaultAction::Inject && i.at <= f)
+        .filter(|i| healed_at(faults, i).is_none())
+        .flat_map(|i| hit(i))
+        .collect()
+}
+
+/// **Time to full redundancy** of the fault `injection`, whose window is `window`.
+///
+/// - *Expected nodes*: every node that appears in a probe sample of the history (answered or
+///   not: the Patroni nodes), except the nodes left down: those hit (`node`, or every one of
+///   `nodes`) by an injection at or before `F` that has no heal event of the same fault index
+///   later in the history. A node that a later fault will leave down is still expected: it was
+///   up within this window.
+/// - *Full redundancy*: a probe sample in which a node reports the leader role and lists as
+///   `streaming` (`pg_stat_replication` state `streaming`) every expected node other than
+///   itself.
+/// - Time = from `F` to the `received` instant of the first such sample, by received instant,
+///   among the samples sent at or after `F`, at or after this fault's heal (the `at` of the
+///   first heal event of the same fault index at or after `F`) if the history holds one, and
+///   before the window's end. `None` if there is no such sample: full redundancy was not seen
+///   within the window.
+///
+/// `probes` must be ordered by received instant; `faults` is every fault event of the history.
+pub(crate) fn full_redundancy(
+    probes: &[&ProbeSample],
+    faults: &[&FaultEvent],
+    injection: &FaultEvent,
+    window: Window,
+) -> Redundancy {
+    let from = healed_at(faults, injection).map_or(window.start, |h| h.max(window.start));
+    let down = left_down(faults, window.start);
+    let expected: Vec<&str> = probed_nodes(probes)
+        .into_iter()
+        .filter(|n| !down.contains(n))
+        .collect();
+    let mut not_streaming = Vec::new();
+    let leaders = probes
+        .iter()
+        .filter(|p| p.sent >= from && window.before_end(p.sent) && is_leader(p));
+    for p in leaders {
+        not_streaming = expected
+            .iter()
+            .filter(|&&n| n != p.node && !p.streaming.iter().any(|s| s == n))
+            .map(|n| n.to_string())
+            .collect();
+        if not_streaming.is_empty() {
+            return Redundancy {
+                time: Some(p.received.since(window.start)),
+                not_streaming,
+            };
+        }
+    }
+    Redundancy {
+        time: None,
+        not_streaming,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::leader::ordered;
+    use crate::check::testkit::*;
+    use crate::history::{History, Role};
+    use proptest::prelude::*;
+
+    fn fault_events(h: &History) -> Vec<&FaultEvent> {
+        h.faults().collect()
+    }
+
+    fn measure_first(h: &History, window: Window) -> Redundancy {
+        let probes = ordered(h);
+        let faults = fault_events(h);
+        let injection = faults
+            .iter()
+            .find(|f| f.action == FaultAction::Inject)
+            .unwrap();
+        full_redundancy(&probes, &faults, injection, window)
+    }
+
+    fn from(start: At) -> Window {
+        Window { start, end: None }
+    }
+
+    #[test]
+    fn first_leader_sample_listing_every_other_node_after_the_heal() {
+        let h = history(vec![
+            // full redundancy before F: not counted
+            probe_wal("pg1", ms(0), ms(1), Role::Leader, None, &["pg2", "pg3"]),
+            inject(0, "pg1", ms(100)),
+            probe("pg1", ms(150), ms(151), None),
+            probe_wal("pg2", ms(200), ms(201), Role::Leader, None, &["pg3"]),
+            heal(0, "pg1", ms(300)),
+            // sent before the heal: not counted even though complete
+            probe_wal("pg2", ms(290), ms(310), Role::Leader, None, &["pg3", "pg1"]),
+            probe_wal("pg1", ms(320), ms(321), Role::Replica, None, &[]),
+            probe_wal("pg2", ms(400), ms(401), Role::Leader, None, &["pg3"]),
+            // a replica's list is not a leader's
+            probe_wal(
+                "pg3",
+                ms(450),
+                ms(451),
+                Role::Replica,
+                None,
+                &["pg1", "pg2"],
+            ),
+            probe_wal("pg2", ms(500), ms(502), Role::Leader, None, &["pg1", "pg3"]),
+        ]);
+        let r = measure_first(&h, from(ms(100)));
+        assert_eq!(r.time, Some(Duration::from_millis(402)));
+        assert!(r.not_streaming.is_empty());
+
+        let bounded = Window {
+            start: ms(100),
+            end: Some(ms(500)),
+        };
+        let r = measure_first(&h, bounded);
+        assert_eq!(r.time, None);
+        assert_eq!(
+            r.not_streaming,
+            ["pg1"],
+            "the last leader sample lacked pg1"
+        );
+    }
+
+    #[test]
+    fn a_node_never_healed_is_not_expected() {
+        let h = history(vec![
+            probe_wal("pg1", ms(0), ms(1), Role::Leader, None, &["pg2", "pg3"]),
+            probe_wal("pg3", ms(10), ms(11), Role::Replica, None, &[]),
+            inject(0, "pg1", ms(100)),
+            probe("pg1", ms(150), ms(151), None),
+            probe_wal("pg2", ms(200), ms(201), Role::Leader, None, &[]),
+            probe_wal("pg2", ms(300), ms(305), Role::Leader, None, &["pg3"]),
+        ]);
+        let r = measure_first(&h, from(ms(100)));
+        assert_eq!(r.time, Some(Duration::from_millis(205)));
+    }
+
+    #[test]
+    fn every_node_of_a_multi_node_injection_is_left_down() {
+        let h = history(vec![
+            probe_wal("pg1", ms(0), ms(1), Role::Leader, None, &["pg2", "pg3"]),
+            inject_many(0, &["pg2", "pg3"], ms(100)),
+            probe("pg3", ms(110), ms(111), None),
+            probe_wal("pg1", ms(200), ms(201), Role::Leader, None, &[]),
+        ]);
+        let r = measure_first(&h, from(ms(100)));
+        assert_eq!(r.time, Some(Duration::from_millis(101)));
+        let faults = fault_events(&h);
+        assert_eq!(left_down(&faults, ms(100)), BTreeSet::from(["pg2", "pg3"]));
+        assert!(left_down(&faults, ms(99)).is_empty(), "not yet injected");
+    }
+
+    #[test]
+    fn a_node_a_later_fault_leaves_down_is_still_expected() {
+        let h = history(vec![
+            inject(0, "etcd1", ms(100)),
+            heal(0, "etcd1", ms(200)),
+            probe_wal("pg1", ms(250), ms(251), Role::Leader, None, &["pg2"]),
+            inject(1, "pg3", ms(300)),
+            probe_wal("pg1", ms(350), ms(351), Role::Leader, None, &["pg2"]),
+            probe("pg3", ms(360), ms(361), None),
+        ]);
+        let window = Window {
+            start: ms(100),
+            end: Some(ms(300)),
+        };
+        let r = measure_first(&h, window);
+        assert_eq!(r.time, None, "pg3 was up and not streaming before fault 1");
+        assert_eq!(r.not_streaming, ["pg3"]);
+        let probes = ordered(&h);
+        let faults = fault_events(&h);
+        let second = faults.iter().find(|f| f.fault == 1).unwrap();
+        let r = full_redundancy(&probes, &faults, second, from(ms(300)));
+        assert_eq!(r.time, Some(Duration::from_millis(51)));
+    }
+
+    #[test]
+    fn a_fault_outside_the_replication_set_counts_from_its_heal() {
+        let h = history(vec![
+            probe_wal("pg1", ms(0), ms(1), Role::Leader, None, &["pg2"]),
+            probe_wal("pg2", ms(0), ms(1), Role::Replica, None, &[]),
+            inject(0, "etcd1", ms(100)),
+            probe_wal("pg1", ms(150), ms(151), Role::Leader, None, &["pg2"]),
+            heal(0, "etcd1", ms(1000)),
+            probe_wal("pg1", ms(1050), ms(1053), Role::Leader, None, &["pg2"]),
+        ]);
+        let r = measure_first(&h, from(ms(100)));
+        assert_eq!(r.time, Some(Duration::from_millis(953)));
+    }
+
+    #[test]
+    fn no_leader_sample_is_not_reached_with_nothing_named() {
+        let h = history(vec![
+            inject(0, "pg1", ms(100)),
+            probe("pg1", ms(150), ms(151), None),
+            probe_wal("pg2", ms(150), ms(151), Role::Replica, None, &[]),
+        ]);
+        let r = measure_first(&h, from(ms(100)));
+        assert_eq!(
+            r,
+            Redundancy {
+                time: None,
+                not_streaming: vec![]
+            }
+        );
+    }
+
+    #[test]
+    fn healed_at_is_the_first_heal_of_the_same_fault_after_the_injection() {
+        let h = history(vec![
+            heal(0, "pg1", ms(50)),
+            inject(0, "pg1", ms(100)),
+            heal(1, "pg1", ms(150)),
+            heal(0, "pg1", ms(300)),
+            heal(0, "pg1", ms(200)),
+        ]);
+        let faults = fault_events(&h);
+        let injection = faults
+            .iter()
+            .find(|f| f.action == FaultAction::Inject)
+            .unwrap();
+        assert_eq!(healed_at(&faults, injection), Some(ms(200)));
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn planted_full_redundancy_is_timed_exactly(f in replication_strategy()) {
+            let planted = f.build();
+            let r = measure_first(&planted.history, from(planted.fault));
+            let seen = planted.full_redundancy_seen.expect("planted within the run");
+            prop_assert_eq!(r.time, Some(seen.since(planted.fault)));
+            prop_assert!(r.not_streaming.is_empty());
+
+            // the window ends just before the first sample showing it: not reached
+            let probes = ordered(&planted.history);
+            let first = probes
+                .iter()
+                .filter(|p| p.received == seen)
+                .map(|p| p.sent)
+                .min()
+                .unwrap();
+            let cut = Window { start: planted.fault, end: Some(first) };
+            let r = measure_first(&planted.history, cut);
+            prop_assert_eq!(r.time, None);
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! lag: the replication stream from the leader to the target replicas blocked, so they fall
+//! behind while writes go on (there is no netem on this kernel to slow it instead). On each
+//! replica, iptables refuses connections to the leader's PostgreSQL port and drops what comes
+//! from it; the running stream is ended at both ends, so the leader's pg_stat_replication stops
+//! listing the replica and its slot is free. Healed by removing the rules: the replica's WAL
+//! receiver reconnects on its own retry schedule (`wal_retrieve_retry_interval`, 5 s).
+
+use super::iptables::{self, Rule};
+use super::{FaultError, names, on_each, sql};
+use crate::scenario::{Behind, format_size};
+use crate::topology::{Cluster, Node, PG_PORT};
+use std::time::Duration;
+
+/// How long a lag fault may wait for its replicas to fall `behind` a number of bytes.
+const FALL_BEHIND_WITHIN: Duration = Duration::from_secs(60);
+
+pub async fn inject(
+    cluster: &Cluster,
+    nodes: &[Node],
+    leader: &Node,
+    behind: Option<Behind>,
+) -> Result<Option<String>, FaultError> {
+    if let Some(node) = nodes.iter().find(|n| n.name == leader.name) {
+        return Err(FaultError::Target {
+            target: node.name.clone(),
+            reason: "it is the leader; a lag fault holds back replicas".into(),
+        });
+    }
+    let ip = cluster
+        .current_ip(leader)
+        .await
+        .map_err(|e| FaultError::action("find the address", &leader.name)(e.to_string()))?;
+    let rules = [
+        Rule::RefuseTo {
+            ip: &ip,
+            port: PG_PORT,
+        },
+        Rule::From {
+            ip: &ip,
+            port: Some(PG_PORT),
+        },
+    ];
+    iptables::add(cluster, nodes, &rules).await?;
+    end_streams(cluster, nodes, leader).await?;
+    match behind {
+        None => {}
+        Some(Behind::Time(time)) => tokio::time::sleep(time).await,
+        Some(Behind::Bytes(bytes)) => fall_behind(cluster, nodes, leader, bytes).await?,
+    }
+    let lags = receive_lags(cluster, nodes, leader).await?;
+    let now: Vec<String> = lags
+        .iter()
+        .map(|(node, lag)| format!("{node} {} behind", format_size(*lag)))
+        .collect();
+    Ok(Some(format!(
+        "replication from {} to {} blocked; {} (WAL written on {} and not received)",
+        leader.name,
+        names(nodes),
+        now.join(", "),
+        leader.name
+    )))
+}
+
+pub async fn heal(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, FaultError> {
+    iptables::flush(cluster, nodes).await?;
+    Ok(Some(format!("replication to {} unblocked", names(nodes))))
+}
+
+/// Ends the replicas' running streams: the walsenders on the leader (which free the slots) and
+/// the WAL receivers on the replicas (whose connections would otherwise hang until
+/// `wal_receiver_timeout`).
+async fn end_streams(cluster: &Cluster, nodes: &[Node], leader: &Node) -> Result<(), FaultError> {
+    let replicas: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
+    let fail = |e: tokio_postgres::Error| {
+        FaultError::action("end the replication connections", &leader.name)(e.to_string())
+    };
+    let client = cluster
+        .connect(leader, Duration::from_secs(2))
+        .await
+        .map_err(fail)?;
+    client
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_replication \
+             WHERE application_name = ANY($1)",
+            &[&replicas],
+        )
+        .await
+        .map_err(fail)?;
+    on_each(nodes, |node| async move {
+        iptables::run_as_root(
+            cluster,
+            node,
+            "end the WAL receiver",
+            // The bracket keeps the pattern from matching this shell's own command line.
+            "pkill -TERM -f 'postgres: .*walreceive[r]' || true",
+        )
+        .await
+        .map(|_| ())
+    })
+    .await
+}
+
+/// Waits until every replica is at least `bytes` behind the leader.
+async fn fall_behind(
+    cluster: &Cluster,
+    nodes: &[Node],
+    leader: &Node,
+    bytes: u64,
+) -> Result<(), FaultError> {
+    let deadline = tokio::time::Instant::now() + FALL_BEHIND_WITHIN;
+    loop {
+        let lags = receive_lags(cluster, nodes, leader).await?;
+        let least = lags.iter().map(|(_, lag)| *lag).min().unwrap_or(0);
+        if least >= bytes {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(FaultError::action("hold back replication", &names(nodes))(
+                format!(
+                    "the replicas fell only {} behind in {} of the {} asked: the workload \
+                     writes too little WAL for that (ask for less, or for a time)",
+                    format_size(least),
+                    humantime::format_duration(FALL_BEHIND_WITHIN),
+                    format_size(bytes)
+                ),
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Each replica's lag now: WAL bytes written on the leader and not yet received by it.
+async fn receive_lags(
+    cluster: &Cluster,
+    nodes: &[Node],
+    leader: &Node,
+) -> Result<Vec<(String, u64)>, FaultError> {
+    let written = sql::wal_position(cluster, leader, "pg_current_wal_lsn()").await?;
+    let mut lags = Vec::new();
+    for node in nodes {
+        let received = sql::wal_position(
+            cluster,
+            node,
+            "coalesce(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())",
+        )
+        .await?;
+        lags.push((node.name.clone(), written.saturating_sub(received)));
+    }
+    Ok(lags)
+}
