@@ -197,7 +197,13 @@ pub fn measure(history: &History) -> Measurements {
             let lag_at_failover = election
                 .as_ref()
                 .and_then(|e| lag::lag_at_failover(&probes, &old_leader, &e.new_leader, e.seen));
-            let redundancy = redundancy::full_redundancy(&probes, &fault_events, f, window);
+            let redundancy = redundancy::full_redundancy(
+                &probes,
+                &fault_events,
+                f,
+                window,
+                election.as_ref().map(|e| e.seen),
+            );
             let outage = rto::outage(&writes, window);
             FaultMeasurements {
                 fault: f.fault,

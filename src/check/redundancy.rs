@@ -60,8 +60,10 @@ pub(crate) fn left_down<'a>(faults: &[&'a FaultEvent], f: At) -> BTreeSet<&'a st
 ///   itself.
 /// - Time = from `F` to the `received` instant of the first such sample, by received instant,
 ///   among the samples sent at or after `F`, at or after this fault's heal (the `at` of the
-///   first heal event of the same fault index at or after `F`) if the history holds one, and
-///   before the window's end. `None` if there is no such sample: full redundancy was not seen
+///   first heal event of the same fault index at or after `F`) if the history holds one, at or
+///   after `elected` (the `received` instant of the sample that first showed a new leader) if
+///   the fault brought one (the old leader's view before a switchover is not redundancy
+///   regained), and before the window's end. `None` if there is no such sample: full redundancy was not seen
 ///   within the window.
 ///
 /// `probes` must be ordered by received instant; `faults` is every fault event of the history.
@@ -70,8 +72,12 @@ pub(crate) fn full_redundancy(
     faults: &[&FaultEvent],
     injection: &FaultEvent,
     window: Window,
+    elected: Option<At>,
 ) -> Redundancy {
-    let from = healed_at(faults, injection).map_or(window.start, |h| h.max(window.start));
+    let from = healed_at(faults, injection)
+        .into_iter()
+        .chain(elected)
+        .fold(window.start, At::max);
     let down = left_down(faults, window.start);
     let expected: Vec<&str> = probed_nodes(probes)
         .into_iter()
@@ -119,11 +125,30 @@ mod tests {
             .iter()
             .find(|f| f.action == FaultAction::Inject)
             .unwrap();
-        full_redundancy(&probes, &faults, injection, window)
+        full_redundancy(&probes, &faults, injection, window, None)
     }
 
     fn from(start: At) -> Window {
         Window { start, end: None }
+    }
+
+    #[test]
+    fn after_a_switchover_only_the_new_leaders_view_counts() {
+        // A switchover has no heal; the old leader still lists both replicas after F.
+        let h = history(vec![
+            probe_wal("pg1", ms(0), ms(1), Role::Leader, None, &["pg2", "pg3"]),
+            inject(0, "pg1", ms(100)),
+            probe_wal("pg1", ms(110), ms(111), Role::Leader, None, &["pg2", "pg3"]),
+            probe_wal("pg2", ms(300), ms(302), Role::Leader, None, &["pg3"]),
+            probe_wal("pg2", ms(600), ms(605), Role::Leader, None, &["pg3", "pg1"]),
+        ]);
+        let probes = ordered(&h);
+        let faults = fault_events(&h);
+        let injection = faults[0];
+        let without = full_redundancy(&probes, &faults, injection, from(ms(100)), None);
+        assert_eq!(without.time, Some(Duration::from_millis(11)));
+        let elected = full_redundancy(&probes, &faults, injection, from(ms(100)), Some(ms(302)));
+        assert_eq!(elected.time, Some(Duration::from_millis(505)));
     }
 
     #[test]
@@ -216,7 +241,7 @@ mod tests {
         let probes = ordered(&h);
         let faults = fault_events(&h);
         let second = faults.iter().find(|f| f.fault == 1).unwrap();
-        let r = full_redundancy(&probes, &faults, second, from(ms(300)));
+        let r = full_redundancy(&probes, &faults, second, from(ms(300)), None);
         assert_eq!(r.time, Some(Duration::from_millis(51)));
     }
 
