@@ -58,6 +58,19 @@ async fn reaches_etcd1(cluster: &Cluster, from: &Node) -> bool {
     out.success()
 }
 
+/// What a shell command run as `postgres` in the node's container printed.
+async fn sh_as_postgres(cluster: &Cluster, node: &Node, script: &str) -> String {
+    engine::exec(
+        &cluster.docker,
+        &node.container,
+        Some("postgres"),
+        &["sh", "-c", script],
+    )
+    .await
+    .unwrap()
+    .stdout
+}
+
 async fn container_running(cluster: &Cluster, node: &Node) -> bool {
     let inspect = cluster
         .docker
@@ -219,20 +232,12 @@ async fn check_faults(cluster: &Cluster) {
 
     // crash and stop: the container is down and Patroni silent; healed, the container runs,
     // its disk kept its data (the same database system), and it rejoins as a replica.
-    let system_id = || async {
-        engine::exec(
-            &cluster.docker,
-            &replica.container,
-            Some("postgres"),
-            &[
-                "sh",
-                "-c",
-                "pg_controldata /data/pg | grep 'system identifier'",
-            ],
+    let system_id = || {
+        sh_as_postgres(
+            cluster,
+            &replica,
+            "pg_controldata /data/pg | grep 'system identifier'",
         )
-        .await
-        .unwrap()
-        .stdout
     };
     let identity = system_id().await;
     assert!(identity.contains("identifier"), "{identity}");
@@ -314,20 +319,12 @@ async fn check_faults(cluster: &Cluster) {
     );
 
     // disk-full: a write to the data disk gets ENOSPC; healed, writes work again.
-    let write_file = || async {
-        engine::exec(
-            &cluster.docker,
-            &replica.container,
-            Some("postgres"),
-            &[
-                "sh",
-                "-c",
-                "dd if=/dev/zero of=/data/probe bs=8192 count=1 2>&1; rm -f /data/probe",
-            ],
+    let write_file = || {
+        sh_as_postgres(
+            cluster,
+            &replica,
+            "dd if=/dev/zero of=/data/probe bs=8192 count=1 2>&1; rm -f /data/probe",
         )
-        .await
-        .unwrap()
-        .stdout
     };
     let disk_full = fault(FaultKind::DiskFull, Target::Node(replica.name.clone()));
     let (hit, _) = fault::inject(cluster, &resolver, 7, &disk_full, clock)

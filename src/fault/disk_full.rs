@@ -2,8 +2,7 @@
 //! included) filled until a write gets ENOSPC; healed by deleting the filler. Refuses any path
 //! that is not such a disk: filling the container's root would fill the host's disk.
 
-use super::iptables::run_as_root;
-use super::{FaultError, names, on_each};
+use super::{FaultError, names, on_each, run_as_root};
 use crate::engine;
 use crate::scenario::format_size;
 use crate::topology::{Cluster, Node};

@@ -1,8 +1,7 @@
 //! iptables inside the containers (they run with NET_ADMIN); the host's firewall is never
 //! touched. Rules go into chains of firedrill's own, hooked in once, so healing is flushing them.
 
-use super::{FaultError, on_each};
-use crate::engine;
+use super::{FaultError, on_each, run_as_root};
 use crate::topology::{Cluster, Node};
 
 const CHAIN_IN: &str = "FIREDRILL-IN";
@@ -53,31 +52,6 @@ fn setup_script() -> String {
          iptables -C INPUT -j {CHAIN_IN} 2>/dev/null || iptables -I INPUT -j {CHAIN_IN}; \
          iptables -C OUTPUT -j {CHAIN_OUT} 2>/dev/null || iptables -I OUTPUT -j {CHAIN_OUT}"
     )
-}
-
-/// Runs a shell script as root in the node's container; a non-zero exit is an error carrying
-/// what the script printed.
-pub async fn run_as_root(
-    cluster: &Cluster,
-    node: &Node,
-    action: &str,
-    script: &str,
-) -> Result<String, FaultError> {
-    let out = engine::exec(
-        &cluster.docker,
-        &node.container,
-        Some("root"),
-        &["sh", "-c", script],
-    )
-    .await
-    .map_err(|e| FaultError::action(action, &node.name)(e.to_string()))?;
-    if out.success() {
-        Ok(out.stdout)
-    } else {
-        Err(FaultError::action(action, &node.name)(
-            format!("{}{}", out.stdout, out.stderr).trim().to_string(),
-        ))
-    }
 }
 
 /// Every node must be able to run iptables, or a network fault would silently do nothing.

@@ -6,7 +6,7 @@
 //! receiver reconnects on its own retry schedule (`wal_retrieve_retry_interval`, 5 s).
 
 use super::iptables::{self, Rule};
-use super::{FaultError, names, on_each, sql};
+use super::{FaultError, names, on_each, run_as_root, sql};
 use crate::scenario::{Behind, format_size};
 use crate::topology::{Cluster, Node, PG_PORT};
 use std::time::Duration;
@@ -87,7 +87,7 @@ async fn end_streams(cluster: &Cluster, nodes: &[Node], leader: &Node) -> Result
         .await
         .map_err(fail)?;
     on_each(nodes, |node| async move {
-        iptables::run_as_root(
+        run_as_root(
             cluster,
             node,
             "end the WAL receiver",

@@ -18,6 +18,7 @@ mod target;
 pub use error::FaultError;
 pub use target::{Resolver, lag_bytes};
 
+use crate::engine;
 use crate::history::{Clock, FaultAction, FaultEvent};
 use crate::scenario::{Fault, FaultKind, Target};
 use crate::topology::{Cluster, Node};
@@ -138,6 +139,31 @@ where
     futures_util::future::try_join_all(nodes.iter().map(action))
         .await
         .map(|_| ())
+}
+
+/// Runs a shell script as root in the node's container; a non-zero exit is an error carrying
+/// what the script printed.
+async fn run_as_root(
+    cluster: &Cluster,
+    node: &Node,
+    action: &str,
+    script: &str,
+) -> Result<String, FaultError> {
+    let out = engine::exec(
+        &cluster.docker,
+        &node.container,
+        Some("root"),
+        &["sh", "-c", script],
+    )
+    .await
+    .map_err(|e| FaultError::action(action, &node.name)(e.to_string()))?;
+    if out.success() {
+        Ok(out.stdout)
+    } else {
+        Err(FaultError::action(action, &node.name)(
+            format!("{}{}", out.stdout, out.stderr).trim().to_string(),
+        ))
+    }
 }
 
 fn names(nodes: &[Node]) -> String {
