@@ -178,20 +178,29 @@ async fn drill(
         "seed {seed} (repeat the same choices with --seed {seed})"
     ));
 
+    let w = &scenario.workload;
+    let reads = match w.readers {
+        0 => String::new(),
+        _ => format!(
+            ", reads at {}/s through the {} endpoint",
+            w.read_rate,
+            w.read_through.name()
+        ),
+    };
     let step = format!(
-        "drill {} ({} of writes at {}/s)",
+        "drill {} ({} of writes at {}/s{reads})",
         scenario.name,
         humantime::format_duration(scenario.duration),
-        scenario.workload.rate
+        w.rate
     );
     progress.begin(&step);
     let drill_started = Instant::now();
     let clock = Clock::start();
     let history_started =
-        humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+        humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     let (events_tx, mut events_rx) = mpsc::unbounded_channel::<Event>();
     let stop_probes = CancellationToken::new();
-    let probes = tokio::spawn(observe::probe_roles(
+    let probes = tokio::spawn(observe::probe_all(
         cluster.clone(),
         clock,
         options.probe_interval,
@@ -200,6 +209,7 @@ async fn drill(
     ));
     // Dropping the guard (on error or interruption) stops the probes and writers.
     let _stop_on_exit = stop_probes.clone().drop_guard();
+    let acked = Arc::new(workload::Acknowledged::default());
     let writes = AbortOnDrop(tokio::spawn(workload::run_writes(
         cluster.clone(),
         scenario.workload.clone(),
@@ -207,6 +217,16 @@ async fn drill(
         At::from_duration(scenario.duration),
         events_tx.clone(),
         1,
+        acked.clone(),
+    )));
+    // Without readers this returns at once.
+    let reads = AbortOnDrop(tokio::spawn(workload::run_reads(
+        cluster.clone(),
+        scenario.workload.clone(),
+        clock,
+        At::from_duration(scenario.duration),
+        events_tx.clone(),
+        acked,
     )));
 
     // A fault that could not be injected leaves a drill that proves nothing: it is an error.
@@ -214,6 +234,7 @@ async fn drill(
     run_faults(&cluster, &resolver, scenario, clock, &events_tx, progress).await?;
     let mut problems = Vec::new();
     let _ = writes.wait().await;
+    let _ = reads.wait().await;
     progress.note("workload done; reading back every write");
     match workload::read_back(&cluster, clock, options.recover_within).await {
         Ok(read_back) => {
@@ -244,6 +265,7 @@ async fn drill(
         image: image.tag.clone(),
         image_id: image.id.clone(),
         versions: cluster.versions().await,
+        config_digests: cluster.config_digests.clone(),
         host_os: host_os(),
         cores: std::thread::available_parallelism()
             .map(|n| n.get())

@@ -3,6 +3,7 @@
 //! The pipeline: scenario → cluster → history → checkers → reports. Run a scenario file from a
 //! test with [`run_file`] and assert on the returned record's verdict.
 
+pub mod analyze;
 pub mod check;
 pub mod drill;
 pub mod engine;

@@ -38,6 +38,9 @@ pub struct Environment {
     pub image_id: String,
     /// Component → version line, read from the running containers.
     pub versions: BTreeMap<String, String>,
+    /// The sha256 of every configuration file rendered for the nodes, by `node:path`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub config_digests: BTreeMap<String, String>,
     pub host_os: String,
     pub cores: usize,
     pub docker: String,

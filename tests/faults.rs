@@ -318,6 +318,38 @@ async fn check_faults(cluster: &Cluster) {
         replica.name
     );
 
+    // patroni-freeze: Patroni stops answering, PostgreSQL still serves; thawed, Patroni answers.
+    let freeze = fault(FaultKind::PatroniFreeze, Target::Node(replica.name.clone()));
+    let (hit, _) = fault::inject(cluster, &resolver, 10, &freeze, clock)
+        .await
+        .unwrap();
+    assert_eq!(
+        role(cluster, &replica).await,
+        None,
+        "a frozen Patroni answered"
+    );
+    let served = cluster
+        .connect(&replica, Duration::from_secs(2))
+        .await
+        .expect("postgres still accepts connections")
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await
+        .expect("postgres still answers");
+    assert!(
+        served.get::<_, bool>(0),
+        "the replica's postgres changed role"
+    );
+    fault::heal(cluster, 10, &freeze, &hit, clock)
+        .await
+        .unwrap();
+    assert!(
+        eventually(Duration::from_secs(10), || async {
+            role(cluster, &replica).await == Some(Role::Replica)
+        })
+        .await,
+        "patroni did not answer after the thaw"
+    );
+
     // disk-full: a write to the data disk gets ENOSPC; healed, writes work again.
     let write_file = || {
         sh_as_postgres(

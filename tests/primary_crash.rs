@@ -47,7 +47,46 @@ async fn primary_crash_fails_over_without_losing_acknowledged_writes() {
         "writes went to the new leader"
     );
     assert!(!m.split_brain.detected, "{:?}", m.split_brain.evidence);
+
+    // The readers ran through the replica endpoint; no primary missed an acknowledged write.
+    let reads = m.reads.as_ref().expect("the scenario has readers");
+    assert!(reads.judged > 0, "{reads:?}");
+    assert_eq!(reads.stale_on_primary, 0, "{:?}", reads.on_primary);
+
+    // Every source tells the same story: etcd's leader key ends with the new leader, HAProxy
+    // routes to it only, and PostgreSQL on it reports itself a primary.
+    let last_key = record
+        .history
+        .leader_keys()
+        .filter(|k| k.error.is_none())
+        .last()
+        .expect("the leader key was probed");
+    assert_eq!(last_key.holder.as_deref(), Some(new_leader));
+    assert!(crash.proxy_switch_time.is_some(), "haproxy switched");
+    assert!(
+        record
+            .history
+            .replication_samples()
+            .any(|r| r.node == new_leader && r.received > crash.injected_at),
+        "{new_leader} seen as a primary by PostgreSQL"
+    );
     assert!(record.passed(), "{summary}");
+
+    // `firedrill analyze` judges the stored run again from its run.json alone, and agrees.
+    let stored = std::fs::read_to_string(dir.join("run.json")).unwrap();
+    let analyze = std::process::Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .arg("analyze")
+        .arg(&dir)
+        .output()
+        .expect("firedrill analyze runs");
+    let out = String::from_utf8_lossy(&analyze.stdout);
+    assert_eq!(analyze.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("verdict reproduced from the history: PASS"),
+        "{out}"
+    );
+    let rewritten = std::fs::read_to_string(dir.join("run.json")).unwrap();
+    assert_eq!(rewritten, stored, "analyze changed the record");
 
     // Nothing of the run is left in Docker.
     let docker = engine::connect().await.unwrap();

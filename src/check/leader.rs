@@ -66,6 +66,59 @@ pub(crate) fn election(
         })
 }
 
+/// The timeline of `node` as leader at instant `f`: the `timeline` of its latest probe sample
+/// (by received instant) that reports the leader role with a timeline and was received before
+/// `f`. `None` if there is no such sample.
+///
+/// `probes` must be ordered by received instant.
+pub(crate) fn leader_timeline_at(probes: &[&ProbeSample], node: &str, f: At) -> Option<u32> {
+    probes
+        .iter()
+        .rev()
+        .filter(|p| p.received < f && p.node == node && is_leader(p))
+        .find_map(|p| p.timeline)
+}
+
+/// A new leader seen on a higher timeline after a fault: its promotion finished.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Promotion {
+    /// From `F` to the `received` instant of the first sample showing it.
+    pub time: Duration,
+    /// That sample's node.
+    pub node: String,
+    /// That sample's timeline.
+    pub timeline: u32,
+}
+
+/// **Promotion time**: from `F` to the `received` instant of the first probe sample (by
+/// received instant) sent at or after `F` and before the window's end in which a node other
+/// than `old_leader` reports the leader role with a timeline greater than `old_timeline` (the
+/// old leader's timeline at `F`, from [`leader_timeline_at`]). Patroni reports the timeline of
+/// the current WAL file, so a higher timeline means PostgreSQL finished promoting, not only that
+/// Patroni took the leader key. `None` if no such sample, or if `old_timeline` is unknown.
+///
+/// `probes` must be ordered by received instant.
+pub(crate) fn promotion(
+    probes: &[&ProbeSample],
+    window: Window,
+    old_leader: &str,
+    old_timeline: Option<u32>,
+) -> Option<Promotion> {
+    let old_timeline = old_timeline?;
+    probes
+        .iter()
+        .filter(|p| p.sent >= window.start && window.before_end(p.sent))
+        .filter(|p| is_leader(p) && p.node != old_leader)
+        .find_map(|p| {
+            let timeline = p.timeline.filter(|&t| t > old_timeline)?;
+            Some(Promotion {
+                time: p.received.since(window.start),
+                node: p.node.clone(),
+                timeline,
+            })
+        })
+}
+
 /// The leaders the probes saw, in the order of the samples' received instants, each listed again
 /// only when the leader changed (pg1, pg2, pg1 after a switch back).
 pub(crate) fn leaders(probes: &[&ProbeSample]) -> Vec<String> {
@@ -82,6 +135,7 @@ pub(crate) fn leaders(probes: &[&ProbeSample]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::check::testkit::*;
+    use crate::history::Event;
     use proptest::prelude::*;
 
     #[test]
@@ -125,6 +179,57 @@ mod tests {
         assert_eq!(leaders(&probes), ["pg1", "pg2", "pg3", "pg2"]);
     }
 
+    fn leader_on(node: &str, sent: At, received: At, timeline: Option<u32>) -> Event {
+        match probe(node, sent, received, Some(Role::Leader)) {
+            Event::Probe(p) => Event::Probe(ProbeSample { timeline, ..p }),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn promotion_is_the_first_other_leader_on_a_higher_timeline() {
+        let h = history(vec![
+            leader_on("pg1", ms(0), ms(2), Some(3)),
+            leader_on("pg1", ms(50), ms(52), Some(4)),
+            // no timeline: the one before counts
+            leader_on("pg1", ms(90), ms(91), None),
+            // F = 100 ms
+            // the old leader on a higher timeline is not a promotion
+            leader_on("pg1", ms(110), ms(111), Some(5)),
+            // leader, but not yet promoted: the old timeline
+            leader_on("pg2", ms(120), ms(122), Some(4)),
+            leader_on("pg2", ms(130), ms(131), None),
+            // sent before F: not counted
+            leader_on("pg3", ms(99), ms(140), Some(5)),
+            leader_on("pg2", ms(150), ms(155), Some(5)),
+            leader_on("pg3", ms(151), ms(153), Some(5)),
+        ]);
+        let probes = ordered(&h);
+        assert_eq!(leader_timeline_at(&probes, "pg1", ms(100)), Some(4));
+        assert_eq!(leader_timeline_at(&probes, "pg1", ms(2)), None);
+        assert_eq!(leader_timeline_at(&probes, "pg2", ms(100)), None);
+        let w = Window {
+            start: ms(100),
+            end: None,
+        };
+        let p = promotion(&probes, w, "pg1", Some(4)).unwrap();
+        assert_eq!(p.node, "pg3");
+        assert_eq!(p.time, Duration::from_millis(53));
+        assert_eq!(p.timeline, 5);
+        assert_eq!(promotion(&probes, w, "pg1", None), None);
+        let bounded = Window {
+            start: ms(100),
+            end: Some(ms(151)),
+        };
+        assert_eq!(
+            promotion(&probes, bounded, "pg1", Some(4)).map(|p| p.node),
+            Some("pg2".to_string())
+        );
+        // the election came earlier, on the old timeline
+        let e = election(&probes, w, "pg1").unwrap();
+        assert_eq!((e.new_leader.as_str(), e.seen), ("pg2", ms(122)));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(128))]
 
@@ -140,6 +245,12 @@ mod tests {
             prop_assert_eq!(e.time, planted.new_leader_seen.since(planted.fault));
             prop_assert_eq!(e.seen, planted.new_leader_seen);
             prop_assert_eq!(leaders(&probes), ["pg1", "pg2"]);
+            let old_timeline = leader_timeline_at(&probes, "pg1", planted.fault);
+            prop_assert_eq!(old_timeline, Some(1));
+            let p = promotion(&probes, w, "pg1", old_timeline).unwrap();
+            prop_assert_eq!(p.node, "pg2");
+            prop_assert_eq!(p.timeline, 2);
+            prop_assert_eq!(p.time, planted.promoted_seen.since(planted.fault));
         }
     }
 }

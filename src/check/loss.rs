@@ -3,7 +3,7 @@
 use super::writes::is_ok;
 use crate::history::{At, Outcome, ReadBack, WriteOp};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 /// Acknowledged writes missing from the final read-back.
@@ -14,11 +14,13 @@ pub struct LostWrites {
     /// The sequence numbers of the writes that were `ok` but are absent from the read-back,
     /// ascending.
     pub seqs: Vec<u64>,
-    /// **RPO**, the span of acknowledged writes lost: from the invoke instant of the oldest lost
-    /// write (the earliest invoked) to `F` of the first fault injected at or after that instant.
-    /// Zero if that write was invoked after every fault's injection (the loss then is not
-    /// attributable to a fault, and `count` is the number to look at). `None` when nothing was
-    /// lost.
+    /// **RPO**, the longest span of acknowledged writes lost to one fault. The lost writes are
+    /// grouped by the first fault injected at or after their invoke instant (those invoked
+    /// after every injection form one more group); a group's span runs from the invoke of its
+    /// oldest write to the later of that fault's `F` (none for the last group) and the complete
+    /// instant of its newest write. For a crash this is the time before `F` whose writes are
+    /// gone; for a split brain, where a deposed leader acknowledged writes after `F` that were
+    /// later discarded, it spans those writes. `None` when nothing was lost.
     #[serde(default, with = "humantime_serde")]
     pub rpo: Option<Duration>,
     /// Ok writes not judged because they completed after the read-back began (the read may have
@@ -51,7 +53,8 @@ pub(crate) fn lost_writes(
     let read_back = read_back?;
     let present: BTreeSet<u64> = read_back.present.iter().copied().collect();
     let mut lost = BTreeSet::new();
-    let mut oldest: Option<At> = None;
+    // (oldest invoke, newest complete) of the lost writes, by the fault they were lost to.
+    let mut groups: BTreeMap<Option<At>, (At, At)> = BTreeMap::new();
     let mut unchecked = BTreeSet::new();
     for w in writes
         .iter()
@@ -61,17 +64,15 @@ pub(crate) fn lost_writes(
             unchecked.insert(w.seq);
         } else {
             lost.insert(w.seq);
-            oldest = Some(oldest.map_or(w.invoke, |o| o.min(w.invoke)));
+            let fault = faults.iter().copied().filter(|&f| f >= w.invoke).min();
+            let group = groups.entry(fault).or_insert((w.invoke, w.complete));
+            *group = (group.0.min(w.invoke), group.1.max(w.complete));
         }
     }
-    let rpo = oldest.map(|invoke| {
-        faults
-            .iter()
-            .copied()
-            .filter(|&f| f >= invoke)
-            .min()
-            .map_or(Duration::ZERO, |f| f.since(invoke))
-    });
+    let rpo = groups
+        .iter()
+        .map(|(fault, &(oldest, newest))| fault.map_or(newest, |f| f.max(newest)).since(oldest))
+        .max();
     Some(LostWrites {
         count: lost.len() as u64,
         seqs: lost.into_iter().collect(),
@@ -116,7 +117,7 @@ mod tests {
     use super::*;
     use crate::check::testkit::*;
     use crate::check::writes::ordered;
-    use crate::history::{Event, History};
+    use crate::history::History;
     use proptest::prelude::*;
 
     fn check(h: &History, faults: &[At]) -> (Option<LostWrites>, UnknownWrites) {
@@ -176,13 +177,24 @@ mod tests {
         assert_eq!(lost.seqs, [3, 4]);
         assert_eq!(lost.rpo, Some(Duration::from_millis(20)));
 
-        // lost after every fault: RPO zero, the count still says it
+        // acknowledged after the fault and discarded (a deposed leader's): from the oldest
+        // lost write's invoke to the newest one's complete
         let h = history(vec![
-            ok(1, ms(900), ms(902), "pg2", 2),
+            ok(1, ms(900), ms(902), "pg1", 1),
+            ok(2, ms(950), ms(953), "pg1", 1),
             read_back(ms(1000), vec![]),
         ]);
         let (lost, _) = check(&h, &[ms(40)]);
-        assert_eq!(lost.unwrap().rpo, Some(Duration::ZERO));
+        assert_eq!(lost.unwrap().rpo, Some(Duration::from_millis(53)));
+
+        // lost to two faults: the longer of the two spans, not from the first to the second
+        let h = history(vec![
+            ok(1, ms(9_500), ms(9_502), "pg1", 1),
+            ok(2, ms(39_700), ms(39_702), "pg2", 2),
+            read_back(ms(60_000), vec![]),
+        ]);
+        let (lost, _) = check(&h, &[ms(10_000), ms(40_000)]);
+        assert_eq!(lost.unwrap().rpo, Some(Duration::from_millis(500)));
     }
 
     #[test]
@@ -260,15 +272,18 @@ mod tests {
             prop_assert_eq!(&lost.seqs, &planted_lost);
             prop_assert_eq!(lost.count, planted_lost.len() as u64);
             prop_assert_eq!(lost.unchecked, 0);
-            let expected_rpo = planted_lost.first().map(|&seq| {
-                let Event::Write(w) = &h.events.iter().find(|e| matches!(e, Event::Write(w) if w.seq == seq)).unwrap() else {
-                    unreachable!()
-                };
-                match faults.iter().filter(|&&f| f >= w.invoke).min() {
-                    Some(f) => f.since(w.invoke),
-                    None => Duration::ZERO,
-                }
-            });
+            // Grouped by the fault each lost write was lost to; the longest group's span.
+            let lost_ops: Vec<_> = h.writes().filter(|w| planted_lost.contains(&w.seq)).collect();
+            let lost_to = |w: &WriteOp| faults.iter().copied().filter(|&f| f >= w.invoke).min();
+            let expected_rpo = lost_ops
+                .iter()
+                .map(|w| {
+                    let group: Vec<_> = lost_ops.iter().filter(|o| lost_to(o) == lost_to(w)).collect();
+                    let oldest = group.iter().map(|o| o.invoke).min().unwrap();
+                    let newest = group.iter().map(|o| o.complete).max().unwrap();
+                    lost_to(w).map_or(newest, |f| f.max(newest)).since(oldest)
+                })
+                .max();
             prop_assert_eq!(lost.rpo, expected_rpo);
 
             prop_assert!(unknown.read_back);

@@ -1,14 +1,17 @@
 //! Everything measured from one history, and how each objective's value is read from it.
 
 use super::lag;
+use super::latency::{self, WriteLatency};
 use super::leader;
 use super::loss::{self, LostWrites, UnknownWrites};
+use super::proxy;
+use super::reads::{self, Reads};
 use super::redundancy;
 use super::rto::{self, Window};
 use super::split_brain::{self, SplitBrain};
 use super::verdict::MeasuredValue;
 use super::writes::{self, WriteCounts};
-use crate::history::{At, FaultAction, History};
+use crate::history::{At, ErrorKind, FaultAction, History};
 use crate::scenario::Measure;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -35,6 +38,20 @@ pub struct Measurements {
     /// **Leader election time**, the worst over the faults where one was measured.
     #[serde(default, with = "humantime_serde")]
     pub leader_election_time: Option<Duration>,
+    /// **Proxy switch time**, the worst over the faults where it was measured (see
+    /// [`FaultMeasurements::proxy_switch_time`]).
+    #[serde(default, with = "humantime_serde")]
+    pub proxy_switch_time: Option<Duration>,
+    /// **Promotion time**, the worst over the faults where one was measured (see
+    /// [`FaultMeasurements::promotion_time`]). As for the lag at failover, an objective on it is
+    /// not measured if some failover's promotion was not seen.
+    #[serde(default, with = "humantime_serde")]
+    pub promotion_time: Option<Duration>,
+    /// **RTO resolution**, the worst over the faults where it was measured (see
+    /// [`FaultMeasurements::rto_resolution`]); `None` if writes stopped and recovered after no
+    /// fault. Without faults: that of the downtime measured from the run's start.
+    #[serde(default, with = "humantime_serde")]
+    pub rto_resolution: Option<Duration>,
     /// **Time to full redundancy**, the worst over the faults where it was reached (see
     /// [`FaultMeasurements::time_to_full_redundancy`]); `None` if it was reached after none.
     /// A fault after which it was not reached keeps its own `None`, and an objective on this
@@ -60,6 +77,15 @@ pub struct Measurements {
     pub leaders: Vec<String>,
     /// Acknowledged writes per accepting node.
     pub writes_per_node: BTreeMap<String, u64>,
+    /// **Errors by kind**: every non-ok (`fail` or `unknown`) write of the run, counted by the
+    /// kind the writer classified it as (kinds with no write left out). Writes recorded without
+    /// a kind (older histories) are not counted.
+    #[serde(default)]
+    pub errors_by_kind: BTreeMap<ErrorKind, u64>,
+    /// What the readers saw: stale reads on replicas and on a primary, max staleness (see
+    /// [`Reads`]); `None` if the history holds no read (no readers).
+    #[serde(default)]
+    pub reads: Option<Reads>,
 }
 
 /// What one fault did to the writes and the leadership.
@@ -88,6 +114,28 @@ pub struct FaultMeasurements {
     pub leader_election_time: Option<Duration>,
     /// The node that sample named.
     pub new_leader: Option<String>,
+    /// **Proxy switch time**, when a new leader was elected: from `F` to the `received`
+    /// instant of the first sample of HAProxy's stats (by received instant), sent at or after
+    /// `F` and before the window's end, in which `new_leader`'s server is the only server
+    /// UP. `None` without an election, or if the proxy was not seen switching.
+    #[serde(default, with = "humantime_serde")]
+    pub proxy_switch_time: Option<Duration>,
+    /// The old leader's timeline at `F`: the `timeline` of its latest sample reporting the
+    /// leader role with a timeline, received before `F`. `None` if no such sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_timeline: Option<u32>,
+    /// **Promotion time**: from `F` to the `received` instant of the first probe sample (by
+    /// received instant), sent at or after `F` and before the window's end, in which a node
+    /// other than `old_leader` reports the leader role with a timeline greater than
+    /// `old_timeline`: PostgreSQL on the new leader finished promoting (Patroni reports the
+    /// timeline of the current WAL file). `None` if no such sample, or `old_timeline` is `None`.
+    #[serde(default, with = "humantime_serde")]
+    pub promotion_time: Option<Duration>,
+    /// The node and the timeline of that sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoted: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promoted_timeline: Option<u32>,
     /// **Replication lag at injection**, in bytes, for every node other than the leader at `F`
     /// (the node of the latest sample reporting the leader role received before `F`): that
     /// leader's `wal` (written) in its latest sample reporting the leader role with a `wal`
@@ -146,6 +194,21 @@ pub struct FaultMeasurements {
     /// (`rto::STABLE`): separate interruptions, not counted in the RTO.
     #[serde(default)]
     pub failed_after_recovery: u64,
+    /// **RTO resolution**: how precisely the outage's edges are known, from the cadence of the
+    /// write attempts: the larger of (the `invoke` of the outage's first non-ok write − the
+    /// `invoke` of the last ok write invoked before it, or − `F` if there is none) and (the
+    /// `invoke` of the recovery write − the `invoke` of the last non-ok write invoked before
+    /// it). `None` when writes never stopped (the RTO is exactly zero) or never recovered.
+    #[serde(default, with = "humantime_serde")]
+    pub rto_resolution: Option<Duration>,
+    /// **Errors by kind**: the non-ok writes invoked at or after `F` and before the window's
+    /// end, counted by the kind the writer classified them as.
+    #[serde(default)]
+    pub errors_by_kind: BTreeMap<ErrorKind, u64>,
+    /// **Write latency** (`complete − invoke` of ok writes) before, during and after the fault:
+    /// see [`WriteLatency`].
+    #[serde(default)]
+    pub write_latency: WriteLatency,
 }
 
 impl FaultMeasurements {
@@ -154,8 +217,9 @@ impl FaultMeasurements {
         self.outage_start.is_some()
     }
 
+    /// "fault 1 (crash of pg1)": numbered from 1, as the reports number faults.
     fn describe(&self) -> String {
-        format!("fault {} ({} of {})", self.fault, self.kind, self.node)
+        format!("fault {} ({} of {})", self.fault + 1, self.kind, self.node)
     }
 
     /// Why full redundancy was not reached after this fault, in a few words ("pg3 not
@@ -176,6 +240,7 @@ impl FaultMeasurements {
 pub fn measure(history: &History) -> Measurements {
     let writes = writes::ordered(history);
     let probes = leader::ordered(history);
+    let proxy_samples = proxy::ordered(history);
     let fault_events: Vec<_> = history.faults().collect();
     let injections: Vec<_> = fault_events
         .iter()
@@ -185,15 +250,39 @@ pub fn measure(history: &History) -> Measurements {
     let starts: Vec<At> = injections.iter().map(|f| f.at).collect();
     let windows = Window::of_faults(&starts);
 
+    // the end of each fault's *during* phase: the next fault's *before* starts there
+    let outages: Vec<rto::Outage> = windows.iter().map(|&w| rto::outage(&writes, w)).collect();
+    let during_until: Vec<Option<At>> = injections
+        .iter()
+        .zip(&windows)
+        .zip(&outages)
+        .map(|((f, &w), o)| latency::during_until(w, o, redundancy::healed_at(&fault_events, f)))
+        .collect();
+    let before_from = |window: Window| {
+        windows
+            .iter()
+            .zip(&during_until)
+            .filter(|(w, _)| w.end == Some(window.start))
+            .filter_map(|(_, &d)| d)
+            .max()
+            .unwrap_or(At(0))
+    };
+
     let faults: Vec<FaultMeasurements> = injections
         .iter()
         .zip(&windows)
-        .map(|(f, &window)| {
+        .zip(outages.iter().zip(&during_until))
+        .map(|((f, &window), (outage, &during_until))| {
             let leader_at_f = leader::leader_at(&probes, f.at);
             let replica_lag_at_injection =
                 lag::lag_at_injection(&probes, leader_at_f.as_deref(), f.at);
             let old_leader = leader_at_f.unwrap_or_else(|| f.node.clone());
             let election = leader::election(&probes, window, &old_leader);
+            let proxy_switch_time = election
+                .as_ref()
+                .and_then(|e| proxy::switch_time(&proxy_samples, window, &e.new_leader));
+            let old_timeline = leader::leader_timeline_at(&probes, &old_leader, f.at);
+            let promotion = leader::promotion(&probes, window, &old_leader, old_timeline);
             let lag_at_failover = election
                 .as_ref()
                 .and_then(|e| lag::lag_at_failover(&probes, &old_leader, &e.new_leader, e.seen));
@@ -204,7 +293,6 @@ pub fn measure(history: &History) -> Measurements {
                 window,
                 election.as_ref().map(|e| e.seen),
             );
-            let outage = rto::outage(&writes, window);
             FaultMeasurements {
                 fault: f.fault,
                 kind: f.kind.clone(),
@@ -214,6 +302,11 @@ pub fn measure(history: &History) -> Measurements {
                 old_leader,
                 leader_election_time: election.as_ref().map(|e| e.time),
                 new_leader: election.map(|e| e.new_leader),
+                proxy_switch_time,
+                old_timeline,
+                promotion_time: promotion.as_ref().map(|p| p.time),
+                promoted_timeline: promotion.as_ref().map(|p| p.timeline),
+                promoted: promotion.map(|p| p.node),
                 replica_lag_at_injection,
                 lag_at_failover,
                 healed_at: redundancy::healed_at(&fault_events, f),
@@ -224,18 +317,30 @@ pub fn measure(history: &History) -> Measurements {
                 outage_start: outage.start,
                 recovered_at: outage.recovered_at,
                 failed_after_recovery: outage.failed_after_recovery,
+                rto_resolution: outage.resolution,
+                errors_by_kind: writes::errors_by_kind(&writes, window),
+                write_latency: latency::write_latency(
+                    &writes,
+                    window,
+                    before_from(window),
+                    during_until,
+                ),
             }
         })
         .collect();
 
     let counts = writes::counts(&writes);
-    let rto = if faults.is_empty() {
-        rto::outage(&writes, Window::WHOLE).rto
+    let (rto, rto_resolution) = if faults.is_empty() {
+        let whole = rto::outage(&writes, Window::WHOLE);
+        (whole.rto, whole.resolution)
     } else {
-        faults
-            .iter()
-            .map(|f| f.rto)
-            .try_fold(Duration::ZERO, |worst, r| r.map(|r| worst.max(r)))
+        (
+            faults
+                .iter()
+                .map(|f| f.rto)
+                .try_fold(Duration::ZERO, |worst, r| r.map(|r| worst.max(r))),
+            faults.iter().filter_map(|f| f.rto_resolution).max(),
+        )
     };
     let read_back = history.read_back();
     let leaders = leader::leaders(&probes);
@@ -244,6 +349,9 @@ pub fn measure(history: &History) -> Measurements {
         rto,
         detection_time: faults.iter().filter_map(|f| f.detection_time).max(),
         leader_election_time: faults.iter().filter_map(|f| f.leader_election_time).max(),
+        proxy_switch_time: faults.iter().filter_map(|f| f.proxy_switch_time).max(),
+        promotion_time: faults.iter().filter_map(|f| f.promotion_time).max(),
+        rto_resolution,
         time_to_full_redundancy: faults
             .iter()
             .filter_map(|f| f.time_to_full_redundancy)
@@ -252,9 +360,15 @@ pub fn measure(history: &History) -> Measurements {
         leader_changes: leaders.len().saturating_sub(1) as u64,
         lost_writes: loss::lost_writes(&writes, read_back, &starts),
         unknown_writes: loss::unknown_writes(&writes, read_back),
-        split_brain: split_brain::split_brain(&writes, &probes),
+        split_brain: split_brain::split_brain(
+            &writes,
+            &probes,
+            &history.replication_samples().collect::<Vec<_>>(),
+        ),
         leaders,
         writes_per_node: writes::per_node(&writes),
+        errors_by_kind: writes::errors_by_kind(&writes, Window::WHOLE),
+        reads: reads::reads(&history.reads().collect::<Vec<_>>(), &writes),
         faults,
     }
 }
@@ -279,12 +393,41 @@ impl Measurements {
                 .detection_time
                 .map(MeasuredValue::Duration)
                 .ok_or_else(|| self.per_fault_reason("no write failed after any fault")),
-            Measure::LeaderElectionTime => self
-                .leader_election_time
-                .map(MeasuredValue::Duration)
-                .ok_or_else(|| {
-                    self.per_fault_reason("no probe saw a different leader after any fault")
-                }),
+            Measure::LeaderElectionTime => {
+                // A fault that hit the leader with no election after it would otherwise drop
+                // out of the worst, understating it.
+                if let Some(f) = self
+                    .faults
+                    .iter()
+                    .find(|f| f.node == f.old_leader && f.leader_election_time.is_none())
+                    .filter(|_| self.leader_election_time.is_some())
+                {
+                    return Err(format!(
+                        "no probe saw a different leader after {}",
+                        f.describe()
+                    ));
+                }
+                self.leader_election_time
+                    .map(MeasuredValue::Duration)
+                    .ok_or_else(|| {
+                        self.per_fault_reason("no probe saw a different leader after any fault")
+                    })
+            }
+            Measure::ProxySwitchTime => {
+                self.at_every_failover(
+                    |f| f.proxy_switch_time.is_some(),
+                    |f| {
+                        format!(
+                            "haproxy was not seen routing to {} only after {}",
+                            f.new_leader.as_deref().unwrap_or_default(),
+                            f.describe()
+                        )
+                    },
+                )?;
+                self.proxy_switch_time
+                    .map(MeasuredValue::Duration)
+                    .ok_or_else(|| "no failover happened".to_string())
+            }
             Measure::TimeToFullRedundancy => {
                 if let Some(f) = self
                     .faults
@@ -302,27 +445,54 @@ impl Measurements {
                     .ok_or_else(|| self.per_fault_reason("full redundancy never reached"))
             }
             Measure::LagAtFailover => {
-                let failovers: Vec<&FaultMeasurements> = self
-                    .faults
-                    .iter()
-                    .filter(|f| f.new_leader.is_some())
-                    .collect();
-                if failovers.is_empty() {
-                    return Err(self.per_fault_reason("no failover happened"));
-                }
-                if let Some(f) = failovers.iter().find(|f| f.lag_at_failover.is_none()) {
-                    return Err(format!(
-                        "no WAL positions probed before the election after {} ({} as leader, \
-                         {} as replica)",
-                        f.describe(),
-                        f.old_leader,
-                        f.new_leader.as_deref().unwrap_or_default()
-                    ));
-                }
+                self.at_every_failover(
+                    |f| f.lag_at_failover.is_some(),
+                    |f| {
+                        format!(
+                            "no WAL positions probed before the election after {} ({} as leader, \
+                             {} as replica)",
+                            f.describe(),
+                            f.old_leader,
+                            f.new_leader.as_deref().unwrap_or_default()
+                        )
+                    },
+                )?;
                 self.lag_at_failover
                     .map(MeasuredValue::Bytes)
                     .ok_or_else(|| "no failover happened".to_string())
             }
+            Measure::PromotionTime => {
+                self.at_every_failover(
+                    |f| f.promotion_time.is_some(),
+                    |f| match f.old_timeline {
+                        None => format!(
+                            "no timeline probed for {} as leader before {}",
+                            f.old_leader,
+                            f.describe()
+                        ),
+                        Some(t) => format!(
+                            "no new leader probed on a timeline above {t} after {}",
+                            f.describe()
+                        ),
+                    },
+                )?;
+                self.promotion_time
+                    .map(MeasuredValue::Duration)
+                    .ok_or_else(|| "no failover happened".to_string())
+            }
+            Measure::Rpo => self
+                .rpo()
+                .map(MeasuredValue::Duration)
+                .ok_or_else(|| "no read-back after recovery".to_string()),
+            Measure::StaleReads => match &self.reads {
+                None => Err("no readers".to_string()),
+                Some(r) if r.judged == 0 => Err(format!(
+                    "no read was judged: {} of {} failed, the others found no acknowledged write \
+                     to look for",
+                    r.failed, r.total
+                )),
+                Some(r) => Ok(MeasuredValue::Count(r.stale)),
+            },
             Measure::LeaderChanges => {
                 if self.leaders.is_empty() {
                     Err("no probe saw a leader".to_string())
@@ -333,6 +503,14 @@ impl Measurements {
         }
     }
 
+    /// **RPO** as an objective judges it: the lost writes' RPO (see [`LostWrites::rpo`]), zero
+    /// when no acknowledged write was lost; `None` without a read-back (nothing was judged).
+    pub fn rpo(&self) -> Option<Duration> {
+        self.lost_writes
+            .as_ref()
+            .map(|l| l.rpo.unwrap_or(Duration::ZERO))
+    }
+
     /// Whether writes never stopped: no write failed or timed out within any fault's window (or
     /// at all, when no fault was injected). The RTO is then zero, and reported so.
     pub fn writes_never_stopped(&self) -> bool {
@@ -340,6 +518,28 @@ impl Measurements {
             self.writes.not_ok() == 0
         } else {
             self.faults.iter().all(|f| !f.writes_stopped())
+        }
+    }
+
+    /// For a measurement taken at each failover (a fault followed by a new leader): `Ok` if
+    /// every failover has it; else why not, for the first failover without it, or because there
+    /// was no failover. The worst of the others would understate it.
+    fn at_every_failover(
+        &self,
+        measured: impl Fn(&FaultMeasurements) -> bool,
+        why_not: impl Fn(&FaultMeasurements) -> String,
+    ) -> Result<(), String> {
+        let mut failovers = self
+            .faults
+            .iter()
+            .filter(|f| f.new_leader.is_some())
+            .peekable();
+        if failovers.peek().is_none() {
+            return Err(self.per_fault_reason("no failover happened"));
+        }
+        match failovers.find(|f| !measured(f)) {
+            Some(f) => Err(why_not(f)),
+            None => Ok(()),
         }
     }
 
@@ -356,7 +556,7 @@ impl Measurements {
 mod tests {
     use super::*;
     use crate::check::testkit::*;
-    use crate::history::Role;
+    use crate::history::{Event, Role};
     use proptest::prelude::*;
 
     #[test]
@@ -415,7 +615,7 @@ mod tests {
         assert_eq!(m.rto, None);
         assert_eq!(
             m.value(Measure::Rto),
-            Err("writes never recovered after fault 0 (crash of pg1)".to_string())
+            Err("writes never recovered after fault 1 (crash of pg1)".to_string())
         );
         assert_eq!(m.faults[0].detection_time, Some(Duration::from_millis(6)));
         assert_eq!(m.faults[0].old_leader, "pg1", "no probes: the fault's node");
@@ -450,6 +650,25 @@ mod tests {
         assert_eq!(m.detection_time, Some(Duration::from_millis(50)));
         assert_eq!(m.leaders, ["pg1", "pg2", "pg3"]);
         assert_eq!(m.writes_per_node.len(), 3);
+    }
+
+    #[test]
+    fn a_leader_fault_without_an_election_leaves_the_election_time_unmeasured() {
+        // The second crash of the leader saw no new leader: the worst over the first alone
+        // would understate the election time.
+        let h = history(vec![
+            probe("pg1", ms(0), ms(1), Some(Role::Leader)),
+            inject(0, "pg1", ms(100)),
+            probe("pg2", ms(200), ms(203), Some(Role::Leader)),
+            inject(1, "pg2", ms(1000)),
+            probe("pg3", ms(1100), ms(1101), Some(Role::Replica)),
+        ]);
+        let m = measure(&h);
+        assert_eq!(m.leader_election_time, Some(Duration::from_millis(103)));
+        assert_eq!(
+            m.value(Measure::LeaderElectionTime),
+            Err("no probe saw a different leader after fault 2 (crash of pg2)".to_string())
+        );
     }
 
     #[test]
@@ -563,7 +782,7 @@ mod tests {
         assert_eq!(
             m.value(Measure::TimeToFullRedundancy),
             Err(
-                "full redundancy not reached after fault 0 (crash of pg3): pg3 not streaming \
+                "full redundancy not reached after fault 1 (crash of pg3): pg3 not streaming \
                  from the leader"
                     .to_string()
             )
@@ -589,7 +808,7 @@ mod tests {
         assert_eq!(
             m.value(Measure::LagAtFailover),
             Err(
-                "no WAL positions probed before the election after fault 0 (crash of pg1) (pg1 \
+                "no WAL positions probed before the election after fault 1 (crash of pg1) (pg1 \
                  as leader, pg2 as replica)"
                     .to_string()
             )
@@ -597,7 +816,7 @@ mod tests {
         assert_eq!(
             m.value(Measure::TimeToFullRedundancy),
             Err(
-                "full redundancy not reached after fault 0 (crash of pg1): no leader probed \
+                "full redundancy not reached after fault 1 (crash of pg1): no leader probed \
                  after the heal, within the fault's window"
                     .to_string()
             )
@@ -637,7 +856,7 @@ mod tests {
         assert_eq!(
             m.value(Measure::TimeToFullRedundancy),
             Err(
-                "full redundancy not reached after fault 1 (crash of pg2): pg2 not streaming \
+                "full redundancy not reached after fault 2 (crash of pg2): pg2 not streaming \
                  from the leader"
                     .to_string()
             )
@@ -648,8 +867,293 @@ mod tests {
         );
     }
 
+    fn leader_tl(node: &str, sent: u64, timeline: u32) -> Event {
+        with_timeline(
+            probe(node, ms(sent), ms(sent + 1), Some(Role::Leader)),
+            Some(timeline),
+        )
+    }
+
+    /// pg1 leads on timeline 1 and is crashed at 100 ms; pg2 leads at 200 ms, promoted at
+    /// 300 ms; pg2 is crashed at 1000 ms, pg3 leads at 1100 ms, promoted at 1500 ms. Writes every
+    /// 10 ms fail from 100 to 400 ms and from 1000 to 1600 ms (a 20 ms gap at 1300 ms).
+    fn two_failovers() -> Vec<Event> {
+        let mut events = vec![
+            leader_tl("pg1", 0, 1),
+            inject(0, "pg1", ms(100)),
+            leader_tl("pg2", 200, 1),
+            leader_tl("pg2", 300, 2),
+            heal(0, "pg1", ms(700)),
+            inject(1, "pg2", ms(1000)),
+            leader_tl("pg3", 1100, 2),
+            leader_tl("pg3", 1500, 3),
+        ];
+        for k in 0..200u64 {
+            let t = 10 * k;
+            if (100..400).contains(&t) || ((1000..1600).contains(&t) && t != 1300 && t != 1310) {
+                let kind = if t < 1000 {
+                    ErrorKind::ConnectRefused
+                } else {
+                    ErrorKind::ReadOnly
+                };
+                events.push(not_ok(k, ms(t), ms(t + 1), kind));
+            } else {
+                // latency: 1 ms before 1 s, 2 ms after
+                let lat = 1 + u64::from(t >= 1000);
+                let (node, tl) = if t < 1000 { ("pg2", 2) } else { ("pg3", 3) };
+                let (node, tl) = if t < 100 { ("pg1", 1) } else { (node, tl) };
+                events.push(ok(k, ms(t), ms(t + lat), node, tl));
+            }
+        }
+        events
+    }
+
+    #[test]
+    fn promotion_resolution_errors_and_latency_per_fault() {
+        let m = measure(&history(two_failovers()));
+        let (f0, f1) = (&m.faults[0], &m.faults[1]);
+        assert_eq!(f0.old_timeline, Some(1));
+        assert_eq!(f0.leader_election_time, Some(Duration::from_millis(101)));
+        assert_eq!(f0.promotion_time, Some(Duration::from_millis(201)));
+        assert_eq!(f0.promoted.as_deref(), Some("pg2"));
+        assert_eq!(f1.old_timeline, Some(2));
+        assert_eq!(f1.promotion_time, Some(Duration::from_millis(501)));
+        assert_eq!(f1.promoted_timeline, Some(3));
+        assert_eq!(m.promotion_time, Some(Duration::from_millis(501)));
+        assert_eq!(
+            m.value(Measure::PromotionTime),
+            Ok(MeasuredValue::Duration(Duration::from_millis(501)))
+        );
+
+        // writes every 10 ms: both edges of the first outage known to 10 ms; the second
+        // outage's ok writes at 1.3 s are a flap, its edges are known to 10 ms too
+        assert_eq!(f0.rto_resolution, Some(Duration::from_millis(10)));
+        assert_eq!(f1.rto_resolution, Some(Duration::from_millis(10)));
+        assert_eq!(f1.recovered_at, Some(ms(1602)));
+        assert_eq!(m.rto_resolution, Some(Duration::from_millis(10)));
+
+        assert_eq!(
+            f0.errors_by_kind,
+            BTreeMap::from([(ErrorKind::ConnectRefused, 30)])
+        );
+        assert_eq!(
+            f1.errors_by_kind,
+            BTreeMap::from([(ErrorKind::ReadOnly, 58)])
+        );
+        assert_eq!(
+            m.errors_by_kind,
+            BTreeMap::from([(ErrorKind::ConnectRefused, 30), (ErrorKind::ReadOnly, 58)])
+        );
+
+        // fault 0: before [0, 100), during [100, 401), after [401, 1000)
+        let l0 = &f0.write_latency;
+        assert_eq!((l0.before_from, l0.during_until), (At(0), Some(ms(401))));
+        assert_eq!(l0.before.unwrap().count, 10);
+        assert_eq!(l0.during.unwrap().count, 1, "the recovery write at 400 ms");
+        assert_eq!(l0.after.unwrap().count, 59);
+        // fault 1: before from fault 0's recovery, during [1000, 1602), after to the end
+        let l1 = &f1.write_latency;
+        assert_eq!((l1.before_from, l1.during_until), (ms(401), Some(ms(1602))));
+        assert_eq!(l1.before.unwrap().count, 59);
+        assert_eq!(l1.before.unwrap().max, Duration::from_millis(1));
+        let during = l1.during.unwrap();
+        assert_eq!((during.count, during.max), (3, Duration::from_millis(2)));
+        assert_eq!(l1.after.unwrap().count, 39);
+    }
+
+    #[test]
+    fn promotion_and_rpo_not_measured_say_why() {
+        let m = measure(&history(vec![]));
+        assert_eq!(
+            m.value(Measure::PromotionTime),
+            Err("no fault injected".to_string())
+        );
+        assert_eq!(
+            m.value(Measure::Rpo),
+            Err("no read-back after recovery".to_string())
+        );
+
+        // a replica crashed: no failover
+        let h = history(vec![
+            leader_tl("pg1", 0, 1),
+            inject(0, "pg3", ms(100)),
+            leader_tl("pg1", 200, 1),
+        ]);
+        assert_eq!(
+            measure(&h).value(Measure::PromotionTime),
+            Err("no failover happened".to_string())
+        );
+
+        // a failover without timelines before F
+        let h = history(vec![
+            probe("pg1", ms(0), ms(1), Some(Role::Leader)),
+            inject(0, "pg1", ms(100)),
+            leader_tl("pg2", 200, 2),
+        ]);
+        let m = measure(&h);
+        assert_eq!(m.faults[0].old_timeline, None);
+        assert_eq!(m.faults[0].promotion_time, None);
+        assert_eq!(
+            m.value(Measure::PromotionTime),
+            Err("no timeline probed for pg1 as leader before fault 1 (crash of pg1)".to_string())
+        );
+
+        // a new leader never seen on a higher timeline; a later fault promoted fine
+        let mut events = two_failovers();
+        events
+            .retain(|e| !matches!(e, Event::Probe(p) if p.node == "pg2" && p.timeline == Some(2)));
+        let m = measure(&history(events));
+        assert_eq!(m.faults[0].promotion_time, None);
+        // pg2's last timeline as leader was 1: pg3 on timeline 2 is a promotion
+        assert_eq!(m.faults[1].old_timeline, Some(1));
+        assert_eq!(m.promotion_time, Some(Duration::from_millis(101)));
+        assert_eq!(
+            m.value(Measure::PromotionTime),
+            Err(
+                "no new leader probed on a timeline above 1 after fault 1 (crash of pg1)"
+                    .to_string()
+            )
+        );
+
+        // RPO: zero when nothing was lost, the lost writes' RPO otherwise
+        let mut h = history(two_failovers());
+        let all: Vec<u64> = h
+            .writes()
+            .filter(|w| w.outcome == crate::history::Outcome::Ok)
+            .map(|w| w.seq)
+            .collect();
+        h.extend([read_back(ms(3_000), all.clone())]);
+        let m = measure(&h);
+        assert_eq!(
+            m.value(Measure::Rpo),
+            Ok(MeasuredValue::Duration(Duration::ZERO))
+        );
+        let mut h = history(two_failovers());
+        // seq 5 (invoked at 50 ms) is lost: 50 ms before the first fault
+        h.extend([read_back(
+            ms(3_000),
+            all.into_iter().filter(|&s| s != 5).collect(),
+        )]);
+        let m = measure(&h);
+        assert_eq!(m.lost_writes.as_ref().unwrap().seqs, [5]);
+        assert_eq!(
+            m.value(Measure::Rpo),
+            Ok(MeasuredValue::Duration(Duration::from_millis(50)))
+        );
+    }
+
+    #[test]
+    fn measurements_recorded_before_the_new_ones_still_load() {
+        let m = measure(&history(two_failovers()));
+        let mut json = serde_json::to_value(&m).unwrap();
+        let top = json.as_object_mut().unwrap();
+        for key in [
+            "promotion_time",
+            "rto_resolution",
+            "errors_by_kind",
+            "reads",
+        ] {
+            assert!(top.remove(key).is_some(), "{key}");
+        }
+        for f in top["faults"].as_array_mut().unwrap() {
+            let f = f.as_object_mut().unwrap();
+            for key in [
+                "old_timeline",
+                "promotion_time",
+                "promoted",
+                "promoted_timeline",
+                "rto_resolution",
+                "errors_by_kind",
+                "write_latency",
+            ] {
+                assert!(f.remove(key).is_some(), "{key}");
+            }
+        }
+        let old: Measurements = serde_json::from_value(json).unwrap();
+        assert_eq!(old.promotion_time, None);
+        assert!(old.errors_by_kind.is_empty());
+        assert_eq!(old.reads, None);
+        assert_eq!(old.faults[1].write_latency, WriteLatency::default());
+        assert_eq!(old.faults[1].rto, m.faults[1].rto);
+    }
+
+    #[test]
+    fn stale_reads_are_judged_only_with_readers_that_looked_for_a_write() {
+        let m = measure(&history(two_failovers()));
+        assert_eq!(m.reads, None);
+        assert_eq!(m.value(Measure::StaleReads), Err("no readers".to_string()));
+        let verdict = crate::check::judge(
+            &[crate::scenario::Objective {
+                measure: Measure::StaleReads,
+                bound: crate::scenario::Bound::Count {
+                    cmp: crate::scenario::Cmp::Eq,
+                    value: 0,
+                },
+            }],
+            &m,
+        );
+        assert!(!verdict.passed);
+        assert_eq!(
+            verdict.objectives[0].note.as_deref(),
+            Some("not measured: no readers")
+        );
+
+        // reads, but none with a write to look for
+        let mut events = two_failovers();
+        events.push(read(ms(0), ms(1), None, "pg2", true, false));
+        events.push(failed_read(ms(5), ms(6)));
+        let m = measure(&history(events));
+        assert_eq!(
+            m.value(Measure::StaleReads),
+            Err(
+                "no read was judged: 1 of 2 failed, the others found no acknowledged write to \
+                 look for"
+                    .to_string()
+            )
+        );
+
+        // seq 9 (invoked at 90 ms) completed at 91 ms; pg2 was promoted at 300 ms
+        let mut events = two_failovers();
+        events.extend([
+            read(ms(95), ms(96), Some(9), "pg2", true, true),
+            read(ms(150), ms(151), Some(9), "pg3", true, false),
+            read(ms(305), ms(306), Some(9), "pg2", false, false),
+        ]);
+        let m = measure(&history(events));
+        let r = m.reads.as_ref().unwrap();
+        assert_eq!((r.stale_on_replica, r.stale_on_primary), (1, 1));
+        assert_eq!(r.max_staleness, Some(Duration::from_millis(214)));
+        assert_eq!(m.value(Measure::StaleReads), Ok(MeasuredValue::Count(2)));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn planted_reads_are_measured_exactly(
+            f in failover_strategy(),
+            seed in any::<u64>(),
+            period in 3u64..40,
+        ) {
+            let planted = plant_reads(f.build().history, seed, period);
+            let m = measure(&planted.history);
+            let r = m.reads.clone().unwrap();
+            let on_primary = planted.stale_on_primary.len() as u64;
+            prop_assert_eq!(r.stale, planted.stale_on_replica + on_primary);
+            prop_assert_eq!(r.stale_on_primary, on_primary);
+            prop_assert_eq!(r.max_staleness, planted.max_staleness);
+            prop_assert_eq!(
+                m.value(Measure::StaleReads),
+                Ok(MeasuredValue::Count(planted.stale_on_replica + on_primary))
+            );
+            // the reads change no write measurement
+            let without = measure(&f.build().history);
+            prop_assert_eq!(&m.writes, &without.writes);
+            prop_assert_eq!(m.rto, without.rto);
+            let json = serde_json::to_string(&m).unwrap();
+            let back: Measurements = serde_json::from_str(&json).unwrap();
+            prop_assert_eq!(back, m);
+        }
 
         #[test]
         fn planted_replication_is_measured_exactly(f in replication_strategy()) {
@@ -719,16 +1223,43 @@ mod tests {
                 m.rto,
                 Some(planted.first_ok_after.since(planted.last_ok_before))
             );
+            prop_assert_eq!(fm.rto_resolution, Some(planted.rto_resolution));
+            prop_assert_eq!(m.rto_resolution, Some(planted.rto_resolution));
+            prop_assert_eq!(fm.old_timeline, Some(1));
+            prop_assert_eq!(
+                fm.promotion_time,
+                Some(planted.promoted_seen.since(planted.fault))
+            );
+            prop_assert_eq!((fm.promoted.as_deref(), fm.promoted_timeline), (Some("pg2"), Some(2)));
+            prop_assert_eq!(
+                m.value(Measure::PromotionTime),
+                Ok(MeasuredValue::Duration(planted.promoted_seen.since(planted.fault)))
+            );
             prop_assert!(!m.split_brain.detected);
             prop_assert_eq!(m.leaders.clone(), ["pg1", "pg2"]);
+            prop_assert_eq!(m.leader_changes, 1);
+            prop_assert_eq!(&m.writes_per_node, &planted.writes_per_node);
+            prop_assert_eq!(&m.errors_by_kind, &planted.errors_by_kind);
+            prop_assert_eq!(&fm.errors_by_kind, &planted.errors_by_kind);
+            let l = &fm.write_latency;
+            prop_assert_eq!(l.before_from, At(0));
+            prop_assert_eq!(l.during_until, Some(planted.first_ok_after));
+            prop_assert_eq!(l.before, planted.latency_before);
+            prop_assert_eq!(l.during, planted.latency_during);
+            prop_assert_eq!(l.after, planted.latency_after);
 
             let lw = m.lost_writes.clone().unwrap();
             prop_assert_eq!(&lw.seqs, &lost_seqs);
-            let expected_rpo = lost_seqs.first().map(|&s| {
-                let w = h.writes().find(|w| w.seq == s).unwrap();
-                planted.fault.since(w.invoke)
+            let lost_ops: Vec<_> = h.writes().filter(|w| lost_seqs.contains(&w.seq)).collect();
+            let expected_rpo = lost_ops.iter().map(|w| w.invoke).min().map(|oldest| {
+                let newest = lost_ops.iter().map(|w| w.complete).max().unwrap();
+                planted.fault.max(newest).since(oldest)
             });
             prop_assert_eq!(lw.rpo, expected_rpo);
+            prop_assert_eq!(
+                m.value(Measure::Rpo),
+                Ok(MeasuredValue::Duration(expected_rpo.unwrap_or(Duration::ZERO)))
+            );
             let unknown_present: Vec<u64> =
                 planted.unknown_seqs.iter().copied().step_by(2).collect();
             let unknown_absent: Vec<u64> =

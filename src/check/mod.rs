@@ -4,14 +4,19 @@
 //! objectives). Nothing talks to containers, so a stored run can be re-judged later and every
 //! definition is tested against synthetic histories with planted truth.
 //!
-//! - [`measure`] computes [`Measurements`] (write counts, per-fault timings, RTO, lost and unknown
-//!   writes, split brain, replication lag, time to full redundancy, leader changes);
+//! - [`measure`] computes [`Measurements`] (write counts, errors by kind, per-fault timings, RTO
+//!   and its resolution, write latency before, during and after each fault, promotion time, lost
+//!   and unknown writes, split brain, replication lag, time to full redundancy, leader changes,
+//!   and, with readers, stale reads);
 //! - [`judge`] compares them with the objectives and returns a [`Verdict`].
 
 mod lag;
+mod latency;
 mod leader;
 mod loss;
 mod measurements;
+mod proxy;
+mod reads;
 mod redundancy;
 mod rto;
 mod split_brain;
@@ -21,8 +26,10 @@ mod writes;
 #[cfg(test)]
 pub(crate) mod testkit;
 
+pub use latency::{LatencyStats, WriteLatency};
 pub use loss::{LostWrites, UnknownWrites};
 pub use measurements::{FaultMeasurements, Measurements, measure};
+pub use reads::{Reads, StaleRead};
 pub use split_brain::SplitBrain;
 pub use verdict::{MeasuredValue, ObjectiveResult, Verdict, fmt_bytes, judge};
 pub use writes::WriteCounts;

@@ -118,14 +118,14 @@ mod tests {
         h.faults().collect()
     }
 
-    fn measure_first(h: &History, window: Window) -> Redundancy {
+    fn measure_first(h: &History, window: Window, elected: Option<At>) -> Redundancy {
         let probes = ordered(h);
         let faults = fault_events(h);
         let injection = faults
             .iter()
             .find(|f| f.action == FaultAction::Inject)
             .unwrap();
-        full_redundancy(&probes, &faults, injection, window, None)
+        full_redundancy(&probes, &faults, injection, window, elected)
     }
 
     fn from(start: At) -> Window {
@@ -175,7 +175,7 @@ mod tests {
             ),
             probe_wal("pg2", ms(500), ms(502), Role::Leader, None, &["pg1", "pg3"]),
         ]);
-        let r = measure_first(&h, from(ms(100)));
+        let r = measure_first(&h, from(ms(100)), None);
         assert_eq!(r.time, Some(Duration::from_millis(402)));
         assert!(r.not_streaming.is_empty());
 
@@ -183,7 +183,7 @@ mod tests {
             start: ms(100),
             end: Some(ms(500)),
         };
-        let r = measure_first(&h, bounded);
+        let r = measure_first(&h, bounded, None);
         assert_eq!(r.time, None);
         assert_eq!(
             r.not_streaming,
@@ -202,7 +202,7 @@ mod tests {
             probe_wal("pg2", ms(200), ms(201), Role::Leader, None, &[]),
             probe_wal("pg2", ms(300), ms(305), Role::Leader, None, &["pg3"]),
         ]);
-        let r = measure_first(&h, from(ms(100)));
+        let r = measure_first(&h, from(ms(100)), None);
         assert_eq!(r.time, Some(Duration::from_millis(205)));
     }
 
@@ -214,7 +214,7 @@ mod tests {
             probe("pg3", ms(110), ms(111), None),
             probe_wal("pg1", ms(200), ms(201), Role::Leader, None, &[]),
         ]);
-        let r = measure_first(&h, from(ms(100)));
+        let r = measure_first(&h, from(ms(100)), None);
         assert_eq!(r.time, Some(Duration::from_millis(101)));
         let faults = fault_events(&h);
         assert_eq!(left_down(&faults, ms(100)), BTreeSet::from(["pg2", "pg3"]));
@@ -235,7 +235,7 @@ mod tests {
             start: ms(100),
             end: Some(ms(300)),
         };
-        let r = measure_first(&h, window);
+        let r = measure_first(&h, window, None);
         assert_eq!(r.time, None, "pg3 was up and not streaming before fault 1");
         assert_eq!(r.not_streaming, ["pg3"]);
         let probes = ordered(&h);
@@ -255,7 +255,7 @@ mod tests {
             heal(0, "etcd1", ms(1000)),
             probe_wal("pg1", ms(1050), ms(1053), Role::Leader, None, &["pg2"]),
         ]);
-        let r = measure_first(&h, from(ms(100)));
+        let r = measure_first(&h, from(ms(100)), None);
         assert_eq!(r.time, Some(Duration::from_millis(953)));
     }
 
@@ -266,7 +266,7 @@ mod tests {
             probe("pg1", ms(150), ms(151), None),
             probe_wal("pg2", ms(150), ms(151), Role::Replica, None, &[]),
         ]);
-        let r = measure_first(&h, from(ms(100)));
+        let r = measure_first(&h, from(ms(100)), None);
         assert_eq!(
             r,
             Redundancy {
@@ -299,7 +299,8 @@ mod tests {
         #[test]
         fn planted_full_redundancy_is_timed_exactly(f in replication_strategy()) {
             let planted = f.build();
-            let r = measure_first(&planted.history, from(planted.fault));
+            let elected = Some(planted.new_leader_seen);
+            let r = measure_first(&planted.history, from(planted.fault), elected);
             let seen = planted.full_redundancy_seen.expect("planted within the run");
             prop_assert_eq!(r.time, Some(seen.since(planted.fault)));
             prop_assert!(r.not_streaming.is_empty());
@@ -313,7 +314,7 @@ mod tests {
                 .min()
                 .unwrap();
             let cut = Window { start: planted.fault, end: Some(first) };
-            let r = measure_first(&planted.history, cut);
+            let r = measure_first(&planted.history, cut, elected);
             prop_assert_eq!(r.time, None);
         }
     }

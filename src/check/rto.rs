@@ -66,6 +66,9 @@ pub(crate) struct Outage {
     /// Non-ok writes invoked after the recovery, once writes had been succeeding for
     /// [`STABLE`]: later, separate interruptions, reported but not part of this outage.
     pub failed_after_recovery: u64,
+    /// How precisely the outage's edges are known: see [`outage`]. `None`: writes never
+    /// stopped, or never recovered.
+    pub resolution: Option<Duration>,
 }
 
 /// How long every write must succeed after a recovery for the recovery to count. A failure
@@ -90,8 +93,12 @@ pub const STABLE: Duration = Duration::from_secs(5);
 ///   write follows, writes never recovered and the RTO is `None`.
 /// - RTO = recovery's `complete` − outage start (zero if the recovery ended first).
 ///
-/// Its resolution is the write cadence: with an attempt started every 10 ms, the edges are known
-/// to within about 10 ms plus the attempts' latencies.
+/// **RTO resolution**: how precisely the two edges are known, from the cadence of the attempts:
+/// the larger of the gap before the outage, first bad's `invoke` − the `invoke` of the last ok
+/// write invoked before it (or − `F` if there is none; zero if first bad was invoked before `F`), and
+/// the gap before the recovery, the recovery's `invoke` − the `invoke` of the last non-ok write
+/// invoked before it. With an attempt started every 10 ms, it is about 10 ms. `None` when writes
+/// never stopped (the RTO is exactly zero) or never recovered.
 ///
 /// `writes` must be ordered by invoke instant.
 pub(crate) fn outage(writes: &[&WriteOp], window: Window) -> Outage {
@@ -104,6 +111,7 @@ pub(crate) fn outage(writes: &[&WriteOp], window: Window) -> Outage {
             start: None,
             recovered_at: None,
             failed_after_recovery: 0,
+            resolution: None,
         };
     };
     // The outage's last bad write: follow bad writes while the next one comes before the
@@ -130,11 +138,28 @@ pub(crate) fn outage(writes: &[&WriteOp], window: Window) -> Outage {
         .unwrap_or(window.start);
     let after = writes.partition_point(|w| w.invoke <= last_bad.invoke);
     let recovery = writes[after..].iter().find(|w| is_ok(w));
+    let resolution = recovery.map(|r| {
+        let last_before = |t: At, ok: bool| {
+            writes
+                .iter()
+                .take_while(|w| w.invoke < t)
+                .filter(|w| is_ok(w) == ok)
+                .map(|w| w.invoke)
+                .max()
+        };
+        let ok_before = last_before(first_bad.invoke, true).unwrap_or(window.start);
+        let bad_before = last_before(r.invoke, false).unwrap_or(last_bad.invoke);
+        first_bad
+            .invoke
+            .since(ok_before)
+            .max(r.invoke.since(bad_before))
+    });
     Outage {
         rto: recovery.map(|r| r.complete.since(start)),
         start: Some(start),
         recovered_at: recovery.map(|r| r.complete),
         failed_after_recovery,
+        resolution,
     }
 }
 
@@ -165,6 +190,7 @@ mod tests {
         assert_eq!(o.rto, Some(Duration::ZERO));
         assert_eq!(o.start, None);
         assert_eq!(o.recovered_at, None);
+        assert_eq!(o.resolution, None);
         assert_eq!(detection_time(&writes, window(ms(100))), None);
     }
 
@@ -228,6 +254,38 @@ mod tests {
             detection_time(&writes, window(ms(15))),
             Some(Duration::from_millis(6))
         );
+        // edges: 20 − 10 ms before the outage, 60 − 50 ms before the recovery
+        assert_eq!(o.resolution, Some(Duration::from_millis(10)));
+    }
+
+    #[test]
+    fn resolution_is_the_wider_gap_around_an_edge() {
+        let h = history(vec![
+            ok(1, ms(0), ms(3), "pg1", 1),
+            // a slow ok write invoked later still counts as the last ok write invoked before
+            ok(2, ms(40), ms(200), "pg1", 1),
+            failed(3, ms(100), ms(101)),
+            failed(4, ms(300), ms(301)),
+            ok(5, ms(325), ms(327), "pg2", 2),
+        ]);
+        let o = outage(&ordered(&h), window(ms(50)));
+        assert_eq!(o.start, Some(ms(3)));
+        assert_eq!(o.recovered_at, Some(ms(327)));
+        assert_eq!(o.resolution, Some(Duration::from_millis(60)));
+
+        // no ok write before the outage: its edge is counted from F
+        let h = history(vec![
+            failed(1, ms(30), ms(31)),
+            ok(2, ms(40), ms(41), "pg2", 2),
+        ]);
+        let o = outage(&ordered(&h), window(ms(5)));
+        assert_eq!(o.resolution, Some(Duration::from_millis(25)));
+        // first bad in flight at F: that edge is zero
+        let o = outage(
+            &ordered(&h),
+            window(ms(30).plus(Duration::from_micros(500))),
+        );
+        assert_eq!(o.resolution, Some(Duration::from_millis(10)));
     }
 
     #[test]
@@ -242,6 +300,7 @@ mod tests {
         assert_eq!(o.rto, None);
         assert_eq!(o.start, Some(ms(3)));
         assert_eq!(o.recovered_at, None);
+        assert_eq!(o.resolution, None);
     }
 
     #[test]
@@ -308,6 +367,17 @@ mod tests {
     }
 
     impl PlantedOutage {
+        /// The planted edges' gaps: between the last ok and the first bad write's invokes (or
+        /// `F` and the first bad one), and between the last bad and the first ok after.
+        fn resolution(&self) -> Duration {
+            let before = if self.s == 0 {
+                self.invokes[0].since(self.f)
+            } else {
+                self.invokes[self.s].since(self.invokes[self.s - 1])
+            };
+            before.max(self.invokes[self.e].since(self.invokes[self.e - 1]))
+        }
+
         fn events(&self, unknown_mask: &[bool]) -> Vec<Event> {
             (0..self.invokes.len())
                 .map(|k| {
@@ -384,9 +454,11 @@ mod tests {
             if p.e == p.invokes.len() {
                 prop_assert_eq!(o.rto, None);
                 prop_assert_eq!(o.recovered_at, None);
+                prop_assert_eq!(o.resolution, None);
             } else {
                 prop_assert_eq!(o.recovered_at, Some(p.completes[p.e]));
                 prop_assert_eq!(o.rto, Some(p.completes[p.e].since(start)));
+                prop_assert_eq!(o.resolution, Some(p.resolution()));
             }
             prop_assert_eq!(
                 detection_time(&writes, window(p.f)),
@@ -433,6 +505,9 @@ mod tests {
             prop_assert_eq!(oa.recovered_at, recovery_a);
             prop_assert_eq!(oa.rto, recovery_a.map(|r| r.since(start_a)));
             prop_assert_eq!(oa.start, Some(start_a));
+            if a.e < a.invokes.len() {
+                prop_assert_eq!(oa.resolution, Some(a.resolution()));
+            }
 
             let start_b = if b.s == 0 {
                 // no ok write of the second run before its outage: the first run's last ok write
@@ -446,6 +521,9 @@ mod tests {
                 prop_assert_eq!(ob.rto, None);
             } else {
                 prop_assert_eq!(ob.rto, Some(b.completes[b.e].since(start_b)));
+                if b.s > 0 {
+                    prop_assert_eq!(ob.resolution, Some(b.resolution()));
+                }
             }
             prop_assert_eq!(
                 detection_time(&writes, windows[0]),

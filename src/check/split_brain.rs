@@ -1,7 +1,7 @@
 //! Split brain: two nodes acting as the leader at once, seen in the probes or in the writes.
 
 use super::writes::is_ok;
-use crate::history::{ProbeSample, Role, WriteOp};
+use crate::history::{At, ProbeSample, ReplicationSample, Role, WriteOp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -16,13 +16,24 @@ const MAX_EVIDENCE: usize = 10;
 ///   no sample of A between them reporting anything else (or not answering), and another node B
 ///   reported the leader role in a sample `b` with `a1.received < b.sent` and
 ///   `b.received < a2.sent`: A reported leader before and after B did, without a break;
+/// - **two primaries (PostgreSQL)**: the same, from each node's PostgreSQL asked directly
+///   whether it is in recovery: node A answered as a primary in two samples with no other
+///   sample of A between them (an answer in recovery or no answer ends the run), and another
+///   node B answered as a primary in a sample sent after the first was received and received
+///   before the second was sent. It does not depend on Patroni answering;
 /// - **two writers on one timeline**: two different nodes accepted ok writes on the same
 ///   PostgreSQL timeline;
 /// - **stale leader**: an ok write on timeline `t` was invoked after an ok write on a higher
 ///   timeline had completed: a node kept accepting writes after a newer leader had;
 /// - **write on a replica**: node X accepted an ok write `w`, X reported the replica role in a
 ///   sample received before `w` was invoked and in another sent after `w` completed, and no
-///   sample of X between those two reported the leader role.
+///   sample of X between those two reported the leader role;
+/// - **write while another node led**: node X accepted an ok write `w`, and another node Y
+///   reported the leader role in a sample `y1` received before `w` was invoked and in a sample
+///   `y2` sent after `w` completed, with no sample of Y between them (by sent instant) reporting
+///   anything else or not answering: Y led throughout `w`. This catches an old leader whose
+///   manager no longer answers (frozen, cut off), so it never reports a replica role, while its
+///   PostgreSQL still accepts writes after another node was promoted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SplitBrain {
     pub detected: bool,
@@ -31,12 +42,18 @@ pub struct SplitBrain {
     pub evidence: Vec<String>,
 }
 
-pub(crate) fn split_brain(writes: &[&WriteOp], probes: &[&ProbeSample]) -> SplitBrain {
+pub(crate) fn split_brain(
+    writes: &[&WriteOp],
+    probes: &[&ProbeSample],
+    primaries: &[&ReplicationSample],
+) -> SplitBrain {
     let found = vec![
         double_leader(probes),
+        two_primaries(primaries),
         shared_timeline(writes),
         stale_timeline(writes),
         non_leader_writes(writes, probes),
+        writes_while_another_led(writes, probes),
     ];
     SplitBrain {
         detected: found.iter().any(|f| !f.is_empty()),
@@ -90,40 +107,84 @@ fn per_node<'a>(probes: &[&'a ProbeSample]) -> BTreeMap<&'a str, Vec<&'a ProbeSa
     map
 }
 
+/// One source's word on whether a node leads, at some instant in `[sent, received]`.
+struct Claim<'a> {
+    node: &'a str,
+    sent: At,
+    received: At,
+    leads: bool,
+}
+
 /// Rule "two leaders (probes)": one message per unbroken run of leader samples of a node and
 /// other node that reported leader inside it.
 fn double_leader(probes: &[&ProbeSample]) -> Vec<String> {
-    let nodes = per_node(probes);
+    let claims: Vec<Claim> = probes
+        .iter()
+        .map(|p| Claim {
+            node: &p.node,
+            sent: p.sent,
+            received: p.received,
+            leads: is_leader(p),
+        })
+        .collect();
+    double_claims(&claims, "reported leader")
+}
+
+/// Rule "two primaries (PostgreSQL)": as "two leaders", from each node's PostgreSQL asked
+/// directly whether it is in recovery (a sample that is not a primary's, or not answered, ends
+/// a run).
+fn two_primaries(samples: &[&ReplicationSample]) -> Vec<String> {
+    let claims: Vec<Claim> = samples
+        .iter()
+        .map(|r| Claim {
+            node: &r.node,
+            sent: r.sent,
+            received: r.received,
+            leads: r.is_primary(),
+        })
+        .collect();
+    double_claims(&claims, "answered as primary (PostgreSQL)")
+}
+
+/// Node A claimed to lead in two claims `a1`, `a2` with no other claim of A between them, and
+/// another node B claimed to lead in a claim `b` with `a1.received < b.sent` and
+/// `b.received < a2.sent`: one message per unbroken run of A's claims and such node B.
+fn double_claims(claims: &[Claim], says: &str) -> Vec<String> {
+    let mut nodes: BTreeMap<&str, Vec<&Claim>> = BTreeMap::new();
+    for c in claims {
+        nodes.entry(c.node).or_default().push(c);
+    }
+    for list in nodes.values_mut() {
+        list.sort_by_key(|c| (c.sent, c.received));
+    }
     let mut out = Vec::new();
     for (a, samples) in &nodes {
-        let runs = samples
-            .split(|p| !is_leader(p))
-            .filter(|run| run.len() >= 2);
+        let runs = samples.split(|c| !c.leads).filter(|run| run.len() >= 2);
         for run in runs {
-            let first_received = run.iter().map(|p| p.received).min().unwrap_or_default();
-            let last_sent = run.iter().map(|p| p.sent).max().unwrap_or_default();
+            let first_received = run.iter().map(|c| c.received).min().unwrap_or_default();
+            let last_sent = run.iter().map(|c| c.sent).max().unwrap_or_default();
             for (b, others) in nodes.iter().filter(|(b, _)| *b != a) {
-                let inside: Vec<&&ProbeSample> = others
+                let inside: Vec<&&Claim> = others
                     .iter()
-                    .filter(|p| is_leader(p) && first_received < p.sent && p.received < last_sent)
+                    .filter(|c| c.leads && first_received < c.sent && c.received < last_sent)
                     .collect();
                 let Some(bs) = inside.first() else {
                     continue;
                 };
                 let a1 = run
                     .iter()
-                    .filter(|p| p.received < bs.sent)
-                    .map(|p| p.received)
+                    .filter(|c| c.received < bs.sent)
+                    .map(|c| c.received)
                     .max()
                     .unwrap_or_default();
                 let a2 = run
                     .iter()
-                    .filter(|p| p.sent > bs.received)
-                    .map(|p| p.sent)
+                    .filter(|c| c.sent > bs.received)
+                    .map(|c| c.sent)
                     .min()
                     .unwrap_or_default();
                 let mut msg = format!(
-                    "{a} and {b} both reported leader: {a} at {a1} and {a2}, {b} at {}",
+                    "{a} and {b} both {says}: {a} at {a1} and {a2}, {b} at {}",
                     bs.sent
                 );
                 if inside.len() > 1 {
@@ -134,6 +195,75 @@ fn double_leader(probes: &[&ProbeSample]) -> Vec<String> {
         }
     }
     out
+}
+
+/// Rule "write while another node led": one message per accepting node and leading node,
+/// naming the first such write (by invoke instant).
+fn writes_while_another_led(writes: &[&WriteOp], probes: &[&ProbeSample]) -> Vec<String> {
+    /// An unbroken run of leader samples of one node, ordered by sent instant.
+    struct Run<'a> {
+        node: &'a str,
+        samples: &'a [&'a ProbeSample],
+        /// The earliest received instant and the latest sent instant of its samples.
+        first_received: At,
+        last_sent: At,
+    }
+    let nodes = per_node(probes);
+    let runs: Vec<Run> = nodes
+        .iter()
+        .flat_map(|(node, samples)| {
+            samples
+                .split(|p| !is_leader(p))
+                .filter(|run| run.len() >= 2)
+                .map(|run| Run {
+                    node,
+                    samples: run,
+                    first_received: run.iter().map(|p| p.received).min().unwrap_or_default(),
+                    last_sent: run.iter().map(|p| p.sent).max().unwrap_or_default(),
+                })
+        })
+        .collect();
+    type Finding<'a> = (&'a WriteOp, &'a ProbeSample, &'a ProbeSample);
+    let mut found: BTreeMap<(&str, &str), Vec<Finding>> = BTreeMap::new();
+    for w in writes.iter().filter(|w| is_ok(w)) {
+        let Some(x) = w.node.as_deref() else {
+            continue;
+        };
+        let covering = runs
+            .iter()
+            .filter(|r| r.node != x && r.first_received < w.invoke && w.complete < r.last_sent);
+        for r in covering {
+            // the latest report received before the write, the first sent after it
+            let y1 = r
+                .samples
+                .iter()
+                .filter(|p| p.received < w.invoke)
+                .max_by_key(|p| p.received);
+            let y2 = r
+                .samples
+                .iter()
+                .filter(|p| p.sent > w.complete)
+                .min_by_key(|p| p.sent);
+            if let (Some(y1), Some(y2)) = (y1, y2) {
+                found.entry((x, r.node)).or_default().push((w, y1, y2));
+            }
+        }
+    }
+    found
+        .iter()
+        .map(|((x, y), ws)| {
+            let (w, y1, y2) = ws[0];
+            let mut msg = format!(
+                "{x} accepted seq {} (invoked at {}, acknowledged at {}) while {y} reported \
+                 leader at {} and {}, with no other report of {y} between",
+                w.seq, w.invoke, w.complete, y1.received, y2.sent
+            );
+            if ws.len() > 1 {
+                msg.push_str(&format!(" ({} such writes on {x} while {y} led)", ws.len()));
+            }
+            msg
+        })
+        .collect()
 }
 
 /// "pg1 and pg2", "pg1, pg2 and pg3".
@@ -326,6 +456,7 @@ mod tests {
         shared_timeline: Vec<String>,
         stale_timeline: Vec<String>,
         non_leader: Vec<String>,
+        while_another_led: Vec<String>,
         all: SplitBrain,
     }
 
@@ -337,7 +468,8 @@ mod tests {
             shared_timeline: shared_timeline(&w),
             stale_timeline: stale_timeline(&w),
             non_leader: non_leader_writes(&w, &p),
-            all: split_brain(&w, &p),
+            while_another_led: writes_while_another_led(&w, &p),
+            all: split_brain(&w, &p, &[]),
         }
     }
 
@@ -482,6 +614,60 @@ mod tests {
         assert!(!find(&h).all.detected);
     }
 
+    /// pg1 leads on timeline 1 until it freezes at 1 s: its Patroni stops answering, its
+    /// PostgreSQL (behind the proxy) does not. pg2 leads from 2 s.
+    fn frozen_old_leader() -> Vec<Event> {
+        let mut events = Vec::new();
+        for k in 0..40u64 {
+            let t = 100 * k;
+            let pg1 = (t < 1000).then_some(Role::Leader);
+            let pg2 = if t < 2000 {
+                Role::Replica
+            } else {
+                Role::Leader
+            };
+            events.push(probe("pg1", ms(t), ms(t + 3), pg1));
+            events.push(probe("pg2", ms(t + 50), ms(t + 53), Some(pg2)));
+        }
+        events
+    }
+
+    #[test]
+    fn write_by_a_frozen_old_leader_while_another_led_is_detected() {
+        let mut events = frozen_old_leader();
+        events.extend([
+            ok(1, ms(900), ms(902), "pg1", 1),
+            // in flight when pg2's first leader report arrived: not counted
+            ok(2, ms(2052), ms(2060), "pg1", 1),
+            ok(3, ms(2100), ms(2104), "pg1", 1),
+            ok(4, ms(2200), ms(2204), "pg1", 1),
+        ]);
+        let f = find(&history(events));
+        assert_eq!(
+            f.while_another_led,
+            [
+                "pg1 accepted seq 3 (invoked at t+2.100s, acknowledged at t+2.104s) while pg2 \
+              reported leader at t+2.053s and t+2.150s, with no other report of pg2 between \
+              (2 such writes on pg1 while pg2 led)"
+            ]
+        );
+        assert!(nothing_but(&f, &f.while_another_led), "{:?}", f.all);
+    }
+
+    #[test]
+    fn a_break_in_the_other_leaders_reports_clears_a_write() {
+        let mut events = frozen_old_leader();
+        events.extend([ok(3, ms(2100), ms(2104), "pg1", 1)]);
+        // pg2 did not answer once between its reports around the write
+        events.retain(|e| !matches!(e, Event::Probe(p) if p.node == "pg2" && p.sent == ms(2150)));
+        events.push(probe("pg2", ms(2150), ms(2153), None));
+        assert!(!find(&history(events.clone())).all.detected);
+        // nor does a write by the leader itself
+        let mut events = frozen_old_leader();
+        events.extend([ok(3, ms(2100), ms(2104), "pg2", 2)]);
+        assert!(!find(&history(events)).all.detected);
+    }
+
     #[test]
     fn evidence_is_bounded_and_every_rule_shows() {
         let groups = vec![
@@ -498,11 +684,35 @@ mod tests {
         assert_eq!(bounded(vec![vec!["x".to_string()]]), ["x"]);
     }
 
+    /// The nodes other than `node` that the planted history shows leading throughout
+    /// `[invoke, complete]`.
+    fn other_leaders(planted: &Planted, node: &str, invoke: At, complete: At) -> Vec<String> {
+        planted
+            .leader_runs
+            .iter()
+            .filter(|r| r.node != node && r.covers(invoke, complete))
+            .map(|r| r.node.clone())
+            .collect()
+    }
+
+    /// The leading nodes named by "write while another node led" messages about `node`.
+    fn leaders_named(messages: &[String], node: &str) -> Vec<String> {
+        messages
+            .iter()
+            .filter(|m| m.starts_with(&format!("{node} accepted seq ")))
+            .filter_map(|m| {
+                let rest = &m[m.find(" while ")? + 7..];
+                Some(rest[..rest.find(' ')?].to_string())
+            })
+            .collect()
+    }
+
     fn nothing_but(found: &Found, rule: &[String]) -> bool {
         let total = found.double_leader.len()
             + found.shared_timeline.len()
             + found.stale_timeline.len()
-            + found.non_leader.len();
+            + found.non_leader.len()
+            + found.while_another_led.len();
         !rule.is_empty() && total == rule.len() && found.all.detected
     }
 
@@ -521,8 +731,48 @@ mod tests {
             let f = Failover { double_leader_for: Some(2 * f.probe_period + 10 + extra), ..f };
             let planted = f.build();
             let found = find(&planted.history);
-            prop_assert!(nothing_but(&found, &found.double_leader), "{:?}", found.all);
+            // pg2 inside pg1's run, and pg1 inside pg2's
+            prop_assert!(!found.double_leader.is_empty());
             prop_assert!(found.double_leader[0].starts_with("pg1 and pg2 both reported leader"));
+            // pg2's writes while pg1 still reported leader, and only those
+            let led = &planted.writes_while_deposed_led;
+            match led.first() {
+                None => prop_assert!(found.while_another_led.is_empty()),
+                Some(first) => {
+                    prop_assert_eq!(found.while_another_led.len(), 1);
+                    let msg = &found.while_another_led[0];
+                    let prefix = format!("pg2 accepted seq {first} (");
+                    prop_assert!(msg.starts_with(&prefix), "{}", msg);
+                    prop_assert!(msg.contains("while pg1 reported leader"), "{}", msg);
+                    let count = format!("({} such writes on pg2 while pg1 led)", led.len());
+                    prop_assert_eq!(msg.ends_with(&count), led.len() > 1, "{}", msg);
+                }
+            }
+            prop_assert!(found.shared_timeline.is_empty() && found.stale_timeline.is_empty());
+            prop_assert!(found.non_leader.is_empty());
+        }
+
+        #[test]
+        fn planted_write_by_a_frozen_old_leader_is_detected(
+            f in failover_strategy(),
+            late in 1u64..20,
+        ) {
+            // pg1 stops answering probes at the fault, but accepts a write on its old timeline
+            // after pg2's first leader report arrived
+            let planted = f.build();
+            let mut h = planted.history.clone();
+            let at = planted.new_leader_seen.plus(std::time::Duration::from_millis(late));
+            let done = at.plus(std::time::Duration::from_millis(2));
+            h.extend([ok(planted.next_seq, at, done, "pg1", 1)]);
+            let found = find(&h);
+            prop_assert_eq!(found.while_another_led.len(), 1);
+            let prefix = format!("pg1 accepted seq {} (", planted.next_seq);
+            prop_assert!(found.while_another_led[0].starts_with(&prefix));
+            prop_assert!(found.while_another_led[0].contains("while pg2 reported leader"));
+            // it is also a stale leader once pg2 had acknowledged a write on timeline 2
+            prop_assert_eq!(found.stale_timeline.len(), usize::from(at > planted.first_ok_after));
+            prop_assert!(found.double_leader.is_empty() && found.shared_timeline.is_empty());
+            prop_assert!(found.non_leader.is_empty());
         }
 
         #[test]
@@ -530,9 +780,17 @@ mod tests {
             let planted = f.build();
             let mut h = planted.history.clone();
             let at = planted.first_ok_after.plus(std::time::Duration::from_millis(late));
-            h.extend([ok(planted.next_seq, at, at.plus(std::time::Duration::from_millis(2)), "pg1", 1)]);
+            let done = at.plus(std::time::Duration::from_millis(2));
+            h.extend([ok(planted.next_seq, at, done, "pg1", 1)]);
             let found = find(&h);
-            prop_assert!(nothing_but(&found, &found.stale_timeline), "{:?}", found.all);
+            prop_assert_eq!(found.stale_timeline.len(), 1);
+            // pg2 led throughout it, unless it came before pg2's first leader report
+            prop_assert_eq!(
+                other_leaders(&planted, "pg1", at, done),
+                leaders_named(&found.while_another_led, "pg1")
+            );
+            prop_assert!(found.double_leader.is_empty() && found.shared_timeline.is_empty());
+            prop_assert!(found.non_leader.is_empty());
         }
 
         #[test]
@@ -541,10 +799,16 @@ mod tests {
             let planted = f.build();
             let mut h = planted.history.clone();
             let at = planted.first_ok_after;
-            h.extend([ok(planted.next_seq, at, at.plus(std::time::Duration::from_millis(2)), "pg3", 2)]);
+            let done = at.plus(std::time::Duration::from_millis(2));
+            h.extend([ok(planted.next_seq, at, done, "pg3", 2)]);
             let found = find(&h);
             prop_assert_eq!(found.shared_timeline.len(), 1);
             prop_assert_eq!(found.non_leader.len(), 1);
+            // and, unless it came before pg2's first leader report, while pg2 led
+            prop_assert_eq!(
+                other_leaders(&planted, "pg3", at, done),
+                leaders_named(&found.while_another_led, "pg3")
+            );
             prop_assert!(found.double_leader.is_empty() && found.stale_timeline.is_empty());
         }
 
@@ -554,13 +818,88 @@ mod tests {
             let mut h = planted.history.clone();
             // anywhere strictly inside pg3's replica reports
             let end = planted.first_ok_after.0 + 100 * MS;
-            let at = crate::history::At(200 * MS + ((end - 200 * MS) as f64 * frac) as u64);
+            let at = At(200 * MS + ((end - 200 * MS) as f64 * frac) as u64);
+            let done = at.plus(std::time::Duration::from_millis(3));
             h.extend([Event::Write(crate::history::WriteOp {
                 node: Some("pg3".to_string()),
-                ..write(planted.next_seq, at, at.plus(std::time::Duration::from_millis(3)), crate::history::Outcome::Ok)
+                ..write(planted.next_seq, at, done, crate::history::Outcome::Ok)
             })]);
             let found = find(&h);
-            prop_assert!(nothing_but(&found, &found.non_leader), "{:?}", found.all);
+            prop_assert_eq!(found.non_leader.len(), 1);
+            // pg1 before the fault or pg2 after the election led throughout it, or neither
+            prop_assert_eq!(
+                other_leaders(&planted, "pg3", at, done),
+                leaders_named(&found.while_another_led, "pg3")
+            );
+            prop_assert!(found.double_leader.is_empty() && found.stale_timeline.is_empty());
+            prop_assert!(found.shared_timeline.is_empty());
+        }
+    }
+
+    fn primary(node: &str, sent: u64, in_recovery: Option<bool>) -> ReplicationSample {
+        ReplicationSample {
+            node: node.to_string(),
+            sent: crate::check::testkit::ms(sent),
+            received: crate::check::testkit::ms(sent + 2),
+            in_recovery,
+            wal: None,
+            replicas: Vec::new(),
+            error: in_recovery.is_none().then(|| "timeout".to_string()),
+        }
+    }
+
+    #[test]
+    fn two_primaries_at_once_are_split_brain() {
+        let samples = [
+            primary("pg1", 0, Some(false)),
+            primary("pg1", 100, Some(false)),
+            primary("pg2", 150, Some(false)),
+            primary("pg1", 200, Some(false)),
+        ];
+        let refs: Vec<_> = samples.iter().collect();
+        let found = two_primaries(&refs);
+        assert_eq!(
+            found,
+            [
+                "pg1 and pg2 both answered as primary (PostgreSQL): pg1 at t+0.102s and t+0.200s, pg2 at t+0.150s"
+            ]
+        );
+        assert!(split_brain(&[], &[], &refs).detected);
+    }
+
+    #[test]
+    fn a_primary_that_went_away_before_the_promotion_is_not_split_brain() {
+        for gap in [None, Some(true)] {
+            let samples = [
+                primary("pg1", 0, Some(false)),
+                primary("pg1", 100, gap),
+                primary("pg2", 150, Some(false)),
+                primary("pg1", 200, Some(false)),
+            ];
+            let refs: Vec<_> = samples.iter().collect();
+            assert!(two_primaries(&refs).is_empty(), "{gap:?}");
+        }
+    }
+
+    proptest! {
+        /// Planted: pg1 is primary on ticks [0, a_end), pg2 from tick b_start on, every 100 ms;
+        /// they overlap (split brain) exactly when pg2 became primary on a tick strictly inside
+        /// pg1's run, not on its first or last tick.
+        #[test]
+        fn two_primaries_are_found_exactly_when_planted(a_end in 1u64..30, b_start in 0u64..40) {
+            let samples: Vec<ReplicationSample> = (0..40)
+                .flat_map(|k| {
+                    [
+                        primary("pg1", k * 100, Some(k >= a_end)),
+                        primary("pg2", k * 100 + 50, Some(k < b_start)),
+                    ]
+                })
+                .collect();
+            let refs: Vec<_> = samples.iter().collect();
+            // pg2's first primary sample is sent at b_start·100 + 50; pg1's run has a sample
+            // sent after that one is received iff b_start + 1 < a_end.
+            let planted = b_start + 1 < a_end;
+            prop_assert_eq!(!two_primaries(&refs).is_empty(), planted);
         }
     }
 }

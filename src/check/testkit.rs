@@ -1,9 +1,12 @@
 //! Builders of small hand-made histories, and a generator of synthetic failover histories with
 //! known (planted) truth, for the checkers' tests.
 
+use super::latency::LatencyStats;
 use crate::history::{
-    At, Event, FaultAction, FaultEvent, History, Outcome, ProbeSample, ReadBack, Role, WriteOp,
+    At, ErrorKind, Event, FaultAction, FaultEvent, History, Outcome, ProbeSample, ReadBack, ReadOp,
+    Role, WriteOp,
 };
+use crate::scenario::ReadEndpoint;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -28,6 +31,7 @@ pub fn write(seq: u64, invoke: At, complete: At, outcome: Outcome) -> WriteOp {
         node: None,
         timeline: None,
         error: None,
+        error_kind: None,
     }
 }
 
@@ -40,16 +44,19 @@ pub fn ok(seq: u64, invoke: At, complete: At, node: &str, timeline: u32) -> Even
 }
 
 pub fn failed(seq: u64, invoke: At, complete: At) -> Event {
-    Event::Write(WriteOp {
-        error: Some("connection refused".to_string()),
-        ..write(seq, invoke, complete, Outcome::Fail)
-    })
+    not_ok(seq, invoke, complete, ErrorKind::ConnectRefused)
 }
 
 pub fn unknown(seq: u64, invoke: At, complete: At) -> Event {
+    not_ok(seq, invoke, complete, ErrorKind::WriteTimeout)
+}
+
+/// A write that failed with `kind`; its outcome (`fail` or `unknown`) is the kind's.
+pub fn not_ok(seq: u64, invoke: At, complete: At, kind: ErrorKind) -> Event {
     Event::Write(WriteOp {
-        error: Some("timed out".to_string()),
-        ..write(seq, invoke, complete, Outcome::Unknown)
+        error: Some(kind.name().replace('_', " ")),
+        error_kind: Some(kind),
+        ..write(seq, invoke, complete, kind.outcome())
     })
 }
 
@@ -73,6 +80,23 @@ pub fn heal(fault: usize, node: &str, at: At) -> Event {
             Event::Fault(f) => f,
             _ => unreachable!(),
         }
+    })
+}
+
+/// A sample of HAProxy's stats: the servers in `up` UP, the others of pg1..pg3 DOWN.
+pub fn proxy(sent: At, received: At, up: &[&str]) -> Event {
+    Event::Proxy(crate::history::ProxySample {
+        sent,
+        received,
+        servers: ["pg1", "pg2", "pg3"]
+            .iter()
+            .map(|n| crate::history::ProxyServer {
+                name: n.to_string(),
+                status: if up.contains(n) { "UP" } else { "DOWN" }.to_string(),
+                sessions: 0,
+            })
+            .collect(),
+        error: None,
     })
 }
 
@@ -130,6 +154,126 @@ pub fn read_back(at: At, present: Vec<u64>) -> Event {
     })
 }
 
+/// An `ok` read through the replica endpoint, served by `node` (`in_recovery`), looking for
+/// `expected` (`visible`: whether it saw it; `None` without an expected write).
+pub fn read(
+    invoke: At,
+    complete: At,
+    expected: Option<u64>,
+    node: &str,
+    in_recovery: bool,
+    visible: bool,
+) -> Event {
+    Event::Read(ReadOp {
+        invoke,
+        complete,
+        outcome: Outcome::Ok,
+        through: ReadEndpoint::Replica,
+        expected_seq: expected,
+        node: Some(node.to_string()),
+        in_recovery: Some(in_recovery),
+        visible: expected.map(|_| visible),
+        error: None,
+    })
+}
+
+/// A read that failed (no connection).
+pub fn failed_read(invoke: At, complete: At) -> Event {
+    Event::Read(ReadOp {
+        invoke,
+        complete,
+        outcome: Outcome::Fail,
+        through: ReadEndpoint::Replica,
+        expected_seq: None,
+        node: None,
+        in_recovery: None,
+        visible: None,
+        error: Some("connect: connection refused".to_string()),
+    })
+}
+
+/// The truth planted by [`plant_reads`].
+#[derive(Clone, Debug)]
+pub struct PlantedReads {
+    pub history: History,
+    pub total: u64,
+    pub failed: u64,
+    /// Ok reads that saw their expected write.
+    pub fresh: u64,
+    /// Ok reads served by pg3 in recovery that did not see their expected write.
+    pub stale_on_replica: u64,
+    /// Ok reads served by pg2 out of recovery that did not see their expected write: (invoke,
+    /// expected sequence number), by invoke.
+    pub stale_on_primary: Vec<(At, u64)>,
+    /// The largest read invoke − expected write complete over the stale reads.
+    pub max_staleness: Option<Duration>,
+}
+
+/// `history` with reads added every `period` ms (plus up to 1 ms of jitter) from the start to
+/// its last write's invoke. Each expects the highest sequence number among the `ok` writes
+/// completed at or before its invoke, as the reader does. About a sixth fail; of the ok reads
+/// with an expected write, half see it (served by pg3, a replica), a third do not on pg3 (in
+/// recovery), a sixth do not on pg2 (not in recovery).
+pub fn plant_reads(history: History, seed: u64, period: u64) -> PlantedReads {
+    let mut j = Jitter::new(seed);
+    let acked: Vec<(At, u64)> = history
+        .writes()
+        .filter(|w| w.outcome == Outcome::Ok)
+        .map(|w| (w.complete, w.seq))
+        .collect();
+    let end = history.writes().map(|w| w.invoke).max().unwrap_or_default();
+    let mut p = PlantedReads {
+        history,
+        total: 0,
+        failed: 0,
+        fresh: 0,
+        stale_on_replica: 0,
+        stale_on_primary: Vec::new(),
+        max_staleness: None,
+    };
+    let mut events = Vec::new();
+    let mut t = 0;
+    while At(t) < end {
+        let invoke = At(t + j.range(0, MS - 1));
+        let complete = At(invoke.0 + j.range(MS / 10, 5 * MS));
+        t += period * MS;
+        p.total += 1;
+        if j.next().is_multiple_of(6) {
+            p.failed += 1;
+            events.push(failed_read(invoke, complete));
+            continue;
+        }
+        let expected = acked
+            .iter()
+            .filter(|(done, _)| *done <= invoke)
+            .max_by_key(|(_, seq)| *seq)
+            .copied();
+        let Some((acked_at, seq)) = expected else {
+            events.push(read(invoke, complete, None, "pg3", true, false));
+            continue;
+        };
+        let staleness = invoke.since(acked_at);
+        match j.range(0, 5) {
+            0..=2 => {
+                p.fresh += 1;
+                events.push(read(invoke, complete, Some(seq), "pg3", true, true));
+                continue;
+            }
+            3 | 4 => {
+                p.stale_on_replica += 1;
+                events.push(read(invoke, complete, Some(seq), "pg3", true, false));
+            }
+            _ => {
+                p.stale_on_primary.push((invoke, seq));
+                events.push(read(invoke, complete, Some(seq), "pg2", false, false));
+            }
+        }
+        p.max_staleness = p.max_staleness.max(Some(staleness));
+    }
+    p.history.extend(events);
+    p
+}
+
 /// A small deterministic generator (splitmix64) for jitter in synthetic histories.
 pub struct Jitter(u64);
 
@@ -155,14 +299,24 @@ impl Jitter {
 /// What a synthetic failover looks like, in milliseconds from the run's start.
 ///
 /// pg1 leads on timeline 1 until it is crashed at `fault`; pg2 reports `other` from then, and
-/// leader from `fault + election` on; pg3 is a replica throughout. Writes are attempted every
-/// 10 ms: ok on pg1 before the fault, failed or unknown until `fault + election + recovery`, ok on
-/// pg2 (timeline 2) after. Probes of each node are sent every `probe_period`.
+/// leader from `fault + election` on: on timeline 1 at first, on timeline 2 once its promotion
+/// finished, from `fault + election + promotion` (sent) on; pg3 is a replica throughout
+/// (timeline 1). Writes are attempted every 10 ms: ok on pg1 before the fault, failed or unknown
+/// (each with a planted error kind) until `fault + election + recovery`, ok on pg2 (timeline 2)
+/// after. Probes of each node are sent every `probe_period`.
+///
+/// Ok writes' latencies are planted per phase: the writes before the fault, the first ok write
+/// after the outage (the recovery: alone in the *during* phase, as the next write is invoked
+/// after it completed), and the writes after it. Within the first and last phase they are a
+/// shuffle of `1 ms + k·step` for `k` in `0..n` (`step = 4 ms / n`), so that the `p`-th
+/// percentile is `1 ms + (⌈p·n/100⌉ − 1)·step` whatever the order.
 #[derive(Clone, Debug)]
 pub struct Failover {
     pub seed: u64,
     pub fault: u64,
     pub election: u64,
+    /// From the election to pg2's first sample on timeline 2 (sent).
+    pub promotion: u64,
     pub recovery: u64,
     pub end: u64,
     pub probe_period: u64,
@@ -186,7 +340,7 @@ pub struct Failover {
 ///   sample is seen), then leads at other positions. pg2 as leader lists pg3 as streaming from
 ///   `elected + pg3_streams_after` (sent) on, and pg1 from `heal + pg1_streams_after` on.
 /// - pg1 is down (no answer) from the fault until it is healed at `elected + heal_after`, a
-///   replica after; never healed when `heal_after` is `None` (then no heal event).
+///   replica after (timeline 2); never healed when `heal_after` is `None` (then no heal event).
 #[derive(Clone, Debug)]
 pub struct Replication {
     pub wal: u64,
@@ -208,6 +362,24 @@ impl Replication {
     }
 }
 
+/// An unbroken run of one node's leader samples (at least two) in a synthetic history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeaderRun {
+    pub node: String,
+    /// The `received` instant of its first sample.
+    pub first_received: At,
+    /// The `sent` instant of its last sample.
+    pub last_sent: At,
+}
+
+impl LeaderRun {
+    /// Whether the node reported leader before `invoke` and again after `complete`, without a
+    /// break.
+    pub fn covers(&self, invoke: At, complete: At) -> bool {
+        self.first_received < invoke && complete < self.last_sent
+    }
+}
+
 /// The truth planted in a synthetic failover.
 #[derive(Clone, Debug)]
 pub struct Planted {
@@ -215,22 +387,71 @@ pub struct Planted {
     pub fault: At,
     /// The first probe sample (by received instant) in which pg2 reports leader.
     pub new_leader_seen: At,
+    /// The first probe sample (by received instant) in which pg2 reports leader on timeline 2.
+    pub promoted_seen: At,
     /// The end of the last ok write before the fault.
     pub last_ok_before: At,
     /// The first non-ok write invoked at or after the fault.
     pub first_bad_complete: At,
     /// The end of the first ok write after the outage.
     pub first_ok_after: At,
+    /// The wider of the gaps between the invokes around the outage's edges: the last ok write
+    /// and the first bad one, the last bad write and the first ok one after.
+    pub rto_resolution: Duration,
     pub ok_seqs: Vec<u64>,
     pub unknown_seqs: Vec<u64>,
     pub next_seq: u64,
+    /// Non-ok writes by their planted kind.
+    pub errors_by_kind: BTreeMap<ErrorKind, u64>,
+    /// Ok writes per accepting node.
+    pub writes_per_node: BTreeMap<String, u64>,
+    /// The planted latencies of the ok writes before the fault, of the recovery write, and of
+    /// the ok writes after it.
+    pub latency_before: Option<LatencyStats>,
+    pub latency_during: Option<LatencyStats>,
+    pub latency_after: Option<LatencyStats>,
+    /// Every node's unbroken runs of leader samples.
+    pub leader_runs: Vec<LeaderRun>,
+    /// pg2's ok writes while pg1 kept reporting leader (with `double_leader_for`): invoked after
+    /// pg1's first leader report was received, completed before its last was sent. Ascending.
+    pub writes_while_deposed_led: Vec<u64>,
     /// With `replication`: each replica's lag in bytes at the fault (`behind`).
     pub lag_at_injection: BTreeMap<String, u64>,
     /// With `replication`: `behind_at_election`.
     pub lag_at_failover: Option<u64>,
     /// With `replication`: the `received` instant of the first sample (by received) in which
-    /// pg2 leads and lists every node expected back as streaming.
+    /// pg2 leads and lists every node expected back as streaming, among those sent at or after
+    /// `new_leader_seen` (the old leader's view is not redundancy regained).
     pub full_redundancy_seen: Option<At>,
+}
+
+/// The statistics of `n` latencies `base + k·step` for `k` in `0..n` (nanoseconds), in any
+/// order: the `p`-th nearest-rank percentile is the one at rank `⌈p·n/100⌉`.
+pub fn spaced_stats(n: u64, base: u64, step: u64) -> Option<LatencyStats> {
+    let at = |rank: u64| Duration::from_nanos(base + (rank - 1) * step);
+    (n > 0).then(|| LatencyStats {
+        count: n,
+        p50: at((50 * n).div_ceil(100)),
+        p95: at((95 * n).div_ceil(100)),
+        p99: at((99 * n).div_ceil(100)),
+        max: at(n),
+    })
+}
+
+/// A probe sample reporting `timeline`; other events unchanged.
+pub fn with_timeline(event: Event, timeline: Option<u32>) -> Event {
+    match event {
+        Event::Probe(p) => Event::Probe(ProbeSample { timeline, ..p }),
+        other => other,
+    }
+}
+
+/// Which part of a synthetic failover a write slot falls in.
+#[derive(Clone, Copy, PartialEq)]
+enum Slot {
+    Before,
+    Bad,
+    After,
 }
 
 impl Failover {
@@ -238,6 +459,7 @@ impl Failover {
         let mut j = Jitter::new(self.seed);
         let fault = ms(self.fault);
         let elected = ms(self.fault + self.election);
+        let promoted = ms(self.fault + self.election + self.promotion);
         let recovered = ms(self.fault + self.election + self.recovery);
         let end = ms(self.end);
         let pg1_leader_until = match self.double_leader_for {
@@ -246,7 +468,9 @@ impl Failover {
         };
         let mut events = Vec::new();
         let mut new_leader_seen: Option<At> = None;
+        let mut promoted_seen: Option<At> = None;
         let mut full_redundancy_seen: Option<At> = None;
+        let mut leader_runs = Vec::new();
         let r = self.replication.as_ref();
         let healed = r
             .and_then(|r| r.heal_after)
@@ -254,6 +478,19 @@ impl Failover {
         let constant_from = ms(self.fault.saturating_sub(3 * self.probe_period));
         for (i, node) in ["pg1", "pg2", "pg3"].into_iter().enumerate() {
             let mut t = i as u64 * self.probe_period * MS / 3;
+            // the current run of leader samples: first received, last sent, length
+            let mut run: Option<(At, At, usize)> = None;
+            let mut close = |run: &mut Option<(At, At, usize)>| {
+                if let Some((first_received, last_sent, n)) = run.take()
+                    && n >= 2
+                {
+                    leader_runs.push(LeaderRun {
+                        node: node.to_string(),
+                        first_received,
+                        last_sent,
+                    });
+                }
+            };
             while At(t) < end {
                 let sent = At(t + j.range(0, MS));
                 let received = At(sent.0 + j.range(MS / 10, 5 * MS));
@@ -267,8 +504,23 @@ impl Failover {
                     "pg2" => Some(Role::Leader),
                     _ => Some(Role::Replica),
                 };
+                let timeline = match (node, role) {
+                    (_, None) => None,
+                    ("pg2", Some(Role::Leader)) if sent >= promoted => Some(2),
+                    ("pg1", Some(Role::Replica)) => Some(2),
+                    _ => Some(1),
+                };
                 if node == "pg2" && role == Some(Role::Leader) {
                     new_leader_seen = Some(new_leader_seen.map_or(received, |s| s.min(received)));
+                    if timeline == Some(2) {
+                        promoted_seen = Some(promoted_seen.map_or(received, |s| s.min(received)));
+                    }
+                }
+                if role == Some(Role::Leader) {
+                    let (first, _, n) = run.unwrap_or((received, sent, 0));
+                    run = Some((first, sent, n + 1));
+                } else {
+                    close(&mut run);
                 }
                 let event = match (r, role) {
                     (Some(r), Some(role)) => {
@@ -291,7 +543,10 @@ impl Failover {
                                 }) {
                                     streaming.push("pg1");
                                 }
-                                if sent >= ms(r.full_from(self.fault + self.election)) {
+                                // counted from the first sighting of pg2 leading (received)
+                                if sent >= ms(r.full_from(self.fault + self.election))
+                                    && new_leader_seen.is_some_and(|seen| sent >= seen)
+                                {
                                     full_redundancy_seen = Some(
                                         full_redundancy_seen.map_or(received, |s| s.min(received)),
                                     );
@@ -309,58 +564,142 @@ impl Failover {
                     }
                     _ => probe(node, sent, received, role),
                 };
-                events.push(event);
+                events.push(with_timeline(event, timeline));
                 t += self.probe_period * MS;
             }
+            close(&mut run);
         }
         if let Some(h) = healed {
             events.push(heal(0, "pg1", h));
         }
+
+        // The write slots first, then their planted latencies and outcomes.
+        let mut slots = Vec::new();
+        let mut t = 0;
+        while At(t) < end {
+            let invoke = At(t + j.range(0, 2 * MS));
+            let slot = if invoke < fault {
+                Slot::Before
+            } else if invoke < recovered {
+                Slot::Bad
+            } else {
+                Slot::After
+            };
+            slots.push((invoke, slot));
+            t += 10 * MS;
+        }
+        let count = |want: Slot| slots.iter().filter(|(_, s)| *s == want).count() as u64;
+        // the after slots but the first, which is the recovery
+        let (n_before, n_after) = (count(Slot::Before), count(Slot::After).saturating_sub(1));
+        let mut shuffled = |n: u64| {
+            let mut ranks: Vec<u64> = (0..n).collect();
+            for k in (1..ranks.len()).rev() {
+                ranks.swap(k, j.range(0, k as u64) as usize);
+            }
+            ranks.into_iter()
+        };
+        let step = |n: u64| 4 * MS / n.max(1);
+        let mut before_ranks = shuffled(n_before);
+        let mut after_ranks = shuffled(n_after);
+        let during_latency = j.range(MS, 5 * MS);
+
         let mut seq = 0;
         let mut ok_seqs = Vec::new();
         let mut unknown_seqs = Vec::new();
-        let mut last_ok_before = None;
-        let mut first_bad_complete = None;
-        let mut first_ok_after = None;
-        let mut t = 0;
-        while At(t) < end {
+        let mut errors_by_kind = BTreeMap::new();
+        let mut writes_per_node = BTreeMap::new();
+        let (mut last_ok_before, mut first_bad, mut last_bad_invoke) = (None, None, None);
+        let mut first_ok_after: Option<(At, At)> = None;
+        let mut pg2_writes = Vec::new();
+        for (invoke, slot) in slots {
             seq += 1;
-            let invoke = At(t + j.range(0, 2 * MS));
-            if invoke < fault {
-                let complete = At(invoke.0 + j.range(MS, 5 * MS));
-                events.push(ok(seq, invoke, complete, "pg1", 1));
-                ok_seqs.push(seq);
-                last_ok_before = Some(complete);
-            } else if invoke < recovered {
-                let (event, complete) = if j.next().is_multiple_of(3) {
-                    let complete = At(invoke.0 + j.range(50 * MS, 500 * MS));
-                    unknown_seqs.push(seq);
-                    (unknown(seq, invoke, complete), complete)
-                } else {
-                    let complete = At(invoke.0 + j.range(MS, 3 * MS));
-                    (failed(seq, invoke, complete), complete)
-                };
-                events.push(event);
-                first_bad_complete.get_or_insert(complete);
-            } else {
-                let complete = At(invoke.0 + j.range(MS, 5 * MS));
-                events.push(ok(seq, invoke, complete, "pg2", 2));
-                ok_seqs.push(seq);
-                first_ok_after.get_or_insert(complete);
+            match slot {
+                Slot::Before | Slot::After => {
+                    let (node, timeline) = if slot == Slot::Before {
+                        ("pg1", 1)
+                    } else {
+                        ("pg2", 2)
+                    };
+                    let latency = match slot {
+                        Slot::Before => MS + before_ranks.next().unwrap() * step(n_before),
+                        _ if first_ok_after.is_none() => during_latency,
+                        _ => MS + after_ranks.next().unwrap() * step(n_after),
+                    };
+                    let complete = At(invoke.0 + latency);
+                    events.push(ok(seq, invoke, complete, node, timeline));
+                    ok_seqs.push(seq);
+                    *writes_per_node.entry(node.to_string()).or_insert(0) += 1;
+                    if slot == Slot::Before {
+                        last_ok_before = Some((invoke, complete));
+                    } else {
+                        first_ok_after.get_or_insert((invoke, complete));
+                        pg2_writes.push((seq, invoke, complete));
+                    }
+                }
+                Slot::Bad => {
+                    let (kind, complete) = if j.next().is_multiple_of(3) {
+                        let kinds = [ErrorKind::ConnectionLost, ErrorKind::WriteTimeout];
+                        unknown_seqs.push(seq);
+                        let kind = kinds[j.range(0, 1) as usize];
+                        (kind, At(invoke.0 + j.range(50 * MS, 500 * MS)))
+                    } else {
+                        let kinds = [
+                            ErrorKind::ConnectRefused,
+                            ErrorKind::ConnectTimeout,
+                            ErrorKind::ConnectFailed,
+                            ErrorKind::TooManyConnecting,
+                            ErrorKind::ReadOnly,
+                            ErrorKind::ServerError,
+                        ];
+                        let kind = kinds[j.range(0, 5) as usize];
+                        (kind, At(invoke.0 + j.range(MS, 3 * MS)))
+                    };
+                    events.push(not_ok(seq, invoke, complete, kind));
+                    *errors_by_kind.entry(kind).or_insert(0) += 1;
+                    first_bad.get_or_insert((invoke, complete));
+                    last_bad_invoke = Some(invoke);
+                }
             }
-            t += 10 * MS;
         }
         events.push(inject(0, "pg1", fault));
+        let (last_ok_before_invoke, last_ok_before) =
+            last_ok_before.expect("ok writes before the fault");
+        let (first_bad_invoke, first_bad_complete) =
+            first_bad.expect("failed writes after the fault");
+        let last_bad_invoke = last_bad_invoke.expect("failed writes after the fault");
+        let (first_ok_after_invoke, first_ok_after) =
+            first_ok_after.expect("ok writes after recovery");
+        let writes_while_deposed_led = leader_runs
+            .iter()
+            .filter(|run| run.node == "pg1")
+            .flat_map(|run| {
+                pg2_writes
+                    .iter()
+                    .filter(|(_, i, c)| run.covers(*i, *c))
+                    .map(|(seq, _, _)| *seq)
+            })
+            .collect();
         Planted {
             history: history(events),
             fault,
             new_leader_seen: new_leader_seen.expect("pg2 becomes leader before the end"),
-            last_ok_before: last_ok_before.expect("ok writes before the fault"),
-            first_bad_complete: first_bad_complete.expect("failed writes after the fault"),
-            first_ok_after: first_ok_after.expect("ok writes after recovery"),
+            promoted_seen: promoted_seen.expect("pg2 promoted before the end"),
+            last_ok_before,
+            first_bad_complete,
+            first_ok_after,
+            rto_resolution: first_bad_invoke
+                .since(last_ok_before_invoke)
+                .max(first_ok_after_invoke.since(last_bad_invoke)),
             ok_seqs,
             unknown_seqs,
             next_seq: seq + 1,
+            errors_by_kind,
+            writes_per_node,
+            latency_before: spaced_stats(n_before, MS, step(n_before)),
+            latency_during: spaced_stats(1, during_latency, 0),
+            latency_after: spaced_stats(n_after, MS, step(n_after)),
+            leader_runs,
+            writes_while_deposed_led,
             lag_at_injection: r
                 .map(|r| {
                     BTreeMap::from([
@@ -384,18 +723,22 @@ pub fn failover_strategy() -> impl proptest::strategy::Strategy<Value = Failover
         300u64..2_000,
         50u64..3_000,
         0u64..1_000,
+        0u64..1_000,
         20u64..150,
     )
-        .prop_map(|(seed, fault, election, recovery, probe_period)| Failover {
-            seed,
-            fault,
-            election,
-            recovery,
-            end: fault + election + recovery + 3 * probe_period + 200,
-            probe_period,
-            double_leader_for: None,
-            replication: None,
-        })
+        .prop_map(
+            |(seed, fault, election, promotion, recovery, probe_period)| Failover {
+                seed,
+                fault,
+                election,
+                promotion,
+                recovery,
+                end: fault + election + recovery.max(promotion) + 3 * probe_period + 200,
+                probe_period,
+                double_leader_for: None,
+                replication: None,
+            },
+        )
 }
 
 /// A synthetic failover with WAL positions, replication streams and pg1 restarted (or left
@@ -406,13 +749,18 @@ pub fn replication_strategy() -> impl proptest::strategy::Strategy<Value = Failo
     (
         (any::<u64>(), 300u64..2_000, 0u64..3_000, 20u64..150),
         (0u64..(1 << 40), [lag.clone(), lag.clone()], lag),
-        (proptest::option::of(0u64..2_000), 0u64..2_000, 0u64..2_000),
+        (
+            proptest::option::of(0u64..2_000),
+            0u64..2_000,
+            0u64..2_000,
+            0u64..1_000,
+        ),
     )
         .prop_map(
             |(
                 (seed, fault, election, probe_period),
                 (wal, behind, behind_at_election),
-                (heal_after, pg3_streams_after, pg1_streams_after),
+                (heal_after, pg3_streams_after, pg1_streams_after, promotion),
             )| {
                 let replication = Replication {
                     wal: wal + (32 << 20),
@@ -429,8 +777,9 @@ pub fn replication_strategy() -> impl proptest::strategy::Strategy<Value = Failo
                     seed,
                     fault,
                     election,
+                    promotion,
                     recovery: 100,
-                    end: full.max(fault + election + 100) + 3 * probe_period + 200,
+                    end: full.max(fault + election + 100.max(promotion)) + 3 * probe_period + 200,
                     probe_period,
                     double_leader_for: None,
                     replication: Some(replication),

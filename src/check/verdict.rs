@@ -281,7 +281,7 @@ mod tests {
         assert_eq!(v.objectives[0].measured, None);
         assert_eq!(
             v.objectives[0].note.as_deref(),
-            Some("not measured: writes never recovered after fault 0 (crash of pg1)")
+            Some("not measured: writes never recovered after fault 1 (crash of pg1)")
         );
         assert!(!v.objectives[1].passed);
         assert_eq!(

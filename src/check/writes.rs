@@ -1,6 +1,8 @@
-//! Write counts, and the ordered view of the writes the other checkers work from.
+//! Write counts, errors by kind, and the ordered view of the writes the other checkers work
+//! from.
 
-use crate::history::{History, Outcome, WriteOp};
+use super::rto::Window;
+use crate::history::{ErrorKind, History, Outcome, WriteOp};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -60,10 +62,28 @@ pub(crate) fn per_node(writes: &[&WriteOp]) -> BTreeMap<String, u64> {
     map
 }
 
+/// **Errors by kind**: the non-ok (`fail` or `unknown`) writes invoked at or after the window's
+/// start and before its end, counted by the kind the writer classified them as. Kinds with no
+/// write are left out; non-ok writes without a kind (histories recorded before writes were
+/// classified) are not counted, so the counts may then sum to less than the non-ok writes.
+pub(crate) fn errors_by_kind(writes: &[&WriteOp], window: Window) -> BTreeMap<ErrorKind, u64> {
+    let mut map = BTreeMap::new();
+    let in_window = writes
+        .iter()
+        .filter(|w| w.invoke >= window.start && window.before_end(w.invoke));
+    for w in in_window.filter(|w| !is_ok(w)) {
+        if let Some(kind) = w.error_kind {
+            *map.entry(kind).or_insert(0) += 1;
+        }
+    }
+    map
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::check::testkit::*;
+    use crate::history::Event;
 
     #[test]
     fn counts_each_outcome_and_ok_writes_per_node() {
@@ -90,5 +110,42 @@ mod tests {
         assert_eq!(per.get("pg1"), Some(&2));
         assert_eq!(per.get("pg2"), Some(&1));
         assert_eq!(per.len(), 2);
+    }
+
+    #[test]
+    fn errors_are_counted_by_kind_within_the_window() {
+        let mut h = history(vec![
+            failed(1, ms(0), ms(1)),
+            ok(2, ms(10), ms(12), "pg1", 1),
+            not_ok(3, ms(20), ms(21), ErrorKind::ReadOnly),
+            not_ok(4, ms(30), ms(31), ErrorKind::ReadOnly),
+            unknown(5, ms(40), ms(540)),
+            not_ok(6, ms(50), ms(51), ErrorKind::ConnectionLost),
+            failed(7, ms(60), ms(61)),
+        ]);
+        // a write recorded before kinds were: not counted
+        h.extend([Event::Write(write(8, ms(45), ms(46), Outcome::Fail))]);
+        let writes = ordered(&h);
+        assert_eq!(
+            errors_by_kind(&writes, Window::WHOLE),
+            BTreeMap::from([
+                (ErrorKind::ConnectRefused, 2),
+                (ErrorKind::ReadOnly, 2),
+                (ErrorKind::ConnectionLost, 1),
+                (ErrorKind::WriteTimeout, 1),
+            ])
+        );
+        let w = Window {
+            start: ms(20),
+            end: Some(ms(50)),
+        };
+        assert_eq!(
+            errors_by_kind(&writes, w),
+            BTreeMap::from([(ErrorKind::ReadOnly, 2), (ErrorKind::WriteTimeout, 1)])
+        );
+        let json = serde_json::to_string(&errors_by_kind(&writes, w)).unwrap();
+        assert_eq!(json, r#"{"read_only":2,"write_timeout":1}"#);
+        let back: BTreeMap<ErrorKind, u64> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, errors_by_kind(&writes, w));
     }
 }

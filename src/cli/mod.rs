@@ -1,9 +1,13 @@
 //! The command line: the only place that prints.
 
+mod analyze;
 mod clean;
+mod format;
 mod list;
 mod progress;
+mod report;
 mod run;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -23,7 +27,7 @@ pub const DEFAULT_SCENARIO: &str = "scenarios/patroni-primary-crash.toml";
     name = "firedrill",
     version,
     about = "Chaos and failover drills for highly available database stacks",
-    after_help = "Exit codes:\n  0  every objective held\n  1  an objective failed\n  2  the drill could not run (bad input, Docker trouble)"
+    after_help = "Exit codes:\n  0  every objective held\n  1  an objective failed\n  2  the drill could not run (bad input, Docker trouble)\n  (verify and report exit 1 when the run history does not verify)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -35,6 +39,14 @@ enum Command {
     /// Run a drill: build and start the topology, run the workload, inject the faults, judge the
     /// objectives, write the reports, remove everything.
     Run(run::RunArgs),
+    /// Judge a stored run again: recompute every measurement from the history in its run.json,
+    /// judge its objectives, say whether the verdict is the stored one, and rewrite its reports.
+    /// No containers are involved. Exit code as for `run`.
+    ///
+    /// run.json is rewritten byte for byte the same when nothing changed. If its bytes change and
+    /// the run is in its reports directory's history.jsonl, a line for the run as judged again,
+    /// marked `reanalyzed_from` the digest of the replaced run.json, is appended to the history.
+    Analyze(analyze::AnalyzeArgs),
     /// Check scenario files without Docker.
     Validate {
         /// Scenario files.
@@ -53,6 +65,22 @@ enum Command {
     },
     /// Remove what dead runs left in Docker (containers, networks, volumes labelled by firedrill).
     Clean(clean::CleanArgs),
+    /// Check the run history (reports/history.jsonl): every line parses, each holds the sha256
+    /// of the line before it, and every run's run.json has the sha256 its line recorded.
+    ///
+    /// Prints each problem with its line number (an edited, removed, inserted, reordered or
+    /// truncated line; an edited or missing run; a run no line records), then one summary line.
+    /// Exit code: 0 intact, 1 a problem found, 2 the history cannot be read.
+    Verify(verify::VerifyArgs),
+    /// Write the quarterly report of the drills from the run history: per scenario and runbook
+    /// procedure the runs, pass rate, RTO, writes lost and split brain against the period
+    /// before, the failed runs and why, procedures left unrehearsed, the history's verification
+    /// and a sign-off block.
+    ///
+    /// The report is printed and written to <reports>/quarterly/<period>.md (or .json).
+    /// Exit code: 0 written, 1 written but the history did not verify, 2 bad period or
+    /// unreadable history.
+    Report(report::ReportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -81,12 +109,15 @@ pub fn main() -> ExitCode {
     let code = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(args).await,
+            Command::Analyze(args) => analyze::analyze(args),
             Command::Validate { files } => validate(&files),
             Command::List(args) => list::list(args),
             Command::Image {
                 command: ImageCommand::Build { force },
             } => image_build(force).await,
             Command::Clean(args) => clean::clean(args).await,
+            Command::Verify(args) => verify::verify(args),
+            Command::Report(args) => report::report(args),
         }
     });
     ExitCode::from(code)

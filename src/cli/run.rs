@@ -1,3 +1,4 @@
+use super::format::{Format, note};
 use super::{DEFAULT_SCENARIO, EXIT_ERROR, EXIT_FAILED, EXIT_PASSED, progress};
 use clap::Args;
 use firedrill::{DrillOptions, report, scenario};
@@ -18,6 +19,10 @@ pub struct RunArgs {
     /// run.json, and passing it again repeats the same choices.
     #[arg(long)]
     seed: Option<u64>,
+    /// What to print on stdout after the drill (the run directory holds every report whatever
+    /// this says): the terminal summary, or one report alone, its notes then going to stderr.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
 }
 
 pub async fn run(args: RunArgs) -> u8 {
@@ -41,16 +46,38 @@ pub async fn run(args: RunArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    println!("{}", report::table(&record));
-    println!("seed: {} (repeat with --seed {})", record.seed, record.seed);
+    let format = args.format;
+    // a report that cannot be printed still leaves the run directory to be written
+    let printed = match format.document(&record) {
+        Ok(document) if format == Format::Table => {
+            println!("{document}");
+            true
+        }
+        Ok(document) => {
+            print!("{document}");
+            true
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            false
+        }
+    };
+    note!(
+        format,
+        "seed: {} (repeat with --seed {})",
+        record.seed,
+        record.seed
+    );
     match report::write_run_dir(&record, &args.reports) {
-        Ok(dir) => println!("reports: {}", dir.display()),
+        Ok(dir) => note!(format, "reports: {}", dir.display()),
         Err(e) => {
             eprintln!("error: cannot write the reports: {e}");
             return EXIT_ERROR;
         }
     }
-    if record.passed() {
+    if !printed {
+        EXIT_ERROR
+    } else if record.passed() {
         EXIT_PASSED
     } else {
         EXIT_FAILED

@@ -8,7 +8,7 @@
 use super::iptables::{self, Rule};
 use super::{FaultError, names, on_each, run_as_root, sql};
 use crate::scenario::{Behind, format_size};
-use crate::topology::{Cluster, Node, PG_PORT};
+use crate::topology::{Cluster, Node, PG_PORT, pg_error_text};
 use std::time::Duration;
 
 /// How long a lag fault may wait for its replicas to fall `behind` a number of bytes.
@@ -47,17 +47,26 @@ pub async fn inject(
         Some(Behind::Time(time)) => tokio::time::sleep(time).await,
         Some(Behind::Bytes(bytes)) => fall_behind(cluster, nodes, leader, bytes).await?,
     }
-    let lags = receive_lags(cluster, nodes, leader).await?;
-    let now: Vec<String> = lags
-        .iter()
-        .map(|(node, lag)| format!("{node} {} behind", format_size(*lag)))
-        .collect();
+    // Only a remark: the rules are in place and the streams ended. A leader that blocks its
+    // commits (synchronous_mode_strict) may have no connection left to ask it with.
+    let now = match receive_lags(cluster, nodes, leader).await {
+        Ok(lags) => {
+            let behind: Vec<String> = lags
+                .iter()
+                .map(|(node, lag)| format!("{node} {} behind", format_size(*lag)))
+                .collect();
+            format!(
+                "{} (WAL written on {} and not received)",
+                behind.join(", "),
+                leader.name
+            )
+        }
+        Err(e) => format!("lag not read: {e}"),
+    };
     Ok(Some(format!(
-        "replication from {} to {} blocked; {} (WAL written on {} and not received)",
+        "replication from {} to {} blocked; {now}",
         leader.name,
         names(nodes),
-        now.join(", "),
-        leader.name
     )))
 }
 
@@ -72,7 +81,7 @@ pub async fn heal(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, F
 async fn end_streams(cluster: &Cluster, nodes: &[Node], leader: &Node) -> Result<(), FaultError> {
     let replicas: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
     let fail = |e: tokio_postgres::Error| {
-        FaultError::action("end the replication connections", &leader.name)(e.to_string())
+        FaultError::action("end the replication connections", &leader.name)(pg_error_text(&e))
     };
     let client = cluster
         .connect(leader, Duration::from_secs(2))

@@ -8,6 +8,7 @@ mod error;
 mod iptables;
 mod lag;
 mod partition;
+mod patroni_freeze;
 mod pause;
 mod postgres_crash;
 mod sql;
@@ -59,6 +60,7 @@ pub async fn inject(
             lag::inject(cluster, &nodes, leader, *behind).await?
         }
         FaultKind::DiskFull => disk_full::inject(cluster, &nodes).await?,
+        FaultKind::PatroniFreeze => patroni_freeze::inject(cluster, &nodes).await?,
     };
     let event = event(index, fault, FaultAction::Inject, &nodes, at, clock, detail);
     Ok((nodes, event))
@@ -79,6 +81,7 @@ pub async fn heal(
         FaultKind::Partition { .. } => partition::heal(cluster, nodes).await?,
         FaultKind::Lag { .. } => lag::heal(cluster, nodes).await?,
         FaultKind::DiskFull => disk_full::heal(cluster, nodes).await?,
+        FaultKind::PatroniFreeze => patroni_freeze::heal(cluster, nodes).await?,
         // Validation rejects a duration on these: nothing to heal.
         FaultKind::PostgresCrash | FaultKind::Switchover { .. } => None,
     };

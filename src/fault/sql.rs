@@ -1,7 +1,7 @@
 //! SQL the faults ask of a node, through its published port.
 
 use super::FaultError;
-use crate::topology::{Cluster, Node};
+use crate::topology::{Cluster, Node, pg_error_text};
 use std::time::Duration;
 
 /// A WAL position in bytes, read with `lsn_expression` (e.g. `pg_current_wal_lsn()`).
@@ -11,7 +11,7 @@ pub async fn wal_position(
     lsn_expression: &str,
 ) -> Result<u64, FaultError> {
     let fail = |e: tokio_postgres::Error| {
-        FaultError::action("read the WAL position", &node.name)(e.to_string())
+        FaultError::action("read the WAL position", &node.name)(pg_error_text(&e))
     };
     let client = cluster
         .connect(node, Duration::from_secs(2))

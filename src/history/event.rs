@@ -1,10 +1,13 @@
 use super::At;
+use super::observed::{LeaderKeySample, ProxySample, ReplicationSample};
+use crate::scenario::ReadEndpoint;
 use serde::{Deserialize, Serialize};
 
 /// Everything recorded during one run, in one list. Events are kept sorted by `Event::at`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct History {
-    /// Wall-clock time of the run's start (RFC 3339, UTC): the only wall-clock time stored.
+    /// Wall-clock time of the run's start (RFC 3339, UTC, to the millisecond): the only
+    /// wall-clock time stored.
     pub started_wall: String,
     pub events: Vec<Event>,
 }
@@ -30,6 +33,13 @@ impl History {
         })
     }
 
+    pub fn reads(&self) -> impl Iterator<Item = &ReadOp> {
+        self.events.iter().filter_map(|e| match e {
+            Event::Read(r) => Some(r),
+            _ => None,
+        })
+    }
+
     pub fn faults(&self) -> impl Iterator<Item = &FaultEvent> {
         self.events.iter().filter_map(|e| match e {
             Event::Fault(f) => Some(f),
@@ -40,6 +50,27 @@ impl History {
     pub fn probes(&self) -> impl Iterator<Item = &ProbeSample> {
         self.events.iter().filter_map(|e| match e {
             Event::Probe(p) => Some(p),
+            _ => None,
+        })
+    }
+
+    pub fn leader_keys(&self) -> impl Iterator<Item = &LeaderKeySample> {
+        self.events.iter().filter_map(|e| match e {
+            Event::LeaderKey(k) => Some(k),
+            _ => None,
+        })
+    }
+
+    pub fn proxy_samples(&self) -> impl Iterator<Item = &ProxySample> {
+        self.events.iter().filter_map(|e| match e {
+            Event::Proxy(p) => Some(p),
+            _ => None,
+        })
+    }
+
+    pub fn replication_samples(&self) -> impl Iterator<Item = &ReplicationSample> {
+        self.events.iter().filter_map(|e| match e {
+            Event::Replication(r) => Some(r),
             _ => None,
         })
     }
@@ -59,18 +90,26 @@ pub enum Event {
     Write(WriteOp),
     Fault(FaultEvent),
     Probe(ProbeSample),
+    LeaderKey(LeaderKeySample),
+    Proxy(ProxySample),
+    Replication(ReplicationSample),
     ReadBack(ReadBack),
+    Read(ReadOp),
 }
 
 impl Event {
-    /// The instant the event is ordered by: an operation's invoke, a fault action's start, a
-    /// probe's send, a read-back's start.
+    /// The instant the event is ordered by: an operation's (write's or read's) invoke, a fault
+    /// action's start, a probe's send, a read-back's start.
     pub fn at(&self) -> At {
         match self {
             Event::Write(w) => w.invoke,
             Event::Fault(f) => f.at,
             Event::Probe(p) => p.sent,
+            Event::LeaderKey(k) => k.sent,
+            Event::Proxy(p) => p.sent,
+            Event::Replication(r) => r.sent,
             Event::ReadBack(r) => r.at,
+            Event::Read(r) => r.invoke,
         }
     }
 }
@@ -103,6 +142,110 @@ pub struct WriteOp {
     /// What went wrong, for fail and unknown writes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What went wrong, classified where it happened (fail and unknown writes). `None` in
+    /// histories recorded before writes were classified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_kind: Option<ErrorKind>,
+}
+
+/// One read attempt: is the latest write acknowledged before it was invoked visible on the node
+/// that served it?
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReadOp {
+    pub invoke: At,
+    pub complete: At,
+    /// `ok`: the SELECT returned its row. `fail`: it did not (no connection, an error, or no
+    /// answer within the timeout). A read changes nothing, so whether it reached the server
+    /// does not matter: the reader never records `unknown`, and only `ok` reads are judged.
+    pub outcome: Outcome,
+    /// The endpoint the read went through.
+    pub through: ReadEndpoint,
+    /// The highest sequence number among the writes acknowledged before the read was invoked:
+    /// the writer publishes a sequence number once its `ok` write's complete instant is taken,
+    /// and the reader looks it up just before taking the read's invoke instant, so that write's
+    /// `complete` is at or before this read's `invoke`. `None`: no write had been acknowledged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_seq: Option<u64>,
+    /// The node that served the read, as it names itself (ok reads only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// Whether that node was in recovery (a replica): `pg_is_in_recovery()` (ok reads only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_recovery: Option<bool>,
+    /// Whether the row of `expected_seq` was there (ok reads with an `expected_seq` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visible: Option<bool>,
+    /// What went wrong, for reads that did not end `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Why a write did not end `ok`, classified by the writer from the error's structure (the I/O
+/// error kind in its source chain, the server's SQLSTATE), not from its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// `fail`: the connection was refused (`ECONNREFUSED`).
+    ConnectRefused,
+    /// `fail`: no connection within the connect timeout.
+    ConnectTimeout,
+    /// `fail`: any other error while connecting or preparing the INSERT (reset, closed by the
+    /// proxy, refused by the server during its start-up...).
+    ConnectFailed,
+    /// `fail`: no permit to open a connection within the connect timeout: too many were already
+    /// being opened.
+    TooManyConnecting,
+    /// `fail`: the server refused the write as read-only (SQLSTATE 25006): it was not the
+    /// leader, or no longer.
+    ReadOnly,
+    /// `fail`: the server answered with another error (its SQLSTATE is in the write's `error`).
+    ServerError,
+    /// `unknown`: the connection broke after the statement was sent.
+    ConnectionLost,
+    /// `unknown`: no answer within the write timeout.
+    WriteTimeout,
+}
+
+impl ErrorKind {
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::ConnectRefused,
+        ErrorKind::ConnectTimeout,
+        ErrorKind::ConnectFailed,
+        ErrorKind::TooManyConnecting,
+        ErrorKind::ReadOnly,
+        ErrorKind::ServerError,
+        ErrorKind::ConnectionLost,
+        ErrorKind::WriteTimeout,
+    ];
+
+    /// The name written in run.json and reports ("connect_refused").
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::ConnectRefused => "connect_refused",
+            ErrorKind::ConnectTimeout => "connect_timeout",
+            ErrorKind::ConnectFailed => "connect_failed",
+            ErrorKind::TooManyConnecting => "too_many_connecting",
+            ErrorKind::ReadOnly => "read_only",
+            ErrorKind::ServerError => "server_error",
+            ErrorKind::ConnectionLost => "connection_lost",
+            ErrorKind::WriteTimeout => "write_timeout",
+        }
+    }
+
+    /// The outcome a write with this error has: `unknown` if the statement may have been
+    /// executed, else `fail`.
+    pub fn outcome(self) -> Outcome {
+        match self {
+            ErrorKind::ConnectionLost | ErrorKind::WriteTimeout => Outcome::Unknown,
+            _ => Outcome::Fail,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,4 +320,74 @@ pub struct ReadBack {
     pub node: String,
     /// Every sequence number present in the table, ascending.
     pub present: Vec<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_kinds_are_snake_case_and_optional_in_json() {
+        for &kind in ErrorKind::ALL {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.name()));
+            assert_eq!(serde_json::from_str::<ErrorKind>(&json).unwrap(), kind);
+        }
+        // a write recorded before kinds were
+        let old = r#"{"seq":3,"invoke":10,"complete":20,"outcome":"fail","error":"connect: x"}"#;
+        let w: WriteOp = serde_json::from_str(old).unwrap();
+        assert_eq!(w.error_kind, None);
+        assert!(!serde_json::to_string(&w).unwrap().contains("error_kind"));
+        let w = WriteOp {
+            error_kind: Some(ErrorKind::ReadOnly),
+            ..w
+        };
+        let json = serde_json::to_string(&w).unwrap();
+        assert!(json.contains(r#""error_kind":"read_only""#), "{json}");
+        assert_eq!(serde_json::from_str::<WriteOp>(&json).unwrap(), w);
+    }
+
+    #[test]
+    fn reads_are_tagged_events_ordered_by_invoke_and_old_tags_are_unchanged() {
+        let read = ReadOp {
+            invoke: At(30),
+            complete: At(35),
+            outcome: Outcome::Ok,
+            through: ReadEndpoint::Replica,
+            expected_seq: Some(7),
+            node: Some("pg2".into()),
+            in_recovery: Some(true),
+            visible: Some(false),
+            error: None,
+        };
+        let event = Event::Read(read.clone());
+        assert_eq!(event.at(), At(30));
+        let json = serde_json::to_string(&event).unwrap();
+        assert_eq!(
+            json,
+            r#"{"type":"read","invoke":30,"complete":35,"outcome":"ok","through":"replica","expected_seq":7,"node":"pg2","in_recovery":true,"visible":false}"#
+        );
+        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), event);
+        // a failed read, before any write was acknowledged: only what is known is written
+        let failed = r#"{"type":"read","invoke":40,"complete":41,"outcome":"fail","through":"primary","error":"connect: refused"}"#;
+        let Event::Read(r) = serde_json::from_str::<Event>(failed).unwrap() else {
+            panic!("not a read");
+        };
+        assert_eq!((r.expected_seq, r.node, r.visible), (None, None, None));
+        assert_eq!(r.through, ReadEndpoint::Primary);
+
+        let write = r#"{"type":"write","seq":3,"invoke":10,"complete":20,"outcome":"ok","node":"pg1","timeline":1}"#;
+        let read_back = r#"{"type":"read_back","at":50,"node":"pg1","present":[3]}"#;
+        let mut h = History::new("2024-01-01T00:00:00Z".into());
+        h.extend([
+            serde_json::from_str::<Event>(read_back).unwrap(),
+            event,
+            serde_json::from_str::<Event>(write).unwrap(),
+        ]);
+        assert_eq!(h.writes().count(), 1);
+        assert!(h.read_back().is_some());
+        assert_eq!(h.reads().collect::<Vec<_>>(), [&read]);
+        let ats: Vec<At> = h.events.iter().map(Event::at).collect();
+        assert_eq!(ats, [At(10), At(30), At(50)]);
+    }
 }

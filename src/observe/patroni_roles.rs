@@ -1,14 +1,12 @@
+use super::ticker::every;
 use crate::history::{Clock, Event, ProbeSample};
 use crate::topology::{Cluster, NodeKind, PATRONI_REST_PORT, probe_patroni};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
-use tokio::task::JoinSet;
-use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
-/// Asks every Patroni node for its role every `interval` until `stop`. Each probe runs on its
-/// own, so a hung node (each probe waits up to one second) does not slow the others' cadence.
+/// Asks every Patroni node for its role (`GET /patroni`) every `interval` until `stop`.
 pub async fn probe_roles(
     cluster: Arc<Cluster>,
     clock: Clock,
@@ -16,14 +14,7 @@ pub async fn probe_roles(
     events: UnboundedSender<Event>,
     stop: CancellationToken,
 ) {
-    let mut ticks = tokio::time::interval(interval);
-    ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut in_flight = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => break,
-            _ = ticks.tick() => {}
-        }
+    every(interval, stop, |in_flight| {
         for node in cluster.nodes_of(NodeKind::Patroni) {
             let Some(addr) = node.host_addr(PATRONI_REST_PORT) else {
                 continue;
@@ -62,7 +53,6 @@ pub async fn probe_roles(
                 let _ = events.send(Event::Probe(sample));
             });
         }
-        while in_flight.try_join_next().is_some() {}
-    }
-    while in_flight.join_next().await.is_some() {}
+    })
+    .await;
 }

@@ -1,4 +1,5 @@
 use super::rows::{fmt_duration, measurement_rows, objective_rows};
+use super::setup;
 use crate::history::{Event, FaultAction};
 use crate::record::RunRecord;
 use std::fmt::Write;
@@ -39,35 +40,27 @@ pub fn markdown(record: &RunRecord) -> String {
     for (component, version) in &record.environment.versions {
         let _ = writeln!(md, "| {component} | {version} |");
     }
+    if !record.environment.config_digests.is_empty() {
+        let digests: Vec<String> = record
+            .environment
+            .config_digests
+            .iter()
+            .map(|(file, digest)| format!("`{file}` `{}`", &digest[..digest.len().min(12)]))
+            .collect();
+        let _ = writeln!(
+            md,
+            "| configuration (sha256, first 12 hex digits) | {} |",
+            digests.join("<br>")
+        );
+    }
     let _ = writeln!(md, "| firedrill | {} |", record.environment.firedrill);
     let _ = writeln!(
         md,
         "| host | {}, {} cores, docker {} |",
         record.environment.host_os, record.environment.cores, record.environment.docker
     );
-    let p = &s.topology.patroni;
-    let _ = writeln!(
-        md,
-        "| topology | {} etcd, {} Patroni/PostgreSQL (ttl {}, loop_wait {}, retry_timeout {}, maximum_lag_on_failover {} B, synchronous_mode {}), HAProxy (inter {}, fall {}, rise {}) |",
-        s.topology.etcd.members,
-        p.nodes,
-        humantime::format_duration(p.ttl),
-        humantime::format_duration(p.loop_wait),
-        humantime::format_duration(p.retry_timeout),
-        p.maximum_lag_on_failover,
-        p.synchronous_mode,
-        humantime::format_duration(s.topology.haproxy.inter),
-        s.topology.haproxy.fall,
-        s.topology.haproxy.rise,
-    );
-    let _ = writeln!(
-        md,
-        "| workload | {} writes/s through HAProxy, {} connections, connect timeout {}, write timeout {} |",
-        s.workload.rate,
-        s.workload.writers,
-        humantime::format_duration(s.workload.connect_timeout),
-        humantime::format_duration(s.workload.write_timeout),
-    );
+    let _ = writeln!(md, "| topology | {} |", setup::topology(s));
+    let _ = writeln!(md, "| workload | {} |", setup::workload(s));
     let _ = writeln!(
         md,
         "| timings | bring-up {}, drill {}, wall {} |\n",
@@ -159,5 +152,19 @@ mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(markdown(&sample_record()));
+    }
+
+    #[test]
+    fn names_each_configuration_file_with_its_digest() {
+        let mut record = sample_record();
+        record.environment.config_digests.insert(
+            "pg1:/etc/firedrill/patroni.yml".into(),
+            "0123456789abcdef0123".into(),
+        );
+        let md = markdown(&record);
+        assert!(
+            md.contains("`pg1:/etc/firedrill/patroni.yml` `0123456789ab`"),
+            "{md}"
+        );
     }
 }

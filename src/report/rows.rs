@@ -1,8 +1,10 @@
 //! The report model: what every renderer shows, computed once from the record.
 
-use crate::check::{MeasuredValue, fmt_bytes};
+use crate::check::{LatencyStats, MeasuredValue, fmt_bytes};
+use crate::history::ErrorKind;
 use crate::record::RunRecord;
 use crate::scenario::{Bound, MeasureType, format_size};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// One measurement, as shown in reports.
@@ -29,6 +31,38 @@ pub fn fmt_duration(d: Duration) -> String {
 
 fn opt_duration(d: Option<Duration>, missing: &str) -> String {
     d.map(fmt_duration).unwrap_or_else(|| missing.to_string())
+}
+
+/// Milliseconds with one decimal: `2.4ms`.
+fn fmt_ms(d: Duration) -> String {
+    format!("{:.1}ms", d.as_secs_f64() * 1000.0)
+}
+
+fn latency(stats: &Option<LatencyStats>) -> String {
+    match stats {
+        None => "no ok write".into(),
+        Some(s) => format!(
+            "p50 {}, p95 {}, p99 {}, max {} ({} ok write{})",
+            fmt_ms(s.p50),
+            fmt_ms(s.p95),
+            fmt_ms(s.p99),
+            fmt_ms(s.max),
+            s.count,
+            if s.count == 1 { "" } else { "s" }
+        ),
+    }
+}
+
+/// `connect_refused: 950, write_timeout: 4`; `none` when empty.
+fn kinds(errors: &BTreeMap<ErrorKind, u64>) -> String {
+    if errors.is_empty() {
+        return "none".into();
+    }
+    errors
+        .iter()
+        .map(|(k, n)| format!("{k}: {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn list(seqs: &[u64]) -> String {
@@ -88,6 +122,33 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             },
             "F to the first probe answer in which another node is leader",
         );
+        if f.new_leader.is_some() {
+            row(
+                format!("{label}: proxy switch time"),
+                f.proxy_switch_time.map_or_else(
+                    || "not seen: haproxy never routed to the new leader only".into(),
+                    fmt_duration,
+                ),
+                "F to the first HAProxy stats sample with the new leader the only server UP",
+            );
+        }
+        row(
+            format!("{label}: promotion time"),
+            match (f.promotion_time, &f.promoted, f.promoted_timeline) {
+                (Some(t), Some(n), Some(tl)) => {
+                    format!("{} ({n} on timeline {tl})", fmt_duration(t))
+                }
+                _ if f.new_leader.is_none() => "no failover".into(),
+                _ => match f.old_timeline {
+                    None => format!(
+                        "not measured (no timeline probed for {} before F)",
+                        f.old_leader
+                    ),
+                    Some(tl) => format!("not seen (no new leader on a timeline above {tl})"),
+                },
+            },
+            "F to the first probe answer in which another node is leader on a higher timeline: PostgreSQL finished promoting",
+        );
         row(
             format!("{label}: replica lag at injection"),
             if f.replica_lag_at_injection.is_empty() {
@@ -127,6 +188,36 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             },
             "end of the last ok write before the outage to the end of the first ok write after which writes keep succeeding (for at least 5 s)",
         );
+        if let Some(r) = f.rto_resolution {
+            row(
+                format!("{label}: RTO resolution"),
+                fmt_duration(r),
+                "how precisely the outage's edges are known: the wider gap between the write attempts on either side of an edge",
+            );
+        }
+        if !f.errors_by_kind.is_empty() {
+            row(
+                format!("{label}: errors by kind"),
+                kinds(&f.errors_by_kind),
+                "failed and unknown writes invoked from F to the next fault, by what went wrong",
+            );
+        }
+        let l = &f.write_latency;
+        row(
+            format!("{label}: write latency before"),
+            latency(&l.before),
+            "ok writes invoked from the previous fault's recovery (or the start) to F: nearest-rank percentiles of their latency",
+        );
+        row(
+            format!("{label}: write latency during"),
+            latency(&l.during),
+            "ok writes invoked from F to the recovery (to the heal if writes never stopped)",
+        );
+        row(
+            format!("{label}: write latency after"),
+            latency(&l.after),
+            "ok writes invoked after the recovery, up to the next fault",
+        );
         if f.failed_after_recovery > 0 {
             row(
                 format!("{label}: writes failed after recovery"),
@@ -140,14 +231,20 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         match &m.lost_writes {
             None => "not measured (no read-back)".into(),
             Some(l) if l.count == 0 => "0".into(),
-            Some(l) => format!(
-                "{} (seq {}); RPO {}",
-                l.count,
-                list(&l.seqs),
-                opt_duration(l.rpo, "n/a")
-            ),
+            Some(l) => format!("{} (seq {})", l.count, list(&l.seqs)),
         },
         "ok writes absent from the final read-back on the leader",
+    );
+    row(
+        "RPO".into(),
+        match m.rpo() {
+            None => "not measured (no read-back)".into(),
+            Some(d) if d.is_zero() && m.lost_writes.as_ref().is_some_and(|l| l.count == 0) => {
+                "0s (nothing lost)".into()
+            }
+            Some(d) => fmt_duration(d),
+        },
+        "from the invoke of the oldest lost acknowledged write to the fault that followed it",
     );
     let u = &m.unknown_writes;
     row(
@@ -159,6 +256,19 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         },
         "writes whose outcome the client could not know, resolved by the read-back; never counted lost",
     );
+    let unclassified = m
+        .writes
+        .not_ok()
+        .saturating_sub(m.errors_by_kind.values().sum());
+    row(
+        "errors by kind".into(),
+        match unclassified {
+            0 => kinds(&m.errors_by_kind),
+            n if m.errors_by_kind.is_empty() => format!("{n} unclassified"),
+            n => format!("{} ({n} unclassified)", kinds(&m.errors_by_kind)),
+        },
+        "failed and unknown writes by what went wrong, as the writer classified them",
+    );
     row(
         "split brain".into(),
         if m.split_brain.detected {
@@ -166,8 +276,9 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         } else {
             "none detected".into()
         },
-        "two leaders at once, or an ok write accepted by a node that was not the leader",
+        "two leaders at once, or an ok write accepted by a node that was not the leader (or while another node led)",
     );
+    read_rows(record, &mut row);
     row(
         "leaders".into(),
         m.leaders.join(" → "),
@@ -192,6 +303,76 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         "which node accepted each acknowledged write, as the INSERT returned it",
     );
     rows
+}
+
+/// How many stale reads on a primary are described one by one.
+const STALE_SHOWN: usize = 3;
+
+/// The readers' rows, when the run had readers: stale reads on a primary first (evidence of loss
+/// or split brain), then the reads, the stale reads on replicas and the max staleness.
+fn read_rows(record: &RunRecord, row: &mut impl FnMut(String, String, &'static str)) {
+    let Some(r) = &record.measurements.reads else {
+        if record.scenario.workload.readers > 0 {
+            row(
+                "reads".into(),
+                "none recorded".into(),
+                "reads on a fixed schedule, each looking for the latest write acknowledged before it",
+            );
+        }
+        return;
+    };
+    row(
+        "stale reads on a primary".into(),
+        if r.primary_missed_writes() {
+            let mut shown: Vec<String> = r
+                .on_primary
+                .iter()
+                .take(STALE_SHOWN)
+                .map(|s| {
+                    let node = if s.node.is_empty() { "a node" } else { &s.node };
+                    match s.staleness {
+                        Some(d) => format!(
+                            "{node} at {} missed seq {} (acknowledged {} before)",
+                            s.invoke,
+                            s.expected_seq,
+                            fmt_duration(d)
+                        ),
+                        None => format!("{node} at {} missed seq {}", s.invoke, s.expected_seq),
+                    }
+                })
+                .collect();
+            let more = r.stale_on_primary.saturating_sub(shown.len() as u64);
+            if more > 0 {
+                shown.push(format!("... and {more} more"));
+            }
+            format!("DETECTED {}: {}", r.stale_on_primary, shown.join("; "))
+        } else {
+            "none".into()
+        },
+        "ok reads served by a node not in recovery that did not see a write acknowledged before the read: evidence of lost writes or split brain",
+    );
+    row(
+        "reads".into(),
+        format!(
+            "{} attempted through the {} endpoint: {} ok ({} judged), {} failed",
+            r.total,
+            record.scenario.workload.read_through.name(),
+            r.ok,
+            r.judged,
+            r.failed
+        ),
+        "reads on a fixed schedule, each looking for the highest write acknowledged before it was invoked; judged: ok reads that had one to look for",
+    );
+    row(
+        "stale reads on replicas".into(),
+        format!("{} of {} judged", r.stale_on_replica, r.judged),
+        "ok reads served by a node in recovery that did not see that write: replication lag, expected with asynchronous replication",
+    );
+    row(
+        "max staleness".into(),
+        opt_duration(r.max_staleness, "none (no stale read)"),
+        "over the stale reads: the read's invoke minus the end of the write it did not see (how long that write had been acknowledged)",
+    );
 }
 
 pub fn objective_rows(record: &RunRecord) -> Vec<ObjectiveRow> {
@@ -224,24 +405,28 @@ pub fn objective_rows(record: &RunRecord) -> Vec<ObjectiveRow> {
 /// A record of a small failover with WAL positions and replication streams, for the renderers'
 /// tests.
 #[cfg(test)]
-pub(super) fn sample_record() -> RunRecord {
+pub(crate) fn sample_record() -> RunRecord {
     use crate::check::testkit::*;
     use crate::check::{judge, measure};
     use crate::history::Role;
     use crate::record::{Environment, RECORD_FORMAT, Timings};
     let text = "name = \"sample\"\ndescription = \"a sample drill\"\nduration = \"60s\"\n\
                 [objectives]\nlag_at_failover = \"<= 64kB\"\nleader_changes = \"== 0\"\n\
-                time_to_full_redundancy = \"<= 30s\"\n";
+                time_to_full_redundancy = \"<= 30s\"\nstale_reads = \"<= 5\"\n\
+                [workload]\nreaders = 2\n";
     let scenario = crate::scenario::parse(std::path::Path::new("scenarios/sample.toml"), text)
         .expect("a valid scenario");
     let history = history(vec![
-        probe_wal(
-            "pg1",
-            ms(0),
-            ms(1),
-            Role::Leader,
-            Some(1 << 30),
-            &["pg2", "pg3"],
+        with_timeline(
+            probe_wal(
+                "pg1",
+                ms(0),
+                ms(1),
+                Role::Leader,
+                Some(1 << 30),
+                &["pg2", "pg3"],
+            ),
+            Some(1),
         ),
         probe_wal(
             "pg2",
@@ -264,6 +449,17 @@ pub(super) fn sample_record() -> RunRecord {
             Some(1 << 30),
             &["pg3"],
         ),
+        with_timeline(
+            probe_wal(
+                "pg2",
+                ms(2_100),
+                ms(2_104),
+                Role::Leader,
+                Some(1 << 30),
+                &["pg3"],
+            ),
+            Some(2),
+        ),
         ok(3, ms(2_100), ms(2_102), "pg2", 2),
         heal(0, "pg1", ms(5_000)),
         probe_wal(
@@ -282,7 +478,13 @@ pub(super) fn sample_record() -> RunRecord {
             Some(1 << 30),
             &["pg1", "pg3"],
         ),
+        proxy(ms(1_000), ms(1_002), &["pg1"]),
+        proxy(ms(2_500), ms(2_504), &["pg2"]),
         read_back(ms(9_000), vec![1, 3]),
+        read(ms(50), ms(51), Some(1), "pg2", true, true),
+        read(ms(60), ms(61), Some(1), "pg3", true, false),
+        failed_read(ms(120), ms(121)),
+        read(ms(2_200), ms(2_201), Some(3), "pg3", true, true),
     ]);
     let measurements = measure(&history);
     let verdict = judge(&scenario.objectives, &measurements);
@@ -335,6 +537,55 @@ mod tests {
             "6.904s"
         );
         assert_eq!(value(&rows, "leader changes"), "1");
+        assert_eq!(
+            value(&rows, &format!("{fault}: promotion time")),
+            "2.004s (pg2 on timeline 2)"
+        );
+        assert_eq!(value(&rows, &format!("{fault}: RTO resolution")), "1.990s");
+        assert_eq!(value(&rows, "RPO"), "0s (nothing lost)");
+    }
+
+    #[test]
+    fn latency_errors_and_rpo_rows() {
+        let mut record = sample_record();
+        let m = &mut record.measurements;
+        m.faults[0].write_latency.before = crate::check::LatencyStats {
+            count: 900,
+            p50: Duration::from_micros(2_140),
+            p95: Duration::from_micros(3_960),
+            p99: Duration::from_millis(5),
+            max: Duration::from_micros(12_345),
+        }
+        .into();
+        m.lost_writes = Some(crate::check::LostWrites {
+            count: 2,
+            seqs: vec![4, 5],
+            rpo: Some(Duration::from_millis(40)),
+            unchecked: 0,
+        });
+        m.writes.unknown += 3;
+        m.errors_by_kind.insert(ErrorKind::WriteTimeout, 1);
+        let rows = measurement_rows(&record);
+        let fault = "fault 1 (crash of pg1)";
+        assert_eq!(
+            value(&rows, &format!("{fault}: write latency before")),
+            "p50 2.1ms, p95 4.0ms, p99 5.0ms, max 12.3ms (900 ok writes)"
+        );
+        assert_eq!(
+            value(&rows, &format!("{fault}: write latency after")),
+            "no ok write"
+        );
+        assert_eq!(value(&rows, "acknowledged writes lost"), "2 (seq 4, 5)");
+        assert_eq!(value(&rows, "RPO"), "0.040s");
+        assert_eq!(
+            value(&rows, "errors by kind"),
+            "connect_refused: 1, write_timeout: 1 (2 unclassified)"
+        );
+        record.measurements.lost_writes = None;
+        record.measurements.errors_by_kind.clear();
+        let rows = measurement_rows(&record);
+        assert_eq!(value(&rows, "RPO"), "not measured (no read-back)");
+        assert_eq!(value(&rows, "errors by kind"), "4 unclassified");
     }
 
     #[test]
@@ -359,6 +610,20 @@ mod tests {
             value(&rows, &format!("{fault}: time to full redundancy")),
             "not reached (pg1 not streaming from the leader)"
         );
+        let f = &mut record.measurements.faults[0];
+        f.promotion_time = None;
+        f.old_timeline = None;
+        let rows = measurement_rows(&record);
+        assert_eq!(
+            value(&rows, &format!("{fault}: promotion time")),
+            "not measured (no timeline probed for pg1 before F)"
+        );
+        record.measurements.faults[0].old_timeline = Some(1);
+        let rows = measurement_rows(&record);
+        assert_eq!(
+            value(&rows, &format!("{fault}: promotion time")),
+            "not seen (no new leader on a timeline above 1)"
+        );
         record.measurements.faults[0].new_leader = None;
         record.measurements.leaders.clear();
         let rows = measurement_rows(&record);
@@ -366,7 +631,53 @@ mod tests {
             value(&rows, &format!("{fault}: lag at failover")),
             "no failover"
         );
+        assert_eq!(
+            value(&rows, &format!("{fault}: promotion time")),
+            "no failover"
+        );
         assert_eq!(value(&rows, "leader changes"), "0 (no leader seen)");
+    }
+
+    #[test]
+    fn read_rows_put_stale_reads_on_a_primary_first() {
+        let mut record = sample_record();
+        let rows = measurement_rows(&record);
+        assert_eq!(value(&rows, "stale reads on a primary"), "none");
+        assert_eq!(
+            value(&rows, "reads"),
+            "4 attempted through the replica endpoint: 3 ok (3 judged), 1 failed"
+        );
+        assert_eq!(value(&rows, "stale reads on replicas"), "1 of 3 judged");
+        assert_eq!(value(&rows, "max staleness"), "0.058s");
+        let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+        let at = |name: &str| names.iter().position(|n| *n == name).unwrap();
+        assert_eq!(at("stale reads on a primary"), at("split brain") + 1);
+
+        let r = record.measurements.reads.as_mut().unwrap();
+        r.stale_on_primary = 5;
+        r.on_primary = (0..4)
+            .map(|k| crate::check::StaleRead {
+                invoke: crate::history::At(2_050_000_000 + k * 10_000_000),
+                node: "pg2".into(),
+                expected_seq: 1,
+                staleness: (k != 1).then(|| Duration::from_millis(2_048 + k * 10)),
+            })
+            .collect();
+        let rows = measurement_rows(&record);
+        assert_eq!(
+            value(&rows, "stale reads on a primary"),
+            "DETECTED 5: pg2 at t+2.050s missed seq 1 (acknowledged 2.048s before); pg2 at \
+             t+2.060s missed seq 1; pg2 at t+2.070s missed seq 1 (acknowledged 2.068s before); \
+             ... and 2 more"
+        );
+
+        record.measurements.reads = None;
+        let rows = measurement_rows(&record);
+        assert_eq!(value(&rows, "reads"), "none recorded");
+        assert!(rows.iter().all(|r| !r.name.contains("stale")));
+        record.scenario.workload.readers = 0;
+        let rows = measurement_rows(&record);
+        assert!(rows.iter().all(|r| !r.name.contains("read")));
     }
 
     #[test]
@@ -382,6 +693,7 @@ mod tests {
                 ("lag_at_failover <= 64kB", "65.5 kB (67072 B)", "FAIL"),
                 ("leader_changes == 0", "1", "FAIL"),
                 ("time_to_full_redundancy <= 30s", "6.904s", "PASS"),
+                ("stale_reads <= 5", "1", "PASS"),
             ]
         );
     }

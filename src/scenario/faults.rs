@@ -234,7 +234,8 @@ pub(super) fn faults(
             | FaultKind::PostgresCrash
             | FaultKind::Stop
             | FaultKind::Pause
-            | FaultKind::DiskFull => {}
+            | FaultKind::DiskFull
+            | FaultKind::PatroniFreeze => {}
         }
 
         let one_off = one_off(&fault_kind);
@@ -357,6 +358,7 @@ fn kind_named(name: &str) -> Option<FaultKind> {
         "switchover" => FaultKind::Switchover { candidate: None },
         "lag" => FaultKind::Lag { behind: None },
         "disk-full" => FaultKind::DiskFull,
+        "patroni-freeze" => FaultKind::PatroniFreeze,
         _ => return None,
     })
 }
@@ -423,15 +425,18 @@ fn check_target(
             "expected leader (or primary), a switchover is made from the leader, found {:?}",
             written.get_ref()
         ))),
-        FaultKind::PostgresCrash => match selector::not_patroni_only(target, nodes, groups) {
-            None => Ok(()),
-            Some(why) => Err(fail(format!(
-                "expected patroni nodes for a postgres-crash (leader, replica[:...], {}, \
-                 patroni, patroni:random or a group of pg nodes), found {:?}{why}",
-                nodes.patroni_names(),
-                written.get_ref()
-            ))),
-        },
+        FaultKind::PostgresCrash | FaultKind::PatroniFreeze => {
+            match selector::not_patroni_only(target, nodes, groups) {
+                None => Ok(()),
+                Some(why) => Err(fail(format!(
+                    "expected patroni nodes for a {} (leader, replica[:...], {}, patroni, \
+                     patroni:random or a group of pg nodes), found {:?}{why}",
+                    kind.name(),
+                    nodes.patroni_names(),
+                    written.get_ref()
+                ))),
+            }
+        }
         FaultKind::Lag { .. } if *target == Target::Leader => Err(fail(format!(
             "expected replicas, a lag fault holds back the stream from the leader to them \
              (replica[:...], {}, or a group of pg nodes), found {:?}",

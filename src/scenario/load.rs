@@ -91,6 +91,7 @@ mod tests {
                     retry_timeout: Duration::from_secs(3),
                     maximum_lag_on_failover: 1_048_576,
                     synchronous_mode: false,
+                    synchronous_mode_strict: false,
                 },
                 haproxy: Haproxy {
                     check: HaproxyCheck::PatroniRest,
@@ -105,6 +106,9 @@ mod tests {
                 through: Endpoint::Haproxy,
                 connect_timeout: Duration::from_secs(1),
                 write_timeout: Duration::from_secs(1),
+                readers: 2,
+                read_through: ReadEndpoint::Replica,
+                read_rate: 20,
             },
             groups: vec![],
             faults: vec![Fault {
@@ -171,11 +175,83 @@ mod tests {
         assert_eq!(workload.through, Endpoint::Haproxy);
         assert_eq!(workload.connect_timeout, Duration::from_secs(1));
         assert_eq!(workload.write_timeout, Duration::from_secs(1));
+        assert_eq!(
+            (workload.readers, workload.read_through, workload.read_rate),
+            (0, ReadEndpoint::Replica, 0),
+            "no readers unless asked for"
+        );
         assert!(scenario.groups.is_empty());
         assert!(scenario.faults.is_empty());
         assert!(scenario.objectives.is_empty());
         assert_eq!(scenario.runbook, None);
         assert_eq!(scenario.image, None);
+    }
+
+    #[test]
+    fn scenarios_recorded_before_readers_still_load() {
+        let scenario = load(&shipped_path()).unwrap();
+        let mut json = serde_json::to_value(&scenario).unwrap();
+        let workload = json["workload"].as_object_mut().unwrap();
+        for key in ["readers", "read_through", "read_rate"] {
+            assert!(workload.remove(key).is_some(), "{key}");
+        }
+        let old: Scenario = serde_json::from_value(json).unwrap();
+        assert_eq!(old.workload.readers, 0);
+        assert_eq!(old.workload.read_rate, 0);
+        let mut without_readers = scenario.clone();
+        (
+            without_readers.workload.readers,
+            without_readers.workload.read_rate,
+        ) = (0, 0);
+        assert_eq!(old, without_readers);
+        let text = serde_json::to_string(&ReadEndpoint::Replica).unwrap();
+        assert_eq!(text, "\"replica\"");
+        for &endpoint in ReadEndpoint::ALL {
+            let text = serde_json::to_string(&endpoint).unwrap();
+            assert_eq!(text, format!("\"{}\"", endpoint.name()));
+        }
+    }
+
+    #[test]
+    fn readers_take_an_endpoint_and_a_rate() {
+        let workload = |keys: &str| {
+            let text = format!("{MINIMAL}[workload]\n{keys}");
+            match parse(Path::new("scenarios/ok.toml"), &text) {
+                Ok(scenario) => scenario.workload,
+                Err(err) => panic!("{err}\n{text}"),
+            }
+        };
+        let readers = |w: Workload| (w.readers, w.read_through, w.read_rate);
+        assert_eq!(
+            readers(workload("readers = 2\n")),
+            (2, ReadEndpoint::Replica, 20)
+        );
+        assert_eq!(
+            readers(workload(
+                "readers = 1\nread_through = \"primary\"\nread_rate = 5\n"
+            )),
+            (1, ReadEndpoint::Primary, 5)
+        );
+        assert_eq!(
+            readers(workload(
+                "readers = 256\nread_through = \"replica\"\nread_rate = 1000\n"
+            )),
+            (256, ReadEndpoint::Replica, 1000)
+        );
+        assert_eq!(
+            readers(workload("readers = 0\n")),
+            (0, ReadEndpoint::Replica, 0)
+        );
+        // without roles in the proxy, readers must go through the primary
+        let text = format!(
+            "{MINIMAL}[topology.haproxy]\ncheck = \"tcp\"\n\
+             [workload]\nreaders = 1\nread_through = \"primary\"\n"
+        );
+        let scenario = parse(Path::new("scenarios/ok.toml"), &text).unwrap();
+        assert_eq!(scenario.workload.read_through, ReadEndpoint::Primary);
+        // writers are untouched
+        let w = workload("readers = 3\n");
+        assert_eq!((w.writers, w.rate), (4, 100));
     }
 
     #[test]
@@ -405,6 +481,41 @@ mod tests {
         assert_error_snapshot!(
             "ttl_not_above_default_loop_wait",
             format!("{MINIMAL}[topology.patroni]\nttl = \"5s\"\n")
+        );
+    }
+
+    #[test]
+    fn readers_through_replicas_need_a_role_aware_proxy() {
+        assert_error_snapshot!(
+            "replica_reads_with_a_tcp_check",
+            format!(
+                "{MINIMAL}[topology.haproxy]\ncheck = \"tcp\"\n\
+                 [workload]\nreaders = 2\nread_through = \"replica\"\n"
+            )
+        );
+        assert_error_snapshot!(
+            "replica_reads_on_a_single_node",
+            format!("{MINIMAL}[topology.patroni]\nnodes = 1\n[workload]\nreaders = 1\n")
+        );
+        assert_error_snapshot!(
+            "default_replica_reads_with_a_tcp_check",
+            format!("{MINIMAL}[topology.haproxy]\ncheck = \"tcp\"\n[workload]\nreaders = 2\n")
+        );
+    }
+
+    #[test]
+    fn unknown_read_endpoint() {
+        assert_error_snapshot!(
+            "unknown_read_endpoint",
+            format!("{MINIMAL}[workload]\nreaders = 2\nread_through = \"standby\"\n")
+        );
+    }
+
+    #[test]
+    fn read_settings_without_readers() {
+        assert_error_snapshot!(
+            "read_rate_without_readers",
+            format!("{MINIMAL}[workload]\nread_rate = 50\n")
         );
     }
 
@@ -771,9 +882,14 @@ mod tests {
                 9,
             ),
             (
-                &format!("{MINIMAL}[topology.haproxy]\ncheck = \"tcp\"\n"),
+                &format!("{MINIMAL}[topology.haproxy]\ncheck = \"http\"\n"),
                 5,
                 9,
+            ),
+            (
+                &format!("{MINIMAL}[topology.patroni]\nsynchronous_mode_strict = true\n"),
+                5,
+                27,
             ),
             (&format!("{MINIMAL}[workload]\nrate = 0\n"), 5, 8),
             (
@@ -785,6 +901,33 @@ mod tests {
                 &format!("{MINIMAL}[workload]\nwrite_timeout = \"0s\"\n"),
                 5,
                 17,
+            ),
+            (&format!("{MINIMAL}[workload]\nreaders = -1\n"), 5, 11),
+            (&format!("{MINIMAL}[workload]\nreaders = 257\n"), 5, 11),
+            (
+                &format!("{MINIMAL}[workload]\nreaders = 1\nread_rate = 0\n"),
+                6,
+                13,
+            ),
+            (
+                &format!("{MINIMAL}[workload]\nreaders = 1\nread_rate = 1001\n"),
+                6,
+                13,
+            ),
+            (
+                &format!("{MINIMAL}[workload]\nreaders = 0\nread_through = \"primary\"\n"),
+                6,
+                16,
+            ),
+            (
+                &format!("{MINIMAL}[workload]\nread_through = \"replicas\"\n"),
+                5,
+                16,
+            ),
+            (
+                &format!("{MINIMAL}[topology.haproxy]\ncheck = \"tcp\"\n[workload]\nreaders = 1\n"),
+                7,
+                11,
             ),
             (&format!("{MINIMAL}topology = 3\n"), 4, 12),
             (&format!("{MINIMAL}fault = 3\n"), 4, 9),

@@ -69,6 +69,10 @@ pub struct Patroni {
     /// Bytes a replica may lag and still be promoted.
     pub maximum_lag_on_failover: u64,
     pub synchronous_mode: bool,
+    /// With `synchronous_mode`: the leader stops accepting writes while no synchronous
+    /// replica is connected, rather than going on alone (Patroni's `synchronous_mode_strict`).
+    #[serde(default)]
+    pub synchronous_mode_strict: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -88,6 +92,20 @@ pub struct Haproxy {
 pub enum HaproxyCheck {
     /// `OPTIONS /primary` on Patroni's REST API (port 8008): only the leader answers 200.
     PatroniRest,
+    /// A TCP connect to PostgreSQL's port, with `balance first`: every new connection goes to
+    /// the first node (pg1 first) whose port accepts, whatever its role. A proxy that does not
+    /// know roles, as in setups configured once by hand: a known-bad control.
+    Tcp,
+}
+
+impl HaproxyCheck {
+    /// The name as written in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            HaproxyCheck::PatroniRest => "patroni-rest",
+            HaproxyCheck::Tcp => "tcp",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -99,9 +117,44 @@ pub struct Workload {
     pub through: Endpoint,
     #[serde(with = "humantime_serde")]
     pub connect_timeout: Duration,
-    /// Bound on one INSERT once sent; past it the write is `unknown`.
+    /// Bound on one INSERT once sent; past it the write is `unknown`. Reads are bounded by it
+    /// too.
     #[serde(with = "humantime_serde")]
     pub write_timeout: Duration,
+    /// Client connections the readers keep open; 0 (the default): no readers, no reads.
+    #[serde(default)]
+    pub readers: usize,
+    /// The endpoint reads go through.
+    #[serde(default)]
+    pub read_through: ReadEndpoint,
+    /// Read attempts per second, all readers together, started on a fixed schedule; 0 without
+    /// readers.
+    #[serde(default)]
+    pub read_rate: u32,
+}
+
+/// Where readers connect: HAProxy's replica endpoint or its client (primary) endpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadEndpoint {
+    /// HAProxy's `replicas` section: round-robin over the nodes that answer Patroni's
+    /// `OPTIONS /replica` with 200 (running replicas). Only with the `patroni-rest` check.
+    #[default]
+    Replica,
+    /// HAProxy's client endpoint, the one writes go through: the leader.
+    Primary,
+}
+
+impl ReadEndpoint {
+    pub const ALL: &'static [ReadEndpoint] = &[ReadEndpoint::Replica, ReadEndpoint::Primary];
+
+    /// The name written in scenario files and run.json ("replica").
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadEndpoint::Replica => "replica",
+            ReadEndpoint::Primary => "primary",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -154,6 +207,9 @@ pub enum FaultKind {
     /// The node's disk (the data directory, WAL included) filled until writes get ENOSPC;
     /// healed by freeing it.
     DiskFull,
+    /// The Patroni daemon frozen (SIGSTOP) while PostgreSQL keeps running: a hung HA agent,
+    /// with no watchdog to fence the node; healed by thawing it (SIGCONT).
+    PatroniFreeze,
 }
 
 /// How far behind a lag fault makes its replicas before it counts as injected.
@@ -177,6 +233,7 @@ impl FaultKind {
         "switchover",
         "lag",
         "disk-full",
+        "patroni-freeze",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -189,6 +246,7 @@ impl FaultKind {
             FaultKind::Switchover { .. } => "switchover",
             FaultKind::Lag { .. } => "lag",
             FaultKind::DiskFull => "disk-full",
+            FaultKind::PatroniFreeze => "patroni-freeze",
         }
     }
 }
@@ -285,6 +343,8 @@ pub enum Measure {
     DetectionTime,
     /// Fault to a different leader observed (worst over the faults), a duration.
     LeaderElectionTime,
+    /// Fault to HAProxy routing to the new leader only (worst over the failovers), a duration.
+    ProxySwitchTime,
     /// Fault to a leader streaming to every node expected back (worst over the faults), a
     /// duration.
     TimeToFullRedundancy,
@@ -293,6 +353,15 @@ pub enum Measure {
     LagAtFailover,
     /// How many times the leader changed during the run, a count.
     LeaderChanges,
+    /// Fault to a new leader observed on a higher timeline, its promotion finished (worst over
+    /// the faults), a duration.
+    PromotionTime,
+    /// The span of acknowledged writes lost before a fault, zero when none was lost, a
+    /// duration.
+    Rpo,
+    /// Reads that did not see a write acknowledged before they were invoked, on a replica or a
+    /// primary, a count. Not measured without readers.
+    StaleReads,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -311,9 +380,13 @@ impl Measure {
         Measure::SplitBrain,
         Measure::DetectionTime,
         Measure::LeaderElectionTime,
+        Measure::ProxySwitchTime,
         Measure::TimeToFullRedundancy,
         Measure::LagAtFailover,
         Measure::LeaderChanges,
+        Measure::PromotionTime,
+        Measure::Rpo,
+        Measure::StaleReads,
     ];
 
     pub fn name(self) -> &'static str {
@@ -323,9 +396,13 @@ impl Measure {
             Measure::SplitBrain => "split_brain",
             Measure::DetectionTime => "detection_time",
             Measure::LeaderElectionTime => "leader_election_time",
+            Measure::ProxySwitchTime => "proxy_switch_time",
             Measure::TimeToFullRedundancy => "time_to_full_redundancy",
             Measure::LagAtFailover => "lag_at_failover",
             Measure::LeaderChanges => "leader_changes",
+            Measure::PromotionTime => "promotion_time",
+            Measure::Rpo => "rpo",
+            Measure::StaleReads => "stale_reads",
         }
     }
 
@@ -334,8 +411,13 @@ impl Measure {
             Measure::Rto
             | Measure::DetectionTime
             | Measure::LeaderElectionTime
-            | Measure::TimeToFullRedundancy => MeasureType::Duration,
-            Measure::LostWrites | Measure::LeaderChanges => MeasureType::Count,
+            | Measure::ProxySwitchTime
+            | Measure::TimeToFullRedundancy
+            | Measure::PromotionTime
+            | Measure::Rpo => MeasureType::Duration,
+            Measure::LostWrites | Measure::LeaderChanges | Measure::StaleReads => {
+                MeasureType::Count
+            }
             Measure::LagAtFailover => MeasureType::Bytes,
             Measure::SplitBrain => MeasureType::Bool,
         }

@@ -53,6 +53,7 @@ pub(super) struct RawPatroni {
     pub retry_timeout: Option<Spanned<RawDuration>>,
     pub maximum_lag_on_failover: Option<Spanned<i64>>,
     pub synchronous_mode: Option<Spanned<bool>>,
+    pub synchronous_mode_strict: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +73,9 @@ pub(super) struct RawWorkload {
     pub through: Option<Spanned<String>>,
     pub connect_timeout: Option<Spanned<RawDuration>>,
     pub write_timeout: Option<Spanned<RawDuration>>,
+    pub readers: Option<Spanned<i64>>,
+    pub read_through: Option<Spanned<String>>,
+    pub read_rate: Option<Spanned<i64>>,
 }
 
 /// One `[[fault]]`. Its required keys are checked in `validate`, which can then name all the

@@ -249,6 +249,7 @@ mod tests {
                 retry_timeout: Duration::from_secs(10),
                 maximum_lag_on_failover: 0,
                 synchronous_mode: false,
+                synchronous_mode_strict: false,
             },
             haproxy: Haproxy {
                 check: HaproxyCheck::PatroniRest,

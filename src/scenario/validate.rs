@@ -10,7 +10,7 @@ use super::error::{ScenarioErrorKind, suggest};
 use super::faults::{faults, groups};
 use super::model::{
     Bound, Cmp, Endpoint, Etcd, Haproxy, HaproxyCheck, Measure, MeasureType, Objective, Patroni,
-    Scenario, Source, Topology, Workload,
+    ReadEndpoint, Scenario, Source, Topology, Workload,
 };
 use super::raw::{RawDuration, RawHaproxy, RawPatroni, RawScenario, RawWorkload};
 use super::selector::Nodes;
@@ -90,7 +90,7 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
         patroni: patroni(&raw.topology.patroni)?,
         haproxy: haproxy(&raw.topology.haproxy)?,
     };
-    let workload = workload(&raw.workload)?;
+    let workload = workload(&raw.workload, &topology)?;
     let nodes = Nodes::new(&topology);
     let groups = groups(raw.groups, &nodes)?;
     let faults = faults(raw.fault, run, &nodes, &groups, text)?;
@@ -164,16 +164,29 @@ fn patroni(raw: &RawPatroni) -> Result<Patroni> {
         0,
         i64::MAX,
     )? as u64;
+    let synchronous_mode = raw
+        .synchronous_mode
+        .as_ref()
+        .is_some_and(|mode| *mode.get_ref());
+    let synchronous_mode_strict = match raw.synchronous_mode_strict.as_ref() {
+        Some(strict) if *strict.get_ref() && !synchronous_mode => {
+            return Err(invalid(
+                strict.span(),
+                "topology.patroni.synchronous_mode_strict",
+                "expected synchronous_mode = true beside it: strict applies to synchronous \
+                 replication only",
+            ));
+        }
+        strict => strict.is_some_and(|s| *s.get_ref()),
+    };
     Ok(Patroni {
         nodes,
         ttl,
         loop_wait,
         retry_timeout,
         maximum_lag_on_failover,
-        synchronous_mode: raw
-            .synchronous_mode
-            .as_ref()
-            .is_some_and(|mode| *mode.get_ref()),
+        synchronous_mode,
+        synchronous_mode_strict,
     })
 }
 
@@ -206,11 +219,12 @@ fn haproxy(raw: &RawHaproxy) -> Result<Haproxy> {
         None => HaproxyCheck::PatroniRest,
         Some(check) => match check.get_ref().as_str() {
             "patroni-rest" => HaproxyCheck::PatroniRest,
+            "tcp" => HaproxyCheck::Tcp,
             other => {
                 return Err(invalid(
                     check.span(),
                     "topology.haproxy.check",
-                    format!("unknown health check {other:?}, expected one of: patroni-rest"),
+                    format!("unknown health check {other:?}, expected one of: patroni-rest, tcp"),
                 ));
             }
         },
@@ -233,7 +247,7 @@ fn haproxy(raw: &RawHaproxy) -> Result<Haproxy> {
     })
 }
 
-fn workload(raw: &RawWorkload) -> Result<Workload> {
+fn workload(raw: &RawWorkload, topology: &Topology) -> Result<Workload> {
     let through = match raw.through.as_ref() {
         None => Endpoint::Haproxy,
         Some(through) => match through.get_ref().as_str() {
@@ -247,13 +261,87 @@ fn workload(raw: &RawWorkload) -> Result<Workload> {
             }
         },
     };
+    let (readers, read_through, read_rate) = readers(raw, topology)?;
     Ok(Workload {
         writers: int_in(raw.writers.as_ref(), "workload.writers", 4, 1, 256)? as usize,
         rate: int_in(raw.rate.as_ref(), "workload.rate", 100, 1, 1000)? as u32,
         through,
         connect_timeout: timeout(raw.connect_timeout.as_ref(), "workload.connect_timeout")?,
         write_timeout: timeout(raw.write_timeout.as_ref(), "workload.write_timeout")?,
+        readers,
+        read_through,
+        read_rate,
     })
+}
+
+/// The readers: how many connections, through which endpoint, at what rate. `read_through` and
+/// `read_rate` only with `readers` above 0; reads through replicas only where HAProxy knows
+/// roles and there is more than one node.
+fn readers(raw: &RawWorkload, topology: &Topology) -> Result<(usize, ReadEndpoint, u32)> {
+    let readers = int_in(raw.readers.as_ref(), "workload.readers", 0, 0, 256)? as usize;
+    let read_through = match raw.read_through.as_ref() {
+        None => ReadEndpoint::default(),
+        Some(through) => {
+            let name = through.get_ref().as_str();
+            let Some(&endpoint) = ReadEndpoint::ALL.iter().find(|e| e.name() == name) else {
+                return Err(invalid(
+                    through.span(),
+                    "workload.read_through",
+                    format!("unknown endpoint {name:?}, expected one of: replica, primary"),
+                ));
+            };
+            endpoint
+        }
+    };
+    if readers == 0 {
+        let stray = [
+            (
+                "workload.read_through",
+                raw.read_through.as_ref().map(Spanned::span),
+            ),
+            (
+                "workload.read_rate",
+                raw.read_rate.as_ref().map(Spanned::span),
+            ),
+        ];
+        if let Some((key, Some(span))) = stray.into_iter().find(|(_, span)| span.is_some()) {
+            return Err(invalid(
+                span,
+                key,
+                "expected readers = 1 or more beside it: it applies to readers only (readers is 0 \
+                 by default)",
+            ));
+        }
+        return Ok((0, read_through, 0));
+    }
+    let read_rate = int_in(raw.read_rate.as_ref(), "workload.read_rate", 20, 1, 1000)? as u32;
+    let why = match (topology.haproxy.check, topology.patroni.nodes) {
+        (HaproxyCheck::Tcp, _) => Some(
+            "with topology.haproxy.check = \"tcp\": a TCP check knows no roles, so HAProxy has \
+             no replica endpoint",
+        ),
+        (_, 1) => Some("with topology.patroni.nodes = 1: a single node has no replica"),
+        _ => None,
+    };
+    if let Some(why) = why.filter(|_| read_through == ReadEndpoint::Replica) {
+        return Err(match (raw.read_through.as_ref(), raw.readers.as_ref()) {
+            (Some(given), _) => invalid(
+                given.span(),
+                "workload.read_through",
+                format!("expected \"primary\", found \"replica\" {why}"),
+            ),
+            // readers > 0 was given (it defaults to 0), read_through left to its default
+            (None, readers) => invalid(
+                readers.map_or(0..0, Spanned::span),
+                "workload.readers",
+                format!(
+                    "expected read_through = \"primary\" beside readers (it defaults to \
+                     \"replica\") {why}"
+                ),
+            ),
+        });
+    }
+    Ok((readers, read_through, read_rate))
 }
 
 /// A client timeout: more than zero, 1s by default.

@@ -2,6 +2,7 @@ use super::{
     Node, NodeKind, NodeSpec, PatroniStatus, Secrets, disks, etcd, haproxy, patroni, ready,
 };
 use crate::engine::{self, EngineError, RunLabels};
+use crate::history::ProxyServer;
 use crate::progress::Progress;
 use crate::scenario::Scenario;
 use bollard::Docker;
@@ -12,6 +13,7 @@ use bollard::models::{
 use bollard::query_parameters::{CreateContainerOptions, UploadToContainerOptions};
 use futures_util::StreamExt;
 use futures_util::future::try_join_all;
+use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 use thiserror::Error;
@@ -46,6 +48,8 @@ pub struct Cluster {
     pub bring_up: Duration,
     /// The leader when the cluster became ready.
     pub initial_leader: String,
+    /// The sha256 of every configuration file rendered for the nodes, by `node:path`.
+    pub config_digests: BTreeMap<String, String>,
 }
 
 impl Cluster {
@@ -79,17 +83,42 @@ impl Cluster {
             .await
             .map_err(EngineError::call(format!("create network {run_id}")))?;
 
+        let http = reqwest::Client::builder()
+            .pool_max_idle_per_host(4)
+            .build()
+            .map_err(|e| TopologyError::Node {
+                node: "harness".into(),
+                message: e.to_string(),
+            })?;
         let topo = &scenario.topology;
-        // Start order matters only for name resolution: each group may resolve the previous.
+        // Each group may resolve the names of the previous ones. pg1 starts alone and
+        // bootstraps the cluster before the other nodes start, so every run begins with the
+        // same leader: a seed then repeats a run's choices, and a proxy configured for one
+        // fixed primary (the tcp check) starts out right.
+        let mut pg = patroni::specs(&topo.patroni, topo.etcd.members, &secrets);
+        let pg_rest = pg.split_off(1);
         let groups: Vec<Vec<NodeSpec>> = vec![
             etcd::specs(topo.etcd.members, &run_id),
-            patroni::specs(&topo.patroni, topo.etcd.members, &secrets),
+            pg,
+            pg_rest,
             vec![haproxy::spec(&topo.haproxy, topo.patroni.nodes)],
         ];
         let all: Vec<&NodeSpec> = groups.iter().flatten().collect();
+        let config_digests = all
+            .iter()
+            .flat_map(|spec| {
+                spec.files.iter().map(|f| {
+                    (
+                        format!("{}:{}", spec.name, f.path),
+                        hex::encode(Sha256::digest(f.contents.as_bytes())),
+                    )
+                })
+            })
+            .collect();
         let disks = disks::create(docker, &all, image, labels).await?;
-        let mut nodes = Vec::new();
-        for group in &groups {
+        let deadline = started + ready_within;
+        let mut nodes: Vec<Node> = Vec::new();
+        for group in groups.iter().filter(|g| !g.is_empty()) {
             let started_group = try_join_all(group.iter().map(|spec| {
                 let binds = disks
                     .get(&labels.container(&spec.name))
@@ -98,7 +127,13 @@ impl Cluster {
                 start_node(docker, spec, image, labels, binds)
             }))
             .await?;
+            let bootstraps = group[0].name == patroni::name(1) && topo.patroni.nodes > 1;
+            let first = started_group[0].clone();
             nodes.extend(started_group);
+            if bootstraps {
+                ready::wait_bootstrapped(&http, &first, deadline, started, ready_within, progress)
+                    .await?;
+            }
         }
         progress.note(format!(
             "{} containers started in {:.1}s",
@@ -113,15 +148,10 @@ impl Cluster {
             nodes,
             secrets,
             docker: docker.clone(),
-            http: reqwest::Client::builder()
-                .pool_max_idle_per_host(4)
-                .build()
-                .map_err(|e| TopologyError::Node {
-                    node: "harness".into(),
-                    message: e.to_string(),
-                })?,
+            http,
             bring_up: Duration::ZERO,
             initial_leader: String::new(),
+            config_digests,
         };
         cluster.initial_leader =
             ready::wait_ready(&cluster, ready_within, started, progress).await?;
@@ -159,11 +189,28 @@ impl Cluster {
     /// Connection settings for the superuser through a node's published PostgreSQL port
     /// (HAProxy's for the client endpoint).
     pub fn pg_config(&self, node: &Node, connect_timeout: Duration) -> tokio_postgres::Config {
-        let port = node
-            .ports
-            .get(&patroni::PG_PORT)
-            .copied()
-            .expect("postgres nodes and haproxy publish 5432");
+        self.config_at(node, patroni::PG_PORT, connect_timeout)
+            .expect("postgres nodes and haproxy publish 5432")
+    }
+
+    /// Connection settings for the superuser through HAProxy's replica endpoint (round-robin
+    /// over the nodes that answer Patroni's `OPTIONS /replica`); `None` when the proxy has none
+    /// (a `tcp` check knows no roles).
+    pub fn replica_endpoint_config(
+        &self,
+        connect_timeout: Duration,
+    ) -> Option<tokio_postgres::Config> {
+        self.config_at(self.endpoint(), haproxy::REPLICA_PORT, connect_timeout)
+    }
+
+    /// Connection settings through the port a container port is published on, if it is.
+    fn config_at(
+        &self,
+        node: &Node,
+        container_port: u16,
+        connect_timeout: Duration,
+    ) -> Option<tokio_postgres::Config> {
+        let port = node.ports.get(&container_port).copied()?;
         let mut config = tokio_postgres::Config::new();
         config
             .host("127.0.0.1")
@@ -173,7 +220,7 @@ impl Cluster {
             .dbname("postgres")
             .application_name("firedrill")
             .connect_timeout(connect_timeout);
-        config
+        Some(config)
     }
 
     /// A superuser session on a node (or the client endpoint), its connection driven in the
@@ -208,6 +255,27 @@ impl Cluster {
         });
         let statuses = futures_util::future::join_all(probes).await;
         nodes.into_iter().zip(statuses).collect()
+    }
+
+    /// Who holds Patroni's leader key, as the etcd `member` answers (`Ok(None)`: nobody).
+    pub async fn leader_key_holder(
+        &self,
+        member: &Node,
+        timeout: Duration,
+    ) -> Result<Option<String>, String> {
+        let addr = member
+            .host_addr(etcd::CLIENT_PORT)
+            .ok_or("no published client port")?;
+        etcd::key_value(&self.http, &addr, patroni::LEADER_KEY, timeout).await
+    }
+
+    /// HAProxy's view of the servers behind the client endpoint, in configuration order.
+    pub async fn proxy_servers(&self, timeout: Duration) -> Result<Vec<ProxyServer>, String> {
+        let addr = self
+            .endpoint()
+            .host_addr(haproxy::STATS_PORT)
+            .ok_or("no published stats port")?;
+        haproxy::probe_stats(&self.http, &addr, timeout).await
     }
 
     /// The last lines each node's processes wrote (Patroni, PostgreSQL, etcd, HAProxy), by node:

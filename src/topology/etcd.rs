@@ -1,5 +1,6 @@
 //! etcd members: the distributed store holding Patroni's leader key.
 
+use super::http_error::http_error_text;
 use super::{Disk, NodeKind, NodeSpec};
 use std::time::Duration;
 
@@ -67,6 +68,43 @@ pub async fn healthy(http: &reqwest::Client, host_addr: &str) -> bool {
             .map(|v| v["health"] == "true")
             .unwrap_or(false),
         _ => false,
+    }
+}
+
+/// Who holds the key `key` (Patroni's leader key holds the leader's name), by a linearizable
+/// read through the member's HTTP gateway: `Ok(None)` when the key does not exist.
+pub async fn key_value(
+    http: &reqwest::Client,
+    host_addr: &str,
+    key: &str,
+    timeout: Duration,
+) -> Result<Option<String>, String> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let response = http
+        .post(format!("http://{host_addr}/v3/kv/range"))
+        .json(&serde_json::json!({ "key": b64.encode(key) }))
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| http_error_text(&e))?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await.map_err(|e| e.to_string())?;
+    if !status.is_success() {
+        return Err(format!(
+            "{status}: {}",
+            body["message"]
+                .as_str()
+                .or(body["error"].as_str())
+                .unwrap_or("")
+        ));
+    }
+    match body["kvs"][0]["value"].as_str() {
+        None => Ok(None),
+        Some(value) => {
+            let bytes = b64.decode(value).map_err(|e| e.to_string())?;
+            Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+        }
     }
 }
 

@@ -1,10 +1,24 @@
-//! HAProxy in front of the Patroni nodes, routing to whichever answers Patroni's `/primary`.
+//! HAProxy in front of the Patroni nodes: routing to whichever answers Patroni's `/primary`,
+//! or (a known-bad setup) to the first node whose PostgreSQL port accepts. With Patroni's
+//! checks, a second endpoint balances connections over the nodes that answer `/replica`.
 
+use super::http_error::http_error_text;
 use super::{FileSpec, NodeKind, NodeSpec, patroni};
+use crate::history::ProxyServer;
 use crate::scenario::{Haproxy, HaproxyCheck};
+use std::time::Duration;
 
 pub const NAME: &str = "haproxy";
 pub const PG_PORT: u16 = 5432;
+/// The replica endpoint (`listen replicas`): round-robin over the nodes that answer Patroni's
+/// `OPTIONS /replica` with 200. Only with the `patroni-rest` check: a TCP check knows no roles.
+pub const REPLICA_PORT: u16 = 5001;
+/// HAProxy's stats page (`/stats;csv`): its view of each server, probed during the drill.
+pub const STATS_PORT: u16 = 8404;
+/// The proxy section clients connect through.
+const PROXY: &str = "primary";
+/// The proxy section readers through replicas connect through.
+const REPLICAS: &str = "replicas";
 const CONFIG_PATH: &str = "/etc/firedrill/haproxy.cfg";
 
 pub fn spec(spec: &Haproxy, pg_nodes: usize) -> NodeSpec {
@@ -24,9 +38,18 @@ pub fn spec(spec: &Haproxy, pg_nodes: usize) -> NodeSpec {
             contents: render_config(spec, pg_nodes),
             mode: 0o644,
         }],
-        ports: vec![PG_PORT],
+        ports: ports(spec.check),
         cap_add: vec!["NET_ADMIN".into()],
         disks: vec![],
+    }
+}
+
+/// The container ports published on the host: the client endpoint, the stats page and, with
+/// Patroni's checks, the replica endpoint.
+fn ports(check: HaproxyCheck) -> Vec<u16> {
+    match check {
+        HaproxyCheck::PatroniRest => vec![PG_PORT, STATS_PORT, REPLICA_PORT],
+        HaproxyCheck::Tcp => vec![PG_PORT, STATS_PORT],
     }
 }
 
@@ -35,29 +58,102 @@ pub fn spec(spec: &Haproxy, pg_nodes: usize) -> NodeSpec {
 /// here at 20-50 %) does not take the new leader out of rotation after a failover. Clients give
 /// up sooner on their own timeouts.
 pub fn render_config(spec: &Haproxy, pg_nodes: usize) -> String {
-    let check = match spec.check {
-        HaproxyCheck::PatroniRest => {
-            "    option httpchk OPTIONS /primary\n    http-check expect status 200\n"
-        }
+    let (check, check_port) = match spec.check {
+        HaproxyCheck::PatroniRest => (
+            "    option httpchk OPTIONS /primary\n    http-check expect status 200\n",
+            format!(" port {}", patroni::REST_PORT),
+        ),
+        // Only whether PostgreSQL's port accepts: the first such node gets every connection.
+        HaproxyCheck::Tcp => ("    balance first\n", String::new()),
     };
     let servers: String = (1..=pg_nodes)
         .map(|i| {
             let name = patroni::name(i);
             format!(
-                "    server {name} {name}:{} check port {} init-addr last,libc,none\n",
+                "    server {name} {name}:{} check{check_port} init-addr last,libc,none\n",
                 patroni::PG_PORT,
-                patroni::REST_PORT
             )
         })
         .collect();
-    format!(
-        "global\n    maxconn 2000\n\n\
-         defaults\n    mode tcp\n    timeout connect 3s\n    timeout client 30m\n    timeout server 30m\n    timeout check 3s\n\n\
-         listen primary\n    bind *:{PG_PORT}\n{check}    default-server inter {inter}ms fall {fall} rise {rise} on-marked-down shutdown-sessions\n{servers}",
+    let default_server = format!(
+        "    default-server inter {inter}ms fall {fall} rise {rise} on-marked-down shutdown-sessions\n",
         inter = spec.inter.as_millis(),
         fall = spec.fall,
         rise = spec.rise,
-    )
+    );
+    let mut config = format!(
+        "global\n    maxconn 2000\n\n\
+         defaults\n    mode tcp\n    timeout connect 3s\n    timeout client 30m\n    timeout server 30m\n    timeout check 3s\n\n\
+         frontend stats\n    mode http\n    bind *:{STATS_PORT}\n    stats enable\n    stats uri /stats\n\n\
+         listen {PROXY}\n    bind *:{PG_PORT}\n{check}{default_server}{servers}",
+    );
+    if spec.check == HaproxyCheck::PatroniRest {
+        // Every node that answers `/replica` with 200 (a running replica), in turn.
+        config.push_str(&format!(
+            "\nlisten {REPLICAS}\n    bind *:{REPLICA_PORT}\n    balance roundrobin\n\
+             {REPLICA_CHECK}{default_server}{servers}"
+        ));
+    }
+    config
+}
+
+/// The replica endpoint's health check: Patroni answers `OPTIONS /replica` with 200 on a
+/// running replica only.
+const REPLICA_CHECK: &str =
+    "    option httpchk OPTIONS /replica\n    http-check expect status 200\n";
+
+/// Each server's status and open sessions behind the client endpoint, in configuration order.
+pub async fn probe_stats(
+    http: &reqwest::Client,
+    stats_addr: &str,
+    timeout: Duration,
+) -> Result<Vec<ProxyServer>, String> {
+    let text = http
+        .get(format!("http://{stats_addr}/stats;csv"))
+        .timeout(timeout)
+        .send()
+        .await
+        .map_err(|e| http_error_text(&e))?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    parse_stats(&text)
+}
+
+/// Reads the servers of the client proxy from HAProxy's stats CSV (the first line names the
+/// columns, after a `# `).
+fn parse_stats(csv: &str) -> Result<Vec<ProxyServer>, String> {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .and_then(|h| h.strip_prefix("# "))
+        .ok_or("no stats header")?
+        .split(',')
+        .collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|c| *c == name)
+            .ok_or(format!("no {name} column in the stats"))
+    };
+    let (pxname, svname, status, scur) = (
+        column("pxname")?,
+        column("svname")?,
+        column("status")?,
+        column("scur")?,
+    );
+    Ok(lines
+        .map(|line| line.split(',').collect::<Vec<_>>())
+        .filter(|f| {
+            f.get(pxname) == Some(&PROXY)
+                && !matches!(f.get(svname), Some(&"FRONTEND" | &"BACKEND") | None)
+        })
+        .map(|f| ProxyServer {
+            name: f[svname].to_string(),
+            status: f.get(status).unwrap_or(&"").to_string(),
+            sessions: f.get(scur).and_then(|v| v.parse().ok()).unwrap_or(0),
+        })
+        .collect())
 }
 
 pub const VERSION_CMD: &[&str] = &["haproxy", "-v"];
@@ -83,5 +179,112 @@ mod tests {
         for n in ["pg1", "pg2", "pg3"] {
             assert!(cfg.contains(&format!("server {n} {n}:5432 check port 8008")));
         }
+    }
+
+    fn patroni_rest(nodes: usize) -> (String, NodeSpec) {
+        let spec = Haproxy {
+            check: HaproxyCheck::PatroniRest,
+            inter: Duration::from_millis(500),
+            fall: 2,
+            rise: 1,
+        };
+        (render_config(&spec, nodes), super::spec(&spec, nodes))
+    }
+
+    /// The lines of the `listen NAME` section, up to the next blank line.
+    fn section<'a>(cfg: &'a str, name: &str) -> Vec<&'a str> {
+        cfg.lines()
+            .skip_while(|l| *l != format!("listen {name}"))
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .map(str::trim)
+            .collect()
+    }
+
+    #[test]
+    fn a_replica_endpoint_balances_over_the_nodes_patroni_calls_replicas() {
+        let (cfg, spec) = patroni_rest(3);
+        let replicas = section(&cfg, "replicas");
+        assert_eq!(
+            replicas,
+            [
+                "bind *:5001",
+                "balance roundrobin",
+                "option httpchk OPTIONS /replica",
+                "http-check expect status 200",
+                "default-server inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions",
+                "server pg1 pg1:5432 check port 8008 init-addr last,libc,none",
+                "server pg2 pg2:5432 check port 8008 init-addr last,libc,none",
+                "server pg3 pg3:5432 check port 8008 init-addr last,libc,none",
+            ]
+        );
+        // the client endpoint is unchanged: one primary, by Patroni's /primary
+        let primary = section(&cfg, "primary");
+        assert_eq!(primary[0], "bind *:5432");
+        assert!(primary.contains(&"option httpchk OPTIONS /primary"));
+        assert!(
+            !primary
+                .iter()
+                .any(|l| l.contains("/replica") || l.contains("balance"))
+        );
+        assert_eq!(cfg.matches("listen ").count(), 2);
+        assert!(spec.ports.contains(&REPLICA_PORT));
+        assert!(spec.ports.contains(&PG_PORT) && spec.ports.contains(&STATS_PORT));
+    }
+
+    #[test]
+    fn a_tcp_check_has_no_replica_endpoint() {
+        let spec = Haproxy {
+            check: HaproxyCheck::Tcp,
+            inter: Duration::from_secs(1),
+            fall: 3,
+            rise: 2,
+        };
+        let cfg = render_config(&spec, 3);
+        assert!(section(&cfg, "replicas").is_empty());
+        assert!(!cfg.contains("/replica") && !cfg.contains(":5001"));
+        assert_eq!(super::spec(&spec, 3).ports, [PG_PORT, STATS_PORT]);
+    }
+
+    #[test]
+    fn reads_each_server_of_the_client_proxy_from_the_stats() {
+        let csv = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,\n\
+                   stats,FRONTEND,,,1,1,2000,3,0,0,0,0,0,,,,,OPEN,\n\
+                   primary,FRONTEND,,,4,9,2000,99,0,0,0,0,0,,,,,OPEN,\n\
+                   primary,pg1,0,0,0,3,,40,0,0,,0,,0,0,0,0,DOWN,\n\
+                   primary,pg2,0,0,4,6,,59,0,0,,0,,0,0,0,0,UP,\n\
+                   primary,pg3,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN 1/2,\n\
+                   primary,BACKEND,0,0,4,9,200,99,0,0,0,0,,0,0,0,0,UP,\n";
+        let servers = parse_stats(csv).unwrap();
+        let seen: Vec<_> = servers
+            .iter()
+            .map(|s| (s.name.as_str(), s.status.as_str(), s.sessions, s.is_up()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("pg1", "DOWN", 0, false),
+                ("pg2", "UP", 4, true),
+                ("pg3", "DOWN 1/2", 0, false)
+            ]
+        );
+        assert!(parse_stats("<html>").is_err());
+    }
+
+    #[test]
+    fn a_tcp_check_knows_no_roles_and_prefers_the_first_node() {
+        let cfg = render_config(
+            &Haproxy {
+                check: HaproxyCheck::Tcp,
+                inter: Duration::from_secs(1),
+                fall: 3,
+                rise: 2,
+            },
+            2,
+        );
+        assert!(!cfg.contains("httpchk"));
+        assert!(cfg.contains("balance first"));
+        assert!(cfg.contains("server pg1 pg1:5432 check init-addr"));
+        assert!(cfg.find("server pg1").unwrap() < cfg.find("server pg2").unwrap());
     }
 }

@@ -5,8 +5,10 @@ mod cluster;
 mod disks;
 mod etcd;
 mod haproxy;
+mod http_error;
 mod node;
 mod patroni;
+mod pg_error;
 mod ready;
 mod secrets;
 
@@ -16,4 +18,5 @@ pub use node::{FileSpec, Node, NodeKind, NodeSpec};
 pub use patroni::{
     PG_PORT, PatroniStatus, REST_PORT as PATRONI_REST_PORT, THIS_NODE_SQL, probe_patroni,
 };
+pub use pg_error::pg_error_text;
 pub use secrets::Secrets;

@@ -1,5 +1,6 @@
 //! PostgreSQL nodes run by Patroni: configuration, and the role probe on its REST API.
 
+use super::http_error::http_error_text;
 use super::{Disk, FileSpec, NodeKind, NodeSpec, Secrets, etcd};
 use crate::history::Role;
 use crate::scenario::Patroni;
@@ -9,6 +10,8 @@ use std::time::Duration;
 pub const PG_PORT: u16 = 5432;
 pub const REST_PORT: u16 = 8008;
 pub const SCOPE: &str = "firedrill";
+/// Patroni's leader key in etcd (its default namespace `/service`): holds the leader's name.
+pub const LEADER_KEY: &str = "/service/firedrill/leader";
 /// A custom PostgreSQL setting holding the node's name: `current_setting('firedrill.node')`.
 pub const NODE_SETTING: &str = "firedrill.node";
 /// SQL naming the server that runs it.
@@ -68,6 +71,7 @@ pub fn render_config(me: &str, spec: &Patroni, etcd_members: usize, secrets: &Se
                 "retry_timeout": spec.retry_timeout.as_secs(),
                 "maximum_lag_on_failover": spec.maximum_lag_on_failover,
                 "synchronous_mode": spec.synchronous_mode,
+                "synchronous_mode_strict": spec.synchronous_mode_strict,
                 "postgresql": {
                     "use_pg_rewind": true,
                     "use_slots": true,
@@ -141,9 +145,9 @@ pub async fn probe_patroni(
         .timeout(timeout)
         .send()
         .await
-        .map_err(|e| short_error(&e))?;
+        .map_err(|e| http_error_text(&e))?;
     // Patroni answers 503 for a node that is not running but still returns its status body.
-    let body: serde_json::Value = response.json().await.map_err(|e| short_error(&e))?;
+    let body: serde_json::Value = response.json().await.map_err(|e| http_error_text(&e))?;
     let role = match body["role"].as_str().unwrap_or("") {
         "master" | "primary" if body["state"] == "running" => Role::Leader,
         "replica" | "standby_leader" | "sync_standby" => Role::Replica,
@@ -169,22 +173,6 @@ pub async fn probe_patroni(
     })
 }
 
-fn short_error(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timeout".into()
-    } else if e.is_connect() {
-        "connection refused".into()
-    } else {
-        let mut msg = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            msg = format!("{msg}: {s}");
-            source = s.source();
-        }
-        msg
-    }
-}
-
 pub const VERSION_CMD: &[&str] = &["patroni", "--version"];
 pub const PG_VERSION_CMD: &[&str] = &["postgres", "--version"];
 
@@ -200,7 +188,8 @@ mod tests {
             loop_wait: Duration::from_secs(2),
             retry_timeout: Duration::from_secs(3),
             maximum_lag_on_failover: 1 << 20,
-            synchronous_mode: false,
+            synchronous_mode: true,
+            synchronous_mode_strict: true,
         };
         let secrets = Secrets::generate();
         let text = render_config("pg2", &spec, 3, &secrets);
@@ -209,6 +198,8 @@ mod tests {
         assert_eq!(v["bootstrap"]["dcs"]["ttl"], 10);
         assert_eq!(v["bootstrap"]["dcs"]["loop_wait"], 2);
         assert_eq!(v["bootstrap"]["dcs"]["retry_timeout"], 3);
+        assert_eq!(v["bootstrap"]["dcs"]["synchronous_mode"], true);
+        assert_eq!(v["bootstrap"]["dcs"]["synchronous_mode_strict"], true);
         assert_eq!(
             v["etcd3"]["hosts"],
             json!(["etcd1:2379", "etcd2:2379", "etcd3:2379"])

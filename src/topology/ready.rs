@@ -1,6 +1,6 @@
 //! Readiness: conditions polled until they hold, never fixed sleeps.
 
-use super::{Cluster, NodeKind, TopologyError, etcd, patroni};
+use super::{Cluster, Node, NodeKind, TopologyError, etcd, patroni};
 use crate::history::Role;
 use crate::progress::Progress;
 use std::time::{Duration, Instant};
@@ -79,6 +79,36 @@ pub(super) async fn wait_ready(
     .ok_or_else(|| not_ready(&reached, &format!("haproxy routing to {leader}")))?;
     note(format!("haproxy routes to {leader}"), &mut reached);
     Ok(leader)
+}
+
+/// Waits until the first Patroni node, started alone, has bootstrapped the cluster and leads it.
+pub(super) async fn wait_bootstrapped(
+    http: &reqwest::Client,
+    node: &Node,
+    deadline: Instant,
+    started: Instant,
+    within: Duration,
+    progress: &Progress,
+) -> Result<(), TopologyError> {
+    let rest = node.host_addr(patroni::REST_PORT).unwrap_or_default();
+    poll_until(deadline, || async {
+        matches!(
+            patroni::probe_patroni(http, &rest, Duration::from_secs(1)).await,
+            Ok(status) if status.role == Role::Leader
+        )
+    })
+    .await
+    .ok_or_else(|| TopologyError::NotReady {
+        waited: within,
+        reached: "containers started".into(),
+        waiting: format!("{} to bootstrap the cluster as its leader", node.name),
+    })?;
+    progress.note(format!(
+        "{} bootstrapped the cluster ({:.1}s)",
+        node.name,
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
 }
 
 /// Polls `condition` every 100 ms until it returns true (or `Some`) or the deadline passes.

@@ -1,10 +1,17 @@
 //! The clients: write attempts on a fixed schedule through the client endpoint, each recorded
-//! with its invoke and complete instants and outcome; and the final read-back.
+//! with its invoke and complete instants and outcome; optional reads on a fixed schedule, each
+//! looking for the latest acknowledged write; and the final read-back.
 
+mod acked;
 mod read_back;
+mod reader;
+mod schedule;
+mod sessions;
 mod table;
 mod writer;
 
+pub use acked::Acknowledged;
 pub use read_back::{ReadBackError, read_back};
+pub use reader::run_reads;
 pub use table::{TABLE, prepare};
 pub use writer::run_writes;

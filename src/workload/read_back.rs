@@ -1,19 +1,24 @@
 use super::TABLE;
-use crate::history::{Clock, ReadBack};
-use crate::topology::{Cluster, THIS_NODE_SQL};
+use crate::history::{Clock, ReadBack, Role};
+use crate::topology::{Cluster, Node, THIS_NODE_SQL, pg_error_text};
 use std::time::Duration;
 use thiserror::Error;
 use tokio::time::Instant;
 
+/// How long one attempt (find the leader, connect, read every row) may take.
+const READ_WITHIN: Duration = Duration::from_secs(15);
+
 #[derive(Debug, Error)]
-#[error("no writable leader reachable through the client endpoint within {}: last error: {last_error}", humantime::format_duration(*.waited))]
+#[error("no writable leader to read back from within {}: last error: {last_error}", humantime::format_duration(*.waited))]
 pub struct ReadBackError {
     pub waited: Duration,
     pub last_error: String,
 }
 
-/// After recovery: reads every sequence number from the leader, through the client endpoint.
-/// Retries until a node that is not in recovery answers, for at most `within`.
+/// After recovery: reads every sequence number from the leader, directly (not through the
+/// client endpoint, which may be what the drill found routing wrongly). The leader is the one
+/// node Patroni reports as leader, and its PostgreSQL must confirm it is not in recovery.
+/// Retries for at most `within`.
 pub async fn read_back(
     cluster: &Cluster,
     clock: Clock,
@@ -22,9 +27,16 @@ pub async fn read_back(
     let deadline = Instant::now() + within;
     loop {
         let at = clock.now();
-        let last_error = match read_once(cluster).await {
-            Ok((node, present)) => return Ok(ReadBack { at, node, present }),
-            Err(e) => e,
+        // Bounded as a whole: a leader that hangs mid-read must not hold the drill (and its
+        // teardown) forever.
+        let attempt = tokio::time::timeout(READ_WITHIN, read_once(cluster)).await;
+        let last_error = match attempt {
+            Ok(Ok((node, present))) => return Ok(ReadBack { at, node, present }),
+            Ok(Err(e)) => e,
+            Err(_) => format!(
+                "no answer within {}",
+                humantime::format_duration(READ_WITHIN)
+            ),
         };
         if Instant::now() >= deadline {
             return Err(ReadBackError {
@@ -37,14 +49,32 @@ pub async fn read_back(
 }
 
 async fn read_once(cluster: &Cluster) -> Result<(String, Vec<u64>), String> {
-    let client = cluster
-        .connect(cluster.endpoint(), Duration::from_secs(1))
+    let leaders: Vec<&Node> = cluster
+        .patroni_statuses()
         .await
-        .map_err(|e| e.to_string())?;
+        .into_iter()
+        .filter(|(_, s)| s.as_ref().is_some_and(|s| s.role == Role::Leader))
+        .map(|(n, _)| n)
+        .collect();
+    let leader = match leaders.as_slice() {
+        [one] => *one,
+        [] => return Err("no node reports itself leader".into()),
+        many => {
+            let names: Vec<&str> = many.iter().map(|n| n.name.as_str()).collect();
+            return Err(format!(
+                "several nodes report themselves leader: {}",
+                names.join(", ")
+            ));
+        }
+    };
+    let client = cluster
+        .connect(leader, Duration::from_secs(1))
+        .await
+        .map_err(|e| pg_error_text(&e))?;
     let row = client
         .query_one(&format!("SELECT {THIS_NODE_SQL}, pg_is_in_recovery()"), &[])
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| pg_error_text(&e))?;
     let node: String = row.get(0);
     if row.get::<_, bool>(1) {
         return Err(format!("{node} is in recovery"));
@@ -52,7 +82,7 @@ async fn read_once(cluster: &Cluster) -> Result<(String, Vec<u64>), String> {
     let rows = client
         .query(&format!("SELECT seq FROM {TABLE} ORDER BY seq"), &[])
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| pg_error_text(&e))?;
     let present = rows
         .iter()
         .map(|r| u64::try_from(r.get::<_, i64>(0)).unwrap_or(0))

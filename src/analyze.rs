@@ -1,0 +1,173 @@
+//! Re-judging a stored run: the checkers run again on the history in its run.json, with no
+//! containers, so a run can be re-examined (or judged by a newer firedrill) long after it ran.
+
+use crate::check::{judge, measure};
+use crate::record::{RECORD_FORMAT, RunRecord};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AnalyzeError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: not a firedrill run record: {message}", path.display())]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "{}: run record format {found} is newer than this firedrill reads ({RECORD_FORMAT})",
+        path.display()
+    )]
+    Format { path: PathBuf, found: u32 },
+}
+
+/// The run.json of a run directory (or the file itself, if `path` names one).
+pub fn record_path(path: &Path) -> PathBuf {
+    if path.is_dir() {
+        path.join("run.json")
+    } else {
+        path.to_path_buf()
+    }
+}
+
+/// Reads a stored run record.
+pub fn load(path: &Path) -> Result<RunRecord, AnalyzeError> {
+    let text = std::fs::read_to_string(path).map_err(|source| AnalyzeError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    // The format first, so a newer record is refused for what it is, not for a field it has.
+    #[derive(serde::Deserialize)]
+    struct Format {
+        format: u32,
+    }
+    if let Ok(Format { format }) = serde_json::from_str::<Format>(&text)
+        && format > RECORD_FORMAT
+    {
+        return Err(AnalyzeError::Format {
+            path: path.to_path_buf(),
+            found: format,
+        });
+    }
+    serde_json::from_str(&text).map_err(|e| AnalyzeError::Parse {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string().split(" at line ").next().unwrap_or("").into(),
+    })
+}
+
+/// A stored run judged again.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// The record with measurements and verdict recomputed from its history.
+    pub record: RunRecord,
+    /// Whether the verdict (pass/fail, and each objective's pass/fail and value) is the one
+    /// stored.
+    pub reproduced: bool,
+    /// What differs from the stored verdict, one line per objective, in lower case.
+    pub changes: Vec<String>,
+}
+
+/// Recomputes the measurements from the record's history and judges its scenario's objectives
+/// again. Pure: nothing is read or written.
+pub fn reanalyze(stored: &RunRecord) -> Analysis {
+    let measurements = measure(&stored.history);
+    let verdict = judge(&stored.scenario.objectives, &measurements);
+    let mut changes = Vec::new();
+    if verdict.passed != stored.verdict.passed {
+        changes.push(format!(
+            "verdict: stored {}, now {}",
+            pass_fail(stored.verdict.passed),
+            pass_fail(verdict.passed)
+        ));
+    }
+    for now in &verdict.objectives {
+        let name = now.measure.name();
+        match stored
+            .verdict
+            .objectives
+            .iter()
+            .find(|o| o.measure == now.measure && o.bound == now.bound)
+        {
+            None => changes.push(format!("{name}: not judged in the stored run")),
+            Some(before) if before.passed != now.passed || before.measured != now.measured => {
+                changes.push(format!(
+                    "{name}: stored {} ({}), now {} ({})",
+                    pass_fail(before.passed),
+                    show(before.measured.as_ref()),
+                    pass_fail(now.passed),
+                    show(now.measured.as_ref())
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let record = RunRecord {
+        measurements,
+        verdict,
+        ..stored.clone()
+    };
+    Analysis {
+        reproduced: changes.is_empty(),
+        changes,
+        record,
+    }
+}
+
+fn pass_fail(passed: bool) -> &'static str {
+    if passed { "pass" } else { "fail" }
+}
+
+fn show(value: Option<&crate::check::MeasuredValue>) -> String {
+    value.map_or_else(|| "not measured".to_string(), ToString::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample_record;
+
+    #[test]
+    fn a_stored_run_is_judged_the_same_again() {
+        let stored = sample_record();
+        let analysis = reanalyze(&stored);
+        assert!(analysis.reproduced, "{:?}", analysis.changes);
+        assert_eq!(analysis.record, stored);
+    }
+
+    #[test]
+    fn a_changed_verdict_is_reported() {
+        let mut stored = sample_record();
+        stored.verdict.passed = !stored.verdict.passed;
+        stored.verdict.objectives[0].passed = !stored.verdict.objectives[0].passed;
+        let analysis = reanalyze(&stored);
+        assert!(!analysis.reproduced);
+        assert_eq!(analysis.changes.len(), 2, "{:?}", analysis.changes);
+        assert!(analysis.changes[0].starts_with("verdict: stored"));
+    }
+
+    #[test]
+    fn round_trips_through_run_json_and_refuses_newer_formats() {
+        let dir = std::env::temp_dir().join(format!("fd-analyze-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut stored = sample_record();
+        let file = dir.join("run.json");
+        std::fs::write(&file, serde_json::to_string(&stored).unwrap()).unwrap();
+        assert_eq!(load(&record_path(&dir)).unwrap(), stored);
+
+        stored.format = RECORD_FORMAT + 1;
+        std::fs::write(&file, serde_json::to_string(&stored).unwrap()).unwrap();
+        assert!(matches!(load(&file), Err(AnalyzeError::Format { .. })));
+
+        std::fs::write(&file, "{\"format\": 1,\n \"run_id\": 7}").unwrap();
+        let err = load(&file).unwrap_err().to_string();
+        assert!(err.contains("run.json:2:"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,49 @@
+//! `--format`: which report `run` and `analyze` print on stdout.
+
+use clap::ValueEnum;
+use firedrill::{RunRecord, report};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// The terminal summary: measurements and objectives as tables, with the run's notes.
+    #[default]
+    Table,
+    /// The run record, as run.json holds it.
+    Json,
+    /// The runbook report in Markdown (report.md).
+    Md,
+    /// The runbook report as one self-contained HTML page (report.html).
+    Html,
+    /// JUnit XML: a test case per objective (junit.xml).
+    Junit,
+}
+
+impl Format {
+    /// The document printed on stdout for a non-table format; its notes (seed, directories,
+    /// verdict changes) then go to stderr so that stdout holds the document alone.
+    pub fn document(self, record: &RunRecord) -> Result<String, String> {
+        match self {
+            Format::Table => Ok(report::table(record)),
+            Format::Json => serde_json::to_string_pretty(record)
+                .map(|json| json + "\n")
+                .map_err(|e| format!("cannot write the run record as JSON: {e}")),
+            Format::Md => Ok(report::markdown(record)),
+            Format::Html => Ok(report::html(record)),
+            Format::Junit => {
+                report::junit(record).map_err(|e| format!("cannot write the JUnit report: {e}"))
+            }
+        }
+    }
+}
+
+/// Prints a note: on stdout beside the table, on stderr beside any other document.
+macro_rules! note {
+    ($format:expr, $($arg:tt)*) => {
+        if $format == $crate::cli::format::Format::Table {
+            println!($($arg)*)
+        } else {
+            eprintln!($($arg)*)
+        }
+    };
+}
+pub(crate) use note;

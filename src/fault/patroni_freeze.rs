@@ -1,0 +1,46 @@
+//! patroni-freeze: the Patroni daemon stopped with SIGSTOP while PostgreSQL keeps running, as a
+//! hung HA agent looks. Nothing fences the node (no watchdog): its PostgreSQL stays a primary
+//! and accepts every write that reaches it, while its leader key expires and another node is
+//! promoted. Healed by SIGCONT: Patroni resumes, finds another leader and demotes the node.
+
+use super::{FaultError, names, on_each, run_as_root};
+use crate::topology::{Cluster, Node, NodeKind};
+
+/// Stops every process named `patroni` and proves it: each must then be in state T (stopped).
+const FREEZE: &str = "pids=$(pgrep -x patroni) || { echo 'no patroni process'; exit 1; }; \
+     kill -STOP $pids; \
+     for p in $pids; do case $(ps -o stat= -p $p) in T*) ;; *) echo \"patroni $p not stopped\"; exit 1;; esac; done; \
+     echo $pids";
+const THAW: &str = "pids=$(pgrep -x patroni) || { echo 'no patroni process'; exit 1; }; \
+     kill -CONT $pids; echo $pids";
+
+pub async fn inject(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, FaultError> {
+    on_each(nodes, |node| async move {
+        if node.kind != NodeKind::Patroni {
+            return Err(FaultError::action("freeze patroni", &node.name)(
+                "not a Patroni node".into(),
+            ));
+        }
+        run_as_root(cluster, node, "freeze patroni", FREEZE)
+            .await
+            .map(|_| ())
+    })
+    .await?;
+    Ok(Some(format!(
+        "SIGSTOP to the Patroni daemon of {}; PostgreSQL left running",
+        names(nodes)
+    )))
+}
+
+pub async fn heal(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, FaultError> {
+    on_each(nodes, |node| async move {
+        run_as_root(cluster, node, "thaw patroni", THAW)
+            .await
+            .map(|_| ())
+    })
+    .await?;
+    Ok(Some(format!(
+        "SIGCONT to the Patroni daemon of {}",
+        names(nodes)
+    )))
+}

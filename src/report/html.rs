@@ -1,0 +1,812 @@
+//! The runbook report as one self-contained HTML page: no script, no external asset (styles
+//! inline, the chart inline SVG), readable offline and printable. Every string taken from the
+//! record is escaped.
+
+use super::escape::Esc;
+use super::rows::{fmt_duration, measurement_rows, objective_rows};
+use super::setup;
+use super::timeline::Timeline;
+use crate::history::{At, Event, FaultAction};
+use crate::record::RunRecord;
+use std::fmt::Write;
+
+const STYLE: &str = "
+:root { color-scheme: light; }
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; color: #111; background: #fff;
+  max-width: 1100px; margin: 0 auto; padding: 1.5rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin: 0 0 .25rem; }
+h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ccc; padding-bottom: .2rem; }
+h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
+.banner { font-size: 1.3rem; font-weight: bold; padding: .6rem 1rem; border: 3px solid; margin: 1rem 0; }
+.banner.pass { background: #e5f5e0; border-color: #238b45; color: #00441b; }
+.banner.fail { background: #fee0d2; border-color: #a50f15; color: #67000d; }
+table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; font-size: .92rem; }
+th, td { border: 1px solid #bbb; padding: .3rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f0f0f0; }
+tbody tr:nth-child(even) td { background: #fafafa; }
+td.instant, td.num { white-space: nowrap; font-variant-numeric: tabular-nums; }
+td.meaning { color: #444; font-size: .85rem; }
+.verdict-pass { color: #00441b; font-weight: bold; }
+.verdict-fail { color: #a50f15; font-weight: bold; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: .5rem 0; }
+dl.facts dt { font-weight: bold; }
+dl.facts dd { margin: 0; }
+ul.deviations li { margin-bottom: .3rem; }
+code { font-family: ui-monospace, 'DejaVu Sans Mono', monospace; font-size: .9em; overflow-wrap: anywhere; }
+figure { margin: .5rem 0; }
+figcaption { font-size: .85rem; color: #444; }
+svg.timeline { display: block; max-width: 100%; height: auto; border: 1px solid #ddd; }
+footer { margin-top: 2rem; font-size: .8rem; color: #555; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  .banner, svg.timeline, th, td { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  h2, h3 { break-after: avoid; }
+  tr, figure, li { break-inside: avoid; }
+}
+";
+
+/// Writes `<h>text</h>` with the text escaped.
+pub(super) fn heading(out: &mut String, level: u8, id: &str, text: &str) {
+    let _ = writeln!(out, "<h{level} id=\"{id}\">{}</h{level}>", Esc(text));
+}
+
+/// The runbook report as a complete HTML document.
+pub fn html(record: &RunRecord) -> String {
+    let s = &record.scenario;
+    let failed = record
+        .verdict
+        .objectives
+        .iter()
+        .filter(|o| !o.passed)
+        .count();
+    let result = if record.passed() {
+        "PASS — every objective held".to_string()
+    } else {
+        format!(
+            "FAIL — {failed} of {} objective{} did not hold",
+            record.verdict.objectives.len(),
+            if record.verdict.objectives.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        )
+    };
+
+    let title = format!(
+        "Failover drill {}: {} ({})",
+        s.name,
+        if record.passed() { "PASS" } else { "FAIL" },
+        record.history.started_wall
+    );
+    let mut out = String::new();
+    out.push_str("<header>\n");
+    heading(&mut out, 1, "top", &format!("Failover drill: {}", s.name));
+    let _ = writeln!(out, "<p>{}</p>", Esc(&s.description));
+    let _ = writeln!(
+        out,
+        "<p class=\"banner {}\" role=\"status\">{}{}</p>",
+        if record.passed() { "pass" } else { "fail" },
+        Esc(&result),
+        if record.problems.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} problem{} in the run (see deviations)",
+                record.problems.len(),
+                if record.problems.len() == 1 { "" } else { "s" }
+            )
+        }
+    );
+    out.push_str("<dl class=\"facts\">\n");
+    let mut fact = |name: &str, value: &str| {
+        let _ = writeln!(out, "<dt>{}</dt><dd>{}</dd>", Esc(name), Esc(value));
+    };
+    fact(
+        "runbook procedure",
+        s.runbook
+            .as_deref()
+            .unwrap_or("(none named in the scenario)"),
+    );
+    fact("run", &record.run_id);
+    fact("started (UTC)", &record.history.started_wall);
+    fact(
+        "scenario file",
+        &format!("{} (sha256 {})", s.source.path.display(), s.source.sha256),
+    );
+    fact(
+        "seed",
+        &format!("{} (repeat with --seed {})", record.seed, record.seed),
+    );
+    fact(
+        "timings",
+        &format!(
+            "bring-up {}, drill {}, wall {}",
+            fmt_duration(record.timings.bring_up),
+            fmt_duration(record.timings.drill),
+            fmt_duration(record.timings.wall)
+        ),
+    );
+    out.push_str("</dl>\n</header>\n<main>\n");
+
+    runbook(&mut out, record);
+    timeline(&mut out, record);
+    objectives(&mut out, record);
+    measurements(&mut out, record);
+    environment(&mut out, record);
+
+    out.push_str("</main>\n<footer>\n");
+    let _ = writeln!(
+        out,
+        "<p>Written by firedrill from the run record (run.json) of run {}. Instants (t+…) are \
+         from the workload's start on one monotonic clock; only the start is wall-clock time. \
+         <code>firedrill analyze</code> recomputes every value here from the recorded history.</p>",
+        Esc(&record.run_id)
+    );
+    out.push_str("</footer>\n");
+    page(&title, "", &out)
+}
+
+/// A complete HTML document: `title` (escaped here), the shared style sheet followed by
+/// `extra_style`, and `body` (markup, already escaped where it holds text).
+pub(super) fn page(title: &str, extra_style: &str, body: &str) -> String {
+    let mut out = String::with_capacity(body.len() + STYLE.len() + extra_style.len() + 256);
+    out.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    out.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    let _ = writeln!(out, "<title>{}</title>", Esc(title));
+    let _ = writeln!(out, "<style>{STYLE}{extra_style}</style>\n</head>\n<body>");
+    out.push_str(body);
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The runbook framing: what was rehearsed, the steps as executed, the expected outcome, the
+/// observed outcome and every deviation.
+fn runbook(out: &mut String, record: &RunRecord) {
+    let s = &record.scenario;
+    out.push_str("<section aria-labelledby=\"runbook\">\n");
+    heading(out, 2, "runbook", "Runbook");
+
+    heading(out, 3, "rehearsed", "What was rehearsed");
+    out.push_str("<dl class=\"facts\">\n");
+    let mut fact = |name: &str, value: &str| {
+        let _ = writeln!(out, "<dt>{}</dt><dd>{}</dd>", Esc(name), Esc(value));
+    };
+    fact(
+        "procedure",
+        s.runbook
+            .as_deref()
+            .unwrap_or("(none named in the scenario)"),
+    );
+    fact("scenario", &format!("{}: {}", s.name, s.description));
+    fact("topology", &setup::topology(s));
+    fact(
+        "workload",
+        &format!(
+            "{} for {}",
+            setup::workload(s),
+            humantime::format_duration(s.duration)
+        ),
+    );
+    let schedule = setup::fault_schedule(s);
+    fact(
+        "faults planned",
+        &if schedule.is_empty() {
+            "none scheduled".to_string()
+        } else {
+            schedule.join("; ")
+        },
+    );
+    out.push_str("</dl>\n");
+
+    heading(out, 3, "steps", "Steps as executed");
+    out.push_str("<table>\n<thead><tr><th scope=\"col\">instant</th><th scope=\"col\">step</th></tr></thead>\n<tbody>\n");
+    for (at, step) in steps(record) {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"instant\">{at}</td><td>{}</td></tr>",
+            Esc(&step)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+
+    heading(out, 3, "expected", "Expected outcome");
+    let rows = objective_rows(record);
+    if rows.is_empty() {
+        out.push_str("<p>No objective was set: the drill records measurements only.</p>\n");
+    } else {
+        out.push_str("<p>Each objective holds:</p>\n<ul>\n");
+        for row in &rows {
+            let _ = writeln!(out, "<li><code>{}</code></li>", Esc(&row.objective));
+        }
+        out.push_str("</ul>\n");
+    }
+
+    heading(out, 3, "observed", "Observed outcome");
+    if rows.is_empty() {
+        out.push_str("<p>No objective to judge; see the measurements.</p>\n");
+    } else {
+        out.push_str("<ul>\n");
+        for row in &rows {
+            let _ = writeln!(
+                out,
+                "<li><code>{}</code>: {} — <span class=\"verdict-{}\">{}</span></li>",
+                Esc(&row.objective),
+                Esc(&row.measured),
+                row.verdict.to_lowercase(),
+                if row.verdict == "PASS" {
+                    "held"
+                } else {
+                    "did not hold"
+                }
+            );
+        }
+        out.push_str("</ul>\n");
+    }
+
+    heading(out, 3, "deviations", "Deviations");
+    let deviations = deviations(record);
+    if deviations.is_empty() {
+        out.push_str("<p>None: every objective held and the drill ran to completion.</p>\n");
+    } else {
+        out.push_str("<ul class=\"deviations\">\n");
+        for d in &deviations {
+            let _ = writeln!(out, "<li>{}</li>", Esc(d));
+        }
+        out.push_str("</ul>\n");
+    }
+    out.push_str("</section>\n");
+}
+
+/// Each failed objective and each problem of the run, stated plainly.
+pub(crate) fn deviations(record: &RunRecord) -> Vec<String> {
+    let mut list: Vec<String> = record
+        .verdict
+        .objectives
+        .iter()
+        .zip(objective_rows(record))
+        .filter(|(o, _)| !o.passed)
+        .map(|(o, row)| match (&o.measured, &o.note) {
+            (Some(v), Some(note)) => format!(
+                "Objective {} did not hold: measured {v} ({note}).",
+                row.objective
+            ),
+            (Some(v), None) => format!("Objective {} did not hold: measured {v}.", row.objective),
+            (None, _) => format!(
+                "Objective {} did not hold: {}.",
+                row.objective, row.measured
+            ),
+        })
+        .collect();
+    list.extend(
+        record
+            .problems
+            .iter()
+            .map(|p| format!("Problem in the run: {p}.")),
+    );
+    list
+}
+
+/// The drill's steps with their instants: the faults injected and healed, what the clients and
+/// the probes saw (writes stopped, failover, promotion, proxy switch, recovery, full
+/// redundancy) and the read-back, in time order.
+fn steps(record: &RunRecord) -> Vec<(At, String)> {
+    let mut steps = vec![(
+        At(0),
+        format!(
+            "workload started; leader {}",
+            if record.timings.initial_leader.is_empty() {
+                "not recorded"
+            } else {
+                &record.timings.initial_leader
+            }
+        ),
+    )];
+    for event in &record.history.events {
+        match event {
+            Event::Fault(f) => {
+                let verb = match f.action {
+                    FaultAction::Inject => "injected",
+                    FaultAction::Heal => "healed",
+                };
+                let nodes = if f.nodes.is_empty() {
+                    f.node.clone()
+                } else {
+                    f.nodes.join(", ")
+                };
+                steps.push((
+                    f.at,
+                    format!(
+                        "fault {}: {verb} {} on {nodes}{}",
+                        f.fault + 1,
+                        f.kind,
+                        f.detail
+                            .as_ref()
+                            .map(|d| format!(": {d}"))
+                            .unwrap_or_default()
+                    ),
+                ));
+            }
+            Event::ReadBack(r) => steps.push((
+                r.at,
+                format!(
+                    "read back {} rows from {} (acknowledged writes checked)",
+                    r.present.len(),
+                    r.node
+                ),
+            )),
+            _ => {}
+        }
+    }
+    for f in &record.measurements.faults {
+        let n = f.fault + 1;
+        let after = |d: std::time::Duration| f.injected_at.plus(d);
+        if let Some(d) = f.detection_time {
+            steps.push((
+                after(d),
+                format!(
+                    "fault {n}: clients saw it: first failed write ({} after injection)",
+                    fmt_duration(d)
+                ),
+            ));
+        }
+        if let Some(at) = f.outage_start {
+            steps.push((
+                at,
+                format!(
+                    "fault {n}: write outage began (the end of the last ok write before it){}",
+                    if f.recovered {
+                        ""
+                    } else {
+                        "; writes never recovered"
+                    }
+                ),
+            ));
+        }
+        if let (Some(d), Some(new)) = (f.leader_election_time, &f.new_leader) {
+            steps.push((
+                after(d),
+                format!(
+                    "fault {n}: failover seen: {new} leader in place of {} (leader election time {})",
+                    f.old_leader,
+                    fmt_duration(d)
+                ),
+            ));
+        }
+        if let (Some(d), Some(node), Some(tl)) =
+            (f.promotion_time, &f.promoted, f.promoted_timeline)
+        {
+            steps.push((
+                after(d),
+                format!("fault {n}: {node} promoted: leader on timeline {tl}"),
+            ));
+        }
+        if let (Some(d), Some(new)) = (f.proxy_switch_time, &f.new_leader) {
+            steps.push((
+                after(d),
+                format!(
+                    "fault {n}: HAProxy routes to {new}, not to {}",
+                    f.old_leader
+                ),
+            ));
+        }
+        if let (Some(at), Some(rto)) = (f.recovered_at, f.rto) {
+            steps.push((
+                at,
+                format!(
+                    "fault {n}: writes recovered and kept succeeding (RTO {})",
+                    fmt_duration(rto)
+                ),
+            ));
+        }
+        if let Some(d) = f.time_to_full_redundancy {
+            steps.push((
+                after(d),
+                format!("fault {n}: full redundancy: every node streaming from the leader"),
+            ));
+        }
+    }
+    // stable: simultaneous steps keep the order above
+    steps.sort_by_key(|(at, _)| *at);
+    steps
+}
+
+fn timeline(out: &mut String, record: &RunRecord) {
+    let chart = Timeline::of(record);
+    out.push_str("<section aria-labelledby=\"timeline\">\n");
+    heading(out, 2, "timeline", "Timeline");
+    out.push_str("<figure>\n");
+    out.push_str(&chart.svg());
+    let _ = writeln!(
+        out,
+        "<figcaption>Run time from the workload's start. Top: write attempts per {} by \
+         invoke instant, stacked by outcome (ok, unknown, failed). Shaded: each fault from its \
+         injection to its heal (or to the end when never healed). Below: each fault's write \
+         outage, from the end of the last ok write before it to the end of the first ok write \
+         after which writes kept succeeding (its RTO). Lanes: each Patroni node's role as its \
+         REST API reported it every 100 ms; a mark shows the most telling state probed in its \
+         interval (leader, then no answer, then other, then replica).</figcaption>",
+        chart.bucket_label()
+    );
+    out.push_str("</figure>\n</section>\n");
+}
+
+fn objectives(out: &mut String, record: &RunRecord) {
+    out.push_str("<section aria-labelledby=\"objectives\">\n");
+    heading(out, 2, "objectives", "Objectives");
+    out.push_str("<table>\n<thead><tr><th scope=\"col\">objective</th><th scope=\"col\">measured</th><th scope=\"col\">verdict</th></tr></thead>\n<tbody>\n");
+    for row in objective_rows(record) {
+        let _ = writeln!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"verdict-{}\">{}</td></tr>",
+            Esc(&row.objective),
+            Esc(&row.measured),
+            row.verdict.to_lowercase(),
+            row.verdict
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+fn measurements(out: &mut String, record: &RunRecord) {
+    out.push_str("<section aria-labelledby=\"measurements\">\n");
+    heading(out, 2, "measurements", "Measurements");
+    out.push_str("<table>\n<thead><tr><th scope=\"col\">measurement</th><th scope=\"col\">value</th><th scope=\"col\">meaning</th></tr></thead>\n<tbody>\n");
+    for row in measurement_rows(record) {
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{}</td><td class=\"meaning\">{}</td></tr>",
+            Esc(&row.name),
+            Esc(&row.value),
+            Esc(row.meaning)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// Every field of the record's environment, as stored (so a field added to it is shown without
+/// a change here): nested maps one row per entry.
+fn environment_rows(record: &RunRecord) -> Vec<(String, String)> {
+    fn text(value: &serde_json::Value) -> String {
+        match value {
+            serde_json::Value::String(s) if s.is_empty() => "not recorded".into(),
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => "not recorded".into(),
+            serde_json::Value::Array(items) if items.is_empty() => "none".into(),
+            serde_json::Value::Array(items) => {
+                items.iter().map(text).collect::<Vec<_>>().join(", ")
+            }
+            other => other.to_string(),
+        }
+    }
+    let mut rows = Vec::new();
+    let value = serde_json::to_value(&record.environment).unwrap_or_default();
+    let serde_json::Value::Object(fields) = value else {
+        return rows;
+    };
+    for (key, value) in fields {
+        let name = key.replace('_', " ");
+        match value {
+            serde_json::Value::Object(entries) if entries.is_empty() => {
+                rows.push((name, "none recorded".into()))
+            }
+            serde_json::Value::Object(entries) => {
+                for (sub, v) in entries {
+                    rows.push((format!("{name}: {sub}"), text(&v)));
+                }
+            }
+            v => rows.push((name, text(&v))),
+        }
+    }
+    rows
+}
+
+fn environment(out: &mut String, record: &RunRecord) {
+    out.push_str("<section aria-labelledby=\"environment\">\n");
+    heading(out, 2, "environment", "Environment");
+    out.push_str(
+        "<p>Where and on what the drill ran: the versions were read from the running containers.</p>\n",
+    );
+    out.push_str("<table>\n<thead><tr><th scope=\"col\">item</th><th scope=\"col\">value</th></tr></thead>\n<tbody>\n");
+    for (name, value) in environment_rows(record) {
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td>{}</td></tr>",
+            Esc(&name),
+            Esc(&value)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::report::sample_record;
+
+    /// The page with its chart replaced by a placeholder: the chart has its own snapshot.
+    fn without_chart(record: &RunRecord) -> String {
+        let page = html(record);
+        let svg = Timeline::of(record).svg();
+        assert_eq!(page.matches(&svg).count(), 1, "the chart is inline, once");
+        page.replace(&svg, "<!-- timeline: see the timeline's own snapshot -->\n")
+    }
+
+    #[test]
+    fn a_failover_with_replication_measurements() {
+        insta::assert_snapshot!(without_chart(&sample_record()));
+    }
+
+    #[test]
+    fn a_passing_run_without_problems_has_no_deviation() {
+        let mut record = sample_record();
+        record.scenario.objectives.retain(|o| {
+            !matches!(
+                o.measure,
+                crate::scenario::Measure::LagAtFailover | crate::scenario::Measure::LeaderChanges
+            )
+        });
+        record.verdict = crate::check::judge(&record.scenario.objectives, &record.measurements);
+        assert!(record.passed());
+        assert!(deviations(&record).is_empty());
+        let page = html(&record);
+        assert!(
+            page.contains(
+                "<p class=\"banner pass\" role=\"status\">PASS — every objective held</p>"
+            )
+        );
+        assert!(page.contains("None: every objective held and the drill ran to completion."));
+    }
+
+    #[test]
+    fn every_failed_objective_and_problem_is_a_deviation() {
+        let mut record = sample_record();
+        record.problems = vec!["no read-back: the leader did not answer".into()];
+        let rto = crate::check::judge(
+            &[crate::scenario::Objective {
+                measure: crate::scenario::Measure::Rto,
+                bound: crate::scenario::Bound::Duration {
+                    cmp: crate::scenario::Cmp::Le,
+                    value: std::time::Duration::from_secs(1),
+                },
+            }],
+            &record.measurements,
+        );
+        record.verdict.objectives.extend(rto.objectives);
+        record.verdict.passed = false;
+        assert_eq!(
+            deviations(&record),
+            [
+                "Objective lag_at_failover <= 64kB did not hold: measured 65.5 kB (67072 B).",
+                "Objective leader_changes == 0 did not hold: measured 1.",
+                "Objective rto <= 1s did not hold: measured 2.100s.",
+                "Problem in the run: no read-back: the leader did not answer.",
+            ]
+        );
+        let page = html(&record);
+        assert!(page.contains("FAIL — 3 of 5 objectives did not hold; 1 problem in the run"));
+
+        record.measurements.faults[0].recovered = false;
+        record.measurements.rto = None;
+        record.verdict.objectives[4] = crate::check::judge(
+            &record.scenario.objectives[..0]
+                .iter()
+                .cloned()
+                .chain([crate::scenario::Objective {
+                    measure: crate::scenario::Measure::Rto,
+                    bound: crate::scenario::Bound::Duration {
+                        cmp: crate::scenario::Cmp::Le,
+                        value: std::time::Duration::from_secs(1),
+                    },
+                }])
+                .collect::<Vec<_>>(),
+            &record.measurements,
+        )
+        .objectives
+        .remove(0);
+        assert_eq!(
+            deviations(&record)[2],
+            "Objective rto <= 1s did not hold: not measured: writes never recovered after fault 1 (crash of pg1)."
+        );
+    }
+
+    #[test]
+    fn the_steps_say_what_happened_when() {
+        let steps: Vec<String> = steps(&sample_record())
+            .into_iter()
+            .map(|(at, step)| format!("{at} {step}"))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                "t+0.000s workload started; leader pg1",
+                "t+0.002s fault 1: write outage began (the end of the last ok write before it)",
+                "t+0.100s fault 1: injected crash on pg1",
+                "t+0.111s fault 1: clients saw it: first failed write (0.011s after injection)",
+                "t+2.003s fault 1: failover seen: pg2 leader in place of pg1 (leader election time 1.903s)",
+                "t+2.102s fault 1: writes recovered and kept succeeding (RTO 2.100s)",
+                "t+2.104s fault 1: pg2 promoted: leader on timeline 2",
+                "t+2.504s fault 1: HAProxy routes to pg2, not to pg1",
+                "t+5.000s fault 1: healed crash on pg1",
+                "t+7.004s fault 1: full redundancy: every node streaming from the leader",
+                "t+9.000s read back 2 rows from pg2 (acknowledged writes checked)",
+            ]
+        );
+    }
+
+    /// Text from the record that tries to inject markup: a scenario description, a fault's
+    /// detail, an error, a problem, a node name, a version.
+    fn hostile_record() -> RunRecord {
+        let evil =
+            "<script src=\"https://evil.example/x.js\"></script><img src=x onerror=alert(1)>";
+        let mut record = sample_record();
+        record.scenario.name = format!("n{evil}");
+        record.scenario.description = format!("d{evil}");
+        record.scenario.runbook = Some(format!("r{evil}"));
+        record.run_id = format!("id\"{evil}");
+        record.problems = vec![format!("p{evil}")];
+        record
+            .environment
+            .versions
+            .insert(format!("c{evil}"), format!("v{evil}"));
+        record.environment.docker = format!("docker{evil}");
+        record.timings.initial_leader = format!("l{evil}");
+        for event in &mut record.history.events {
+            match event {
+                Event::Fault(f) => f.detail = Some(format!("detail{evil}")),
+                Event::Probe(p) if p.node == "pg3" => p.node = format!("pg3{evil}"),
+                _ => {}
+            }
+        }
+        record.measurements = crate::check::measure(&record.history);
+        record.measurements.split_brain.detected = true;
+        record.measurements.split_brain.evidence = vec![format!("e{evil}")];
+        record
+    }
+
+    /// Each element's start tag in the page, as `(name, attributes)`. Text from the record is
+    /// escaped, so every `<` starts markup the page wrote.
+    pub(crate) fn start_tags(page: &str) -> Vec<(String, String)> {
+        page.split('<')
+            .skip(1)
+            .filter(|t| !t.starts_with('/') && !t.starts_with('!'))
+            .map(|t| {
+                let tag = &t[..t.find('>').expect("a closed tag")];
+                let (name, attributes) = tag.split_once(char::is_whitespace).unwrap_or((tag, ""));
+                (name.to_string(), attributes.to_string())
+            })
+            .collect()
+    }
+
+    /// The names of `name="value"` attributes (values are always double-quoted here, a `"` in
+    /// one escaped).
+    pub(crate) fn attribute_names(attributes: &str) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut rest = attributes.trim_end_matches('/').trim();
+        while !rest.is_empty() {
+            let end = rest
+                .find(|c: char| c == '=' || c.is_whitespace())
+                .unwrap_or(rest.len());
+            names.push(rest[..end].to_string());
+            rest = &rest[end..];
+            if let Some(value) = rest.strip_prefix("=\"") {
+                let close = value.find('"').expect("a closed attribute value");
+                rest = &value[close + 1..];
+            }
+            rest = rest.trim_start();
+        }
+        names
+    }
+
+    #[test]
+    fn text_from_the_record_cannot_inject_markup() {
+        let page = html(&hostile_record());
+        assert!(!page.contains("<script"), "{page}");
+        assert!(!page.contains("<img"), "{page}");
+        assert!(page.contains("&lt;script src=&quot;https://evil.example/x.js&quot;&gt;"));
+        // every hostile string made it to the page, escaped
+        for needle in [
+            "n&lt;script",
+            "d&lt;script",
+            "r&lt;script",
+            "id&quot;&lt;script",
+            "p&lt;script",
+            "c&lt;script",
+            "v&lt;script",
+            "docker&lt;script",
+            "l&lt;script",
+            "detail&lt;script",
+            "pg3&lt;script",
+            "e&lt;script",
+        ] {
+            assert!(page.contains(needle), "{needle} missing");
+        }
+        // the page's elements are only the ones it writes itself
+        let allowed = [
+            "body",
+            "code",
+            "dd",
+            "desc",
+            "dl",
+            "dt",
+            "figcaption",
+            "figure",
+            "footer",
+            "g",
+            "h1",
+            "h2",
+            "h3",
+            "head",
+            "header",
+            "html",
+            "li",
+            "line",
+            "main",
+            "meta",
+            "p",
+            "rect",
+            "section",
+            "span",
+            "style",
+            "svg",
+            "table",
+            "tbody",
+            "td",
+            "text",
+            "th",
+            "thead",
+            "title",
+            "tr",
+            "ul",
+        ];
+        for (name, _) in start_tags(&page) {
+            assert!(
+                allowed.contains(&name.as_str()),
+                "unexpected element <{name}>"
+            );
+        }
+    }
+
+    #[test]
+    fn the_page_needs_nothing_from_outside() {
+        for record in [sample_record(), hostile_record()] {
+            let page = html(&record);
+            for (name, attributes) in start_tags(&page) {
+                assert_ne!(name, "script");
+                assert_ne!(name, "link");
+                for attribute in attribute_names(&attributes) {
+                    let a = attribute.to_lowercase();
+                    assert!(
+                        !["src", "href", "xlink:href", "srcset", "style", "action"]
+                            .contains(&a.as_str())
+                            && !a.starts_with("on"),
+                        "<{name} {attributes}>"
+                    );
+                }
+            }
+            let style = page
+                .split("<style>")
+                .nth(1)
+                .unwrap()
+                .split("</style>")
+                .next()
+                .unwrap();
+            for needle in ["url(", "@import", "@font-face", "http"] {
+                assert!(!style.contains(needle), "{needle} in the style sheet");
+            }
+        }
+        let page = html(&sample_record());
+        assert!(!page.contains("http"), "a URL in the sample page");
+        // the checks above see attributes
+        assert_eq!(
+            attribute_names("src=\"a b\" onerror=\"x\" hidden"),
+            ["src", "onerror", "hidden"]
+        );
+        assert!(
+            start_tags(&page)
+                .iter()
+                .any(|(name, attributes)| name == "svg"
+                    && attribute_names(attributes).contains(&"viewBox".to_string()))
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! The run as a JUnit XML report, for CI systems: one test suite per run, one test case per
+//! objective (named as the scenario writes it), and a test case "drill ran" that fails if the
+//! drill did not complete normally.
+
+use super::rows::{measurement_rows, objective_rows};
+use crate::record::RunRecord;
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+
+/// The name of the test case that fails when the run had problems.
+pub const DRILL_RAN: &str = "drill ran";
+
+/// The run as JUnit XML. Fails only if the XML cannot be written (not expected: it is written
+/// to memory).
+pub fn junit(record: &RunRecord) -> std::io::Result<String> {
+    let s = &record.scenario;
+    let classname = format!("firedrill.{}", s.name);
+    let mut suite = TestSuite::new(s.name.as_str());
+    if let Ok(started) = chrono::DateTime::parse_from_rfc3339(&record.history.started_wall) {
+        suite.set_timestamp(started);
+    }
+    suite.set_time(record.timings.wall);
+    suite.add_properties([
+        Property::new("run_id", record.run_id.as_str()),
+        Property::new("started", record.history.started_wall.as_str()),
+        Property::new("seed", record.seed.to_string()),
+        Property::new("scenario_file", s.source.path.display().to_string()),
+        Property::new("scenario_sha256", s.source.sha256.as_str()),
+        Property::new("description", s.description.as_str()),
+    ]);
+    if let Some(runbook) = &s.runbook {
+        suite.add_property(Property::new("runbook", runbook.as_str()));
+    }
+
+    let ran = if record.problems.is_empty() {
+        TestCaseStatus::success()
+    } else {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status
+            .set_message(record.problems.join("; "))
+            .set_type("problem")
+            .set_description(record.problems.join("\n"));
+        status
+    };
+    let mut case = TestCase::new(DRILL_RAN, ran);
+    case.set_classname(classname.as_str())
+        .set_time(record.timings.drill);
+    suite.add_test_case(case);
+
+    for (objective, row) in record.verdict.objectives.iter().zip(objective_rows(record)) {
+        let status = if objective.passed {
+            TestCaseStatus::success()
+        } else {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            // the measured value, or why there is none
+            let message = match (&objective.measured, &objective.note) {
+                (Some(v), Some(note)) => format!("{}: measured {v} ({note})", row.objective),
+                (Some(v), None) => format!("{}: measured {v}", row.objective),
+                (None, _) => format!("{}: {}", row.objective, row.measured),
+            };
+            status.set_message(message).set_type("objective not met");
+            status
+        };
+        let mut case = TestCase::new(row.objective.as_str(), status);
+        case.set_classname(classname.as_str());
+        if let Some(v) = &objective.measured {
+            case.add_property(Property::new("measured", v.to_string()));
+        }
+        suite.add_test_case(case);
+    }
+
+    // the measurements, for whoever reads the CI's test page
+    let out: String = measurement_rows(record)
+        .iter()
+        .map(|r| format!("{}: {}\n", r.name, r.value))
+        .collect();
+    suite.set_system_out(out);
+
+    let mut report = Report::new("firedrill");
+    report.add_test_suite(suite);
+    report.to_string().map_err(std::io::Error::other)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample_record;
+
+    #[test]
+    fn a_failover_with_replication_measurements() {
+        insta::assert_snapshot!(junit(&sample_record()).unwrap());
+    }
+
+    /// `(name, failure message)` of each test case, read back with quick-junit's own parser.
+    fn cases(xml: &str) -> Vec<(String, Option<String>)> {
+        let report = Report::deserialize_from_str(xml).expect("valid JUnit XML");
+        assert_eq!(report.test_suites.len(), 1, "one suite per run");
+        report.test_suites[0]
+            .test_cases
+            .iter()
+            .map(|c| {
+                let message = match &c.status {
+                    TestCaseStatus::NonSuccess {
+                        kind: NonSuccessKind::Failure,
+                        message,
+                        ..
+                    } => Some(message.as_ref().map_or("", |m| m.as_str()).to_string()),
+                    TestCaseStatus::Success { .. } => None,
+                    other => panic!("unexpected status {other:?}"),
+                };
+                (c.name.as_str().to_string(), message)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_case_per_objective_and_one_for_the_run_itself() {
+        let mut record = sample_record();
+        let rto = crate::check::judge(
+            &[crate::scenario::Objective {
+                measure: crate::scenario::Measure::Rto,
+                bound: crate::scenario::Bound::Duration {
+                    cmp: crate::scenario::Cmp::Le,
+                    value: std::time::Duration::from_secs(30),
+                },
+            }],
+            &crate::check::Measurements {
+                rto: None,
+                ..record.measurements.clone()
+            },
+        );
+        record.verdict.objectives.extend(rto.objectives);
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(
+            cases(&junit(&record).unwrap()),
+            [
+                (DRILL_RAN.to_string(), None),
+                (
+                    "lag_at_failover <= 64kB".into(),
+                    some("lag_at_failover <= 64kB: measured 65.5 kB (67072 B)")
+                ),
+                (
+                    "leader_changes == 0".into(),
+                    some("leader_changes == 0: measured 1")
+                ),
+                ("time_to_full_redundancy <= 30s".into(), None),
+                ("stale_reads <= 5".into(), None),
+                (
+                    "rto <= 30s".into(),
+                    some("rto <= 30s: not measured: writes never recovered")
+                ),
+            ]
+        );
+
+        record.problems = vec!["no read-back".into(), "pg3 did not stop".into()];
+        let xml = junit(&record).unwrap();
+        assert_eq!(
+            cases(&xml)[0],
+            (
+                DRILL_RAN.to_string(),
+                some("no read-back; pg3 did not stop")
+            )
+        );
+        assert!(
+            xml.contains(">no read-back\npg3 did not stop</failure>"),
+            "{xml}"
+        );
+    }
+
+    #[test]
+    fn markup_in_the_record_stays_text() {
+        let mut record = sample_record();
+        record.problems = vec!["<script>alert(1)</script> & \"x\"".into()];
+        let xml = junit(&record).unwrap();
+        assert!(!xml.contains("<script"), "{xml}");
+        assert_eq!(
+            cases(&xml)[0].1.as_deref(),
+            Some("<script>alert(1)</script> & \"x\"")
+        );
+    }
+}

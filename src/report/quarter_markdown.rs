@@ -1,0 +1,629 @@
+//! The quarterly report as Markdown, for the file kept as evidence and signed.
+
+use super::quarter::{QuarterlyReport, RunStats};
+use super::rows::fmt_duration;
+use std::fmt::Write;
+use std::time::Duration;
+
+/// A blank line to write on.
+const BLANK: &str = "____________________";
+
+/// The quarterly report as Markdown. Links to run directories are relative to
+/// `<reports>/quarterly/`, where the report is written.
+pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
+    let mut md = String::new();
+    let (period, previous) = (&report.period, &report.previous);
+    let _ = writeln!(md, "# Failover drills: {}\n", period.label);
+    let _ = writeln!(
+        md,
+        "The failover drills run from {} to {} (UTC), as the run history records them, compared \
+         with {}.\n",
+        period.first_day, period.last_day, previous.label
+    );
+    let _ = writeln!(md, "| | |\n|---|---|");
+    let _ = writeln!(
+        md,
+        "| period | {} to {}, UTC |",
+        period.first_day, period.last_day
+    );
+    let _ = writeln!(
+        md,
+        "| compared with | {}{} |",
+        previous.label,
+        if previous.label.contains(" to ") {
+            String::new()
+        } else {
+            format!(": {} to {}", previous.first_day, previous.last_day)
+        }
+    );
+    let _ = writeln!(
+        md,
+        "| runs | {}, of {} scenario{} covering {} runbook procedure{}; {} |",
+        report.runs,
+        report.scenarios.len(),
+        plural(report.scenarios.len()),
+        report.procedures,
+        plural(report.procedures),
+        pass_rate_of(report.passed, report.runs),
+    );
+    let _ = writeln!(
+        md,
+        "| failed runs | {} |",
+        if report.failed_runs.is_empty() {
+            "none".to_string()
+        } else {
+            report.failed_runs.len().to_string()
+        }
+    );
+    let _ = writeln!(
+        md,
+        "| gaps | {} |",
+        match report.gaps.len() {
+            0 => "none".to_string(),
+            n => format!(
+                "{n} procedure{} rehearsed before, not in this period",
+                plural(n)
+            ),
+        }
+    );
+    let _ = writeln!(
+        md,
+        "| run history | {} |",
+        if report.chain.intact {
+            "intact, chain verified".to_string()
+        } else {
+            format!(
+                "**NOT intact: {} problem{}** (below)",
+                report.chain.problems.len(),
+                plural(report.chain.problems.len())
+            )
+        }
+    );
+    let _ = writeln!(
+        md,
+        "| generated | {} by firedrill {} |\n",
+        report.generated, report.firedrill
+    );
+
+    let _ = writeln!(md, "## Runs by scenario\n");
+    if report.scenarios.is_empty() {
+        let _ = writeln!(md, "No run in this period.\n");
+    } else {
+        let _ = writeln!(
+            md,
+            "| runbook procedure | scenario | runs | passed | RTO min / median / max | acknowledged \
+             writes lost, total / max | split brain |\n|---|---|---|---|---|---|---|"
+        );
+        for s in &report.scenarios {
+            let n = &s.now;
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                cell(s.runbook.as_deref().unwrap_or("—")),
+                cell(&s.scenario),
+                n.runs,
+                pass_rate(n),
+                rto(n),
+                lost(n),
+                match n.split_brain_runs {
+                    0 => "none".to_string(),
+                    k => format!("**{k} run{}**", plural(k)),
+                },
+            );
+        }
+        let _ = writeln!(
+            md,
+            "\nRTO is over the runs where it was measured (writes recovered); writes lost over the \
+             runs with a read-back. The median is the middle value, or the mean of the two middle \
+             values for an even count. Pass rates are rounded to one decimal.\n"
+        );
+
+        let _ = writeln!(md, "## Trend against {}\n", previous.label);
+        let _ = writeln!(
+            md,
+            "| runbook procedure | scenario | median RTO, {} → {} | pass rate, {} → {} |\n\
+             |---|---|---|---|",
+            previous.label, period.label, previous.label, period.label
+        );
+        for s in &report.scenarios {
+            let then = s.previous.as_ref();
+            let median = |stats: &RunStats| stats.rto.map(|r| r.median);
+            let rto_trend = match (then.map(median), median(&s.now)) {
+                (None, now) => format!("no runs → {}", opt_duration(now)),
+                (Some(Some(a)), Some(b)) => {
+                    format!(
+                        "{} → {} ({})",
+                        fmt_duration(a),
+                        fmt_duration(b),
+                        delta(a, b)
+                    )
+                }
+                (Some(a), b) => format!("{} → {}", opt_duration(a), opt_duration(b)),
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} → {} |",
+                cell(s.runbook.as_deref().unwrap_or("—")),
+                cell(&s.scenario),
+                rto_trend,
+                then.map_or_else(|| "no runs".to_string(), pass_rate),
+                pass_rate(&s.now),
+            );
+        }
+        let _ = writeln!(md);
+    }
+
+    let _ = writeln!(md, "## Failed runs\n");
+    if report.failed_runs.is_empty() {
+        let _ = writeln!(md, "None: every run of the period passed.\n");
+    } else {
+        let _ = writeln!(
+            md,
+            "| started | scenario | run | objectives not met |\n|---|---|---|---|"
+        );
+        for run in &report.failed_runs {
+            let why: Vec<String> = run
+                .failed_objectives
+                .iter()
+                .map(|o| {
+                    let measured = o
+                        .measured
+                        .map_or_else(|| "not measured".to_string(), |m| format!("measured {m}"));
+                    match &o.note {
+                        Some(note) if o.measured.is_some() => {
+                            format!("`{}`: {measured} ({note})", o.objective)
+                        }
+                        Some(note) => format!("`{}`: {note}", o.objective),
+                        None => format!("`{}`: {measured}", o.objective),
+                    }
+                })
+                .collect();
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {}{} |",
+                run.started,
+                cell(&run.scenario),
+                run_link(&run.run_dir),
+                if why.is_empty() {
+                    "no objective failed; the run is marked failed".to_string()
+                } else {
+                    cell(&why.join("; "))
+                },
+                if run.reanalyzed {
+                    " (judged again by `firedrill analyze`)"
+                } else {
+                    ""
+                },
+            );
+        }
+        let _ = writeln!(md);
+    }
+
+    let _ = writeln!(
+        md,
+        "## Gaps: procedures not rehearsed in {}\n",
+        period.label
+    );
+    if report.gaps.is_empty() {
+        let _ = writeln!(
+            md,
+            "None: every procedure rehearsed before was rehearsed in this period.\n"
+        );
+    } else {
+        let _ = writeln!(
+            md,
+            "| runbook procedure | rehearsed before by | its latest run |\n|---|---|---|"
+        );
+        for gap in &report.gaps {
+            for (i, last) in gap.scenarios.iter().enumerate() {
+                let procedure = match (i, &gap.runbook) {
+                    (0, Some(runbook)) => cell(runbook),
+                    (0, None) => "— (the scenario names none)".to_string(),
+                    _ => String::new(),
+                };
+                let _ = writeln!(
+                    md,
+                    "| {procedure} | {} | {}, {} |",
+                    cell(&last.scenario),
+                    last.started,
+                    run_link(&last.run_dir)
+                );
+            }
+        }
+        let _ = writeln!(md);
+    }
+
+    let _ = writeln!(md, "## Run history\n");
+    let _ = writeln!(md, "`firedrill verify`: {}\n", report.chain.summary);
+    for problem in &report.chain.problems {
+        let _ = writeln!(md, "- {problem}");
+    }
+    if !report.chain.problems.is_empty() {
+        let _ = writeln!(md);
+    }
+    if let Some(head) = &report.chain.head {
+        let _ = writeln!(
+            md,
+            "Each line of history.jsonl holds the sha256 of the line before it and of its run's \
+             run.json. Line {} (sha256 `{}`) is the last this report was made from: quoted with \
+             the signatures, it anchors every line up to it, and `firedrill verify` shows any \
+             later change.\n",
+            head.line, head.sha256
+        );
+    }
+
+    let _ = writeln!(md, "## Sign-off\n");
+    let s = &report.sign_off;
+    let _ = writeln!(md, "| | name | signature | date |\n|---|---|---|---|");
+    let _ = writeln!(
+        md,
+        "| Prepared by | {} | {BLANK} | {} |",
+        s.prepared_by.as_deref().map_or(BLANK.to_string(), cell),
+        s.prepared_on.as_deref().unwrap_or(BLANK)
+    );
+    let _ = writeln!(
+        md,
+        "| Reviewed by | {} | {BLANK} | {BLANK} |",
+        s.reviewed_by.as_deref().map_or(BLANK.to_string(), cell),
+    );
+    md
+}
+
+pub(super) fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+/// A table cell: pipes escaped, line breaks flattened.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+fn run_link(run_dir: &str) -> String {
+    format!("[{run_dir}](../{run_dir}/report.md)")
+}
+
+/// "66.7% (2 of 3)".
+pub(super) fn pass_rate_of(passed: usize, runs: usize) -> String {
+    if runs == 0 {
+        return "no runs".to_string();
+    }
+    format!(
+        "{:.1}% passed ({passed} of {runs})",
+        passed as f64 * 100.0 / runs as f64
+    )
+}
+
+pub(super) fn pass_rate(stats: &RunStats) -> String {
+    match stats.pass_rate() {
+        None => "no runs".to_string(),
+        Some(rate) => format!("{rate:.1}% ({} of {})", stats.passed, stats.runs),
+    }
+}
+
+fn rto(stats: &RunStats) -> String {
+    match stats.rto {
+        None => "not measured".to_string(),
+        Some(r) => {
+            let spread = format!(
+                "{} / {} / {}",
+                fmt_duration(r.min),
+                fmt_duration(r.median),
+                fmt_duration(r.max)
+            );
+            if stats.rto_measured == stats.runs {
+                spread
+            } else {
+                format!(
+                    "{spread} ({} of {} measured)",
+                    stats.rto_measured, stats.runs
+                )
+            }
+        }
+    }
+}
+
+fn lost(stats: &RunStats) -> String {
+    match (stats.lost_writes_total, stats.lost_writes_max) {
+        (Some(total), Some(max)) => {
+            let lost = if total == 0 {
+                "0 / 0".to_string()
+            } else {
+                format!("**{total} / {max}**")
+            };
+            if stats.lost_writes_measured == stats.runs {
+                lost
+            } else {
+                format!(
+                    "{lost} ({} of {} read back)",
+                    stats.lost_writes_measured, stats.runs
+                )
+            }
+        }
+        _ => "not measured".to_string(),
+    }
+}
+
+pub(super) fn opt_duration(d: Option<Duration>) -> String {
+    d.map_or_else(|| "not measured".to_string(), fmt_duration)
+}
+
+/// "+1.500s", "−0.250s", "±0.000s".
+pub(super) fn delta(then: Duration, now: Duration) -> String {
+    if now > then {
+        format!("+{}", fmt_duration(now - then))
+    } else if now < then {
+        format!("−{}", fmt_duration(then - now))
+    } else {
+        format!("±{}", fmt_duration(Duration::ZERO))
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::check::MeasuredValue;
+    use crate::report::history::{
+        FIRST_PREV_SHA256, HistoryLine, KeyMeasurements, ObjectiveVerdict, sha256_hex,
+    };
+    use crate::report::quarter::{Period, ReportOptions, quarterly_report};
+    use crate::report::verify::{StoredRun, verify_history};
+    use std::collections::BTreeMap;
+
+    /// A history line of `scenario` started at `started`, with an RTO in ms (`None`: not
+    /// measured) and lost writes; it passes if the RTO is at most 30 s and nothing was lost.
+    fn line(
+        scenario: &str,
+        runbook: Option<&str>,
+        started: &str,
+        rto_ms: Option<u64>,
+        lost: u64,
+    ) -> HistoryLine {
+        let rto = rto_ms.map(Duration::from_millis);
+        let rto_ok = rto.is_some_and(|r| r <= Duration::from_secs(30));
+        let dir = format!("runs/{}Z-{scenario}", started[..19].replace(':', "-"));
+        HistoryLine {
+            format: 1,
+            seq: 0,
+            run_id: format!("id-{}", &started[..10]),
+            scenario: scenario.into(),
+            runbook: runbook.map(Into::into),
+            started: started.into(),
+            run_dir: dir.clone(),
+            passed: rto_ok && lost == 0,
+            measurements: KeyMeasurements {
+                rto,
+                lost_writes: Some(lost),
+                rpo: Some(Duration::from_millis(if lost > 0 { 800 } else { 0 })),
+                split_brain: false,
+                ..KeyMeasurements::default()
+            },
+            objectives: vec![
+                ObjectiveVerdict {
+                    objective: "rto <= 30s".into(),
+                    measured: rto.map(MeasuredValue::Duration),
+                    passed: rto_ok,
+                    note: rto
+                        .is_none()
+                        .then(|| "not measured: writes never recovered after fault 0".into()),
+                },
+                ObjectiveVerdict {
+                    objective: "lost_writes == 0".into(),
+                    measured: Some(MeasuredValue::Count(lost)),
+                    passed: lost == 0,
+                    note: None,
+                },
+            ],
+            run_json_sha256: sha256_hex(dir.as_bytes()),
+            history_sha256: None,
+            reanalyzed_from: None,
+            prev_sha256: String::new(),
+        }
+    }
+
+    /// Chains the lines as `append` would; returns the file's bytes and the runs they record.
+    pub(crate) fn chain(lines: &mut [HistoryLine]) -> (Vec<u8>, BTreeMap<String, StoredRun>) {
+        let mut bytes = Vec::new();
+        let mut prev = FIRST_PREV_SHA256.to_string();
+        let mut runs = BTreeMap::new();
+        for (i, line) in lines.iter_mut().enumerate() {
+            line.seq = i as u64 + 1;
+            line.prev_sha256 = prev;
+            let text = serde_json::to_string(line).unwrap();
+            prev = sha256_hex(text.as_bytes());
+            bytes.extend_from_slice(text.as_bytes());
+            bytes.push(b'\n');
+            runs.insert(
+                line.run_dir.clone(),
+                StoredRun::Present {
+                    sha256: line.run_json_sha256.clone(),
+                    started: Some(line.started.clone()),
+                    implied: Some(Box::new(line.clone())),
+                },
+            );
+        }
+        (bytes, runs)
+    }
+
+    pub(crate) fn two_quarters() -> Vec<HistoryLine> {
+        let crash = Some("1. Primary node crash");
+        let partition = Some("2. Network partition");
+        let mut reanalyzed = line(
+            "patroni-graceful-stop",
+            crash,
+            "2026-12-01T10:00:00.000Z",
+            Some(4_000),
+            0,
+        );
+        reanalyzed.passed = false;
+        reanalyzed.objectives[0].objective = "rto <= 3s".into();
+        reanalyzed.objectives[0].passed = false;
+        reanalyzed.reanalyzed_from = Some(reanalyzed.run_json_sha256.clone());
+        reanalyzed.run_json_sha256 = sha256_hex(b"the run.json analyze wrote");
+        vec![
+            // 2026-Q3
+            line(
+                "patroni-primary-crash",
+                crash,
+                "2026-07-03T09:00:00.000Z",
+                Some(12_000),
+                0,
+            ),
+            line(
+                "patroni-primary-crash",
+                crash,
+                "2026-08-03T09:00:00.000Z",
+                Some(14_000),
+                0,
+            ),
+            line(
+                "patroni-isolate-primary-from-etcd",
+                partition,
+                "2026-08-14T10:00:00.000Z",
+                Some(20_000),
+                0,
+            ),
+            line(
+                "haproxy-crash",
+                None,
+                "2026-09-30T23:59:59.999Z",
+                Some(5_000),
+                0,
+            ),
+            // 2026-Q4
+            line(
+                "patroni-primary-crash",
+                crash,
+                "2026-10-01T00:00:00.000Z",
+                Some(9_000),
+                0,
+            ),
+            line(
+                "patroni-primary-crash",
+                crash,
+                "2026-11-03T14:02:11.000Z",
+                Some(41_200),
+                3,
+            ),
+            line(
+                "patroni-primary-crash",
+                crash,
+                "2026-11-20T08:00:00.000Z",
+                None,
+                0,
+            ),
+            line(
+                "patroni-primary-crash",
+                crash,
+                "2026-12-15T08:00:00.000Z",
+                Some(8_000),
+                0,
+            ),
+            line(
+                "patroni-graceful-stop",
+                crash,
+                "2026-12-01T10:00:00.000Z",
+                Some(4_000),
+                0,
+            ),
+            reanalyzed,
+            line(
+                "etcd-member-down",
+                None,
+                "2026-12-31T23:59:59.999Z",
+                Some(0),
+                0,
+            ),
+            // 2027-Q1: outside
+            line(
+                "patroni-primary-crash",
+                crash,
+                "2027-01-01T00:00:00.000Z",
+                Some(1_000),
+                0,
+            ),
+        ]
+    }
+
+    pub(crate) fn options() -> ReportOptions {
+        ReportOptions {
+            prepared_by: Some("Dana Reyes, SRE lead".into()),
+            reviewed_by: None,
+            generated: humantime::parse_rfc3339("2027-01-04T09:30:00Z").unwrap(),
+            firedrill: "test".into(),
+        }
+    }
+
+    #[test]
+    fn a_quarter_over_two_quarters_of_history() {
+        let mut lines = two_quarters();
+        let (bytes, runs) = chain(&mut lines);
+        let verification = verify_history(&bytes, &runs);
+        assert!(verification.intact(), "{:?}", verification.problems);
+        let period = Period::quarter("2026-Q4").unwrap();
+        let report = quarterly_report(&lines, &verification, &period, &options());
+        assert_eq!((report.runs, report.passed), (6, 3));
+        let crash = &report.scenarios[1];
+        assert_eq!(crash.scenario, "patroni-primary-crash");
+        assert_eq!(crash.now.rto.unwrap().median, Duration::from_millis(9_000));
+        assert_eq!(
+            crash.previous.as_ref().unwrap().rto.unwrap().median,
+            Duration::from_millis(13_000),
+            "the mean of the middle two"
+        );
+        insta::assert_snapshot!(quarterly_markdown(&report));
+    }
+
+    #[test]
+    fn a_broken_chain_and_blank_sign_off_lines() {
+        let mut lines = two_quarters();
+        let (bytes, runs) = chain(&mut lines);
+        let text =
+            String::from_utf8(bytes)
+                .unwrap()
+                .replacen("\"passed\":false", "\"passed\":true", 1);
+        let verification = verify_history(text.as_bytes(), &runs);
+        let period = Period::days("2026-11-01", "2026-11-30").unwrap();
+        let options = ReportOptions {
+            prepared_by: None,
+            ..options()
+        };
+        let parsed = crate::report::history::parsed_lines(text.as_bytes());
+        let md = quarterly_markdown(&quarterly_report(&parsed, &verification, &period, &options));
+        assert!(
+            md.starts_with("# Failover drills: 2026-11-01 to 2026-11-30\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| compared with | 2026-10-02 to 2026-10-31 |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| run history | **NOT intact: 2 problems** (below) |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("\n- line 6: edited after it was written: line 7 recorded another sha256"),
+            "{md}"
+        );
+        assert!(
+            md.contains(&format!("| Prepared by | {BLANK} | {BLANK} | {BLANK} |")),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn a_period_without_runs_says_so() {
+        let period = Period::quarter("2025-Q1").unwrap();
+        let verification = verify_history(b"", &BTreeMap::new());
+        let md = quarterly_markdown(&quarterly_report(&[], &verification, &period, &options()));
+        assert!(
+            md.contains("| runs | 0, of 0 scenarios covering 0 runbook procedures; no runs |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("## Runs by scenario\n\nNo run in this period.\n"),
+            "{md}"
+        );
+        assert!(!md.contains("## Trend"), "{md}");
+    }
+}

@@ -1,0 +1,99 @@
+//! What a drill rehearsed, in words shared by the reports: the topology, the workload and the
+//! fault schedule as the scenario planned them.
+
+use crate::scenario::{Behind, FaultKind, Scenario, format_size};
+use humantime::format_duration;
+
+/// `3 etcd, 3 Patroni/PostgreSQL (ttl 30s, ...), HAProxy (patroni-rest check, ...)`.
+pub fn topology(s: &Scenario) -> String {
+    let p = &s.topology.patroni;
+    format!(
+        "{} etcd, {} Patroni/PostgreSQL (ttl {}, loop_wait {}, retry_timeout {}, maximum_lag_on_failover {} B, synchronous_mode {}{}), HAProxy ({} check, inter {}, fall {}, rise {})",
+        s.topology.etcd.members,
+        p.nodes,
+        format_duration(p.ttl),
+        format_duration(p.loop_wait),
+        format_duration(p.retry_timeout),
+        p.maximum_lag_on_failover,
+        p.synchronous_mode,
+        if p.synchronous_mode_strict {
+            ", strict"
+        } else {
+            ""
+        },
+        s.topology.haproxy.check.name(),
+        format_duration(s.topology.haproxy.inter),
+        s.topology.haproxy.fall,
+        s.topology.haproxy.rise,
+    )
+}
+
+/// `100 writes/s through HAProxy, 4 connections, ...; 20 reads/s through ...`.
+pub fn workload(s: &Scenario) -> String {
+    format!(
+        "{} writes/s through HAProxy, {} connections, connect timeout {}, write timeout {}{}",
+        s.workload.rate,
+        s.workload.writers,
+        format_duration(s.workload.connect_timeout),
+        format_duration(s.workload.write_timeout),
+        if s.workload.readers > 0 {
+            format!(
+                "; {} reads/s through the {} endpoint, {} connections",
+                s.workload.read_rate,
+                s.workload.read_through.name(),
+                s.workload.readers
+            )
+        } else {
+            String::new()
+        },
+    )
+}
+
+/// Each scheduled fault in a line: `at 10s: crash of leader, healed after 15s`.
+pub fn fault_schedule(s: &Scenario) -> Vec<String> {
+    s.faults
+        .iter()
+        .map(|f| {
+            let extra = match &f.kind {
+                FaultKind::Switchover { candidate: Some(c) } => format!(" to {c}"),
+                FaultKind::Lag {
+                    behind: Some(Behind::Bytes(b)),
+                } => format!(", {} behind", format_size(*b)),
+                FaultKind::Lag {
+                    behind: Some(Behind::Time(t)),
+                } => format!(", {} behind", format_duration(*t)),
+                _ => String::new(),
+            };
+            format!(
+                "at {}: {} of {}{extra}, {}",
+                format_duration(f.at),
+                f.kind.name(),
+                f.target,
+                match f.duration {
+                    Some(d) => format!("healed after {}", format_duration(d)),
+                    None => "not healed".to_string(),
+                }
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_says_when_what_and_whom() {
+        let text = "name = \"x\"\ndescription = \"y\"\nduration = \"60s\"\n\
+                    [[fault]]\nat = \"10s\"\nkind = \"crash\"\ntarget = \"leader\"\nduration = \"15s\"\n\
+                    [[fault]]\nat = \"40s\"\nkind = \"switchover\"\ntarget = \"leader\"\n";
+        let s = crate::scenario::parse(std::path::Path::new("x.toml"), text).unwrap();
+        assert_eq!(
+            fault_schedule(&s),
+            [
+                "at 10s: crash of leader, healed after 15s",
+                "at 40s: switchover of leader, not healed",
+            ]
+        );
+    }
+}

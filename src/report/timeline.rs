@@ -1,0 +1,1092 @@
+//! The timeline chart of a run, as inline SVG: write outcomes over time, fault windows, each
+//! fault's outage (the RTO span) and each Patroni node's role as the probes saw it, on the run's
+//! one clock.
+//!
+//! The chart is computed first ([`Timeline::of`]) and drawn second ([`Timeline::svg`]). Its size
+//! is bounded whatever the run's length: time is cut into at most [`MAX_BUCKETS`] buckets (100 ms,
+//! the probes' cadence, or coarser for long runs) and consecutive equal buckets are drawn as one
+//! mark.
+
+use super::escape::Esc;
+use super::rows::fmt_duration;
+use crate::history::{At, Event, FaultAction, Outcome, Role};
+use crate::record::RunRecord;
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::time::Duration;
+
+/// At most this many time buckets, whatever the run's length.
+pub const MAX_BUCKETS: u64 = 800;
+
+/// Bucket sizes, finest first: the first that fits the run in [`MAX_BUCKETS`] is taken.
+const BUCKETS_MS: &[u64] = &[
+    100, 200, 250, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000,
+    600_000, 1_800_000, 3_600_000,
+];
+
+/// Axis tick steps in milliseconds, finest first: the first giving at most [`MAX_TICKS`] ticks.
+const TICKS_MS: &[u64] = &[
+    100, 200, 500, 1_000, 2_000, 5_000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000,
+    900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000,
+];
+const MAX_TICKS: u64 = 12;
+
+/// What a node's lane shows in one stretch of time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LaneState {
+    /// Patroni reported the replica role.
+    Replica,
+    /// Patroni reported another state (starting, demoting, PostgreSQL stopped...).
+    Other,
+    /// Patroni did not answer the probe.
+    NoAnswer,
+    /// Patroni reported the leader role.
+    Leader,
+}
+
+impl LaneState {
+    fn of(role: Option<Role>) -> Self {
+        match role {
+            Some(Role::Leader) => LaneState::Leader,
+            Some(Role::Replica) => LaneState::Replica,
+            Some(Role::Other) => LaneState::Other,
+            None => LaneState::NoAnswer,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            LaneState::Leader => "leader",
+            LaneState::Replica => "replica",
+            LaneState::Other => "other",
+            LaneState::NoAnswer => "no answer",
+        }
+    }
+
+    fn class(self) -> &'static str {
+        match self {
+            LaneState::Leader => "leader",
+            LaneState::Replica => "replica",
+            LaneState::Other => "other",
+            LaneState::NoAnswer => "noanswer",
+        }
+    }
+}
+
+/// Consecutive buckets with the same write counts: `[first, first + len)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriteRun {
+    pub first: u64,
+    pub len: u64,
+    pub ok: u64,
+    pub fail: u64,
+    pub unknown: u64,
+}
+
+impl WriteRun {
+    fn total(&self) -> u64 {
+        self.ok + self.fail + self.unknown
+    }
+}
+
+/// A fault from its injection to its heal, or to the end of the chart if it was never healed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultWindow {
+    /// The fault's index in the scenario's schedule.
+    pub fault: usize,
+    pub label: String,
+    pub from: At,
+    /// The heal's instant; `None`: never healed, the window runs to the chart's end.
+    pub healed: Option<At>,
+}
+
+/// A fault's outage: the end of the last ok write before it to the end of the first ok write
+/// after which writes kept succeeding.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutageSpan {
+    pub fault: usize,
+    pub from: At,
+    /// `None`: writes never recovered; the span runs to the chart's end.
+    pub recovered: Option<At>,
+    pub rto: Option<Duration>,
+}
+
+/// One stretch of a node's lane: buckets `[first, end)` in one state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Segment {
+    pub first: u64,
+    pub end: u64,
+    pub state: LaneState,
+}
+
+/// Where an outage is drawn.
+#[derive(Clone, Debug, PartialEq)]
+struct OutageMark {
+    x1: f64,
+    x2: f64,
+    text: String,
+    anchor: &'static str,
+    tx: f64,
+    /// The label sits above the span's line, inside the span.
+    above: bool,
+    row: usize,
+}
+
+/// One Patroni node's lane.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeLane {
+    pub node: String,
+    pub segments: Vec<Segment>,
+}
+
+/// The chart's content, computed from a record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timeline {
+    pub bucket: Duration,
+    /// Number of buckets: the chart spans `buckets * bucket` from the workload's start.
+    pub buckets: u64,
+    pub writes: Vec<WriteRun>,
+    pub faults: Vec<FaultWindow>,
+    pub outages: Vec<OutageSpan>,
+    pub nodes: Vec<NodeLane>,
+}
+
+/// The latest instant the history mentions.
+fn last_instant(record: &RunRecord) -> At {
+    record
+        .history
+        .events
+        .iter()
+        .map(|e| match e {
+            Event::Write(w) => w.complete.max(w.invoke),
+            Event::Read(r) => r.complete.max(r.invoke),
+            Event::Fault(f) => f.done.max(f.at),
+            Event::Probe(p) => p.received.max(p.sent),
+            Event::LeaderKey(k) => k.received.max(k.sent),
+            Event::Proxy(p) => p.received.max(p.sent),
+            Event::Replication(r) => r.received.max(r.sent),
+            Event::ReadBack(r) => r.at,
+        })
+        .max()
+        .unwrap_or(At(0))
+}
+
+/// Node names in natural order: `pg2` before `pg10`.
+fn natural_key(name: &str) -> (String, u64, String) {
+    let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let (stem, number) = name.split_at(name.len() - digits);
+    (
+        stem.to_string(),
+        number.parse().unwrap_or(0),
+        name.to_string(),
+    )
+}
+
+impl Timeline {
+    pub fn of(record: &RunRecord) -> Timeline {
+        let end = last_instant(record);
+        let bucket_ms = BUCKETS_MS
+            .iter()
+            .copied()
+            .find(|&ms| end.0.div_ceil(ms * 1_000_000) <= MAX_BUCKETS)
+            .unwrap_or(*BUCKETS_MS.last().unwrap_or(&100));
+        let bucket_ns = bucket_ms * 1_000_000;
+        // at least one bucket; an instant exactly at the end falls in the last one
+        let buckets = end.0.div_ceil(bucket_ns).max(1);
+        let index = |at: At| (at.0 / bucket_ns).min(buckets - 1);
+
+        let mut counts = vec![[0u64; 3]; buckets as usize];
+        for w in record.history.writes() {
+            let slot = match w.outcome {
+                Outcome::Ok => 0,
+                Outcome::Fail => 1,
+                Outcome::Unknown => 2,
+            };
+            counts[index(w.invoke) as usize][slot] += 1;
+        }
+        let mut writes: Vec<WriteRun> = Vec::new();
+        for (i, c) in counts.iter().enumerate() {
+            if c.iter().all(|&n| n == 0) {
+                continue;
+            }
+            match writes.last_mut() {
+                Some(run)
+                    if run.first + run.len == i as u64 && [run.ok, run.fail, run.unknown] == *c =>
+                {
+                    run.len += 1
+                }
+                _ => writes.push(WriteRun {
+                    first: i as u64,
+                    len: 1,
+                    ok: c[0],
+                    fail: c[1],
+                    unknown: c[2],
+                }),
+            }
+        }
+
+        let fault_events: Vec<_> = record.history.faults().collect();
+        let faults = fault_events
+            .iter()
+            .filter(|f| f.action == FaultAction::Inject)
+            .map(|f| {
+                let healed = fault_events
+                    .iter()
+                    .find(|h| h.action == FaultAction::Heal && h.fault == f.fault && h.at >= f.at)
+                    .map(|h| h.at);
+                let nodes = if f.nodes.is_empty() {
+                    f.node.clone()
+                } else {
+                    f.nodes.join(", ")
+                };
+                FaultWindow {
+                    fault: f.fault,
+                    label: format!("fault {}: {} of {nodes}", f.fault + 1, f.kind),
+                    from: f.at,
+                    healed,
+                }
+            })
+            .collect();
+
+        let outages = record
+            .measurements
+            .faults
+            .iter()
+            .filter_map(|f| {
+                Some(OutageSpan {
+                    fault: f.fault,
+                    from: f.outage_start?,
+                    recovered: f.recovered_at,
+                    rto: f.rto,
+                })
+            })
+            .collect();
+
+        // each bucket of a node: the most telling state any of its probes sent in it reported
+        // (leader, then no answer, then other, then replica); a bucket without a probe between
+        // two that have one keeps the state before it
+        let mut per_node: BTreeMap<(String, u64, String), Vec<Option<LaneState>>> = BTreeMap::new();
+        for p in record.history.probes() {
+            let lane = per_node
+                .entry(natural_key(&p.node))
+                .or_insert_with(|| vec![None; buckets as usize]);
+            let slot = &mut lane[index(p.sent) as usize];
+            let state = LaneState::of(p.role);
+            *slot = Some(slot.map_or(state, |s| s.max(state)));
+        }
+        let nodes = per_node
+            .into_iter()
+            .map(|((_, _, node), states)| {
+                let mut segments: Vec<Segment> = Vec::new();
+                for (i, state) in states.iter().enumerate() {
+                    let i = i as u64;
+                    match (state, segments.last_mut()) {
+                        (Some(s), Some(last)) if last.state == *s => last.end = i + 1,
+                        (None, Some(last)) => last.end = i + 1,
+                        (Some(s), _) => segments.push(Segment {
+                            first: i,
+                            end: i + 1,
+                            state: *s,
+                        }),
+                        (None, None) => {}
+                    }
+                }
+                // the carried state stops at the node's last probe
+                let last_probed = states.iter().rposition(Option::is_some).map(|i| i as u64);
+                if let (Some(last), Some(seg)) = (last_probed, segments.last_mut()) {
+                    seg.end = last + 1;
+                }
+                NodeLane { node, segments }
+            })
+            .collect();
+
+        Timeline {
+            bucket: Duration::from_millis(bucket_ms),
+            buckets,
+            writes,
+            faults,
+            outages,
+            nodes,
+        }
+    }
+
+    /// The bucket's length in words: `100 ms`, `15 s`.
+    pub fn bucket_label(&self) -> String {
+        match self.bucket.as_millis() {
+            ms if ms < 1_000 => format!("{ms} ms"),
+            ms => format!("{} s", ms / 1_000),
+        }
+    }
+
+    fn bucket_ns(&self) -> u64 {
+        self.bucket.as_nanos() as u64
+    }
+
+    /// The chart's end, from the workload's start.
+    pub fn end(&self) -> At {
+        At(self.buckets * self.bucket_ns())
+    }
+}
+
+// Geometry, in SVG user units.
+const WIDTH: f64 = 960.0;
+const LEFT: f64 = 104.0;
+const RIGHT: f64 = 24.0;
+const PLOT: f64 = WIDTH - LEFT - RIGHT;
+const TOP: f64 = 6.0;
+const LABEL_ROW: f64 = 14.0;
+const WRITES_H: f64 = 56.0;
+const RTO_H: f64 = 24.0;
+const NODE_H: f64 = 16.0;
+const NODE_GAP: f64 = 6.0;
+const AXIS_H: f64 = 24.0;
+const LEGEND_ROW: f64 = 18.0;
+
+/// Colours: each series differs from its neighbours in lightness too, so the chart reads in
+/// grey (printed) and for colour-blind readers; text labels say the same again.
+const OK: &str = "#a6dba0";
+const FAIL: &str = "#a50f15";
+const UNKNOWN: &str = "#fd8d3c";
+const FAULT: &str = "#6a3d9a";
+const FAULT_OPACITY: f64 = 0.16;
+/// `FAULT` at `FAULT_OPACITY` over white, for the legend.
+const FAULT_SWATCH: &str = "#e7e0ef";
+const RTO: &str = "#111111";
+
+fn state_fill(state: LaneState) -> &'static str {
+    match state {
+        LaneState::Leader => "#08306b",
+        LaneState::NoAnswer => "#d94801",
+        LaneState::Other => "#969696",
+        LaneState::Replica => "#c6dbef",
+    }
+}
+
+/// Text drawn on a lane segment of this state: light on the dark ones.
+fn state_text(state: LaneState) -> &'static str {
+    match state {
+        LaneState::Leader | LaneState::NoAnswer => "#ffffff",
+        LaneState::Other | LaneState::Replica => "#000000",
+    }
+}
+
+/// `12.5s`, `10s`, `0.1s`: an axis label or a short instant.
+fn secs(ns: u64) -> String {
+    let ms = ns / 1_000_000;
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        let text = format!("{:.3}", ms as f64 / 1000.0);
+        format!("{}s", text.trim_end_matches('0'))
+    }
+}
+
+impl Timeline {
+    fn x(&self, at: At) -> f64 {
+        let end = self.end().0.max(1) as f64;
+        LEFT + PLOT * (at.0.min(self.end().0) as f64 / end)
+    }
+
+    fn bucket_x(&self, bucket: u64) -> f64 {
+        self.x(At(bucket * self.bucket_ns()))
+    }
+
+    fn label_rows(&self) -> usize {
+        self.faults.len().clamp(1, 2)
+    }
+
+    /// The chart as an `<svg>` element for inline use in HTML (no `xmlns` needed there).
+    pub fn svg(&self) -> String {
+        let mut s = String::new();
+        let labels_y = TOP;
+        let writes_y = labels_y + LABEL_ROW * self.label_rows() as f64 + 4.0;
+        let rto_y = writes_y + WRITES_H + 4.0;
+        let marks = self.outage_marks();
+        let rto_rows = marks.iter().map(|m| m.row + 1).max().unwrap_or(1);
+        let nodes_y = rto_y + RTO_H * rto_rows as f64 + 4.0;
+        let plot_bottom = nodes_y + (NODE_H + NODE_GAP) * self.nodes.len() as f64;
+        let axis_y = plot_bottom;
+        let legend_y = axis_y + AXIS_H + 4.0;
+        let height = legend_y + 2.0 * LEGEND_ROW + 4.0;
+
+        let _ = writeln!(
+            s,
+            "<svg class=\"timeline\" viewBox=\"0 0 {WIDTH} {height:.0}\" width=\"100%\" role=\"img\" \
+             aria-labelledby=\"timeline-title timeline-desc\" font-family=\"system-ui, sans-serif\" \
+             font-size=\"11\">"
+        );
+        let _ = writeln!(
+            s,
+            "<title id=\"timeline-title\">Timeline of the run, t+0s to t+{}</title>",
+            secs(self.end().0)
+        );
+        let _ = writeln!(
+            s,
+            "<desc id=\"timeline-desc\">{}</desc>",
+            Esc(&self.describe())
+        );
+
+        // axis grid first, under everything
+        let tick = TICKS_MS
+            .iter()
+            .map(|ms| ms * 1_000_000)
+            .find(|&ns| self.end().0 / ns <= MAX_TICKS)
+            .unwrap_or(86_400_000_000_000);
+        let _ = writeln!(s, "<g class=\"axis\" aria-hidden=\"true\">");
+        let mut t = 0;
+        while t <= self.end().0 {
+            let x = self.x(At(t));
+            let _ = writeln!(
+                s,
+                "<line x1=\"{x:.1}\" y1=\"{writes_y:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#dddddd\"/>\
+                 <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                axis_y + 4.0,
+                axis_y + 16.0,
+                secs(t)
+            );
+            t += tick;
+        }
+        let _ = writeln!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">run time</text></g>",
+            LEFT - 16.0,
+            axis_y + 16.0
+        );
+
+        // lane labels
+        let _ = writeln!(s, "<g class=\"lane-labels\" text-anchor=\"end\">");
+        let _ = writeln!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\">writes</text><text x=\"{:.1}\" y=\"{:.1}\" fill=\"#555555\">per {}</text>",
+            LEFT - 8.0,
+            writes_y + WRITES_H / 2.0 - 4.0,
+            LEFT - 8.0,
+            writes_y + WRITES_H / 2.0 + 9.0,
+            self.bucket_label(),
+        );
+        let _ = writeln!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\">write outage</text>",
+            LEFT - 8.0,
+            rto_y + RTO_H / 2.0 + 4.0
+        );
+        for (k, lane) in self.nodes.iter().enumerate() {
+            let y = nodes_y + (NODE_H + NODE_GAP) * k as f64;
+            let _ = writeln!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                LEFT - 8.0,
+                y + NODE_H / 2.0 + 4.0,
+                Esc(&lane.node)
+            );
+        }
+        let _ = writeln!(s, "</g>");
+
+        // the faults' shading and edges under the lanes, so that they hide no data
+        self.draw_fault_windows(&mut s, labels_y, nodes_y - 2.0);
+        self.draw_fault_edges(&mut s, labels_y, plot_bottom);
+        self.draw_writes(&mut s, writes_y);
+        self.draw_nodes(&mut s, nodes_y);
+        self.draw_outages(&mut s, &marks, rto_y);
+        self.draw_legend(&mut s, legend_y);
+        s.push_str("</svg>\n");
+        s
+    }
+
+    /// The chart in words, for screen readers (the SVG's `<desc>`).
+    fn describe(&self) -> String {
+        let mut text = format!(
+            "Write attempts per {} by outcome (ok, failed, unknown)",
+            self.bucket_label()
+        );
+        for f in &self.faults {
+            text.push_str(&format!(
+                "; {} from {}{}",
+                f.label,
+                f.from,
+                f.healed
+                    .map_or_else(|| ", never healed".to_string(), |h| format!(" to {h}"))
+            ));
+        }
+        for o in &self.outages {
+            text.push_str(&format!(
+                "; fault {} write outage from {}{}",
+                o.fault + 1,
+                o.from,
+                match (o.recovered, o.rto) {
+                    (Some(r), Some(rto)) => format!(" to {r} (RTO {})", fmt_duration(rto)),
+                    _ => ", writes never recovered".to_string(),
+                }
+            ));
+        }
+        if !self.nodes.is_empty() {
+            text.push_str(&format!(
+                "; Patroni role of {} as probed",
+                self.nodes
+                    .iter()
+                    .map(|n| n.node.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        text.push('.');
+        text
+    }
+
+    fn draw_writes(&self, s: &mut String, y: f64) {
+        let max = self.writes.iter().map(WriteRun::total).max().unwrap_or(0);
+        let _ = writeln!(s, "<g class=\"writes\">");
+        let _ = writeln!(
+            s,
+            "<rect x=\"{LEFT}\" y=\"{y:.1}\" width=\"{PLOT}\" height=\"{WRITES_H}\" fill=\"none\" stroke=\"#bbbbbb\"/>"
+        );
+        if max > 0 {
+            let _ = writeln!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"#555555\" text-anchor=\"end\">full height: {max}</text>",
+                LEFT - 8.0,
+                y + WRITES_H / 2.0 + 22.0
+            );
+        }
+        let scale = WRITES_H / max.max(1) as f64;
+        for run in &self.writes {
+            let x = self.bucket_x(run.first);
+            let w = self.bucket_x(run.first + run.len) - x;
+            let _ = write!(
+                s,
+                "<g><title>{} to {}: {} ok, {} failed, {} unknown{}</title>",
+                At(run.first * self.bucket_ns()),
+                At((run.first + run.len) * self.bucket_ns()),
+                run.ok,
+                run.fail,
+                run.unknown,
+                if run.len > 1 {
+                    format!(" in each {}", self.bucket_label())
+                } else {
+                    String::new()
+                }
+            );
+            let mut bottom = y + WRITES_H;
+            for (count, fill) in [(run.ok, OK), (run.unknown, UNKNOWN), (run.fail, FAIL)] {
+                if count == 0 {
+                    continue;
+                }
+                let h = count as f64 * scale;
+                bottom -= h;
+                let _ = write!(
+                    s,
+                    "<rect x=\"{x:.1}\" y=\"{bottom:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" fill=\"{fill}\"/>"
+                );
+            }
+            let _ = writeln!(s, "</g>");
+        }
+        let _ = writeln!(s, "</g>");
+    }
+
+    fn draw_nodes(&self, s: &mut String, y0: f64) {
+        for (k, lane) in self.nodes.iter().enumerate() {
+            let y = y0 + (NODE_H + NODE_GAP) * k as f64;
+            let _ = writeln!(
+                s,
+                "<g class=\"node-lane\" data-node=\"{}\">",
+                Esc(&lane.node)
+            );
+            let _ = writeln!(
+                s,
+                "<rect x=\"{LEFT}\" y=\"{y:.1}\" width=\"{PLOT}\" height=\"{NODE_H}\" fill=\"#f4f4f4\"/>"
+            );
+            for seg in &lane.segments {
+                let x = self.bucket_x(seg.first);
+                let w = self.bucket_x(seg.end) - x;
+                let _ = write!(
+                    s,
+                    "<g><title>{}: {} from {} to {}</title><rect class=\"{}\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{NODE_H}\" fill=\"{}\"/>",
+                    Esc(&lane.node),
+                    seg.state.name(),
+                    At(seg.first * self.bucket_ns()),
+                    At(seg.end * self.bucket_ns()),
+                    seg.state.class(),
+                    state_fill(seg.state),
+                );
+                // the state in words where it fits
+                let name = seg.state.name();
+                if w >= 7.0 * name.len() as f64 + 6.0 {
+                    let _ = write!(
+                        s,
+                        "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{}\" font-size=\"10\" aria-hidden=\"true\">{name}</text>",
+                        x + 3.0,
+                        y + NODE_H / 2.0 + 3.5,
+                        state_text(seg.state)
+                    );
+                }
+                let _ = writeln!(s, "</g>");
+            }
+            let _ = writeln!(s, "</g>");
+        }
+    }
+
+    /// Each fault window shaded behind the writes and the outage lanes (the role lanes keep
+    /// their colours): the group tests and readers find a fault by.
+    fn draw_fault_windows(&self, s: &mut String, top: f64, bottom: f64) {
+        for f in &self.faults {
+            let x1 = self.x(f.from);
+            let x2 = self.x(f.healed.unwrap_or(self.end()));
+            let _ = writeln!(
+                s,
+                "<g class=\"fault-window\" data-fault=\"{}\"><title>{}: injected at {}, {}</title>\
+                 <rect x=\"{x1:.1}\" y=\"{top:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{FAULT}\" fill-opacity=\"{FAULT_OPACITY}\"/></g>",
+                f.fault + 1,
+                Esc(&f.label),
+                f.from,
+                f.healed
+                    .map_or_else(|| "never healed".to_string(), |h| format!("healed at {h}")),
+                (x2 - x1).max(1.0),
+                bottom - top,
+            );
+        }
+    }
+
+    /// Each fault's edges across every lane (injection solid, heal dashed) and its label.
+    fn draw_fault_edges(&self, s: &mut String, labels_y: f64, bottom: f64) {
+        let rows = self.label_rows();
+        for (k, f) in self.faults.iter().enumerate() {
+            let x1 = self.x(f.from);
+            let x2 = self.x(f.healed.unwrap_or(self.end()));
+            let label_y = labels_y + LABEL_ROW * (k % rows) as f64 + 10.0;
+            // keep the label inside the chart: anchored at the window's start, or at its end
+            // near the right edge
+            let (anchor, lx) = if x1 > LEFT + PLOT * 0.75 {
+                ("end", x2.min(LEFT + PLOT))
+            } else {
+                ("start", x1 + 3.0)
+            };
+            let _ = writeln!(
+                s,
+                "<g class=\"fault-edges\" aria-hidden=\"true\">\
+                 <line x1=\"{x1:.1}\" y1=\"{labels_y:.1}\" x2=\"{x1:.1}\" y2=\"{bottom:.1}\" stroke=\"{FAULT}\" stroke-width=\"1.5\"/>{}\
+                 <text x=\"{lx:.1}\" y=\"{label_y:.1}\" fill=\"{FAULT}\" text-anchor=\"{anchor}\" font-weight=\"bold\">{}{}</text></g>",
+                match f.healed {
+                    Some(_) => format!(
+                        "<line x1=\"{x2:.1}\" y1=\"{labels_y:.1}\" x2=\"{x2:.1}\" y2=\"{bottom:.1}\" stroke=\"{FAULT}\" stroke-width=\"1.5\" stroke-dasharray=\"4 2\"/>"
+                    ),
+                    None => String::new(),
+                },
+                Esc(&f.label),
+                if f.healed.is_none() {
+                    " (never healed)"
+                } else {
+                    ""
+                },
+            );
+        }
+    }
+
+    /// Where each outage's mark goes: its span, its label and its row (outages whose marks or
+    /// labels would overlap get rows of their own).
+    fn outage_marks(&self) -> Vec<OutageMark> {
+        let mut row_ends: Vec<f64> = Vec::new();
+        self.outages
+            .iter()
+            .map(|o| {
+                let x1 = self.x(o.from);
+                let x2 = self.x(o.recovered.unwrap_or(self.end())).max(x1 + 1.0);
+                let value = match (o.recovered, o.rto) {
+                    (Some(_), Some(rto)) => format!("RTO {}", fmt_duration(rto)),
+                    _ => "writes never recovered".to_string(),
+                };
+                let text = if self.faults.len() > 1 {
+                    format!("fault {}: {value}", o.fault + 1)
+                } else {
+                    value
+                };
+                // the label after the span where it fits inside the chart, else above the
+                // span's line where it is wide enough, else before it
+                let width = 6.5 * text.chars().count() as f64;
+                let (anchor, tx, above, lo, hi) = if x2 + 4.0 + width <= LEFT + PLOT + RIGHT {
+                    ("start", x2 + 4.0, false, x1, x2 + 4.0 + width)
+                } else if x2 - x1 >= width + 8.0 {
+                    ("start", x1 + 4.0, true, x1, x2)
+                } else {
+                    ("end", x1 - 4.0, false, x1 - 4.0 - width, x2)
+                };
+                let row = match row_ends.iter().position(|&end| end + 6.0 < lo) {
+                    Some(row) => {
+                        row_ends[row] = hi;
+                        row
+                    }
+                    None => {
+                        row_ends.push(hi);
+                        row_ends.len() - 1
+                    }
+                };
+                OutageMark {
+                    x1,
+                    x2,
+                    text,
+                    anchor,
+                    tx,
+                    above,
+                    row,
+                }
+            })
+            .collect()
+    }
+
+    fn draw_outages(&self, s: &mut String, marks: &[OutageMark], y: f64) {
+        for (o, m) in self.outages.iter().zip(marks) {
+            let (x1, x2, tx, anchor, text) = (m.x1, m.x2, m.tx, m.anchor, &m.text);
+            let mid = y + RTO_H * m.row as f64 + RTO_H / 2.0 + 3.0;
+            let _ = writeln!(
+                s,
+                "<g class=\"rto\" data-fault=\"{}\"><title>fault {}: {}, writes down from {}{}</title>\
+                 <line x1=\"{x1:.1}\" y1=\"{mid:.1}\" x2=\"{x2:.1}\" y2=\"{mid:.1}\" stroke=\"{RTO}\" stroke-width=\"2\"{}/>\
+                 <line x1=\"{x1:.1}\" y1=\"{:.1}\" x2=\"{x1:.1}\" y2=\"{:.1}\" stroke=\"{RTO}\" stroke-width=\"2\"/>{}\
+                 <text x=\"{tx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" font-weight=\"bold\">{text}</text></g>",
+                o.fault + 1,
+                o.fault + 1,
+                match (o.recovered, o.rto) {
+                    (Some(_), Some(rto)) => format!("RTO {}", fmt_duration(rto)),
+                    _ => "writes never recovered".to_string(),
+                },
+                o.from,
+                o.recovered.map_or_else(String::new, |r| format!(" to {r}")),
+                if o.recovered.is_none() {
+                    " stroke-dasharray=\"4 3\""
+                } else {
+                    ""
+                },
+                mid - 6.0,
+                mid + 6.0,
+                match o.recovered {
+                    Some(_) => format!(
+                        "<line x1=\"{x2:.1}\" y1=\"{:.1}\" x2=\"{x2:.1}\" y2=\"{:.1}\" stroke=\"{RTO}\" stroke-width=\"2\"/>",
+                        mid - 6.0,
+                        mid + 6.0
+                    ),
+                    None => String::new(),
+                },
+                if m.above { mid - 4.0 } else { mid + 4.0 },
+            );
+        }
+    }
+
+    fn draw_legend(&self, s: &mut String, y: f64) {
+        let _ = writeln!(s, "<g class=\"legend\">");
+        let mut row = |y: f64, title: &str, items: &[(&str, &str)]| {
+            let _ = write!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{title}</text>",
+                LEFT - 8.0,
+                y + 10.0
+            );
+            let mut x = LEFT;
+            for (fill, name) in items {
+                let _ = write!(
+                    s,
+                    "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"12\" height=\"12\" fill=\"{fill}\" stroke=\"#555555\" stroke-width=\"0.5\"/>\
+                     <text x=\"{:.1}\" y=\"{:.1}\">{name}</text>",
+                    x + 16.0,
+                    y + 10.0
+                );
+                x += 16.0 + 7.0 * name.len() as f64 + 14.0;
+            }
+            let _ = writeln!(s);
+        };
+        row(
+            y,
+            "writes",
+            &[
+                (OK, "ok"),
+                (UNKNOWN, "unknown"),
+                (FAIL, "failed"),
+                (
+                    FAULT_SWATCH,
+                    "fault window (solid edge: injected, dashed: healed)",
+                ),
+            ],
+        );
+        row(
+            y + LEGEND_ROW,
+            "Patroni role",
+            &[
+                (state_fill(LaneState::Leader), "leader"),
+                (state_fill(LaneState::Replica), "replica"),
+                (state_fill(LaneState::Other), "other state"),
+                (state_fill(LaneState::NoAnswer), "no answer"),
+            ],
+        );
+        // the RTO mark, drawn as it is in the chart
+        let x = LEFT + 680.0;
+        let _ = writeln!(
+            s,
+            "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{RTO}\" stroke-width=\"2\"/>\
+             <line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"{RTO}\" stroke-width=\"2\"/>\
+             <line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{RTO}\" stroke-width=\"2\"/>\
+             <text x=\"{:.1}\" y=\"{:.1}\">write outage (RTO)</text></g>",
+            y + 6.0,
+            x + 24.0,
+            y + 6.0,
+            y,
+            y + 12.0,
+            x + 24.0,
+            y,
+            x + 24.0,
+            y + 12.0,
+            x + 30.0,
+            y + 10.0,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::measure;
+    use crate::check::testkit::*;
+    use crate::history::Event;
+    use crate::report::sample_record;
+
+    /// The sample record with this history, measured again.
+    fn record_of(events: Vec<Event>) -> RunRecord {
+        let history = history(events);
+        RunRecord {
+            measurements: measure(&history),
+            history,
+            ..sample_record()
+        }
+    }
+
+    /// Writes every 100 ms from `from` to `to` (exclusive), ok on `node` or failed.
+    fn writes(seq: &mut u64, from: u64, to: u64, node: Option<&str>) -> Vec<Event> {
+        (from..to)
+            .step_by(100)
+            .map(|t| {
+                *seq += 1;
+                match node {
+                    Some(n) => ok(*seq, ms(t), ms(t + 5), n, 1),
+                    None => failed(*seq, ms(t), ms(t + 5)),
+                }
+            })
+            .collect()
+    }
+
+    /// Two faults: pg1 crashed at 1 s and healed at 4 s (writes down from 1 s to 3 s), then
+    /// pg2 crashed at 6 s and never healed (writes never recovered); three nodes probed, one of
+    /// them named pg10.
+    fn two_faults() -> RunRecord {
+        let mut seq = 0;
+        let mut events = Vec::new();
+        events.extend(writes(&mut seq, 0, 1_000, Some("pg1")));
+        events.extend(writes(&mut seq, 1_000, 3_000, None));
+        events.extend(writes(&mut seq, 3_000, 6_000, Some("pg2")));
+        events.extend(writes(&mut seq, 6_000, 8_000, None));
+        events.push(inject(0, "pg1", ms(1_000)));
+        events.push(heal(0, "pg1", ms(4_000)));
+        events.push(inject(1, "pg2", ms(6_000)));
+        for t in (0..8_000).step_by(100) {
+            let (r1, r2) = match t {
+                ..1_000 => (Some(Role::Leader), Some(Role::Replica)),
+                1_000..2_500 => (None, Some(Role::Replica)),
+                2_500..4_000 => (None, Some(Role::Leader)),
+                4_000..6_000 => (Some(Role::Replica), Some(Role::Leader)),
+                _ => (Some(Role::Other), None),
+            };
+            events.push(probe("pg1", ms(t), ms(t + 2), r1));
+            events.push(probe("pg2", ms(t), ms(t + 2), r2));
+            events.push(probe("pg10", ms(t), ms(t + 2), Some(Role::Replica)));
+        }
+        record_of(events)
+    }
+
+    #[test]
+    fn sample_chart() {
+        insta::assert_snapshot!(Timeline::of(&sample_record()).svg());
+    }
+
+    #[test]
+    fn a_window_per_fault_an_rto_mark_per_outage_and_a_lane_per_node() {
+        let record = two_faults();
+        let chart = Timeline::of(&record);
+        assert_eq!(chart.bucket, Duration::from_millis(100));
+        assert_eq!(
+            chart.faults,
+            [
+                FaultWindow {
+                    fault: 0,
+                    label: "fault 1: crash of pg1".into(),
+                    from: ms(1_000),
+                    healed: Some(ms(4_000)),
+                },
+                FaultWindow {
+                    fault: 1,
+                    label: "fault 2: crash of pg2".into(),
+                    from: ms(6_000),
+                    healed: None,
+                },
+            ]
+        );
+        assert_eq!(chart.outages.len(), 2);
+        assert_eq!(
+            (chart.outages[0].from, chart.outages[0].recovered),
+            (ms(905), Some(ms(3_005)))
+        );
+        assert_eq!(chart.outages[0].rto, Some(Duration::from_millis(2_100)));
+        assert_eq!(chart.outages[1].recovered, None);
+        let names: Vec<&str> = chart.nodes.iter().map(|n| n.node.as_str()).collect();
+        assert_eq!(names, ["pg1", "pg2", "pg10"]);
+        let pg1: Vec<(u64, u64, LaneState)> = chart.nodes[0]
+            .segments
+            .iter()
+            .map(|s| (s.first, s.end, s.state))
+            .collect();
+        assert_eq!(
+            pg1,
+            [
+                (0, 10, LaneState::Leader),
+                (10, 40, LaneState::NoAnswer),
+                (40, 60, LaneState::Replica),
+                (60, 80, LaneState::Other),
+            ]
+        );
+
+        let svg = chart.svg();
+        assert_eq!(svg.matches("<g class=\"fault-window\"").count(), 2);
+        assert_eq!(svg.matches("<g class=\"rto\"").count(), 2);
+        assert_eq!(svg.matches("<g class=\"node-lane\"").count(), 3);
+        assert!(svg.contains(">fault 1: RTO 2.100s</text>"), "{svg}");
+        assert!(
+            svg.contains(">fault 2: writes never recovered</text>"),
+            "{svg}"
+        );
+        assert!(
+            svg.contains(">fault 2: crash of pg2 (never healed)</text>"),
+            "{svg}"
+        );
+        for tick in ["0s", "1s", "4s", "8s"] {
+            assert!(svg.contains(&format!(">{tick}</text>")), "no tick {tick}");
+        }
+        // the never-healed window runs to the chart's end
+        let end = format!("{:.1}", LEFT + PLOT);
+        let unhealed = svg.split("data-fault=\"2\"").nth(1).unwrap();
+        let x1 = chart.x(ms(6_000));
+        assert!(
+            unhealed.contains(&format!("width=\"{:.1}\"", LEFT + PLOT - x1)),
+            "window not to {end}: {unhealed}"
+        );
+    }
+
+    #[test]
+    fn overlapping_outages_get_rows_of_their_own() {
+        let mut chart = Timeline::of(&two_faults());
+        let rows = |chart: &Timeline| -> Vec<usize> {
+            chart.outage_marks().iter().map(|m| m.row).collect()
+        };
+        assert_eq!(rows(&chart), [0, 0]);
+        // fault 2's outage inside fault 1's: a second row, and the chart grows by one
+        let height = |svg: &str| -> f64 {
+            let view = svg.split("viewBox=\"0 0 960 ").nth(1).unwrap();
+            view[..view.find('"').unwrap()].parse().unwrap()
+        };
+        let before = height(&chart.svg());
+        chart.outages[1].from = ms(1_500);
+        chart.outages[1].recovered = Some(ms(2_000));
+        chart.outages[1].rto = Some(Duration::from_millis(500));
+        assert_eq!(rows(&chart), [0, 1]);
+        let svg = chart.svg();
+        assert_eq!(height(&svg), before + RTO_H);
+        assert!(svg.contains(">fault 1: RTO 2.100s</text>"), "{svg}");
+        assert!(svg.contains(">fault 2: RTO 0.500s</text>"), "{svg}");
+    }
+
+    #[test]
+    fn no_outage_no_rto_mark() {
+        let mut seq = 0;
+        let mut events = writes(&mut seq, 0, 2_000, Some("pg1"));
+        events.push(inject(0, "pg2", ms(500)));
+        let chart = Timeline::of(&record_of(events));
+        assert!(chart.outages.is_empty());
+        assert_eq!(chart.faults.len(), 1);
+        assert!(chart.nodes.is_empty());
+        let svg = chart.svg();
+        assert_eq!(svg.matches("<g class=\"rto\"").count(), 0);
+        // 20 buckets with the same counts are one mark
+        assert_eq!(chart.writes.len(), 1);
+        assert_eq!((chart.writes[0].first, chart.writes[0].len), (0, 20));
+    }
+
+    #[test]
+    fn a_bucket_shows_its_most_telling_state_and_gaps_keep_the_state_before() {
+        let events = vec![
+            probe("pg1", ms(0), ms(1), Some(Role::Replica)),
+            probe("pg1", ms(50), ms(51), Some(Role::Leader)),
+            // no probe from 100 ms to 400 ms: still leader
+            probe("pg1", ms(400), ms(401), Some(Role::Leader)),
+            probe("pg1", ms(500), ms(501), Some(Role::Replica)),
+            probe("pg1", ms(550), ms(551), None),
+            probe("pg2", ms(1_000), ms(1_001), Some(Role::Replica)),
+        ];
+        let chart = Timeline::of(&record_of(events));
+        let pg1: Vec<(u64, u64, LaneState)> = chart.nodes[0]
+            .segments
+            .iter()
+            .map(|s| (s.first, s.end, s.state))
+            .collect();
+        // the lane stops at pg1's last probe, not at the chart's end
+        assert_eq!(
+            pg1,
+            [(0, 5, LaneState::Leader), (5, 6, LaneState::NoAnswer)]
+        );
+    }
+
+    #[test]
+    fn long_runs_are_drawn_in_bounded_size() {
+        // two hours of a write every 100 ms and three nodes probed every 100 ms, made so that
+        // no two neighbouring 10 s buckets look alike (the worst case for merging marks):
+        // each bucket's failures differ, each node's role changes every bucket
+        let hours2 = 2 * 3_600 * 1_000;
+        let roles = [
+            Some(Role::Leader),
+            None,
+            Some(Role::Other),
+            Some(Role::Replica),
+        ];
+        let mut events = Vec::new();
+        for (k, t) in (0..hours2).step_by(100).enumerate() {
+            let (k, bucket) = (k as u64, t / 10_000);
+            events.push(if t % 10_000 < 100 * (bucket % 7) {
+                failed(k, ms(t), ms(t + 5))
+            } else {
+                ok(k, ms(t), ms(t + 5), "pg1", 1)
+            });
+            for (n, node) in ["pg1", "pg2", "pg3"].into_iter().enumerate() {
+                let role = roles[(bucket as usize + n) % 4];
+                events.push(probe(node, ms(t), ms(t + 1), role));
+            }
+        }
+        let mut record = sample_record();
+        record.history = history(events);
+        record.measurements.faults.clear();
+        let chart = Timeline::of(&record);
+        assert!(chart.buckets <= MAX_BUCKETS, "{}", chart.buckets);
+        assert_eq!(chart.bucket, Duration::from_secs(10));
+        assert_eq!(chart.buckets, 720);
+        assert!(chart.writes.len() > 600, "{}", chart.writes.len());
+        assert!(chart.nodes.iter().all(|n| n.segments.len() == 720));
+        let svg = chart.svg();
+        assert!(svg.len() < 600_000, "{} bytes", svg.len());
+        // ticks every 10 minutes
+        assert!(svg.contains(">600s</text>") && svg.contains(">7200s</text>"));
+    }
+
+    #[test]
+    fn names_in_the_chart_are_escaped() {
+        let events = vec![
+            probe("<script>x</script>", ms(0), ms(1), Some(Role::Leader)),
+            inject(0, "pg\"1", ms(10)),
+        ];
+        let svg = Timeline::of(&record_of(events)).svg();
+        assert!(!svg.contains("<script"), "{svg}");
+        assert!(svg.contains("&lt;script&gt;x&lt;/script&gt;"));
+        assert!(svg.contains("crash of pg&quot;1"));
+    }
+}
