@@ -70,10 +70,20 @@ pub enum DrillError {
     Interrupted,
     #[error("internal error (panic): {0}")]
     Panicked(String),
-    #[error("{error} (and teardown failed: {teardown})")]
+    #[error("the docker engine stopped answering during the run: {0}")]
+    EngineGone(Box<DrillError>),
+    #[error(
+        "could not remove everything run {run_id} created: {source}; run `firedrill clean` once the docker engine answers"
+    )]
+    TeardownFailed {
+        run_id: String,
+        #[source]
+        source: EngineError,
+    },
+    #[error("{error}; then {teardown}")]
     Teardown {
         error: Box<DrillError>,
-        teardown: EngineError,
+        teardown: Box<DrillError>,
     },
 }
 
@@ -110,25 +120,37 @@ pub async fn run_until(
         scenario: scenario.name.clone(),
     };
     let drill = AssertUnwindSafe(drill(&docker, scenario, options, &image, &labels)).catch_unwind();
-    let result = tokio::select! {
+    let mut result = tokio::select! {
         outcome = drill => outcome.unwrap_or_else(|panic| Err(DrillError::Panicked(panic_text(panic)))),
         _ = interrupt => Err(DrillError::Interrupted),
     };
+    // An error because the engine went away says so: the rest of the message is its symptom.
+    if let Err(error) = result {
+        result = match docker.ping().await {
+            Ok(_) => Err(error),
+            Err(_) => Err(DrillError::EngineGone(Box::new(error))),
+        };
+    }
     let step = format!("removing run {}", labels.run_id);
     options.progress.begin(&step);
     let teardown_started = Instant::now();
-    let teardown = engine::remove_run(&docker, &labels.run_id).await;
+    let teardown = engine::remove_run(&docker, &labels.run_id)
+        .await
+        .map_err(|source| DrillError::TeardownFailed {
+            run_id: labels.run_id.clone(),
+            source,
+        });
     options.progress.end(&step, teardown_started.elapsed());
     match (result, teardown) {
         (Ok(mut record), Ok(_)) => {
             record.timings.wall = started.elapsed();
             Ok(record)
         }
-        (Ok(_), Err(teardown)) => Err(teardown.into()),
+        (Ok(_), Err(teardown)) => Err(teardown),
         (Err(error), Ok(_)) => Err(error),
         (Err(error), Err(teardown)) => Err(DrillError::Teardown {
             error: Box::new(error),
-            teardown,
+            teardown: Box::new(teardown),
         }),
     }
 }
@@ -233,8 +255,9 @@ async fn drill(
     let resolver = fault::Resolver::new(&cluster, &scenario.groups, seed);
     run_faults(&cluster, &resolver, scenario, clock, &events_tx, progress).await?;
     let mut problems = Vec::new();
-    let _ = writes.wait().await;
-    let _ = reads.wait().await;
+    // A task that panicked leaves a history with a hole: the drill is an error, not a result.
+    joined(writes.wait().await)?;
+    joined(reads.wait().await)?;
     progress.note("workload done; reading back every write");
     match workload::read_back(&cluster, clock, options.recover_within).await {
         Ok(read_back) => {
@@ -248,7 +271,7 @@ async fn drill(
         Err(e) => problems.push(e.to_string()),
     }
     stop_probes.cancel();
-    let _ = probes.await;
+    joined(probes.await)?;
     let drill_took = drill_started.elapsed();
     progress.end(&step, drill_took);
     drop(events_tx);
@@ -357,12 +380,40 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
+/// A spawned task's outcome: its panic, if it panicked, becomes the drill's error.
+fn joined<T>(outcome: Result<T, tokio::task::JoinError>) -> Result<T, DrillError> {
+    outcome.map_err(|e| match e.try_into_panic() {
+        Ok(panic) => DrillError::Panicked(panic_text(panic)),
+        Err(e) => DrillError::Panicked(format!("a task ended early: {e}")),
+    })
+}
+
 fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
     panic
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_task_that_panics_is_the_drill_s_error() {
+        fn writer() {
+            panic!("writer 3 found seq 7 twice");
+        }
+        let task = AbortOnDrop(tokio::spawn(async { writer() }));
+        let error = joined(task.wait().await).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "internal error (panic): writer 3 found seq 7 twice"
+        );
+        let fine = AbortOnDrop(tokio::spawn(async { 42 }));
+        assert_eq!(joined(fine.wait().await).unwrap(), 42);
+    }
 }
 
 fn host_os() -> String {

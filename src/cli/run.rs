@@ -84,15 +84,37 @@ pub async fn run(args: RunArgs) -> u8 {
     }
 }
 
-/// Resolves on the first Ctrl-C or SIGTERM; the drill then tears down and says so.
+/// Resolves on the first Ctrl-C or SIGTERM; the drill then tears down and says so. A second one
+/// during the teardown quits at once, leaving what remains to `firedrill clean`.
 async fn interrupted() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => return std::future::pending().await,
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+    signalled().await;
+    eprintln!(
+        "interrupted: removing everything this run created ... (interrupt again to quit now and leave it to `firedrill clean`)"
+    );
+    tokio::spawn(async {
+        signalled().await;
+        eprintln!(
+            "interrupted again: quitting before the teardown finished; run `firedrill clean` to remove what this run left"
+        );
+        std::process::exit(i32::from(EXIT_ERROR));
+    });
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM.
+async fn signalled() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        // Without a SIGTERM handler, Ctrl-C still interrupts.
+        Err(_) => {
+            if tokio::signal::ctrl_c().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
     }
-    eprintln!("interrupted: removing everything this run created ...");
 }

@@ -10,6 +10,15 @@ pub enum EngineError {
         #[source]
         source: bollard::errors::Error,
     },
+    #[error(
+        "refused to act on container {container}: it is not this run's ({run_id}) but {}",
+        match owner { Some(o) => format!("run {o}'s"), None => "not firedrill's".to_string() }
+    )]
+    NotOurs {
+        container: String,
+        run_id: String,
+        owner: Option<String>,
+    },
     #[error("docker engine: failed to {action}: {source}")]
     Call {
         action: String,

@@ -6,9 +6,11 @@ mod connect;
 mod error;
 mod exec;
 mod labels;
+mod owned;
 
 pub use cleanup::{Leftovers, RunInfo, find_leftovers, list_runs, remove_run};
 pub use connect::connect;
 pub use error::EngineError;
 pub use exec::{ExecOutput, exec};
 pub use labels::{LABEL_HOST, LABEL_PID, LABEL_RUN, LABEL_SCENARIO, RunLabels, label_filter};
+pub use owned::ensure_owned;

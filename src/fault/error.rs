@@ -10,6 +10,14 @@ pub enum FaultError {
         node: String,
         message: String,
     },
+    /// A target that is not a container of this run (isolation).
+    #[error("fault {kind} on {node}: {source}")]
+    Isolation {
+        kind: String,
+        node: String,
+        #[source]
+        source: crate::engine::EngineError,
+    },
     #[error("fault {kind} cannot be injected on this host: {reason}")]
     Unsupported { kind: String, reason: String },
 }

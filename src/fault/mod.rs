@@ -45,6 +45,8 @@ pub async fn inject(
         FaultKind::Lag { .. } => Some(resolver.resolve_one(&Target::Leader).await?),
         _ => None,
     };
+    let involved: Vec<&Node> = nodes.iter().chain(&peers).chain(other.as_ref()).collect();
+    ensure_owned(cluster, fault, involved).await?;
     let at = clock.now();
     let detail = match &fault.kind {
         FaultKind::Crash => crash::inject(cluster, &nodes).await?,
@@ -74,6 +76,7 @@ pub async fn heal(
     nodes: &[Node],
     clock: Clock,
 ) -> Result<FaultEvent, FaultError> {
+    ensure_owned(cluster, fault, nodes).await?;
     let at = clock.now();
     let detail = match &fault.kind {
         FaultKind::Crash | FaultKind::Stop => crash::heal(cluster, nodes).await?,
@@ -94,6 +97,28 @@ pub async fn heal(
         clock,
         detail,
     ))
+}
+
+/// Refuses a fault on any container that does not carry this run's label (isolation on a shared
+/// engine): checked before every injection and heal, before `F`.
+async fn ensure_owned<'a>(
+    cluster: &Cluster,
+    fault: &Fault,
+    nodes: impl IntoIterator<Item = &'a Node>,
+) -> Result<(), FaultError> {
+    for node in nodes {
+        engine::ensure_owned(&cluster.docker, &node.container, &cluster.run_id)
+            .await
+            .map_err(|source| match source {
+                engine::EngineError::NotOurs { .. } => FaultError::Isolation {
+                    kind: fault.kind.name().to_string(),
+                    node: node.name.clone(),
+                    source,
+                },
+                other => FaultError::action("look up the container", &node.name)(other.to_string()),
+            })?;
+    }
+    Ok(())
 }
 
 /// Checks, before the workload starts, that every fault of the scenario can be injected on
