@@ -16,7 +16,7 @@ pub enum FaultError {
         kind: String,
         node: String,
         #[source]
-        source: crate::engine::EngineError,
+        source: Box<crate::engine::EngineError>,
     },
     #[error("fault {kind} cannot be injected on this host: {reason}")]
     Unsupported { kind: String, reason: String },

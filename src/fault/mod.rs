@@ -113,7 +113,7 @@ async fn ensure_owned<'a>(
                 engine::EngineError::NotOurs { .. } => FaultError::Isolation {
                     kind: fault.kind.name().to_string(),
                     node: node.name.clone(),
-                    source,
+                    source: Box::new(source),
                 },
                 other => FaultError::action("look up the container", &node.name)(other.to_string()),
             })?;
