@@ -396,6 +396,18 @@ fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+fn host_os() -> String {
+    std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("PRETTY_NAME=")
+                    .map(|v| v.trim_matches('"').to_string())
+            })
+        })
+        .unwrap_or_else(|| std::env::consts::OS.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,16 +426,4 @@ mod tests {
         let fine = AbortOnDrop(tokio::spawn(async { 42 }));
         assert_eq!(joined(fine.wait().await).unwrap(), 42);
     }
-}
-
-fn host_os() -> String {
-    std::fs::read_to_string("/etc/os-release")
-        .ok()
-        .and_then(|s| {
-            s.lines().find_map(|l| {
-                l.strip_prefix("PRETTY_NAME=")
-                    .map(|v| v.trim_matches('"').to_string())
-            })
-        })
-        .unwrap_or_else(|| std::env::consts::OS.to_string())
 }
