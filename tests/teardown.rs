@@ -1,13 +1,15 @@
-//! Teardown on every path: an objective that fails, an error half-way through bring-up, and
-//! SIGINT to the command line. Each run uses a scenario name of its own, so "nothing left"
+//! Teardown on every path: an objective that fails, an error half-way through bring-up, a panic,
+//! SIGINT and SIGTERM to the command line, a second SIGINT that forces, and SIGKILL (after which
+//! `firedrill clean` removes what the run left). Each run uses a scenario name of its own, so "nothing left"
 //! is checked by that label.
 
 mod common;
 
 use firedrill::engine::{self, LABEL_SCENARIO};
 use firedrill::{DrillError, DrillOptions, scenario};
+use firedrill::progress::{Progress, ProgressEvent};
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::time::Duration;
 
 /// Drills share two cores: run them one at a time.
@@ -80,56 +82,185 @@ async fn an_error_during_bring_up_tears_down_and_says_what_was_reached() {
     assert_nothing_left(&name).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sigint_tears_down_and_exits_2() {
-    if !common::docker_or_skip("teardown::sigint").await {
+/// The command line running a drill of its own scenario, its stderr read line by line.
+struct Cli {
+    child: Child,
+    lines: std::io::Lines<BufReader<ChildStderr>>,
+    seen: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn start(name: &str) -> Cli {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            scenario_text(name, "60s", "lost_writes = \"== 0\"\n"),
+        )
+        .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+            .arg("run")
+            .arg(&path)
+            .arg("--reports")
+            .arg(dir.path())
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        Cli {
+            child,
+            lines,
+            seen: Vec::new(),
+            _dir: dir,
+        }
+    }
+
+    /// Reads stderr up to a line containing `text`.
+    fn wait_for(&mut self, text: &str) {
+        for line in self.lines.by_ref() {
+            let line = line.unwrap();
+            self.seen.push(line.clone());
+            if line.contains(text) {
+                return;
+            }
+        }
+        panic!("the drill never printed {text:?}: {:#?}", self.seen);
+    }
+
+    fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the exit; returns its code and the rest of stderr.
+    fn finish(mut self) -> (Option<i32>, Vec<String>) {
+        let rest: Vec<String> = self.lines.by_ref().map_while(Result::ok).collect();
+        (self.child.wait().unwrap().code(), rest)
+    }
+}
+
+/// Interrupted once the fault is in (every container exists and one was killed), the run tears
+/// down cleanly, says so, and exits 2.
+async fn interrupted_once(test: &str, signal: &str) {
+    if !common::docker_or_skip(test).await {
         return;
     }
     let _serial = SERIAL.lock().await;
-    let name = format!("teardown-sigint-{:08x}", rand::random::<u32>());
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("sigint.toml");
-    std::fs::write(
-        &path,
-        scenario_text(&name, "60s", "lost_writes = \"== 0\"\n"),
-    )
-    .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
-        .arg("run")
-        .arg(&path)
-        .arg("--reports")
-        .arg(dir.path())
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Interrupt once the workload runs: the cluster is up and every container exists.
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let mut seen = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        seen.push(line.clone());
-        if line.contains("injected crash") {
-            break;
-        }
-    }
-    assert!(
-        seen.iter().any(|l| l.contains("injected crash")),
-        "the drill never reached its fault: {seen:#?}"
-    );
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    let code = child.wait().unwrap().code();
+    let name = format!("teardown-{}-{:08x}", &signal[1..].to_lowercase(), rand::random::<u32>());
+    let mut cli = Cli::start(&name);
+    cli.wait_for("injected crash");
+    cli.signal(signal);
+    let (code, rest) = cli.finish();
     assert_eq!(code, Some(2), "{rest:#?}");
     assert!(
         rest.iter()
             .any(|l| l.contains("interrupted; everything the run created was removed")),
         "{rest:#?}"
+    );
+    assert_nothing_left(&name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_tears_down_and_exits_2() {
+    interrupted_once("teardown::sigint", "-INT").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_tears_down_and_exits_2() {
+    interrupted_once("teardown::sigterm", "-TERM").await;
+}
+
+/// `firedrill clean` as a user runs it after a run that could not tear down; returns stdout.
+fn clean() -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .arg("clean")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn leftovers(name: &str) -> engine::Leftovers {
+    let docker = engine::connect().await.unwrap();
+    engine::find_leftovers(&docker, &format!("{LABEL_SCENARIO}={name}"))
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_interrupt_quits_at_once_and_clean_removes_the_rest() {
+    if !common::docker_or_skip("teardown::second_sigint").await {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let name = format!("teardown-twice-{:08x}", rand::random::<u32>());
+    let mut cli = Cli::start(&name);
+    cli.wait_for("injected crash");
+    cli.signal("-INT");
+    cli.wait_for("interrupt again to quit now");
+    cli.signal("-INT");
+    let (code, rest) = cli.finish();
+    assert_eq!(code, Some(2), "{rest:#?}");
+    assert!(
+        rest.iter().any(|l| l.contains("interrupted again: quitting")
+            && l.contains("run `firedrill clean`")),
+        "{rest:#?}"
+    );
+    let stdout = clean();
+    assert_nothing_left(&name).await;
+    // What the forced exit left (if the teardown had not got to it) was the dead run's.
+    assert!(!stdout.contains("kept run"), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_sigkill_clean_removes_what_the_run_left() {
+    if !common::docker_or_skip("teardown::sigkill").await {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let name = format!("teardown-sigkill-{:08x}", rand::random::<u32>());
+    let mut cli = Cli::start(&name);
+    cli.wait_for("injected crash");
+    cli.signal("-KILL");
+    let (code, _) = cli.finish();
+    assert_eq!(code, None, "killed by a signal");
+    let left = leftovers(&name).await;
+    assert!(
+        left.containers.len() >= 7 && !left.networks.is_empty() && !left.volumes.is_empty(),
+        "a killed run leaves its containers, network and volumes: {left:?}"
+    );
+    let stdout = clean();
+    assert!(stdout.contains("removed run fd-"), "{stdout}");
+    assert_nothing_left(&name).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_during_the_drill_tears_down() {
+    if !common::docker_or_skip("teardown::panic").await {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let name = format!("teardown-panic-{:08x}", rand::random::<u32>());
+    let text = scenario_text(&name, "20s", "lost_writes = \"== 0\"\n");
+    let s = scenario::parse(std::path::Path::new("panic.toml"), &text).unwrap();
+    // A progress sink (the caller's code, run inside the drill) that panics once the fault is in.
+    let options = DrillOptions {
+        progress: Progress::new(|event| {
+            if let ProgressEvent::Note { message } = event {
+                assert!(!message.contains("injected crash"), "sink gave up at: {message}");
+            }
+        }),
+        ..DrillOptions::default()
+    };
+    let err = firedrill::run(&s, &options).await.unwrap_err();
+    assert!(
+        matches!(&err, DrillError::Panicked(m) if m.contains("sink gave up at")),
+        "{err}"
     );
     assert_nothing_left(&name).await;
 }
