@@ -171,6 +171,7 @@ mod tests {
                 inter: Duration::from_secs(1),
                 fall: 3,
                 rise: 2,
+                port: None,
             },
             3,
         );
@@ -187,6 +188,7 @@ mod tests {
             inter: Duration::from_millis(500),
             fall: 2,
             rise: 1,
+            port: None,
         };
         (render_config(&spec, nodes), super::spec(&spec, nodes))
     }
@@ -239,6 +241,7 @@ mod tests {
             inter: Duration::from_secs(1),
             fall: 3,
             rise: 2,
+            port: None,
         };
         let cfg = render_config(&spec, 3);
         assert!(section(&cfg, "replicas").is_empty());
@@ -279,6 +282,7 @@ mod tests {
                 inter: Duration::from_secs(1),
                 fall: 3,
                 rise: 2,
+                port: None,
             },
             2,
         );
