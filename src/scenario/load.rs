@@ -98,6 +98,7 @@ mod tests {
                     inter: Duration::from_secs(1),
                     fall: 3,
                     rise: 2,
+                    port: None,
                 },
             },
             workload: Workload {
@@ -137,6 +138,7 @@ mod tests {
                     bound: Bound::Bool { value: false },
                 },
             ],
+            bounds: Bounds::default(),
         };
         assert_eq!(scenario, expected);
         assert_eq!(scenario.source.sha256.len(), 64);

@@ -27,6 +27,50 @@ pub struct Scenario {
     pub groups: Vec<Group>,
     pub faults: Vec<Fault>,
     pub objectives: Vec<Objective>,
+    /// How long each step may take before firedrill gives up (`[bounds]`); runs recorded before
+    /// bounds existed load with the defaults.
+    #[serde(default)]
+    pub bounds: Bounds,
+}
+
+/// The longest firedrill waits for each step of a drill before it gives up on it. Every bound
+/// is more than zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Bounds {
+    /// From the containers created to the cluster ready (etcd healthy, a leader, replicas
+    /// streaming, HAProxy routing to the leader). 120 s by default.
+    #[serde(with = "humantime_serde")]
+    pub bring_up: Duration,
+    /// Each fault's injection, and each heal, separately. 60 s by default.
+    #[serde(with = "humantime_serde")]
+    pub fault: Duration,
+    /// After the workload ends: waiting for a writable leader to read back from. 60 s by
+    /// default.
+    #[serde(with = "humantime_serde")]
+    pub recovery: Duration,
+    /// The final read-back itself (every row read back), all attempts together. 60 s by
+    /// default.
+    #[serde(with = "humantime_serde")]
+    pub read_back: Duration,
+}
+
+impl Bounds {
+    pub const DEFAULT_BRING_UP: Duration = Duration::from_secs(120);
+    pub const DEFAULT_FAULT: Duration = Duration::from_secs(60);
+    pub const DEFAULT_RECOVERY: Duration = Duration::from_secs(60);
+    pub const DEFAULT_READ_BACK: Duration = Duration::from_secs(60);
+}
+
+impl Default for Bounds {
+    fn default() -> Bounds {
+        Bounds {
+            bring_up: Bounds::DEFAULT_BRING_UP,
+            fault: Bounds::DEFAULT_FAULT,
+            recovery: Bounds::DEFAULT_RECOVERY,
+            read_back: Bounds::DEFAULT_READ_BACK,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +129,10 @@ pub struct Haproxy {
     pub fall: u32,
     /// Consecutive passed checks before a server is marked up (`rise`).
     pub rise: u32,
+    /// The host port the client endpoint is published on (127.0.0.1); `None`: one chosen by
+    /// firedrill for the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -32,6 +32,8 @@ pub(super) struct RawScenario {
     /// Measurement name → bound; the key spans give the file order back.
     #[serde(default)]
     pub objectives: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    #[serde(default)]
+    pub bounds: RawBounds,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,6 +65,8 @@ pub(super) struct RawHaproxy {
     pub inter: Option<Spanned<RawDuration>>,
     pub fall: Option<Spanned<i64>>,
     pub rise: Option<Spanned<i64>>,
+    /// A fixed host port for the client endpoint.
+    pub port: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,6 +80,16 @@ pub(super) struct RawWorkload {
     pub readers: Option<Spanned<i64>>,
     pub read_through: Option<Spanned<String>>,
     pub read_rate: Option<Spanned<i64>>,
+}
+
+/// `[bounds]`: how long firedrill waits for each step before it gives up.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+pub(super) struct RawBounds {
+    pub bring_up: Option<Spanned<RawDuration>>,
+    pub fault: Option<Spanned<RawDuration>>,
+    pub recovery: Option<Spanned<RawDuration>>,
+    pub read_back: Option<Spanned<RawDuration>>,
 }
 
 /// One `[[fault]]`. Its required keys are checked in `validate`, which can then name all the

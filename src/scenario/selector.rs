@@ -256,6 +256,7 @@ mod tests {
                 inter: Duration::from_secs(2),
                 fall: 3,
                 rise: 2,
+                port: None,
             },
         })
     }

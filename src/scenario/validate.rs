@@ -9,10 +9,10 @@ use toml::Spanned;
 use super::error::{ScenarioErrorKind, suggest};
 use super::faults::{faults, groups};
 use super::model::{
-    Bound, Cmp, Endpoint, Etcd, Haproxy, HaproxyCheck, Measure, MeasureType, Objective, Patroni,
-    ReadEndpoint, Scenario, Source, Topology, Workload,
+    Bound, Bounds, Cmp, Endpoint, Etcd, Haproxy, HaproxyCheck, Measure, MeasureType, Objective,
+    Patroni, ReadEndpoint, Scenario, Source, Topology, Workload,
 };
-use super::raw::{RawDuration, RawHaproxy, RawPatroni, RawScenario, RawWorkload};
+use super::raw::{RawBounds, RawDuration, RawHaproxy, RawPatroni, RawScenario, RawWorkload};
 use super::selector::Nodes;
 use super::size::parse_size;
 
@@ -95,6 +95,7 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
     let groups = groups(raw.groups, &nodes)?;
     let faults = faults(raw.fault, run, &nodes, &groups, text)?;
     let objectives = objectives(raw.objectives)?;
+    let bounds = bounds(&raw.bounds)?;
 
     Ok(Scenario {
         name,
@@ -108,6 +109,7 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
         groups,
         faults,
         objectives,
+        bounds,
     })
 }
 
@@ -239,12 +241,63 @@ fn haproxy(raw: &RawHaproxy) -> Result<Haproxy> {
         }
     };
     let max = i64::from(u32::MAX);
+    let port = match raw.port.as_ref() {
+        None => None,
+        Some(port) => Some(int_in(Some(port), "topology.haproxy.port", 0, 1, 65535)? as u16),
+    };
     Ok(Haproxy {
         check,
         inter,
         fall: int_in(raw.fall.as_ref(), "topology.haproxy.fall", 3, 1, max)? as u32,
         rise: int_in(raw.rise.as_ref(), "topology.haproxy.rise", 2, 1, max)? as u32,
+        port,
     })
+}
+
+/// `[bounds]`: each step's longest wait, its default when absent.
+fn bounds(raw: &RawBounds) -> Result<Bounds> {
+    Ok(Bounds {
+        bring_up: step_bound(
+            raw.bring_up.as_ref(),
+            "bounds.bring_up",
+            Bounds::DEFAULT_BRING_UP,
+        )?,
+        fault: step_bound(raw.fault.as_ref(), "bounds.fault", Bounds::DEFAULT_FAULT)?,
+        recovery: step_bound(
+            raw.recovery.as_ref(),
+            "bounds.recovery",
+            Bounds::DEFAULT_RECOVERY,
+        )?,
+        read_back: step_bound(
+            raw.read_back.as_ref(),
+            "bounds.read_back",
+            Bounds::DEFAULT_READ_BACK,
+        )?,
+    })
+}
+
+/// A bound on one step: more than zero, and at most as long as the longest run (a deadline
+/// that far away is no bound, and one past what the clock can hold would overflow it).
+fn step_bound(
+    value: Option<&Spanned<RawDuration>>,
+    key: &str,
+    default: Duration,
+) -> Result<Duration> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    let duration = parse_duration(value, key)?;
+    if duration.is_zero() || duration > MAX_DURATION {
+        return Err(invalid(
+            value.span(),
+            key,
+            format!(
+                "expected more than 0s and at most 24h, found {}",
+                show(value.get_ref())
+            ),
+        ));
+    }
+    Ok(duration)
 }
 
 fn workload(raw: &RawWorkload, topology: &Topology) -> Result<Workload> {
@@ -730,6 +783,147 @@ mod tests {
                 insta::assert_snapshot!(name, error(&text));
             });
         }
+    }
+
+    const MINIMAL: &str = "name = \"bad\"\ndescription = \"a broken scenario\"\n\
+                           duration = \"60s\"\n";
+
+    fn scenario(text: &str) -> Scenario {
+        match crate::scenario::parse(std::path::Path::new("scenarios/ok.toml"), text) {
+            Ok(scenario) => scenario,
+            Err(err) => panic!("{err}\n{text}"),
+        }
+    }
+
+    #[test]
+    fn bounds_default_and_take_durations() {
+        let defaults = scenario(MINIMAL).bounds;
+        assert_eq!(defaults, Bounds::default());
+        assert_eq!(
+            (
+                defaults.bring_up,
+                defaults.fault,
+                defaults.recovery,
+                defaults.read_back
+            ),
+            (
+                Duration::from_secs(120),
+                Duration::from_secs(60),
+                Duration::from_secs(60),
+                Duration::from_secs(60)
+            )
+        );
+        let given = scenario(&format!(
+            "{MINIMAL}[bounds]\nbring_up = \"3m\"\nfault = \"1m 30s\"\nrecovery = \"45s\"\n\
+             read_back = \"500ms\"\n"
+        ))
+        .bounds;
+        assert_eq!(
+            given,
+            Bounds {
+                bring_up: Duration::from_secs(180),
+                fault: Duration::from_secs(90),
+                recovery: Duration::from_secs(45),
+                read_back: Duration::from_millis(500),
+            }
+        );
+        // each key on its own; the others keep their defaults
+        let one = scenario(&format!("{MINIMAL}[bounds]\nrecovery = \"2m\"\n")).bounds;
+        assert_eq!(
+            one,
+            Bounds {
+                recovery: Duration::from_secs(120),
+                ..Bounds::default()
+            }
+        );
+        let longest = scenario(&format!("{MINIMAL}[bounds]\nfault = \"24h\"\n")).bounds;
+        assert_eq!(longest.fault, MAX_DURATION);
+    }
+
+    #[test]
+    fn bad_bounds_are_located() {
+        for (name, keys) in [
+            ("zero_bring_up_bound", "bring_up = \"0s\"\n"),
+            (
+                "zero_read_back_bound",
+                "fault = \"30s\"\nread_back = \"0ms\"\n",
+            ),
+            ("garbage_fault_bound", "fault = \"soon\"\n"),
+            ("recovery_bound_without_unit", "recovery = \"60\"\n"),
+            ("recovery_bound_as_integer", "recovery = 60\n"),
+            ("bound_past_a_day", "bring_up = \"2days\"\n"),
+            ("unknown_key_in_bounds", "bringup = \"2m\"\n"),
+            ("unknown_key_in_bounds_far_from_any", "startup = \"2m\"\n"),
+        ] {
+            let text = format!("{MINIMAL}[bounds]\n{keys}");
+            insta::with_settings!({ description => text.as_str(), omit_expression => true }, {
+                insta::assert_snapshot!(name, error(&text));
+            });
+        }
+    }
+
+    #[test]
+    fn a_fixed_proxy_port_is_a_tcp_port() {
+        let haproxy = |keys: &str| {
+            scenario(&format!("{MINIMAL}[topology.haproxy]\n{keys}"))
+                .topology
+                .haproxy
+        };
+        assert_eq!(haproxy("").port, None);
+        assert_eq!(haproxy("port = 15432\n").port, Some(15432));
+        assert_eq!(haproxy("port = 1\n").port, Some(1));
+        assert_eq!(haproxy("port = 65535\n").port, Some(65535));
+        for (name, port) in [
+            ("zero_proxy_port", "0"),
+            ("proxy_port_past_65535", "65536"),
+            ("negative_proxy_port", "-5432"),
+            ("proxy_port_as_string", "\"15432\""),
+        ] {
+            let text = format!("{MINIMAL}[topology.haproxy]\ncheck = \"tcp\"\nport = {port}\n");
+            insta::with_settings!({ description => text.as_str(), omit_expression => true }, {
+                insta::assert_snapshot!(name, error(&text));
+            });
+        }
+    }
+
+    /// run.json files written before `[bounds]` and `[topology.haproxy] port` existed still
+    /// load: with the default bounds and a port chosen per run.
+    #[test]
+    fn scenarios_recorded_before_bounds_still_load() {
+        let with_both = scenario(&format!(
+            "{MINIMAL}[topology.haproxy]\nport = 15432\n[bounds]\nfault = \"2m\"\n"
+        ));
+        let mut json = serde_json::to_value(&with_both).unwrap();
+        assert_eq!(json["topology"]["haproxy"]["port"], 15432);
+        assert_eq!(json["bounds"]["fault"], "2m");
+        assert_eq!(json["bounds"]["bring_up"], "2m");
+        assert_eq!(json["bounds"]["read_back"], "1m");
+        let round_trip: Scenario = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(round_trip, with_both);
+        json.as_object_mut().unwrap().remove("bounds").unwrap();
+        json["topology"]["haproxy"]
+            .as_object_mut()
+            .unwrap()
+            .remove("port")
+            .unwrap();
+        let old: Scenario = serde_json::from_value(json).unwrap();
+        assert_eq!(old.bounds, Bounds::default());
+        assert_eq!(old.topology.haproxy.port, None);
+        // without a fixed port, none is written
+        let json = serde_json::to_value(scenario(MINIMAL)).unwrap();
+        assert!(json["topology"]["haproxy"].get("port").is_none(), "{json}");
+        // the committed example runs predate both
+        let runs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/example/runs");
+        let mut loaded = 0;
+        for entry in std::fs::read_dir(runs).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path().join("run.json")).unwrap();
+            let record: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert!(record["scenario"].get("bounds").is_none());
+            let old: Scenario = serde_json::from_value(record["scenario"].clone()).unwrap();
+            assert_eq!(old.bounds, Bounds::default());
+            loaded += 1;
+        }
+        assert!(loaded >= 1);
     }
 
     proptest::proptest! {

@@ -44,6 +44,7 @@ pub fn specs(members: usize, cluster_token: &str) -> Vec<NodeSpec> {
                 user: None,
                 files: vec![],
                 ports: vec![CLIENT_PORT],
+                fixed_ports: vec![],
                 cap_add: vec!["NET_ADMIN".into()],
                 disks: vec![Disk {
                     path: "/data".into(),

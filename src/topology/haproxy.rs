@@ -3,7 +3,7 @@
 //! checks, a second endpoint balances connections over the nodes that answer `/replica`.
 
 use super::http_error::http_error_text;
-use super::{FileSpec, NodeKind, NodeSpec, patroni};
+use super::{FileSpec, FixedPort, NodeKind, NodeSpec, patroni};
 use crate::history::ProxyServer;
 use crate::scenario::{Haproxy, HaproxyCheck};
 use std::time::Duration;
@@ -20,6 +20,8 @@ const PROXY: &str = "primary";
 /// The proxy section readers through replicas connect through.
 const REPLICAS: &str = "replicas";
 const CONFIG_PATH: &str = "/etc/firedrill/haproxy.cfg";
+/// The scenario setting that fixes the client endpoint's host port.
+const PORT_SETTING: &str = "[topology.haproxy] port";
 
 pub fn spec(spec: &Haproxy, pg_nodes: usize) -> NodeSpec {
     NodeSpec {
@@ -39,6 +41,15 @@ pub fn spec(spec: &Haproxy, pg_nodes: usize) -> NodeSpec {
             mode: 0o644,
         }],
         ports: ports(spec.check),
+        fixed_ports: spec
+            .port
+            .map(|host| FixedPort {
+                container: PG_PORT,
+                host,
+                setting: PORT_SETTING,
+            })
+            .into_iter()
+            .collect(),
         cap_add: vec!["NET_ADMIN".into()],
         disks: vec![],
     }
@@ -171,6 +182,7 @@ mod tests {
                 inter: Duration::from_secs(1),
                 fall: 3,
                 rise: 2,
+                port: None,
             },
             3,
         );
@@ -187,6 +199,7 @@ mod tests {
             inter: Duration::from_millis(500),
             fall: 2,
             rise: 1,
+            port: None,
         };
         (render_config(&spec, nodes), super::spec(&spec, nodes))
     }
@@ -239,11 +252,42 @@ mod tests {
             inter: Duration::from_secs(1),
             fall: 3,
             rise: 2,
+            port: None,
         };
         let cfg = render_config(&spec, 3);
         assert!(section(&cfg, "replicas").is_empty());
         assert!(!cfg.contains("/replica") && !cfg.contains(":5001"));
         assert_eq!(super::spec(&spec, 3).ports, [PG_PORT, STATS_PORT]);
+    }
+
+    #[test]
+    fn a_fixed_port_publishes_the_client_endpoint_only() {
+        let (_, chosen) = patroni_rest(3);
+        assert!(chosen.fixed_ports.is_empty());
+        assert_eq!(chosen.fixed_host_port(PG_PORT), None);
+        for check in [HaproxyCheck::PatroniRest, HaproxyCheck::Tcp] {
+            let spec = super::spec(
+                &Haproxy {
+                    check,
+                    inter: Duration::from_secs(1),
+                    fall: 3,
+                    rise: 2,
+                    port: Some(15432),
+                },
+                3,
+            );
+            let fixed = FixedPort {
+                container: PG_PORT,
+                host: 15432,
+                setting: "[topology.haproxy] port",
+            };
+            assert_eq!(spec.fixed_ports, std::slice::from_ref(&fixed));
+            assert_eq!(spec.fixed_host_port(PG_PORT), Some(&fixed));
+            assert_eq!(spec.fixed_host_port(STATS_PORT), None);
+            assert_eq!(spec.fixed_host_port(REPLICA_PORT), None);
+            // still published, like every other port
+            assert_eq!(spec.ports, ports(check));
+        }
     }
 
     #[test]
@@ -279,6 +323,7 @@ mod tests {
                 inter: Duration::from_secs(1),
                 fall: 3,
                 rise: 2,
+                port: None,
             },
             2,
         );

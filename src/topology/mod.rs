@@ -14,7 +14,7 @@ mod secrets;
 
 pub use cluster::{Cluster, TopologyError};
 pub use disks::Disk;
-pub use node::{FileSpec, Node, NodeKind, NodeSpec};
+pub use node::{FileSpec, FixedPort, Node, NodeKind, NodeSpec};
 pub use patroni::{
     PG_PORT, PatroniStatus, REST_PORT as PATRONI_REST_PORT, THIS_NODE_SQL, probe_patroni,
 };

@@ -37,12 +37,37 @@ pub struct NodeSpec {
     pub cmd: Vec<String>,
     pub user: Option<String>,
     pub files: Vec<FileSpec>,
-    /// Container ports published on 127.0.0.1.
+    /// Container ports published on 127.0.0.1, each on a host port firedrill chooses for the
+    /// run unless `fixed_ports` names it.
     pub ports: Vec<u16>,
+    /// Container ports (among `ports`) the scenario publishes on a host port of its own
+    /// choosing, known in advance.
+    pub fixed_ports: Vec<FixedPort>,
     /// Linux capabilities added (NET_ADMIN for iptables faults).
     pub cap_add: Vec<String>,
     /// The node's disks: in memory, size-limited, kept across restarts (see `disks`).
     pub disks: Vec<super::Disk>,
+}
+
+impl NodeSpec {
+    /// The host port the scenario fixed for `container_port`, if it did.
+    pub fn fixed_host_port(&self, container_port: u16) -> Option<&FixedPort> {
+        self.fixed_ports
+            .iter()
+            .find(|fixed| fixed.container == container_port)
+    }
+}
+
+/// A container port published on a host port the scenario chose (`[topology.haproxy] port`),
+/// not one firedrill picks for the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FixedPort {
+    /// The container port, one of `NodeSpec::ports`.
+    pub container: u16,
+    /// The port on 127.0.0.1.
+    pub host: u16,
+    /// The scenario setting that fixed it, for messages (`[topology.haproxy] port`).
+    pub setting: &'static str,
 }
 
 /// A node whose container has been started.

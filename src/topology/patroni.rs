@@ -44,6 +44,7 @@ pub fn specs(spec: &Patroni, etcd_members: usize, secrets: &Secrets) -> Vec<Node
                     mode: 0o644,
                 }],
                 ports: vec![PG_PORT, REST_PORT],
+                fixed_ports: vec![],
                 cap_add: vec!["NET_ADMIN".into()],
                 disks: vec![Disk {
                     path: DATA_MOUNT.into(),
