@@ -22,15 +22,14 @@ use thiserror::Error;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+/// Bound on removing a run's objects: an engine that hangs must not hold the command line.
+const TEARDOWN_WITHIN: Duration = Duration::from_secs(120);
+
 /// How a drill is run, beyond what the scenario says.
 #[derive(Clone, Debug)]
 pub struct DrillOptions {
     /// Run this image instead of firedrill's base image.
     pub image: Option<String>,
-    /// Bound on bring-up: containers created → ready.
-    pub ready_within: Duration,
-    /// Bound on waiting for a writable leader for the final read-back.
-    pub recover_within: Duration,
     /// Cadence of the role probes.
     pub probe_interval: Duration,
     /// Seed of the random choices of targets (`replica:random`...); random when `None`. The
@@ -43,8 +42,6 @@ impl Default for DrillOptions {
     fn default() -> Self {
         DrillOptions {
             image: None,
-            ready_within: Duration::from_secs(120),
-            recover_within: Duration::from_secs(60),
             probe_interval: Duration::from_millis(100),
             seed: None,
             progress: Progress::default(),
@@ -80,6 +77,11 @@ pub enum DrillError {
         #[source]
         source: EngineError,
     },
+    #[error(
+        "removing run {run_id} did not finish within {}; run `firedrill clean` once the docker engine answers",
+        humantime::format_duration(*.bound)
+    )]
+    TeardownStuck { run_id: String, bound: Duration },
     #[error("{error}; then {teardown}")]
     Teardown {
         error: Box<DrillError>,
@@ -134,12 +136,21 @@ pub async fn run_until(
     let step = format!("removing run {}", labels.run_id);
     options.progress.begin(&step);
     let teardown_started = Instant::now();
-    let teardown = engine::remove_run(&docker, &labels.run_id)
-        .await
-        .map_err(|source| DrillError::TeardownFailed {
-            run_id: labels.run_id.clone(),
-            source,
-        });
+    let teardown =
+        match tokio::time::timeout(TEARDOWN_WITHIN, engine::remove_run(&docker, &labels.run_id))
+            .await
+        {
+            Ok(removed) => removed
+                .map(|_| ())
+                .map_err(|source| DrillError::TeardownFailed {
+                    run_id: labels.run_id.clone(),
+                    source,
+                }),
+            Err(_) => Err(DrillError::TeardownStuck {
+                run_id: labels.run_id.clone(),
+                bound: TEARDOWN_WITHIN,
+            }),
+        };
     options.progress.end(&step, teardown_started.elapsed());
     match (result, teardown) {
         (Ok(mut record), Ok(_)) => {
@@ -188,7 +199,7 @@ async fn drill(
             scenario,
             &image.tag,
             labels,
-            options.ready_within,
+            scenario.bounds.bring_up,
             progress,
         )
         .await?,
@@ -259,7 +270,8 @@ async fn drill(
     joined(writes.wait().await)?;
     joined(reads.wait().await)?;
     progress.note("workload done; reading back every write");
-    match workload::read_back(&cluster, clock, options.recover_within).await {
+    let bounds = &scenario.bounds;
+    match workload::read_back(&cluster, clock, bounds.recovery, bounds.read_back).await {
         Ok(read_back) => {
             progress.note(format!(
                 "read back {} rows from {}",
@@ -341,15 +353,27 @@ async fn run_faults(
     }
     actions.sort();
     let mut hit: Vec<Vec<crate::topology::Node>> = vec![Vec::new(); scenario.faults.len()];
+    let bound = scenario.bounds.fault;
     for (when, i, is_heal) in actions {
         tokio::time::sleep_until(clock.instant(At::from_duration(when))).await;
         let f = &scenario.faults[i];
+        let timed_out = |action: &str| FaultError::Timeout {
+            fault: i + 1,
+            kind: f.kind.name().to_string(),
+            action: action.to_string(),
+            bound,
+        };
         if is_heal {
-            let event = fault::heal(cluster, i, f, &hit[i], clock).await?;
+            let event = tokio::time::timeout(bound, fault::heal(cluster, i, f, &hit[i], clock))
+                .await
+                .map_err(|_| timed_out("healed"))??;
             progress.note(format!("{} healed {}", event.at, describe(&event)));
             let _ = events.send(Event::Fault(event));
         } else {
-            let (nodes, event) = fault::inject(cluster, resolver, i, f, clock).await?;
+            let (nodes, event) =
+                tokio::time::timeout(bound, fault::inject(cluster, resolver, i, f, clock))
+                    .await
+                    .map_err(|_| timed_out("injected"))??;
             progress.note(format!("{} injected {}", event.at, describe(&event)));
             let _ = events.send(Event::Fault(event));
             hit[i] = nodes;

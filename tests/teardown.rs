@@ -6,11 +6,10 @@
 mod common;
 
 use firedrill::engine::{self, LABEL_SCENARIO};
-use firedrill::{DrillError, DrillOptions, scenario};
 use firedrill::progress::{Progress, ProgressEvent};
+use firedrill::{DrillError, DrillOptions, scenario};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, ChildStderr, Command, Stdio};
-use std::time::Duration;
 
 /// Drills share two cores: run them one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -67,13 +66,14 @@ async fn an_error_during_bring_up_tears_down_and_says_what_was_reached() {
     }
     let _serial = SERIAL.lock().await;
     let name = format!("teardown-bringup-{:08x}", rand::random::<u32>());
-    let text = scenario_text(&name, "20s", "lost_writes = \"== 0\"\n");
+    let text = scenario_text(&name, "20s", "lost_writes = \"== 0\"\n").replace(
+        "[objectives]",
+        "[bounds]\nbring_up = \"500ms\"\n\n[objectives]",
+    );
     let s = scenario::parse(std::path::Path::new("bringup.toml"), &text).unwrap();
-    let options = DrillOptions {
-        ready_within: Duration::from_millis(500),
-        ..DrillOptions::default()
-    };
-    let err = firedrill::run(&s, &options).await.unwrap_err();
+    let err = firedrill::run(&s, &DrillOptions::default())
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, DrillError::Topology(_)),
         "expected a bring-up error, got {err}"
@@ -151,7 +151,11 @@ async fn interrupted_once(test: &str, signal: &str) {
         return;
     }
     let _serial = SERIAL.lock().await;
-    let name = format!("teardown-{}-{:08x}", &signal[1..].to_lowercase(), rand::random::<u32>());
+    let name = format!(
+        "teardown-{}-{:08x}",
+        &signal[1..].to_lowercase(),
+        rand::random::<u32>()
+    );
     let mut cli = Cli::start(&name);
     cli.wait_for("injected crash");
     cli.signal(signal);
@@ -207,8 +211,9 @@ async fn a_second_interrupt_quits_at_once_and_clean_removes_the_rest() {
     let (code, rest) = cli.finish();
     assert_eq!(code, Some(2), "{rest:#?}");
     assert!(
-        rest.iter().any(|l| l.contains("interrupted again: quitting")
-            && l.contains("run `firedrill clean`")),
+        rest.iter()
+            .any(|l| l.contains("interrupted again: quitting")
+                && l.contains("run `firedrill clean`")),
         "{rest:#?}"
     );
     let stdout = clean();
@@ -252,7 +257,10 @@ async fn a_panic_during_the_drill_tears_down() {
     let options = DrillOptions {
         progress: Progress::new(|event| {
             if let ProgressEvent::Note { message } = event {
-                assert!(!message.contains("injected crash"), "sink gave up at: {message}");
+                assert!(
+                    !message.contains("injected crash"),
+                    "sink gave up at: {message}"
+                );
             }
         }),
         ..DrillOptions::default()

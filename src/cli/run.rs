@@ -39,10 +39,21 @@ pub async fn run(args: RunArgs) -> u8 {
         progress: progress::terminal(),
         ..DrillOptions::default()
     };
+    let started_wall = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let record = match firedrill::run_until(&scenario, &options, interrupted()).await {
         Ok(record) => record,
         Err(e) => {
             eprintln!("error: {e}");
+            // Once anything was started, say in a report how far the drill got.
+            let journal = options.progress.journal();
+            if !journal.is_empty() {
+                let partial =
+                    report::PartialRun::new(&scenario, started_wall, e.to_string(), &journal);
+                match report::write_partial(&partial, &args.reports) {
+                    Ok(dir) => eprintln!("partial report (steps reached): {}", dir.display()),
+                    Err(e) => eprintln!("error: cannot write the partial report: {e}"),
+                }
+            }
             return EXIT_ERROR;
         }
     };
@@ -75,7 +86,13 @@ pub async fn run(args: RunArgs) -> u8 {
             return EXIT_ERROR;
         }
     }
-    if !printed {
+    if !record.problems.is_empty() {
+        // A step that overran its bound (the read-back): what needs it was not measured.
+        for problem in &record.problems {
+            eprintln!("error: the drill did not complete: {problem}");
+        }
+        EXIT_ERROR
+    } else if !printed {
         EXIT_ERROR
     } else if record.passed() {
         EXIT_PASSED

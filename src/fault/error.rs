@@ -18,6 +18,16 @@ pub enum FaultError {
         #[source]
         source: Box<crate::engine::EngineError>,
     },
+    #[error(
+        "fault {fault} ({kind}) not {action} within {} (the [bounds] fault bound)",
+        humantime::format_duration(*.bound)
+    )]
+    Timeout {
+        fault: usize,
+        kind: String,
+        action: String,
+        bound: std::time::Duration,
+    },
     #[error("fault {kind} cannot be injected on this host: {reason}")]
     Unsupported { kind: String, reason: String },
 }

@@ -7,6 +7,7 @@ mod history;
 mod html;
 mod junit;
 mod markdown;
+mod partial;
 mod quarter;
 mod quarter_html;
 mod quarter_markdown;
@@ -27,6 +28,7 @@ mod timeline;
 pub use html::html;
 pub use junit::{DRILL_RAN, junit};
 pub use markdown::markdown;
+pub use partial::{PARTIAL_FORMAT, PartialRun, Reached, partial_markdown, write_partial};
 pub use quarter::{
     ChainStatus, FailedRun, Gap, LastRun, Period, PeriodError, QuarterlyReport, ReportOptions,
     RunStats, ScenarioSummary, SignOff, Spread, quarterly_json, quarterly_report,

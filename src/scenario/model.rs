@@ -49,7 +49,7 @@ pub struct Bounds {
     /// default.
     #[serde(with = "humantime_serde")]
     pub recovery: Duration,
-    /// The final read-back itself (every row read back), all attempts together. 60 s by
+    /// One reading of every row back from that leader (retried within `recovery`). 60 s by
     /// default.
     #[serde(with = "humantime_serde")]
     pub read_back: Duration,

@@ -5,11 +5,8 @@ use std::time::Duration;
 use thiserror::Error;
 use tokio::time::Instant;
 
-/// How long one attempt (find the leader, connect, read every row) may take.
-const READ_WITHIN: Duration = Duration::from_secs(15);
-
 #[derive(Debug, Error)]
-#[error("no writable leader to read back from within {}: last error: {last_error}", humantime::format_duration(*.waited))]
+#[error("no writable leader to read back from within {} (the [bounds] recovery bound): last error: {last_error}", humantime::format_duration(*.waited))]
 pub struct ReadBackError {
     pub waited: Duration,
     pub last_error: String,
@@ -18,24 +15,27 @@ pub struct ReadBackError {
 /// After recovery: reads every sequence number from the leader, directly (not through the
 /// client endpoint, which may be what the drill found routing wrongly). The leader is the one
 /// node Patroni reports as leader, and its PostgreSQL must confirm it is not in recovery.
-/// Retries for at most `within`.
+/// Retries for at most `within` (the recovery bound); each attempt (find the leader, connect,
+/// read every row) may take at most `read_within` (the read-back bound), so that a leader that
+/// hangs mid-read cannot hold the drill.
 pub async fn read_back(
     cluster: &Cluster,
     clock: Clock,
     within: Duration,
+    read_within: Duration,
 ) -> Result<ReadBack, ReadBackError> {
     let deadline = Instant::now() + within;
     loop {
         let at = clock.now();
         // Bounded as a whole: a leader that hangs mid-read must not hold the drill (and its
         // teardown) forever.
-        let attempt = tokio::time::timeout(READ_WITHIN, read_once(cluster)).await;
+        let attempt = tokio::time::timeout(read_within, read_once(cluster)).await;
         let last_error = match attempt {
             Ok(Ok((node, present))) => return Ok(ReadBack { at, node, present }),
             Ok(Err(e)) => e,
             Err(_) => format!(
                 "no answer within {}",
-                humantime::format_duration(READ_WITHIN)
+                humantime::format_duration(read_within)
             ),
         };
         if Instant::now() >= deadline {
