@@ -25,7 +25,9 @@ pub enum ImageError {
     Mmdebstrap { status: String, tail: String },
     #[error("image build failed: {0}")]
     Io(#[from] std::io::Error),
-    #[error("image {0} not found in the docker engine")]
+    #[error(
+        "image {0} not found in the docker engine (no registry is used: build or load it first, or leave out --image to run firedrill's base image)"
+    )]
     Missing(String),
     #[error(transparent)]
     Engine(#[from] EngineError),

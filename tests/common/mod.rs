@@ -24,3 +24,4 @@ pub fn scenario_path(name: &str) -> PathBuf {
         .join("scenarios")
         .join(format!("{name}.toml"))
 }
+pub mod drill_cli;

@@ -1,0 +1,109 @@
+//! The command line running a drill, its stderr read line by line as it comes.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStderr, Command, Stdio};
+
+/// The shipped primary-crash scenario, renamed, shortened to `duration` with the crash at 4 s,
+/// `extra` appended (before the objectives: a `[bounds]` table, a topology table...).
+pub fn crash_scenario(name: &str, duration: &str, extra: &str) -> String {
+    let text = std::fs::read_to_string(super::scenario_path("patroni-primary-crash")).unwrap();
+    let mut parts = text.split("[objectives]");
+    let head = parts.next().unwrap();
+    let objectives = parts.next().unwrap();
+    head.replace(
+        "name = \"patroni-primary-crash\"",
+        &format!("name = \"{name}\""),
+    )
+    .replace("duration = \"60s\"", &format!("duration = \"{duration}\""))
+    .replace("at = \"10s\"", "at = \"4s\"")
+        + extra
+        + "\n[objectives]"
+        + objectives
+}
+
+pub struct DrillCli {
+    pub child: Child,
+    lines: std::io::Lines<BufReader<ChildStderr>>,
+    pub seen: Vec<String>,
+}
+
+impl DrillCli {
+    /// Runs `firedrill run FILE --reports DIR` with extra environment.
+    pub fn start(scenario: &Path, reports: &Path, env: &[(&str, &str)]) -> DrillCli {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_firedrill"));
+        command
+            .arg("run")
+            .arg(scenario)
+            .arg("--reports")
+            .arg(reports)
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null());
+        for (k, v) in env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().unwrap();
+        let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        DrillCli {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Reads stderr up to a line containing `text`.
+    pub fn wait_for(&mut self, text: &str) {
+        for line in self.lines.by_ref() {
+            let line = line.unwrap();
+            self.seen.push(line.clone());
+            if line.contains(text) {
+                return;
+            }
+        }
+        panic!("the drill never printed {text:?}: {:#?}", self.seen);
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits for the exit; returns its code and the rest of stderr.
+    pub fn finish(mut self) -> (Option<i32>, Vec<String>) {
+        let rest: Vec<String> = self.lines.by_ref().map_while(Result::ok).collect();
+        (self.child.wait().unwrap().code(), rest)
+    }
+}
+
+/// `firedrill clean`, as a user runs it after a run that could not tear down; returns stdout.
+pub fn clean() -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .arg("clean")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// What a scenario's runs left in the engine.
+pub async fn leftovers(scenario: &str) -> firedrill::engine::Leftovers {
+    let docker = firedrill::engine::connect().await.unwrap();
+    firedrill::engine::find_leftovers(
+        &docker,
+        &format!("{}={scenario}", firedrill::engine::LABEL_SCENARIO),
+    )
+    .await
+    .unwrap()
+}
+
+/// The run directories written under `reports`.
+pub fn run_dirs(reports: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(reports.join("runs"))
+        .map(|entries| entries.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
