@@ -2,6 +2,8 @@
 
 mod error;
 mod faults;
+#[cfg(test)]
+mod fuzz;
 mod load;
 mod model;
 mod raw;
