@@ -170,9 +170,15 @@ pub(super) fn position(text: &str, offset: usize) -> Position {
     }
     let before = &text[..offset];
     let line_start = before.rfind('\n').map_or(0, |nl| nl + 1);
+    // The file's byte order mark is no character an editor shows.
+    let line_text = &before[line_start..];
+    let line_text = match line_start {
+        0 => line_text.strip_prefix('\u{feff}').unwrap_or(line_text),
+        _ => line_text,
+    };
     Position {
         line: before.matches('\n').count() + 1,
-        column: before[line_start..].chars().count() + 1,
+        column: line_text.chars().count() + 1,
     }
 }
 
@@ -396,6 +402,11 @@ mod tests {
         assert_eq!(position(text, text.len()), Position { line: 3, column: 1 });
         assert_eq!(position(text, 100), Position { line: 3, column: 1 });
         assert_eq!(position("", 0), Position { line: 1, column: 1 });
+        // A byte order mark (3 bytes) takes no column.
+        let text = "\u{feff}name = 1\n";
+        assert_eq!(position(text, 10), Position { line: 1, column: 8 });
+        assert_eq!(position(text, 3), Position { line: 1, column: 1 });
+        assert_eq!(position(text, 1), Position { line: 1, column: 1 });
     }
 
     #[test]
