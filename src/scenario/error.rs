@@ -30,7 +30,15 @@ pub enum ScenarioErrorKind {
     /// The file could not be read.
     #[error("cannot read: {0}")]
     Read(std::io::Error),
-    /// The file is not valid TOML (or not UTF-8).
+    /// The file is larger than any scenario file: a scenario is a few kB of TOML.
+    #[error("{}", too_large(*.size, *.limit))]
+    TooLarge {
+        /// The file's size in bytes, when it is known (not for a pipe or a device).
+        size: Option<u64>,
+        /// The largest scenario file accepted, in bytes.
+        limit: u64,
+    },
+    /// The file is not valid TOML (or not UTF-8, or not text).
     #[error("invalid TOML: {message}")]
     Syntax { message: String },
     /// A key that the table does not have.
@@ -94,12 +102,15 @@ impl ScenarioError {
     /// TOML) or while deserializing it into the raw types.
     pub(super) fn from_toml(path: &Path, text: &str, err: &toml::de::Error, syntax: bool) -> Self {
         let kind = if syntax {
-            let mut message = err.message().to_owned();
-            // Name the key: the span covers its second occurrence.
-            let key = err.span().and_then(|span| text.get(span));
-            if let (true, Some(key)) = (message == "duplicate key", key) {
-                message.push_str(&format!(" `{}`", key.trim()));
-            }
+            let message = match err.message() {
+                "duplicate key" => duplicate(text, err.span()),
+                "recursion limit" | "cannot recurse further; max recursion depth met" => {
+                    "expected arrays, inline tables and dotted keys nested a few levels deep, \
+                     found them nested too deeply"
+                        .to_owned()
+                }
+                other => other.to_owned(),
+            };
             ScenarioErrorKind::Syntax { message }
         } else {
             translate_serde(err)
@@ -159,9 +170,40 @@ pub(super) fn position(text: &str, offset: usize) -> Position {
     }
     let before = &text[..offset];
     let line_start = before.rfind('\n').map_or(0, |nl| nl + 1);
+    // The file's byte order mark is no character an editor shows.
+    let line_text = &before[line_start..];
+    let line_text = match line_start {
+        0 => line_text.strip_prefix('\u{feff}').unwrap_or(line_text),
+        _ => line_text,
+    };
     Position {
         line: before.matches('\n').count() + 1,
-        column: before[line_start..].chars().count() + 1,
+        column: line_text.chars().count() + 1,
+    }
+}
+
+/// What is wrong with a key or table given twice, whose second occurrence is at `span`.
+fn duplicate(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    let Some(span) = span.filter(|span| text.get(span.clone()).is_some()) else {
+        return "duplicate key, expected each key once".to_owned();
+    };
+    let key = text[span.clone()].trim();
+    let line_start = text[..span.start].rfind('\n').map_or(0, |nl| nl + 1);
+    let line = text[line_start..].lines().next().unwrap_or_default().trim();
+    // A table header: name it as written, up to its closing bracket(s).
+    let header = line.starts_with('[').then(|| {
+        let close = if line.starts_with("[[") { "]]" } else { "]" };
+        line.find(close)
+            .map_or(line, |end| &line[..end + close.len()])
+    });
+    match header {
+        Some(header @ ("[fault]" | "[[fault]]")) => format!(
+            "duplicate table `{header}`, expected [[fault]] (double brackets) for every fault"
+        ),
+        Some(header) => format!(
+            "duplicate table `{header}`, expected each table once (all its keys under one header)"
+        ),
+        None => format!("duplicate key `{key}`, expected each key once in a table"),
     }
 }
 
@@ -207,6 +249,22 @@ fn unknown_key(
         None => message.push_str(&format!(", expected one of: {}", expected.join(", "))),
     }
     message
+}
+
+fn too_large(size: Option<u64>, limit: u64) -> String {
+    let found = match size {
+        Some(size) => format!("{size} bytes"),
+        None => format!("more than {limit} bytes"),
+    };
+    let mib = if limit.is_multiple_of(1 << 20) {
+        format!(", {} MiB", limit >> 20)
+    } else {
+        String::new()
+    };
+    format!(
+        "file too large: expected a scenario file of at most {limit} bytes{mib} (a scenario is a \
+         few kB of TOML), found {found}"
+    )
 }
 
 fn missing_keys(table: Option<&str>, keys: &[String]) -> String {
@@ -344,6 +402,11 @@ mod tests {
         assert_eq!(position(text, text.len()), Position { line: 3, column: 1 });
         assert_eq!(position(text, 100), Position { line: 3, column: 1 });
         assert_eq!(position("", 0), Position { line: 1, column: 1 });
+        // A byte order mark (3 bytes) takes no column.
+        let text = "\u{feff}name = 1\n";
+        assert_eq!(position(text, 10), Position { line: 1, column: 8 });
+        assert_eq!(position(text, 3), Position { line: 1, column: 1 });
+        assert_eq!(position(text, 1), Position { line: 1, column: 1 });
     }
 
     #[test]

@@ -53,11 +53,15 @@ fn group(name: Spanned<String>, members: Spanned<RawNames>, nodes: &Nodes) -> Re
     for member in members {
         let node = member.get_ref();
         if nodes.kind_of(node).is_none() {
+            let unknown = match nodes.missing(node) {
+                Some(missing) => format!("{missing};"),
+                None => format!("unknown node {node:?},"),
+            };
             return Err(invalid(
                 member.span(),
                 &key,
                 format!(
-                    "unknown node {node:?}, expected a node of the topology ({})",
+                    "{unknown} expected a node of the topology ({})",
                     nodes.summary()
                 ),
             ));
@@ -396,13 +400,16 @@ fn select(
         let did_you_mean = selector::suggest(text, groups)
             .map(|s| format!(", did you mean {s:?}?"))
             .unwrap_or_default();
-        let message = match err {
-            SelectorError::Unknown => format!(
+        let message = match (err, nodes.missing(text)) {
+            (SelectorError::Unknown, Some(missing)) => {
+                format!("{missing}; expected {also}{}", selector::forms(nodes))
+            }
+            (SelectorError::Unknown, None) => format!(
                 "unknown {what} {text:?}{did_you_mean}{} expected {also}{}",
                 if did_you_mean.is_empty() { "," } else { "" },
                 selector::forms(nodes)
             ),
-            SelectorError::UndefinedGroup(_) => format!(
+            (SelectorError::UndefinedGroup(_), _) => format!(
                 "expected {}, found {text:?}{did_you_mean}",
                 selector::defined_groups(groups)
             ),

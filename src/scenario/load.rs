@@ -1,6 +1,7 @@
 //! Reading a scenario file: TOML syntax, then the raw types (structure, key names), then
 //! validation into a `Scenario`.
 
+use std::io::Read;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -11,27 +12,95 @@ use super::model::{Scenario, Source};
 use super::raw::RawScenario;
 use super::validate::validate;
 
+/// The largest scenario file read, in bytes. A scenario is a few kB; anything near this is not
+/// one (a log, an image, a device), and is rejected before it is read whole.
+pub const MAX_FILE_SIZE: u64 = 1 << 20;
+
 /// Reads, parses and validates the scenario file at `path`. `Scenario::source` records the path
 /// and the sha256 of the file's bytes.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let bytes = std::fs::read(path)
-        .map_err(|err| ScenarioError::new(path, ScenarioErrorKind::Read(err)))?;
-    match std::str::from_utf8(&bytes) {
+    let read = |err| ScenarioError::new(path, ScenarioErrorKind::Read(err));
+    let file = std::fs::File::open(path).map_err(read)?;
+    // The size on disk, when the file has one (not a pipe or a device).
+    let size = file
+        .metadata()
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|metadata| metadata.len());
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read)?;
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(too_large(path, size.filter(|&size| size > MAX_FILE_SIZE)));
+    }
+    load_bytes(path, &bytes)
+}
+
+/// Parses and validates the contents of a scenario file, `bytes`, which must be UTF-8 text of at
+/// most `MAX_FILE_SIZE` bytes. `path` only names the file in `Scenario::source` and in error
+/// messages.
+pub fn load_bytes(path: &Path, bytes: &[u8]) -> Result<Scenario, ScenarioError> {
+    if bytes.len() as u64 > MAX_FILE_SIZE {
+        return Err(too_large(path, Some(bytes.len() as u64)));
+    }
+    match std::str::from_utf8(bytes) {
         Ok(text) => parse(path, text),
         Err(err) => {
-            // The valid prefix is text; the error points just after it.
+            // The valid prefix is text; the error points at its first control character, or
+            // just after it.
             let valid = &bytes[..err.valid_up_to()];
             let valid = std::str::from_utf8(valid).unwrap_or_default();
+            if let Some(err) = control_character(path, valid) {
+                return Err(err);
+            }
             Err(ScenarioError::at(
                 path,
                 valid,
                 valid.len(),
                 ScenarioErrorKind::Syntax {
-                    message: "expected UTF-8 text, found an invalid byte".to_owned(),
+                    message: format!(
+                        "expected UTF-8 text, found the byte 0x{:02x} (a binary file, or text in \
+                         another encoding?)",
+                        bytes[valid.len()]
+                    ),
                 },
             ))
         }
     }
+}
+
+/// A file over the size limit, at its start: the whole file is the problem.
+fn too_large(path: &Path, size: Option<u64>) -> ScenarioError {
+    ScenarioError::at(
+        path,
+        "",
+        0,
+        ScenarioErrorKind::TooLarge {
+            size,
+            limit: MAX_FILE_SIZE,
+        },
+    )
+}
+
+/// An error at the first control character of `text` that TOML allows nowhere (all but tab,
+/// line feed and carriage return), if there is one: a binary file, most likely.
+fn control_character(path: &Path, text: &str) -> Option<ScenarioError> {
+    let (offset, c) = text
+        .char_indices()
+        .find(|&(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r') && c <= '\u{7f}')?;
+    Some(ScenarioError::at(
+        path,
+        text,
+        offset,
+        ScenarioErrorKind::Syntax {
+            message: format!(
+                "expected text, found the control character U+{:04X}, which TOML allows nowhere \
+                 (a binary file?)",
+                u32::from(c)
+            ),
+        },
+    ))
 }
 
 /// Parses and validates scenario `text`. `path` only names the file in `Scenario::source` and in
@@ -41,6 +110,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
         path: path.to_path_buf(),
         sha256: hex::encode(Sha256::digest(text.as_bytes())),
     };
+    if let Some(err) = control_character(path, text) {
+        return Err(err);
+    }
     let document = toml::de::Deserializer::parse(text)
         .map_err(|err| ScenarioError::from_toml(path, text, &err, true))?;
     let raw = RawScenario::deserialize(document)
@@ -519,6 +591,291 @@ mod tests {
             "read_rate_without_readers",
             format!("{MINIMAL}[workload]\nread_rate = 50\n")
         );
+    }
+
+    #[test]
+    fn topologies_without_etcd_or_nodes() {
+        assert_error_snapshot!("zero_etcd", format!("{MINIMAL}[topology]\netcd = 0\n"));
+        assert_error_snapshot!(
+            "zero_nodes",
+            format!("{MINIMAL}[topology.patroni]\nnodes = 0\n")
+        );
+        assert_error_snapshot!(
+            "negative_nodes",
+            format!("{MINIMAL}[topology.patroni]\nnodes = -3\n")
+        );
+        assert_error_snapshot!(
+            "negative_writers",
+            format!("{MINIMAL}[workload]\nwriters = -1\n")
+        );
+        assert_error_snapshot!(
+            "too_many_nodes",
+            format!("{MINIMAL}[topology.patroni]\nnodes = 10\n")
+        );
+    }
+
+    #[test]
+    fn names_given_twice() {
+        assert_error_snapshot!("duplicate_key", format!("{MINIMAL}name = \"again\"\n"));
+        assert_error_snapshot!(
+            "duplicate_table",
+            format!("{MINIMAL}[workload]\nwriters = 1\n[workload]\nrate = 2\n")
+        );
+        assert_error_snapshot!(
+            "duplicate_nested_table",
+            format!(
+                "{MINIMAL}[topology.patroni]\nnodes = 1\n\n[topology.patroni] # again\n\
+                 ttl = \"20s\"\n"
+            )
+        );
+        assert_error_snapshot!(
+            "duplicate_table_through_a_dotted_key",
+            format!("{MINIMAL}[topology.patroni]\nnodes = 1\n[topology]\npatroni.nodes = 2\n")
+        );
+        assert_error_snapshot!(
+            "fault_as_a_table_and_an_array",
+            format!(
+                "{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"crash\"\ntarget = \"pg1\"\n\
+                 [fault]\nat = \"20s\"\n"
+            )
+        );
+        assert_error_snapshot!(
+            "group_declared_twice",
+            format!("{MINIMAL}[groups]\nminority = [\"pg1\"]\nminority = [\"pg2\"]\n")
+        );
+        assert_error_snapshot!(
+            "group_declared_twice_quoted",
+            format!("{MINIMAL}[groups]\n\"minority\" = [\"pg1\"]\nminority = [\"pg2\"]\n")
+        );
+        assert_error_snapshot!(
+            "node_twice_in_a_group",
+            format!("{MINIMAL}[groups]\nminority = [\"pg1\", \"etcd1\", \"pg1\"]\n")
+        );
+    }
+
+    /// Group selectors always say `group:`, so a group may share a node's or a kind's name
+    /// without making a target ambiguous.
+    #[test]
+    fn group_names_do_not_shadow_nodes_or_kinds() {
+        let faults = faults_of(
+            "[groups]\npg1 = [\"pg2\"]\netcd = [\"pg3\"]\n\
+             [[fault]]\nat = \"10s\"\nkind = \"stop\"\ntarget = \"pg1\"\n\
+             [[fault]]\nat = \"20s\"\nkind = \"stop\"\ntarget = \"group:pg1\"\n\
+             [[fault]]\nat = \"30s\"\nkind = \"stop\"\ntarget = \"etcd\"\n\
+             [[fault]]\nat = \"40s\"\nkind = \"stop\"\ntarget = \"group:etcd\"\n",
+        );
+        let targets: Vec<&Target> = faults.iter().map(|f| &f.target).collect();
+        assert_eq!(
+            targets,
+            [
+                &Target::Node("pg1".into()),
+                &Target::Group("pg1".into()),
+                &Target::Kind {
+                    kind: "etcd".into(),
+                    random: false
+                },
+                &Target::Group("etcd".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn faults_on_nodes_the_topology_does_not_have() {
+        assert_error_snapshot!(
+            "fault_on_a_node_past_the_topology",
+            fault_with("crash", "pg7", "")
+        );
+        assert_error_snapshot!(
+            "fault_on_an_etcd_member_past_the_topology",
+            fault_with("stop", "etcd5", "")
+        );
+        assert_error_snapshot!(
+            "fault_on_a_node_of_a_smaller_topology",
+            format!(
+                "{MINIMAL}[topology]\netcd = 1\n[topology.patroni]\nnodes = 2\n\
+                 [[fault]]\nat = \"10s\"\nkind = \"pause\"\ntarget = \"etcd2\"\n\
+                 duration = \"5s\"\n"
+            )
+        );
+        assert_error_snapshot!(
+            "partition_from_a_node_past_the_topology",
+            format!("{FAULT}from = [\"etcd1\", \"pg9\"]\n")
+        );
+        assert_error_snapshot!(
+            "switchover_to_a_node_past_the_topology",
+            fault_with("switchover", "leader", "candidate = \"pg4\"\n")
+        );
+        // not a node name at all: no topology to blame
+        assert_error_snapshot!("fault_on_pg0", fault_with("crash", "pg0", ""));
+    }
+
+    #[test]
+    fn instants_past_the_end_of_the_run() {
+        assert_error_snapshot!(
+            "fault_at_the_end_of_the_run",
+            format!("{MINIMAL}[[fault]]\nat = \"60s\"\nkind = \"crash\"\ntarget = \"leader\"\n")
+        );
+        assert_error_snapshot!(
+            "fault_duration_out_of_range",
+            format!(
+                "{MINIMAL}[[fault]]\nat = \"10s\"\nkind = \"crash\"\ntarget = \"pg1\"\n\
+                 duration = \"584942417355y\"\n"
+            )
+        );
+        assert_error_snapshot!(
+            "negative_instant",
+            format!("{MINIMAL}[[fault]]\nat = \"-5s\"\nkind = \"crash\"\ntarget = \"pg1\"\n")
+        );
+    }
+
+    #[test]
+    fn more_wrong_types() {
+        assert_error_snapshot!(
+            "float_for_an_integer",
+            format!("{MINIMAL}[topology.patroni]\nnodes = 1.5\n")
+        );
+        assert_error_snapshot!(
+            "integer_past_64_bits",
+            format!("{MINIMAL}[workload]\nrate = 99999999999999999999\n")
+        );
+        assert_error_snapshot!(
+            "table_for_a_string",
+            "name = { first = \"bad\" }\ndescription = \"x\"\nduration = \"60s\"\n"
+        );
+        assert_error_snapshot!(
+            "string_for_a_table",
+            format!("{MINIMAL}workload = \"heavy\"\n")
+        );
+    }
+
+    #[test]
+    fn blank_files() {
+        assert_error_snapshot!("blank_file", " \n\t\n\n");
+        assert_error_snapshot!("comments_only", "# a scenario, one day\n# nothing yet\n");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let deep = |open: &str, close: &str| {
+            format!(
+                "{MINIMAL}[objectives]\nrto = {}1{}\n",
+                open.repeat(100_000),
+                close.repeat(100_000)
+            )
+        };
+        for text in [
+            deep("[", "]"),
+            deep("{ a = ", " }"),
+            format!("{MINIMAL}{} = 1\n", vec!["a"; 100_000].join(".")),
+            format!("{MINIMAL}[{}]\n", vec!["a"; 100_000].join(".")),
+        ] {
+            let err = error(&text);
+            assert!(err.contains("nested too deeply"), "{err}");
+        }
+        assert_error_snapshot!(
+            "nested_too_deeply",
+            format!(
+                "{MINIMAL}[objectives]\nrto = {}1{}\n",
+                "[".repeat(200),
+                "]".repeat(200)
+            )
+        );
+    }
+
+    /// The full message for the file contents `bytes`, which must not load.
+    fn bytes_error(bytes: &[u8]) -> String {
+        load_bytes(Path::new("scenarios/bad.toml"), bytes)
+            .unwrap_err()
+            .to_string()
+    }
+
+    /// Pins the message for the file contents `bytes`; the snapshot records them, escaped.
+    macro_rules! assert_bytes_snapshot {
+        ($name:literal, $bytes:expr) => {{
+            let bytes: &[u8] = &$bytes[..];
+            let shown = bytes.escape_ascii().to_string();
+            insta::with_settings!({ description => shown, omit_expression => true }, {
+                insta::assert_snapshot!($name, bytes_error(bytes));
+            });
+        }};
+    }
+
+    #[test]
+    fn binary_files() {
+        // an ELF header: the DEL in its magic comes before its first byte that is not UTF-8
+        assert_bytes_snapshot!(
+            "elf_header",
+            b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x03\0>\0"
+        );
+        // a PNG header: its second byte is not UTF-8
+        assert_bytes_snapshot!("png_header", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+        assert_bytes_snapshot!("nul_bytes", [0u8; 64]);
+        assert_bytes_snapshot!(
+            "latin1_text",
+            b"name = \"bad\"\ndescription = \"caf\xe9\"\nduration = \"60s\"\n"
+        );
+        assert_bytes_snapshot!(
+            "utf16_text",
+            "name"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect::<Vec<u8>>()
+        );
+    }
+
+    #[test]
+    fn control_characters_in_utf8_text() {
+        assert_error_snapshot!(
+            "nul_in_a_string",
+            format!("{MINIMAL}runbook = \"step\0 1\"\n")
+        );
+        assert_error_snapshot!("bell_in_a_comment", format!("{MINIMAL}# ring \u{7} ring\n"));
+        assert_error_snapshot!("escape_in_a_key", format!("{MINIMAL}\u{1b}[31mred = 1\n"));
+        // tabs, line feeds, CRLF and non-ASCII text are fine
+        let text = format!("{MINIMAL}runbook\t= \"\u{e9}tape 1 \u{1f525}\"\r\n");
+        let scenario = parse(Path::new("scenarios/ok.toml"), &text).unwrap();
+        assert_eq!(scenario.runbook.as_deref(), Some("\u{e9}tape 1 \u{1f525}"));
+    }
+
+    #[test]
+    fn huge_files_are_refused_unread() {
+        let limit = MAX_FILE_SIZE as usize;
+        let description = format!("{} bytes of '#'", limit + 1);
+        insta::with_settings!({ description => description, omit_expression => true }, {
+            insta::assert_snapshot!("too_large", bytes_error(&vec![b'#'; limit + 1]));
+        });
+        // at the limit, the file is parsed: a scenario and a long comment
+        let mut at_limit = format!("{MINIMAL}# ").into_bytes();
+        at_limit.resize(limit, b'-');
+        assert!(load_bytes(Path::new("scenarios/ok.toml"), &at_limit).is_ok());
+
+        let dir = tempfile::tempdir().unwrap();
+        // a sparse file of 1 GiB: its size is said, and only the first MiB is read
+        let path = dir.path().join("huge.toml");
+        let file = std::fs::File::create(&path).unwrap();
+        file.set_len(1 << 30).unwrap();
+        let err = load(&path).unwrap_err();
+        assert!(
+            matches!(err.kind(), ScenarioErrorKind::TooLarge { size: Some(size), .. } if *size == 1 << 30),
+            "{err}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{}:1:1: file too large: expected a scenario file of at most 1048576 bytes, 1 MiB \
+                 (a scenario is a few kB of TOML), found 1073741824 bytes",
+                path.display()
+            )
+        );
+        // a device has no size: it is read up to the limit
+        let err = load(Path::new("/dev/zero")).unwrap_err();
+        assert!(
+            err.to_string().ends_with("found more than 1048576 bytes"),
+            "{err}"
+        );
+        // a directory cannot be read
+        let err = load(dir.path()).unwrap_err();
+        assert!(matches!(err.kind(), ScenarioErrorKind::Read(_)), "{err}");
     }
 
     /// The faults of `MINIMAL` followed by `rest`, which must parse.

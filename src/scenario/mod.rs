@@ -2,6 +2,8 @@
 
 mod error;
 mod faults;
+#[cfg(test)]
+mod fuzz;
 mod load;
 mod model;
 mod raw;
@@ -10,6 +12,6 @@ mod size;
 mod validate;
 
 pub use error::{Position, ScenarioError, ScenarioErrorKind};
-pub use load::{load, parse};
+pub use load::{MAX_FILE_SIZE, load, load_bytes, parse};
 pub use model::*;
 pub use size::{format_size, parse_size};

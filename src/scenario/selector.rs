@@ -50,6 +50,26 @@ impl Nodes {
         }
     }
 
+    /// When `name` is a node name of a kind (`pg7`, `etcd5`) numbered past what the topology
+    /// has, what it has instead: `no node "pg7" in the topology, which has pg1..pg3
+    /// (topology.patroni.nodes = 3)`.
+    pub fn missing(&self, name: &str) -> Option<String> {
+        [
+            ("pg", self.patroni, "topology.patroni.nodes"),
+            ("etcd", self.etcd, "topology.etcd"),
+        ]
+        .into_iter()
+        .find(|&(prefix, count, _)| {
+            numbered(name, prefix, usize::MAX) && !numbered(name, prefix, count)
+        })
+        .map(|(prefix, count, key)| {
+            format!(
+                "no node {name:?} in the topology, which has {} ({key} = {count})",
+                span_of(prefix, count)
+            )
+        })
+    }
+
     /// The Patroni nodes, compactly: `pg1`, `pg1, pg2`, `pg1..pg3`.
     pub fn patroni_names(&self) -> String {
         span_of("pg", self.patroni)

@@ -85,7 +85,11 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
 
     let topology = Topology {
         etcd: Etcd {
-            members: int_in(raw.topology.etcd.as_ref(), "topology.etcd", 3, 1, 7)? as usize,
+            members: int_at_least(
+                raw.topology.etcd.as_ref(),
+                ("topology.etcd", 3, 1, 7),
+                "Patroni needs a DCS, at least one etcd member",
+            )? as usize,
         },
         patroni: patroni(&raw.topology.patroni)?,
         haproxy: haproxy(&raw.topology.haproxy)?,
@@ -131,7 +135,11 @@ fn scenario_name(name: Spanned<String>) -> Result<String> {
 }
 
 fn patroni(raw: &RawPatroni) -> Result<Patroni> {
-    let nodes = int_in(raw.nodes.as_ref(), "topology.patroni.nodes", 3, 1, 9)? as usize;
+    let nodes = int_at_least(
+        raw.nodes.as_ref(),
+        ("topology.patroni.nodes", 3, 1, 9),
+        "a drill needs at least one Patroni node",
+    )? as usize;
     let ttl = patroni_seconds(raw.ttl.as_ref(), "topology.patroni.ttl", 30)?;
     let loop_wait = patroni_seconds(raw.loop_wait.as_ref(), "topology.patroni.loop_wait", 10)?;
     let retry_timeout = patroni_seconds(
@@ -604,6 +612,23 @@ fn int_in(
         ));
     }
     Ok(n)
+}
+
+/// `int_in` for `(key, default, min, max)`, saying `why` when the value is below the minimum.
+fn int_at_least(
+    value: Option<&Spanned<i64>>,
+    (key, default, min, max): (&str, i64, i64, i64),
+    why: &str,
+) -> Result<i64> {
+    int_in(value, key, default, min, max).map_err(|mut failure| {
+        if let (Some(value), ScenarioErrorKind::Invalid { message, .. }) =
+            (value, &mut failure.kind)
+            && *value.get_ref() < min
+        {
+            message.push_str(&format!(": {why}"));
+        }
+        failure
+    })
 }
 
 #[cfg(test)]
