@@ -5,11 +5,10 @@
 
 mod common;
 
+use common::drill_cli::{DrillCli, clean, leftovers};
 use firedrill::engine::{self, LABEL_SCENARIO};
 use firedrill::progress::{Progress, ProgressEvent};
 use firedrill::{DrillError, DrillOptions, scenario};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, ChildStderr, Command, Stdio};
 
 /// Drills share two cores: run them one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -82,66 +81,17 @@ async fn an_error_during_bring_up_tears_down_and_says_what_was_reached() {
     assert_nothing_left(&name).await;
 }
 
-/// The command line running a drill of its own scenario, its stderr read line by line.
-struct Cli {
-    child: Child,
-    lines: std::io::Lines<BufReader<ChildStderr>>,
-    seen: Vec<String>,
-    _dir: tempfile::TempDir,
-}
-
-impl Cli {
-    fn start(name: &str) -> Cli {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(format!("{name}.toml"));
-        std::fs::write(
-            &path,
-            scenario_text(name, "60s", "lost_writes = \"== 0\"\n"),
-        )
-        .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_firedrill"))
-            .arg("run")
-            .arg(&path)
-            .arg("--reports")
-            .arg(dir.path())
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        Cli {
-            child,
-            lines,
-            seen: Vec::new(),
-            _dir: dir,
-        }
-    }
-
-    /// Reads stderr up to a line containing `text`.
-    fn wait_for(&mut self, text: &str) {
-        for line in self.lines.by_ref() {
-            let line = line.unwrap();
-            self.seen.push(line.clone());
-            if line.contains(text) {
-                return;
-            }
-        }
-        panic!("the drill never printed {text:?}: {:#?}", self.seen);
-    }
-
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Waits for the exit; returns its code and the rest of stderr.
-    fn finish(mut self) -> (Option<i32>, Vec<String>) {
-        let rest: Vec<String> = self.lines.by_ref().map_while(Result::ok).collect();
-        (self.child.wait().unwrap().code(), rest)
-    }
+/// The command line running a drill of its own scenario (written in a temporary directory that
+/// also holds its reports).
+fn start(name: &str) -> (DrillCli, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(format!("{name}.toml"));
+    std::fs::write(
+        &path,
+        scenario_text(name, "60s", "lost_writes = \"== 0\"\n"),
+    )
+    .unwrap();
+    (DrillCli::start(&path, dir.path(), &[]), dir)
 }
 
 /// Interrupted once the fault is in (every container exists and one was killed), the run tears
@@ -156,7 +106,7 @@ async fn interrupted_once(test: &str, signal: &str) {
         &signal[1..].to_lowercase(),
         rand::random::<u32>()
     );
-    let mut cli = Cli::start(&name);
+    let (mut cli, _dir) = start(&name);
     cli.wait_for("injected crash");
     cli.signal(signal);
     let (code, rest) = cli.finish();
@@ -179,23 +129,6 @@ async fn sigterm_tears_down_and_exits_2() {
     interrupted_once("teardown::sigterm", "-TERM").await;
 }
 
-/// `firedrill clean` as a user runs it after a run that could not tear down; returns stdout.
-fn clean() -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))
-        .arg("clean")
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-async fn leftovers(name: &str) -> engine::Leftovers {
-    let docker = engine::connect().await.unwrap();
-    engine::find_leftovers(&docker, &format!("{LABEL_SCENARIO}={name}"))
-        .await
-        .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_interrupt_quits_at_once_and_clean_removes_the_rest() {
     if !common::docker_or_skip("teardown::second_sigint").await {
@@ -203,7 +136,7 @@ async fn a_second_interrupt_quits_at_once_and_clean_removes_the_rest() {
     }
     let _serial = SERIAL.lock().await;
     let name = format!("teardown-twice-{:08x}", rand::random::<u32>());
-    let mut cli = Cli::start(&name);
+    let (mut cli, _dir) = start(&name);
     cli.wait_for("injected crash");
     cli.signal("-INT");
     cli.wait_for("interrupt again to quit now");
@@ -229,7 +162,7 @@ async fn after_sigkill_clean_removes_what_the_run_left() {
     }
     let _serial = SERIAL.lock().await;
     let name = format!("teardown-sigkill-{:08x}", rand::random::<u32>());
-    let mut cli = Cli::start(&name);
+    let (mut cli, _dir) = start(&name);
     cli.wait_for("injected crash");
     cli.signal("-KILL");
     let (code, _) = cli.finish();
