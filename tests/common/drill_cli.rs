@@ -29,7 +29,8 @@ pub struct DrillCli {
 }
 
 impl DrillCli {
-    /// Runs `firedrill run FILE --reports DIR` with extra environment.
+    /// Runs `firedrill run FILE --reports DIR` with extra environment; stdout goes to
+    /// `DIR/stdout.log`.
     pub fn start(scenario: &Path, reports: &Path, env: &[(&str, &str)]) -> DrillCli {
         let mut command = Command::new(env!("CARGO_BIN_EXE_firedrill"));
         command
@@ -38,7 +39,7 @@ impl DrillCli {
             .arg("--reports")
             .arg(reports)
             .stderr(Stdio::piped())
-            .stdout(Stdio::null());
+            .stdout(std::fs::File::create(reports.join("stdout.log")).unwrap());
         for (k, v) in env {
             command.env(k, v);
         }
