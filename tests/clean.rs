@@ -1,4 +1,5 @@
-//! `firedrill clean` removes what dead runs left and keeps what live runs own.
+//! `firedrill clean` removes what dead runs left and keeps what live runs own; `--all` also
+//! removes live runs' objects, saying what before removing; `--dry-run` only says.
 
 mod common;
 
@@ -26,7 +27,7 @@ async fn labelled_network(docker: &bollard::Docker, run_id: &str, pid: u32) {
 }
 
 #[tokio::test]
-async fn clean_removes_dead_runs_and_keeps_live_ones() {
+async fn clean_says_what_it_removes_then_removes_dead_runs_and_keeps_live_ones_unless_all() {
     if !common::docker_or_skip("clean").await {
         return;
     }
@@ -38,23 +39,68 @@ async fn clean_removes_dead_runs_and_keeps_live_ones() {
     labelled_network(&docker, &dead, 4_194_304).await;
     labelled_network(&docker, &live, std::process::id()).await;
 
-    let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))
-        .arg("clean")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let clean = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))
+            .arg("clean")
+            .args(args)
+            .args(["--run", &dead, "--run", &live])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let selector = |run: &str| format!("{LABEL_RUN}={run}");
+
+    // --all --dry-run: says what it would remove, the live run included, and removes nothing.
+    let stdout = clean(&["--all", "--dry-run"]);
+    assert!(
+        stdout.contains(&format!(
+            "will remove run {dead} (scenario clean-test, pid 4194304 on "
+        )) && stdout.contains("): 0 container(s), 1 network(s), 0 volume(s)\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            ", although pid {} still running",
+            std::process::id()
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with("dry run: nothing removed\n"), "{stdout}");
+    for run in [&dead, &live] {
+        let left = engine::find_leftovers(&docker, &selector(run))
+            .await
+            .unwrap();
+        assert_eq!(left.networks.len(), 1, "a dry run removed {run}");
+    }
+
+    // Without --all: the dead run goes, the live one stays.
+    let stdout = clean(&[]);
+    assert!(
+        stdout.contains(&format!("will remove run {dead}")),
+        "{stdout}"
+    );
     assert!(stdout.contains(&format!("removed run {dead}")), "{stdout}");
     assert!(stdout.contains(&format!("kept run {live}")), "{stdout}");
 
-    let selector = |run: &str| format!("{LABEL_RUN}={run}");
     let dead_left = engine::find_leftovers(&docker, &selector(&dead))
         .await
         .unwrap();
     let live_left = engine::find_leftovers(&docker, &selector(&live))
         .await
         .unwrap();
-    engine::remove_run(&docker, &live).await.unwrap();
     assert!(dead_left.is_empty(), "{dead_left:?}");
     assert_eq!(live_left.networks, vec![live.clone()]);
+
+    // --all: the live run too, said before done.
+    let stdout = clean(&["--all"]);
+    let said = stdout
+        .find(&format!("will remove run {live}"))
+        .expect(&stdout);
+    let done = stdout.find(&format!("removed run {live}")).expect(&stdout);
+    assert!(said < done, "{stdout}");
+    let live_left = engine::find_leftovers(&docker, &selector(&live))
+        .await
+        .unwrap();
+    assert!(live_left.is_empty(), "{live_left:?}");
 }

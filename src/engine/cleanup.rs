@@ -126,7 +126,7 @@ pub struct RunInfo {
     pub scenario: String,
 }
 
-/// Every run that has containers or networks in the engine.
+/// Every run that has containers, networks or volumes in the engine.
 pub async fn list_runs(docker: &Docker) -> Result<Vec<RunInfo>, EngineError> {
     let containers = docker
         .list_containers(Some(ListContainersOptions {
@@ -146,8 +146,19 @@ pub async fn list_runs(docker: &Docker) -> Result<Vec<RunInfo>, EngineError> {
         .map_err(EngineError::call("list networks"))?
         .into_iter()
         .filter_map(|n| n.labels);
+    // Volumes too: a teardown cut short may have left only them.
+    let volumes = docker
+        .list_volumes(Some(ListVolumesOptions {
+            filters: Some(label_filter(LABEL_RUN)),
+        }))
+        .await
+        .map_err(EngineError::call("list volumes"))?
+        .volumes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| v.labels);
     let mut runs = BTreeMap::new();
-    for labels in containers.chain(networks) {
+    for labels in containers.chain(networks).chain(volumes) {
         let get = |key: &str, labels: &HashMap<String, String>| {
             labels.get(key).cloned().unwrap_or_default()
         };
