@@ -129,3 +129,31 @@ async fn recovery_past_its_bound_reports_what_was_measured_and_exits_2() {
     );
     assert!(leftovers(&name).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_back_past_its_bound_is_retried_then_reported() {
+    if !common::docker_or_skip("bounds::read_back").await {
+        return;
+    }
+    let _serial = SERIAL.lock().await;
+    let name = format!("bounds-readback-{:08x}", rand::random::<u32>());
+    // Connecting and reading hundreds of rows takes longer than 1 ms on any host.
+    let text = crash_scenario(
+        &name,
+        "6s",
+        "\n[bounds]\nrecovery = \"2s\"\nread_back = \"1ms\"\n",
+    )
+    .replace("at = \"4s\"", "at = \"5s\"")
+    .replace("kind = \"crash\"", "kind = \"pause\"\nduration = \"500ms\"")
+    .replace("rto = \"<= 30s\"\n", "");
+    let s = scenario::parse(std::path::Path::new("read-back.toml"), &text).unwrap();
+    let record = firedrill::run(&s, &DrillOptions::default()).await.unwrap();
+    assert_eq!(
+        record.problems,
+        [
+            "no writable leader to read back from within 2s (the [bounds] recovery bound): last error: no read-back within 1ms (the [bounds] read_back bound)"
+        ]
+    );
+    assert!(record.measurements.lost_writes.is_none());
+    assert!(leftovers(&name).await.is_empty());
+}

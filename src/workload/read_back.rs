@@ -34,7 +34,7 @@ pub async fn read_back(
             Ok(Ok((node, present))) => return Ok(ReadBack { at, node, present }),
             Ok(Err(e)) => e,
             Err(_) => format!(
-                "no answer within {}",
+                "no read-back within {} (the [bounds] read_back bound)",
                 humantime::format_duration(read_within)
             ),
         };
