@@ -203,13 +203,41 @@ fn list_without_a_scenarios_directory_names_it_and_exits_2() {
 
 /// A run record of a drill with no faults, built through the public API as a run would.
 fn drill_record(run_id: &str, started: &str) -> firedrill::RunRecord {
+    // one probe answered with the leader role: split brain is measured, and not detected
+    drill_record_of(
+        run_id,
+        started,
+        [firedrill::history::Event::Probe(
+            firedrill::history::ProbeSample {
+                node: "pg1".into(),
+                sent: firedrill::history::At(0),
+                received: firedrill::history::At(1_000_000),
+                role: Some(firedrill::history::Role::Leader),
+                timeline: Some(1),
+                state: Some("running".into()),
+                wal: None,
+                replayed: None,
+                streaming: Vec::new(),
+                error: None,
+            },
+        )],
+    )
+}
+
+/// The drill's record with these events as its history.
+fn drill_record_of(
+    run_id: &str,
+    started: &str,
+    events: impl IntoIterator<Item = firedrill::history::Event>,
+) -> firedrill::RunRecord {
     let scenario = firedrill::scenario::parse(
         std::path::Path::new("drill.toml"),
         "name = \"drill\"\ndescription = \"a drill\"\nrunbook = \"1. Primary node crash\"\n\
          duration = \"60s\"\n[objectives]\nsplit_brain = false\n",
     )
     .unwrap();
-    let history = firedrill::history::History::new(started.into());
+    let mut history = firedrill::history::History::new(started.into());
+    history.extend(events);
     let measurements = firedrill::check::measure(&history);
     let verdict = firedrill::check::judge(&scenario.objectives, &measurements);
     firedrill::RunRecord {
@@ -293,6 +321,38 @@ fn verify_says_the_history_is_intact_then_names_an_edited_line_and_exits_1() {
             .starts_with("error: ./history.jsonl: cannot read the run history: "),
         "{out:?}"
     );
+}
+
+#[test]
+fn a_run_without_role_probes_fails_split_brain_as_not_measured() {
+    let reports = tempfile::tempdir().unwrap();
+    let record = drill_record_of("run-1", "2026-10-05T09:00:00.000Z", []);
+    assert!(!record.passed());
+    let dir = firedrill::report::write_run_dir(&record, reports.path()).unwrap();
+    let out = firedrill()
+        .args(["analyze", "--dry-run"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "│ split brain              │ not measured (no role probes in the history) │"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(
+            "│ split_brain == false │ not measured: no role probes in the history │ FAIL    │"
+        ),
+        "{stdout}"
+    );
+    // the run history records it as not measured, not as "no split brain"
+    let line = std::fs::read_to_string(reports.path().join("history.jsonl")).unwrap();
+    let line: serde_json::Value = serde_json::from_str(line.trim_end()).unwrap();
+    assert_eq!(line["measurements"]["split_brain"], serde_json::Value::Null);
+    assert_eq!(line["passed"], false);
 }
 
 #[test]

@@ -7,8 +7,8 @@
 //!   *during* phase, or the run's start for the first fault: the writes since the previous fault
 //!   was over (they are also that fault's *after*);
 //! - *during*: `[F, during_until)`: up to the end of the outage's recovery write
-//!   (`recovered_at`) if writes stopped and recovered, to the window's end if they never
-//!   recovered, and, if writes never stopped, up to the fault's heal (its `at`) if it has one
+//!   (`recovered_at`, or that of an unconfirmed recovery) if writes stopped and recovered, to
+//!   the window's end if they never recovered, and, if writes never stopped, up to the fault's heal (its `at`) if it has one
 //!   within the window, else empty (`during_until = F`);
 //! - *after*: `[during_until, end of the window)`.
 
@@ -56,8 +56,12 @@ pub struct WriteLatency {
 /// definition), never past the window's end; `None`: the end of the history.
 pub(crate) fn during_until(window: Window, outage: &Outage, healed_at: Option<At>) -> Option<At> {
     let until = if outage.start.is_some() {
-        // writes stopped: to the recovery, or the window's end if they never recovered
-        outage.recovered_at.or(window.end)
+        // writes stopped: to the recovery (confirmed or not), or the window's end if they
+        // never recovered
+        outage
+            .recovered_at
+            .or(outage.unconfirmed.map(|u| u.recovered_at))
+            .or(window.end)
     } else {
         Some(healed_at.unwrap_or(window.start))
     };
@@ -163,7 +167,7 @@ mod tests {
 
     #[test]
     fn phases_split_at_the_fault_and_the_recovery() {
-        let h = history(vec![
+        let events = vec![
             ok(1, ms(0), ms(2), "pg1", 1),
             ok(2, ms(10), ms(14), "pg1", 1),
             // F = 20 ms
@@ -173,12 +177,15 @@ mod tests {
             ok(5, ms(35), ms(36), "pg2", 2),
             ok(6, ms(40), ms(41), "pg2", 2),
             ok(7, ms(50), ms(53), "pg2", 2),
-        ]);
-        let writes = ordered(&h);
+        ];
         let w = Window {
             start: ms(20),
             end: None,
         };
+        // writes (of 2 ms) for 5 s more confirm the recovery
+        let mut h = history(events.clone());
+        h.extend(steady(8, ms(60), "pg2", 2));
+        let writes = ordered(&h);
         let o = outage(&writes, w);
         assert_eq!(o.recovered_at, Some(ms(39)));
         let until = during_until(w, &o, Some(ms(100)));
@@ -189,6 +196,19 @@ mod tests {
         assert_eq!(l.before.unwrap().p50, d(2));
         let during = l.during.unwrap();
         assert_eq!((during.count, during.p50, during.max), (2, d(1), d(9)));
+        let after = l.after.unwrap();
+        assert_eq!((after.count, after.p50, after.max), (53, d(2), d(3)));
+
+        // without them the recovery is unconfirmed, but it still ends the during phase
+        let h = history(events);
+        let writes = ordered(&h);
+        let o = outage(&writes, w);
+        assert_eq!(o.recovered_at, None);
+        assert_eq!(o.unconfirmed.map(|u| u.recovered_at), Some(ms(39)));
+        let until = during_until(w, &o, Some(ms(100)));
+        assert_eq!(until, Some(ms(39)));
+        let l = write_latency(&writes, w, At(0), until);
+        assert_eq!(l.during.unwrap().count, 2);
         let after = l.after.unwrap();
         assert_eq!((after.count, after.p50, after.max), (2, d(1), d(3)));
     }

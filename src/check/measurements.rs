@@ -7,7 +7,7 @@ use super::loss::{self, LostWrites, UnknownWrites};
 use super::proxy;
 use super::reads::{self, Reads};
 use super::redundancy;
-use super::rto::{self, Window};
+use super::rto::{self, UnconfirmedRecovery, Window};
 use super::split_brain::{self, SplitBrain};
 use super::verdict::MeasuredValue;
 use super::writes::{self, WriteCounts};
@@ -28,10 +28,17 @@ pub struct Measurements {
     /// One entry per fault injection, in the order they were injected.
     pub faults: Vec<FaultMeasurements>,
     /// **RTO (write downtime)**, the worst over the faults (see [`FaultMeasurements::rto`]).
-    /// `None` if writes never recovered after some fault. Without faults: zero if every write
-    /// succeeded, else the downtime measured as if a fault had been injected at the run's start.
+    /// `None` (not measured) if after some fault writes never recovered, or their recovery was
+    /// not confirmed. Without faults: zero if every write succeeded, else the downtime measured
+    /// as if a fault had been injected at the run's start.
     #[serde(default, with = "humantime_serde")]
     pub rto: Option<Duration>,
+    /// When the RTO is not measured because a recovery was not confirmed (see
+    /// [`FaultMeasurements::unconfirmed_recovery`]): that recovery, of the first fault whose RTO
+    /// was not measured (without faults, of the downtime measured from the run's start).
+    /// `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unconfirmed_recovery: Option<UnconfirmedRecovery>,
     /// **Detection time**, the worst over the faults where one was measured.
     #[serde(default, with = "humantime_serde")]
     pub detection_time: Option<Duration>,
@@ -179,17 +186,23 @@ pub struct FaultMeasurements {
     /// invoke) and completed no later than it did, or at `F` if there is none. Recovery is the
     /// first ok write (by invoke) invoked after the last of them (by invoke), where a failure
     /// more than 5 s (`rto::STABLE`) after such a recovery is a separate interruption
-    /// (`failed_after_recovery`), not part of the outage. `None` if no ok write follows: writes
-    /// never recovered.
+    /// (`failed_after_recovery`), not part of the outage. `None` (not measured) if no ok write
+    /// follows (writes never recovered), or if the recovery was not confirmed: no write of the
+    /// history was invoked 5 s or more after the recovery write was (the run's writes ended
+    /// before 5 s of successful writes were seen; see `unconfirmed_recovery`).
     #[serde(default, with = "humantime_serde")]
     pub rto: Option<Duration>,
-    /// Whether writes kept, or came back to, succeeding.
+    /// Whether writes kept, or came back to, succeeding, confirmed as above (`rto` is measured).
     pub recovered: bool,
     /// The end of the last ok write before the outage; `None` if writes never stopped.
     pub outage_start: Option<At>,
-    /// The end of the first ok write after the outage; `None` if writes never stopped or never
-    /// recovered.
+    /// The end of the first ok write after the outage; `None` if writes never stopped, never
+    /// recovered, or their recovery was not confirmed.
     pub recovered_at: Option<At>,
+    /// Writes came back, but the recovery was not confirmed (see `rto`): where the recovery
+    /// would be, and the last write's invoke. `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unconfirmed_recovery: Option<UnconfirmedRecovery>,
     /// Writes that failed after the recovery, once writes had kept succeeding for 5 s
     /// (`rto::STABLE`): separate interruptions, not counted in the RTO.
     #[serde(default)]
@@ -198,7 +211,8 @@ pub struct FaultMeasurements {
     /// write attempts: the larger of (the `invoke` of the outage's first non-ok write − the
     /// `invoke` of the last ok write invoked before it, or − `F` if there is none) and (the
     /// `invoke` of the recovery write − the `invoke` of the last non-ok write invoked before
-    /// it). `None` when writes never stopped (the RTO is exactly zero) or never recovered.
+    /// it). `None` when writes never stopped (the RTO is exactly zero), never recovered, or their
+    /// recovery was not confirmed.
     #[serde(default, with = "humantime_serde")]
     pub rto_resolution: Option<Duration>,
     /// **Errors by kind**: the non-ok writes invoked at or after `F` and before the window's
@@ -316,6 +330,7 @@ pub fn measure(history: &History) -> Measurements {
                 recovered: outage.rto.is_some(),
                 outage_start: outage.start,
                 recovered_at: outage.recovered_at,
+                unconfirmed_recovery: outage.unconfirmed,
                 failed_after_recovery: outage.failed_after_recovery,
                 rto_resolution: outage.resolution,
                 errors_by_kind: writes::errors_by_kind(&writes, window),
@@ -330,9 +345,9 @@ pub fn measure(history: &History) -> Measurements {
         .collect();
 
     let counts = writes::counts(&writes);
-    let (rto, rto_resolution) = if faults.is_empty() {
+    let (rto, rto_resolution, unconfirmed_recovery) = if faults.is_empty() {
         let whole = rto::outage(&writes, Window::WHOLE);
-        (whole.rto, whole.resolution)
+        (whole.rto, whole.resolution, whole.unconfirmed)
     } else {
         (
             faults
@@ -340,6 +355,10 @@ pub fn measure(history: &History) -> Measurements {
                 .map(|f| f.rto)
                 .try_fold(Duration::ZERO, |worst, r| r.map(|r| worst.max(r))),
             faults.iter().filter_map(|f| f.rto_resolution).max(),
+            faults
+                .iter()
+                .find(|f| f.rto.is_none())
+                .and_then(|f| f.unconfirmed_recovery),
         )
     };
     let read_back = history.read_back();
@@ -347,6 +366,7 @@ pub fn measure(history: &History) -> Measurements {
     Measurements {
         writes: counts,
         rto,
+        unconfirmed_recovery,
         detection_time: faults.iter().filter_map(|f| f.detection_time).max(),
         leader_election_time: faults.iter().filter_map(|f| f.leader_election_time).max(),
         proxy_switch_time: faults.iter().filter_map(|f| f.proxy_switch_time).max(),
@@ -377,18 +397,19 @@ impl Measurements {
     /// The value an objective on `measure` is judged against, or why it could not be measured.
     pub fn value(&self, measure: Measure) -> Result<MeasuredValue, String> {
         match measure {
-            Measure::Rto => self.rto.map(MeasuredValue::Duration).ok_or_else(|| {
-                match self.faults.iter().find(|f| !f.recovered) {
-                    Some(f) => format!("writes never recovered after {}", f.describe()),
-                    None => "writes never recovered".to_string(),
-                }
-            }),
+            Measure::Rto => self
+                .rto
+                .map(MeasuredValue::Duration)
+                .ok_or_else(|| self.rto_not_measured()),
             Measure::LostWrites => self
                 .lost_writes
                 .as_ref()
                 .map(|l| MeasuredValue::Count(l.count))
                 .ok_or_else(|| "no read-back after recovery".to_string()),
-            Measure::SplitBrain => Ok(MeasuredValue::Bool(self.split_brain.detected)),
+            Measure::SplitBrain => match &self.split_brain.not_measured {
+                Some(why) if !self.split_brain.detected => Err(why.clone()),
+                _ => Ok(MeasuredValue::Bool(self.split_brain.detected)),
+            },
             Measure::DetectionTime => self
                 .detection_time
                 .map(MeasuredValue::Duration)
@@ -503,6 +524,25 @@ impl Measurements {
         }
     }
 
+    /// Why the RTO was not measured: after the first fault whose RTO was not, writes never
+    /// recovered, or their recovery was not confirmed (and when).
+    fn rto_not_measured(&self) -> String {
+        match self.faults.iter().find(|f| f.rto.is_none()) {
+            Some(f) => match &f.unconfirmed_recovery {
+                Some(u) => format!(
+                    "recovery after {} unconfirmed: {}",
+                    f.describe(),
+                    u.describe()
+                ),
+                None => format!("writes never recovered after {}", f.describe()),
+            },
+            None => match &self.unconfirmed_recovery {
+                Some(u) => format!("recovery unconfirmed: {}", u.describe()),
+                None => "writes never recovered".to_string(),
+            },
+        }
+    }
+
     /// **RPO** as an objective judges it: the lost writes' RPO (see [`LostWrites::rpo`]), zero
     /// when no acknowledged write was lost; `None` without a read-back (nothing was judged).
     pub fn rpo(&self) -> Option<Duration> {
@@ -585,19 +625,110 @@ mod tests {
             m.value(Measure::LostWrites),
             Err("no read-back after recovery".to_string())
         );
-        assert_eq!(m.value(Measure::SplitBrain), Ok(MeasuredValue::Bool(false)));
+        assert_eq!(
+            m.value(Measure::SplitBrain),
+            Err("no role probes in the history".to_string())
+        );
     }
 
     #[test]
     fn no_faults_with_failures_measures_from_the_start() {
-        let h = history(vec![
+        let events = vec![
             ok(1, ms(0), ms(2), "pg1", 1),
             failed(2, ms(10), ms(11)),
             ok(3, ms(20), ms(25), "pg1", 1),
-        ]);
+        ];
+        let mut h = history(events.clone());
+        h.extend(steady(4, ms(30), "pg1", 1));
         let m = measure(&h);
         assert_eq!(m.rto, Some(Duration::from_millis(23)));
+        assert_eq!(m.unconfirmed_recovery, None);
         assert!(!m.writes_never_stopped());
+
+        // the writes end at the recovery: not confirmed, not measured
+        let m = measure(&history(events));
+        assert_eq!(m.rto, None);
+        assert_eq!(m.rto_resolution, None);
+        assert_eq!(
+            m.unconfirmed_recovery,
+            Some(UnconfirmedRecovery {
+                recovered_at: ms(25),
+                last_write: ms(20),
+            })
+        );
+        assert_eq!(
+            m.value(Measure::Rto),
+            Err(
+                "recovery unconfirmed: writes recovered at t+0.025s, but the last write was \
+                 attempted 0.000s later, before 5s of successful writes confirmed it"
+                    .to_string()
+            )
+        );
+    }
+
+    #[test]
+    fn a_recovery_the_run_ended_too_soon_to_confirm_is_not_measured() {
+        // fault 1 recovers at 300 ms and is confirmed by the writes after fault 2; fault 2's
+        // recovery at 1.5 s is followed by 4.5 s of writes only
+        let mut h = history(vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            inject(0, "pg1", ms(100)),
+            failed(2, ms(110), ms(111)),
+            ok(3, ms(300), ms(302), "pg2", 2),
+            inject(1, "pg2", ms(1000)),
+            failed(4, ms(1010), ms(1050)),
+            ok(5, ms(1500), ms(1501), "pg3", 3),
+        ]);
+        h.extend((0..45).map(|k| ok(6 + k, ms(1_600 + 100 * k), ms(1_602 + 100 * k), "pg3", 3)));
+        let m = measure(&h);
+        let (f0, f1) = (&m.faults[0], &m.faults[1]);
+        assert_eq!(f0.rto, Some(Duration::from_millis(300)));
+        assert!(f0.recovered);
+        assert_eq!(f0.unconfirmed_recovery, None);
+        assert_eq!(f1.rto, None);
+        assert!(!f1.recovered);
+        assert_eq!(f1.outage_start, Some(ms(302)));
+        assert_eq!(f1.recovered_at, None);
+        assert_eq!(f1.rto_resolution, None);
+        let u = UnconfirmedRecovery {
+            recovered_at: ms(1_501),
+            last_write: ms(6_000),
+        };
+        assert_eq!(f1.unconfirmed_recovery, Some(u));
+        assert_eq!(m.rto, None);
+        assert_eq!(m.unconfirmed_recovery, Some(u));
+        assert_eq!(m.rto_resolution, f0.rto_resolution);
+        assert_eq!(
+            m.value(Measure::Rto),
+            Err(
+                "recovery after fault 2 (crash of pg2) unconfirmed: writes recovered at \
+                 t+1.501s, but the last write was attempted 4.499s later, before 5s of \
+                 successful writes confirmed it"
+                    .to_string()
+            )
+        );
+        // the unconfirmed recovery still ends the during phase of the write latency
+        assert_eq!(f1.write_latency.during_until, Some(ms(1_501)));
+        assert_eq!(f1.write_latency.after.unwrap().count, 45);
+
+        // it survives run.json; a run.json written before it loads with none
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(
+            json["unconfirmed_recovery"],
+            serde_json::json!({"recovered_at": 1_501_000_000u64, "last_write": 6_000_000_000u64})
+        );
+        assert_eq!(json["faults"][0].get("unconfirmed_recovery"), None);
+        let back: Measurements = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, m);
+        let mut old = json;
+        old.as_object_mut().unwrap().remove("unconfirmed_recovery");
+        old["faults"][1]
+            .as_object_mut()
+            .unwrap()
+            .remove("unconfirmed_recovery");
+        let old: Measurements = serde_json::from_value(old).unwrap();
+        assert_eq!(old.unconfirmed_recovery, None);
+        assert_eq!(old.faults[1].unconfirmed_recovery, None);
     }
 
     #[test]
@@ -627,7 +758,7 @@ mod tests {
 
     #[test]
     fn worst_fault_sets_the_overall_values() {
-        let h = history(vec![
+        let mut h = history(vec![
             probe("pg1", ms(0), ms(1), Some(Role::Leader)),
             ok(1, ms(0), ms(2), "pg1", 1),
             inject(0, "pg1", ms(100)),
@@ -639,6 +770,7 @@ mod tests {
             probe("pg3", ms(1100), ms(1101), Some(Role::Leader)),
             ok(5, ms(1500), ms(1501), "pg3", 3),
         ]);
+        h.extend(steady(6, ms(1600), "pg3", 3));
         let m = measure(&h);
         assert_eq!(m.faults[0].rto, Some(Duration::from_millis(300)));
         assert_eq!(m.faults[1].rto, Some(Duration::from_millis(1199)));
@@ -876,7 +1008,8 @@ mod tests {
 
     /// pg1 leads on timeline 1 and is crashed at 100 ms; pg2 leads at 200 ms, promoted at
     /// 300 ms; pg2 is crashed at 1000 ms, pg3 leads at 1100 ms, promoted at 1500 ms. Writes every
-    /// 10 ms fail from 100 to 400 ms and from 1000 to 1600 ms (a 20 ms gap at 1300 ms).
+    /// 10 ms up to 7 s fail from 100 to 400 ms and from 1000 to 1600 ms (a 20 ms gap at 1300 ms):
+    /// both recoveries are confirmed by 5 s of writes after them.
     fn two_failovers() -> Vec<Event> {
         let mut events = vec![
             leader_tl("pg1", 0, 1),
@@ -888,7 +1021,7 @@ mod tests {
             leader_tl("pg3", 1100, 2),
             leader_tl("pg3", 1500, 3),
         ];
-        for k in 0..200u64 {
+        for k in 0..700u64 {
             let t = 10 * k;
             if (100..400).contains(&t) || ((1000..1600).contains(&t) && t != 1300 && t != 1310) {
                 let kind = if t < 1000 {
@@ -958,7 +1091,7 @@ mod tests {
         assert_eq!(l1.before.unwrap().max, Duration::from_millis(1));
         let during = l1.during.unwrap();
         assert_eq!((during.count, during.max), (3, Duration::from_millis(2)));
-        assert_eq!(l1.after.unwrap().count, 39);
+        assert_eq!(l1.after.unwrap().count, 539);
     }
 
     #[test]
@@ -1022,7 +1155,7 @@ mod tests {
             .filter(|w| w.outcome == crate::history::Outcome::Ok)
             .map(|w| w.seq)
             .collect();
-        h.extend([read_back(ms(3_000), all.clone())]);
+        h.extend([read_back(ms(8_000), all.clone())]);
         let m = measure(&h);
         assert_eq!(
             m.value(Measure::Rpo),
@@ -1031,7 +1164,7 @@ mod tests {
         let mut h = history(two_failovers());
         // seq 5 (invoked at 50 ms) is lost: 50 ms before the first fault
         h.extend([read_back(
-            ms(3_000),
+            ms(8_000),
             all.into_iter().filter(|&s| s != 5).collect(),
         )]);
         let m = measure(&h);

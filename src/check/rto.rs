@@ -4,8 +4,10 @@
 //! injection instant after it (or the end of the history), so that the writes failing because of
 //! a later fault are not charged to an earlier one.
 
+use super::verdict::MeasuredValue;
 use super::writes::is_ok;
 use crate::history::{At, WriteOp};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// The instants `[start, end)` attributed to one fault: `start` is its `F`, `end` the `F` of the
@@ -56,19 +58,50 @@ pub(crate) fn detection_time(writes: &[&WriteOp], window: Window) -> Option<Dura
 /// The write outage caused by one fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Outage {
-    /// The write downtime: see [`outage`]. `None`: writes never recovered.
+    /// The write downtime: see [`outage`]. `None`: not measured, because writes never
+    /// recovered, or because their recovery was not confirmed (`unconfirmed` says so).
     pub rto: Option<Duration>,
     /// The end of the last ok write before the outage (`None`: writes never stopped).
     pub start: Option<At>,
     /// The end of the first ok write after which writes kept succeeding (`None`: writes never
-    /// stopped, or never recovered).
+    /// stopped, never recovered, or their recovery was not confirmed).
     pub recovered_at: Option<At>,
+    /// Writes came back, but the writes ended before they had been attempted for [`STABLE`]
+    /// after the recovery: the recovery is not confirmed, and the RTO not measured.
+    pub unconfirmed: Option<UnconfirmedRecovery>,
     /// Non-ok writes invoked after the recovery, once writes had been succeeding for
     /// [`STABLE`]: later, separate interruptions, reported but not part of this outage.
     pub failed_after_recovery: u64,
     /// How precisely the outage's edges are known: see [`outage`]. `None`: writes never
-    /// stopped, or never recovered.
+    /// stopped, never recovered, or their recovery was not confirmed.
     pub resolution: Option<Duration>,
+}
+
+/// A recovery that was not confirmed: writes came back after the outage (the first ok write
+/// after its last non-ok write ended at `recovered_at`), but no write was invoked [`STABLE`] or
+/// more after that recovery write was: the writes (the run) ended first, so nobody saw them keep
+/// succeeding, and the RTO is not measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnconfirmedRecovery {
+    /// The end of the first ok write after the outage's last non-ok write.
+    pub recovered_at: At,
+    /// The `invoke` of the last write of the history.
+    pub last_write: At,
+}
+
+impl UnconfirmedRecovery {
+    /// "writes recovered at t+2.102s, but the last write was attempted 1.000s later, before 5s
+    /// of successful writes confirmed it" (zero if the last write was attempted before the
+    /// recovery write ended).
+    pub fn describe(&self) -> String {
+        format!(
+            "writes recovered at {}, but the last write was attempted {} later, before {}s of \
+             successful writes confirmed it",
+            self.recovered_at,
+            MeasuredValue::Duration(self.last_write.since(self.recovered_at)),
+            STABLE.as_secs()
+        )
+    }
 }
 
 /// How long every write must succeed after a recovery for the recovery to count. A failure
@@ -91,6 +124,12 @@ pub const STABLE: Duration = Duration::from_secs(5);
 ///   first ok write that follows the previous one: every attempt for `STABLE` after the
 ///   recovery succeeded. Later non-ok writes are counted as `failed_after_recovery`. If no ok
 ///   write follows, writes never recovered and the RTO is `None`.
+/// - The recovery is *confirmed* only if some write of the history was invoked at or after the
+///   recovery's `invoke` + [`STABLE`]: the writes went on for `STABLE` after it (and, by the
+///   rule above, every one of them invoked before the window's end succeeded). If the writes
+///   ended sooner (the run ended), stability was never observed: the recovery is reported as
+///   `unconfirmed` and the RTO is `None` (not measured), as are `recovered_at` and the
+///   resolution.
 /// - RTO = recovery's `complete` − outage start (zero if the recovery ended first).
 ///
 /// **RTO resolution**: how precisely the two edges are known, from the cadence of the attempts:
@@ -98,7 +137,7 @@ pub const STABLE: Duration = Duration::from_secs(5);
 /// write invoked before it (or − `F` if there is none; zero if first bad was invoked before `F`), and
 /// the gap before the recovery, the recovery's `invoke` − the `invoke` of the last non-ok write
 /// invoked before it. With an attempt started every 10 ms, it is about 10 ms. `None` when writes
-/// never stopped (the RTO is exactly zero) or never recovered.
+/// never stopped (the RTO is exactly zero), never recovered, or their recovery was not confirmed.
 ///
 /// `writes` must be ordered by invoke instant.
 pub(crate) fn outage(writes: &[&WriteOp], window: Window) -> Outage {
@@ -110,6 +149,7 @@ pub(crate) fn outage(writes: &[&WriteOp], window: Window) -> Outage {
             rto: Some(Duration::ZERO),
             start: None,
             recovered_at: None,
+            unconfirmed: None,
             failed_after_recovery: 0,
             resolution: None,
         };
@@ -137,7 +177,17 @@ pub(crate) fn outage(writes: &[&WriteOp], window: Window) -> Outage {
         .max()
         .unwrap_or(window.start);
     let after = writes.partition_point(|w| w.invoke <= last_bad.invoke);
-    let recovery = writes[after..].iter().find(|w| is_ok(w));
+    let found = writes[after..].iter().find(|w| is_ok(w));
+    // confirmed: the writes went on for STABLE after the recovery
+    let last_write = writes.last().map(|w| w.invoke);
+    let confirmed = |r: &&&WriteOp| last_write.is_some_and(|l| l >= r.invoke.plus(STABLE));
+    let recovery = found.filter(confirmed);
+    let unconfirmed = found
+        .filter(|r| !confirmed(r))
+        .map(|r| UnconfirmedRecovery {
+            recovered_at: r.complete,
+            last_write: last_write.unwrap_or(r.invoke),
+        });
     let resolution = recovery.map(|r| {
         let last_before = |t: At, ok: bool| {
             writes
@@ -158,6 +208,7 @@ pub(crate) fn outage(writes: &[&WriteOp], window: Window) -> Outage {
         rto: recovery.map(|r| r.complete.since(start)),
         start: Some(start),
         recovered_at: recovery.map(|r| r.complete),
+        unconfirmed,
         failed_after_recovery,
         resolution,
     }
@@ -233,7 +284,7 @@ mod tests {
 
     #[test]
     fn rto_runs_from_last_ok_end_to_first_lasting_ok_end() {
-        let h = history(vec![
+        let mut h = history(vec![
             ok(1, ms(0), ms(3), "pg1", 1),
             ok(2, ms(10), ms(14), "pg1", 1),
             // F = 15 ms
@@ -245,6 +296,7 @@ mod tests {
             ok(7, ms(60), ms(66), "pg2", 2),
             ok(8, ms(70), ms(72), "pg2", 2),
         ]);
+        h.extend(steady(9, ms(80), "pg2", 2));
         let writes = ordered(&h);
         let o = outage(&writes, window(ms(15)));
         assert_eq!(o.start, Some(ms(14)));
@@ -260,7 +312,7 @@ mod tests {
 
     #[test]
     fn resolution_is_the_wider_gap_around_an_edge() {
-        let h = history(vec![
+        let mut h = history(vec![
             ok(1, ms(0), ms(3), "pg1", 1),
             // a slow ok write invoked later still counts as the last ok write invoked before
             ok(2, ms(40), ms(200), "pg1", 1),
@@ -268,16 +320,18 @@ mod tests {
             failed(4, ms(300), ms(301)),
             ok(5, ms(325), ms(327), "pg2", 2),
         ]);
+        h.extend(steady(6, ms(400), "pg2", 2));
         let o = outage(&ordered(&h), window(ms(50)));
         assert_eq!(o.start, Some(ms(3)));
         assert_eq!(o.recovered_at, Some(ms(327)));
         assert_eq!(o.resolution, Some(Duration::from_millis(60)));
 
         // no ok write before the outage: its edge is counted from F
-        let h = history(vec![
+        let mut h = history(vec![
             failed(1, ms(30), ms(31)),
             ok(2, ms(40), ms(41), "pg2", 2),
         ]);
+        h.extend(steady(3, ms(50), "pg2", 2));
         let o = outage(&ordered(&h), window(ms(5)));
         assert_eq!(o.resolution, Some(Duration::from_millis(25)));
         // first bad in flight at F: that edge is zero
@@ -303,12 +357,99 @@ mod tests {
         assert_eq!(o.resolution, None);
     }
 
+    /// ok, a failure, the recovery invoked at 100 ms, and writes every 100 ms after it, the last
+    /// invoked at `last`.
+    fn ending_at(last: At) -> History {
+        let mut events = vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            failed(2, ms(50), ms(51)),
+            ok(3, ms(100), ms(103), "pg2", 2),
+        ];
+        let mut t = ms(200);
+        let mut seq = 4;
+        while t < last {
+            events.push(ok(seq, t, t.plus(Duration::from_millis(2)), "pg2", 2));
+            t = t.plus(Duration::from_millis(100));
+            seq += 1;
+        }
+        events.push(ok(seq, last, last.plus(Duration::from_millis(2)), "pg2", 2));
+        history(events)
+    }
+
+    #[test]
+    fn a_recovery_is_confirmed_by_writes_invoked_stable_after_it() {
+        // the last write invoked exactly STABLE after the recovery's: confirmed
+        let last = ms(100).plus(STABLE);
+        let o = outage(&ordered(&ending_at(last)), window(ms(10)));
+        assert_eq!(o.recovered_at, Some(ms(103)));
+        assert_eq!(o.rto, Some(Duration::from_millis(101)));
+        assert_eq!(o.resolution, Some(Duration::from_millis(50)));
+        assert_eq!(o.unconfirmed, None);
+
+        // 1 ms short of it: the writes ended before the recovery was confirmed
+        let last = ms(99).plus(STABLE);
+        let o = outage(&ordered(&ending_at(last)), window(ms(10)));
+        assert_eq!(o.start, Some(ms(2)));
+        assert_eq!(o.rto, None);
+        assert_eq!(o.recovered_at, None);
+        assert_eq!(o.resolution, None);
+        assert_eq!(o.failed_after_recovery, 0);
+        let u = o.unconfirmed.unwrap();
+        assert_eq!(
+            u,
+            UnconfirmedRecovery {
+                recovered_at: ms(103),
+                last_write: ms(5_099),
+            }
+        );
+        assert_eq!(
+            u.describe(),
+            "writes recovered at t+0.103s, but the last write was attempted 4.996s later, \
+             before 5s of successful writes confirmed it"
+        );
+
+        // the recovery write is the last write
+        let h = history(vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            failed(2, ms(50), ms(51)),
+            ok(3, ms(100), ms(103), "pg2", 2),
+        ]);
+        let o = outage(&ordered(&h), window(ms(10)));
+        assert_eq!(o.rto, None);
+        assert_eq!(
+            o.unconfirmed.unwrap().describe(),
+            "writes recovered at t+0.103s, but the last write was attempted 0.000s later, \
+             before 5s of successful writes confirmed it"
+        );
+    }
+
+    #[test]
+    fn a_later_fault_does_not_unconfirm_a_recovery_its_writes_kept_going() {
+        // fault 1 at 10 ms recovers at 100 ms; fault 2 at 1 s makes writes fail until 2 s; the
+        // writes go on to 5.1 s: fault 1's recovery is confirmed, its window ends at 1 s
+        let mut events = vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            failed(2, ms(50), ms(51)),
+            ok(3, ms(100), ms(103), "pg2", 2),
+        ];
+        events.extend((0..10).map(|k| failed(4 + k, ms(1_000 + 100 * k), ms(1_001 + 100 * k))));
+        events.extend(steady(20, ms(2_000), "pg3", 3));
+        let h = history(events);
+        let windows = Window::of_faults(&[ms(10), ms(1_000)]);
+        let o = outage(&ordered(&h), windows[0]);
+        assert_eq!(o.rto, Some(Duration::from_millis(101)));
+        assert_eq!(o.unconfirmed, None);
+        let o = outage(&ordered(&h), windows[1]);
+        assert_eq!(o.recovered_at, Some(ms(2_002)));
+    }
+
     #[test]
     fn outage_from_the_first_write_starts_at_f() {
-        let h = history(vec![
+        let mut h = history(vec![
             failed(1, ms(10), ms(11)),
             ok(2, ms(20), ms(23), "pg1", 1),
         ]);
+        h.extend(steady(3, ms(30), "pg1", 1));
         let writes = ordered(&h);
         let o = outage(&writes, window(ms(4)));
         assert_eq!(o.start, Some(ms(4)));
@@ -317,11 +458,12 @@ mod tests {
 
     #[test]
     fn in_flight_write_timing_out_after_f_belongs_to_the_outage() {
-        let h = history(vec![
+        let mut h = history(vec![
             ok(1, ms(0), ms(2), "pg1", 1),
             unknown(2, ms(10), ms(1010)),
             ok(3, ms(1100), ms(1104), "pg2", 2),
         ]);
+        h.extend(steady(4, ms(1200), "pg2", 2));
         let writes = ordered(&h);
         let o = outage(&writes, window(ms(500)));
         assert_eq!(o.start, Some(ms(2)));
@@ -333,11 +475,12 @@ mod tests {
     #[test]
     fn ok_write_after_a_short_outage_is_not_taken_as_its_start() {
         // first bad times out late; the recovery completes before it does
-        let h = history(vec![
+        let mut h = history(vec![
             ok(1, ms(0), ms(2), "pg1", 1),
             unknown(2, ms(10), ms(2010)),
             ok(3, ms(20), ms(23), "pg1", 1),
         ]);
+        h.extend(steady(4, ms(30), "pg1", 1));
         let writes = ordered(&h);
         let o = outage(&writes, window(ms(5)));
         assert_eq!(o.start, Some(ms(2)));
@@ -356,7 +499,9 @@ mod tests {
     }
 
     /// Writes every 10 ms (invoke jitter < 3 ms), ok ones with latencies of 1–6 ms, and a planted
-    /// outage over write indices `[s, e)` whose writes fail or time out after up to 2 s.
+    /// outage over write indices `[s, e)` whose writes fail or time out after up to 2 s. The
+    /// writes after the outage go on for up to 7 s: the recovery is confirmed when they go on
+    /// for [`STABLE`] (often, not always).
     #[derive(Clone, Debug)]
     struct PlantedOutage {
         invokes: Vec<At>,
@@ -378,6 +523,22 @@ mod tests {
             before.max(self.invokes[self.e].since(self.invokes[self.e - 1]))
         }
 
+        /// Whether the writes went on for [`STABLE`] after the recovery write was invoked.
+        fn confirmed(&self) -> bool {
+            let last = *self.invokes.last().unwrap();
+            last.since(self.invokes[self.e]) >= STABLE
+        }
+
+        /// The same outage, with the writes after index `last` (after the outage) dropped.
+        fn ending_at(&self, last: usize) -> PlantedOutage {
+            assert!(last >= self.e);
+            PlantedOutage {
+                invokes: self.invokes[..=last].to_vec(),
+                completes: self.completes[..=last].to_vec(),
+                ..self.clone()
+            }
+        }
+
         fn events(&self, unknown_mask: &[bool]) -> Vec<Event> {
             (0..self.invokes.len())
                 .map(|k| {
@@ -397,14 +558,17 @@ mod tests {
     }
 
     fn planted_outage(base: u64) -> impl Strategy<Value = (PlantedOutage, Vec<bool>)> {
-        (20usize..200)
-            .prop_flat_map(move |n| {
+        // n planted writes, then `tail` more ok writes
+        let tail = prop_oneof![Just(0usize), 1usize..100, 480usize..=700];
+        (20usize..200, tail)
+            .prop_flat_map(move |(n, tail)| {
+                let total = n + tail;
                 (
                     Just(n),
                     0..n,
                     1..=n,
-                    prop::collection::vec(0..3 * MS, n),
-                    prop::collection::vec(MS..=6 * MS, n),
+                    prop::collection::vec(0..3 * MS, total),
+                    prop::collection::vec(MS..=6 * MS, total),
                     prop::collection::vec(MS..=2_000 * MS, n),
                     prop::collection::vec(any::<bool>(), n),
                     0..200 * MS,
@@ -413,10 +577,10 @@ mod tests {
             .prop_map(
                 move |(n, s, len, jitter, ok_lat, bad_lat, unknown_mask, f_back)| {
                     let e = (s + len).min(n);
-                    let invokes: Vec<At> = (0..n)
+                    let invokes: Vec<At> = (0..jitter.len())
                         .map(|k| At(base + k as u64 * 10 * MS + jitter[k]))
                         .collect();
-                    let completes = (0..n)
+                    let completes = (0..jitter.len())
                         .map(|k| {
                             let lat = if (s..e).contains(&k) {
                                 bad_lat[k]
@@ -455,10 +619,23 @@ mod tests {
                 prop_assert_eq!(o.rto, None);
                 prop_assert_eq!(o.recovered_at, None);
                 prop_assert_eq!(o.resolution, None);
-            } else {
+                prop_assert_eq!(o.unconfirmed, None);
+            } else if p.confirmed() {
                 prop_assert_eq!(o.recovered_at, Some(p.completes[p.e]));
                 prop_assert_eq!(o.rto, Some(p.completes[p.e].since(start)));
                 prop_assert_eq!(o.resolution, Some(p.resolution()));
+                prop_assert_eq!(o.unconfirmed, None);
+            } else {
+                prop_assert_eq!(o.rto, None);
+                prop_assert_eq!(o.recovered_at, None);
+                prop_assert_eq!(o.resolution, None);
+                prop_assert_eq!(
+                    o.unconfirmed,
+                    Some(UnconfirmedRecovery {
+                        recovered_at: p.completes[p.e],
+                        last_write: *p.invokes.last().unwrap(),
+                    })
+                );
             }
             prop_assert_eq!(
                 detection_time(&writes, window(p.f)),
@@ -467,12 +644,55 @@ mod tests {
         }
 
         #[test]
+        fn a_planted_outage_whose_writes_end_within_stable_of_recovery_is_unconfirmed(
+            (p, mask) in planted_outage(0),
+            // writes after the recovery write, every 10 ms: at most 4.9 s (+ jitter) of them
+            after in 0usize..=490,
+        ) {
+            prop_assume!(p.e < p.invokes.len());
+            let p = p.ending_at((p.e + after).min(p.invokes.len() - 1));
+            prop_assert!(!p.confirmed());
+            let mut events = p.events(&mask);
+            events.push(crate::check::testkit::inject(0, "pg1", p.f));
+            let h = history(events);
+            let o = outage(&ordered(&h), window(p.f));
+            let start = if p.s == 0 { p.f } else { p.completes[p.s - 1] };
+            let u = UnconfirmedRecovery {
+                recovered_at: p.completes[p.e],
+                last_write: *p.invokes.last().unwrap(),
+            };
+            prop_assert_eq!(o.start, Some(start));
+            prop_assert_eq!(o.rto, None);
+            prop_assert_eq!(o.recovered_at, None);
+            prop_assert_eq!(o.resolution, None);
+            prop_assert_eq!(o.unconfirmed, Some(u));
+
+            // carried to the measurements and the reason an objective on the RTO is not met
+            let m = crate::check::measure(&h);
+            prop_assert_eq!(m.rto, None);
+            prop_assert_eq!(m.unconfirmed_recovery, Some(u));
+            prop_assert_eq!(m.faults[0].unconfirmed_recovery, Some(u));
+            prop_assert!(!m.faults[0].recovered);
+            prop_assert_eq!(
+                m.value(crate::scenario::Measure::Rto),
+                Err(format!(
+                    "recovery after fault 1 (crash of pg1) unconfirmed: writes recovered at {}, \
+                     but the last write was attempted {} later, before 5s of successful writes \
+                     confirmed it",
+                    u.recovered_at,
+                    MeasuredValue::Duration(u.last_write.since(u.recovered_at))
+                ))
+            );
+        }
+
+        #[test]
         fn two_planted_outages_are_told_apart(
             (a, mask_a) in planted_outage(0),
             (b, mask_b) in planted_outage(10_000 * MS),
         ) {
-            // the first outage recovers: the second run's writes start 10 s later, so the first
-            // outage's slowest write (2 s) ended before the second fault
+            // the second run's writes start 10 s later, after the first run's (at most 2 s of
+            // planted writes and 7 s of writes after them), so the first outage's slowest write
+            // (2 s) ended before the second fault
             let mut events = a.events(&mask_a);
             let renumbered: Vec<Event> = b
                 .events(&mask_b)
@@ -496,16 +716,29 @@ mod tests {
             // if the first outage lasts to the end of its run, the second run's first ok write
             // (if any) is its recovery
             let recovery_a = if a.e < a.invokes.len() {
-                Some(a.completes[a.e])
+                Some((a.invokes[a.e], a.completes[a.e]))
             } else {
                 (0..b.invokes.len())
                     .find(|&k| !(b.s..b.e).contains(&k))
-                    .map(|k| b.completes[k])
+                    .map(|k| (b.invokes[k], b.completes[k]))
             };
-            prop_assert_eq!(oa.recovered_at, recovery_a);
-            prop_assert_eq!(oa.rto, recovery_a.map(|r| r.since(start_a)));
+            // confirmed if the writes (the second run's) went on for STABLE after it
+            let last_write = *b.invokes.last().unwrap();
+            let confirmed_a = recovery_a.filter(|(i, _)| last_write.since(*i) >= STABLE);
+            prop_assert_eq!(oa.recovered_at, confirmed_a.map(|(_, c)| c));
+            prop_assert_eq!(oa.rto, confirmed_a.map(|(_, c)| c.since(start_a)));
+            prop_assert_eq!(
+                oa.unconfirmed,
+                recovery_a
+                    .filter(|_| confirmed_a.is_none())
+                    .map(|(_, c)| UnconfirmedRecovery {
+                        recovered_at: c,
+                        last_write,
+                    })
+            );
             prop_assert_eq!(oa.start, Some(start_a));
             if a.e < a.invokes.len() {
+                prop_assert!(confirmed_a.is_some(), "the second run is 10 s later");
                 prop_assert_eq!(oa.resolution, Some(a.resolution()));
             }
 
@@ -519,11 +752,15 @@ mod tests {
             prop_assert_eq!(ob.start, Some(start_b));
             if b.e == b.invokes.len() {
                 prop_assert_eq!(ob.rto, None);
-            } else {
+                prop_assert_eq!(ob.unconfirmed, None);
+            } else if b.confirmed() {
                 prop_assert_eq!(ob.rto, Some(b.completes[b.e].since(start_b)));
                 if b.s > 0 {
                     prop_assert_eq!(ob.resolution, Some(b.resolution()));
                 }
+            } else {
+                prop_assert_eq!(ob.rto, None);
+                prop_assert_eq!(ob.unconfirmed.map(|u| u.recovered_at), Some(b.completes[b.e]));
             }
             prop_assert_eq!(
                 detection_time(&writes, windows[0]),

@@ -34,12 +34,20 @@ const MAX_EVIDENCE: usize = 10;
 ///   anything else or not answering: Y led throughout `w`. This catches an old leader whose
 ///   manager no longer answers (frozen, cut off), so it never reports a replica role, while its
 ///   PostgreSQL still accepts writes after another node was promoted.
+///
+/// Without a role observed (no Patroni probe answered with a role, no PostgreSQL answered
+/// whether it is in recovery), only the rules on writes alone can fire: a detection still
+/// stands, but finding none is no evidence of no split brain, and it is not measured.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SplitBrain {
     pub detected: bool,
     /// What was seen, in lower case, one message per finding: at most ten, then
     /// "... and N more". Every rule that fired has at least one message shown.
     pub evidence: Vec<String>,
+    /// Why "not detected" is not a measurement: no role was observed in the history ("no role
+    /// probes in the history"). `None` when split brain was detected, or roles were observed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_measured: Option<String>,
 }
 
 pub(crate) fn split_brain(
@@ -55,10 +63,31 @@ pub(crate) fn split_brain(
         non_leader_writes(writes, probes),
         writes_while_another_led(writes, probes),
     ];
+    let detected = found.iter().any(|f| !f.is_empty());
     SplitBrain {
-        detected: found.iter().any(|f| !f.is_empty()),
+        detected,
         evidence: bounded(found),
+        not_measured: (!detected)
+            .then(|| no_role_observed(probes, primaries))
+            .flatten(),
     }
+}
+
+/// Why no role was observed, if none was: no probe sample of either kind, or none answered.
+fn no_role_observed(probes: &[&ProbeSample], primaries: &[&ReplicationSample]) -> Option<String> {
+    if probes.iter().any(|p| p.role.is_some()) || primaries.iter().any(|r| r.in_recovery.is_some())
+    {
+        return None;
+    }
+    Some(if probes.is_empty() && primaries.is_empty() {
+        "no role probes in the history".to_string()
+    } else {
+        format!(
+            "no role probe answered ({} of Patroni, {} of PostgreSQL, all unanswered)",
+            probes.len(),
+            primaries.len()
+        )
+    })
 }
 
 /// Keeps at most `MAX_EVIDENCE` messages, shared out so every non-empty group shows one, then
@@ -846,6 +875,35 @@ mod tests {
             replicas: Vec::new(),
             error: in_recovery.is_none().then(|| "timeout".to_string()),
         }
+    }
+
+    #[test]
+    fn without_a_role_observed_no_split_brain_is_not_measured() {
+        let none = split_brain(&[], &[], &[]);
+        assert!(!none.detected);
+        assert_eq!(
+            none.not_measured.as_deref(),
+            Some("no role probes in the history")
+        );
+        let unanswered = primary("pg1", 0, None);
+        let found = split_brain(&[], &[], &[&unanswered]);
+        assert_eq!(
+            found.not_measured.as_deref(),
+            Some("no role probe answered (0 of Patroni, 1 of PostgreSQL, all unanswered)")
+        );
+        let answered = primary("pg1", 100, Some(true));
+        let found = split_brain(&[], &[], &[&unanswered, &answered]);
+        assert_eq!(found, SplitBrain::default());
+
+        // serialized only when set; a split_brain recorded before it loads as measured
+        let json = serde_json::to_value(&none).unwrap();
+        assert_eq!(json["not_measured"], "no role probes in the history");
+        let old: SplitBrain = serde_json::from_str(r#"{"detected":false,"evidence":[]}"#).unwrap();
+        assert_eq!(old, SplitBrain::default());
+        assert_eq!(
+            serde_json::to_string(&old).unwrap(),
+            r#"{"detected":false,"evidence":[]}"#
+        );
     }
 
     #[test]

@@ -43,6 +43,25 @@ pub fn ok(seq: u64, invoke: At, complete: At, node: &str, timeline: u32) -> Even
     })
 }
 
+/// `ok` writes on `node` (timeline `timeline`) invoked every 100 ms from `from` up to and
+/// including `from` + 5 s ([`STABLE`](super::rto::STABLE)), each taking 2 ms, numbered from
+/// `seq`: they confirm a recovery invoked at or before `from`.
+pub fn steady(seq: u64, from: At, node: &str, timeline: u32) -> Vec<Event> {
+    let steps = super::rto::STABLE.as_millis() as u64 / 100;
+    (0..=steps)
+        .map(|k| {
+            let invoke = from.plus(Duration::from_millis(100 * k));
+            ok(
+                seq + k,
+                invoke,
+                invoke.plus(Duration::from_millis(2)),
+                node,
+                timeline,
+            )
+        })
+        .collect()
+}
+
 pub fn failed(seq: u64, invoke: At, complete: At) -> Event {
     not_ok(seq, invoke, complete, ErrorKind::ConnectRefused)
 }
@@ -112,6 +131,19 @@ pub fn probe(node: &str, sent: At, received: At, role: Option<Role>) -> Event {
         replayed: None,
         streaming: Vec::new(),
         error: role.is_none().then(|| "connection refused".to_string()),
+    })
+}
+
+/// A node's PostgreSQL asked directly whether it is in recovery (`None`: no answer).
+pub fn pg_role(node: &str, sent: At, received: At, in_recovery: Option<bool>) -> Event {
+    Event::Replication(crate::history::ReplicationSample {
+        node: node.to_string(),
+        sent,
+        received,
+        in_recovery,
+        wal: None,
+        replicas: Vec::new(),
+        error: in_recovery.is_none().then(|| "timeout".to_string()),
     })
 }
 
@@ -715,7 +747,8 @@ impl Failover {
 }
 
 /// Parameters of a synthetic failover for property tests: every instant lies on a boundary that
-/// leaves at least one probe and one write on each side.
+/// leaves at least one probe and one write on each side, and the writes go on for more than
+/// [`STABLE`](super::rto::STABLE) after the recovery, which confirms it.
 pub fn failover_strategy() -> impl proptest::strategy::Strategy<Value = Failover> {
     use proptest::prelude::*;
     (
@@ -733,7 +766,7 @@ pub fn failover_strategy() -> impl proptest::strategy::Strategy<Value = Failover
                 election,
                 promotion,
                 recovery,
-                end: fault + election + recovery.max(promotion) + 3 * probe_period + 200,
+                end: fault + election + recovery.max(promotion) + 3 * probe_period + 5_200,
                 probe_period,
                 double_leader_for: None,
                 replication: None,

@@ -231,13 +231,18 @@ mod tests {
 
     #[test]
     fn clean_failover_passes_with_values_beside() {
-        let h = history(vec![
+        let mut h = history(vec![
+            probe("pg1", ms(0), ms(1), Some(Role::Leader)),
             ok(1, ms(0), ms(2), "pg1", 1),
             inject(0, "pg1", ms(5)),
             failed(2, ms(10), ms(11)),
             ok(3, ms(20), ms(24), "pg2", 2),
-            read_back(ms(100), vec![1, 3]),
         ]);
+        h.extend(steady(4, ms(30), "pg2", 2));
+        h.extend([read_back(
+            ms(6_000),
+            [1].into_iter().chain(3..=54).collect(),
+        )]);
         let v = judge(&standard(), &measure(&h));
         assert!(v.passed, "{v:?}");
         assert_eq!(
@@ -271,6 +276,7 @@ mod tests {
     #[test]
     fn unmeasured_values_fail_with_a_reason() {
         let h = history(vec![
+            probe("pg1", ms(0), ms(1), Some(Role::Leader)),
             ok(1, ms(0), ms(2), "pg1", 1),
             inject(0, "pg1", ms(5)),
             failed(2, ms(10), ms(11)),
@@ -292,15 +298,99 @@ mod tests {
     }
 
     #[test]
+    fn an_unconfirmed_recovery_fails_an_rto_objective_as_not_measured() {
+        // writes came back at 24 ms, and went on for 4.9 s only
+        let mut h = history(vec![
+            probe("pg1", ms(0), ms(1), Some(Role::Leader)),
+            ok(1, ms(0), ms(2), "pg1", 1),
+            inject(0, "pg1", ms(5)),
+            failed(2, ms(10), ms(11)),
+            ok(3, ms(20), ms(24), "pg2", 2),
+        ]);
+        h.extend((0..49).map(|k| ok(4 + k, ms(100 + 100 * k), ms(102 + 100 * k), "pg2", 2)));
+        let v = judge(&standard()[..1], &measure(&h));
+        assert!(!v.passed);
+        assert_eq!(v.objectives[0].measured, None);
+        assert_eq!(
+            v.objectives[0].note.as_deref(),
+            Some(
+                "not measured: recovery after fault 1 (crash of pg1) unconfirmed: writes \
+                 recovered at t+0.024s, but the last write was attempted 4.876s later, before 5s \
+                 of successful writes confirmed it"
+            )
+        );
+        // one write more, 5 s after the recovery's invoke: measured
+        h.extend([ok(60, ms(5_020), ms(5_022), "pg2", 2)]);
+        let v = judge(&standard()[..1], &measure(&h));
+        assert!(v.passed);
+        assert_eq!(
+            v.objectives[0].measured,
+            Some(MeasuredValue::Duration(Duration::from_millis(22)))
+        );
+    }
+
+    #[test]
+    fn split_brain_without_a_role_observed_is_not_measured() {
+        let split_brain = [objective(Measure::SplitBrain, Bound::Bool { value: false })];
+        let writes = vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            ok(2, ms(10), ms(12), "pg1", 1),
+        ];
+        let v = judge(&split_brain, &measure(&history(writes.clone())));
+        assert!(!v.passed);
+        assert_eq!(v.objectives[0].measured, None);
+        assert_eq!(
+            v.objectives[0].note.as_deref(),
+            Some("not measured: no role probes in the history")
+        );
+
+        // probes, none answered: no role observed either
+        let mut events = writes.clone();
+        events.push(probe("pg1", ms(0), ms(1), None));
+        let v = judge(&split_brain, &measure(&history(events)));
+        assert!(!v.passed);
+        assert_eq!(
+            v.objectives[0].note.as_deref(),
+            Some(
+                "not measured: no role probe answered (1 of Patroni, 0 of PostgreSQL, all \
+                 unanswered)"
+            )
+        );
+
+        // a role answered by PostgreSQL alone is enough to judge it
+        let mut events = writes.clone();
+        events.push(pg_role("pg1", ms(0), ms(1), Some(false)));
+        let v = judge(&split_brain, &measure(&history(events)));
+        assert!(v.passed);
+        assert_eq!(v.objectives[0].measured, Some(MeasuredValue::Bool(false)));
+        assert_eq!(v.objectives[0].note, None);
+
+        // without probes, a split brain the writes alone show is still detected: it fails as
+        // measured
+        let mut events = writes;
+        events.push(ok(3, ms(20), ms(22), "pg2", 1));
+        let v = judge(&split_brain, &measure(&history(events)));
+        assert!(!v.passed);
+        assert_eq!(v.objectives[0].measured, Some(MeasuredValue::Bool(true)));
+        assert_eq!(v.objectives[0].note, None);
+    }
+
+    #[test]
     fn bounds_are_compared() {
-        let h = history(vec![
+        let mut h = history(vec![
+            probe("pg1", ms(0), ms(1), Some(Role::Leader)),
             ok(1, ms(0), ms(2), "pg1", 1),
             inject(0, "pg1", ms(5)),
             failed(2, ms(10), ms(11)),
             ok(3, ms(40_000), ms(40_002), "pg2", 2),
             ok(4, ms(40_010), ms(40_012), "pg2", 2),
-            read_back(ms(50_000), vec![1, 3]),
         ]);
+        // seq 4 lost
+        h.extend(steady(5, ms(40_100), "pg2", 2));
+        h.extend([read_back(
+            ms(50_000),
+            [1, 3].into_iter().chain(5..=55).collect(),
+        )]);
         let v = judge(&standard(), &measure(&h));
         assert!(!v.passed);
         assert!(!v.objectives[0].passed, "40 s > 30 s");
@@ -311,7 +401,12 @@ mod tests {
 
     #[test]
     fn mismatched_bound_fails() {
-        let m = measure(&history(vec![]));
+        let m = measure(&history(vec![probe(
+            "pg1",
+            ms(0),
+            ms(1),
+            Some(Role::Leader),
+        )]));
         let v = judge(
             &[objective(
                 Measure::SplitBrain,

@@ -61,7 +61,8 @@ pub struct HistoryLine {
 /// The measurements a history keeps of a run (run.json keeps them all).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct KeyMeasurements {
-    /// Write downtime, the worst over the faults; `null` if writes never recovered.
+    /// Write downtime, the worst over the faults; `null` if not measured (writes never
+    /// recovered, or their recovery was not confirmed).
     #[serde(default, with = "humantime_serde")]
     pub rto: Option<Duration>,
     /// Acknowledged writes lost; `null` without a read-back.
@@ -69,7 +70,9 @@ pub struct KeyMeasurements {
     /// The span of acknowledged writes lost, zero when none was; `null` without a read-back.
     #[serde(default, with = "humantime_serde")]
     pub rpo: Option<Duration>,
-    pub split_brain: bool,
+    /// Whether split brain was detected; `null` if not measured (no role observed in the
+    /// history, and nothing detected).
+    pub split_brain: Option<bool>,
     #[serde(default, with = "humantime_serde")]
     pub leader_election_time: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
@@ -110,7 +113,10 @@ impl HistoryLine {
                 rto: m.rto,
                 lost_writes: m.lost_writes.as_ref().map(|l| l.count),
                 rpo: m.rpo(),
-                split_brain: m.split_brain.detected,
+                split_brain: m
+                    .value(crate::scenario::Measure::SplitBrain)
+                    .ok()
+                    .map(|_| m.split_brain.detected),
                 leader_election_time: m.leader_election_time,
                 promotion_time: m.promotion_time,
                 proxy_switch_time: m.proxy_switch_time,

@@ -355,10 +355,10 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
                 at,
                 format!(
                     "fault {n}: write outage began (the end of the last ok write before it){}",
-                    if f.recovered {
-                        ""
-                    } else {
-                        "; writes never recovered"
+                    match (f.recovered, &f.unconfirmed_recovery) {
+                        (true, _) => "",
+                        (false, Some(_)) => "; recovery unconfirmed",
+                        (false, None) => "; writes never recovered",
                     }
                 ),
             ));
@@ -396,6 +396,15 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
                 format!(
                     "fault {n}: writes recovered and kept succeeding (RTO {})",
                     fmt_duration(rto)
+                ),
+            ));
+        }
+        if let Some(u) = &f.unconfirmed_recovery {
+            steps.push((
+                u.recovered_at,
+                format!(
+                    "fault {n}: recovery unconfirmed, RTO not measured: {}",
+                    u.describe()
                 ),
             ));
         }
@@ -587,26 +596,39 @@ pub(super) mod tests {
         assert!(page.contains("FAIL — 3 of 5 objectives did not hold; 1 problem in the run"));
 
         record.measurements.faults[0].recovered = false;
+        record.measurements.faults[0].rto = None;
         record.measurements.rto = None;
-        record.verdict.objectives[4] = crate::check::judge(
-            &record.scenario.objectives[..0]
-                .iter()
-                .cloned()
-                .chain([crate::scenario::Objective {
+        let judge_rto = |record: &RunRecord| {
+            crate::check::judge(
+                &[crate::scenario::Objective {
                     measure: crate::scenario::Measure::Rto,
                     bound: crate::scenario::Bound::Duration {
                         cmp: crate::scenario::Cmp::Le,
                         value: std::time::Duration::from_secs(1),
                     },
-                }])
-                .collect::<Vec<_>>(),
-            &record.measurements,
-        )
-        .objectives
-        .remove(0);
+                }],
+                &record.measurements,
+            )
+            .objectives
+            .remove(0)
+        };
+        record.verdict.objectives[4] = judge_rto(&record);
         assert_eq!(
             deviations(&record)[2],
             "Objective rto <= 1s did not hold: not measured: writes never recovered after fault 1 (crash of pg1)."
+        );
+
+        // writes came back, but the run ended before they were seen to last
+        let unconfirmed = crate::check::UnconfirmedRecovery {
+            recovered_at: crate::history::At(2_102_000_000),
+            last_write: crate::history::At(3_000_000_000),
+        };
+        record.measurements.faults[0].unconfirmed_recovery = Some(unconfirmed);
+        record.measurements.unconfirmed_recovery = Some(unconfirmed);
+        record.verdict.objectives[4] = judge_rto(&record);
+        assert_eq!(
+            deviations(&record)[2],
+            "Objective rto <= 1s did not hold: not measured: recovery after fault 1 (crash of pg1) unconfirmed: writes recovered at t+2.102s, but the last write was attempted 0.898s later, before 5s of successful writes confirmed it."
         );
     }
 
@@ -629,7 +651,30 @@ pub(super) mod tests {
                 "t+2.504s fault 1: HAProxy routes to pg2, not to pg1",
                 "t+5.000s fault 1: healed crash on pg1",
                 "t+7.004s fault 1: full redundancy: every node streaming from the leader",
-                "t+9.000s read back 2 rows from pg2 (acknowledged writes checked)",
+                "t+9.000s read back 53 rows from pg2 (acknowledged writes checked)",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_steps_say_when_a_recovery_was_not_confirmed() {
+        let mut record = sample_record();
+        let f = &mut record.measurements.faults[0];
+        (f.rto, f.recovered, f.recovered_at, f.rto_resolution) = (None, false, None, None);
+        f.unconfirmed_recovery = Some(crate::check::UnconfirmedRecovery {
+            recovered_at: crate::history::At(2_102_000_000),
+            last_write: crate::history::At(3_000_000_000),
+        });
+        let steps: Vec<String> = steps(&record)
+            .into_iter()
+            .map(|(at, step)| format!("{at} {step}"))
+            .filter(|step| step.contains("outage") || step.contains("recover"))
+            .collect();
+        assert_eq!(
+            steps,
+            [
+                "t+0.002s fault 1: write outage began (the end of the last ok write before it); recovery unconfirmed",
+                "t+2.102s fault 1: recovery unconfirmed, RTO not measured: writes recovered at t+2.102s, but the last write was attempted 0.898s later, before 5s of successful writes confirmed it",
             ]
         );
     }

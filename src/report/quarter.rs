@@ -229,6 +229,8 @@ pub struct RunStats {
     pub lost_writes_measured: usize,
     /// Runs in which split brain was detected.
     pub split_brain_runs: usize,
+    /// Runs in which split brain was measured (detected, or roles were observed and none was).
+    pub split_brain_measured: usize,
 }
 
 impl RunStats {
@@ -246,7 +248,24 @@ impl RunStats {
             lost_writes_total: (!lost.is_empty()).then(|| lost.iter().sum()),
             lost_writes_max: lost.iter().copied().max(),
             lost_writes_measured: lost.len(),
-            split_brain_runs: runs.iter().filter(|r| r.measurements.split_brain).count(),
+            split_brain_runs: runs
+                .iter()
+                .filter(|r| r.measurements.split_brain == Some(true))
+                .count(),
+            split_brain_measured: runs
+                .iter()
+                .filter(|r| r.measurements.split_brain.is_some())
+                .count(),
+        }
+    }
+
+    /// ", 3 of 4 measured" after a count of split brain runs when some run's split brain was not
+    /// measured; empty when every run's was.
+    pub fn split_brain_unmeasured_note(&self) -> String {
+        if self.split_brain_measured == self.runs {
+            String::new()
+        } else {
+            format!(" ({} of {} measured)", self.split_brain_measured, self.runs)
         }
     }
 

@@ -185,10 +185,10 @@ fn scenarios(out: &mut String, report: &QuarterlyReport) {
             } else {
                 ""
             },
-            match n.split_brain_runs {
-                0 => "none".to_string(),
-                k => format!("{k} run{}", plural(k)),
-            },
+            Esc(&match n.split_brain_runs {
+                0 => format!("none{}", n.split_brain_unmeasured_note()),
+                k => format!("{k} run{}{}", plural(k), n.split_brain_unmeasured_note()),
+            }),
             trend(s.previous.as_ref(), n),
         );
     }

@@ -106,8 +106,12 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
                 rto(n),
                 lost(n),
                 match n.split_brain_runs {
-                    0 => "none".to_string(),
-                    k => format!("**{k} run{}**", plural(k)),
+                    0 => format!("none{}", n.split_brain_unmeasured_note()),
+                    k => format!(
+                        "**{k} run{}**{}",
+                        plural(k),
+                        n.split_brain_unmeasured_note()
+                    ),
                 },
             );
         }
@@ -394,7 +398,7 @@ pub(super) mod tests {
                 rto,
                 lost_writes: Some(lost),
                 rpo: Some(Duration::from_millis(if lost > 0 { 800 } else { 0 })),
-                split_brain: false,
+                split_brain: Some(false),
                 ..KeyMeasurements::default()
             },
             objectives: vec![

@@ -19,7 +19,7 @@ struct ScenarioLine {
     #[tabled(rename = "writes lost (total)")]
     lost: String,
     #[tabled(rename = "split brain")]
-    split_brain: usize,
+    split_brain: String,
 }
 
 fn rto(stats: &RunStats) -> String {
@@ -48,7 +48,11 @@ pub fn quarterly_table(report: &QuarterlyReport) -> String {
             .now
             .lost_writes_total
             .map_or_else(|| "not measured".into(), |t| t.to_string()),
-        split_brain: s.now.split_brain_runs,
+        split_brain: format!(
+            "{}{}",
+            s.now.split_brain_runs,
+            s.now.split_brain_unmeasured_note()
+        ),
     });
     let mut out = format!(
         "failover drills {} ({} to {}): {} run{}, {} passed\n",

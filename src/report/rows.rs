@@ -181,12 +181,13 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         );
         row(
             format!("{label}: RTO (write downtime)"),
-            match (f.rto, f.recovered) {
+            match (f.rto, &f.unconfirmed_recovery) {
                 (Some(d), _) if d.is_zero() => "0s (writes never stopped)".into(),
                 (Some(d), _) => fmt_duration(d),
-                (None, _) => "not recovered".into(),
+                (None, Some(u)) => format!("not measured: recovery unconfirmed ({})", u.describe()),
+                (None, None) => "not recovered".into(),
             },
-            "end of the last ok write before the outage to the end of the first ok write after which writes keep succeeding (for at least 5 s)",
+            "end of the last ok write before the outage to the end of the first ok write after which writes keep succeeding (for at least 5 s, else the recovery is unconfirmed)",
         );
         if let Some(r) = f.rto_resolution {
             row(
@@ -271,10 +272,10 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
     );
     row(
         "split brain".into(),
-        if m.split_brain.detected {
-            format!("DETECTED: {}", m.split_brain.evidence.join("; "))
-        } else {
-            "none detected".into()
+        match (m.split_brain.detected, &m.split_brain.not_measured) {
+            (true, _) => format!("DETECTED: {}", m.split_brain.evidence.join("; ")),
+            (false, Some(why)) => format!("not measured ({why})"),
+            (false, None) => "none detected".into(),
         },
         "two leaders at once, or an ok write accepted by a node that was not the leader (or while another node led)",
     );
@@ -416,7 +417,7 @@ pub(crate) fn sample_record() -> RunRecord {
                 [workload]\nreaders = 2\n";
     let scenario = crate::scenario::parse(std::path::Path::new("scenarios/sample.toml"), text)
         .expect("a valid scenario");
-    let history = history(vec![
+    let mut history = history(vec![
         with_timeline(
             probe_wal(
                 "pg1",
@@ -480,12 +481,14 @@ pub(crate) fn sample_record() -> RunRecord {
         ),
         proxy(ms(1_000), ms(1_002), &["pg1"]),
         proxy(ms(2_500), ms(2_504), &["pg2"]),
-        read_back(ms(9_000), vec![1, 3]),
+        read_back(ms(9_000), [1].into_iter().chain(3..=54).collect()),
         read(ms(50), ms(51), Some(1), "pg2", true, true),
         read(ms(60), ms(61), Some(1), "pg3", true, false),
         failed_read(ms(120), ms(121)),
         read(ms(2_200), ms(2_201), Some(3), "pg3", true, true),
     ]);
+    // writes every 100 ms for 5 s after the recovery: they confirm it
+    history.extend(steady(4, ms(2_200), "pg2", 2));
     let measurements = measure(&history);
     let verdict = judge(&scenario.objectives, &measurements);
     RunRecord {
@@ -565,6 +568,7 @@ mod tests {
         });
         m.writes.unknown += 3;
         m.errors_by_kind.insert(ErrorKind::WriteTimeout, 1);
+        m.faults[0].write_latency.after = None;
         let rows = measurement_rows(&record);
         let fault = "fault 1 (crash of pg1)";
         assert_eq!(
@@ -636,6 +640,40 @@ mod tests {
             "no failover"
         );
         assert_eq!(value(&rows, "leader changes"), "0 (no leader seen)");
+    }
+
+    #[test]
+    fn rows_say_why_the_rto_and_split_brain_were_not_measured() {
+        let mut record = sample_record();
+        let rto = "fault 1 (crash of pg1): RTO (write downtime)";
+        assert_eq!(value(&measurement_rows(&record), rto), "2.100s");
+        assert_eq!(
+            value(&measurement_rows(&record), "split brain"),
+            "none detected"
+        );
+
+        let f = &mut record.measurements.faults[0];
+        (f.rto, f.recovered, f.recovered_at, f.rto_resolution) = (None, false, None, None);
+        let rows = measurement_rows(&record);
+        assert_eq!(value(&rows, rto), "not recovered");
+        assert!(rows.iter().all(|r| !r.name.ends_with("RTO resolution")));
+
+        record.measurements.faults[0].unconfirmed_recovery =
+            Some(crate::check::UnconfirmedRecovery {
+                recovered_at: crate::history::At(2_102_000_000),
+                last_write: crate::history::At(3_000_000_000),
+            });
+        assert_eq!(
+            value(&measurement_rows(&record), rto),
+            "not measured: recovery unconfirmed (writes recovered at t+2.102s, but the last \
+             write was attempted 0.898s later, before 5s of successful writes confirmed it)"
+        );
+
+        record.measurements.split_brain.not_measured = Some("no role probes in the history".into());
+        assert_eq!(
+            value(&measurement_rows(&record), "split brain"),
+            "not measured (no role probes in the history)"
+        );
     }
 
     #[test]

@@ -106,9 +106,41 @@ pub struct FaultWindow {
 pub struct OutageSpan {
     pub fault: usize,
     pub from: At,
-    /// `None`: writes never recovered; the span runs to the chart's end.
+    /// `None`: writes never recovered, or their recovery was not confirmed (`unconfirmed`);
+    /// the span runs to the chart's end, or to the unconfirmed recovery.
     pub recovered: Option<At>,
+    /// The end of the first ok write after the outage when the recovery was not confirmed (the
+    /// writes ended less than 5 s after it): the span runs there, drawn dashed, and the RTO is
+    /// not measured.
+    pub unconfirmed: Option<At>,
     pub rto: Option<Duration>,
+}
+
+impl OutageSpan {
+    /// "RTO 2.100s", "RTO unconfirmed" or "writes never recovered".
+    fn value(&self) -> String {
+        match (self.recovered, self.rto, self.unconfirmed) {
+            (Some(_), Some(rto), _) => format!("RTO {}", fmt_duration(rto)),
+            (_, _, Some(_)) => "RTO unconfirmed".to_string(),
+            _ => "writes never recovered".to_string(),
+        }
+    }
+
+    /// The value with, for an unconfirmed recovery, why.
+    fn explained(&self) -> String {
+        match (self.rto, self.unconfirmed) {
+            (None, Some(_)) => format!(
+                "{} (the writes ended less than 5 s after the recovery)",
+                self.value()
+            ),
+            _ => self.value(),
+        }
+    }
+
+    /// Where the span ends: the recovery, confirmed or not; `None`: the chart's end.
+    fn to(&self) -> Option<At> {
+        self.recovered.or(self.unconfirmed)
+    }
 }
 
 /// One stretch of a node's lane: buckets `[first, end)` in one state.
@@ -257,6 +289,7 @@ impl Timeline {
                     fault: f.fault,
                     from: f.outage_start?,
                     recovered: f.recovered_at,
+                    unconfirmed: f.unconfirmed_recovery.map(|u| u.recovered_at),
                     rto: f.rto,
                 })
             })
@@ -513,8 +546,11 @@ impl Timeline {
                 "; fault {} write outage from {}{}",
                 o.fault + 1,
                 o.from,
-                match (o.recovered, o.rto) {
-                    (Some(r), Some(rto)) => format!(" to {r} (RTO {})", fmt_duration(rto)),
+                match (o.recovered, o.rto, o.unconfirmed) {
+                    (Some(r), Some(rto), _) => format!(" to {r} (RTO {})", fmt_duration(rto)),
+                    (_, _, Some(u)) => format!(
+                        " to {u} (recovery unconfirmed: the writes ended less than 5 s after it)"
+                    ),
                     _ => ", writes never recovered".to_string(),
                 }
             ));
@@ -689,11 +725,8 @@ impl Timeline {
             .iter()
             .map(|o| {
                 let x1 = self.x(o.from);
-                let x2 = self.x(o.recovered.unwrap_or(self.end())).max(x1 + 1.0);
-                let value = match (o.recovered, o.rto) {
-                    (Some(_), Some(rto)) => format!("RTO {}", fmt_duration(rto)),
-                    _ => "writes never recovered".to_string(),
-                };
+                let x2 = self.x(o.to().unwrap_or(self.end())).max(x1 + 1.0);
+                let value = o.value();
                 let text = if self.faults.len() > 1 {
                     format!("fault {}: {value}", o.fault + 1)
                 } else {
@@ -744,12 +777,9 @@ impl Timeline {
                  <text x=\"{tx:.1}\" y=\"{:.1}\" text-anchor=\"{anchor}\" font-weight=\"bold\">{text}</text></g>",
                 o.fault + 1,
                 o.fault + 1,
-                match (o.recovered, o.rto) {
-                    (Some(_), Some(rto)) => format!("RTO {}", fmt_duration(rto)),
-                    _ => "writes never recovered".to_string(),
-                },
+                o.explained(),
                 o.from,
-                o.recovered.map_or_else(String::new, |r| format!(" to {r}")),
+                o.to().map_or_else(String::new, |r| format!(" to {r}")),
                 if o.recovered.is_none() {
                     " stroke-dasharray=\"4 3\""
                 } else {
@@ -871,15 +901,15 @@ mod tests {
     }
 
     /// Two faults: pg1 crashed at 1 s and healed at 4 s (writes down from 1 s to 3 s), then
-    /// pg2 crashed at 6 s and never healed (writes never recovered); three nodes probed, one of
-    /// them named pg10.
+    /// pg2 crashed at 6 s and never healed (writes never recovered, attempted up to 8 s: 5 s
+    /// after the first recovery, which confirms it); three nodes probed, one of them named pg10.
     fn two_faults() -> RunRecord {
         let mut seq = 0;
         let mut events = Vec::new();
         events.extend(writes(&mut seq, 0, 1_000, Some("pg1")));
         events.extend(writes(&mut seq, 1_000, 3_000, None));
         events.extend(writes(&mut seq, 3_000, 6_000, Some("pg2")));
-        events.extend(writes(&mut seq, 6_000, 8_000, None));
+        events.extend(writes(&mut seq, 6_000, 8_001, None));
         events.push(inject(0, "pg1", ms(1_000)));
         events.push(heal(0, "pg1", ms(4_000)));
         events.push(inject(1, "pg2", ms(6_000)));
