@@ -636,6 +636,22 @@ mod tests {
     }
 
     #[test]
+    fn split_brain_is_counted_over_the_runs_where_it_was_measured() {
+        let line = |split_brain| {
+            let mut line = HistoryLine::new(&crate::report::sample_record(), "runs/x", b"{}");
+            line.measurements.split_brain = split_brain;
+            line
+        };
+        let lines = [line(Some(false)), line(None), line(Some(true))];
+        let stats = RunStats::of(&lines.iter().collect::<Vec<_>>());
+        assert_eq!((stats.split_brain_runs, stats.split_brain_measured), (1, 2));
+        assert_eq!(stats.split_brain_unmeasured_note(), " (2 of 3 measured)");
+        let stats = RunStats::of(&[&lines[0]]);
+        assert_eq!((stats.split_brain_runs, stats.split_brain_measured), (0, 1));
+        assert_eq!(stats.split_brain_unmeasured_note(), "");
+    }
+
+    #[test]
     fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
         let s = |v: &[u64]| Spread::of(v.iter().map(|&ms| Duration::from_millis(ms)).collect());
         assert_eq!(s(&[]), None);

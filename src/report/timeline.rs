@@ -1029,6 +1029,50 @@ mod tests {
     }
 
     #[test]
+    fn an_unconfirmed_recovery_is_drawn_dashed_up_to_it_without_an_rto() {
+        // writes down from 1 s to 3 s, then ok for 2 s only: the run ended before 5 s of them
+        let mut seq = 0;
+        let mut events = writes(&mut seq, 0, 1_000, Some("pg1"));
+        events.extend(writes(&mut seq, 1_000, 3_000, None));
+        events.extend(writes(&mut seq, 3_000, 5_000, Some("pg2")));
+        events.push(inject(0, "pg1", ms(1_000)));
+        let chart = Timeline::of(&record_of(events));
+        assert_eq!(
+            chart.outages,
+            [OutageSpan {
+                fault: 0,
+                from: ms(905),
+                recovered: None,
+                unconfirmed: Some(ms(3_005)),
+                rto: None,
+            }]
+        );
+        let svg = chart.svg();
+        assert!(
+            svg.contains(
+                "fault 1 write outage from t+0.905s to t+3.005s (recovery unconfirmed: the writes \
+                 ended less than 5 s after it)"
+            ),
+            "{svg}"
+        );
+        let mark = svg.split("<g class=\"rto\"").nth(1).unwrap();
+        let mark = &mark[..mark.find("</g>").unwrap()];
+        assert!(
+            mark.contains(
+                "<title>fault 1: RTO unconfirmed (the writes ended less than 5 s after the \
+                 recovery), writes down from t+0.905s to t+3.005s</title>"
+            ),
+            "{mark}"
+        );
+        assert!(mark.contains(">RTO unconfirmed</text>"), "{mark}");
+        // dashed, to the recovery, with no closing tick: two lines only
+        assert!(mark.contains("stroke-dasharray=\"4 3\""), "{mark}");
+        assert_eq!(mark.matches("<line ").count(), 2, "{mark}");
+        let x2 = format!("x2=\"{:.1}\"", chart.x(ms(3_005)));
+        assert!(mark.contains(&x2), "{mark}");
+    }
+
+    #[test]
     fn no_outage_no_rto_mark() {
         let mut seq = 0;
         let mut events = writes(&mut seq, 0, 2_000, Some("pg1"));
