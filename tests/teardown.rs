@@ -42,7 +42,7 @@ async fn a_failed_objective_is_judged_and_torn_down() {
     }
     let _serial = SERIAL.lock().await;
     let name = format!("teardown-objective-{:08x}", rand::random::<u32>());
-    let text = scenario_text(&name, "20s", "rto = \"<= 1ms\"\nlost_writes = \"== 0\"\n");
+    let text = scenario_text(&name, "30s", "rto = \"<= 1ms\"\nlost_writes = \"== 0\"\n");
     let s = scenario::parse(std::path::Path::new("objective.toml"), &text).unwrap();
     let record = firedrill::run(&s, &DrillOptions::default()).await.unwrap();
     assert!(
