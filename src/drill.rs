@@ -24,6 +24,14 @@ use tokio_util::sync::CancellationToken;
 
 /// Bound on removing a run's objects: an engine that hangs must not hold the command line.
 const TEARDOWN_WITHIN: Duration = Duration::from_secs(120);
+/// Bound on asking the engine whether it still answers, after a failed teardown.
+const PING_WITHIN: Duration = Duration::from_secs(5);
+/// Bound on reading the environment (versions) and the nodes' logs after the drill: a hung
+/// engine leaves them empty rather than hold the run.
+const AFTER_DRILL_WITHIN: Duration = Duration::from_secs(30);
+/// Slack over the scenario's bring-up bound for the whole of bring-up (creating the network,
+/// disks and containers as well as the readiness wait, which the bound itself limits).
+const BRING_UP_SLACK: Duration = Duration::from_secs(5);
 
 /// How a drill is run, beyond what the scenario says.
 #[derive(Clone, Debug)]
@@ -63,14 +71,19 @@ pub enum DrillError {
     Topology(#[from] TopologyError),
     #[error(transparent)]
     Fault(#[from] FaultError),
-    #[error("interrupted; everything the run created was removed")]
-    Interrupted,
+    #[error(
+        "bring-up did not finish within {} (the [bounds] bring_up bound): the docker engine did not answer",
+        humantime::format_duration(*.bound)
+    )]
+    BringUpStuck { bound: Duration },
+    #[error("interrupted{}", if *.removed { "; everything the run created was removed" } else { "" })]
+    Interrupted { removed: bool },
     #[error("internal error (panic): {0}")]
     Panicked(String),
     #[error("the docker engine stopped answering during the run: {0}")]
     EngineGone(Box<DrillError>),
     #[error(
-        "could not remove everything run {run_id} created: {source}; run `firedrill clean` once the docker engine answers"
+        "could not remove everything run {run_id} created: {source}; remove it with `firedrill clean --run {run_id}` (once the docker engine answers)"
     )]
     TeardownFailed {
         run_id: String,
@@ -78,7 +91,7 @@ pub enum DrillError {
         source: EngineError,
     },
     #[error(
-        "removing run {run_id} did not finish within {}; run `firedrill clean` once the docker engine answers",
+        "removing run {run_id} did not finish within {}; remove it with `firedrill clean --run {run_id}` once the docker engine answers",
         humantime::format_duration(*.bound)
     )]
     TeardownStuck { run_id: String, bound: Duration },
@@ -115,26 +128,28 @@ pub async fn run_until(
     interrupt: impl Future<Output = ()>,
 ) -> Result<RunRecord, DrillError> {
     let started = Instant::now();
+    let mut interrupt = std::pin::pin!(interrupt);
     let docker = engine::connect().await?;
-    let image = resolve_image(&docker, options).await?;
+    // An image build takes minutes: an interruption ends it too (its mmdebstrap is killed).
+    let image = tokio::select! {
+        image = resolve_image(&docker, options) => image?,
+        _ = &mut interrupt => return Err(DrillError::Interrupted { removed: true }),
+    };
     let labels = RunLabels {
         run_id: format!("fd-{:08x}", rand::random::<u32>()),
         scenario: scenario.name.clone(),
     };
     let drill = AssertUnwindSafe(drill(&docker, scenario, options, &image, &labels)).catch_unwind();
-    let mut result = tokio::select! {
+    let result = tokio::select! {
         outcome = drill => outcome.unwrap_or_else(|panic| Err(DrillError::Panicked(panic_text(panic)))),
-        _ = interrupt => Err(DrillError::Interrupted),
+        _ = &mut interrupt => Err(DrillError::Interrupted { removed: false }),
     };
-    // An error because the engine went away says so: the rest of the message is its symptom.
-    if let Err(error) = result {
-        result = match docker.ping().await {
-            Ok(_) => Err(error),
-            Err(_) => Err(DrillError::EngineGone(Box::new(error))),
-        };
-    }
+    // The caller's progress callback must not keep the teardown from running.
+    let say = |event: &dyn Fn(&Progress)| {
+        let _ = std::panic::catch_unwind(AssertUnwindSafe(|| event(&options.progress)));
+    };
     let step = format!("removing run {}", labels.run_id);
-    options.progress.begin(&step);
+    say(&|p| p.begin(&step));
     let teardown_started = Instant::now();
     let teardown =
         match tokio::time::timeout(TEARDOWN_WITHIN, engine::remove_run(&docker, &labels.run_id))
@@ -151,18 +166,36 @@ pub async fn run_until(
                 bound: TEARDOWN_WITHIN,
             }),
         };
-    options.progress.end(&step, teardown_started.elapsed());
+    say(&|p| p.end(&step, teardown_started.elapsed()));
     match (result, teardown) {
-        (Ok(mut record), Ok(_)) => {
+        (Ok(mut record), teardown) => {
             record.timings.wall = started.elapsed();
+            // The drill was measured: keep the record, with the teardown's failure as a problem.
+            if let Err(teardown) = teardown {
+                record.problems.push(teardown.to_string());
+            }
             Ok(record)
         }
-        (Ok(_), Err(teardown)) => Err(teardown),
+        (Err(DrillError::Interrupted { .. }), Ok(_)) => {
+            Err(DrillError::Interrupted { removed: true })
+        }
         (Err(error), Ok(_)) => Err(error),
-        (Err(error), Err(teardown)) => Err(DrillError::Teardown {
-            error: Box::new(error),
-            teardown: Box::new(teardown),
-        }),
+        (Err(error), Err(teardown)) => {
+            // An error because the engine went away says so: the rest is its symptom.
+            let engine_gone = !matches!(
+                tokio::time::timeout(PING_WITHIN, docker.ping()).await,
+                Ok(Ok(_))
+            );
+            let error = if engine_gone {
+                DrillError::EngineGone(Box::new(error))
+            } else {
+                error
+            };
+            Err(DrillError::Teardown {
+                error: Box::new(error),
+                teardown: Box::new(teardown),
+            })
+        }
     }
 }
 
@@ -193,16 +226,14 @@ async fn drill(
     labels: &RunLabels,
 ) -> Result<RunRecord, DrillError> {
     let progress = &options.progress;
+    let bring_up = scenario.bounds.bring_up;
     let cluster = Arc::new(
-        Cluster::up(
-            docker,
-            scenario,
-            &image.tag,
-            labels,
-            scenario.bounds.bring_up,
-            progress,
+        tokio::time::timeout(
+            bring_up + BRING_UP_SLACK,
+            Cluster::up(docker, scenario, &image.tag, labels, bring_up, progress),
         )
-        .await?,
+        .await
+        .map_err(|_| DrillError::BringUpStuck { bound: bring_up })??,
     );
     workload::prepare(&cluster).await?;
     fault::preflight(&cluster, &scenario.faults).await?;
@@ -295,22 +326,27 @@ async fn drill(
     let mut history = History::new(history_started);
     history.extend(events);
 
+    // Read from the engine after the drill: bounded, empty if it does not answer in time.
+    let (versions, docker_version, logs) = tokio::time::timeout(AFTER_DRILL_WITHIN, async {
+        tokio::join!(cluster.versions(), docker.version(), cluster.logs(400))
+    })
+    .await
+    .map(|(versions, docker_version, logs)| {
+        let docker_version = docker_version.ok().and_then(|v| v.version);
+        (versions, docker_version.unwrap_or_default(), logs)
+    })
+    .unwrap_or_default();
     let environment = Environment {
         firedrill: env!("CARGO_PKG_VERSION").to_string(),
         image: image.tag.clone(),
         image_id: image.id.clone(),
-        versions: cluster.versions().await,
+        versions,
         config_digests: cluster.config_digests.clone(),
         host_os: host_os(),
         cores: std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(0),
-        docker: docker
-            .version()
-            .await
-            .ok()
-            .and_then(|v| v.version)
-            .unwrap_or_default(),
+        docker: docker_version,
     };
     let measurements = check::measure(&history);
     let verdict = check::judge(&scenario.objectives, &measurements);
@@ -330,7 +366,7 @@ async fn drill(
         measurements,
         verdict,
         problems,
-        logs: cluster.logs(400).await,
+        logs,
     })
 }
 

@@ -63,7 +63,9 @@ pub struct Timings {
 }
 
 impl RunRecord {
+    /// Every objective held and the run had no problem (a step that overran its bound, a
+    /// teardown that failed): a run with a problem is not evidence that the objectives hold.
     pub fn passed(&self) -> bool {
-        self.verdict.passed
+        self.verdict.passed && self.problems.is_empty()
     }
 }

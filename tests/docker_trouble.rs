@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::drill_cli::{DrillCli, clean, crash_scenario, leftovers, run_dirs};
+use common::drill_cli::{DrillCli, clean_runs_of, crash_scenario, leftovers, run_dirs};
 use std::path::{Path, PathBuf};
 use tokio::net::{UnixListener, UnixStream};
 
@@ -159,7 +159,7 @@ fn the_engine_gone_mid_run_is_said_and_clean_removes_the_rest_once_it_is_back() 
     // The engine is back: the run's objects are still there, and the dead run's are cleaned.
     let left = rt.block_on(leftovers(&name));
     assert!(left.containers.len() >= 7, "{left:?}");
-    let stdout = clean();
+    let stdout = rt.block_on(clean_runs_of(&name));
     assert!(stdout.contains("removed run fd-"), "{stdout}");
     assert!(rt.block_on(leftovers(&name)).is_empty());
 }

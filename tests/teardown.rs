@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::drill_cli::{DrillCli, clean, leftovers};
+use common::drill_cli::{DrillCli, clean_runs_of, leftovers};
 use firedrill::engine::{self, LABEL_SCENARIO};
 use firedrill::progress::{Progress, ProgressEvent};
 use firedrill::{DrillError, DrillOptions, scenario};
@@ -149,7 +149,7 @@ async fn a_second_interrupt_quits_at_once_and_clean_removes_the_rest() {
                 && l.contains("run `firedrill clean`")),
         "{rest:#?}"
     );
-    let stdout = clean();
+    let stdout = clean_runs_of(&name).await;
     assert_nothing_left(&name).await;
     // What the forced exit left (if the teardown had not got to it) was the dead run's.
     assert!(!stdout.contains("kept run"), "{stdout}");
@@ -172,7 +172,7 @@ async fn after_sigkill_clean_removes_what_the_run_left() {
         left.containers.len() >= 7 && !left.networks.is_empty() && !left.volumes.is_empty(),
         "a killed run leaves its containers, network and volumes: {left:?}"
     );
-    let stdout = clean();
+    let stdout = clean_runs_of(&name).await;
     assert!(stdout.contains("removed run fd-"), "{stdout}");
     assert_nothing_left(&name).await;
 }

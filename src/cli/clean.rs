@@ -54,7 +54,13 @@ async fn clean_runs(args: &CleanArgs) -> Result<usize, engine::EngineError> {
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     let mut plan = Vec::new();
-    for run in engine::list_runs(&docker).await? {
+    let runs = engine::list_runs(&docker).await?;
+    for id in &args.runs {
+        if !runs.iter().any(|r| &r.run_id == id) {
+            println!("no run {id} in the docker engine");
+        }
+    }
+    for run in runs {
         if !args.runs.is_empty() && !args.runs.contains(&run.run_id) {
             continue;
         }

@@ -3,6 +3,7 @@ use super::{DEFAULT_SCENARIO, EXIT_ERROR, EXIT_FAILED, EXIT_PASSED, progress};
 use clap::Args;
 use firedrill::{DrillOptions, report, scenario};
 use std::path::PathBuf;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -33,6 +34,7 @@ pub async fn run(args: RunArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
+    let signals = Signals::listen();
     let options = DrillOptions {
         image: args.image.clone(),
         seed: args.seed,
@@ -40,7 +42,7 @@ pub async fn run(args: RunArgs) -> u8 {
         ..DrillOptions::default()
     };
     let started_wall = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
-    let record = match firedrill::run_until(&scenario, &options, interrupted()).await {
+    let record = match firedrill::run_until(&scenario, &options, interrupted(signals)).await {
         Ok(record) => record,
         Err(e) => {
             eprintln!("error: {e}");
@@ -101,37 +103,50 @@ pub async fn run(args: RunArgs) -> u8 {
     }
 }
 
+/// SIGINT (Ctrl-C) and SIGTERM, listened to from before the run starts, so that neither is
+/// lost: not during the image build, nor between the first signal and the second.
+struct Signals {
+    int: Option<Signal>,
+    term: Option<Signal>,
+}
+
+impl Signals {
+    fn listen() -> Signals {
+        Signals {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+        }
+    }
+
+    /// The next SIGINT or SIGTERM (never, if neither could be listened to).
+    async fn next(&mut self) {
+        async fn on(s: &mut Option<Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        }
+        tokio::select! {
+            _ = on(&mut self.int) => {}
+            _ = on(&mut self.term) => {}
+        }
+    }
+}
+
 /// Resolves on the first Ctrl-C or SIGTERM; the drill then tears down and says so. A second one
 /// during the teardown quits at once, leaving what remains to `firedrill clean`.
-async fn interrupted() {
-    signalled().await;
+async fn interrupted(mut signals: Signals) {
+    signals.next().await;
     eprintln!(
         "interrupted: removing everything this run created ... (interrupt again to quit now and leave it to `firedrill clean`)"
     );
-    tokio::spawn(async {
-        signalled().await;
+    tokio::spawn(async move {
+        signals.next().await;
         eprintln!(
             "interrupted again: quitting before the teardown finished; run `firedrill clean` to remove what this run left"
         );
         std::process::exit(i32::from(EXIT_ERROR));
     });
-}
-
-/// Ctrl-C (SIGINT) or SIGTERM.
-async fn signalled() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-        }
-        // Without a SIGTERM handler, Ctrl-C still interrupts.
-        Err(_) => {
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        }
-    }
 }

@@ -29,7 +29,7 @@ pub struct PartialRun {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Reached {
-    /// After the command started.
+    /// After the `Progress` that journaled it was made (the command line makes it as it starts).
     #[serde(with = "humantime_serde")]
     pub after: std::time::Duration,
     pub step: String,
@@ -117,20 +117,25 @@ pub fn partial_markdown(run: &PartialRun) -> String {
 }
 
 /// Writes `partial.json` and `report.md` into `<reports>/runs/<UTC start>-<scenario>-incomplete/`
-/// and returns the directory.
+/// (suffixed `-2`, `-3`... if that directory exists: never over another run's) and returns the
+/// directory.
 pub fn write_partial(run: &PartialRun, reports: &Path) -> std::io::Result<PathBuf> {
-    let seconds = run
-        .started_wall
-        .split('.')
-        .next()
-        .unwrap_or(&run.started_wall);
     let name = format!(
-        "{}Z-{}-incomplete",
-        seconds.trim_end_matches('Z').replace(':', "-"),
-        run.scenario
+        "{}-incomplete",
+        super::run_dir::dir_name(&run.started_wall, &run.scenario)
     );
-    let dir = reports.join("runs").join(name);
-    std::fs::create_dir_all(&dir)?;
+    let runs = reports.join("runs");
+    std::fs::create_dir_all(&runs)?;
+    let mut dir = runs.join(&name);
+    let mut n = 1;
+    // create_dir (not _all) fails if it exists: the directory found is this run's own.
+    while let Err(e) = std::fs::create_dir(&dir) {
+        if e.kind() != std::io::ErrorKind::AlreadyExists {
+            return Err(e);
+        }
+        n += 1;
+        dir = runs.join(format!("{name}-{n}"));
+    }
     let json = serde_json::to_string_pretty(run).map_err(std::io::Error::other)?;
     std::fs::write(dir.join("partial.json"), json + "\n")?;
     std::fs::write(dir.join("report.md"), partial_markdown(run))?;

@@ -5,10 +5,18 @@ use std::path::{Path, PathBuf};
 
 /// `<UTC start, file-name safe>-<scenario>`, e.g. `2026-11-22T06-10-03Z-patroni-primary-crash`.
 pub fn run_dir_name(record: &RunRecord) -> String {
+    dir_name(&record.history.started_wall, &record.scenario.name)
+}
+
+/// `<UTC start, to the second, file-name safe>-<scenario>` from an RFC 3339 UTC instant.
+pub(crate) fn dir_name(started_wall: &str, scenario: &str) -> String {
     // To the second: "2026-11-22T06:10:03.123Z" → "2026-11-22T06-10-03Z".
-    let wall = &record.history.started_wall;
-    let seconds = wall.split('.').next().unwrap_or(wall).trim_end_matches('Z');
-    format!("{}Z-{}", seconds.replace(':', "-"), record.scenario.name)
+    let seconds = started_wall
+        .split('.')
+        .next()
+        .unwrap_or(started_wall)
+        .trim_end_matches('Z');
+    format!("{}Z-{scenario}", seconds.replace(':', "-"))
 }
 
 /// Writes `run.json` and the reports into `<reports>/runs/<run_dir_name>/` (suffixed with the

@@ -79,12 +79,27 @@ impl DrillCli {
     }
 }
 
-/// `firedrill clean`, as a user runs it after a run that could not tear down; returns stdout.
-pub fn clean() -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_firedrill"))
-        .arg("clean")
-        .output()
-        .unwrap();
+/// `firedrill clean --run ID` for the runs of `scenario` (only those: other runs on a shared
+/// engine are not the test's to remove), as a user runs it after a run that could not tear
+/// down; returns stdout.
+pub async fn clean_runs_of(scenario: &str) -> String {
+    let docker = firedrill::engine::connect().await.unwrap();
+    let runs = firedrill::engine::list_runs(&docker).await.unwrap();
+    let ids: Vec<&str> = runs
+        .iter()
+        .filter(|r| r.scenario == scenario)
+        .map(|r| r.run_id.as_str())
+        .collect();
+    if ids.is_empty() {
+        // Without --run, clean would remove every dead run on the engine.
+        return "nothing to clean\n".into();
+    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_firedrill"));
+    command.arg("clean");
+    for id in ids {
+        command.args(["--run", id]);
+    }
+    let out = command.output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
