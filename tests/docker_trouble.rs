@@ -144,7 +144,8 @@ fn the_engine_gone_mid_run_is_said_and_clean_removes_the_rest_once_it_is_back() 
         "{error}"
     );
     assert!(
-        error.contains("run `firedrill clean` once the docker engine answers"),
+        error.contains("remove it with `firedrill clean --run fd-")
+            && error.ends_with("(once the docker engine answers)"),
         "{error}"
     );
     // What the run reached is reported.
