@@ -64,9 +64,7 @@ async fn clean_runs(args: &CleanArgs) -> Result<usize, engine::EngineError> {
         if !args.runs.is_empty() && !args.runs.contains(&run.run_id) {
             continue;
         }
-        let found =
-            engine::find_leftovers(&docker, &format!("{}={}", engine::LABEL_RUN, run.run_id))
-                .await?;
+        let found = &run.objects;
         let what = format!(
             "run {} (scenario {}, pid {} on {}): {} container(s), {} network(s), {} volume(s)",
             run.run_id,

@@ -24,9 +24,11 @@ impl Leftovers {
     }
 }
 
-/// Lists the objects carrying `selector` (`io.firedrill.run` for every run's, or
-/// `io.firedrill.run=<id>` for one run's).
-pub async fn find_leftovers(docker: &Docker, selector: &str) -> Result<Leftovers, EngineError> {
+/// One labelled object: its name and labels.
+type Labelled = (String, HashMap<String, String>);
+
+/// The containers, networks and volumes carrying `selector`, with their labels.
+async fn list_labelled(docker: &Docker, selector: &str) -> Result<[Vec<Labelled>; 3], EngineError> {
     let containers = docker
         .list_containers(Some(ListContainersOptions {
             all: true,
@@ -36,8 +38,13 @@ pub async fn find_leftovers(docker: &Docker, selector: &str) -> Result<Leftovers
         .await
         .map_err(EngineError::call("list containers"))?
         .into_iter()
-        .filter_map(|c| c.names.and_then(|n| n.into_iter().next()))
-        .map(|n| n.trim_start_matches('/').to_string())
+        .filter_map(|c| {
+            let name = c.names?.into_iter().next()?;
+            Some((
+                name.trim_start_matches('/').to_string(),
+                c.labels.unwrap_or_default(),
+            ))
+        })
         .collect();
     let networks = docker
         .list_networks(Some(ListNetworksOptions {
@@ -46,7 +53,7 @@ pub async fn find_leftovers(docker: &Docker, selector: &str) -> Result<Leftovers
         .await
         .map_err(EngineError::call("list networks"))?
         .into_iter()
-        .filter_map(|n| n.name)
+        .filter_map(|n| Some((n.name?, n.labels.unwrap_or_default())))
         .collect();
     let volumes = docker
         .list_volumes(Some(ListVolumesOptions {
@@ -57,12 +64,20 @@ pub async fn find_leftovers(docker: &Docker, selector: &str) -> Result<Leftovers
         .volumes
         .unwrap_or_default()
         .into_iter()
-        .map(|v| v.name)
+        .map(|v| (v.name, v.labels))
         .collect();
+    Ok([containers, networks, volumes])
+}
+
+/// Lists the objects carrying `selector` (`io.firedrill.run` for every run's, or
+/// `io.firedrill.run=<id>` for one run's).
+pub async fn find_leftovers(docker: &Docker, selector: &str) -> Result<Leftovers, EngineError> {
+    let [containers, networks, volumes] = list_labelled(docker, selector).await?;
+    let names = |objects: Vec<Labelled>| objects.into_iter().map(|(name, _)| name).collect();
     Ok(Leftovers {
-        containers,
-        networks,
-        volumes,
+        containers: names(containers),
+        networks: names(networks),
+        volumes: names(volumes),
     })
 }
 
@@ -117,58 +132,42 @@ pub(crate) async fn remove_matching(
     }
 }
 
-/// A run that has objects in Docker, as its labels describe it.
+/// A run that has objects in Docker, as its labels describe it, and those objects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunInfo {
     pub run_id: String,
     pub pid: String,
     pub host: String,
     pub scenario: String,
+    pub objects: Leftovers,
 }
 
-/// Every run that has containers, networks or volumes in the engine.
+/// Every run that has containers, networks or volumes in the engine (volumes too: a teardown
+/// cut short may have left only them), from one listing of each.
 pub async fn list_runs(docker: &Docker) -> Result<Vec<RunInfo>, EngineError> {
-    let containers = docker
-        .list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(label_filter(LABEL_RUN)),
-            ..Default::default()
-        }))
-        .await
-        .map_err(EngineError::call("list containers"))?
-        .into_iter()
-        .filter_map(|c| c.labels);
-    let networks = docker
-        .list_networks(Some(ListNetworksOptions {
-            filters: Some(label_filter(LABEL_RUN)),
-        }))
-        .await
-        .map_err(EngineError::call("list networks"))?
-        .into_iter()
-        .filter_map(|n| n.labels);
-    // Volumes too: a teardown cut short may have left only them.
-    let volumes = docker
-        .list_volumes(Some(ListVolumesOptions {
-            filters: Some(label_filter(LABEL_RUN)),
-        }))
-        .await
-        .map_err(EngineError::call("list volumes"))?
-        .volumes
-        .unwrap_or_default()
-        .into_iter()
-        .map(|v| v.labels);
-    let mut runs = BTreeMap::new();
-    for labels in containers.chain(networks).chain(volumes) {
-        let get = |key: &str, labels: &HashMap<String, String>| {
-            labels.get(key).cloned().unwrap_or_default()
-        };
-        let run_id = get(LABEL_RUN, &labels);
-        runs.entry(run_id.clone()).or_insert_with(|| RunInfo {
-            run_id,
-            pid: get(LABEL_PID, &labels),
-            host: get(LABEL_HOST, &labels),
-            scenario: get(LABEL_SCENARIO, &labels),
-        });
+    let [containers, networks, volumes] = list_labelled(docker, LABEL_RUN).await?;
+    let mut runs: BTreeMap<String, RunInfo> = BTreeMap::new();
+    let lists: [fn(&mut Leftovers) -> &mut Vec<String>; 3] = [
+        |l| &mut l.containers,
+        |l| &mut l.networks,
+        |l| &mut l.volumes,
+    ];
+    for (list_of, objects) in lists.into_iter().zip([containers, networks, volumes]) {
+        for (name, labels) in objects {
+            let get = |key: &str| labels.get(key).cloned().unwrap_or_default();
+            let run = runs.entry(get(LABEL_RUN)).or_insert_with(|| RunInfo {
+                run_id: get(LABEL_RUN),
+                pid: get(LABEL_PID),
+                host: get(LABEL_HOST),
+                scenario: get(LABEL_SCENARIO),
+                objects: Leftovers::default(),
+            });
+            let list = list_of(&mut run.objects);
+            // A network or volume can be listed twice (one per driver scope).
+            if !list.contains(&name) {
+                list.push(name);
+            }
+        }
     }
     Ok(runs.into_values().collect())
 }
