@@ -2,8 +2,10 @@
 //! stored run, takes a screenshot, and its DOM must hold the timeline chart and the tables,
 //! with nothing logged to the console (the page has no script and loads nothing, so any console
 //! message means something went wrong). Without Chromium the test prints a visible skip; with
-//! FIREDRILL_REQUIRE_BROWSER=1 (CI sets it and installs Chromium) it fails instead. The
+//! FIREDRILL_REQUIRE_BROWSER=1 or true (CI sets it and installs Chromium) it fails instead. The
 //! quarterly report, rendered from a small history, is seen the same way.
+
+mod common;
 
 use std::path::Path;
 use std::process::Command;
@@ -46,14 +48,17 @@ fn headless(browser: &str, profile: &Path, page: &Path, args: &[&str]) -> (Strin
 }
 
 /// The browser to use; `None` (after a visible skip) without one, unless
-/// FIREDRILL_REQUIRE_BROWSER=1.
+/// FIREDRILL_REQUIRE_BROWSER=1 or true.
 fn browser_or_skip() -> Option<&'static str> {
     let browser = chromium();
     if browser.is_none() {
-        if std::env::var("FIREDRILL_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!("FIREDRILL_REQUIRE_BROWSER=1 but no chromium is installed");
+        if common::required("FIREDRILL_REQUIRE_BROWSER") {
+            panic!("FIREDRILL_REQUIRE_BROWSER is set but no chromium is installed");
         }
-        eprintln!("SKIPPED browser: chromium is not installed (Debian: apt-get install chromium)");
+        common::skip(
+            "browser",
+            "chromium is not installed (Debian: apt-get install chromium)",
+        );
     }
     browser
 }

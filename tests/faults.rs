@@ -29,6 +29,30 @@ async fn role(cluster: &Cluster, node: &Node) -> Option<Role> {
         .map(|s| s.role)
 }
 
+/// Whether the node is a replica that serves: Patroni says role "replica" *and* state
+/// "running", and its PostgreSQL answers SQL as a standby. Patroni reports role "replica" in
+/// state "starting" as soon as it restarts, before PostgreSQL listens: the engine's port proxy
+/// then accepts a connection and closes it ("connection closed"), so a step that needs the
+/// replica's SQL (the lag fault reads its WAL position) must wait for this, not for the role.
+async fn serving_replica(cluster: &Cluster, node: &Node) -> bool {
+    let Some(addr) = node.host_addr(PATRONI_REST_PORT) else {
+        return false;
+    };
+    let running = probe_patroni(&cluster.http, &addr, Duration::from_millis(800))
+        .await
+        .is_ok_and(|s| s.role == Role::Replica && s.state == "running");
+    if !running {
+        return false;
+    }
+    let Ok(client) = cluster.connect(node, Duration::from_secs(1)).await else {
+        return false;
+    };
+    client
+        .query_one("SELECT pg_is_in_recovery()", &[])
+        .await
+        .is_ok_and(|row| row.get::<_, bool>(0))
+}
+
 /// Polls `check` every 200 ms for at most `within`.
 async fn eventually<F, Fut>(within: Duration, mut check: F) -> bool
 where
@@ -224,7 +248,7 @@ async fn check_faults(cluster: &Cluster) {
     assert!(
         eventually(Duration::from_secs(30), || async {
             let now = pid().await;
-            !now.is_empty() && now != before && role(cluster, &replica).await == Some(Role::Replica)
+            !now.is_empty() && now != before && serving_replica(cluster, &replica).await
         })
         .await,
         "patroni did not restart postgresql"
@@ -251,11 +275,11 @@ async fn check_faults(cluster: &Cluster) {
         fault::heal(cluster, i, &f, &hit, clock).await.unwrap();
         assert!(container_running(cluster, &replica).await);
         assert!(
-            eventually(Duration::from_secs(30), || async {
-                role(cluster, &replica).await == Some(Role::Replica)
+            eventually(Duration::from_secs(60), || async {
+                serving_replica(cluster, &replica).await
             })
             .await,
-            "{} did not rejoin as a replica after the restart",
+            "{} did not rejoin as a serving replica after the restart",
             replica.name
         );
         assert_eq!(system_id().await, identity, "the data did not survive");
@@ -344,7 +368,7 @@ async fn check_faults(cluster: &Cluster) {
         .unwrap();
     assert!(
         eventually(Duration::from_secs(10), || async {
-            role(cluster, &replica).await == Some(Role::Replica)
+            serving_replica(cluster, &replica).await
         })
         .await,
         "patroni did not answer after the thaw"

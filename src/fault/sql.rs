@@ -11,7 +11,13 @@ pub async fn wal_position(
     lsn_expression: &str,
 ) -> Result<u64, FaultError> {
     let fail = |e: tokio_postgres::Error| {
-        FaultError::action("read the WAL position", &node.name)(pg_error_text(&e))
+        let mut text = pg_error_text(&e);
+        if e.is_closed() {
+            // Through a published port the engine's proxy accepts a connection even when nothing
+            // listens in the container, then closes it: usually a server not (yet) up.
+            text.push_str(" (is its PostgreSQL running and accepting connections?)");
+        }
+        FaultError::action("read the WAL position", &node.name)(text)
     };
     let client = cluster
         .connect(node, Duration::from_secs(2))
