@@ -132,14 +132,17 @@ pub async fn run_until(
     let docker = engine::connect().await?;
     // An image build takes minutes: an interruption ends it too (its mmdebstrap is killed).
     let image = tokio::select! {
-        image = resolve_image(&docker, options) => image?,
+        image = resolve_image(&docker, scenario, options) => image?,
         _ = &mut interrupt => return Err(DrillError::Interrupted { removed: true }),
     };
     let labels = RunLabels {
         run_id: format!("fd-{:08x}", rand::random::<u32>()),
         scenario: scenario.name.clone(),
     };
-    let drill = AssertUnwindSafe(drill(&docker, scenario, options, &image, &labels)).catch_unwind();
+    let drill = AssertUnwindSafe(drill(
+        &docker, scenario, options, &image.0, image.1, &labels,
+    ))
+    .catch_unwind();
     let result = tokio::select! {
         outcome = drill => outcome.unwrap_or_else(|panic| Err(DrillError::Panicked(panic_text(panic)))),
         _ = &mut interrupt => Err(DrillError::Interrupted { removed: false }),
@@ -199,22 +202,37 @@ pub async fn run_until(
     }
 }
 
+/// The image the run uses: `--image` (the options') over the scenario's `image` key over
+/// firedrill's base image (built if missing). A named image must already be in the engine.
 async fn resolve_image(
     docker: &Docker,
+    scenario: &Scenario,
     options: &DrillOptions,
-) -> Result<image::ImageRef, DrillError> {
-    match &options.image {
-        Some(name) => {
+) -> Result<(image::ImageRef, image::ImageSource), DrillError> {
+    let named = match (&options.image, &scenario.image) {
+        (Some(name), _) => Some((name, image::ImageSource::Option)),
+        (None, Some(name)) => Some((name, image::ImageSource::Scenario)),
+        (None, None) => None,
+    };
+    match named {
+        Some((name, from)) => {
             let id = image::image_id(docker, name)
                 .await?
-                .ok_or_else(|| ImageError::Missing(name.clone()))?;
-            Ok(image::ImageRef {
+                .ok_or_else(|| ImageError::Missing {
+                    name: name.clone(),
+                    from,
+                })?;
+            let image = image::ImageRef {
                 tag: name.clone(),
                 id,
                 built: false,
-            })
+            };
+            Ok((image, from))
         }
-        None => Ok(image::ensure(docker, &image::base_recipe(), &options.progress).await?),
+        None => Ok((
+            image::ensure(docker, &image::base_recipe(), &options.progress).await?,
+            image::ImageSource::Base,
+        )),
     }
 }
 
@@ -223,6 +241,7 @@ async fn drill(
     scenario: &Scenario,
     options: &DrillOptions,
     image: &image::ImageRef,
+    image_from: image::ImageSource,
     labels: &RunLabels,
 ) -> Result<RunRecord, DrillError> {
     let progress = &options.progress;
@@ -340,6 +359,7 @@ async fn drill(
         firedrill: env!("CARGO_PKG_VERSION").to_string(),
         image: image.tag.clone(),
         image_id: image.id.clone(),
+        image_from: Some(image_from),
         versions,
         config_digests: cluster.config_digests.clone(),
         host_os: host_os(),

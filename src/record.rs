@@ -36,6 +36,11 @@ pub struct Environment {
     pub firedrill: String,
     pub image: String,
     pub image_id: String,
+    /// Who chose the image: firedrill's base image (`base`), the scenario's `image` key
+    /// (`scenario`) or `--image` (`option`). Absent from records written before it was kept:
+    /// not known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_from: Option<crate::image::ImageSource>,
     /// Component → version line, read from the running containers.
     pub versions: BTreeMap<String, String>,
     /// The sha256 of every configuration file rendered for the nodes, by `node:path`.

@@ -41,7 +41,7 @@ fn a_missing_image_is_named_and_exits_2() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("image firedrill/absent:none not found in the docker engine"),
+        stderr.contains("image firedrill/absent:none not found in the docker engine: it is the one --image names"),
         "{stderr}"
     );
     assert!(stderr.contains("leave out --image"), "{stderr}");

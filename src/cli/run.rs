@@ -10,7 +10,8 @@ pub struct RunArgs {
     /// The scenario file.
     #[arg(default_value = DEFAULT_SCENARIO)]
     scenario: PathBuf,
-    /// Run this image (already in the engine) instead of building firedrill's base image.
+    /// Run this image (already in the engine) instead of the scenario's `image` or firedrill's
+    /// base image.
     #[arg(long)]
     image: Option<String>,
     /// Where run directories are written.

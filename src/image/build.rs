@@ -26,11 +26,45 @@ pub enum ImageError {
     #[error("image build failed: {0}")]
     Io(#[from] std::io::Error),
     #[error(
-        "image {0} not found in the docker engine (no registry is used: build or load it first, or leave out --image to run firedrill's base image)"
+        "image {name} not found in the docker engine: it is {from}; no registry is used, so build or load it first, or {instead}",
+        from = from.describe(),
+        instead = from.instead()
     )]
-    Missing(String),
+    Missing { name: String, from: ImageSource },
     #[error(transparent)]
     Engine(#[from] EngineError),
+}
+
+/// Who chose the image a run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImageSource {
+    /// firedrill's own base image, built from its recipe when missing.
+    Base,
+    /// The scenario file's `image` key.
+    Scenario,
+    /// The command line's `--image` (or `DrillOptions::image`), which overrides the scenario's.
+    Option,
+}
+
+impl ImageSource {
+    fn describe(&self) -> &'static str {
+        match self {
+            ImageSource::Base => "firedrill's base image",
+            ImageSource::Scenario => "the one the scenario's `image` key names",
+            ImageSource::Option => "the one --image names",
+        }
+    }
+
+    fn instead(&self) -> &'static str {
+        match self {
+            ImageSource::Base => "run `firedrill image build`",
+            ImageSource::Scenario => {
+                "remove `image` from the scenario to run firedrill's base image"
+            }
+            ImageSource::Option => "leave out --image to run firedrill's base image",
+        }
+    }
 }
 
 /// An image present in the engine.
@@ -166,7 +200,10 @@ pub async fn build(
     imported.map_err(EngineError::call(format!("import image {tag}")))?;
     let id = image_id(docker, &tag)
         .await?
-        .ok_or_else(|| ImageError::Missing(tag.clone()))?;
+        .ok_or_else(|| ImageError::Missing {
+            name: tag.clone(),
+            from: ImageSource::Base,
+        })?;
     progress.end(&step, started.elapsed());
     Ok(ImageRef {
         tag,

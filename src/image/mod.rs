@@ -5,5 +5,5 @@
 mod build;
 mod recipe;
 
-pub use build::{ImageError, ImageRef, build, ensure, image_id};
+pub use build::{ImageError, ImageRef, ImageSource, build, ensure, image_id};
 pub use recipe::{Recipe, base_recipe};

@@ -1,0 +1,162 @@
+//! The image a run uses: the scenario's `image` key is honoured (the nodes run it and the record
+//! names it), `--image` overrides it, and a missing one is named with where it came from.
+
+mod common;
+
+use bollard::query_parameters::{ListContainersOptions, RemoveImageOptions, TagImageOptions};
+use common::drill_cli::{DrillCli, leftovers, run_dirs};
+use firedrill::progress::Progress;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// The shipped default scenario without its fault, `duration` long, `image` set to `image`.
+fn scenario_naming(dir: &Path, name: &str, image: &str) -> PathBuf {
+    let text = std::fs::read_to_string(common::scenario_path("patroni-primary-crash")).unwrap();
+    let fault =
+        text[text.find("[[fault]]").unwrap()..text.find("[objectives]").unwrap()].to_string();
+    let text = text
+        .replace(
+            "name = \"patroni-primary-crash\"",
+            &format!("name = \"{name}\"\nimage = \"{image}\""),
+        )
+        .replace("duration = \"60s\"", "duration = \"8s\"")
+        .replace(&fault, "");
+    let path = dir.join(format!("{name}.toml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `firedrill run FILE --reports DIR [extra...]`: exit code and stderr.
+fn run(scenario: &Path, reports: &Path, extra: &[&str]) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .arg("run")
+        .arg(scenario)
+        .arg("--reports")
+        .arg(reports)
+        .args(extra)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scenario_image_key_is_the_image_the_nodes_run() {
+    if !common::docker_or_skip("image_choice::scenario_key").await {
+        return;
+    }
+    let docker = firedrill::engine::connect().await.unwrap();
+    let base = firedrill::image::ensure(
+        &docker,
+        &firedrill::image::base_recipe(),
+        &Progress::default(),
+    )
+    .await
+    .unwrap();
+    // A copy of the base image under a name of the test's own.
+    let suffix = format!("{:08x}", rand::random::<u32>());
+    let copy = format!("firedrill-test/retagged:{suffix}");
+    docker
+        .tag_image(
+            &base.tag,
+            Some(TagImageOptions {
+                repo: Some("firedrill-test/retagged".into()),
+                tag: Some(suffix.clone()),
+            }),
+        )
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("image-key-{suffix}");
+    let scenario = scenario_naming(dir.path(), &name, &copy);
+
+    let body = async {
+        // --image overrides the key: a missing --image fails though the key's image exists.
+        let (code, stderr) = run(&scenario, dir.path(), &["--image", "firedrill/absent:none"]);
+        assert_eq!(code, Some(2), "{stderr}");
+        assert!(
+            stderr.contains(
+                "image firedrill/absent:none not found in the docker engine: it is the one --image names"
+            ),
+            "{stderr}"
+        );
+
+        // Without --image the nodes run the key's image, and the record says so.
+        let mut drill = DrillCli::start(&scenario, dir.path(), &[]);
+        drill.wait_for(&format!("drill {name}"));
+        let containers = docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(
+                    [(
+                        "label".to_string(),
+                        vec![format!("{}={name}", firedrill::engine::LABEL_SCENARIO)],
+                    )]
+                    .into(),
+                ),
+                ..Default::default()
+            }))
+            .await
+            .unwrap();
+        let images: BTreeSet<String> = containers.iter().filter_map(|c| c.image.clone()).collect();
+        assert!(containers.len() >= 7, "{containers:#?}");
+        assert_eq!(
+            images,
+            BTreeSet::from([copy.clone()]),
+            "the nodes ran another image"
+        );
+        let (code, rest) = drill.finish();
+        assert!(matches!(code, Some(0 | 1)), "{rest:#?}");
+        let run_dir = run_dirs(dir.path()).pop().expect("a run directory");
+        let record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(run_dir.join("run.json")).unwrap()).unwrap();
+        assert_eq!(record["environment"]["image"], copy.as_str());
+        assert_eq!(record["environment"]["image_from"], "scenario");
+        assert_eq!(record["environment"]["image_id"], base.id.as_str());
+        assert_eq!(record["scenario"]["image"], copy.as_str());
+    };
+    let outcome = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(body)).await;
+    let _ = docker
+        .remove_image(
+            &copy,
+            Some(RemoveImageOptions {
+                noprune: true,
+                ..Default::default()
+            }),
+            None,
+        )
+        .await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+    assert!(leftovers(&name).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_scenario_image_is_named_with_its_key_and_exits_2() {
+    if !common::docker_or_skip("image_choice::missing").await {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("image-missing-{:08x}", rand::random::<u32>());
+    let scenario = scenario_naming(dir.path(), &name, "firedrill/absent:none");
+    let (code, stderr) = run(&scenario, dir.path(), &[]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "image firedrill/absent:none not found in the docker engine: it is the one the scenario's `image` key names"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("remove `image` from the scenario"),
+        "{stderr}"
+    );
+    assert!(
+        run_dirs(dir.path()).is_empty(),
+        "a report was written for a run that never started"
+    );
+    assert!(leftovers(&name).await.is_empty());
+}
