@@ -346,21 +346,29 @@ async fn drill(
     history.extend(events);
 
     // Read from the engine after the drill: bounded, empty if it does not answer in time.
-    let (versions, docker_version, logs) = tokio::time::timeout(AFTER_DRILL_WITHIN, async {
-        tokio::join!(cluster.versions(), docker.version(), cluster.logs(400))
-    })
-    .await
-    .map(|(versions, docker_version, logs)| {
-        let docker_version = docker_version.ok().and_then(|v| v.version);
-        (versions, docker_version.unwrap_or_default(), logs)
-    })
-    .unwrap_or_default();
+    let (versions, packages, docker_version, logs) =
+        tokio::time::timeout(AFTER_DRILL_WITHIN, async {
+            tokio::join!(
+                cluster.versions(),
+                cluster.packages(),
+                docker.version(),
+                cluster.logs(400)
+            )
+        })
+        .await
+        .map(|(versions, packages, docker_version, logs)| {
+            let docker_version = docker_version.ok().and_then(|v| v.version);
+            (versions, packages, docker_version.unwrap_or_default(), logs)
+        })
+        .unwrap_or_default();
     let environment = Environment {
         firedrill: env!("CARGO_PKG_VERSION").to_string(),
         image: image.tag.clone(),
         image_id: image.id.clone(),
         image_from: Some(image_from),
         versions,
+        packages_sha256: (!packages.is_empty()).then(|| image::packages_sha256(&packages)),
+        packages,
         config_digests: cluster.config_digests.clone(),
         host_os: host_os(),
         cores: std::thread::available_parallelism()

@@ -43,6 +43,15 @@ pub struct Environment {
     pub image_from: Option<crate::image::ImageSource>,
     /// Component → version line, read from the running containers.
     pub versions: BTreeMap<String, String>,
+    /// Every package installed in the image (`name` → `version`), as a running PostgreSQL
+    /// node's package database listed it; empty if it could not be read (an image without
+    /// `dpkg-query`) and in records written before it was kept.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub packages: BTreeMap<String, String>,
+    /// sha256 of `packages` as sorted `name=version` lines (the same digest as the base image's
+    /// `io.firedrill.packages.sha256` label); `None` when `packages` is empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packages_sha256: Option<String>,
     /// The sha256 of every configuration file rendered for the nodes, by `node:path`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub config_digests: BTreeMap<String, String>,

@@ -1,5 +1,6 @@
 //! The image a run uses: the scenario's `image` key is honoured (the nodes run it and the record
-//! names it), `--image` overrides it, and a missing one is named with where it came from.
+//! names it), `--image` overrides it, and a missing one is named with where it came from. The
+//! record's package digest is the one the image was labelled with when built.
 
 mod common;
 
@@ -116,6 +117,34 @@ async fn the_scenario_image_key_is_the_image_the_nodes_run() {
         assert_eq!(record["environment"]["image_from"], "scenario");
         assert_eq!(record["environment"]["image_id"], base.id.as_str());
         assert_eq!(record["scenario"]["image"], copy.as_str());
+
+        // The packages that ran are the ones the image was built with: the record's digest is
+        // the base image's label, and the list holds the PostgreSQL whose version ran.
+        let labels = docker
+            .inspect_image(&base.tag)
+            .await
+            .unwrap()
+            .config
+            .and_then(|c| c.labels)
+            .unwrap_or_default();
+        let label_digest = labels
+            .get(firedrill::image::LABEL_PACKAGES_SHA256)
+            .expect("the base image carries its package digest");
+        let listed = firedrill::image::parse_packages(&labels[firedrill::image::LABEL_PACKAGES]);
+        assert_eq!(&firedrill::image::packages_sha256(&listed), label_digest);
+        assert_eq!(
+            record["environment"]["packages_sha256"],
+            label_digest.as_str()
+        );
+        let postgres = record["environment"]["packages"]["postgresql-15"]
+            .as_str()
+            .expect("postgresql-15 among the packages");
+        assert_eq!(listed["postgresql-15"], postgres);
+        let ran = record["environment"]["versions"]["postgresql"]
+            .as_str()
+            .unwrap();
+        let upstream = postgres.split(['-', '+']).next().unwrap();
+        assert!(ran.contains(upstream), "{ran} ran, package {postgres}");
     };
     let outcome = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(body)).await;
     let _ = docker

@@ -4,6 +4,7 @@ use crate::progress::Progress;
 use bollard::Docker;
 use bollard::query_parameters::CreateImageOptions;
 use futures_util::{StreamExt, TryStreamExt};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Instant;
@@ -117,6 +118,13 @@ pub async fn build(
     progress.begin(&step);
     let mmdebstrap = which("mmdebstrap").ok_or(ImageError::MmdebstrapMissing)?;
     let sources = apt_sources()?;
+    // The installed packages, written by a last hook to a file of the host: mmdebstrap runs its
+    // hooks before it writes the tarball, so the file is complete when the first byte arrives.
+    let manifest_file = tempfile::NamedTempFile::new()?;
+    let manifest_hook = format!(
+        "--customize-hook=chroot \"$1\" dpkg-query -W -f='${{Package}}=${{Version}}\\n' > '{}'",
+        manifest_file.path().display()
+    );
     let mut child = Command::new(mmdebstrap)
         .arg(format!("--variant={}", recipe.variant))
         .arg(format!("--include={}", recipe.packages.join(",")))
@@ -126,6 +134,7 @@ pub async fn build(
                 .iter()
                 .map(|h| format!("--customize-hook={h}")),
         )
+        .arg(manifest_hook)
         .arg(recipe.suite)
         .arg("-")
         .arg(&sources)
@@ -134,7 +143,7 @@ pub async fn build(
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()?;
-    let stdout = child.stdout.take().expect("stdout is piped");
+    let mut stdout = child.stdout.take().expect("stdout is piped");
     let stderr = child.stderr.take().expect("stderr is piped");
 
     // mmdebstrap's "I: ..." lines are the build's progress; keep the tail for errors.
@@ -152,17 +161,32 @@ pub async fn build(
         tail
     });
 
+    // The first bytes of the tarball: by then the manifest is written (or mmdebstrap failed).
+    let mut first = vec![0u8; 64 << 10];
+    let n = tokio::io::AsyncReadExt::read(&mut stdout, &mut first).await?;
+    first.truncate(n);
+    let manifest = std::fs::read_to_string(manifest_file.path()).unwrap_or_default();
+    let mut changes = recipe.changes.clone();
+    if let Some(label) = package_labels(&manifest) {
+        changes.push(label);
+    }
+
     // The tarball, then the exit status: an error item aborts the import request.
     let (status_tx, status_rx) = tokio::sync::oneshot::channel::<std::io::Result<()>>();
-    let tarball = tokio_util::io::ReaderStream::new(stdout).chain(
-        futures_util::stream::once(async move {
-            match status_rx.await {
-                Ok(Err(e)) => Some(Err(e)),
-                _ => None,
-            }
-        })
-        .filter_map(|item| async move { item }),
-    );
+    let tarball =
+        futures_util::stream::once(
+            async move { Ok::<_, std::io::Error>(bytes::Bytes::from(first)) },
+        )
+        .chain(tokio_util::io::ReaderStream::new(stdout))
+        .chain(
+            futures_util::stream::once(async move {
+                match status_rx.await {
+                    Ok(Err(e)) => Some(Err(e)),
+                    _ => None,
+                }
+            })
+            .filter_map(|item| async move { item }),
+        );
     let tag = recipe.tag();
     let (repo, version) = tag.split_once(':').expect("tags have a colon");
     let import = docker
@@ -171,7 +195,7 @@ pub async fn build(
                 from_src: Some("-".into()),
                 repo: Some(repo.into()),
                 tag: Some(version.into()),
-                changes: recipe.changes.clone(),
+                changes: changes.clone(),
                 ..Default::default()
             }),
             Some(bollard::body_try_stream(tarball)),
@@ -210,6 +234,48 @@ pub async fn build(
         id,
         built: true,
     })
+}
+
+/// The image label holding the installed packages: `name=version` for each, by name,
+/// separated by spaces (names and versions hold none).
+pub const LABEL_PACKAGES: &str = "io.firedrill.packages";
+/// The image label holding [`packages_sha256`] of those packages.
+pub const LABEL_PACKAGES_SHA256: &str = "io.firedrill.packages.sha256";
+
+/// The packages of a manifest (`name=version` items separated by spaces or newlines, in any
+/// order), by name.
+pub fn parse_packages(manifest: &str) -> BTreeMap<String, String> {
+    manifest
+        .split_whitespace()
+        .filter_map(|item| item.split_once('='))
+        .filter(|(name, version)| !name.is_empty() && !version.is_empty())
+        .map(|(name, version)| (name.to_string(), version.to_string()))
+        .collect()
+}
+
+/// sha256 of the packages as sorted `name=version` lines, each ending in a newline: the same
+/// set of packages gives the same digest whatever order or separator they were listed with.
+pub fn packages_sha256(packages: &BTreeMap<String, String>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for (name, version) in packages {
+        hash.update(format!("{name}={version}\n"));
+    }
+    hex::encode(hash.finalize())
+}
+
+/// The `LABEL` instruction carrying the manifest and its digest; `None` for an empty manifest.
+fn package_labels(manifest: &str) -> Option<String> {
+    let packages = parse_packages(manifest);
+    if packages.is_empty() {
+        return None;
+    }
+    let items: Vec<String> = packages.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    Some(format!(
+        "LABEL {LABEL_PACKAGES}=\"{}\" {LABEL_PACKAGES_SHA256}=\"{}\"",
+        items.join(" "),
+        packages_sha256(&packages)
+    ))
 }
 
 /// The host's own Debian apt sources: the mirror mmdebstrap installs from.
@@ -256,4 +322,31 @@ fn is_executable(path: &Path) -> bool {
     path.metadata()
         .map(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
         .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manifest_digest_depends_on_the_packages_not_their_listing() {
+        let lines = parse_packages("zlib1g=1:1.2.13\npostgresql-15=15.10-0+deb12u1\n\n");
+        let spaced = parse_packages("postgresql-15=15.10-0+deb12u1 zlib1g=1:1.2.13");
+        assert_eq!(lines, spaced);
+        assert_eq!(lines["zlib1g"], "1:1.2.13");
+        assert_eq!(packages_sha256(&lines), packages_sha256(&spaced));
+        let other = parse_packages("postgresql-15=15.11-0+deb12u1 zlib1g=1:1.2.13");
+        assert_ne!(packages_sha256(&lines), packages_sha256(&other));
+    }
+
+    #[test]
+    fn the_label_lists_every_package_and_its_digest() {
+        let label = package_labels("b=2\na=1\n").unwrap();
+        let digest = packages_sha256(&parse_packages("a=1 b=2"));
+        assert_eq!(
+            label,
+            format!("LABEL {LABEL_PACKAGES}=\"a=1 b=2\" {LABEL_PACKAGES_SHA256}=\"{digest}\"")
+        );
+        assert_eq!(package_labels(""), None);
+    }
 }

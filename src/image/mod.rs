@@ -5,5 +5,8 @@
 mod build;
 mod recipe;
 
-pub use build::{ImageError, ImageRef, ImageSource, build, ensure, image_id};
+pub use build::{
+    ImageError, ImageRef, ImageSource, LABEL_PACKAGES, LABEL_PACKAGES_SHA256, build, ensure,
+    image_id, packages_sha256, parse_packages,
+};
 pub use recipe::{Recipe, base_recipe};

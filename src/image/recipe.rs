@@ -16,7 +16,8 @@ pub struct Recipe {
 }
 
 /// Bump when the way the recipe is turned into an image changes.
-const RECIPE_FORMAT: u32 = 1;
+/// 2: the installed packages are recorded as image labels.
+const RECIPE_FORMAT: u32 = 2;
 
 /// The image for the Patroni stack: PostgreSQL 15, Patroni with its etcd client, etcd, HAProxy,
 /// pgBouncer, pgBackRest and the tools faults run inside containers (iptables, iproute2, procps).

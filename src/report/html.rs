@@ -495,6 +495,12 @@ fn environment_rows(record: &RunRecord) -> Vec<(String, String)> {
     };
     for (key, value) in fields {
         let name = key.replace('_', " ");
+        if key == "packages" {
+            // Hundreds of packages: their count here, the list in run.json.
+            let count = value.as_object().map_or(0, |p| p.len());
+            rows.push((name, format!("{count} installed (listed in run.json)")));
+            continue;
+        }
         match value {
             serde_json::Value::Object(entries) if entries.is_empty() => {
                 rows.push((name, "none recorded".into()))

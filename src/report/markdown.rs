@@ -40,6 +40,14 @@ pub fn markdown(record: &RunRecord) -> String {
     for (component, version) in &record.environment.versions {
         let _ = writeln!(md, "| {component} | {version} |");
     }
+    let packages = match &record.environment.packages_sha256 {
+        Some(digest) => format!(
+            "{} installed, sha256 `{digest}` (listed in run.json)",
+            record.environment.packages.len()
+        ),
+        None => "not recorded".to_string(),
+    };
+    let _ = writeln!(md, "| packages in the image | {packages} |");
     if !record.environment.config_digests.is_empty() {
         let digests: Vec<String> = record
             .environment

@@ -369,6 +369,21 @@ impl Cluster {
         }
         versions
     }
+
+    /// The packages installed in the image, as Debian's package database of a running
+    /// PostgreSQL node lists them (`name` → `version`); empty if no node answers or the image has
+    /// no `dpkg-query`.
+    pub async fn packages(&self) -> BTreeMap<String, String> {
+        const LIST: &[&str] = &["dpkg-query", "-W", "-f=${Package}=${Version}\\n"];
+        for node in self.nodes_of(NodeKind::Patroni) {
+            if let Ok(out) = engine::exec(&self.docker, &node.container, None, LIST).await
+                && out.success()
+            {
+                return crate::image::parse_packages(&out.stdout);
+            }
+        }
+        BTreeMap::new()
+    }
 }
 
 /// How many times a node's container is created with fresh host ports when another process
