@@ -80,13 +80,9 @@ fn lost_caveat_parts(m: &Measurements) -> Option<String> {
     caveat_parts(unchecked, unresolved)
 }
 
-/// " (3 acknowledged writes not checked, 12 unknown writes unresolved)", the parts that are not
-/// zero; empty when both are.
-pub(crate) fn caveat(unchecked: u64, unresolved: u64) -> String {
-    caveat_parts(unchecked, unresolved).map_or_else(String::new, |parts| format!(" ({parts})"))
-}
-
-fn caveat_parts(unchecked: u64, unresolved: u64) -> Option<String> {
+/// "3 acknowledged writes not checked, 12 unknown writes unresolved", the parts that are not
+/// zero; `None` when both are.
+pub(crate) fn caveat_parts(unchecked: u64, unresolved: u64) -> Option<String> {
     let plural = |n: u64| if n == 1 { "" } else { "s" };
     let mut parts = Vec::new();
     if unchecked > 0 {
@@ -684,8 +680,11 @@ mod tests {
             value(&measurement_rows(&record), "acknowledged writes lost"),
             "2 (seq 4, 5) (1 acknowledged write not checked, 3 unknown writes unresolved)"
         );
-        assert_eq!(caveat(0, 0), "");
-        assert_eq!(caveat(0, 12), " (12 unknown writes unresolved)");
+        assert_eq!(caveat_parts(0, 0), None);
+        assert_eq!(
+            caveat_parts(0, 12).as_deref(),
+            Some("12 unknown writes unresolved")
+        );
     }
 
     fn value(rows: &[MeasurementRow], name: &str) -> String {
