@@ -108,9 +108,25 @@ pub fn reanalyze(stored: &RunRecord) -> Analysis {
             Some(_) => {}
         }
     }
+    // The problems the stored measurements showed give way to those of the new ones; the
+    // others (a step that overran, a failed teardown) stay.
+    let derived = stored.measurements.problems();
+    let mut problems: Vec<String> = stored
+        .problems
+        .iter()
+        .filter(|p| !derived.contains(p))
+        .cloned()
+        .collect();
+    for p in measurements.problems() {
+        if !derived.contains(&p) {
+            changes.push(format!("new problem: {p}"));
+        }
+        problems.push(p);
+    }
     let record = RunRecord {
         measurements,
         verdict,
+        problems,
         ..stored.clone()
     };
     Analysis {
@@ -150,6 +166,42 @@ mod tests {
         assert!(!analysis.reproduced);
         assert_eq!(analysis.changes.len(), 2, "{:?}", analysis.changes);
         assert!(analysis.changes[0].starts_with("verdict: stored"));
+    }
+
+    #[test]
+    fn problems_the_measurements_show_are_recomputed() {
+        use crate::history::{ErrorKind, Event, WriteOp};
+        let mut stored = sample_record();
+        stored.problems.push("teardown failed".into());
+        // a throttled attempt long after the recovery, recorded as older firedrills did
+        let last = stored.history.writes().map(|w| w.invoke).max().unwrap();
+        stored.history.extend([Event::Write(WriteOp {
+            seq: 9_999,
+            invoke: last,
+            complete: last,
+            outcome: crate::history::Outcome::Fail,
+            node: None,
+            timeline: None,
+            error: Some("connect: 32 connections already being opened".into()),
+            error_kind: Some(ErrorKind::TooManyConnecting),
+        })]);
+        let analysis = reanalyze(&stored);
+        let problems = &analysis.record.problems;
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!(problems[0], "teardown failed");
+        assert!(problems[1].starts_with("the harness did not send 1 write attempt outside"));
+        assert!(!analysis.record.passed());
+        assert!(!analysis.reproduced);
+        assert!(
+            analysis
+                .changes
+                .iter()
+                .any(|c| c.starts_with("new problem: "))
+        );
+        // judged again, the same problems, once each
+        let again = reanalyze(&analysis.record);
+        assert_eq!(&again.record.problems, problems);
+        assert!(again.reproduced, "{:?}", again.changes);
     }
 
     #[test]

@@ -378,6 +378,9 @@ async fn drill(
     };
     let measurements = check::measure(&history);
     let verdict = check::judge(&scenario.objectives, &measurements);
+    // What the measurements show went wrong with the run itself (the harness throttled its own
+    // load, failed writes found committed) keeps it from passing.
+    problems.extend(measurements.problems());
     Ok(RunRecord {
         format: RECORD_FORMAT,
         run_id: labels.run_id.clone(),

@@ -338,7 +338,7 @@ fn a_run_without_role_probes_fails_split_brain_as_not_measured() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(
-            "│ split brain              │ not measured (no role probes in the history) │"
+            "│ split brain                   │ not measured (no role probes in the history)  │"
         ),
         "{stdout}"
     );

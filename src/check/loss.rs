@@ -43,6 +43,37 @@ pub struct UnknownWrites {
     pub unresolved: Vec<u64>,
 }
 
+/// Writes recorded as certainly not done (`fail`, or never sent) whose sequence number is in the
+/// final read-back: they committed. An anomaly: the outcome rule called them failed, so every
+/// measurement that counted them as failed (the outage's edges, detection) is in doubt.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedCommitted {
+    /// How many: the length of `seqs`.
+    pub count: u64,
+    /// Their sequence numbers, ascending.
+    pub seqs: Vec<u64>,
+}
+
+/// The failed writes found committed, or `None` if the history holds no read-back. `writes`:
+/// every write of the history, sent or not.
+pub(crate) fn failed_committed<'a>(
+    writes: impl IntoIterator<Item = &'a WriteOp>,
+    read_back: Option<&ReadBack>,
+) -> Option<FailedCommitted> {
+    let read_back = read_back?;
+    let present: BTreeSet<u64> = read_back.present.iter().copied().collect();
+    let seqs: BTreeSet<u64> = writes
+        .into_iter()
+        .filter(|w| w.outcome == Outcome::Fail || w.not_sent())
+        .filter(|w| present.contains(&w.seq))
+        .map(|w| w.seq)
+        .collect();
+    Some(FailedCommitted {
+        count: seqs.len() as u64,
+        seqs: seqs.into_iter().collect(),
+    })
+}
+
 /// Lost acknowledged writes, or `None` if the history holds no read-back. `faults` are the
 /// injection instants.
 pub(crate) fn lost_writes(
@@ -195,6 +226,32 @@ mod tests {
         ]);
         let (lost, _) = check(&h, &[ms(10_000), ms(40_000)]);
         assert_eq!(lost.unwrap().rpo, Some(Duration::from_millis(500)));
+    }
+
+    #[test]
+    fn failed_writes_found_in_the_read_back_are_reported() {
+        let h = history(vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            failed(2, ms(10), ms(11)),
+            failed(3, ms(20), ms(21)),
+            unknown(4, ms(30), ms(530)),
+            not_ok(
+                5,
+                ms(40),
+                ms(41),
+                crate::history::ErrorKind::TooManyConnecting,
+            ),
+            read_back(ms(1000), vec![1, 3, 4, 5]),
+        ]);
+        assert_eq!(
+            failed_committed(h.writes(), h.read_back()),
+            Some(FailedCommitted {
+                count: 2,
+                seqs: vec![3, 5]
+            })
+        );
+        let h = history(vec![failed(2, ms(10), ms(11))]);
+        assert_eq!(failed_committed(h.writes(), h.read_back()), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use super::lag;
 use super::latency::{self, WriteLatency};
 use super::leader;
-use super::loss::{self, LostWrites, UnknownWrites};
+use super::loss::{self, FailedCommitted, LostWrites, UnknownWrites};
 use super::proxy;
 use super::reads::{self, Reads};
 use super::redundancy;
@@ -79,6 +79,19 @@ pub struct Measurements {
     /// Acknowledged writes lost; `None` if the history holds no read-back.
     pub lost_writes: Option<LostWrites>,
     pub unknown_writes: UnknownWrites,
+    /// **Failed writes found committed**: writes recorded `fail` (or not sent) whose sequence
+    /// number is in the final read-back (see [`FailedCommitted`]); a run problem when any.
+    /// `None` if the history holds no read-back (and in measurements recorded before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_committed: Option<FailedCommitted>,
+    /// **Throttled outside an outage**: write attempts the harness never sent (its own
+    /// connection cap, `writes.not_sent`) invoked outside every outage, that is before every
+    /// fault's outage start or after its recovery (the end of its recovery write, confirmed or
+    /// not; an outage that never recovered lasts to the end). Without faults, the outage is the
+    /// downtime measured from the run's start. Throttling while the system answered means the
+    /// harness could not send its own load: a run problem when any. `None` when there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub throttled_outside_outages: Option<Throttled>,
     pub split_brain: SplitBrain,
     /// The leaders the probes saw, in order, each listed again only when the leader changed.
     pub leaders: Vec<String>,
@@ -93,6 +106,14 @@ pub struct Measurements {
     /// [`Reads`]); `None` if the history holds no read (no readers).
     #[serde(default)]
     pub reads: Option<Reads>,
+}
+
+/// Write attempts the harness never sent outside every outage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Throttled {
+    pub count: u64,
+    /// The invoke instant of the first of them.
+    pub first: At,
 }
 
 /// What one fault did to the writes and the leadership.
@@ -232,7 +253,7 @@ impl FaultMeasurements {
     }
 
     /// "fault 1 (crash of pg1)": numbered from 1, as the reports number faults.
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("fault {} ({} of {})", self.fault + 1, self.kind, self.node)
     }
 
@@ -344,9 +365,15 @@ pub fn measure(history: &History) -> Measurements {
         })
         .collect();
 
-    let counts = writes::counts(&writes);
-    let (rto, rto_resolution, unconfirmed_recovery) = if faults.is_empty() {
-        let whole = rto::outage(&writes, Window::WHOLE);
+    let counts = writes::counts(history.writes());
+    let whole = faults
+        .is_empty()
+        .then(|| rto::outage(&writes, Window::WHOLE));
+    let throttled_outside_outages = throttled_outside(
+        &writes::not_sent(history),
+        whole.as_ref().map_or(&outages[..], std::slice::from_ref),
+    );
+    let (rto, rto_resolution, unconfirmed_recovery) = if let Some(whole) = whole {
         (whole.rto, whole.resolution, whole.unconfirmed)
     } else {
         (
@@ -380,10 +407,17 @@ pub fn measure(history: &History) -> Measurements {
         leader_changes: leaders.len().saturating_sub(1) as u64,
         lost_writes: loss::lost_writes(&writes, read_back, &starts),
         unknown_writes: loss::unknown_writes(&writes, read_back),
+        failed_committed: loss::failed_committed(history.writes(), read_back),
+        throttled_outside_outages,
         split_brain: split_brain::split_brain(
             &writes,
             &probes,
             &history.replication_samples().collect::<Vec<_>>(),
+            &faults
+                .iter()
+                .zip(&windows)
+                .map(|(f, &w)| (f.describe(), w))
+                .collect::<Vec<_>>(),
         ),
         leaders,
         writes_per_node: writes::per_node(&writes),
@@ -393,7 +427,72 @@ pub fn measure(history: &History) -> Measurements {
     }
 }
 
+/// The not-sent attempts invoked outside every outage (see
+/// [`Measurements::throttled_outside_outages`]). `not_sent` ordered by invoke instant.
+fn throttled_outside(
+    not_sent: &[&crate::history::WriteOp],
+    outages: &[rto::Outage],
+) -> Option<Throttled> {
+    let spans: Vec<(At, Option<At>)> = outages
+        .iter()
+        .filter_map(|o| {
+            let end = o.recovered_at.or(o.unconfirmed.map(|u| u.recovered_at));
+            o.start.map(|start| (start, end))
+        })
+        .collect();
+    let inside = |t: At| {
+        spans
+            .iter()
+            .any(|&(start, end)| t >= start && end.is_none_or(|e| t <= e))
+    };
+    let outside: Vec<At> = not_sent
+        .iter()
+        .map(|w| w.invoke)
+        .filter(|&t| !inside(t))
+        .collect();
+    outside.first().map(|&first| Throttled {
+        count: outside.len() as u64,
+        first,
+    })
+}
+
 impl Measurements {
+    /// What the measurements show went wrong with the run itself, one line each, for the
+    /// record's `problems` (a run with a problem never passes): failed writes found committed
+    /// (the outcome rule misjudged them), and write attempts the harness throttled outside any
+    /// outage (it could not send its own load).
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if let Some(f) = self.failed_committed.as_ref().filter(|f| f.count > 0) {
+            let seqs: Vec<String> = f.seqs.iter().take(10).map(u64::to_string).collect();
+            let more = f.seqs.len().saturating_sub(10);
+            problems.push(format!(
+                "{} write{} recorded as failed found committed in the read-back (seq {}{}): \
+                 the outcome rule misjudged them, so the counts and outage edges built on them \
+                 are in doubt",
+                f.count,
+                if f.count == 1 { "" } else { "s" },
+                seqs.join(", "),
+                if more > 0 {
+                    format!(", ... {more} more")
+                } else {
+                    String::new()
+                }
+            ));
+        }
+        if let Some(t) = &self.throttled_outside_outages {
+            problems.push(format!(
+                "the harness did not send {} write attempt{} outside any outage (its own cap on \
+                 connections being opened), the first invoked at {}: it could not send the \
+                 scenario's load",
+                t.count,
+                if t.count == 1 { "" } else { "s" },
+                t.first
+            ));
+        }
+        problems
+    }
+
     /// The value an objective on `measure` is judged against, or why it could not be measured.
     pub fn value(&self, measure: Measure) -> Result<MeasuredValue, String> {
         match measure {
@@ -598,6 +697,159 @@ mod tests {
     use crate::check::testkit::*;
     use crate::history::{Event, Role};
     use proptest::prelude::*;
+
+    /// pg1 leads and takes writes every 10 ms; crashed at 1 s, writes fail until pg2 takes
+    /// them at 2 s, for 6 s more. Probes every 100 ms. Sequence numbers from 1.
+    fn crash_at_one_second() -> Vec<Event> {
+        let mut events = vec![inject(0, "pg1", ms(1_000))];
+        for k in 0..80u64 {
+            let leader = if k < 10 { "pg1" } else { "pg2" };
+            events.push(probe(
+                leader,
+                ms(100 * k),
+                ms(100 * k + 2),
+                Some(Role::Leader),
+            ));
+        }
+        for k in 0..800u64 {
+            let t = 10 * k + 3;
+            events.push(match t {
+                0..1_000 => ok(k + 1, ms(t), ms(t + 2), "pg1", 1),
+                1_000..2_000 => failed(k + 1, ms(t), ms(t + 1)),
+                _ => ok(k + 1, ms(t), ms(t + 2), "pg2", 2),
+            });
+        }
+        events
+    }
+
+    /// A write attempt the harness throttled (never sent), invoked at `at` ms.
+    fn throttled(seq: u64, at: u64) -> Event {
+        not_ok(seq, ms(at), ms(at + 500), ErrorKind::TooManyConnecting)
+    }
+
+    #[test]
+    fn writes_never_sent_inside_the_outage_change_no_measurement() {
+        let base = measure(&history(crash_at_one_second()));
+        let mut events = crash_at_one_second();
+        // throttled all through the outage, from just after F (before the first failed write
+        // was invoked) to just before the recovery write
+        events.extend((0..100).map(|k| throttled(10_000 + k, 1_001 + 10 * k)));
+        let m = measure(&history(events));
+        assert_eq!(m.writes.not_sent, 100);
+        assert_eq!(
+            m.writes,
+            WriteCounts {
+                not_sent: 100,
+                ..base.writes
+            }
+        );
+        assert_eq!(m.writes.fail, 100, "only the failures of the system");
+        assert_eq!(m.rto, base.rto);
+        assert_eq!(m.rto, Some(Duration::from_millis(1_010)));
+        assert_eq!(m.detection_time, base.detection_time);
+        assert_eq!(m.rto_resolution, base.rto_resolution);
+        assert_eq!(m.errors_by_kind, base.errors_by_kind);
+        assert!(!m.errors_by_kind.contains_key(&ErrorKind::TooManyConnecting));
+        assert_eq!(m.faults[0].errors_by_kind, base.faults[0].errors_by_kind);
+        assert_eq!(m.faults[0].write_latency, base.faults[0].write_latency);
+        assert_eq!(
+            (m.faults[0].outage_start, m.faults[0].recovered_at),
+            (base.faults[0].outage_start, base.faults[0].recovered_at)
+        );
+        assert_eq!(m.throttled_outside_outages, None);
+        assert!(m.problems().is_empty());
+
+        // alone at F, a throttled attempt would have been the detection and the outage start
+        let mut events = crash_at_one_second();
+        events.retain(|e| !matches!(e, Event::Write(w) if w.seq == 101));
+        let without = measure(&history(events.clone()));
+        events.push(throttled(10_000, 1_001));
+        let m = measure(&history(events));
+        assert_eq!(m.detection_time, without.detection_time);
+        assert_eq!(m.rto, without.rto);
+    }
+
+    #[test]
+    fn writes_never_sent_outside_an_outage_are_a_run_problem() {
+        let base = measure(&history(crash_at_one_second()));
+        let mut events = crash_at_one_second();
+        events.extend([
+            throttled(10_000, 500),
+            throttled(10_001, 1_500),
+            throttled(10_002, 4_000),
+        ]);
+        let m = measure(&history(events));
+        assert_eq!(m.writes.not_sent, 3);
+        assert_eq!(m.rto, base.rto);
+        assert_eq!(
+            m.throttled_outside_outages,
+            Some(Throttled {
+                count: 2,
+                first: ms(500)
+            })
+        );
+        assert_eq!(
+            m.problems(),
+            [
+                "the harness did not send 2 write attempts outside any outage (its own cap on \
+              connections being opened), the first invoked at t+0.500s: it could not send the \
+              scenario's load"
+            ]
+        );
+
+        // without faults: throttled while every write succeeded
+        let h = history(vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            throttled(2, 5),
+            ok(3, ms(10), ms(12), "pg1", 1),
+        ]);
+        let m = measure(&h);
+        assert_eq!(m.rto, Some(Duration::ZERO));
+        assert_eq!(
+            m.throttled_outside_outages,
+            Some(Throttled {
+                count: 1,
+                first: ms(5)
+            })
+        );
+        // an outage that never recovered lasts to the end
+        let mut events = crash_at_one_second();
+        events.retain(|e| !matches!(e, Event::Write(w) if w.invoke >= ms(2_000)));
+        events.push(throttled(10_000, 7_000));
+        assert_eq!(measure(&history(events)).throttled_outside_outages, None);
+    }
+
+    #[test]
+    fn failed_writes_found_committed_are_measured_and_a_run_problem() {
+        let mut h = history(crash_at_one_second());
+        assert_eq!(measure(&h).failed_committed, None, "no read-back");
+        let committed: Vec<u64> = h
+            .writes()
+            .filter(|w| w.outcome == crate::history::Outcome::Ok || [105, 107].contains(&w.seq))
+            .map(|w| w.seq)
+            .collect();
+        h.extend([read_back(ms(9_000), committed)]);
+        let m = measure(&h);
+        assert_eq!(
+            m.failed_committed,
+            Some(FailedCommitted {
+                count: 2,
+                seqs: vec![105, 107]
+            })
+        );
+        assert_eq!(
+            m.problems(),
+            [
+                "2 writes recorded as failed found committed in the read-back (seq 105, 107): the \
+              outcome rule misjudged them, so the counts and outage edges built on them are in \
+              doubt"
+            ]
+        );
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["failed_committed"]["count"], 2);
+        assert_eq!(json["writes"]["not_sent"], 0);
+        assert!(json.get("throttled_outside_outages").is_none());
+    }
 
     #[test]
     fn no_faults_and_no_failures_is_zero_rto() {

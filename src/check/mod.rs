@@ -27,7 +27,7 @@ mod writes;
 pub(crate) mod testkit;
 
 pub use latency::{LatencyStats, WriteLatency};
-pub use loss::{LostWrites, UnknownWrites};
+pub use loss::{FailedCommitted, LostWrites, UnknownWrites};
 pub use measurements::{FaultMeasurements, Measurements, measure};
 pub use reads::{Reads, StaleRead};
 pub use rto::UnconfirmedRecovery;

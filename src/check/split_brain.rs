@@ -1,5 +1,6 @@
 //! Split brain: two nodes acting as the leader at once, seen in the probes or in the writes.
 
+use super::rto::Window;
 use super::writes::is_ok;
 use crate::history::{At, ProbeSample, ReplicationSample, Role, WriteOp};
 use serde::{Deserialize, Serialize};
@@ -35,9 +36,14 @@ const MAX_EVIDENCE: usize = 10;
 ///   manager no longer answers (frozen, cut off), so it never reports a replica role, while its
 ///   PostgreSQL still accepts writes after another node was promoted.
 ///
-/// Without a role observed (no Patroni probe answered with a role, no PostgreSQL answered
-/// whether it is in recovery), only the rules on writes alone can fire: a detection still
-/// stands, but finding none is no evidence of no split brain, and it is not measured.
+/// A *role answer* is a Patroni probe sample that reported a role, or a PostgreSQL sample that
+/// answered whether it is in recovery: the two role sources the rules above read. Finding no
+/// split brain is a measurement only if the probes saw roles throughout: with faults, some role
+/// answer sent inside each fault's window (from its injection `F` to the next injection, or the
+/// end of the history); without faults, some role answer in the history. Otherwise only the
+/// rules on writes alone could fire where the probes were blind: a detection still stands, but
+/// finding none is no evidence of no split brain, and it is not measured, naming the first fault
+/// whose window had no role answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SplitBrain {
     pub detected: bool,
@@ -45,15 +51,18 @@ pub struct SplitBrain {
     /// "... and N more". Every rule that fired has at least one message shown.
     pub evidence: Vec<String>,
     /// Why "not detected" is not a measurement: no role was observed in the history ("no role
-    /// probes in the history"). `None` when split brain was detected, or roles were observed.
+    /// probes in the history"), or none inside some fault's window (naming the fault). `None`
+    /// when split brain was detected, or roles were observed in every window.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_measured: Option<String>,
 }
 
+/// `faults`: each fault's window with its description ("fault 1 (crash of pg1)"), in order.
 pub(crate) fn split_brain(
     writes: &[&WriteOp],
     probes: &[&ProbeSample],
     primaries: &[&ReplicationSample],
+    faults: &[(String, Window)],
 ) -> SplitBrain {
     let found = vec![
         double_leader(probes),
@@ -68,9 +77,41 @@ pub(crate) fn split_brain(
         detected,
         evidence: bounded(found),
         not_measured: (!detected)
-            .then(|| no_role_observed(probes, primaries))
+            .then(|| {
+                no_role_observed(probes, primaries)
+                    .or_else(|| blind_window(probes, primaries, faults))
+            })
             .flatten(),
     }
+}
+
+/// The first fault whose window holds no role answer (by sent instant), said as why split brain
+/// is not measured.
+fn blind_window(
+    probes: &[&ProbeSample],
+    primaries: &[&ReplicationSample],
+    faults: &[(String, Window)],
+) -> Option<String> {
+    let inside = |w: &Window, sent: At| sent >= w.start && w.before_end(sent);
+    faults.iter().find_map(|(fault, w)| {
+        let sampled = probes.iter().filter(|p| inside(w, p.sent)).count()
+            + primaries.iter().filter(|r| inside(w, r.sent)).count();
+        let answered = probes.iter().any(|p| inside(w, p.sent) && p.role.is_some())
+            || primaries
+                .iter()
+                .any(|r| inside(w, r.sent) && r.in_recovery.is_some());
+        if answered {
+            return None;
+        }
+        let span = match w.end {
+            Some(end) => format!("from {} to {end}", w.start),
+            None => format!("from {} to the end of the run", w.start),
+        };
+        Some(match sampled {
+            0 => format!("no role probe sent after {fault}, {span}"),
+            n => format!("no role probe answered after {fault}: {n} sent {span}, all unanswered"),
+        })
+    })
 }
 
 /// Why no role was observed, if none was: no probe sample of either kind, or none answered.
@@ -498,7 +539,7 @@ mod tests {
             stale_timeline: stale_timeline(&w),
             non_leader: non_leader_writes(&w, &p),
             while_another_led: writes_while_another_led(&w, &p),
-            all: split_brain(&w, &p, &[]),
+            all: split_brain(&w, &p, &[], &[]),
         }
     }
 
@@ -879,20 +920,20 @@ mod tests {
 
     #[test]
     fn without_a_role_observed_no_split_brain_is_not_measured() {
-        let none = split_brain(&[], &[], &[]);
+        let none = split_brain(&[], &[], &[], &[]);
         assert!(!none.detected);
         assert_eq!(
             none.not_measured.as_deref(),
             Some("no role probes in the history")
         );
         let unanswered = primary("pg1", 0, None);
-        let found = split_brain(&[], &[], &[&unanswered]);
+        let found = split_brain(&[], &[], &[&unanswered], &[]);
         assert_eq!(
             found.not_measured.as_deref(),
             Some("no role probe answered (0 of Patroni, 1 of PostgreSQL, all unanswered)")
         );
         let answered = primary("pg1", 100, Some(true));
-        let found = split_brain(&[], &[], &[&unanswered, &answered]);
+        let found = split_brain(&[], &[], &[&unanswered, &answered], &[]);
         assert_eq!(found, SplitBrain::default());
 
         // serialized only when set; a split_brain recorded before it loads as measured
@@ -922,7 +963,68 @@ mod tests {
                 "pg1 and pg2 both answered as primary (PostgreSQL): pg1 at t+0.102s and t+0.200s, pg2 at t+0.150s"
             ]
         );
-        assert!(split_brain(&[], &[], &refs).detected);
+        assert!(split_brain(&[], &[], &refs, &[]).detected);
+    }
+
+    fn sample(node: &str, sent: At, received: At, role: Option<Role>) -> ProbeSample {
+        match probe(node, sent, received, role) {
+            Event::Probe(p) => p,
+            _ => unreachable!("a probe"),
+        }
+    }
+
+    fn windows(starts: &[u64]) -> Vec<(String, Window)> {
+        let starts: Vec<At> = starts
+            .iter()
+            .map(|&s| crate::check::testkit::ms(s))
+            .collect();
+        Window::of_faults(&starts)
+            .into_iter()
+            .enumerate()
+            .map(|(k, w)| (format!("fault {} (crash of pg1)", k + 1), w))
+            .collect()
+    }
+
+    #[test]
+    fn a_fault_window_where_the_probes_were_blind_is_not_measured() {
+        use crate::check::testkit::ms;
+        // roles answered before the first fault and after the second, none in between
+        let mut probes = [
+            sample("pg1", ms(0), ms(1), Some(Role::Leader)),
+            sample("pg1", ms(1_000), ms(1_001), None),
+            sample("pg2", ms(1_500), ms(1_501), None),
+            sample("pg2", ms(2_500), ms(2_501), Some(Role::Leader)),
+        ];
+        let refs: Vec<&ProbeSample> = probes.iter().collect();
+        let faults = windows(&[900, 2_000]);
+        let found = split_brain(&[], &refs, &[], &faults);
+        assert!(!found.detected);
+        assert_eq!(
+            found.not_measured.as_deref(),
+            Some(
+                "no role probe answered after fault 1 (crash of pg1): 2 sent from t+0.900s to \
+                 t+2.000s, all unanswered"
+            )
+        );
+        // any role answer inside each window, from either source, measures it
+        let answered = primary("pg3", 1_200, Some(true));
+        let found = split_brain(&[], &refs, &[&answered], &faults);
+        assert_eq!(found, SplitBrain::default());
+        probes[2].role = Some(Role::Leader);
+        let refs: Vec<&ProbeSample> = probes.iter().collect();
+        assert_eq!(split_brain(&[], &refs, &[], &faults), SplitBrain::default());
+        // the last window, with nothing sent in it
+        let faults = windows(&[900, 3_000]);
+        assert_eq!(
+            split_brain(&[], &refs, &[], &faults)
+                .not_measured
+                .as_deref(),
+            Some(
+                "no role probe sent after fault 2 (crash of pg1), from t+3.000s to the end of the run"
+            )
+        );
+        // without faults: any role answer in the run
+        assert_eq!(split_brain(&[], &refs, &[], &[]), SplitBrain::default());
     }
 
     #[test]
@@ -940,6 +1042,39 @@ mod tests {
     }
 
     proptest! {
+        /// Probes answer every 100 ms except during a planted blind span: split brain is not
+        /// measured exactly when the blind span covers a whole fault window.
+        #[test]
+        fn blind_probes_over_a_whole_window_are_not_measured(
+            starts in prop::collection::btree_set(1u64..60, 1..4),
+            blind_from in 0u64..60,
+            blind_len in 0u64..30,
+        ) {
+            use crate::check::testkit::ms;
+            let starts: Vec<u64> = starts.into_iter().map(|s| s * 100 + 30).collect();
+            let blind = |k: u64| (blind_from..blind_from + blind_len).contains(&k);
+            let probes: Vec<ProbeSample> = (0..70u64)
+                .map(|k| {
+                    let role = (!blind(k)).then_some(Role::Leader);
+                    sample("pg1", ms(k * 100), ms(k * 100 + 2), role)
+                })
+                .collect();
+            let refs: Vec<&ProbeSample> = probes.iter().collect();
+            let faults = windows(&starts);
+            // the ticks sent inside each window; the history's probes end at tick 69
+            let blind_window = faults.iter().position(|(_, w)| {
+                (0..70u64)
+                    .filter(|k| ms(k * 100) >= w.start && w.before_end(ms(k * 100)))
+                    .all(blind)
+            });
+            let found = split_brain(&[], &refs, &[], &faults);
+            prop_assert_eq!(found.not_measured.is_some(), blind_window.is_some());
+            if let Some(k) = blind_window {
+                let named = format!("after fault {} ", k + 1);
+                prop_assert!(found.not_measured.unwrap().contains(&named));
+            }
+        }
+
         /// Planted: pg1 is primary on ticks [0, a_end), pg2 from tick b_start on, every 100 ms;
         /// they overlap (split brain) exactly when pg2 became primary on a tick strictly inside
         /// pg1's run, not on its first or last tick.

@@ -70,7 +70,8 @@ pub fn unknown(seq: u64, invoke: At, complete: At) -> Event {
     not_ok(seq, invoke, complete, ErrorKind::WriteTimeout)
 }
 
-/// A write that failed with `kind`; its outcome (`fail` or `unknown`) is the kind's.
+/// A write that failed with `kind`; its outcome (`fail`, `unknown` or `not_sent`) is the
+/// kind's.
 pub fn not_ok(seq: u64, invoke: At, complete: At, kind: ErrorKind) -> Event {
     Event::Write(WriteOp {
         error: Some(kind.name().replace('_', " ")),
@@ -679,7 +680,8 @@ impl Failover {
                             ErrorKind::ConnectRefused,
                             ErrorKind::ConnectTimeout,
                             ErrorKind::ConnectFailed,
-                            ErrorKind::TooManyConnecting,
+                            // not `too_many_connecting`: that one is not sent, no failure
+                            ErrorKind::ConnectRefused,
                             ErrorKind::ReadOnly,
                             ErrorKind::ServerError,
                         ];

@@ -235,6 +235,8 @@ mod tests {
             probe("pg1", ms(0), ms(1), Some(Role::Leader)),
             ok(1, ms(0), ms(2), "pg1", 1),
             inject(0, "pg1", ms(5)),
+            // a role answer inside the fault's window: split brain is measured
+            probe("pg2", ms(6), ms(7), Some(Role::Replica)),
             failed(2, ms(10), ms(11)),
             ok(3, ms(20), ms(24), "pg2", 2),
         ]);
@@ -279,6 +281,8 @@ mod tests {
             probe("pg1", ms(0), ms(1), Some(Role::Leader)),
             ok(1, ms(0), ms(2), "pg1", 1),
             inject(0, "pg1", ms(5)),
+            // a role answer inside the fault's window: split brain is measured
+            probe("pg2", ms(6), ms(7), Some(Role::Replica)),
             failed(2, ms(10), ms(11)),
         ]);
         let v = judge(&standard(), &measure(&h));
@@ -304,6 +308,8 @@ mod tests {
             probe("pg1", ms(0), ms(1), Some(Role::Leader)),
             ok(1, ms(0), ms(2), "pg1", 1),
             inject(0, "pg1", ms(5)),
+            // a role answer inside the fault's window: split brain is measured
+            probe("pg2", ms(6), ms(7), Some(Role::Replica)),
             failed(2, ms(10), ms(11)),
             ok(3, ms(20), ms(24), "pg2", 2),
         ]);
@@ -381,6 +387,8 @@ mod tests {
             probe("pg1", ms(0), ms(1), Some(Role::Leader)),
             ok(1, ms(0), ms(2), "pg1", 1),
             inject(0, "pg1", ms(5)),
+            // a role answer inside the fault's window: split brain is measured
+            probe("pg2", ms(6), ms(7), Some(Role::Replica)),
             failed(2, ms(10), ms(11)),
             ok(3, ms(40_000), ms(40_002), "pg2", 2),
             ok(4, ms(40_010), ms(40_012), "pg2", 2),

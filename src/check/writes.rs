@@ -15,8 +15,13 @@ pub struct WriteCounts {
     pub fail: u64,
     /// Writes that may or may not have happened (`unknown`): never counted as acknowledged.
     pub unknown: u64,
-    /// Every write attempt: `ok + fail + unknown`.
+    /// Every write attempt sent: `ok + fail + unknown`.
     pub total: u64,
+    /// Write attempts the harness never sent (its own connection cap, see
+    /// [`WriteOp::not_sent`]): not in `total`, `fail` or any other measurement of the writes.
+    /// Zero in measurements recorded before they were told apart (they were then `fail`).
+    #[serde(default)]
+    pub not_sent: u64,
 }
 
 impl WriteCounts {
@@ -26,9 +31,19 @@ impl WriteCounts {
     }
 }
 
-/// The history's writes ordered by invoke instant (then complete instant, then sequence number).
+/// The history's writes that were sent, ordered by invoke instant (then complete instant, then
+/// sequence number): what every measurement of the writes is made from. Attempts the harness
+/// never sent ([`WriteOp::not_sent`]) say nothing of the system, so they are left out here: out
+/// of the outage's edges, detection, errors by kind, latency and loss.
 pub(crate) fn ordered(history: &History) -> Vec<&WriteOp> {
-    let mut writes: Vec<&WriteOp> = history.writes().collect();
+    let mut writes: Vec<&WriteOp> = history.writes().filter(|w| !w.not_sent()).collect();
+    writes.sort_by_key(|w| (w.invoke, w.complete, w.seq));
+    writes
+}
+
+/// The attempts the harness never sent, ordered by invoke instant.
+pub(crate) fn not_sent(history: &History) -> Vec<&WriteOp> {
+    let mut writes: Vec<&WriteOp> = history.writes().filter(|w| w.not_sent()).collect();
     writes.sort_by_key(|w| (w.invoke, w.complete, w.seq));
     writes
 }
@@ -37,13 +52,19 @@ pub(crate) fn is_ok(w: &WriteOp) -> bool {
     w.outcome == Outcome::Ok
 }
 
-pub(crate) fn counts(writes: &[&WriteOp]) -> WriteCounts {
+/// Counts every write of the history, the ones not sent apart.
+pub(crate) fn counts<'a>(writes: impl IntoIterator<Item = &'a WriteOp>) -> WriteCounts {
     let mut c = WriteCounts::default();
     for w in writes {
+        if w.not_sent() {
+            c.not_sent += 1;
+            continue;
+        }
         match w.outcome {
             Outcome::Ok => c.ok += 1,
             Outcome::Fail => c.fail += 1,
             Outcome::Unknown => c.unknown += 1,
+            Outcome::NotSent => c.not_sent += 1,
         }
     }
     c.total = c.ok + c.fail + c.unknown;
@@ -95,14 +116,15 @@ mod tests {
             ok(5, ms(40), ms(42), "pg2", 2),
         ]);
         let writes = ordered(&h);
-        let c = counts(&writes);
+        let c = counts(writes.iter().copied());
         assert_eq!(
             c,
             WriteCounts {
                 ok: 3,
                 fail: 1,
                 unknown: 1,
-                total: 5
+                total: 5,
+                not_sent: 0,
             }
         );
         assert_eq!(c.not_ok(), 2);
@@ -110,6 +132,43 @@ mod tests {
         assert_eq!(per.get("pg1"), Some(&2));
         assert_eq!(per.get("pg2"), Some(&1));
         assert_eq!(per.len(), 2);
+    }
+
+    #[test]
+    fn writes_never_sent_are_counted_apart_and_left_out_of_the_others() {
+        let mut h = history(vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            failed(2, ms(10), ms(11)),
+            not_ok(3, ms(20), ms(520), ErrorKind::TooManyConnecting),
+            unknown(4, ms(30), ms(530)),
+        ]);
+        // recorded before `not_sent` existed: `fail` with that kind
+        h.extend([Event::Write(WriteOp {
+            error_kind: Some(ErrorKind::TooManyConnecting),
+            ..write(5, ms(40), ms(540), Outcome::Fail)
+        })]);
+        let c = counts(h.writes());
+        assert_eq!(
+            c,
+            WriteCounts {
+                ok: 1,
+                fail: 1,
+                unknown: 1,
+                total: 3,
+                not_sent: 2,
+            }
+        );
+        let seqs = |ws: Vec<&WriteOp>| ws.iter().map(|w| w.seq).collect::<Vec<_>>();
+        assert_eq!(seqs(ordered(&h)), [1, 2, 4]);
+        assert_eq!(seqs(not_sent(&h)), [3, 5]);
+        assert_eq!(
+            errors_by_kind(&ordered(&h), Window::WHOLE),
+            BTreeMap::from([(ErrorKind::ConnectRefused, 1), (ErrorKind::WriteTimeout, 1)])
+        );
+        // measurements recorded before: no `not_sent`
+        let old: WriteCounts =
+            serde_json::from_str(r#"{"ok":1,"fail":3,"unknown":1,"total":5}"#).unwrap();
+        assert_eq!(old.not_sent, 0);
     }
 
     #[test]

@@ -122,8 +122,12 @@ pub enum Outcome {
     Ok,
     /// It certainly did not happen: no connection, or the server answered with an error.
     Fail,
-    /// It may or may not have happened: timeout or connection lost after the statement was sent.
+    /// It may or may not have happened: timeout or connection lost after the statement was sent,
+    /// or the server shutting down after it was sent.
     Unknown,
+    /// The harness never sent it: no slot to open a connection within the connect timeout (its
+    /// own cap on connections being opened at once). Not a failure of the system under test.
+    NotSent,
 }
 
 /// One write attempt: an INSERT of a unique sequence number.
@@ -146,6 +150,15 @@ pub struct WriteOp {
     /// histories recorded before writes were classified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_kind: Option<ErrorKind>,
+}
+
+impl WriteOp {
+    /// Whether the harness never sent this attempt (its own connection cap): outcome `not_sent`,
+    /// or, in histories recorded before that outcome existed, `fail` with the kind
+    /// `too_many_connecting`. Such an attempt is no evidence about the system under test.
+    pub fn not_sent(&self) -> bool {
+        self.outcome == Outcome::NotSent || self.error_kind == Some(ErrorKind::TooManyConnecting)
+    }
 }
 
 /// One read attempt: is the latest write acknowledged before it was invoked visible on the node
@@ -192,14 +205,20 @@ pub enum ErrorKind {
     /// `fail`: any other error while connecting or preparing the INSERT (reset, closed by the
     /// proxy, refused by the server during its start-up...).
     ConnectFailed,
-    /// `fail`: no permit to open a connection within the connect timeout: too many were already
-    /// being opened.
+    /// `not_sent`: no permit to open a connection within the connect timeout: too many were
+    /// already being opened by the harness itself. The write was never sent.
     TooManyConnecting,
     /// `fail`: the server refused the write as read-only (SQLSTATE 25006): it was not the
     /// leader, or no longer.
     ReadOnly,
-    /// `fail`: the server answered with another error (its SQLSTATE is in the write's `error`).
+    /// `fail`: the server answered the statement with another error (its SQLSTATE is in the
+    /// write's `error`).
     ServerError,
+    /// `unknown`: the server answered the statement, after it was sent, with SQLSTATE 57P01
+    /// (admin_shutdown), 57P02 (crash_shutdown) or 57P03 (cannot_connect_now): it was shutting
+    /// down, possibly while the commit waited for a synchronous standby, when the row may
+    /// already be committed.
+    ServerShutdown,
     /// `unknown`: the connection broke after the statement was sent.
     ConnectionLost,
     /// `unknown`: no answer within the write timeout.
@@ -214,6 +233,7 @@ impl ErrorKind {
         ErrorKind::TooManyConnecting,
         ErrorKind::ReadOnly,
         ErrorKind::ServerError,
+        ErrorKind::ServerShutdown,
         ErrorKind::ConnectionLost,
         ErrorKind::WriteTimeout,
     ];
@@ -227,17 +247,26 @@ impl ErrorKind {
             ErrorKind::TooManyConnecting => "too_many_connecting",
             ErrorKind::ReadOnly => "read_only",
             ErrorKind::ServerError => "server_error",
+            ErrorKind::ServerShutdown => "server_shutdown",
             ErrorKind::ConnectionLost => "connection_lost",
             ErrorKind::WriteTimeout => "write_timeout",
         }
     }
 
-    /// The outcome a write with this error has: `unknown` if the statement may have been
-    /// executed, else `fail`.
+    /// The outcome a write with this error has (the outcome rule of the PostgreSQL client):
+    /// `not_sent` if the harness never sent it, `unknown` if the statement was sent and may
+    /// have been executed, else `fail`.
     pub fn outcome(self) -> Outcome {
         match self {
-            ErrorKind::ConnectionLost | ErrorKind::WriteTimeout => Outcome::Unknown,
-            _ => Outcome::Fail,
+            ErrorKind::TooManyConnecting => Outcome::NotSent,
+            ErrorKind::ConnectionLost | ErrorKind::WriteTimeout | ErrorKind::ServerShutdown => {
+                Outcome::Unknown
+            }
+            ErrorKind::ConnectRefused
+            | ErrorKind::ConnectTimeout
+            | ErrorKind::ConnectFailed
+            | ErrorKind::ReadOnly
+            | ErrorKind::ServerError => Outcome::Fail,
         }
     }
 }
@@ -345,6 +374,45 @@ mod tests {
         let json = serde_json::to_string(&w).unwrap();
         assert!(json.contains(r#""error_kind":"read_only""#), "{json}");
         assert_eq!(serde_json::from_str::<WriteOp>(&json).unwrap(), w);
+    }
+
+    #[test]
+    fn outcome_rule_of_each_kind() {
+        use Outcome::*;
+        let rule: Vec<(ErrorKind, Outcome)> =
+            ErrorKind::ALL.iter().map(|&k| (k, k.outcome())).collect();
+        assert_eq!(
+            rule,
+            [
+                (ErrorKind::ConnectRefused, Fail),
+                (ErrorKind::ConnectTimeout, Fail),
+                (ErrorKind::ConnectFailed, Fail),
+                (ErrorKind::TooManyConnecting, NotSent),
+                (ErrorKind::ReadOnly, Fail),
+                (ErrorKind::ServerError, Fail),
+                (ErrorKind::ServerShutdown, Unknown),
+                (ErrorKind::ConnectionLost, Unknown),
+                (ErrorKind::WriteTimeout, Unknown),
+            ]
+        );
+    }
+
+    #[test]
+    fn throttled_writes_are_not_sent_in_new_and_old_histories() {
+        let new = r#"{"seq":3,"invoke":10,"complete":20,"outcome":"not_sent","error":"connect: 32 connections already being opened","error_kind":"too_many_connecting"}"#;
+        let w: WriteOp = serde_json::from_str(new).unwrap();
+        assert_eq!(w.outcome, Outcome::NotSent);
+        assert!(w.not_sent());
+        assert_eq!(serde_json::to_string(&w).unwrap(), new);
+        // recorded before `not_sent` existed: `fail` of that kind, read the same way
+        let old = new.replace("\"not_sent\"", "\"fail\"");
+        let w: WriteOp = serde_json::from_str(&old).unwrap();
+        assert!(w.not_sent());
+        let w = WriteOp {
+            error_kind: Some(ErrorKind::ConnectTimeout),
+            ..w
+        };
+        assert!(!w.not_sent());
     }
 
     #[test]

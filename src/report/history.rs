@@ -71,8 +71,20 @@ pub struct KeyMeasurements {
     #[serde(default, with = "humantime_serde")]
     pub rpo: Option<Duration>,
     /// Whether split brain was detected; `null` if not measured (no role observed in the
-    /// history, and nothing detected).
+    /// history, or in some fault's window, and nothing detected).
     pub split_brain: Option<bool>,
+    /// Acknowledged writes the read-back could not check (they completed after it began).
+    /// Absent without a read-back, and in lines written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unchecked_writes: Option<u64>,
+    /// Unknown writes the read-back left unresolved (all of them without one). Absent in lines
+    /// written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unresolved_writes: Option<u64>,
+    /// Write attempts the harness never sent (its own connection cap). Absent in lines written
+    /// before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_sent_writes: Option<u64>,
     #[serde(default, with = "humantime_serde")]
     pub leader_election_time: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
@@ -117,6 +129,9 @@ impl HistoryLine {
                     .value(crate::scenario::Measure::SplitBrain)
                     .ok()
                     .map(|_| m.split_brain.detected),
+                unchecked_writes: m.lost_writes.as_ref().map(|l| l.unchecked),
+                unresolved_writes: Some(m.unknown_writes.unresolved.len() as u64),
+                not_sent_writes: Some(m.writes.not_sent),
                 leader_election_time: m.leader_election_time,
                 promotion_time: m.promotion_time,
                 proxy_switch_time: m.proxy_switch_time,
@@ -154,7 +169,17 @@ impl HistoryLine {
         check("runbook", self.runbook == other.runbook);
         check("started", self.started == other.started);
         check("passed", self.passed == other.passed);
-        check("measurements", self.measurements == other.measurements);
+        // a line written before these counts were kept does not hold them
+        let mut theirs = other.measurements.clone();
+        let mine = &self.measurements;
+        if mine.unchecked_writes.is_none() && mine.unresolved_writes.is_none() {
+            theirs.unchecked_writes = None;
+            theirs.unresolved_writes = None;
+        }
+        if mine.not_sent_writes.is_none() {
+            theirs.not_sent_writes = None;
+        }
+        check("measurements", *mine == theirs);
         check("objectives", self.objectives == other.objectives);
         if let (Some(mine), Some(theirs)) = (&self.history_sha256, &other.history_sha256) {
             check("history_sha256", mine == theirs);
@@ -503,6 +528,31 @@ mod tests {
         assert_eq!(json["runbook"], serde_json::Value::Null);
         assert_eq!(json["reanalyzed_from"], serde_json::Value::Null);
         assert_eq!(parse_line(text.as_bytes()).unwrap(), line);
+    }
+
+    #[test]
+    fn lines_keep_what_the_read_back_left_unjudged_and_older_lines_still_agree() {
+        let record = crate::report::rows::doubtful_record();
+        let line = HistoryLine::new(&record, "runs/x", b"{}\n");
+        let m = &line.measurements;
+        assert_eq!(
+            (m.unchecked_writes, m.unresolved_writes, m.not_sent_writes),
+            (Some(1), Some(1), Some(2))
+        );
+        let json = serde_json::to_value(&line).unwrap();
+        assert_eq!(json["measurements"]["unresolved_writes"], 1);
+        // a line written before they were kept: absent, and no disagreement with its run
+        let mut old = json.clone();
+        for key in ["unchecked_writes", "unresolved_writes", "not_sent_writes"] {
+            old["measurements"].as_object_mut().unwrap().remove(key);
+        }
+        let old: HistoryLine = serde_json::from_value(old).unwrap();
+        assert_eq!(old.measurements.unresolved_writes, None);
+        assert!(old.disagreements(&line).is_empty());
+        // a line that holds them must hold the run's
+        let mut edited = line.clone();
+        edited.measurements.unresolved_writes = Some(0);
+        assert_eq!(edited.disagreements(&line), ["measurements"]);
     }
 
     #[test]

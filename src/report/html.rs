@@ -548,6 +548,12 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn writes_the_read_back_could_not_judge_and_writes_never_sent() {
+        let record = crate::report::rows::doubtful_record();
+        insta::assert_snapshot!(crate::report::rows::doubtful_lines(&html(&record)));
+    }
+
+    #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(without_chart(&sample_record()));
     }

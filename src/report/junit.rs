@@ -52,9 +52,12 @@ pub fn junit(record: &RunRecord) -> std::io::Result<String> {
         } else {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             // the measured value, or why there is none
+            // the row's measured value: the number and what it leaves unjudged
             let message = match (&objective.measured, &objective.note) {
-                (Some(v), Some(note)) => format!("{}: measured {v} ({note})", row.objective),
-                (Some(v), None) => format!("{}: measured {v}", row.objective),
+                (Some(_), Some(note)) => {
+                    format!("{}: measured {} ({note})", row.objective, row.measured)
+                }
+                (Some(_), None) => format!("{}: measured {}", row.objective, row.measured),
                 (None, _) => format!("{}: {}", row.objective, row.measured),
             };
             status.set_message(message).set_type("objective not met");
@@ -62,8 +65,8 @@ pub fn junit(record: &RunRecord) -> std::io::Result<String> {
         };
         let mut case = TestCase::new(row.objective.as_str(), status);
         case.set_classname(classname.as_str());
-        if let Some(v) = &objective.measured {
-            case.add_property(Property::new("measured", v.to_string()));
+        if objective.measured.is_some() {
+            case.add_property(Property::new("measured", row.measured.as_str()));
         }
         suite.add_test_case(case);
     }
@@ -84,6 +87,14 @@ pub fn junit(record: &RunRecord) -> std::io::Result<String> {
 mod tests {
     use super::*;
     use crate::report::sample_record;
+
+    #[test]
+    fn writes_the_read_back_could_not_judge_and_writes_never_sent() {
+        let record = crate::report::rows::doubtful_record();
+        insta::assert_snapshot!(crate::report::rows::doubtful_lines(
+            &junit(&record).unwrap()
+        ));
+    }
 
     #[test]
     fn a_failover_with_replication_measurements() {

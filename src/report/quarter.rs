@@ -227,6 +227,13 @@ pub struct RunStats {
     pub lost_writes_max: Option<u64>,
     /// Runs with a read-back (whose lost writes were counted).
     pub lost_writes_measured: usize,
+    /// Acknowledged writes the read-back could not check, summed over the runs whose lines
+    /// record it.
+    pub unchecked_writes: u64,
+    /// Unknown writes left unresolved, summed over the runs whose lines record it.
+    pub unresolved_writes: u64,
+    /// Write attempts the harness never sent, summed over the runs whose lines record it.
+    pub not_sent_writes: u64,
     /// Runs in which split brain was detected.
     pub split_brain_runs: usize,
     /// Runs in which split brain was measured (detected, or roles were observed and none was).
@@ -234,6 +241,28 @@ pub struct RunStats {
 }
 
 impl RunStats {
+    /// What the lost-writes figures leave unjudged, shown beside them: " (3 acknowledged writes
+    /// not checked, 12 unknown writes unresolved; 405 write attempts not sent)", the parts that
+    /// are not zero; empty when all are.
+    pub fn lost_caveat(&self) -> String {
+        let mut parts: Vec<String> =
+            super::rows::caveat_parts(self.unchecked_writes, self.unresolved_writes)
+                .into_iter()
+                .collect();
+        if self.not_sent_writes > 0 {
+            parts.push(format!(
+                "{} write attempt{} not sent",
+                self.not_sent_writes,
+                if self.not_sent_writes == 1 { "" } else { "s" }
+            ));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", parts.join("; "))
+        }
+    }
+
     fn of(runs: &[&HistoryLine]) -> RunStats {
         let lost: Vec<u64> = runs
             .iter()
@@ -248,6 +277,18 @@ impl RunStats {
             lost_writes_total: (!lost.is_empty()).then(|| lost.iter().sum()),
             lost_writes_max: lost.iter().copied().max(),
             lost_writes_measured: lost.len(),
+            unchecked_writes: runs
+                .iter()
+                .filter_map(|r| r.measurements.unchecked_writes)
+                .sum(),
+            unresolved_writes: runs
+                .iter()
+                .filter_map(|r| r.measurements.unresolved_writes)
+                .sum(),
+            not_sent_writes: runs
+                .iter()
+                .filter_map(|r| r.measurements.not_sent_writes)
+                .sum(),
             split_brain_runs: runs
                 .iter()
                 .filter(|r| r.measurements.split_brain == Some(true))

@@ -229,7 +229,7 @@ fn scenarios(out: &mut String, report: &QuarterlyReport) {
 fn lost(stats: &RunStats) -> (String, bool) {
     match (stats.lost_writes_total, stats.lost_writes_max) {
         (Some(total), Some(max)) => {
-            let lost = format!("{total} / {max}");
+            let lost = format!("{total} / {max}{}", stats.lost_caveat());
             let lost = if stats.lost_writes_measured == stats.runs {
                 lost
             } else {
@@ -240,7 +240,7 @@ fn lost(stats: &RunStats) -> (String, bool) {
             };
             (lost, total > 0)
         }
-        _ => ("not measured".to_string(), false),
+        _ => (format!("not measured{}", stats.lost_caveat()), false),
     }
 }
 

@@ -335,6 +335,7 @@ fn lost(stats: &RunStats) -> String {
             } else {
                 format!("**{total} / {max}**")
             };
+            let lost = format!("{lost}{}", stats.lost_caveat());
             if stats.lost_writes_measured == stats.runs {
                 lost
             } else {
@@ -344,7 +345,7 @@ fn lost(stats: &RunStats) -> String {
                 )
             }
         }
-        _ => "not measured".to_string(),
+        _ => format!("not measured{}", stats.lost_caveat()),
     }
 }
 

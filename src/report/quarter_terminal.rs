@@ -44,10 +44,13 @@ pub fn quarterly_table(report: &QuarterlyReport) -> String {
         runs: s.now.runs,
         passed: pass_rate(&s.now),
         rto: rto(&s.now),
-        lost: s
-            .now
-            .lost_writes_total
-            .map_or_else(|| "not measured".into(), |t| t.to_string()),
+        lost: format!(
+            "{}{}",
+            s.now
+                .lost_writes_total
+                .map_or_else(|| "not measured".into(), |t| t.to_string()),
+            s.now.lost_caveat()
+        ),
         split_brain: format!(
             "{}{}",
             s.now.split_brain_runs,
@@ -150,6 +153,17 @@ pub fn quarterly_junit(report: &QuarterlyReport) -> std::io::Result<String> {
             )
         };
         let mut case = TestCase::new(s.scenario.as_str(), status);
+        // the lost writes with what they leave unjudged, as the other reports show them
+        case.add_property(Property::new(
+            "writes_lost",
+            format!(
+                "{}{}",
+                s.now
+                    .lost_writes_total
+                    .map_or_else(|| "not measured".into(), |t| t.to_string()),
+                s.now.lost_caveat()
+            ),
+        ));
         case.set_classname(format!(
             "firedrill.{}",
             s.runbook.as_deref().unwrap_or("scenario")
@@ -188,6 +202,45 @@ mod tests {
     #[test]
     fn the_quarter_on_a_terminal() {
         insta::assert_snapshot!(quarterly_table(&q4()));
+    }
+
+    #[test]
+    fn lost_writes_show_what_the_read_backs_left_unjudged() {
+        let mut lines = two_quarters();
+        for l in lines.iter_mut().filter(|l| l.started.starts_with("2026-1")) {
+            l.measurements.unchecked_writes = Some(1);
+            l.measurements.unresolved_writes = Some(6);
+            l.measurements.not_sent_writes = Some(405);
+        }
+        let (bytes, runs) = chain(&mut lines);
+        let verification = verify_history(&bytes, &runs);
+        assert!(verification.intact(), "{:?}", verification.problems);
+        let period = Period::quarter("2026-Q4").unwrap();
+        let report = quarterly_report(&lines, &verification, &period, &options());
+        let shown = |text: String| -> String {
+            text.lines()
+                .filter(|l| l.contains("unresolved"))
+                .map(|l| format!("{}\n", l.trim_end()))
+                .collect()
+        };
+        insta::assert_snapshot!(format!(
+            "{}{}{}{}",
+            shown(quarterly_table(&report)),
+            shown(crate::report::quarterly_markdown(&report)),
+            shown(crate::report::quarterly_html(&report)),
+            shown(quarterly_junit(&report).unwrap())
+        ));
+        // lines without the counts (written before they were kept) add nothing
+        let stats = &report.scenarios[0].now;
+        assert!(stats.lost_caveat().contains("unknown writes unresolved"));
+        let (bytes, runs) = chain(&mut two_quarters());
+        let report = quarterly_report(
+            &two_quarters(),
+            &verify_history(&bytes, &runs),
+            &period,
+            &options(),
+        );
+        assert_eq!(report.scenarios[0].now.lost_caveat(), "");
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! The report model: what every renderer shows, computed once from the record.
 
-use crate::check::{LatencyStats, MeasuredValue, fmt_bytes};
+use crate::check::{LatencyStats, MeasuredValue, Measurements, fmt_bytes};
 use crate::history::ErrorKind;
 use crate::record::RunRecord;
-use crate::scenario::{Bound, MeasureType, format_size};
+use crate::scenario::{Bound, Measure, MeasureType, format_size};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -65,6 +65,41 @@ fn kinds(errors: &BTreeMap<ErrorKind, u64>) -> String {
         .join(", ")
 }
 
+/// What a lost-writes count leaves unjudged, shown beside it: " (3 acknowledged writes not
+/// checked, 12 unknown writes unresolved)", or nothing when the read-back judged every write.
+/// Acknowledged writes not checked completed after the read-back began; unknown writes
+/// unresolved are absent from it but completed after it began, or there was no read-back.
+pub(crate) fn lost_caveat(m: &Measurements) -> String {
+    lost_caveat_parts(m).map_or_else(String::new, |parts| format!(" ({parts})"))
+}
+
+/// "3 acknowledged writes not checked, 12 unknown writes unresolved", or `None`.
+fn lost_caveat_parts(m: &Measurements) -> Option<String> {
+    let unchecked = m.lost_writes.as_ref().map_or(0, |l| l.unchecked);
+    let unresolved = m.unknown_writes.unresolved.len() as u64;
+    caveat_parts(unchecked, unresolved)
+}
+
+/// "3 acknowledged writes not checked, 12 unknown writes unresolved", the parts that are not
+/// zero; `None` when both are.
+pub(crate) fn caveat_parts(unchecked: u64, unresolved: u64) -> Option<String> {
+    let plural = |n: u64| if n == 1 { "" } else { "s" };
+    let mut parts = Vec::new();
+    if unchecked > 0 {
+        parts.push(format!(
+            "{unchecked} acknowledged write{} not checked",
+            plural(unchecked)
+        ));
+    }
+    if unresolved > 0 {
+        parts.push(format!(
+            "{unresolved} unknown write{} unresolved",
+            plural(unresolved)
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
 fn list(seqs: &[u64]) -> String {
     const SHOWN: usize = 20;
     let mut text = seqs
@@ -97,11 +132,18 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
     row(
         "writes".into(),
         format!(
-            "{} attempted: {} ok, {} failed, {} unknown",
-            m.writes.total, m.writes.ok, m.writes.fail, m.writes.unknown
+            "{} sent: {} ok, {} failed, {} unknown; {} not sent",
+            m.writes.total, m.writes.ok, m.writes.fail, m.writes.unknown, m.writes.not_sent
         ),
-        "attempts on a fixed schedule through the client endpoint",
+        "attempts on a fixed schedule through the client endpoint; not sent: attempts the harness itself throttled (its cap on connections being opened), in no other measurement",
     );
+    if let Some(t) = &m.throttled_outside_outages {
+        row(
+            "writes not sent outside an outage".into(),
+            format!("PROBLEM {}: the first at {}", t.count, t.first),
+            "attempts the harness throttled while the system was answering: it could not send the scenario's load (a run problem)",
+        );
+    }
     for f in &m.faults {
         let label = format!("fault {} ({} of {})", f.fault + 1, f.kind, f.node);
         row(
@@ -227,21 +269,25 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             );
         }
     }
+    let caveat = lost_caveat(m);
     row(
         "acknowledged writes lost".into(),
         match &m.lost_writes {
             None => "not measured (no read-back)".into(),
-            Some(l) if l.count == 0 => "0".into(),
-            Some(l) => format!("{} (seq {})", l.count, list(&l.seqs)),
+            Some(l) if l.count == 0 => format!("0{caveat}"),
+            Some(l) => format!("{} (seq {}){caveat}", l.count, list(&l.seqs)),
         },
-        "ok writes absent from the final read-back on the leader",
+        "ok writes absent from the final read-back on the leader; beside it, the ok writes it could not check (they completed after it began) and the unknown writes it could not resolve",
     );
     row(
         "RPO".into(),
         match m.rpo() {
             None => "not measured (no read-back)".into(),
             Some(d) if d.is_zero() && m.lost_writes.as_ref().is_some_and(|l| l.count == 0) => {
-                "0s (nothing lost)".into()
+                match lost_caveat_parts(m) {
+                    None => "0s (nothing lost)".into(),
+                    Some(parts) => format!("0s (nothing lost; {parts})"),
+                }
             }
             Some(d) => fmt_duration(d),
         },
@@ -251,11 +297,26 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
     row(
         "unknown writes".into(),
         if u.read_back {
-            format!("{} present, {} absent", u.present.len(), u.absent.len())
+            format!(
+                "{} present, {} absent, {} unresolved",
+                u.present.len(),
+                u.absent.len(),
+                u.unresolved.len()
+            )
         } else {
             format!("{} unresolved (no read-back)", u.unresolved.len())
         },
         "writes whose outcome the client could not know, resolved by the read-back; never counted lost",
+    );
+    row(
+        "failed writes found committed".into(),
+        match &m.failed_committed {
+            None if m.lost_writes.is_none() => "not measured (no read-back)".into(),
+            None => "not measured (recorded before it was)".into(),
+            Some(f) if f.count == 0 => "none".into(),
+            Some(f) => format!("PROBLEM {} (seq {})", f.count, list(&f.seqs)),
+        },
+        "writes recorded as failed whose number is in the read-back: the outcome rule misjudged them (a run problem)",
     );
     let unclassified = m
         .writes
@@ -394,6 +455,9 @@ pub fn objective_rows(record: &RunRecord) -> Vec<ObjectiveRow> {
                 _ => format!("{} {}", o.measure.name(), o.bound),
             },
             measured: match (&o.measured, &o.note) {
+                (Some(v), _) if o.measure == Measure::LostWrites => {
+                    format!("{v}{}", lost_caveat(&record.measurements))
+                }
                 (Some(v), _) => v.to_string(),
                 (None, Some(note)) => note.clone(),
                 (None, None) => "not measured".into(),
@@ -510,9 +574,118 @@ pub(crate) fn sample_record() -> RunRecord {
     }
 }
 
+/// The sample record with what a read-back cannot settle and what the harness did wrong: an
+/// ok write and an unknown write completing after the read-back began (not checked,
+/// unresolved), attempts the harness throttled inside the outage and after it (a problem), and
+/// a failed write found committed (a problem).
+#[cfg(test)]
+pub(crate) fn doubtful_record() -> RunRecord {
+    use crate::check::testkit::*;
+    use crate::check::{judge, measure};
+    use crate::history::Event;
+    let mut record = sample_record();
+    record.scenario.objectives.push(crate::scenario::Objective {
+        measure: Measure::LostWrites,
+        bound: Bound::Count {
+            cmp: crate::scenario::Cmp::Eq,
+            value: 0,
+        },
+    });
+    let h = &mut record.history;
+    for e in &mut h.events {
+        if let Event::ReadBack(r) = e {
+            r.present.push(62);
+        }
+    }
+    h.extend([
+        unknown(60, ms(8_990), ms(9_500)),
+        ok(61, ms(8_995), ms(9_010), "pg2", 2),
+        failed(62, ms(8_000), ms(8_001)),
+        not_ok(63, ms(500), ms(1_500), ErrorKind::TooManyConnecting),
+        not_ok(64, ms(7_300), ms(8_300), ErrorKind::TooManyConnecting),
+    ]);
+    record.measurements = measure(&record.history);
+    record.verdict = judge(&record.scenario.objectives, &record.measurements);
+    record.problems = record.measurements.problems();
+    record
+}
+
+/// The lines of a rendered report that speak of lost, unknown, unsent or committed writes, or
+/// of problems: what [`doubtful_record`] changes.
+#[cfg(test)]
+pub(crate) fn doubtful_lines(report: &str) -> String {
+    const WORDS: &[&str] = &[
+        "lost",
+        "unknown",
+        "not sent",
+        "committed",
+        "problem",
+        "Problem",
+        "PROBLEM",
+        "not send",
+        "writes",
+    ];
+    report
+        .lines()
+        .filter(|l| WORDS.iter().any(|w| l.contains(w)))
+        .map(|l| format!("{}\n", l.trim_end()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lost_writes_show_what_the_read_back_could_not_judge() {
+        let record = sample_record();
+        let rows = measurement_rows(&record);
+        assert_eq!(value(&rows, "acknowledged writes lost"), "0");
+        assert_eq!(value(&rows, "failed writes found committed"), "none");
+
+        let record = doubtful_record();
+        let rows = measurement_rows(&record);
+        assert_eq!(
+            value(&rows, "acknowledged writes lost"),
+            "0 (1 acknowledged write not checked, 1 unknown write unresolved)"
+        );
+        assert_eq!(
+            value(&rows, "RPO"),
+            "0s (nothing lost; 1 acknowledged write not checked, 1 unknown write unresolved)"
+        );
+        assert_eq!(
+            value(&rows, "unknown writes"),
+            "0 present, 0 absent, 1 unresolved"
+        );
+        assert_eq!(
+            value(&rows, "writes"),
+            "57 sent: 54 ok, 2 failed, 1 unknown; 2 not sent"
+        );
+        assert_eq!(
+            value(&rows, "writes not sent outside an outage"),
+            "PROBLEM 1: the first at t+7.300s"
+        );
+        assert_eq!(
+            value(&rows, "failed writes found committed"),
+            "PROBLEM 1 (seq 62)"
+        );
+        assert_eq!(record.problems.len(), 2, "{:?}", record.problems);
+        assert!(!record.passed());
+
+        let mut record = record;
+        let lost = record.measurements.lost_writes.as_mut().unwrap();
+        (lost.count, lost.seqs) = (2, vec![4, 5]);
+        record.measurements.unknown_writes.unresolved = vec![60, 70, 80];
+        assert_eq!(
+            value(&measurement_rows(&record), "acknowledged writes lost"),
+            "2 (seq 4, 5) (1 acknowledged write not checked, 3 unknown writes unresolved)"
+        );
+        assert_eq!(caveat_parts(0, 0), None);
+        assert_eq!(
+            caveat_parts(0, 12).as_deref(),
+            Some("12 unknown writes unresolved")
+        );
+    }
 
     fn value(rows: &[MeasurementRow], name: &str) -> String {
         rows.iter()

@@ -54,6 +54,12 @@ mod tests {
     use crate::report::rows::sample_record;
 
     #[test]
+    fn writes_the_read_back_could_not_judge_and_writes_never_sent() {
+        let record = crate::report::rows::doubtful_record();
+        insta::assert_snapshot!(crate::report::rows::doubtful_lines(&table(&record)));
+    }
+
+    #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(table(&sample_record()));
     }

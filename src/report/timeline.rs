@@ -228,11 +228,13 @@ impl Timeline {
         let index = |at: At| (at.0 / bucket_ns).min(buckets - 1);
 
         let mut counts = vec![[0u64; 3]; buckets as usize];
-        for w in record.history.writes() {
+        // attempts the harness never sent are not the system's answers: not plotted
+        for w in record.history.writes().filter(|w| !w.not_sent()) {
             let slot = match w.outcome {
                 Outcome::Ok => 0,
                 Outcome::Fail => 1,
                 Outcome::Unknown => 2,
+                Outcome::NotSent => continue,
             };
             counts[index(w.invoke) as usize][slot] += 1;
         }

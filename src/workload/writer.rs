@@ -82,15 +82,16 @@ impl Attempt {
                 self.acked.record(self.seq);
                 op
             }
-            // The server answered with an error: the statement did not commit.
-            Ok(Err(e)) if e.as_db_error().is_some() => {
-                self.op(invoke, Err((server_error_kind(&e), pg_error_text(&e))))
+            // The statement was sent: what the error means depends on its SQLSTATE, if any.
+            Ok(Err(e)) => {
+                let kind = sent_error_kind(e.code().map(|c| c.code()));
+                let text = if e.as_db_error().is_some() {
+                    pg_error_text(&e)
+                } else {
+                    format!("connection lost: {e}")
+                };
+                self.op(invoke, Err((kind, text)))
             }
-            // The connection broke after the statement was sent: it may have committed.
-            Ok(Err(e)) => self.op(
-                invoke,
-                Err((ErrorKind::ConnectionLost, format!("connection lost: {e}"))),
-            ),
             Err(_) => self.op(
                 invoke,
                 Err((
@@ -126,18 +127,57 @@ impl Attempt {
     }
 }
 
-/// The kind of an error the server answered a statement with, from its SQLSTATE.
-fn server_error_kind(e: &tokio_postgres::Error) -> ErrorKind {
-    if e.code() == Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION) {
-        ErrorKind::ReadOnly
-    } else {
-        ErrorKind::ServerError
+/// The kind of an error that ended a write after its INSERT was sent (an autocommit statement:
+/// its COMMIT goes with it), from the server's SQLSTATE (`None`: no answer from the server, the
+/// connection broke). With [`ErrorKind::outcome`] this is the outcome rule for a sent write;
+/// errors before it was sent are classified by the sessions and are all `fail` (or `not_sent`).
+///
+/// - no SQLSTATE: the connection broke: `connection_lost` (`unknown`);
+/// - 25006: the server is read-only: `read_only` (`fail`);
+/// - 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now: the server was
+///   going down, perhaps while the commit waited for a synchronous standby (the row is then
+///   committed locally): `server_shutdown` (`unknown`);
+/// - any other: `server_error` (`fail`).
+fn sent_error_kind(sqlstate: Option<&str>) -> ErrorKind {
+    match sqlstate {
+        None => ErrorKind::ConnectionLost,
+        Some("25006") => ErrorKind::ReadOnly,
+        Some("57P01" | "57P02" | "57P03") => ErrorKind::ServerShutdown,
+        Some(_) => ErrorKind::ServerError,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_after_the_insert_was_sent_are_unknown_when_it_may_have_committed() {
+        use crate::history::Outcome;
+        use tokio_postgres::error::SqlState;
+        let outcome = |state: Option<&SqlState>| sent_error_kind(state.map(SqlState::code));
+        assert_eq!(outcome(None), ErrorKind::ConnectionLost);
+        assert_eq!(
+            outcome(Some(&SqlState::READ_ONLY_SQL_TRANSACTION)),
+            ErrorKind::ReadOnly
+        );
+        for state in [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+        ] {
+            let kind = outcome(Some(&state));
+            assert_eq!(kind, ErrorKind::ServerShutdown, "{}", state.code());
+            assert_eq!(kind.outcome(), Outcome::Unknown, "{}", state.code());
+        }
+        let kind = outcome(Some(&SqlState::UNIQUE_VIOLATION));
+        assert_eq!(
+            (kind, kind.outcome()),
+            (ErrorKind::ServerError, Outcome::Fail)
+        );
+        assert_eq!(outcome(None).outcome(), Outcome::Unknown);
+        assert_eq!(ErrorKind::ReadOnly.outcome(), Outcome::Fail);
+    }
 
     #[test]
     fn insert_targets_the_prepared_table_and_names_the_node() {
