@@ -28,9 +28,10 @@ pub struct Measurements {
     /// One entry per fault injection, in the order they were injected.
     pub faults: Vec<FaultMeasurements>,
     /// **RTO (write downtime)**, the worst over the faults (see [`FaultMeasurements::rto`]).
-    /// `None` (not measured) if after some fault writes never recovered, or their recovery was
-    /// not confirmed. Without faults: zero if every write succeeded, else the downtime measured
-    /// as if a fault had been injected at the run's start.
+    /// `None` (not measured) if some fault's RTO was not: no write was attempted in its window,
+    /// writes never recovered, or their recovery was not confirmed ([`Measurements::value`]
+    /// says which). Without faults: the downtime measured as if a fault had been injected at the
+    /// run's start (zero if every write succeeded; not measured if no write was attempted).
     #[serde(default, with = "humantime_serde")]
     pub rto: Option<Duration>,
     /// When the RTO is not measured because a recovery was not confirmed (see
@@ -180,6 +181,7 @@ pub struct FaultMeasurements {
     /// (`outage_start`) to the end of the first ok write after which every write attempt in the
     /// window succeeded (`recovered_at`).
     ///
+    /// `None` (not measured) if no write was invoked in the window (`no_writes_in_window`).
     /// The outage's writes are the non-ok writes invoked before the window's end and completed
     /// at or after `F`; if there is none, writes never stopped and the RTO is zero. The outage
     /// starts at the latest `complete` of an ok write invoked before the first of them (by
@@ -194,6 +196,11 @@ pub struct FaultMeasurements {
     pub rto: Option<Duration>,
     /// Whether writes kept, or came back to, succeeding, confirmed as above (`rto` is measured).
     pub recovered: bool,
+    /// No write was invoked in the window (at or after `F`, before the window's end): the RTO,
+    /// the detection time and the latency during the fault are not measured. Absent (false)
+    /// in run.json otherwise, and in records made before it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_writes_in_window: bool,
     /// The end of the last ok write before the outage; `None` if writes never stopped.
     pub outage_start: Option<At>,
     /// The end of the first ok write after the outage; `None` if writes never stopped, never
@@ -234,6 +241,15 @@ impl FaultMeasurements {
     /// "fault 1 (crash of pg1)": numbered from 1, as the reports number faults.
     fn describe(&self) -> String {
         format!("fault {} ({} of {})", self.fault + 1, self.kind, self.node)
+    }
+
+    /// Why the write-path measurements of this fault were not taken, when no write was attempted
+    /// in its window.
+    fn no_writes_reason(&self) -> String {
+        format!(
+            "no write was attempted in the window of {}",
+            self.describe()
+        )
     }
 
     /// Why full redundancy was not reached after this fault, in a few words ("pg3 not
@@ -328,6 +344,7 @@ pub fn measure(history: &History) -> Measurements {
                 not_streaming: redundancy.not_streaming,
                 rto: outage.rto,
                 recovered: outage.rto.is_some(),
+                no_writes_in_window: outage.no_writes,
                 outage_start: outage.start,
                 recovered_at: outage.recovered_at,
                 unconfirmed_recovery: outage.unconfirmed,
@@ -410,10 +427,15 @@ impl Measurements {
                 Some(why) if !self.split_brain.detected => Err(why.clone()),
                 _ => Ok(MeasuredValue::Bool(self.split_brain.detected)),
             },
-            Measure::DetectionTime => self
-                .detection_time
-                .map(MeasuredValue::Duration)
-                .ok_or_else(|| self.per_fault_reason("no write failed after any fault")),
+            Measure::DetectionTime => {
+                // the worst of the others would understate it
+                if let Some(f) = self.faults.iter().find(|f| f.no_writes_in_window) {
+                    return Err(f.no_writes_reason());
+                }
+                self.detection_time
+                    .map(MeasuredValue::Duration)
+                    .ok_or_else(|| self.per_fault_reason("no write failed after any fault"))
+            }
             Measure::LeaderElectionTime => {
                 // A fault that hit the leader with no election after it would otherwise drop
                 // out of the worst, understating it.
@@ -528,6 +550,7 @@ impl Measurements {
     /// recovered, or their recovery was not confirmed (and when).
     fn rto_not_measured(&self) -> String {
         match self.faults.iter().find(|f| f.rto.is_none()) {
+            Some(f) if f.no_writes_in_window => f.no_writes_reason(),
             Some(f) => match &f.unconfirmed_recovery {
                 Some(u) => format!(
                     "recovery after {} unconfirmed: {}",
@@ -536,6 +559,9 @@ impl Measurements {
                 ),
                 None => format!("writes never recovered after {}", f.describe()),
             },
+            None if self.faults.is_empty() && self.writes.total == 0 => {
+                "no write was attempted".to_string()
+            }
             None => match &self.unconfirmed_recovery {
                 Some(u) => format!("recovery unconfirmed: {}", u.describe()),
                 None => "writes never recovered".to_string(),
@@ -551,13 +577,16 @@ impl Measurements {
             .map(|l| l.rpo.unwrap_or(Duration::ZERO))
     }
 
-    /// Whether writes never stopped: no write failed or timed out within any fault's window (or
-    /// at all, when no fault was injected). The RTO is then zero, and reported so.
+    /// Whether writes never stopped: writes were attempted in every fault's window (or at all,
+    /// when no fault was injected) and none failed or timed out. The RTO is then zero, and
+    /// reported so. Without a write attempted, nothing shows they went on.
     pub fn writes_never_stopped(&self) -> bool {
         if self.faults.is_empty() {
-            self.writes.not_ok() == 0
+            self.writes.total > 0 && self.writes.not_ok() == 0
         } else {
-            self.faults.iter().all(|f| !f.writes_stopped())
+            self.faults
+                .iter()
+                .all(|f| !f.writes_stopped() && !f.no_writes_in_window)
         }
     }
 
@@ -629,6 +658,42 @@ mod tests {
             m.value(Measure::SplitBrain),
             Err("no role probes in the history".to_string())
         );
+    }
+
+    #[test]
+    fn no_write_attempted_leaves_the_rto_not_measured() {
+        // neither faults nor writes
+        let m = measure(&history(vec![]));
+        assert_eq!(m.rto, None);
+        assert!(!m.writes_never_stopped());
+        assert_eq!(
+            m.value(Measure::Rto),
+            Err("no write was attempted".to_string())
+        );
+
+        // fault 1's window holds writes; fault 2 came after the writes ended
+        let mut events = vec![inject(0, "pg1", ms(5))];
+        events.extend(steady(1, ms(10), "pg1", 1));
+        events.push(inject(1, "pg2", ms(60_000)));
+        let m = measure(&history(events));
+        let (f0, f1) = (&m.faults[0], &m.faults[1]);
+        assert_eq!(f0.rto, Some(Duration::ZERO));
+        assert!(!f0.no_writes_in_window);
+        assert_eq!(f1.rto, None, "not 0s: no write shows writes went on");
+        assert!(f1.no_writes_in_window && !f1.recovered);
+        assert_eq!(f1.detection_time, None);
+        assert_eq!(f1.write_latency.during, None);
+        assert_eq!(m.rto, None);
+        assert!(!m.writes_never_stopped());
+        let why = "no write was attempted in the window of fault 2 (crash of pg2)";
+        assert_eq!(m.value(Measure::Rto), Err(why.to_string()));
+        assert_eq!(m.value(Measure::DetectionTime), Err(why.to_string()));
+
+        // the flag survives run.json, and is left out when false
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["faults"][1]["no_writes_in_window"], true);
+        assert_eq!(json["faults"][0].get("no_writes_in_window"), None);
+        assert_eq!(serde_json::from_value::<Measurements>(json).unwrap(), m);
     }
 
     #[test]

@@ -274,6 +274,30 @@ mod tests {
     }
 
     #[test]
+    fn no_write_in_the_window_fails_an_rto_objective_as_not_measured() {
+        // the writes ended before the fault: nothing shows they went on
+        let h = history(vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            ok(2, ms(10), ms(12), "pg1", 1),
+            inject(0, "pg3", ms(50)),
+        ]);
+        let v = judge(&standard()[..1], &measure(&h));
+        assert!(!v.passed);
+        assert_eq!(v.objectives[0].measured, None);
+        assert_eq!(
+            v.objectives[0].note.as_deref(),
+            Some("not measured: no write was attempted in the window of fault 1 (crash of pg3)")
+        );
+        // no fault and no write
+        let v = judge(&standard()[..1], &measure(&history(vec![])));
+        assert!(!v.passed);
+        assert_eq!(
+            v.objectives[0].note.as_deref(),
+            Some("not measured: no write was attempted")
+        );
+    }
+
+    #[test]
     fn unmeasured_values_fail_with_a_reason() {
         let h = history(vec![
             probe("pg1", ms(0), ms(1), Some(Role::Leader)),

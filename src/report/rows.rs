@@ -109,9 +109,15 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             f.injected_at.to_string(),
             "the instant F the injection began, from the workload's start",
         );
+        // no write attempted in the window: nothing was measured, nothing is 0
+        const NO_WRITES: &str = "not measured (no write was attempted in the fault's window)";
         row(
             format!("{label}: detection time"),
-            opt_duration(f.detection_time, "no failed write"),
+            if f.no_writes_in_window {
+                NO_WRITES.into()
+            } else {
+                opt_duration(f.detection_time, "no failed write")
+            },
             "F to the end of the first failed write invoked at or after F",
         );
         row(
@@ -182,6 +188,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         row(
             format!("{label}: RTO (write downtime)"),
             match (f.rto, &f.unconfirmed_recovery) {
+                _ if f.no_writes_in_window => NO_WRITES.into(),
                 (Some(d), _) if d.is_zero() => "0s (writes never stopped)".into(),
                 (Some(d), _) => fmt_duration(d),
                 (None, Some(u)) => format!("not measured: recovery unconfirmed ({})", u.describe()),
@@ -211,7 +218,11 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         );
         row(
             format!("{label}: write latency during"),
-            latency(&l.during),
+            if f.no_writes_in_window {
+                NO_WRITES.into()
+            } else {
+                latency(&l.during)
+            },
             "ok writes invoked from F to the recovery (to the heal if writes never stopped)",
         );
         row(
@@ -667,6 +678,21 @@ mod tests {
             value(&measurement_rows(&record), rto),
             "not measured: recovery unconfirmed (writes recovered at t+2.102s, but the last \
              write was attempted 0.898s later, before 5s of successful writes confirmed it)"
+        );
+
+        // no write attempted in the window: not measured, never "0s (writes never stopped)"
+        let f = &mut record.measurements.faults[0];
+        (f.rto, f.unconfirmed_recovery, f.no_writes_in_window) = (None, None, true);
+        let rows = measurement_rows(&record);
+        let no_writes = "not measured (no write was attempted in the fault's window)";
+        assert_eq!(value(&rows, rto), no_writes);
+        assert_eq!(
+            value(&rows, "fault 1 (crash of pg1): detection time"),
+            no_writes
+        );
+        assert_eq!(
+            value(&rows, "fault 1 (crash of pg1): write latency during"),
+            no_writes
         );
 
         record.measurements.split_brain.not_measured = Some("no role probes in the history".into());
