@@ -1,7 +1,7 @@
 //! Re-judging a stored run: the checkers run again on the history in its run.json, with no
 //! containers, so a run can be re-examined (or judged by a newer firedrill) long after it ran.
 
-use crate::check::{judge, measure};
+use crate::check::{Judgement, judge, measure};
 use crate::record::{RECORD_FORMAT, RunRecord};
 use std::path::{Path, PathBuf};
 
@@ -80,11 +80,11 @@ pub fn reanalyze(stored: &RunRecord) -> Analysis {
     let measurements = measure(&stored.history);
     let verdict = judge(&stored.scenario.objectives, &measurements);
     let mut changes = Vec::new();
-    if verdict.passed != stored.verdict.passed {
+    if verdict.judgement() != stored.verdict.judgement() {
         changes.push(format!(
             "verdict: stored {}, now {}",
-            pass_fail(stored.verdict.passed),
-            pass_fail(verdict.passed)
+            pass_fail(stored.verdict.judgement()),
+            pass_fail(verdict.judgement())
         ));
     }
     for now in &verdict.objectives {
@@ -99,9 +99,9 @@ pub fn reanalyze(stored: &RunRecord) -> Analysis {
             Some(before) if before.passed != now.passed || before.measured != now.measured => {
                 changes.push(format!(
                     "{name}: stored {} ({}), now {} ({})",
-                    pass_fail(before.passed),
+                    pass_fail(judgement_of(before.passed)),
                     show(before.measured.as_ref()),
-                    pass_fail(now.passed),
+                    pass_fail(judgement_of(now.passed)),
                     show(now.measured.as_ref())
                 ));
             }
@@ -120,8 +120,20 @@ pub fn reanalyze(stored: &RunRecord) -> Analysis {
     }
 }
 
-fn pass_fail(passed: bool) -> &'static str {
-    if passed { "pass" } else { "fail" }
+fn judgement_of(passed: bool) -> Judgement {
+    if passed {
+        Judgement::Passed
+    } else {
+        Judgement::Failed
+    }
+}
+
+fn pass_fail(judgement: Judgement) -> &'static str {
+    match judgement {
+        Judgement::Passed => "pass",
+        Judgement::Failed => "fail",
+        Judgement::NotJudged => "not judged",
+    }
 }
 
 fn show(value: Option<&crate::check::MeasuredValue>) -> String {
@@ -150,6 +162,28 @@ mod tests {
         assert!(!analysis.reproduced);
         assert_eq!(analysis.changes.len(), 2, "{:?}", analysis.changes);
         assert!(analysis.changes[0].starts_with("verdict: stored"));
+    }
+
+    #[test]
+    fn an_old_record_without_objectives_loads_as_not_judged() {
+        let record = crate::report::not_judged_record();
+        // as firedrill wrote it before "not judged": passed with no objective
+        let mut json = serde_json::to_value(&record).unwrap();
+        json["verdict"]["passed"] = serde_json::Value::Bool(true);
+        let old: RunRecord = serde_json::from_value(json).unwrap();
+        assert!(!old.passed());
+        assert_eq!(old.judgement(), Judgement::NotJudged);
+        let analysis = reanalyze(&old);
+        assert!(analysis.reproduced, "{:?}", analysis.changes);
+        assert_eq!(analysis.record.judgement(), Judgement::NotJudged);
+
+        // a judged run that passed, judged again without objectives, says so
+        let mut stored = sample_record();
+        stored.verdict.objectives.retain(|o| o.passed);
+        stored.verdict.passed = true;
+        stored.scenario.objectives.clear();
+        let analysis = reanalyze(&stored);
+        assert_eq!(analysis.changes[0], "verdict: stored pass, now not judged");
     }
 
     #[test]

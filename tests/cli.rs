@@ -63,6 +63,7 @@ fn help_documents_the_exit_codes() {
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("0  every objective held"), "{help}");
     assert!(help.contains("1  an objective failed"));
+    assert!(help.contains("or the scenario has no objectives (not judged)"));
     assert!(help.contains("2  the drill could not run"));
 }
 

@@ -6,6 +6,7 @@ use super::escape::Esc;
 use super::rows::{fmt_duration, measurement_rows, objective_rows};
 use super::setup;
 use super::timeline::Timeline;
+use crate::check::{Judgement, NOT_JUDGED};
 use crate::history::{At, Event, FaultAction};
 use crate::record::RunRecord;
 use std::fmt::Write;
@@ -20,6 +21,7 @@ h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
 .banner { font-size: 1.3rem; font-weight: bold; padding: .6rem 1rem; border: 3px solid; margin: 1rem 0; }
 .banner.pass { background: #e5f5e0; border-color: #238b45; color: #00441b; }
 .banner.fail { background: #fee0d2; border-color: #a50f15; color: #67000d; }
+.banner.not-judged { background: #f0f0f0; border-color: #525252; color: #252525; }
 table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; font-size: .92rem; }
 th, td { border: 1px solid #bbb; padding: .3rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; }
@@ -59,10 +61,11 @@ pub fn html(record: &RunRecord) -> String {
         .iter()
         .filter(|o| !o.passed)
         .count();
-    let result = if record.passed() {
-        "PASS — every objective held".to_string()
-    } else {
-        format!(
+    let judgement = record.judgement();
+    let result = match judgement {
+        Judgement::Passed => "PASS — every objective held".to_string(),
+        Judgement::NotJudged => NOT_JUDGED.to_string(),
+        Judgement::Failed => format!(
             "FAIL — {failed} of {} objective{} did not hold",
             record.verdict.objectives.len(),
             if record.verdict.objectives.len() == 1 {
@@ -70,13 +73,17 @@ pub fn html(record: &RunRecord) -> String {
             } else {
                 "s"
             }
-        )
+        ),
     };
 
     let title = format!(
         "Failover drill {}: {} ({})",
         s.name,
-        if record.passed() { "PASS" } else { "FAIL" },
+        match judgement {
+            Judgement::Passed => "PASS",
+            Judgement::Failed => "FAIL",
+            Judgement::NotJudged => "NOT JUDGED",
+        },
         record.history.started_wall
     );
     let mut out = String::new();
@@ -86,7 +93,11 @@ pub fn html(record: &RunRecord) -> String {
     let _ = writeln!(
         out,
         "<p class=\"banner {}\" role=\"status\">{}{}</p>",
-        if record.passed() { "pass" } else { "fail" },
+        match judgement {
+            Judgement::Passed => "pass",
+            Judgement::Failed => "fail",
+            Judgement::NotJudged => "not-judged",
+        },
         Esc(&result),
         if record.problems.is_empty() {
             String::new()
@@ -213,7 +224,9 @@ fn runbook(out: &mut String, record: &RunRecord) {
     heading(out, 3, "expected", "Expected outcome");
     let rows = objective_rows(record);
     if rows.is_empty() {
-        out.push_str("<p>No objective was set: the drill records measurements only.</p>\n");
+        out.push_str(
+            "<p>No objective was set: the run is not judged; it records measurements only.</p>\n",
+        );
     } else {
         out.push_str("<p>Each objective holds:</p>\n<ul>\n");
         for row in &rows {
@@ -278,6 +291,11 @@ pub(crate) fn deviations(record: &RunRecord) -> Vec<String> {
             ),
         })
         .collect();
+    if !record.verdict.judged() {
+        list.push(
+            "Not judged: the scenario has no objectives, so nothing was shown to hold.".into(),
+        );
+    }
     list.extend(
         record
             .problems
@@ -565,6 +583,25 @@ pub(super) mod tests {
             )
         );
         assert!(page.contains("None: every objective held and the drill ran to completion."));
+    }
+
+    #[test]
+    fn a_run_without_objectives_is_not_judged() {
+        let record = crate::report::rows::not_judged_record();
+        let page = html(&record);
+        assert!(page.contains(
+            "<p class=\"banner not-judged\" role=\"status\">NOT JUDGED — the scenario has no \
+             objectives</p>"
+        ));
+        assert!(
+            page.contains("<title>Failover drill sample: NOT JUDGED ("),
+            "{page}"
+        );
+        assert!(!page.contains("PASS"));
+        assert_eq!(
+            deviations(&record),
+            ["Not judged: the scenario has no objectives, so nothing was shown to hold."]
+        );
     }
 
     #[test]

@@ -521,6 +521,15 @@ pub(crate) fn sample_record() -> RunRecord {
     }
 }
 
+/// [`sample_record`] of a scenario without objectives: not judged.
+#[cfg(test)]
+pub(crate) fn not_judged_record() -> RunRecord {
+    let mut record = sample_record();
+    record.scenario.objectives.clear();
+    record.verdict = crate::check::judge(&[], &record.measurements);
+    record
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
