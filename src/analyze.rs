@@ -2,6 +2,7 @@
 //! containers, so a run can be re-examined (or judged by a newer firedrill) long after it ran.
 
 use crate::check::{Judgement, judge, measure};
+use crate::history::{Event, History};
 use crate::record::{RECORD_FORMAT, RunRecord};
 use std::path::{Path, PathBuf};
 
@@ -77,7 +78,7 @@ pub struct Analysis {
 /// Recomputes the measurements from the record's history and judges its scenario's objectives
 /// again. Pure: nothing is read or written.
 pub fn reanalyze(stored: &RunRecord) -> Analysis {
-    let measurements = measure(&stored.history);
+    let measurements = measure(&with_schedule(stored));
     let verdict = judge(&stored.scenario.objectives, &measurements);
     let mut changes = Vec::new();
     if verdict.judgement() != stored.verdict.judgement() {
@@ -118,6 +119,26 @@ pub fn reanalyze(stored: &RunRecord) -> Analysis {
         changes,
         record,
     }
+}
+
+/// The record's history with each fault event's `scheduled_at` filled in from the record's
+/// scenario where the history lacks it (runs recorded before it was): faults scheduled at the
+/// same instant are then measured as one incident, as in a run recorded now. The record itself
+/// keeps its history as recorded.
+fn with_schedule(record: &RunRecord) -> std::borrow::Cow<'_, History> {
+    let missing = record.history.faults().any(|f| f.scheduled_at.is_none());
+    if !missing {
+        return std::borrow::Cow::Borrowed(&record.history);
+    }
+    let mut history = record.history.clone();
+    for event in &mut history.events {
+        if let Event::Fault(f) = event
+            && f.scheduled_at.is_none()
+        {
+            f.scheduled_at = record.scenario.faults.get(f.fault).map(|s| s.at);
+        }
+    }
+    std::borrow::Cow::Owned(history)
 }
 
 fn judgement_of(passed: bool) -> Judgement {
@@ -162,6 +183,35 @@ mod tests {
         assert!(!analysis.reproduced);
         assert_eq!(analysis.changes.len(), 2, "{:?}", analysis.changes);
         assert!(analysis.changes[0].starts_with("verdict: stored"));
+    }
+
+    #[test]
+    fn an_old_record_of_faults_scheduled_together_is_measured_as_one_incident() {
+        // two faults at 10 s, recorded without scheduled_at: injected 4 ms apart
+        use crate::check::testkit::*;
+        let mut record = sample_record();
+        let text = "name = \"split\"\ndescription = \"d\"\nduration = \"60s\"\n\
+                    [[fault]]\nat = \"10s\"\nkind = \"crash\"\ntarget = \"pg3\"\n\
+                    [[fault]]\nat = \"10s\"\nkind = \"crash\"\ntarget = \"leader\"\n\
+                    [objectives]\nrto = \"<= 30s\"\n";
+        record.scenario = crate::scenario::parse(std::path::Path::new("split.toml"), text).unwrap();
+        let mut events = vec![inject(0, "pg3", ms(10_000)), inject(1, "pg1", ms(10_004))];
+        events.extend((0..700).map(|k| ok(k, ms(10 * k), ms(10 * k + 1), "pg1", 1)));
+        events.extend((700..1_500).map(|k| ok(k, ms(10 * k), ms(10 * k + 1), "pg2", 2)));
+        record.history = history(events);
+        let old = measure(&record.history);
+        assert_eq!(old.faults.len(), 2, "as such a run was measured");
+        let analysis = reanalyze(&record);
+        let m = &analysis.record.measurements;
+        assert_eq!(m.faults.len(), 1);
+        assert_eq!(
+            m.faults[0].label(),
+            "faults 1+2 (crash of pg3, crash of pg1)"
+        );
+        assert_eq!(
+            analysis.record.history, record.history,
+            "the history is kept as recorded"
+        );
     }
 
     #[test]

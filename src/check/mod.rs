@@ -28,7 +28,7 @@ pub(crate) mod testkit;
 
 pub use latency::{LatencyStats, WriteLatency};
 pub use loss::{LostWrites, UnknownWrites};
-pub use measurements::{FaultMeasurements, Measurements, measure};
+pub use measurements::{FaultMeasurements, IncidentFault, Measurements, measure};
 pub use reads::{Reads, StaleRead};
 pub use rto::UnconfirmedRecovery;
 pub use split_brain::SplitBrain;

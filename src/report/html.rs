@@ -357,13 +357,14 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
         }
     }
     for f in &record.measurements.faults {
-        let n = f.fault + 1;
+        // "fault 1", or "faults 1+2" for faults that started together
+        let n = f.name();
         let after = |d: std::time::Duration| f.injected_at.plus(d);
         if let Some(d) = f.detection_time {
             steps.push((
                 after(d),
                 format!(
-                    "fault {n}: clients saw it: first failed write ({} after injection)",
+                    "{n}: clients saw it: first failed write ({} after injection)",
                     fmt_duration(d)
                 ),
             ));
@@ -372,7 +373,7 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
             steps.push((
                 at,
                 format!(
-                    "fault {n}: write outage began (the end of the last ok write before it){}",
+                    "{n}: write outage began (the end of the last ok write before it){}",
                     match (f.recovered, &f.unconfirmed_recovery) {
                         (true, _) => "",
                         (false, Some(_)) => "; recovery unconfirmed",
@@ -385,7 +386,7 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
             steps.push((
                 after(d),
                 format!(
-                    "fault {n}: failover seen: {new} leader in place of {} (leader election time {})",
+                    "{n}: failover seen: {new} leader in place of {} (leader election time {})",
                     f.old_leader,
                     fmt_duration(d)
                 ),
@@ -396,23 +397,20 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
         {
             steps.push((
                 after(d),
-                format!("fault {n}: {node} promoted: leader on timeline {tl}"),
+                format!("{n}: {node} promoted: leader on timeline {tl}"),
             ));
         }
         if let (Some(d), Some(new)) = (f.proxy_switch_time, &f.new_leader) {
             steps.push((
                 after(d),
-                format!(
-                    "fault {n}: HAProxy routes to {new}, not to {}",
-                    f.old_leader
-                ),
+                format!("{n}: HAProxy routes to {new}, not to {}", f.old_leader),
             ));
         }
         if let (Some(at), Some(rto)) = (f.recovered_at, f.rto) {
             steps.push((
                 at,
                 format!(
-                    "fault {n}: writes recovered and kept succeeding (RTO {})",
+                    "{n}: writes recovered and kept succeeding (RTO {})",
                     fmt_duration(rto)
                 ),
             ));
@@ -421,7 +419,7 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
             steps.push((
                 u.recovered_at,
                 format!(
-                    "fault {n}: recovery unconfirmed, RTO not measured: {}",
+                    "{n}: recovery unconfirmed, RTO not measured: {}",
                     u.describe()
                 ),
             ));
@@ -429,7 +427,7 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
         if let Some(d) = f.time_to_full_redundancy {
             steps.push((
                 after(d),
-                format!("fault {n}: full redundancy: every node streaming from the leader"),
+                format!("{n}: full redundancy: every node streaming from the leader"),
             ));
         }
     }

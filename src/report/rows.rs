@@ -103,7 +103,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         "attempts on a fixed schedule through the client endpoint",
     );
     for f in &m.faults {
-        let label = format!("fault {} ({} of {})", f.fault + 1, f.kind, f.node);
+        let label = f.label();
         row(
             format!("{label}: injected"),
             f.injected_at.to_string(),
@@ -709,6 +709,29 @@ mod tests {
             value(&measurement_rows(&record), "split brain"),
             "not measured (no role probes in the history)"
         );
+    }
+
+    #[test]
+    fn an_incident_of_several_faults_is_named_with_each() {
+        let mut record = sample_record();
+        record.measurements.faults[0]
+            .same_incident
+            .push(crate::check::IncidentFault {
+                fault: 1,
+                kind: "partition".into(),
+                node: "etcd1".into(),
+                nodes: Vec::new(),
+                injected_at: crate::history::At(104_000_000),
+            });
+        let rows = measurement_rows(&record);
+        assert_eq!(
+            value(
+                &rows,
+                "faults 1+2 (crash of pg1, partition of etcd1): RTO (write downtime)"
+            ),
+            "2.100s"
+        );
+        assert!(rows.iter().all(|r| !r.name.starts_with("fault 2")));
     }
 
     #[test]
