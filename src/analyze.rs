@@ -1,7 +1,8 @@
 //! Re-judging a stored run: the checkers run again on the history in its run.json, with no
 //! containers, so a run can be re-examined (or judged by a newer firedrill) long after it ran.
 
-use crate::check::{judge, measure};
+use crate::check::{Judgement, judge, measure};
+use crate::history::{Event, History};
 use crate::record::{RECORD_FORMAT, RunRecord};
 use std::path::{Path, PathBuf};
 
@@ -77,14 +78,14 @@ pub struct Analysis {
 /// Recomputes the measurements from the record's history and judges its scenario's objectives
 /// again. Pure: nothing is read or written.
 pub fn reanalyze(stored: &RunRecord) -> Analysis {
-    let measurements = measure(&stored.history);
+    let measurements = measure(&with_schedule(stored));
     let verdict = judge(&stored.scenario.objectives, &measurements);
     let mut changes = Vec::new();
-    if verdict.passed != stored.verdict.passed {
+    if verdict.judgement() != stored.verdict.judgement() {
         changes.push(format!(
             "verdict: stored {}, now {}",
-            pass_fail(stored.verdict.passed),
-            pass_fail(verdict.passed)
+            pass_fail(stored.verdict.judgement()),
+            pass_fail(verdict.judgement())
         ));
     }
     for now in &verdict.objectives {
@@ -99,9 +100,9 @@ pub fn reanalyze(stored: &RunRecord) -> Analysis {
             Some(before) if before.passed != now.passed || before.measured != now.measured => {
                 changes.push(format!(
                     "{name}: stored {} ({}), now {} ({})",
-                    pass_fail(before.passed),
+                    pass_fail(judgement_of(before.passed)),
                     show(before.measured.as_ref()),
-                    pass_fail(now.passed),
+                    pass_fail(judgement_of(now.passed)),
                     show(now.measured.as_ref())
                 ));
             }
@@ -136,8 +137,40 @@ pub fn reanalyze(stored: &RunRecord) -> Analysis {
     }
 }
 
-fn pass_fail(passed: bool) -> &'static str {
-    if passed { "pass" } else { "fail" }
+/// The record's history with each fault event's `scheduled_at` filled in from the record's
+/// scenario where the history lacks it (runs recorded before it was): faults scheduled at the
+/// same instant are then measured as one incident, as in a run recorded now. The record itself
+/// keeps its history as recorded.
+fn with_schedule(record: &RunRecord) -> std::borrow::Cow<'_, History> {
+    let missing = record.history.faults().any(|f| f.scheduled_at.is_none());
+    if !missing {
+        return std::borrow::Cow::Borrowed(&record.history);
+    }
+    let mut history = record.history.clone();
+    for event in &mut history.events {
+        if let Event::Fault(f) = event
+            && f.scheduled_at.is_none()
+        {
+            f.scheduled_at = record.scenario.faults.get(f.fault).map(|s| s.at);
+        }
+    }
+    std::borrow::Cow::Owned(history)
+}
+
+fn judgement_of(passed: bool) -> Judgement {
+    if passed {
+        Judgement::Passed
+    } else {
+        Judgement::Failed
+    }
+}
+
+fn pass_fail(judgement: Judgement) -> &'static str {
+    match judgement {
+        Judgement::Passed => "pass",
+        Judgement::Failed => "fail",
+        Judgement::NotJudged => "not judged",
+    }
 }
 
 fn show(value: Option<&crate::check::MeasuredValue>) -> String {
@@ -202,6 +235,57 @@ mod tests {
         let again = reanalyze(&analysis.record);
         assert_eq!(&again.record.problems, problems);
         assert!(again.reproduced, "{:?}", again.changes);
+    }
+
+    #[test]
+    fn an_old_record_of_faults_scheduled_together_is_measured_as_one_incident() {
+        // two faults at 10 s, recorded without scheduled_at: injected 4 ms apart
+        use crate::check::testkit::*;
+        let mut record = sample_record();
+        let text = "name = \"split\"\ndescription = \"d\"\nduration = \"60s\"\n\
+                    [[fault]]\nat = \"10s\"\nkind = \"crash\"\ntarget = \"pg3\"\n\
+                    [[fault]]\nat = \"10s\"\nkind = \"crash\"\ntarget = \"leader\"\n\
+                    [objectives]\nrto = \"<= 30s\"\n";
+        record.scenario = crate::scenario::parse(std::path::Path::new("split.toml"), text).unwrap();
+        let mut events = vec![inject(0, "pg3", ms(10_000)), inject(1, "pg1", ms(10_004))];
+        events.extend((0..700).map(|k| ok(k, ms(10 * k), ms(10 * k + 1), "pg1", 1)));
+        events.extend((700..1_500).map(|k| ok(k, ms(10 * k), ms(10 * k + 1), "pg2", 2)));
+        record.history = history(events);
+        let old = measure(&record.history);
+        assert_eq!(old.faults.len(), 2, "as such a run was measured");
+        let analysis = reanalyze(&record);
+        let m = &analysis.record.measurements;
+        assert_eq!(m.faults.len(), 1);
+        assert_eq!(
+            m.faults[0].label(),
+            "faults 1+2 (crash of pg3, crash of pg1)"
+        );
+        assert_eq!(
+            analysis.record.history, record.history,
+            "the history is kept as recorded"
+        );
+    }
+
+    #[test]
+    fn an_old_record_without_objectives_loads_as_not_judged() {
+        let record = crate::report::not_judged_record();
+        // as firedrill wrote it before "not judged": passed with no objective
+        let mut json = serde_json::to_value(&record).unwrap();
+        json["verdict"]["passed"] = serde_json::Value::Bool(true);
+        let old: RunRecord = serde_json::from_value(json).unwrap();
+        assert!(!old.passed());
+        assert_eq!(old.judgement(), Judgement::NotJudged);
+        let analysis = reanalyze(&old);
+        assert!(analysis.reproduced, "{:?}", analysis.changes);
+        assert_eq!(analysis.record.judgement(), Judgement::NotJudged);
+
+        // a judged run that passed, judged again without objectives, says so
+        let mut stored = sample_record();
+        stored.verdict.objectives.retain(|o| o.passed);
+        stored.verdict.passed = true;
+        stored.scenario.objectives.clear();
+        let analysis = reanalyze(&stored);
+        assert_eq!(analysis.changes[0], "verdict: stored pass, now not judged");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The record of one run: everything reports are made from, and what `run.json` holds.
 
-use crate::check::{Measurements, Verdict};
+use crate::check::{Judgement, Measurements, Verdict};
 use crate::history::History;
 use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
@@ -77,9 +77,22 @@ pub struct Timings {
 }
 
 impl RunRecord {
-    /// Every objective held and the run had no problem (a step that overran its bound, a
-    /// teardown that failed): a run with a problem is not evidence that the objectives hold.
+    /// The scenario had objectives, every one held, and the run had no problem (a step that
+    /// overran its bound, a teardown that failed): a run with a problem is not evidence that the
+    /// objectives hold, and a run without objectives (not judged) showed nothing to hold.
     pub fn passed(&self) -> bool {
-        self.verdict.passed && self.problems.is_empty()
+        self.verdict.judged() && self.verdict.passed && self.problems.is_empty()
+    }
+
+    /// Passed, failed (an objective did not hold, or the run had a problem), or not judged (the
+    /// scenario has no objectives).
+    pub fn judgement(&self) -> Judgement {
+        if !self.verdict.judged() {
+            Judgement::NotJudged
+        } else if self.passed() {
+            Judgement::Passed
+        } else {
+            Judgement::Failed
+        }
     }
 }

@@ -63,6 +63,7 @@ fn help_documents_the_exit_codes() {
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("0  every objective held"), "{help}");
     assert!(help.contains("1  an objective failed"));
+    assert!(help.contains("or the scenario has no objectives (not judged)"));
     assert!(help.contains("2  the drill could not run"));
 }
 
@@ -460,14 +461,15 @@ fn report_writes_the_quarter_from_the_history_and_exits_1_if_it_does_not_verify(
     );
     assert!(
         stdout.contains(
-            "| 1. Primary node crash | drill | 2 | 100.0% (2 of 2) | 0.000s / 0.000s / 0.000s | \
-             not measured | none |"
+            // no write attempted: the RTO is not measured, not 0
+            "| 1. Primary node crash | drill | 2 | 100.0% (2 of 2) | not measured | not measured \
+             | none |"
         ),
         "{stdout}"
     );
     assert!(
         stdout.contains(
-            "| 1. Primary node crash | drill | 0.000s → 0.000s (±0.000s) | 100.0% (1 of 1) → \
+            "| 1. Primary node crash | drill | not measured → not measured | 100.0% (1 of 1) → \
              100.0% (2 of 2) |"
         ),
         "{stdout}"

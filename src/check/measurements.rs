@@ -11,7 +11,7 @@ use super::rto::{self, UnconfirmedRecovery, Window};
 use super::split_brain::{self, SplitBrain};
 use super::verdict::MeasuredValue;
 use super::writes::{self, WriteCounts};
-use crate::history::{At, ErrorKind, FaultAction, History};
+use crate::history::{At, ErrorKind, FaultAction, FaultEvent, History};
 use crate::scenario::Measure;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,9 +28,10 @@ pub struct Measurements {
     /// One entry per fault injection, in the order they were injected.
     pub faults: Vec<FaultMeasurements>,
     /// **RTO (write downtime)**, the worst over the faults (see [`FaultMeasurements::rto`]).
-    /// `None` (not measured) if after some fault writes never recovered, or their recovery was
-    /// not confirmed. Without faults: zero if every write succeeded, else the downtime measured
-    /// as if a fault had been injected at the run's start.
+    /// `None` (not measured) if some fault's RTO was not: no write was attempted in its window,
+    /// writes never recovered, or their recovery was not confirmed ([`Measurements::value`]
+    /// says which). Without faults: the downtime measured as if a fault had been injected at the
+    /// run's start (zero if every write succeeded; not measured if no write was attempted).
     #[serde(default, with = "humantime_serde")]
     pub rto: Option<Duration>,
     /// When the RTO is not measured because a recovery was not confirmed (see
@@ -116,17 +117,25 @@ pub struct Throttled {
     pub first: At,
 }
 
-/// What one fault did to the writes and the leadership.
+/// What one incident did to the writes and the leadership. An incident is one fault, or several
+/// faults the scenario scheduled at the same instant (they start together, though they are
+/// injected one after the other): it is measured once, from `F`, the first injection's start,
+/// over its window, to the next incident's `F` or the end of the history. `fault`, `kind`,
+/// `node` and `injected_at` are those of its first injection; `same_incident` lists the others.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FaultMeasurements {
-    /// The fault's index in the scenario's schedule.
+    /// The fault's index in the scenario's schedule (the first injected of the incident).
     pub fault: usize,
     /// The fault kind ("crash", ...).
     pub kind: String,
     /// The node the fault hit.
     pub node: String,
-    /// `F`: the instant the injection began.
+    /// `F`: the instant the injection began (the first of the incident).
     pub injected_at: At,
+    /// The other faults of the incident, in injection order; empty for a fault alone (and in
+    /// records made before incidents).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub same_incident: Vec<IncidentFault>,
     /// **Detection time**: from `F` to the `complete` instant of the first non-ok (`fail` or
     /// `unknown`) write, by invoke instant, invoked at or after `F` and before the window's end.
     /// `None` if no such write: the clients never saw the fault.
@@ -180,8 +189,9 @@ pub struct FaultMeasurements {
     /// ahead. `None` without an election, or if either sample is missing.
     #[serde(default)]
     pub lag_at_failover: Option<u64>,
-    /// The `at` of this fault's heal: the first heal event of the same fault index at or after
-    /// `F`. `None` if the history holds none (the fault was never healed).
+    /// The `at` of this incident's heal: the latest, over its faults, of the first heal event of
+    /// the same fault index at or after that fault's injection. `None` if the history holds none
+    /// (the incident was never healed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub healed_at: Option<At>,
     /// **Time to full redundancy**: from `F` to the `received` instant of the first probe
@@ -201,6 +211,7 @@ pub struct FaultMeasurements {
     /// (`outage_start`) to the end of the first ok write after which every write attempt in the
     /// window succeeded (`recovered_at`).
     ///
+    /// `None` (not measured) if no write was invoked in the window (`no_writes_in_window`).
     /// The outage's writes are the non-ok writes invoked before the window's end and completed
     /// at or after `F`; if there is none, writes never stopped and the RTO is zero. The outage
     /// starts at the latest `complete` of an ok write invoked before the first of them (by
@@ -215,6 +226,11 @@ pub struct FaultMeasurements {
     pub rto: Option<Duration>,
     /// Whether writes kept, or came back to, succeeding, confirmed as above (`rto` is measured).
     pub recovered: bool,
+    /// No write was invoked in the window (at or after `F`, before the window's end): the RTO,
+    /// the detection time and the latency during the fault are not measured. Absent (false)
+    /// in run.json otherwise, and in records made before it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_writes_in_window: bool,
     /// The end of the last ok write before the outage; `None` if writes never stopped.
     pub outage_start: Option<At>,
     /// The end of the first ok write after the outage; `None` if writes never stopped, never
@@ -246,15 +262,71 @@ pub struct FaultMeasurements {
     pub write_latency: WriteLatency,
 }
 
+/// A fault injected together with an incident's first (scheduled at the same instant).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentFault {
+    /// Its index in the scenario's schedule.
+    pub fault: usize,
+    pub kind: String,
+    /// The node it hit (the first, if several).
+    pub node: String,
+    /// Every node it hit, when it hit more than one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
+    /// The instant its injection began (at or after the incident's `F`).
+    pub injected_at: At,
+}
+
 impl FaultMeasurements {
+    /// "fault 1", or "faults 1+2" for an incident of several faults: numbered from 1, as the
+    /// reports number faults.
+    pub fn name(&self) -> String {
+        if self.same_incident.is_empty() {
+            format!("fault {}", self.fault + 1)
+        } else {
+            let numbers: Vec<String> = std::iter::once(self.fault)
+                .chain(self.same_incident.iter().map(|f| f.fault))
+                .map(|n| (n + 1).to_string())
+                .collect();
+            format!("faults {}", numbers.join("+"))
+        }
+    }
+
+    /// "fault 1 (crash of pg1)", "faults 1+2 (partition of etcd1, partition of pg1)".
+    pub fn label(&self) -> String {
+        let what: Vec<String> = std::iter::once((&self.kind, &self.node))
+            .chain(self.same_incident.iter().map(|f| (&f.kind, &f.node)))
+            .map(|(kind, node)| format!("{kind} of {node}"))
+            .collect();
+        format!("{} ({})", self.name(), what.join(", "))
+    }
+
+    /// Whether the incident hit `node` (any of its faults).
+    pub fn hit(&self, node: &str) -> bool {
+        self.node == node
+            || self
+                .same_incident
+                .iter()
+                .any(|f| f.node == node || f.nodes.iter().any(|n| n == node))
+    }
+
     /// Whether the fault made any write fail or time out.
     pub fn writes_stopped(&self) -> bool {
         self.outage_start.is_some()
     }
 
-    /// "fault 1 (crash of pg1)": numbered from 1, as the reports number faults.
+    /// "fault 1 (crash of pg1)", or "faults 1+2 (...)" for an incident: as the reports name it.
     pub(crate) fn describe(&self) -> String {
-        format!("fault {} ({} of {})", self.fault + 1, self.kind, self.node)
+        self.label()
+    }
+
+    /// Why the write-path measurements of this fault were not taken, when no write was attempted
+    /// in its window.
+    fn no_writes_reason(&self) -> String {
+        format!(
+            "no write was attempted in the window of {}",
+            self.describe()
+        )
     }
 
     /// Why full redundancy was not reached after this fault, in a few words ("pg3 not
@@ -271,6 +343,26 @@ impl FaultMeasurements {
     }
 }
 
+/// The injections grouped into incidents, in injection order: injections of faults the scenario
+/// scheduled at the same instant (the same `scheduled_at`) form one incident, though they are
+/// injected one after the other; the first injected comes first. An injection recorded without
+/// `scheduled_at` (histories from before it was recorded) is an incident of its own.
+fn incidents<'a>(injections: &[&'a FaultEvent]) -> Vec<Vec<&'a FaultEvent>> {
+    let mut incidents: Vec<Vec<&FaultEvent>> = Vec::new();
+    for &i in injections {
+        let together = i.scheduled_at.and_then(|s| {
+            incidents
+                .iter_mut()
+                .find(|inc| inc[0].scheduled_at == Some(s))
+        });
+        match together {
+            Some(incident) => incident.push(i),
+            None => incidents.push(vec![i]),
+        }
+    }
+    incidents
+}
+
 /// Computes every measurement from the history.
 pub fn measure(history: &History) -> Measurements {
     let writes = writes::ordered(history);
@@ -282,16 +374,19 @@ pub fn measure(history: &History) -> Measurements {
         .copied()
         .filter(|f| f.action == FaultAction::Inject)
         .collect();
-    let starts: Vec<At> = injections.iter().map(|f| f.at).collect();
+    let incidents = incidents(&injections);
+    let starts: Vec<At> = incidents.iter().map(|i| i[0].at).collect();
     let windows = Window::of_faults(&starts);
 
-    // the end of each fault's *during* phase: the next fault's *before* starts there
+    // the end of each incident's *during* phase: the next incident's *before* starts there
     let outages: Vec<rto::Outage> = windows.iter().map(|&w| rto::outage(&writes, w)).collect();
-    let during_until: Vec<Option<At>> = injections
+    let during_until: Vec<Option<At>> = incidents
         .iter()
         .zip(&windows)
         .zip(&outages)
-        .map(|((f, &w), o)| latency::during_until(w, o, redundancy::healed_at(&fault_events, f)))
+        .map(|((i, &w), o)| {
+            latency::during_until(w, o, redundancy::incident_healed_at(&fault_events, i))
+        })
         .collect();
     let before_from = |window: Window| {
         windows
@@ -303,11 +398,13 @@ pub fn measure(history: &History) -> Measurements {
             .unwrap_or(At(0))
     };
 
-    let faults: Vec<FaultMeasurements> = injections
+    let faults: Vec<FaultMeasurements> = incidents
         .iter()
         .zip(&windows)
         .zip(outages.iter().zip(&during_until))
-        .map(|((f, &window), (outage, &during_until))| {
+        .map(|((incident, &window), (outage, &during_until))| {
+            // measured once, from the first injection's F
+            let f = incident[0];
             let leader_at_f = leader::leader_at(&probes, f.at);
             let replica_lag_at_injection =
                 lag::lag_at_injection(&probes, leader_at_f.as_deref(), f.at);
@@ -324,7 +421,7 @@ pub fn measure(history: &History) -> Measurements {
             let redundancy = redundancy::full_redundancy(
                 &probes,
                 &fault_events,
-                f,
+                incident,
                 window,
                 election.as_ref().map(|e| e.seen),
             );
@@ -333,6 +430,16 @@ pub fn measure(history: &History) -> Measurements {
                 kind: f.kind.clone(),
                 node: f.node.clone(),
                 injected_at: f.at,
+                same_incident: incident[1..]
+                    .iter()
+                    .map(|g| IncidentFault {
+                        fault: g.fault,
+                        kind: g.kind.clone(),
+                        node: g.node.clone(),
+                        nodes: g.nodes.clone(),
+                        injected_at: g.at,
+                    })
+                    .collect(),
                 detection_time: rto::detection_time(&writes, window),
                 old_leader,
                 leader_election_time: election.as_ref().map(|e| e.time),
@@ -344,11 +451,12 @@ pub fn measure(history: &History) -> Measurements {
                 promoted: promotion.map(|p| p.node),
                 replica_lag_at_injection,
                 lag_at_failover,
-                healed_at: redundancy::healed_at(&fault_events, f),
+                healed_at: redundancy::incident_healed_at(&fault_events, incident),
                 time_to_full_redundancy: redundancy.time,
                 not_streaming: redundancy.not_streaming,
                 rto: outage.rto,
                 recovered: outage.rto.is_some(),
+                no_writes_in_window: outage.no_writes,
                 outage_start: outage.start,
                 recovered_at: outage.recovered_at,
                 unconfirmed_recovery: outage.unconfirmed,
@@ -509,17 +617,22 @@ impl Measurements {
                 Some(why) if !self.split_brain.detected => Err(why.clone()),
                 _ => Ok(MeasuredValue::Bool(self.split_brain.detected)),
             },
-            Measure::DetectionTime => self
-                .detection_time
-                .map(MeasuredValue::Duration)
-                .ok_or_else(|| self.per_fault_reason("no write failed after any fault")),
+            Measure::DetectionTime => {
+                // the worst of the others would understate it
+                if let Some(f) = self.faults.iter().find(|f| f.no_writes_in_window) {
+                    return Err(f.no_writes_reason());
+                }
+                self.detection_time
+                    .map(MeasuredValue::Duration)
+                    .ok_or_else(|| self.per_fault_reason("no write failed after any fault"))
+            }
             Measure::LeaderElectionTime => {
                 // A fault that hit the leader with no election after it would otherwise drop
                 // out of the worst, understating it.
                 if let Some(f) = self
                     .faults
                     .iter()
-                    .find(|f| f.node == f.old_leader && f.leader_election_time.is_none())
+                    .find(|f| f.hit(&f.old_leader) && f.leader_election_time.is_none())
                     .filter(|_| self.leader_election_time.is_some())
                 {
                     return Err(format!(
@@ -627,6 +740,7 @@ impl Measurements {
     /// recovered, or their recovery was not confirmed (and when).
     fn rto_not_measured(&self) -> String {
         match self.faults.iter().find(|f| f.rto.is_none()) {
+            Some(f) if f.no_writes_in_window => f.no_writes_reason(),
             Some(f) => match &f.unconfirmed_recovery {
                 Some(u) => format!(
                     "recovery after {} unconfirmed: {}",
@@ -635,6 +749,9 @@ impl Measurements {
                 ),
                 None => format!("writes never recovered after {}", f.describe()),
             },
+            None if self.faults.is_empty() && self.writes.total == 0 => {
+                "no write was attempted".to_string()
+            }
             None => match &self.unconfirmed_recovery {
                 Some(u) => format!("recovery unconfirmed: {}", u.describe()),
                 None => "writes never recovered".to_string(),
@@ -650,13 +767,16 @@ impl Measurements {
             .map(|l| l.rpo.unwrap_or(Duration::ZERO))
     }
 
-    /// Whether writes never stopped: no write failed or timed out within any fault's window (or
-    /// at all, when no fault was injected). The RTO is then zero, and reported so.
+    /// Whether writes never stopped: writes were attempted in every fault's window (or at all,
+    /// when no fault was injected) and none failed or timed out. The RTO is then zero, and
+    /// reported so. Without a write attempted, nothing shows they went on.
     pub fn writes_never_stopped(&self) -> bool {
         if self.faults.is_empty() {
-            self.writes.not_ok() == 0
+            self.writes.total > 0 && self.writes.not_ok() == 0
         } else {
-            self.faults.iter().all(|f| !f.writes_stopped())
+            self.faults
+                .iter()
+                .all(|f| !f.writes_stopped() && !f.no_writes_in_window)
         }
     }
 
@@ -881,6 +1001,148 @@ mod tests {
             m.value(Measure::SplitBrain),
             Err("no role probes in the history".to_string())
         );
+    }
+
+    #[test]
+    fn no_write_attempted_leaves_the_rto_not_measured() {
+        // neither faults nor writes
+        let m = measure(&history(vec![]));
+        assert_eq!(m.rto, None);
+        assert!(!m.writes_never_stopped());
+        assert_eq!(
+            m.value(Measure::Rto),
+            Err("no write was attempted".to_string())
+        );
+
+        // fault 1's window holds writes; fault 2 came after the writes ended
+        let mut events = vec![inject(0, "pg1", ms(5))];
+        events.extend(steady(1, ms(10), "pg1", 1));
+        events.push(inject(1, "pg2", ms(60_000)));
+        let m = measure(&history(events));
+        let (f0, f1) = (&m.faults[0], &m.faults[1]);
+        assert_eq!(f0.rto, Some(Duration::ZERO));
+        assert!(!f0.no_writes_in_window);
+        assert_eq!(f1.rto, None, "not 0s: no write shows writes went on");
+        assert!(f1.no_writes_in_window && !f1.recovered);
+        assert_eq!(f1.detection_time, None);
+        assert_eq!(f1.write_latency.during, None);
+        assert_eq!(m.rto, None);
+        assert!(!m.writes_never_stopped());
+        let why = "no write was attempted in the window of fault 2 (crash of pg2)";
+        assert_eq!(m.value(Measure::Rto), Err(why.to_string()));
+        assert_eq!(m.value(Measure::DetectionTime), Err(why.to_string()));
+
+        // the flag survives run.json, and is left out when false
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["faults"][1]["no_writes_in_window"], true);
+        assert_eq!(json["faults"][0].get("no_writes_in_window"), None);
+        assert_eq!(serde_json::from_value::<Measurements>(json).unwrap(), m);
+    }
+
+    /// Two faults the scenario scheduled at 10 s (`scheduled`: `None` as recorded before
+    /// `scheduled_at`), injected 4 ms apart: etcd1 cut off, then the leader pg1. Writes every
+    /// 10 ms to 20 s fail from 10.01 s to 12 s; pg2 leads from 11 s; both healed at 15 s.
+    fn split_in_two_injections(scheduled: Option<Duration>) -> History {
+        let inject_at = |f, node: &str, at| match scheduled {
+            Some(s) => inject_scheduled(f, node, at, s),
+            None => inject(f, node, at),
+        };
+        let heal_at = |f, node: &str, at| match scheduled {
+            Some(s) => heal_scheduled(f, node, at, s),
+            None => heal(f, node, at),
+        };
+        let mut events = vec![
+            probe_wal("pg1", ms(0), ms(1), Role::Leader, None, &["pg2", "pg3"]),
+            inject_at(0, "etcd1", ms(10_000)),
+            inject_at(1, "pg1", ms(10_004)),
+            probe_wal("pg2", ms(11_000), ms(11_002), Role::Leader, None, &["pg3"]),
+            heal_at(0, "etcd1", ms(15_000)),
+            heal_at(1, "pg1", ms(15_003)),
+            probe_wal(
+                "pg2",
+                ms(16_000),
+                ms(16_002),
+                Role::Leader,
+                None,
+                &["pg1", "pg3"],
+            ),
+        ];
+        for k in 0..2_000u64 {
+            let t = 10 * k;
+            if (10_010..12_000).contains(&t) {
+                events.push(failed(k, ms(t), ms(t + 1)));
+            } else {
+                let node = if t < 10_000 { "pg1" } else { "pg2" };
+                events.push(ok(k, ms(t), ms(t + 1), node, 1));
+            }
+        }
+        history(events)
+    }
+
+    #[test]
+    fn faults_scheduled_together_are_one_incident_measured_once() {
+        let m = measure(&split_in_two_injections(Some(Duration::from_secs(10))));
+        assert_eq!(m.faults.len(), 1, "one incident");
+        let f = &m.faults[0];
+        assert_eq!(
+            (f.fault, f.node.as_str(), f.injected_at),
+            (0, "etcd1", ms(10_000))
+        );
+        assert_eq!(
+            f.same_incident,
+            [IncidentFault {
+                fault: 1,
+                kind: "crash".into(),
+                node: "pg1".into(),
+                nodes: Vec::new(),
+                injected_at: ms(10_004),
+            }]
+        );
+        assert_eq!(f.label(), "faults 1+2 (crash of etcd1, crash of pg1)");
+        // measured from the first injection's F, over the window to the end
+        assert_eq!(f.rto, Some(Duration::from_millis(2_000)));
+        assert_eq!(f.detection_time, Some(Duration::from_millis(11)));
+        assert_eq!(f.old_leader, "pg1");
+        assert_eq!(f.leader_election_time, Some(Duration::from_millis(1_002)));
+        assert_eq!(f.new_leader.as_deref(), Some("pg2"));
+        assert_eq!(f.healed_at, Some(ms(15_003)), "the later heal");
+        assert_eq!(
+            f.time_to_full_redundancy,
+            Some(Duration::from_millis(6_002))
+        );
+        assert_eq!(m.rto, Some(Duration::from_millis(2_000)));
+        assert_eq!(
+            m.value(Measure::LeaderElectionTime),
+            Ok(MeasuredValue::Duration(Duration::from_millis(1_002)))
+        );
+        let json = serde_json::to_value(&m).unwrap();
+        assert_eq!(json["faults"][0]["same_incident"][0]["fault"], 1);
+        assert_eq!(serde_json::from_value::<Measurements>(json).unwrap(), m);
+
+        // recorded before scheduled_at: per injection, as those runs were measured
+        let m = measure(&split_in_two_injections(None));
+        assert_eq!(m.faults.len(), 2);
+        assert!(m.faults[0].same_incident.is_empty());
+        assert_eq!(m.faults[0].label(), "fault 1 (crash of etcd1)");
+        // a 4 ms window with one ok write: what such runs reported, and still do
+        assert_eq!(m.faults[0].rto, Some(Duration::ZERO));
+        assert_eq!(m.faults[0].leader_election_time, None);
+        assert_eq!(m.faults[1].rto, Some(Duration::from_millis(2_000)));
+    }
+
+    #[test]
+    fn faults_scheduled_apart_are_separate_incidents() {
+        let mut h = split_in_two_injections(Some(Duration::from_secs(10)));
+        for e in &mut h.events {
+            if let Event::Fault(f) = e
+                && f.fault == 1
+            {
+                f.scheduled_at = Some(Duration::from_millis(10_004));
+            }
+        }
+        let m = measure(&h);
+        assert_eq!(m.faults.len(), 2);
+        assert_eq!(m.faults[1].label(), "fault 2 (crash of pg1)");
     }
 
     #[test]

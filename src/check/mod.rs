@@ -28,9 +28,11 @@ pub(crate) mod testkit;
 
 pub use latency::{LatencyStats, WriteLatency};
 pub use loss::{FailedCommitted, LostWrites, UnknownWrites};
-pub use measurements::{FaultMeasurements, Measurements, measure};
+pub use measurements::{FaultMeasurements, IncidentFault, Measurements, measure};
 pub use reads::{Reads, StaleRead};
 pub use rto::UnconfirmedRecovery;
 pub use split_brain::SplitBrain;
-pub use verdict::{MeasuredValue, ObjectiveResult, Verdict, fmt_bytes, judge};
+pub use verdict::{
+    Judgement, MeasuredValue, NOT_JUDGED, ObjectiveResult, Verdict, fmt_bytes, judge,
+};
 pub use writes::WriteCounts;

@@ -31,8 +31,14 @@ pub(crate) fn healed_at(faults: &[&FaultEvent], injection: &FaultEvent) -> Optio
         .min()
 }
 
+/// The instant an incident (injections that started together) was healed: the latest of its
+/// injections' heals ([`healed_at`]) that the history holds. `None` if it holds none.
+pub(crate) fn incident_healed_at(faults: &[&FaultEvent], incident: &[&FaultEvent]) -> Option<At> {
+    incident.iter().filter_map(|i| healed_at(faults, i)).max()
+}
+
 /// The nodes an injection hit: `nodes` when it names several, else `node`.
-fn hit(f: &FaultEvent) -> impl Iterator<Item = &str> {
+pub(crate) fn hit(f: &FaultEvent) -> impl Iterator<Item = &str> {
     let single = f.nodes.is_empty().then_some(f.node.as_str());
     f.nodes.iter().map(String::as_str).chain(single)
 }
@@ -48,19 +54,21 @@ pub(crate) fn left_down<'a>(faults: &[&'a FaultEvent], f: At) -> BTreeSet<&'a st
         .collect()
 }
 
-/// **Time to full redundancy** of the fault `injection`, whose window is `window`.
+/// **Time to full redundancy** of the incident `incident` (the injections that started
+/// together, the first at `F`), whose window is `window`.
 ///
 /// - *Expected nodes*: every node that appears in a probe sample of the history (answered or
 ///   not: the Patroni nodes), except the nodes left down: those hit (`node`, or every one of
-///   `nodes`) by an injection at or before `F` that has no heal event of the same fault index
-///   later in the history. A node that a later fault will leave down is still expected: it was
+///   `nodes`) by an injection at or before the incident's last injection that has no heal event
+///   of the same fault index later in the history. A node that a later fault will leave down is still expected: it was
 ///   up within this window.
 /// - *Full redundancy*: a probe sample in which a node reports the leader role and lists as
 ///   `streaming` (`pg_stat_replication` state `streaming`) every expected node other than
 ///   itself.
 /// - Time = from `F` to the `received` instant of the first such sample, by received instant,
-///   among the samples sent at or after `F`, at or after this fault's heal (the `at` of the
-///   first heal event of the same fault index at or after `F`) if the history holds one, at or
+///   among the samples sent at or after `F`, at or after the incident's heal (the latest of
+///   its injections' heals, each the `at` of the first heal event of the same fault index at
+///   or after the injection) if the history holds one, at or
 ///   after `elected` (the `received` instant of the sample that first showed a new leader) if
 ///   the fault brought one (the old leader's view before a switchover is not redundancy
 ///   regained), and before the window's end. `None` if there is no such sample: full redundancy was not seen
@@ -70,15 +78,16 @@ pub(crate) fn left_down<'a>(faults: &[&'a FaultEvent], f: At) -> BTreeSet<&'a st
 pub(crate) fn full_redundancy(
     probes: &[&ProbeSample],
     faults: &[&FaultEvent],
-    injection: &FaultEvent,
+    incident: &[&FaultEvent],
     window: Window,
     elected: Option<At>,
 ) -> Redundancy {
-    let from = healed_at(faults, injection)
+    let from = incident_healed_at(faults, incident)
         .into_iter()
         .chain(elected)
         .fold(window.start, At::max);
-    let down = left_down(faults, window.start);
+    let last_injection = incident.iter().map(|i| i.at).fold(window.start, At::max);
+    let down = left_down(faults, last_injection);
     let expected: Vec<&str> = probed_nodes(probes)
         .into_iter()
         .filter(|n| !down.contains(n))
@@ -125,7 +134,7 @@ mod tests {
             .iter()
             .find(|f| f.action == FaultAction::Inject)
             .unwrap();
-        full_redundancy(&probes, &faults, injection, window, elected)
+        full_redundancy(&probes, &faults, &[injection], window, elected)
     }
 
     fn from(start: At) -> Window {
@@ -145,9 +154,9 @@ mod tests {
         let probes = ordered(&h);
         let faults = fault_events(&h);
         let injection = faults[0];
-        let without = full_redundancy(&probes, &faults, injection, from(ms(100)), None);
+        let without = full_redundancy(&probes, &faults, &[injection], from(ms(100)), None);
         assert_eq!(without.time, Some(Duration::from_millis(11)));
-        let elected = full_redundancy(&probes, &faults, injection, from(ms(100)), Some(ms(302)));
+        let elected = full_redundancy(&probes, &faults, &[injection], from(ms(100)), Some(ms(302)));
         assert_eq!(elected.time, Some(Duration::from_millis(505)));
     }
 
@@ -241,7 +250,7 @@ mod tests {
         let probes = ordered(&h);
         let faults = fault_events(&h);
         let second = faults.iter().find(|f| f.fault == 1).unwrap();
-        let r = full_redundancy(&probes, &faults, second, from(ms(300)), None);
+        let r = full_redundancy(&probes, &faults, &[second], from(ms(300)), None);
         assert_eq!(r.time, Some(Duration::from_millis(51)));
     }
 

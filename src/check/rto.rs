@@ -58,9 +58,13 @@ pub(crate) fn detection_time(writes: &[&WriteOp], window: Window) -> Option<Dura
 /// The write outage caused by one fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Outage {
-    /// The write downtime: see [`outage`]. `None`: not measured, because writes never
-    /// recovered, or because their recovery was not confirmed (`unconfirmed` says so).
+    /// The write downtime: see [`outage`]. `None`: not measured, because no write was invoked
+    /// in the window (`no_writes`), writes never recovered, or their recovery was not confirmed
+    /// (`unconfirmed` says so).
     pub rto: Option<Duration>,
+    /// No write was invoked in the window: nothing shows whether writes stopped, so the RTO is
+    /// not measured (never zero).
+    pub no_writes: bool,
     /// The end of the last ok write before the outage (`None`: writes never stopped).
     pub start: Option<At>,
     /// The end of the first ok write after which writes kept succeeding (`None`: writes never
@@ -112,6 +116,8 @@ pub const STABLE: Duration = Duration::from_secs(5);
 
 /// **RTO (write downtime)** of the fault whose window is `window`.
 ///
+/// - If no write was invoked in the window (at or after `F` and before its end), the RTO is not
+///   measured (`None`, `no_writes`): no attempt shows whether writes stopped.
 /// - The outage's writes are the non-ok writes invoked before the window's end and completed at
 ///   or after `F` (a write in flight at `F` that then timed out belongs to the outage). If there
 ///   is none, writes never stopped and the RTO is zero.
@@ -141,17 +147,31 @@ pub const STABLE: Duration = Duration::from_secs(5);
 ///
 /// `writes` must be ordered by invoke instant.
 pub(crate) fn outage(writes: &[&WriteOp], window: Window) -> Outage {
+    let nothing = Outage {
+        rto: None,
+        no_writes: false,
+        start: None,
+        recovered_at: None,
+        unconfirmed: None,
+        failed_after_recovery: 0,
+        resolution: None,
+    };
+    if !writes
+        .iter()
+        .any(|w| w.invoke >= window.start && window.before_end(w.invoke))
+    {
+        return Outage {
+            no_writes: true,
+            ..nothing
+        };
+    }
     let in_outage =
         |w: &&&WriteOp| !is_ok(w) && w.complete >= window.start && window.before_end(w.invoke);
     let bads: Vec<&&WriteOp> = writes.iter().filter(in_outage).collect();
     let Some(first_bad) = bads.first() else {
         return Outage {
             rto: Some(Duration::ZERO),
-            start: None,
-            recovered_at: None,
-            unconfirmed: None,
-            failed_after_recovery: 0,
-            resolution: None,
+            ..nothing
         };
     };
     // The outage's last bad write: follow bad writes while the next one comes before the
@@ -206,6 +226,7 @@ pub(crate) fn outage(writes: &[&WriteOp], window: Window) -> Outage {
     });
     Outage {
         rto: recovery.map(|r| r.complete.since(start)),
+        no_writes: false,
         start: Some(start),
         recovered_at: recovery.map(|r| r.complete),
         unconfirmed,
@@ -243,6 +264,43 @@ mod tests {
         assert_eq!(o.recovered_at, None);
         assert_eq!(o.resolution, None);
         assert_eq!(detection_time(&writes, window(ms(100))), None);
+    }
+
+    #[test]
+    fn a_window_without_a_write_invoked_in_it_is_not_measured() {
+        // writes from 0 to 490 ms; the fault at 1 s, a later one at 2 s
+        let h = history(
+            (0..50)
+                .map(|k| ok(k, ms(10 * k), ms(10 * k + 3), "pg1", 1))
+                .collect(),
+        );
+        let writes = ordered(&h);
+        for w in [
+            window(ms(1_000)),
+            Window::of_faults(&[ms(1_000), ms(2_000)])[0],
+        ] {
+            let o = outage(&writes, w);
+            assert_eq!(o.rto, None, "not zero: nothing shows writes went on");
+            assert!(o.no_writes);
+            assert_eq!((o.start, o.recovered_at, o.resolution), (None, None, None));
+            assert_eq!(detection_time(&writes, w), None);
+        }
+        // a write in flight at F that then failed is not a write attempted in the window
+        let h = history(vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            unknown(2, ms(10), ms(1_010)),
+        ]);
+        let o = outage(&ordered(&h), window(ms(500)));
+        assert!(o.no_writes);
+        assert_eq!(o.rto, None);
+        // no writes at all, no fault
+        let o = outage(&[], Window::WHOLE);
+        assert!(o.no_writes);
+        assert_eq!(o.rto, None);
+        // one write invoked in the window is enough to measure
+        let o = outage(&writes, window(ms(490)));
+        assert!(!o.no_writes);
+        assert_eq!(o.rto, Some(Duration::ZERO));
     }
 
     /// Writes every 100 ms from 0 to 20 s; `bad` says which invoke instants (ms) fail.

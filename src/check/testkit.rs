@@ -90,7 +90,30 @@ pub fn inject(fault: usize, node: &str, at: At) -> Event {
         at,
         done: at.plus(Duration::from_millis(20)),
         detail: None,
+        scheduled_at: None,
     })
+}
+
+/// An injection of a fault the scenario scheduled at `scheduled` (its `at`).
+pub fn inject_scheduled(fault: usize, node: &str, at: At, scheduled: Duration) -> Event {
+    match inject(fault, node, at) {
+        Event::Fault(f) => Event::Fault(FaultEvent {
+            scheduled_at: Some(scheduled),
+            ..f
+        }),
+        _ => unreachable!(),
+    }
+}
+
+/// A heal of a fault the scenario scheduled at `scheduled`.
+pub fn heal_scheduled(fault: usize, node: &str, at: At, scheduled: Duration) -> Event {
+    match heal(fault, node, at) {
+        Event::Fault(f) => Event::Fault(FaultEvent {
+            scheduled_at: Some(scheduled),
+            ..f
+        }),
+        _ => unreachable!(),
+    }
 }
 
 pub fn heal(fault: usize, node: &str, at: At) -> Event {

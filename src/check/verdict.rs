@@ -80,18 +80,65 @@ pub struct ObjectiveResult {
 
 /// Every objective judged.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "StoredVerdict")]
 pub struct Verdict {
     pub objectives: Vec<ObjectiveResult>,
-    /// Whether every objective passed (true when there are none).
+    /// Whether there were objectives and every one passed. False when there are none: the run is
+    /// not judged (see [`Verdict::judged`]), and nothing was shown to hold.
     pub passed: bool,
 }
 
+/// A verdict as run.json holds it. Records written before "not judged" existed say
+/// `passed: true` with no objectives: they load as not judged, never as passed.
+#[derive(Deserialize)]
+struct StoredVerdict {
+    objectives: Vec<ObjectiveResult>,
+    passed: bool,
+}
+
+impl From<StoredVerdict> for Verdict {
+    fn from(stored: StoredVerdict) -> Verdict {
+        Verdict {
+            passed: stored.passed && !stored.objectives.is_empty(),
+            objectives: stored.objectives,
+        }
+    }
+}
+
+/// What a verdict comes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Judgement {
+    Passed,
+    Failed,
+    /// The scenario has no objectives: nothing was judged.
+    NotJudged,
+}
+
+impl Verdict {
+    /// Whether anything was judged: the scenario has at least one objective.
+    pub fn judged(&self) -> bool {
+        !self.objectives.is_empty()
+    }
+
+    pub fn judgement(&self) -> Judgement {
+        match (self.judged(), self.passed) {
+            (false, _) => Judgement::NotJudged,
+            (true, true) => Judgement::Passed,
+            (true, false) => Judgement::Failed,
+        }
+    }
+}
+
+/// What the reports say of a run that was not judged.
+pub const NOT_JUDGED: &str = "NOT JUDGED — the scenario has no objectives";
+
 /// Judges each objective against the measurements. A measurement that could not be taken fails
-/// its objective, with a note saying why.
+/// its objective, with a note saying why. Without objectives the verdict is not judged and does
+/// not pass.
 pub fn judge(objectives: &[Objective], m: &Measurements) -> Verdict {
     let objectives: Vec<ObjectiveResult> = objectives.iter().map(|o| judge_one(o, m)).collect();
     Verdict {
-        passed: objectives.iter().all(|o| o.passed),
+        passed: !objectives.is_empty() && objectives.iter().all(|o| o.passed),
         objectives,
     }
 }
@@ -222,11 +269,27 @@ mod tests {
     }
 
     #[test]
-    fn no_objectives_pass() {
+    fn no_objectives_are_not_judged_never_passed() {
         let m = measure(&history(vec![]));
         let v = judge(&[], &m);
-        assert!(v.passed);
+        assert!(!v.passed);
+        assert!(!v.judged());
+        assert_eq!(v.judgement(), Judgement::NotJudged);
         assert!(v.objectives.is_empty());
+
+        // a record written when such a verdict said passed loads as not judged
+        let old: Verdict = serde_json::from_str(r#"{"objectives":[],"passed":true}"#).unwrap();
+        assert_eq!(old.judgement(), Judgement::NotJudged);
+        assert!(!old.passed);
+        // a judged one loads as stored
+        let v = judge(&standard()[2..], &m);
+        assert_eq!(v.judgement(), Judgement::Failed);
+        let json = serde_json::to_string(&v).unwrap();
+        assert_eq!(serde_json::from_str::<Verdict>(&json).unwrap(), v);
+        let passing = Verdict { passed: true, ..v };
+        let json = serde_json::to_string(&passing).unwrap();
+        let back: Verdict = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.judgement(), Judgement::Passed);
     }
 
     #[test]
@@ -272,6 +335,30 @@ mod tests {
         assert_eq!(
             v.objectives[0].note.as_deref(),
             Some("writes never stopped")
+        );
+    }
+
+    #[test]
+    fn no_write_in_the_window_fails_an_rto_objective_as_not_measured() {
+        // the writes ended before the fault: nothing shows they went on
+        let h = history(vec![
+            ok(1, ms(0), ms(2), "pg1", 1),
+            ok(2, ms(10), ms(12), "pg1", 1),
+            inject(0, "pg3", ms(50)),
+        ]);
+        let v = judge(&standard()[..1], &measure(&h));
+        assert!(!v.passed);
+        assert_eq!(v.objectives[0].measured, None);
+        assert_eq!(
+            v.objectives[0].note.as_deref(),
+            Some("not measured: no write was attempted in the window of fault 1 (crash of pg3)")
+        );
+        // no fault and no write
+        let v = judge(&standard()[..1], &measure(&history(vec![])));
+        assert!(!v.passed);
+        assert_eq!(
+            v.objectives[0].note.as_deref(),
+            Some("not measured: no write was attempted")
         );
     }
 

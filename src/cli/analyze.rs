@@ -1,6 +1,7 @@
 use super::format::{Format, note};
 use super::{EXIT_ERROR, EXIT_FAILED, EXIT_PASSED};
 use clap::Args;
+use firedrill::check::{Judgement, NOT_JUDGED};
 use firedrill::{analyze, report};
 use std::path::PathBuf;
 
@@ -40,10 +41,10 @@ pub fn analyze(args: AnalyzeArgs) -> u8 {
         note!(
             format,
             "verdict reproduced from the history: {}",
-            if analysis.record.passed() {
-                "PASS"
-            } else {
-                "FAIL"
+            match analysis.record.judgement() {
+                Judgement::Passed => "PASS",
+                Judgement::Failed => "FAIL",
+                Judgement::NotJudged => NOT_JUDGED,
             }
         );
     } else {
@@ -93,6 +94,7 @@ pub fn analyze(args: AnalyzeArgs) -> u8 {
             }
         }
     }
+    // a run not judged showed nothing to hold: 1, as a failed objective
     if analysis.record.passed() {
         EXIT_PASSED
     } else {

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 /// Exit code: every objective held.
 pub const EXIT_PASSED: u8 = 0;
-/// Exit code: an objective failed.
+/// Exit code: an objective failed, or the scenario has none (not judged).
 pub const EXIT_FAILED: u8 = 1;
 /// Exit code: the drill could not run (bad input, Docker trouble).
 pub const EXIT_ERROR: u8 = 2;
@@ -27,7 +27,7 @@ pub const DEFAULT_SCENARIO: &str = "scenarios/patroni-primary-crash.toml";
     name = "firedrill",
     version,
     about = "Chaos and failover drills for highly available database stacks",
-    after_help = "Exit codes:\n  0  every objective held\n  1  an objective failed\n  2  the drill could not run (bad input, Docker trouble)\n  (verify and report exit 1 when the run history does not verify)"
+    after_help = "Exit codes:\n  0  every objective held\n  1  an objective failed, or the scenario has no objectives (not judged)\n  2  the drill could not run (bad input, Docker trouble)\n  (verify and report exit 1 when the run history does not verify)"
 )]
 pub struct Cli {
     #[command(subcommand)]

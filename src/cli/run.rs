@@ -100,6 +100,7 @@ pub async fn run(args: RunArgs) -> u8 {
     } else if record.passed() {
         EXIT_PASSED
     } else {
+        // an objective failed, or none was stated (not judged): nothing was shown to hold
         EXIT_FAILED
     }
 }

@@ -155,6 +155,7 @@ fn event(
         at,
         done: clock.now(),
         detail,
+        scheduled_at: Some(fault.at),
     }
 }
 

@@ -302,6 +302,15 @@ pub struct FaultEvent {
     pub done: At,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// The fault's `at` in the scenario: when its injection was scheduled, from the workload's
+    /// start. Faults scheduled at the same instant start together, as one incident, though they
+    /// are injected one after the other. `None` in histories recorded before it was.
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub scheduled_at: Option<std::time::Duration>,
 }
 
 /// A node's role as its manager (Patroni) reported it.

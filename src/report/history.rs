@@ -39,7 +39,9 @@ pub struct HistoryLine {
     pub started: String,
     /// The run directory, relative to the reports directory, `/`-separated (`runs/<name>`).
     pub run_dir: String,
-    /// Whether every objective held.
+    /// Whether every objective held (and the run had no problem). False for a run not judged
+    /// (no objectives); lines written before "not judged" existed say true there: read it
+    /// through [`HistoryLine::counts_as_passed`].
     pub passed: bool,
     pub measurements: KeyMeasurements,
     /// Every objective as judged, in the scenario's order.
@@ -153,6 +155,22 @@ impl HistoryLine {
             reanalyzed_from: None,
             prev_sha256: String::new(),
         }
+    }
+
+    /// Whether the run was judged: its scenario had objectives. A run not judged is neither
+    /// passed nor failed.
+    pub fn judged(&self) -> bool {
+        !self.objectives.is_empty()
+    }
+
+    /// Whether the run passed: judged, and `passed`.
+    pub fn counts_as_passed(&self) -> bool {
+        self.judged() && self.passed
+    }
+
+    /// Whether the run failed: judged, and not `passed`.
+    pub fn counts_as_failed(&self) -> bool {
+        self.judged() && !self.passed
     }
 
     /// The names of the facts about the run (id, scenario, start, verdict, measurements,

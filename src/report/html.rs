@@ -6,6 +6,7 @@ use super::escape::Esc;
 use super::rows::{fmt_duration, measurement_rows, objective_rows};
 use super::setup;
 use super::timeline::Timeline;
+use crate::check::{Judgement, NOT_JUDGED};
 use crate::history::{At, Event, FaultAction};
 use crate::record::RunRecord;
 use std::fmt::Write;
@@ -20,6 +21,7 @@ h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
 .banner { font-size: 1.3rem; font-weight: bold; padding: .6rem 1rem; border: 3px solid; margin: 1rem 0; }
 .banner.pass { background: #e5f5e0; border-color: #238b45; color: #00441b; }
 .banner.fail { background: #fee0d2; border-color: #a50f15; color: #67000d; }
+.banner.not-judged { background: #f0f0f0; border-color: #525252; color: #252525; }
 table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; font-size: .92rem; }
 th, td { border: 1px solid #bbb; padding: .3rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; }
@@ -59,10 +61,11 @@ pub fn html(record: &RunRecord) -> String {
         .iter()
         .filter(|o| !o.passed)
         .count();
-    let result = if record.passed() {
-        "PASS — every objective held".to_string()
-    } else {
-        format!(
+    let judgement = record.judgement();
+    let result = match judgement {
+        Judgement::Passed => "PASS — every objective held".to_string(),
+        Judgement::NotJudged => NOT_JUDGED.to_string(),
+        Judgement::Failed => format!(
             "FAIL — {failed} of {} objective{} did not hold",
             record.verdict.objectives.len(),
             if record.verdict.objectives.len() == 1 {
@@ -70,13 +73,17 @@ pub fn html(record: &RunRecord) -> String {
             } else {
                 "s"
             }
-        )
+        ),
     };
 
     let title = format!(
         "Failover drill {}: {} ({})",
         s.name,
-        if record.passed() { "PASS" } else { "FAIL" },
+        match judgement {
+            Judgement::Passed => "PASS",
+            Judgement::Failed => "FAIL",
+            Judgement::NotJudged => "NOT JUDGED",
+        },
         record.history.started_wall
     );
     let mut out = String::new();
@@ -86,7 +93,11 @@ pub fn html(record: &RunRecord) -> String {
     let _ = writeln!(
         out,
         "<p class=\"banner {}\" role=\"status\">{}{}</p>",
-        if record.passed() { "pass" } else { "fail" },
+        match judgement {
+            Judgement::Passed => "pass",
+            Judgement::Failed => "fail",
+            Judgement::NotJudged => "not-judged",
+        },
         Esc(&result),
         if record.problems.is_empty() {
             String::new()
@@ -213,7 +224,9 @@ fn runbook(out: &mut String, record: &RunRecord) {
     heading(out, 3, "expected", "Expected outcome");
     let rows = objective_rows(record);
     if rows.is_empty() {
-        out.push_str("<p>No objective was set: the drill records measurements only.</p>\n");
+        out.push_str(
+            "<p>No objective was set: the run is not judged; it records measurements only.</p>\n",
+        );
     } else {
         out.push_str("<p>Each objective holds:</p>\n<ul>\n");
         for row in &rows {
@@ -278,6 +291,11 @@ pub(crate) fn deviations(record: &RunRecord) -> Vec<String> {
             ),
         })
         .collect();
+    if !record.verdict.judged() {
+        list.push(
+            "Not judged: the scenario has no objectives, so nothing was shown to hold.".into(),
+        );
+    }
     list.extend(
         record
             .problems
@@ -339,13 +357,14 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
         }
     }
     for f in &record.measurements.faults {
-        let n = f.fault + 1;
+        // "fault 1", or "faults 1+2" for faults that started together
+        let n = f.name();
         let after = |d: std::time::Duration| f.injected_at.plus(d);
         if let Some(d) = f.detection_time {
             steps.push((
                 after(d),
                 format!(
-                    "fault {n}: clients saw it: first failed write ({} after injection)",
+                    "{n}: clients saw it: first failed write ({} after injection)",
                     fmt_duration(d)
                 ),
             ));
@@ -354,7 +373,7 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
             steps.push((
                 at,
                 format!(
-                    "fault {n}: write outage began (the end of the last ok write before it){}",
+                    "{n}: write outage began (the end of the last ok write before it){}",
                     match (f.recovered, &f.unconfirmed_recovery) {
                         (true, _) => "",
                         (false, Some(_)) => "; recovery unconfirmed",
@@ -367,7 +386,7 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
             steps.push((
                 after(d),
                 format!(
-                    "fault {n}: failover seen: {new} leader in place of {} (leader election time {})",
+                    "{n}: failover seen: {new} leader in place of {} (leader election time {})",
                     f.old_leader,
                     fmt_duration(d)
                 ),
@@ -378,23 +397,20 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
         {
             steps.push((
                 after(d),
-                format!("fault {n}: {node} promoted: leader on timeline {tl}"),
+                format!("{n}: {node} promoted: leader on timeline {tl}"),
             ));
         }
         if let (Some(d), Some(new)) = (f.proxy_switch_time, &f.new_leader) {
             steps.push((
                 after(d),
-                format!(
-                    "fault {n}: HAProxy routes to {new}, not to {}",
-                    f.old_leader
-                ),
+                format!("{n}: HAProxy routes to {new}, not to {}", f.old_leader),
             ));
         }
         if let (Some(at), Some(rto)) = (f.recovered_at, f.rto) {
             steps.push((
                 at,
                 format!(
-                    "fault {n}: writes recovered and kept succeeding (RTO {})",
+                    "{n}: writes recovered and kept succeeding (RTO {})",
                     fmt_duration(rto)
                 ),
             ));
@@ -403,7 +419,7 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
             steps.push((
                 u.recovered_at,
                 format!(
-                    "fault {n}: recovery unconfirmed, RTO not measured: {}",
+                    "{n}: recovery unconfirmed, RTO not measured: {}",
                     u.describe()
                 ),
             ));
@@ -411,7 +427,7 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
         if let Some(d) = f.time_to_full_redundancy {
             steps.push((
                 after(d),
-                format!("fault {n}: full redundancy: every node streaming from the leader"),
+                format!("{n}: full redundancy: every node streaming from the leader"),
             ));
         }
     }
@@ -577,6 +593,25 @@ pub(super) mod tests {
             )
         );
         assert!(page.contains("None: every objective held and the drill ran to completion."));
+    }
+
+    #[test]
+    fn a_run_without_objectives_is_not_judged() {
+        let record = crate::report::rows::not_judged_record();
+        let page = html(&record);
+        assert!(page.contains(
+            "<p class=\"banner not-judged\" role=\"status\">NOT JUDGED — the scenario has no \
+             objectives</p>"
+        ));
+        assert!(
+            page.contains("<title>Failover drill sample: NOT JUDGED ("),
+            "{page}"
+        );
+        assert!(!page.contains("PASS"));
+        assert_eq!(
+            deviations(&record),
+            ["Not judged: the scenario has no objectives, so nothing was shown to hold."]
+        );
     }
 
     #[test]

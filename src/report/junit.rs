@@ -1,13 +1,18 @@
 //! The run as a JUnit XML report, for CI systems: one test suite per run, one test case per
 //! objective (named as the scenario writes it), and a test case "drill ran" that fails if the
-//! drill did not complete normally.
+//! drill did not complete normally. A scenario without objectives gets a failing test case
+//! "objectives judged" instead: nothing was shown to hold, and a CI must not show it green.
 
 use super::rows::{measurement_rows, objective_rows};
+use crate::check::NOT_JUDGED;
 use crate::record::RunRecord;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
 /// The name of the test case that fails when the run had problems.
 pub const DRILL_RAN: &str = "drill ran";
+
+/// The name of the test case that fails when the scenario has no objectives.
+pub const JUDGED: &str = "objectives judged";
 
 /// The run as JUnit XML. Fails only if the XML cannot be written (not expected: it is written
 /// to memory).
@@ -46,6 +51,13 @@ pub fn junit(record: &RunRecord) -> std::io::Result<String> {
         .set_time(record.timings.drill);
     suite.add_test_case(case);
 
+    if !record.verdict.judged() {
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status.set_message(NOT_JUDGED).set_type("not judged");
+        let mut case = TestCase::new(JUDGED, status);
+        case.set_classname(classname.as_str());
+        suite.add_test_case(case);
+    }
     for (objective, row) in record.verdict.objectives.iter().zip(objective_rows(record)) {
         let status = if objective.passed {
             TestCaseStatus::success()
@@ -99,6 +111,18 @@ mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(junit(&sample_record()).unwrap());
+    }
+
+    #[test]
+    fn a_run_without_objectives_fails_as_not_judged() {
+        let xml = junit(&crate::report::rows::not_judged_record()).unwrap();
+        assert!(
+            xml.contains(
+                "<testcase name=\"objectives judged\" classname=\"firedrill.sample\">\n            \
+                 <failure message=\"NOT JUDGED — the scenario has no objectives\" type=\"not judged\"/>"
+            ),
+            "{xml}"
+        );
     }
 
     /// `(name, failure message)` of each test case, read back with quick-junit's own parser.

@@ -1,5 +1,6 @@
 use super::rows::{fmt_duration, measurement_rows, objective_rows};
 use super::setup;
+use crate::check::{Judgement, NOT_JUDGED};
 use crate::history::{Event, FaultAction};
 use crate::record::RunRecord;
 use std::fmt::Write;
@@ -14,10 +15,10 @@ pub fn markdown(record: &RunRecord) -> String {
     let _ = writeln!(
         md,
         "**Result: {}**\n",
-        if record.passed() {
-            "PASS — every objective held"
-        } else {
-            "FAIL — an objective did not hold"
+        match record.judgement() {
+            Judgement::Passed => "PASS — every objective held",
+            Judgement::Failed => "FAIL — an objective did not hold",
+            Judgement::NotJudged => NOT_JUDGED,
         }
     );
     let _ = writeln!(md, "| | |\n|---|---|");
@@ -122,15 +123,22 @@ pub fn markdown(record: &RunRecord) -> String {
     let _ = writeln!(md);
 
     let _ = writeln!(md, "## Objectives\n");
-    let _ = writeln!(md, "| objective | measured | verdict |\n|---|---|---|");
-    for row in objective_rows(record) {
+    if record.verdict.judged() {
+        let _ = writeln!(md, "| objective | measured | verdict |\n|---|---|---|");
+        for row in objective_rows(record) {
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | **{}** |",
+                row.objective, row.measured, row.verdict
+            );
+        }
+        let _ = writeln!(md);
+    } else {
         let _ = writeln!(
             md,
-            "| `{}` | {} | **{}** |",
-            row.objective, row.measured, row.verdict
+            "None: the scenario states no objective, so nothing was judged.\n"
         );
     }
-    let _ = writeln!(md);
 
     let _ = writeln!(md, "## Measurements\n");
     let _ = writeln!(md, "| measurement | value | meaning |\n|---|---|---|");
@@ -166,6 +174,13 @@ mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(markdown(&sample_record()));
+    }
+
+    #[test]
+    fn a_run_without_objectives_is_not_judged() {
+        let md = markdown(&crate::report::rows::not_judged_record());
+        assert!(!md.contains("PASS"), "{md}");
+        insta::assert_snapshot!(md);
     }
 
     #[test]

@@ -216,7 +216,11 @@ impl Spread {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RunStats {
     pub runs: usize,
+    /// Judged runs that passed.
     pub passed: usize,
+    /// Runs not judged (their scenario had no objectives): neither passed nor failed, and left
+    /// out of the pass rate.
+    pub not_judged: usize,
     /// RTO over the runs where it was measured; `None` if none.
     pub rto: Option<Spread>,
     /// Runs whose RTO was measured (writes recovered).
@@ -271,7 +275,8 @@ impl RunStats {
         let rto: Vec<Duration> = runs.iter().filter_map(|r| r.measurements.rto).collect();
         RunStats {
             runs: runs.len(),
-            passed: runs.iter().filter(|r| r.passed).count(),
+            passed: runs.iter().filter(|r| r.counts_as_passed()).count(),
+            not_judged: runs.iter().filter(|r| !r.judged()).count(),
             rto_measured: rto.len(),
             rto: Spread::of(rto),
             lost_writes_total: (!lost.is_empty()).then(|| lost.iter().sum()),
@@ -310,9 +315,15 @@ impl RunStats {
         }
     }
 
-    /// Passed runs over runs, in percent; `None` without runs.
+    /// Runs judged: those whose scenario had objectives.
+    pub fn judged(&self) -> usize {
+        self.runs - self.not_judged
+    }
+
+    /// Passed runs over judged runs, in percent; `None` without a judged run.
     pub fn pass_rate(&self) -> Option<f64> {
-        (self.runs > 0).then(|| self.passed as f64 * 100.0 / self.runs as f64)
+        let judged = self.judged();
+        (judged > 0).then(|| self.passed as f64 * 100.0 / judged as f64)
     }
 }
 
@@ -327,7 +338,7 @@ pub struct ScenarioSummary {
     pub previous: Option<RunStats>,
 }
 
-/// A run of the period that did not pass.
+/// A run of the period that failed: judged, and did not pass (a run not judged is not one).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FailedRun {
     pub started: String,
@@ -399,7 +410,10 @@ pub struct QuarterlyReport {
     pub firedrill: String,
     /// Runs in the period.
     pub runs: usize,
+    /// Judged runs of the period that passed.
     pub passed: usize,
+    /// Runs of the period not judged (no objectives): neither passed nor failed.
+    pub not_judged: usize,
     /// Runbook procedures rehearsed in the period.
     pub procedures: usize,
     /// Per scenario run in the period, by runbook procedure (those naming none last), then
@@ -458,7 +472,7 @@ pub fn quarterly_report(
 
     let failed_runs = in_period
         .iter()
-        .filter(|(_, line)| !line.passed)
+        .filter(|(_, line)| line.counts_as_failed())
         .map(|&&(_, line)| FailedRun {
             started: line.started.clone(),
             scenario: line.scenario.clone(),
@@ -511,7 +525,8 @@ pub fn quarterly_report(
         period: period.clone(),
         previous,
         runs: in_period.len(),
-        passed: in_period.iter().filter(|r| r.1.passed).count(),
+        passed: in_period.iter().filter(|r| r.1.counts_as_passed()).count(),
+        not_judged: in_period.iter().filter(|r| !r.1.judged()).count(),
         procedures: covered
             .iter()
             .filter(|(runbook, _)| runbook.is_some())

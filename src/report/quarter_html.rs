@@ -72,7 +72,7 @@ pub fn quarterly_html(report: &QuarterlyReport) -> String {
             plural(report.scenarios.len()),
             report.procedures,
             plural(report.procedures),
-            pass_rate_of(report.passed, report.runs),
+            pass_rate_of(report.passed, report.runs, report.not_judged),
         ),
     );
     fact(
@@ -173,7 +173,7 @@ fn scenarios(out: &mut String, report: &QuarterlyReport) {
             Esc(s.runbook.as_deref().unwrap_or("—")),
             Esc(&s.scenario),
             n.runs,
-            if n.passed < n.runs { " bad" } else { "" },
+            if n.passed < n.judged() { " bad" } else { "" },
             Esc(&pass_rate(n)),
             Esc(&spread(|r| r.min)),
             Esc(&spread(|r| r.median)),

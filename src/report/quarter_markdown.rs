@@ -44,7 +44,7 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
         plural(report.scenarios.len()),
         report.procedures,
         plural(report.procedures),
-        pass_rate_of(report.passed, report.runs),
+        pass_rate_of(report.passed, report.runs, report.not_judged),
     );
     let _ = writeln!(
         md,
@@ -287,21 +287,35 @@ fn run_link(run_dir: &str) -> String {
     format!("[{run_dir}](../{run_dir}/report.md)")
 }
 
-/// "66.7% (2 of 3)".
-pub(super) fn pass_rate_of(passed: usize, runs: usize) -> String {
-    if runs == 0 {
-        return "no runs".to_string();
+/// "66.7% passed (2 of 3)"; over the judged runs, with those not judged counted beside: "50.0%
+/// passed (1 of 2 judged; 1 not judged)".
+pub(super) fn pass_rate_of(passed: usize, runs: usize, not_judged: usize) -> String {
+    let judged = runs - not_judged;
+    match (runs, judged, not_judged) {
+        (0, _, _) => "no runs".to_string(),
+        (_, 0, n) => format!("none judged ({n} not judged)"),
+        (_, j, 0) => format!(
+            "{:.1}% passed ({passed} of {j})",
+            passed as f64 * 100.0 / j as f64
+        ),
+        (_, j, n) => format!(
+            "{:.1}% passed ({passed} of {j} judged; {n} not judged)",
+            passed as f64 * 100.0 / j as f64
+        ),
     }
-    format!(
-        "{:.1}% passed ({passed} of {runs})",
-        passed as f64 * 100.0 / runs as f64
-    )
 }
 
+/// "66.7% (2 of 3)", over the judged runs: "50.0% (1 of 2 judged; 1 not judged)".
 pub(super) fn pass_rate(stats: &RunStats) -> String {
-    match stats.pass_rate() {
-        None => "no runs".to_string(),
-        Some(rate) => format!("{rate:.1}% ({} of {})", stats.passed, stats.runs),
+    match (stats.pass_rate(), stats.not_judged) {
+        (None, 0) => "no runs".to_string(),
+        (None, n) => format!("none judged ({n} not judged)"),
+        (Some(rate), 0) => format!("{rate:.1}% ({} of {})", stats.passed, stats.runs),
+        (Some(rate), n) => format!(
+            "{rate:.1}% ({} of {} judged; {n} not judged)",
+            stats.passed,
+            stats.judged()
+        ),
     }
 }
 
@@ -614,6 +628,62 @@ pub(super) mod tests {
         assert!(
             md.contains(&format!("| Prepared by | {BLANK} | {BLANK} | {BLANK} |")),
             "{md}"
+        );
+    }
+
+    /// A run of `scenario` whose scenario had no objectives; `old`: as written before "not
+    /// judged" existed, with `passed: true`.
+    fn not_judged(scenario: &str, started: &str, old: bool) -> HistoryLine {
+        let mut l = line(scenario, None, started, Some(2_000), 0);
+        l.objectives.clear();
+        l.passed = old;
+        l
+    }
+
+    #[test]
+    fn runs_not_judged_are_neither_passed_nor_failed() {
+        let mut lines = vec![
+            line("crash", None, "2026-10-02T10:00:00.000Z", Some(9_000), 0),
+            line("crash", None, "2026-10-03T10:00:00.000Z", Some(41_000), 0),
+            not_judged("crash", "2026-10-04T10:00:00.000Z", false),
+            not_judged("measure-only", "2026-10-05T10:00:00.000Z", true),
+        ];
+        let (bytes, runs) = chain(&mut lines);
+        let verification = verify_history(&bytes, &runs);
+        let period = Period::quarter("2026-Q4").unwrap();
+        let report = quarterly_report(&lines, &verification, &period, &options());
+        assert_eq!((report.runs, report.passed, report.not_judged), (4, 1, 2));
+        assert_eq!(
+            report.failed_runs.len(),
+            1,
+            "only the judged run that failed"
+        );
+        let crash = &report.scenarios[0].now;
+        assert_eq!((crash.runs, crash.passed, crash.not_judged), (3, 1, 1));
+        assert_eq!(crash.pass_rate(), Some(50.0), "over the judged runs");
+        let only = &report.scenarios[1].now;
+        assert_eq!(only.pass_rate(), None);
+
+        let md = quarterly_markdown(&report);
+        assert!(
+            md.contains(
+                "| runs | 4, of 2 scenarios covering 0 runbook procedures; 50.0% passed (1 of 2 \
+                 judged; 2 not judged) |"
+            ),
+            "{md}"
+        );
+        assert!(
+            md.contains("| — | crash | 3 | 50.0% (1 of 2 judged; 1 not judged) |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| — | measure-only | 1 | none judged (1 not judged) |"),
+            "{md}"
+        );
+        let table = crate::report::quarter_terminal::quarterly_table(&report);
+        assert!(
+            table.contains(": 4 runs, 1 passed, 2 not judged (no objectives)\n"),
+            "{table}"
         );
     }
 

@@ -58,13 +58,17 @@ pub fn quarterly_table(report: &QuarterlyReport) -> String {
         ),
     });
     let mut out = format!(
-        "failover drills {} ({} to {}): {} run{}, {} passed\n",
+        "failover drills {} ({} to {}): {} run{}, {} passed{}\n",
         report.period.label,
         report.period.first_day,
         report.period.last_day,
         report.runs,
         if report.runs == 1 { "" } else { "s" },
-        report.passed
+        report.passed,
+        match report.not_judged {
+            0 => String::new(),
+            n => format!(", {n} not judged (no objectives)"),
+        }
     );
     out.push_str(&Table::new(lines).with(Style::rounded()).to_string());
     out.push('\n');

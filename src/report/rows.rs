@@ -145,15 +145,21 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         );
     }
     for f in &m.faults {
-        let label = format!("fault {} ({} of {})", f.fault + 1, f.kind, f.node);
+        let label = f.label();
         row(
             format!("{label}: injected"),
             f.injected_at.to_string(),
             "the instant F the injection began, from the workload's start",
         );
+        // no write attempted in the window: nothing was measured, nothing is 0
+        const NO_WRITES: &str = "not measured (no write was attempted in the fault's window)";
         row(
             format!("{label}: detection time"),
-            opt_duration(f.detection_time, "no failed write"),
+            if f.no_writes_in_window {
+                NO_WRITES.into()
+            } else {
+                opt_duration(f.detection_time, "no failed write")
+            },
             "F to the end of the first failed write invoked at or after F",
         );
         row(
@@ -224,6 +230,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         row(
             format!("{label}: RTO (write downtime)"),
             match (f.rto, &f.unconfirmed_recovery) {
+                _ if f.no_writes_in_window => NO_WRITES.into(),
                 (Some(d), _) if d.is_zero() => "0s (writes never stopped)".into(),
                 (Some(d), _) => fmt_duration(d),
                 (None, Some(u)) => format!("not measured: recovery unconfirmed ({})", u.describe()),
@@ -253,7 +260,11 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         );
         row(
             format!("{label}: write latency during"),
-            latency(&l.during),
+            if f.no_writes_in_window {
+                NO_WRITES.into()
+            } else {
+                latency(&l.during)
+            },
             "ok writes invoked from F to the recovery (to the heal if writes never stopped)",
         );
         row(
@@ -632,6 +643,15 @@ pub(crate) fn doubtful_lines(report: &str) -> String {
         .collect()
 }
 
+/// [`sample_record`] of a scenario without objectives: not judged.
+#[cfg(test)]
+pub(crate) fn not_judged_record() -> RunRecord {
+    let mut record = sample_record();
+    record.scenario.objectives.clear();
+    record.verdict = crate::check::judge(&[], &record.measurements);
+    record
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -842,11 +862,49 @@ mod tests {
              write was attempted 0.898s later, before 5s of successful writes confirmed it)"
         );
 
+        // no write attempted in the window: not measured, never "0s (writes never stopped)"
+        let f = &mut record.measurements.faults[0];
+        (f.rto, f.unconfirmed_recovery, f.no_writes_in_window) = (None, None, true);
+        let rows = measurement_rows(&record);
+        let no_writes = "not measured (no write was attempted in the fault's window)";
+        assert_eq!(value(&rows, rto), no_writes);
+        assert_eq!(
+            value(&rows, "fault 1 (crash of pg1): detection time"),
+            no_writes
+        );
+        assert_eq!(
+            value(&rows, "fault 1 (crash of pg1): write latency during"),
+            no_writes
+        );
+
         record.measurements.split_brain.not_measured = Some("no role probes in the history".into());
         assert_eq!(
             value(&measurement_rows(&record), "split brain"),
             "not measured (no role probes in the history)"
         );
+    }
+
+    #[test]
+    fn an_incident_of_several_faults_is_named_with_each() {
+        let mut record = sample_record();
+        record.measurements.faults[0]
+            .same_incident
+            .push(crate::check::IncidentFault {
+                fault: 1,
+                kind: "partition".into(),
+                node: "etcd1".into(),
+                nodes: Vec::new(),
+                injected_at: crate::history::At(104_000_000),
+            });
+        let rows = measurement_rows(&record);
+        assert_eq!(
+            value(
+                &rows,
+                "faults 1+2 (crash of pg1, partition of etcd1): RTO (write downtime)"
+            ),
+            "2.100s"
+        );
+        assert!(rows.iter().all(|r| !r.name.starts_with("fault 2")));
     }
 
     #[test]

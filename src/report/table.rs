@@ -1,4 +1,5 @@
 use super::rows::{measurement_rows, objective_rows};
+use crate::check::Judgement;
 use crate::record::RunRecord;
 use tabled::settings::Style;
 use tabled::{Table, Tabled};
@@ -40,10 +41,10 @@ pub fn table(record: &RunRecord) -> String {
     for problem in &record.problems {
         out.push_str(&format!("problem: {problem}\n"));
     }
-    out.push_str(if record.passed() {
-        "result: PASS — every objective held\n"
-    } else {
-        "result: FAIL — an objective did not hold\n"
+    out.push_str(match record.judgement() {
+        Judgement::Passed => "result: PASS — every objective held\n",
+        Judgement::Failed => "result: FAIL — an objective did not hold\n",
+        Judgement::NotJudged => "result: NOT JUDGED — the scenario has no objectives\n",
     });
     out
 }
@@ -62,5 +63,16 @@ mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(table(&sample_record()));
+    }
+
+    #[test]
+    fn a_run_without_objectives_is_not_judged() {
+        let record = crate::report::rows::not_judged_record();
+        let out = table(&record);
+        assert!(
+            out.ends_with("result: NOT JUDGED — the scenario has no objectives\n"),
+            "{out}"
+        );
+        assert!(!out.contains("PASS"), "{out}");
     }
 }
