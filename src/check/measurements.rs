@@ -49,6 +49,10 @@ pub struct Measurements {
     /// [`FaultMeasurements::proxy_switch_time`]).
     #[serde(default, with = "humantime_serde")]
     pub proxy_switch_time: Option<Duration>,
+    /// **Old leader out of rotation**, the worst over the faults where it was measured (see
+    /// [`FaultMeasurements::old_leader_out_time`]). Absent from files written before it.
+    #[serde(default, with = "humantime_serde")]
+    pub old_leader_out_time: Option<Duration>,
     /// **Promotion time**, the worst over the faults where one was measured (see
     /// [`FaultMeasurements::promotion_time`]). As for the lag at failover, an objective on it is
     /// not measured if some failover's promotion was not seen.
@@ -123,10 +127,21 @@ pub struct FaultMeasurements {
     pub new_leader: Option<String>,
     /// **Proxy switch time**, when a new leader was elected: from `F` to the `received`
     /// instant of the first sample of HAProxy's stats (by received instant), sent at or after
-    /// `F` and before the window's end, in which `new_leader`'s server is the only server
-    /// UP. `None` without an election, or if the proxy was not seen switching.
+    /// `F` and before the window's end, in which `new_leader`'s server is UP and no server other
+    /// than `new_leader`'s and `old_leader`'s is UP: the endpoint routes new connections to the
+    /// new leader (and, until it is out of rotation, possibly still to the old one). A replica
+    /// UP (a proxy blind to roles) is not a switch. `None` without an election, or if the proxy
+    /// was not seen switching. (Files written before `old_leader_out_time` existed stored here
+    /// the first sample with `new_leader` the only server UP; `analyze` recomputes it.)
     #[serde(default, with = "humantime_serde")]
     pub proxy_switch_time: Option<Duration>,
+    /// **Old leader out of rotation**, when a new leader was elected: from `F` to the
+    /// `received` instant of the first sample of HAProxy's stats (by received instant), sent at
+    /// or after `F` and before the window's end, listing `old_leader`'s server with a status
+    /// other than UP (`DOWN`, `MAINT`, ...; `UP 1/3`, failing checks, is still UP and still
+    /// handed new connections). `None` without an election, or if no such sample.
+    #[serde(default, with = "humantime_serde")]
+    pub old_leader_out_time: Option<Duration>,
     /// The old leader's timeline at `F`: the `timeline` of its latest sample reporting the
     /// leader role with a timeline, received before `F`. `None` if no such sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -292,9 +307,12 @@ pub fn measure(history: &History) -> Measurements {
                 lag::lag_at_injection(&probes, leader_at_f.as_deref(), f.at);
             let old_leader = leader_at_f.unwrap_or_else(|| f.node.clone());
             let election = leader::election(&probes, window, &old_leader);
-            let proxy_switch_time = election
+            let proxy_switch_time = election.as_ref().and_then(|e| {
+                proxy::switch_time(&proxy_samples, window, &old_leader, &e.new_leader)
+            });
+            let old_leader_out_time = election
                 .as_ref()
-                .and_then(|e| proxy::switch_time(&proxy_samples, window, &e.new_leader));
+                .and_then(|_| proxy::old_leader_out_time(&proxy_samples, window, &old_leader));
             let old_timeline = leader::leader_timeline_at(&probes, &old_leader, f.at);
             let promotion = leader::promotion(&probes, window, &old_leader, old_timeline);
             let lag_at_failover = election
@@ -317,6 +335,7 @@ pub fn measure(history: &History) -> Measurements {
                 leader_election_time: election.as_ref().map(|e| e.time),
                 new_leader: election.map(|e| e.new_leader),
                 proxy_switch_time,
+                old_leader_out_time,
                 old_timeline,
                 promotion_time: promotion.as_ref().map(|p| p.time),
                 promoted_timeline: promotion.as_ref().map(|p| p.timeline),
@@ -370,6 +389,7 @@ pub fn measure(history: &History) -> Measurements {
         detection_time: faults.iter().filter_map(|f| f.detection_time).max(),
         leader_election_time: faults.iter().filter_map(|f| f.leader_election_time).max(),
         proxy_switch_time: faults.iter().filter_map(|f| f.proxy_switch_time).max(),
+        old_leader_out_time: faults.iter().filter_map(|f| f.old_leader_out_time).max(),
         promotion_time: faults.iter().filter_map(|f| f.promotion_time).max(),
         rto_resolution,
         time_to_full_redundancy: faults
@@ -439,13 +459,28 @@ impl Measurements {
                     |f| f.proxy_switch_time.is_some(),
                     |f| {
                         format!(
-                            "haproxy was not seen routing to {} only after {}",
+                            "haproxy was not seen routing to {} (up, with no replica up) after {}",
                             f.new_leader.as_deref().unwrap_or_default(),
                             f.describe()
                         )
                     },
                 )?;
                 self.proxy_switch_time
+                    .map(MeasuredValue::Duration)
+                    .ok_or_else(|| "no failover happened".to_string())
+            }
+            Measure::OldLeaderOutTime => {
+                self.at_every_failover(
+                    |f| f.old_leader_out_time.is_some(),
+                    |f| {
+                        format!(
+                            "haproxy was not seen taking {} out of rotation after {}",
+                            f.old_leader,
+                            f.describe()
+                        )
+                    },
+                )?;
+                self.old_leader_out_time
                     .map(MeasuredValue::Duration)
                     .ok_or_else(|| "no failover happened".to_string())
             }
@@ -1176,6 +1211,46 @@ mod tests {
     }
 
     #[test]
+    fn proxy_switch_and_old_leader_out_are_measured_per_failover() {
+        let mut events = two_failovers();
+        events.extend([
+            // fault 1 (F = 100 ms): pg2 UP beside pg1 at 450 ms, pg1 out at 650 ms
+            proxy(ms(150), ms(151), &["pg1"]),
+            proxy(ms(450), ms(452), &["pg1", "pg2"]),
+            proxy(ms(650), ms(653), &["pg2"]),
+            // fault 2 (F = 1 s): a replica (pg1) UP beside pg3 is not a switch
+            proxy(ms(1_200), ms(1_201), &["pg1", "pg3"]),
+            proxy(ms(1_300), ms(1_304), &["pg1"]),
+        ]);
+        let m = measure(&history(events.clone()));
+        let (f0, f1) = (&m.faults[0], &m.faults[1]);
+        assert_eq!(f0.proxy_switch_time, Some(Duration::from_millis(352)));
+        assert_eq!(f0.old_leader_out_time, Some(Duration::from_millis(553)));
+        assert_eq!(f1.proxy_switch_time, None);
+        assert_eq!(f1.old_leader_out_time, Some(Duration::from_millis(201)));
+        assert_eq!(m.old_leader_out_time, Some(Duration::from_millis(553)));
+        assert_eq!(
+            m.value(Measure::ProxySwitchTime),
+            Err(
+                "haproxy was not seen routing to pg3 (up, with no replica up) after fault 2 \
+                 (crash of pg2)"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            m.value(Measure::OldLeaderOutTime),
+            Ok(MeasuredValue::Duration(Duration::from_millis(553)))
+        );
+
+        events.push(proxy(ms(1_400), ms(1_405), &["pg3"]));
+        let m = measure(&history(events));
+        assert_eq!(
+            m.value(Measure::ProxySwitchTime),
+            Ok(MeasuredValue::Duration(Duration::from_millis(405)))
+        );
+    }
+
+    #[test]
     fn measurements_recorded_before_the_new_ones_still_load() {
         let m = measure(&history(two_failovers()));
         let mut json = serde_json::to_value(&m).unwrap();
@@ -1185,6 +1260,7 @@ mod tests {
             "rto_resolution",
             "errors_by_kind",
             "reads",
+            "old_leader_out_time",
         ] {
             assert!(top.remove(key).is_some(), "{key}");
         }
@@ -1198,6 +1274,7 @@ mod tests {
                 "rto_resolution",
                 "errors_by_kind",
                 "write_latency",
+                "old_leader_out_time",
             ] {
                 assert!(f.remove(key).is_some(), "{key}");
             }

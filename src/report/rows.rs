@@ -126,10 +126,18 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             row(
                 format!("{label}: proxy switch time"),
                 f.proxy_switch_time.map_or_else(
-                    || "not seen: haproxy never routed to the new leader only".into(),
+                    || "not seen: haproxy never had the new leader up with no replica up".into(),
                     fmt_duration,
                 ),
-                "F to the first HAProxy stats sample with the new leader the only server UP",
+                "F to the first HAProxy stats sample with the new leader's server UP and no server UP but the new and the old leader's: new connections can reach the new leader",
+            );
+            row(
+                format!("{label}: old leader out of rotation"),
+                f.old_leader_out_time.map_or_else(
+                    || format!("not seen: haproxy kept {} up", f.old_leader),
+                    fmt_duration,
+                ),
+                "F to the first HAProxy stats sample with the old leader's server no longer UP (DOWN, MAINT; \"UP 1/3\", failing checks, still takes new connections)",
             );
         }
         row(
