@@ -158,20 +158,22 @@ pub struct FaultMeasurements {
     pub promoted: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promoted_timeline: Option<u32>,
-    /// **Replication lag at injection**, in bytes, for every node other than the leader at `F`
-    /// (the node of the latest sample reporting the leader role received before `F`): that
-    /// leader's `wal` (written) in its latest sample reporting the leader role with a `wal`
-    /// received before `F`, minus the node's `wal` (received) in its latest sample reporting the
-    /// replica role with a `wal` received before `F`, or zero if the replica was ahead. Only
-    /// nodes with both values are listed; empty when no sample had reported a leader by `F`.
+    /// **Replication lag at injection**, in bytes, for every node the leader at `F` (the node
+    /// of the latest probe sample reporting the leader role received before `F`) listed in its
+    /// `pg_stat_replication` in a `replication` sample received before `F`: from that leader's
+    /// latest such sample in which it answered as a primary, its position (the later of its
+    /// `wal` and the node's `sent`) minus the node's `flush`. A node that sample does not list
+    /// (not connected) is read from the leader's latest earlier sample listing it: its flush
+    /// then, against the leader's latest position. Never clamped: a flush past the position
+    /// leaves the node out. Empty when there is no leader at `F` or no such sample.
     #[serde(default)]
     pub replica_lag_at_injection: BTreeMap<String, u64>,
     /// **Lag at failover**, in bytes, when a new leader was elected: with `E` the `received`
-    /// instant of the sample that showed `new_leader` leading (the one that times the
-    /// election), `old_leader`'s `wal` (written) in its latest sample reporting the leader role
-    /// with a `wal` received before `E`, minus `new_leader`'s `wal` (received) in its latest
-    /// sample reporting the replica role with a `wal` received before `E`, or zero if it was
-    /// ahead. `None` without an election, or if either sample is missing.
+    /// instant of the probe sample that showed `new_leader` leading (the one that times the
+    /// election), `new_leader`'s lag as above, read from `old_leader`'s latest `replication`
+    /// sample received before `E` in which it answered as a primary: the WAL the old leader
+    /// had written that the new leader had not flushed. `None` without an election, or if no
+    /// such sample of the old leader lists the new leader.
     #[serde(default)]
     pub lag_at_failover: Option<u64>,
     /// The `at` of this fault's heal: the first heal event of the same fault index at or after
@@ -270,6 +272,7 @@ pub fn measure(history: &History) -> Measurements {
     let writes = writes::ordered(history);
     let probes = leader::ordered(history);
     let proxy_samples = proxy::ordered(history);
+    let replication = lag::ordered(history);
     let fault_events: Vec<_> = history.faults().collect();
     let injections: Vec<_> = fault_events
         .iter()
@@ -304,7 +307,7 @@ pub fn measure(history: &History) -> Measurements {
         .map(|((f, &window), (outage, &during_until))| {
             let leader_at_f = leader::leader_at(&probes, f.at);
             let replica_lag_at_injection =
-                lag::lag_at_injection(&probes, leader_at_f.as_deref(), f.at);
+                lag::lag_at_injection(&replication, leader_at_f.as_deref(), f.at);
             let old_leader = leader_at_f.unwrap_or_else(|| f.node.clone());
             let election = leader::election(&probes, window, &old_leader);
             let proxy_switch_time = election.as_ref().and_then(|e| {
@@ -315,9 +318,9 @@ pub fn measure(history: &History) -> Measurements {
                 .and_then(|_| proxy::old_leader_out_time(&proxy_samples, window, &old_leader));
             let old_timeline = leader::leader_timeline_at(&probes, &old_leader, f.at);
             let promotion = leader::promotion(&probes, window, &old_leader, old_timeline);
-            let lag_at_failover = election
-                .as_ref()
-                .and_then(|e| lag::lag_at_failover(&probes, &old_leader, &e.new_leader, e.seen));
+            let lag_at_failover = election.as_ref().and_then(|e| {
+                lag::lag_at_failover(&replication, &old_leader, &e.new_leader, e.seen)
+            });
             let redundancy = redundancy::full_redundancy(
                 &probes,
                 &fault_events,
@@ -505,11 +508,11 @@ impl Measurements {
                     |f| f.lag_at_failover.is_some(),
                     |f| {
                         format!(
-                            "no WAL positions probed before the election after {} ({} as leader, \
-                             {} as replica)",
-                            f.describe(),
+                            "{} was not seen as a primary listing {} in pg_stat_replication \
+                             before the election after {}",
                             f.old_leader,
-                            f.new_leader.as_deref().unwrap_or_default()
+                            f.new_leader.as_deref().unwrap_or_default(),
+                            f.describe()
                         )
                     },
                 )?;
@@ -851,6 +854,15 @@ mod tests {
             ),
             probe_wal("pg2", ms(0), ms(1), Role::Replica, Some(9_000), &[]),
             probe_wal("pg3", ms(0), ms(1), Role::Replica, Some(10_000), &[]),
+            primary_at(
+                "pg1",
+                ms(0),
+                ms(1),
+                10_000,
+                &[("pg2", 9_000), ("pg3", 10_000)],
+            ),
+            // received at F: not read at injection, read for the failover
+            primary_at("pg1", ms(99), ms(100), 10_000, &[("pg2", 9_500)]),
             inject(0, "pg1", ms(100)),
             probe("pg1", ms(150), ms(151), None),
             probe_wal("pg2", ms(150), ms(151), Role::Replica, Some(9_500), &[]),
@@ -864,6 +876,13 @@ mod tests {
                 Role::Leader,
                 Some(9_700),
                 &["pg1", "pg3"],
+            ),
+            primary_at(
+                "pg2",
+                ms(400),
+                ms(404),
+                9_700,
+                &[("pg1", 9_600), ("pg3", 9_700)],
             ),
             // a replica crashed for good: no failover, pg3 not expected back
             inject(1, "pg3", ms(1000)),
@@ -889,7 +908,7 @@ mod tests {
         assert_eq!(
             f1.replica_lag_at_injection,
             BTreeMap::from([("pg1".to_string(), 100), ("pg3".to_string(), 0)]),
-            "pg3's last replica sample counts however old: 10000 against pg2's 9700"
+            "from pg2's pg_stat_replication alone, not pg3's own (older, higher) position"
         );
         assert_eq!(f1.new_leader, None);
         assert_eq!(f1.lag_at_failover, None);
@@ -975,8 +994,8 @@ mod tests {
         assert_eq!(
             m.value(Measure::LagAtFailover),
             Err(
-                "no WAL positions probed before the election after fault 1 (crash of pg1) (pg1 \
-                 as leader, pg2 as replica)"
+                "pg1 was not seen as a primary listing pg2 in pg_stat_replication before the \
+                 election after fault 1 (crash of pg1)"
                     .to_string()
             )
         );
@@ -995,12 +1014,14 @@ mod tests {
         let h = history(vec![
             probe_wal("pg1", ms(0), ms(1), Role::Leader, Some(1_000), &["pg2"]),
             probe_wal("pg2", ms(0), ms(1), Role::Replica, Some(900), &[]),
+            primary_at("pg1", ms(0), ms(1), 1_000, &[("pg2", 900)]),
             inject(0, "pg1", ms(100)),
             probe_wal("pg2", ms(200), ms(201), Role::Leader, Some(1_000), &[]),
             heal(0, "pg1", ms(300)),
             probe_wal("pg1", ms(400), ms(401), Role::Replica, Some(1_000), &[]),
             probe_wal("pg2", ms(500), ms(502), Role::Leader, Some(1_300), &["pg1"]),
-            // a second failover: pg1 last reported 1000 as a replica
+            primary_at("pg2", ms(500), ms(502), 1_300, &[("pg1", 1_000)]),
+            // a second failover: pg2 last listed pg1 at 1000
             inject(1, "pg2", ms(1000)),
             probe_wal("pg1", ms(1100), ms(1101), Role::Leader, Some(1_300), &[]),
             // pg2 restarted, never streaming again

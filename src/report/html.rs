@@ -654,7 +654,7 @@ pub(super) mod tests {
                 "t+2.003s fault 1: failover seen: pg2 leader in place of pg1 (leader election time 1.903s)",
                 "t+2.102s fault 1: writes recovered and kept succeeding (RTO 2.100s)",
                 "t+2.104s fault 1: pg2 promoted: leader on timeline 2",
-                "t+2.504s fault 1: HAProxy routes to pg2 (new connections can reach it)",
+                "t+2.304s fault 1: HAProxy routes to pg2 (new connections can reach it)",
                 "t+2.504s fault 1: HAProxy took pg1 out of rotation (no longer UP)",
                 "t+5.000s fault 1: healed crash on pg1",
                 "t+7.004s fault 1: full redundancy: every node streaming from the leader",

@@ -160,7 +160,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         row(
             format!("{label}: replica lag at injection"),
             if f.replica_lag_at_injection.is_empty() {
-                "not measured (no WAL positions probed before F)".into()
+                "not measured (no pg_stat_replication of the leader before F)".into()
             } else {
                 f.replica_lag_at_injection
                     .iter()
@@ -168,16 +168,19 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
                     .collect::<Vec<_>>()
                     .join(", ")
             },
-            "WAL the leader had written that each replica had not received, from their last probe answers before F",
+            "WAL the leader had written that each replica had not flushed, from the leader's last pg_stat_replication before F (a replica no longer listed: its flush when last listed)",
         );
         row(
             format!("{label}: lag at failover"),
             match (&f.new_leader, f.lag_at_failover) {
                 (None, _) => "no failover".into(),
                 (Some(_), Some(b)) => MeasuredValue::Bytes(b).to_string(),
-                (Some(_), None) => "not measured (no WAL positions probed)".into(),
+                (Some(_), None) => {
+                    "not measured (the old leader's pg_stat_replication never listed the new one)"
+                        .into()
+                }
             },
-            "WAL the old leader had written that the new leader had not received, from their last probe answers before the election was seen",
+            "WAL the old leader had written that the new leader had not flushed, from the old leader's last pg_stat_replication before the election was seen",
         );
         row(
             format!("{label}: time to full redundancy"),
@@ -446,6 +449,13 @@ pub(crate) fn sample_record() -> RunRecord {
             &[],
         ),
         probe_wal("pg3", ms(0), ms(1), Role::Replica, Some(1 << 30), &[]),
+        primary_at(
+            "pg1",
+            ms(0),
+            ms(1),
+            1 << 30,
+            &[("pg2", (1 << 30) - 67_072), ("pg3", 1 << 30)],
+        ),
         ok(1, ms(0), ms(2), "pg1", 1),
         inject(0, "pg1", ms(100)),
         failed(2, ms(110), ms(111)),
@@ -488,6 +498,8 @@ pub(crate) fn sample_record() -> RunRecord {
             &["pg1", "pg3"],
         ),
         proxy(ms(1_000), ms(1_002), &["pg1"]),
+        // pg1 still UP (failing its checks) when pg2 comes UP
+        proxy(ms(2_300), ms(2_304), &["pg1", "pg2"]),
         proxy(ms(2_500), ms(2_504), &["pg2"]),
         read_back(ms(9_000), [1].into_iter().chain(3..=54).collect()),
         read(ms(50), ms(51), Some(1), "pg2", true, true),
@@ -612,11 +624,11 @@ mod tests {
         let fault = "fault 1 (crash of pg1)";
         assert_eq!(
             value(&rows, &format!("{fault}: replica lag at injection")),
-            "not measured (no WAL positions probed before F)"
+            "not measured (no pg_stat_replication of the leader before F)"
         );
         assert_eq!(
             value(&rows, &format!("{fault}: lag at failover")),
-            "not measured (no WAL positions probed)"
+            "not measured (the old leader's pg_stat_replication never listed the new one)"
         );
         assert_eq!(
             value(&rows, &format!("{fault}: time to full redundancy")),
