@@ -581,6 +581,14 @@ impl Measurements {
         }
     }
 
+    /// What RPO measures, in the words every report and the README use (see
+    /// [`LostWrites::rpo`], which computes it).
+    pub const RPO_DEFINITION: &'static str = "the longest span of acknowledged writes lost to \
+         one fault: lost writes are grouped by the first fault injected at or after their \
+         invoke (those invoked after every fault form one more group, without an F); a group \
+         spans from its oldest write's invoke to the later of its fault's F and its newest \
+         write's complete";
+
     /// **RPO** as an objective judges it: the lost writes' RPO (see [`LostWrites::rpo`]), zero
     /// when no acknowledged write was lost; `None` without a read-back (nothing was judged).
     pub fn rpo(&self) -> Option<Duration> {

@@ -1,6 +1,6 @@
 //! The report model: what every renderer shows, computed once from the record.
 
-use crate::check::{LatencyStats, MeasuredValue, fmt_bytes};
+use crate::check::{LatencyStats, MeasuredValue, Measurements, fmt_bytes};
 use crate::history::ErrorKind;
 use crate::record::RunRecord;
 use crate::scenario::{Bound, MeasureType, format_size};
@@ -256,7 +256,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             }
             Some(d) => fmt_duration(d),
         },
-        "from the invoke of the oldest lost acknowledged write to the fault that followed it",
+        Measurements::RPO_DEFINITION,
     );
     let u = &m.unknown_writes;
     row(
@@ -566,6 +566,18 @@ mod tests {
         );
         assert_eq!(value(&rows, &format!("{fault}: RTO resolution")), "1.990s");
         assert_eq!(value(&rows, "RPO"), "0s (nothing lost)");
+    }
+
+    #[test]
+    fn rpo_is_defined_in_one_place_for_code_reports_and_readme() {
+        let rows = measurement_rows(&sample_record());
+        let rpo = rows.iter().find(|r| r.name == "RPO").unwrap();
+        assert_eq!(rpo.meaning, Measurements::RPO_DEFINITION);
+        let readme = include_str!("../../README.md");
+        assert!(
+            readme.contains(&format!("| RPO | {}", Measurements::RPO_DEFINITION)),
+            "the README's RPO row starts with the definition the reports give"
+        );
     }
 
     #[test]

@@ -408,8 +408,8 @@ pub enum Measure {
     /// Fault to a new leader observed on a higher timeline, its promotion finished (worst over
     /// the faults), a duration.
     PromotionTime,
-    /// The span of acknowledged writes lost before a fault, zero when none was lost, a
-    /// duration.
+    /// The longest span of acknowledged writes lost to one fault (`Measurements::RPO_DEFINITION`),
+    /// zero when none was lost, a duration.
     Rpo,
     /// Reads that did not see a write acknowledged before they were invoked, on a replica or a
     /// primary, a count. Not measured without readers.
