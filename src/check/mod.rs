@@ -30,7 +30,7 @@ pub use latency::{LatencyStats, WriteLatency};
 pub use loss::{LostWrites, UnknownWrites};
 pub use measurements::{FaultMeasurements, Measurements, measure};
 pub use reads::{Reads, StaleRead};
-pub use rto::UnconfirmedRecovery;
+pub use rto::{STABLE, UnconfirmedRecovery};
 pub use split_brain::SplitBrain;
 pub use verdict::{MeasuredValue, ObjectiveResult, Verdict, fmt_bytes, judge};
 pub use writes::WriteCounts;

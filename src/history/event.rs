@@ -2,20 +2,40 @@ use super::At;
 use super::observed::{LeaderKeySample, ProxySample, ReplicationSample};
 use crate::scenario::ReadEndpoint;
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 /// Everything recorded during one run, in one list. Events are kept sorted by `Event::at`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct History {
     /// Wall-clock time of the run's start (RFC 3339, UTC, to the millisecond): the only
     /// wall-clock time stored.
     pub started_wall: String,
+    /// The cadence the probes (Patroni, etcd, HAProxy, PostgreSQL) were started at. Histories
+    /// recorded before it was kept were all probed every 100 ms.
+    #[serde(default = "default_probe_interval", with = "humantime_serde")]
+    pub probe_interval: Duration,
     pub events: Vec<Event>,
 }
 
+/// The probe cadence of every run recorded before the cadence was.
+pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_millis(100);
+
+fn default_probe_interval() -> Duration {
+    DEFAULT_PROBE_INTERVAL
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History::new(String::new())
+    }
+}
+
 impl History {
+    /// An empty history probed at [`DEFAULT_PROBE_INTERVAL`] (set `probe_interval` otherwise).
     pub fn new(started_wall: String) -> Self {
         History {
             started_wall,
+            probe_interval: DEFAULT_PROBE_INTERVAL,
             events: Vec::new(),
         }
     }
@@ -345,6 +365,17 @@ mod tests {
         let json = serde_json::to_string(&w).unwrap();
         assert!(json.contains(r#""error_kind":"read_only""#), "{json}");
         assert_eq!(serde_json::from_str::<WriteOp>(&json).unwrap(), w);
+    }
+
+    #[test]
+    fn histories_recorded_before_the_probe_cadence_load_with_the_cadence_they_had() {
+        let old: History = serde_json::from_str(r#"{"started_wall":"x","events":[]}"#).unwrap();
+        assert_eq!(old.probe_interval, Duration::from_millis(100));
+        let mut h = History::new("x".into());
+        h.probe_interval = Duration::from_millis(250);
+        let json = serde_json::to_string(&h).unwrap();
+        assert!(json.contains(r#""probe_interval":"250ms""#), "{json}");
+        assert_eq!(serde_json::from_str::<History>(&json).unwrap(), h);
     }
 
     #[test]

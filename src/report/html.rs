@@ -439,9 +439,10 @@ fn timeline(out: &mut String, record: &RunRecord) {
          injection to its heal (or to the end when never healed). Below: each fault's write \
          outage, from the end of the last ok write before it to the end of the first ok write \
          after which writes kept succeeding (its RTO). Lanes: each Patroni node's role as its \
-         REST API reported it every 100 ms; a mark shows the most telling state probed in its \
-         interval (leader, then no answer, then other, then replica).</figcaption>",
-        chart.bucket_label()
+         REST API reported it, probed every {}; a mark shows the most telling state probed in \
+         its interval (leader, then no answer, then other, then replica).</figcaption>",
+        chart.bucket_label(),
+        super::rows::cadence_words(record.history.probe_interval)
     );
     out.push_str("</figure>\n</section>\n");
 }
@@ -636,6 +637,16 @@ pub(super) mod tests {
             deviations(&record)[2],
             "Objective rto <= 1s did not hold: not measured: recovery after fault 1 (crash of pg1) unconfirmed: writes recovered at t+2.102s, but the last write was attempted 0.898s later, before 5s of successful writes confirmed it."
         );
+    }
+
+    #[test]
+    fn the_timeline_caption_says_the_probe_cadence_used() {
+        let mut record = sample_record();
+        assert!(html(&record).contains("probed every 100 ms;"));
+        record.history.probe_interval = std::time::Duration::from_millis(250);
+        let page = html(&record);
+        assert!(page.contains("probed every 250 ms;"), "{page}");
+        assert!(!page.contains("every 100 ms"));
     }
 
     #[test]

@@ -118,9 +118,10 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
         let _ = writeln!(
             md,
             "\nRTO is over the runs where it was measured (writes recovered and were seen to keep \
-             succeeding for 5 s); writes lost over the runs with a read-back; split brain over the \
+             succeeding for {}); writes lost over the runs with a read-back; split brain over the \
              runs where a node's role was observed. The median is the middle value, or the mean of the two middle \
-             values for an even count. Pass rates are rounded to one decimal.\n"
+             values for an even count. Pass rates are rounded to one decimal.\n",
+            super::rows::stable_words()
         );
 
         let _ = writeln!(md, "## Trend against {}\n", previous.label);

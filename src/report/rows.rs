@@ -5,6 +5,7 @@ use crate::history::ErrorKind;
 use crate::record::RunRecord;
 use crate::scenario::{Bound, MeasureType, format_size};
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 /// One measurement, as shown in reports.
@@ -78,6 +79,36 @@ fn list(seqs: &[u64]) -> String {
     }
     text
 }
+
+/// [`STABLE`](crate::check::STABLE), the span writes must keep succeeding after a recovery,
+/// in words: `5 s`.
+pub(crate) fn stable_words() -> String {
+    format!("{} s", crate::check::STABLE.as_secs_f64())
+}
+
+/// The probe cadence in words: `100 ms`, `1 s`.
+pub(crate) fn cadence_words(interval: Duration) -> String {
+    match interval.as_nanos() {
+        n if n % 1_000_000_000 == 0 => format!("{} s", interval.as_secs()),
+        n if n % 1_000_000 == 0 => format!("{} ms", interval.as_millis()),
+        _ => humantime::format_duration(interval).to_string(),
+    }
+}
+
+static RTO_MEANING: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "end of the last ok write before the outage to the end of the first ok write after which \
+         writes keep succeeding (for at least {}, else the recovery is unconfirmed)",
+        stable_words()
+    )
+});
+
+static FAILED_AFTER_MEANING: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "failures more than {} after the recovery: separate interruptions, not in the RTO",
+        stable_words()
+    )
+});
 
 pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
     let m = &record.measurements;
@@ -198,7 +229,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
                 (None, Some(u)) => format!("not measured: recovery unconfirmed ({})", u.describe()),
                 (None, None) => "not recovered".into(),
             },
-            "end of the last ok write before the outage to the end of the first ok write after which writes keep succeeding (for at least 5 s, else the recovery is unconfirmed)",
+            RTO_MEANING.as_str(),
         );
         if let Some(r) = f.rto_resolution {
             row(
@@ -234,7 +265,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             row(
                 format!("{label}: writes failed after recovery"),
                 f.failed_after_recovery.to_string(),
-                "failures more than 5 s after the recovery: separate interruptions, not in the RTO",
+                FAILED_AFTER_MEANING.as_str(),
             );
         }
     }
@@ -566,6 +597,20 @@ mod tests {
         );
         assert_eq!(value(&rows, &format!("{fault}: RTO resolution")), "1.990s");
         assert_eq!(value(&rows, "RPO"), "0s (nothing lost)");
+    }
+
+    #[test]
+    fn spans_are_worded_from_their_values() {
+        assert_eq!(stable_words(), "5 s");
+        assert_eq!(cadence_words(Duration::from_millis(100)), "100 ms");
+        assert_eq!(cadence_words(Duration::from_millis(250)), "250 ms");
+        assert_eq!(cadence_words(Duration::from_secs(2)), "2 s");
+        assert_eq!(cadence_words(Duration::from_micros(1_500)), "1ms 500us");
+        let rows = measurement_rows(&sample_record());
+        let rto = rows
+            .iter()
+            .find(|r| r.name.ends_with("RTO (write downtime)"));
+        assert!(rto.unwrap().meaning.contains("for at least 5 s,"));
     }
 
     #[test]
