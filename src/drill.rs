@@ -324,7 +324,7 @@ async fn drill(
         events.push(event);
     }
     let mut history = History::new(history_started);
-    history.probe_interval = options.probe_interval;
+    history.probe_interval = Some(options.probe_interval);
     history.extend(events);
 
     // Read from the engine after the drill: bounded, empty if it does not answer in time.

@@ -442,7 +442,7 @@ fn timeline(out: &mut String, record: &RunRecord) {
          REST API reported it, probed every {}; a mark shows the most telling state probed in \
          its interval (leader, then no answer, then other, then replica).</figcaption>",
         chart.bucket_label(),
-        super::rows::cadence_words(record.history.probe_interval)
+        super::rows::cadence_words(record.history.probe_interval())
     );
     out.push_str("</figure>\n</section>\n");
 }
@@ -643,7 +643,7 @@ pub(super) mod tests {
     fn the_timeline_caption_says_the_probe_cadence_used() {
         let mut record = sample_record();
         assert!(html(&record).contains("probed every 100 ms;"));
-        record.history.probe_interval = std::time::Duration::from_millis(250);
+        record.history.probe_interval = Some(std::time::Duration::from_millis(250));
         let page = html(&record);
         assert!(page.contains("probed every 250 ms;"), "{page}");
         assert!(!page.contains("every 100 ms"));
