@@ -175,25 +175,26 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
                     let measured = o
                         .measured
                         .map_or_else(|| "not measured".to_string(), |m| format!("measured {m}"));
+                    let objective = super::escape::md_code(&o.objective);
                     match &o.note {
                         Some(note) if o.measured.is_some() => {
-                            format!("`{}`: {measured} ({note})", o.objective)
+                            format!("{objective}: {} ({})", cell(&measured), cell(note))
                         }
-                        Some(note) => format!("`{}`: {note}", o.objective),
-                        None => format!("`{}`: {measured}", o.objective),
+                        Some(note) => format!("{objective}: {}", cell(note)),
+                        None => format!("{objective}: {}", cell(&measured)),
                     }
                 })
                 .collect();
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {}{} |",
-                run.started,
+                cell(&run.started),
                 cell(&run.scenario),
                 run_link(&run.run_dir),
                 if why.is_empty() {
                     "no objective failed; the run is marked failed".to_string()
                 } else {
-                    cell(&why.join("; "))
+                    why.join("; ")
                 },
                 if run.reanalyzed {
                     " (judged again by `firedrill analyze`)"
@@ -231,7 +232,7 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
                     md,
                     "| {procedure} | {} | {}, {} |",
                     cell(&last.scenario),
-                    last.started,
+                    cell(&last.started),
                     run_link(&last.run_dir)
                 );
             }
@@ -265,7 +266,7 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
         md,
         "| Prepared by | {} | {BLANK} | {} |",
         s.prepared_by.as_deref().map_or(BLANK.to_string(), cell),
-        s.prepared_on.as_deref().unwrap_or(BLANK)
+        s.prepared_on.as_deref().map_or(BLANK.to_string(), cell)
     );
     let _ = writeln!(
         md,
@@ -281,11 +282,22 @@ pub(super) fn plural(n: usize) -> &'static str {
 
 /// A table cell: pipes escaped, line breaks flattened.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    super::escape::md_cell(text)
 }
 
+/// A link to a run's report: the directory as text and, percent-encoded where Markdown or a
+/// table would read a character otherwise, as the destination.
 fn run_link(run_dir: &str) -> String {
-    format!("[{run_dir}](../{run_dir}/report.md)")
+    let mut target = String::new();
+    for c in run_dir.chars() {
+        match c {
+            ' ' | '(' | ')' | '<' | '>' | '|' | '\n' | '\r' | '%' => {
+                target.push_str(&format!("%{:02X}", c as u32))
+            }
+            c => target.push(c),
+        }
+    }
+    format!("[{}](../{target}/report.md)", cell(run_dir))
 }
 
 /// "66.7% (2 of 3)".
