@@ -50,7 +50,7 @@ impl Default for DrillOptions {
     fn default() -> Self {
         DrillOptions {
             image: None,
-            probe_interval: Duration::from_millis(100),
+            probe_interval: crate::history::DEFAULT_PROBE_INTERVAL,
             seed: None,
             progress: Progress::default(),
         }
@@ -343,6 +343,7 @@ async fn drill(
         events.push(event);
     }
     let mut history = History::new(history_started);
+    history.probe_interval = Some(options.probe_interval);
     history.extend(events);
 
     // Read from the engine after the drill: bounded, empty if it does not answer in time.

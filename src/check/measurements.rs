@@ -50,6 +50,10 @@ pub struct Measurements {
     /// [`FaultMeasurements::proxy_switch_time`]).
     #[serde(default, with = "humantime_serde")]
     pub proxy_switch_time: Option<Duration>,
+    /// **Old leader out of rotation**, the worst over the faults where it was measured (see
+    /// [`FaultMeasurements::old_leader_out_time`]). Absent from files written before it.
+    #[serde(default, with = "humantime_serde")]
+    pub old_leader_out_time: Option<Duration>,
     /// **Promotion time**, the worst over the faults where one was measured (see
     /// [`FaultMeasurements::promotion_time`]). As for the lag at failover, an objective on it is
     /// not measured if some failover's promotion was not seen.
@@ -153,10 +157,21 @@ pub struct FaultMeasurements {
     pub new_leader: Option<String>,
     /// **Proxy switch time**, when a new leader was elected: from `F` to the `received`
     /// instant of the first sample of HAProxy's stats (by received instant), sent at or after
-    /// `F` and before the window's end, in which `new_leader`'s server is the only server
-    /// UP. `None` without an election, or if the proxy was not seen switching.
+    /// `F` and before the window's end, in which `new_leader`'s server is UP and no server other
+    /// than `new_leader`'s and `old_leader`'s is UP: the endpoint routes new connections to the
+    /// new leader (and, until it is out of rotation, possibly still to the old one). A replica
+    /// UP (a proxy blind to roles) is not a switch. `None` without an election, or if the proxy
+    /// was not seen switching. (Files written before `old_leader_out_time` existed stored here
+    /// the first sample with `new_leader` the only server UP; `analyze` recomputes it.)
     #[serde(default, with = "humantime_serde")]
     pub proxy_switch_time: Option<Duration>,
+    /// **Old leader out of rotation**, when a new leader was elected: from `F` to the
+    /// `received` instant of the first sample of HAProxy's stats (by received instant), sent at
+    /// or after `F` and before the window's end, listing `old_leader`'s server with a status
+    /// other than UP (`DOWN`, `MAINT`, ...; `UP 1/3`, failing checks, is still UP and still
+    /// handed new connections). `None` without an election, or if no such sample.
+    #[serde(default, with = "humantime_serde")]
+    pub old_leader_out_time: Option<Duration>,
     /// The old leader's timeline at `F`: the `timeline` of its latest sample reporting the
     /// leader role with a timeline, received before `F`. `None` if no such sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -173,20 +188,22 @@ pub struct FaultMeasurements {
     pub promoted: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promoted_timeline: Option<u32>,
-    /// **Replication lag at injection**, in bytes, for every node other than the leader at `F`
-    /// (the node of the latest sample reporting the leader role received before `F`): that
-    /// leader's `wal` (written) in its latest sample reporting the leader role with a `wal`
-    /// received before `F`, minus the node's `wal` (received) in its latest sample reporting the
-    /// replica role with a `wal` received before `F`, or zero if the replica was ahead. Only
-    /// nodes with both values are listed; empty when no sample had reported a leader by `F`.
+    /// **Replication lag at injection**, in bytes, for every node the leader at `F` (the node
+    /// of the latest probe sample reporting the leader role received before `F`) listed in its
+    /// `pg_stat_replication` in a `replication` sample received before `F`: from that leader's
+    /// latest such sample in which it answered as a primary, its position (the later of its
+    /// `wal` and the node's `sent`) minus the node's `flush`. A node that sample does not list
+    /// (not connected) is read from the leader's latest earlier sample listing it: its flush
+    /// then, against the leader's latest position. Never clamped: a flush past the position
+    /// leaves the node out. Empty when there is no leader at `F` or no such sample.
     #[serde(default)]
     pub replica_lag_at_injection: BTreeMap<String, u64>,
     /// **Lag at failover**, in bytes, when a new leader was elected: with `E` the `received`
-    /// instant of the sample that showed `new_leader` leading (the one that times the
-    /// election), `old_leader`'s `wal` (written) in its latest sample reporting the leader role
-    /// with a `wal` received before `E`, minus `new_leader`'s `wal` (received) in its latest
-    /// sample reporting the replica role with a `wal` received before `E`, or zero if it was
-    /// ahead. `None` without an election, or if either sample is missing.
+    /// instant of the probe sample that showed `new_leader` leading (the one that times the
+    /// election), `new_leader`'s lag as above, read from `old_leader`'s latest `replication`
+    /// sample received before `E` in which it answered as a primary: the WAL the old leader
+    /// had written that the new leader had not flushed. `None` without an election, or if no
+    /// such sample of the old leader lists the new leader.
     #[serde(default)]
     pub lag_at_failover: Option<u64>,
     /// The `at` of this incident's heal: the latest, over its faults, of the first heal event of
@@ -368,6 +385,7 @@ pub fn measure(history: &History) -> Measurements {
     let writes = writes::ordered(history);
     let probes = leader::ordered(history);
     let proxy_samples = proxy::ordered(history);
+    let replication = lag::ordered(history);
     let fault_events: Vec<_> = history.faults().collect();
     let injections: Vec<_> = fault_events
         .iter()
@@ -407,17 +425,20 @@ pub fn measure(history: &History) -> Measurements {
             let f = incident[0];
             let leader_at_f = leader::leader_at(&probes, f.at);
             let replica_lag_at_injection =
-                lag::lag_at_injection(&probes, leader_at_f.as_deref(), f.at);
+                lag::lag_at_injection(&replication, leader_at_f.as_deref(), f.at);
             let old_leader = leader_at_f.unwrap_or_else(|| f.node.clone());
             let election = leader::election(&probes, window, &old_leader);
-            let proxy_switch_time = election
+            let proxy_switch_time = election.as_ref().and_then(|e| {
+                proxy::switch_time(&proxy_samples, window, &old_leader, &e.new_leader)
+            });
+            let old_leader_out_time = election
                 .as_ref()
-                .and_then(|e| proxy::switch_time(&proxy_samples, window, &e.new_leader));
+                .and_then(|_| proxy::old_leader_out_time(&proxy_samples, window, &old_leader));
             let old_timeline = leader::leader_timeline_at(&probes, &old_leader, f.at);
             let promotion = leader::promotion(&probes, window, &old_leader, old_timeline);
-            let lag_at_failover = election
-                .as_ref()
-                .and_then(|e| lag::lag_at_failover(&probes, &old_leader, &e.new_leader, e.seen));
+            let lag_at_failover = election.as_ref().and_then(|e| {
+                lag::lag_at_failover(&replication, &old_leader, &e.new_leader, e.seen)
+            });
             let redundancy = redundancy::full_redundancy(
                 &probes,
                 &fault_events,
@@ -445,6 +466,7 @@ pub fn measure(history: &History) -> Measurements {
                 leader_election_time: election.as_ref().map(|e| e.time),
                 new_leader: election.map(|e| e.new_leader),
                 proxy_switch_time,
+                old_leader_out_time,
                 old_timeline,
                 promotion_time: promotion.as_ref().map(|p| p.time),
                 promoted_timeline: promotion.as_ref().map(|p| p.timeline),
@@ -505,6 +527,7 @@ pub fn measure(history: &History) -> Measurements {
         detection_time: faults.iter().filter_map(|f| f.detection_time).max(),
         leader_election_time: faults.iter().filter_map(|f| f.leader_election_time).max(),
         proxy_switch_time: faults.iter().filter_map(|f| f.proxy_switch_time).max(),
+        old_leader_out_time: faults.iter().filter_map(|f| f.old_leader_out_time).max(),
         promotion_time: faults.iter().filter_map(|f| f.promotion_time).max(),
         rto_resolution,
         time_to_full_redundancy: faults
@@ -651,13 +674,28 @@ impl Measurements {
                     |f| f.proxy_switch_time.is_some(),
                     |f| {
                         format!(
-                            "haproxy was not seen routing to {} only after {}",
+                            "haproxy was not seen routing to {} (up, with no replica up) after {}",
                             f.new_leader.as_deref().unwrap_or_default(),
                             f.describe()
                         )
                     },
                 )?;
                 self.proxy_switch_time
+                    .map(MeasuredValue::Duration)
+                    .ok_or_else(|| "no failover happened".to_string())
+            }
+            Measure::OldLeaderOutTime => {
+                self.at_every_failover(
+                    |f| f.old_leader_out_time.is_some(),
+                    |f| {
+                        format!(
+                            "haproxy was not seen taking {} out of rotation after {}",
+                            f.old_leader,
+                            f.describe()
+                        )
+                    },
+                )?;
+                self.old_leader_out_time
                     .map(MeasuredValue::Duration)
                     .ok_or_else(|| "no failover happened".to_string())
             }
@@ -682,11 +720,11 @@ impl Measurements {
                     |f| f.lag_at_failover.is_some(),
                     |f| {
                         format!(
-                            "no WAL positions probed before the election after {} ({} as leader, \
-                             {} as replica)",
-                            f.describe(),
+                            "{} was not seen as a primary listing {} in pg_stat_replication \
+                             before the election after {}",
                             f.old_leader,
-                            f.new_leader.as_deref().unwrap_or_default()
+                            f.new_leader.as_deref().unwrap_or_default(),
+                            f.describe()
                         )
                     },
                 )?;
@@ -758,6 +796,14 @@ impl Measurements {
             },
         }
     }
+
+    /// What RPO measures, in the words every report and the README use (see
+    /// [`LostWrites::rpo`], which computes it).
+    pub const RPO_DEFINITION: &'static str = "the longest span of acknowledged writes lost to \
+         one incident (a fault, or faults scheduled together): lost writes are grouped by the \
+         first incident whose F is at or after their invoke (those invoked after every incident \
+         form one more group, without an F); a group spans from its oldest write's invoke to \
+         the later of its incident's F and its newest write's complete";
 
     /// **RPO** as an objective judges it: the lost writes' RPO (see [`LostWrites::rpo`]), zero
     /// when no acknowledged write was lost; `None` without a read-back (nothing was judged).
@@ -1330,6 +1376,15 @@ mod tests {
             ),
             probe_wal("pg2", ms(0), ms(1), Role::Replica, Some(9_000), &[]),
             probe_wal("pg3", ms(0), ms(1), Role::Replica, Some(10_000), &[]),
+            primary_at(
+                "pg1",
+                ms(0),
+                ms(1),
+                10_000,
+                &[("pg2", 9_000), ("pg3", 10_000)],
+            ),
+            // received at F: not read at injection, read for the failover
+            primary_at("pg1", ms(99), ms(100), 10_000, &[("pg2", 9_500)]),
             inject(0, "pg1", ms(100)),
             probe("pg1", ms(150), ms(151), None),
             probe_wal("pg2", ms(150), ms(151), Role::Replica, Some(9_500), &[]),
@@ -1343,6 +1398,13 @@ mod tests {
                 Role::Leader,
                 Some(9_700),
                 &["pg1", "pg3"],
+            ),
+            primary_at(
+                "pg2",
+                ms(400),
+                ms(404),
+                9_700,
+                &[("pg1", 9_600), ("pg3", 9_700)],
             ),
             // a replica crashed for good: no failover, pg3 not expected back
             inject(1, "pg3", ms(1000)),
@@ -1368,7 +1430,7 @@ mod tests {
         assert_eq!(
             f1.replica_lag_at_injection,
             BTreeMap::from([("pg1".to_string(), 100), ("pg3".to_string(), 0)]),
-            "pg3's last replica sample counts however old: 10000 against pg2's 9700"
+            "from pg2's pg_stat_replication alone, not pg3's own (older, higher) position"
         );
         assert_eq!(f1.new_leader, None);
         assert_eq!(f1.lag_at_failover, None);
@@ -1454,8 +1516,8 @@ mod tests {
         assert_eq!(
             m.value(Measure::LagAtFailover),
             Err(
-                "no WAL positions probed before the election after fault 1 (crash of pg1) (pg1 \
-                 as leader, pg2 as replica)"
+                "pg1 was not seen as a primary listing pg2 in pg_stat_replication before the \
+                 election after fault 1 (crash of pg1)"
                     .to_string()
             )
         );
@@ -1474,12 +1536,14 @@ mod tests {
         let h = history(vec![
             probe_wal("pg1", ms(0), ms(1), Role::Leader, Some(1_000), &["pg2"]),
             probe_wal("pg2", ms(0), ms(1), Role::Replica, Some(900), &[]),
+            primary_at("pg1", ms(0), ms(1), 1_000, &[("pg2", 900)]),
             inject(0, "pg1", ms(100)),
             probe_wal("pg2", ms(200), ms(201), Role::Leader, Some(1_000), &[]),
             heal(0, "pg1", ms(300)),
             probe_wal("pg1", ms(400), ms(401), Role::Replica, Some(1_000), &[]),
             probe_wal("pg2", ms(500), ms(502), Role::Leader, Some(1_300), &["pg1"]),
-            // a second failover: pg1 last reported 1000 as a replica
+            primary_at("pg2", ms(500), ms(502), 1_300, &[("pg1", 1_000)]),
+            // a second failover: pg2 last listed pg1 at 1000
             inject(1, "pg2", ms(1000)),
             probe_wal("pg1", ms(1100), ms(1101), Role::Leader, Some(1_300), &[]),
             // pg2 restarted, never streaming again
@@ -1690,6 +1754,46 @@ mod tests {
     }
 
     #[test]
+    fn proxy_switch_and_old_leader_out_are_measured_per_failover() {
+        let mut events = two_failovers();
+        events.extend([
+            // fault 1 (F = 100 ms): pg2 UP beside pg1 at 450 ms, pg1 out at 650 ms
+            proxy(ms(150), ms(151), &["pg1"]),
+            proxy(ms(450), ms(452), &["pg1", "pg2"]),
+            proxy(ms(650), ms(653), &["pg2"]),
+            // fault 2 (F = 1 s): a replica (pg1) UP beside pg3 is not a switch
+            proxy(ms(1_200), ms(1_201), &["pg1", "pg3"]),
+            proxy(ms(1_300), ms(1_304), &["pg1"]),
+        ]);
+        let m = measure(&history(events.clone()));
+        let (f0, f1) = (&m.faults[0], &m.faults[1]);
+        assert_eq!(f0.proxy_switch_time, Some(Duration::from_millis(352)));
+        assert_eq!(f0.old_leader_out_time, Some(Duration::from_millis(553)));
+        assert_eq!(f1.proxy_switch_time, None);
+        assert_eq!(f1.old_leader_out_time, Some(Duration::from_millis(201)));
+        assert_eq!(m.old_leader_out_time, Some(Duration::from_millis(553)));
+        assert_eq!(
+            m.value(Measure::ProxySwitchTime),
+            Err(
+                "haproxy was not seen routing to pg3 (up, with no replica up) after fault 2 \
+                 (crash of pg2)"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            m.value(Measure::OldLeaderOutTime),
+            Ok(MeasuredValue::Duration(Duration::from_millis(553)))
+        );
+
+        events.push(proxy(ms(1_400), ms(1_405), &["pg3"]));
+        let m = measure(&history(events));
+        assert_eq!(
+            m.value(Measure::ProxySwitchTime),
+            Ok(MeasuredValue::Duration(Duration::from_millis(405)))
+        );
+    }
+
+    #[test]
     fn measurements_recorded_before_the_new_ones_still_load() {
         let m = measure(&history(two_failovers()));
         let mut json = serde_json::to_value(&m).unwrap();
@@ -1699,6 +1803,7 @@ mod tests {
             "rto_resolution",
             "errors_by_kind",
             "reads",
+            "old_leader_out_time",
         ] {
             assert!(top.remove(key).is_some(), "{key}");
         }
@@ -1712,6 +1817,7 @@ mod tests {
                 "rto_resolution",
                 "errors_by_kind",
                 "write_latency",
+                "old_leader_out_time",
             ] {
                 assert!(f.remove(key).is_some(), "{key}");
             }

@@ -30,7 +30,7 @@ pub use latency::{LatencyStats, WriteLatency};
 pub use loss::{FailedCommitted, LostWrites, UnknownWrites};
 pub use measurements::{FaultMeasurements, IncidentFault, Measurements, measure};
 pub use reads::{Reads, StaleRead};
-pub use rto::UnconfirmedRecovery;
+pub use rto::{STABLE, UnconfirmedRecovery};
 pub use split_brain::SplitBrain;
 pub use verdict::{
     Judgement, MeasuredValue, NOT_JUDGED, ObjectiveResult, Verdict, fmt_bytes, judge,

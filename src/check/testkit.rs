@@ -171,6 +171,30 @@ pub fn pg_role(node: &str, sent: At, received: At, in_recovery: Option<bool>) ->
     })
 }
 
+/// A node's PostgreSQL answering as a primary at WAL position `wal`, its `pg_stat_replication`
+/// listing each `(replica, flush)` (sent up to `flush` as well).
+pub fn primary_at(node: &str, sent: At, received: At, wal: u64, rows: &[(&str, u64)]) -> Event {
+    Event::Replication(crate::history::ReplicationSample {
+        node: node.to_string(),
+        sent,
+        received,
+        in_recovery: Some(false),
+        wal: Some(wal),
+        replicas: rows
+            .iter()
+            .map(|&(name, flush)| crate::history::ReplicaStat {
+                name: name.to_string(),
+                state: "streaming".into(),
+                sent: Some(flush),
+                flush: Some(flush),
+                replay: Some(flush),
+                replay_lag: None,
+            })
+            .collect(),
+        error: None,
+    })
+}
+
 /// A probe answered with `role`, WAL position `wal` and, on a leader, the replicas it lists as
 /// `streaming`.
 pub fn probe_wal(
@@ -188,6 +212,32 @@ pub fn probe_wal(
             Event::Probe(p) => p,
             _ => unreachable!(),
         }
+    })
+}
+
+/// pg1's answer as a primary in a planted replication (see [`Replication`]), its position
+/// `wal` (`r.wal` when `constant`).
+fn pg1_replication(r: &Replication, sent: At, received: At, wal: u64, constant: bool) -> Event {
+    let row = |name: &str, behind: u64| {
+        // before `C` the rows are off by one byte more, to catch a stale sample
+        let flush = wal.saturating_sub(behind + u64::from(!constant));
+        crate::history::ReplicaStat {
+            name: name.to_string(),
+            state: "streaming".into(),
+            sent: Some(flush + (wal - flush) / 2),
+            flush: Some(flush),
+            replay: Some(flush),
+            replay_lag: None,
+        }
+    };
+    Event::Replication(crate::history::ReplicationSample {
+        node: "pg1".into(),
+        sent,
+        received,
+        in_recovery: Some(false),
+        wal: Some(wal),
+        replicas: vec![row("pg2", r.behind[0]), row("pg3", r.behind[1])],
+        error: None,
     })
 }
 
@@ -395,6 +445,11 @@ pub struct Failover {
 ///   until the election (which comes more than a probe period after the fault, so one such
 ///   sample is seen), then leads at other positions. pg2 as leader lists pg3 as streaming from
 ///   `elected + pg3_streams_after` (sent) on, and pg1 from `heal + pg1_streams_after` on.
+/// - pg1, while it leads, also answers as a primary with its `pg_stat_replication` (a
+///   `replication` sample, sent and received with its Patroni probe): position `wal` from `C`
+///   on, pg2 and pg3 flushed at `wal - behind[0]` and `wal - behind[1]` (sent halfway); other
+///   positions before `C`. It gives no answer while down. pg2's Patroni position after the fault
+///   (`behind_at_election`) is not what the lags are read from.
 /// - pg1 is down (no answer) from the fault until it is healed at `elected + heal_after`, a
 ///   replica after (timeline 2); never healed when `heal_after` is `None` (then no heal event).
 #[derive(Clone, Debug)]
@@ -473,7 +528,7 @@ pub struct Planted {
     pub writes_while_deposed_led: Vec<u64>,
     /// With `replication`: each replica's lag in bytes at the fault (`behind`).
     pub lag_at_injection: BTreeMap<String, u64>,
-    /// With `replication`: `behind_at_election`.
+    /// With `replication`: `behind[0]`, pg2's lag in pg1's last answer as a primary.
     pub lag_at_failover: Option<u64>,
     /// With `replication`: the `received` instant of the first sample (by received) in which
     /// pg2 leads and lists every node expected back as streaming, among those sent at or after
@@ -616,7 +671,14 @@ impl Failover {
                             ("pg3", _) => (other(r.wal - r.behind[1]), vec![]),
                             _ => (other(r.wal), vec![]),
                         };
+                        if (node, role) == ("pg1", Role::Leader) {
+                            events.push(pg1_replication(r, sent, received, wal, constant));
+                        }
                         probe_wal(node, sent, received, role, Some(wal), &streaming)
+                    }
+                    (Some(_), None) if node == "pg1" => {
+                        events.push(pg_role(node, sent, received, None));
+                        probe(node, sent, received, role)
                     }
                     _ => probe(node, sent, received, role),
                 };
@@ -765,7 +827,9 @@ impl Failover {
                     ])
                 })
                 .unwrap_or_default(),
-            lag_at_failover: r.map(|r| r.behind_at_election),
+            // pg1 is down from the fault: its last answer as a primary, before the fault, is
+            // the one the new leader's lag at failover is read from
+            lag_at_failover: r.map(|r| r.behind[0]),
             full_redundancy_seen,
         }
     }

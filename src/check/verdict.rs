@@ -244,6 +244,7 @@ mod tests {
         let h = history(vec![
             probe_wal("pg1", ms(0), ms(1), Role::Leader, Some(2_000_000), &[]),
             probe_wal("pg2", ms(0), ms(1), Role::Replica, Some(1_000_000), &[]),
+            primary_at("pg1", ms(0), ms(1), 2_000_000, &[("pg2", 1_000_000)]),
             inject(0, "pg1", ms(5)),
             probe_wal("pg2", ms(10), ms(11), Role::Leader, Some(2_000_000), &[]),
         ]);

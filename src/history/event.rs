@@ -2,22 +2,50 @@ use super::At;
 use super::observed::{LeaderKeySample, ProxySample, ReplicationSample};
 use crate::scenario::ReadEndpoint;
 use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
 /// Everything recorded during one run, in one list. Events are kept sorted by `Event::at`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct History {
     /// Wall-clock time of the run's start (RFC 3339, UTC, to the millisecond): the only
     /// wall-clock time stored.
     pub started_wall: String,
+    /// The cadence the probes (Patroni, etcd, HAProxy, PostgreSQL) were started at; `None` in
+    /// histories recorded before it was kept, which were all probed every 100 ms (see
+    /// [`History::probe_interval`]). Absent rather than filled in, so that an older history
+    /// serialises to the same bytes (its digest in the run history still matches).
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub probe_interval: Option<Duration>,
     pub events: Vec<Event>,
 }
 
+/// The probe cadence by default, and that of every run recorded before the cadence was.
+pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_millis(100);
+
+impl Default for History {
+    fn default() -> Self {
+        History::new(String::new())
+    }
+}
+
 impl History {
+    /// An empty history, its probe cadence not recorded (set `probe_interval`).
     pub fn new(started_wall: String) -> Self {
         History {
             started_wall,
+            probe_interval: None,
             events: Vec::new(),
         }
+    }
+
+    /// The cadence the probes were started at: as recorded, else 100 ms (every run recorded
+    /// before the cadence was used that).
+    pub fn probe_interval(&self) -> Duration {
+        self.probe_interval.unwrap_or(DEFAULT_PROBE_INTERVAL)
     }
 
     /// Appends events and keeps the list ordered by instant (stable for equal instants).
@@ -422,6 +450,21 @@ mod tests {
             ..w
         };
         assert!(!w.not_sent());
+    }
+
+    #[test]
+    fn histories_recorded_before_the_probe_cadence_load_with_the_cadence_they_had() {
+        let text = r#"{"started_wall":"x","events":[]}"#;
+        let old: History = serde_json::from_str(text).unwrap();
+        assert_eq!(old.probe_interval(), Duration::from_millis(100));
+        // the same bytes again: the run history's digest of it still holds
+        assert_eq!(serde_json::to_string(&old).unwrap(), text);
+        let mut h = History::new("x".into());
+        h.probe_interval = Some(Duration::from_millis(250));
+        assert_eq!(h.probe_interval(), Duration::from_millis(250));
+        let json = serde_json::to_string(&h).unwrap();
+        assert!(json.contains(r#""probe_interval":"250ms""#), "{json}");
+        assert_eq!(serde_json::from_str::<History>(&json).unwrap(), h);
     }
 
     #[test]

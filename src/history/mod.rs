@@ -7,7 +7,7 @@ mod observed;
 
 pub use clock::{At, Clock};
 pub use event::{
-    ErrorKind, Event, FaultAction, FaultEvent, History, Outcome, ProbeSample, ReadBack, ReadOp,
-    Role, WriteOp,
+    DEFAULT_PROBE_INTERVAL, ErrorKind, Event, FaultAction, FaultEvent, History, Outcome,
+    ProbeSample, ReadBack, ReadOp, Role, WriteOp,
 };
 pub use observed::{LeaderKeySample, ProxySample, ProxyServer, ReplicaStat, ReplicationSample};

@@ -1,5 +1,6 @@
-//! Escaping text for HTML and SVG: every string that comes from a record (scenario names and
-//! descriptions, error texts, node names, versions read from containers) goes through here.
+//! Escaping text for HTML, SVG and Markdown: every string that comes from a record (scenario
+//! names and descriptions, error texts, node names, versions read from containers) goes through
+//! here.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -42,6 +43,46 @@ impl fmt::Display for Esc<'_> {
     }
 }
 
+/// `text` as Markdown text that stays within one GFM table cell (or one line): `|` escaped,
+/// each line break (`\r\n`, `\n`, `\r`) made `<br>`, and `<` and `&` made references so that
+/// the record's text is never read as HTML.
+pub fn md_cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                out.push_str("<br>");
+            }
+            '\n' => out.push_str("<br>"),
+            '<' => out.push_str("&lt;"),
+            '&' => out.push_str("&amp;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` as a Markdown code span that stays within one GFM table cell: `|` escaped (GFM
+/// removes the backslash, even in code), line breaks made spaces, fenced with more backticks
+/// than any run of them inside.
+pub fn md_code(text: &str) -> String {
+    let flat = text
+        .replace("\r\n", " ")
+        .replace(['\r', '\n'], " ")
+        .replace('|', "\\|");
+    let longest = flat.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if flat.starts_with('`') || flat.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{flat}{pad}{fence}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -64,6 +105,19 @@ mod tests {
         );
         // references already present are escaped again, not trusted
         assert_eq!(escape("&lt;"), "&amp;lt;");
+    }
+
+    #[test]
+    fn markdown_cells_keep_pipes_and_line_breaks_inside() {
+        assert_eq!(md_cell("plain text, 1.5s"), "plain text, 1.5s");
+        assert_eq!(
+            md_cell("a | b\nc\r\nd\re <b>&"),
+            "a \\| b<br>c<br>d<br>e &lt;b>&amp;"
+        );
+        assert_eq!(md_code("rto <= 30s"), "`rto <= 30s`");
+        assert_eq!(md_code("a|b\nc"), "`a\\|b c`");
+        assert_eq!(md_code("x `y` z"), "``x `y` z``");
+        assert_eq!(md_code("`y`"), "`` `y` ``");
     }
 
     #[test]

@@ -93,6 +93,9 @@ pub struct KeyMeasurements {
     pub promotion_time: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
     pub proxy_switch_time: Option<Duration>,
+    /// Absent from lines written before it.
+    #[serde(default, with = "humantime_serde")]
+    pub old_leader_out_time: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
     pub time_to_full_redundancy: Option<Duration>,
 }
@@ -137,6 +140,7 @@ impl HistoryLine {
                 leader_election_time: m.leader_election_time,
                 promotion_time: m.promotion_time,
                 proxy_switch_time: m.proxy_switch_time,
+                old_leader_out_time: m.old_leader_out_time,
                 time_to_full_redundancy: m.time_to_full_redundancy,
             },
             objectives: record

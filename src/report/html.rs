@@ -403,7 +403,16 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
         if let (Some(d), Some(new)) = (f.proxy_switch_time, &f.new_leader) {
             steps.push((
                 after(d),
-                format!("{n}: HAProxy routes to {new}, not to {}", f.old_leader),
+                format!("{n}: HAProxy routes to {new} (new connections can reach it)"),
+            ));
+        }
+        if let (Some(d), Some(_)) = (f.old_leader_out_time, &f.new_leader) {
+            steps.push((
+                after(d),
+                format!(
+                    "{n}: HAProxy took {} out of rotation (no longer UP)",
+                    f.old_leader
+                ),
             ));
         }
         if let (Some(at), Some(rto)) = (f.recovered_at, f.rto) {
@@ -449,9 +458,10 @@ fn timeline(out: &mut String, record: &RunRecord) {
          injection to its heal (or to the end when never healed). Below: each fault's write \
          outage, from the end of the last ok write before it to the end of the first ok write \
          after which writes kept succeeding (its RTO). Lanes: each Patroni node's role as its \
-         REST API reported it every 100 ms; a mark shows the most telling state probed in its \
-         interval (leader, then no answer, then other, then replica).</figcaption>",
-        chart.bucket_label()
+         REST API reported it, probed every {}; a mark shows the most telling state probed in \
+         its interval (leader, then no answer, then other, then replica).</figcaption>",
+        chart.bucket_label(),
+        super::rows::cadence_words(record.history.probe_interval())
     );
     out.push_str("</figure>\n</section>\n");
 }
@@ -680,6 +690,16 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn the_timeline_caption_says_the_probe_cadence_used() {
+        let mut record = sample_record();
+        assert!(html(&record).contains("probed every 100 ms;"));
+        record.history.probe_interval = Some(std::time::Duration::from_millis(250));
+        let page = html(&record);
+        assert!(page.contains("probed every 250 ms;"), "{page}");
+        assert!(!page.contains("every 100 ms"));
+    }
+
+    #[test]
     fn the_steps_say_what_happened_when() {
         let steps: Vec<String> = steps(&sample_record())
             .into_iter()
@@ -695,7 +715,8 @@ pub(super) mod tests {
                 "t+2.003s fault 1: failover seen: pg2 leader in place of pg1 (leader election time 1.903s)",
                 "t+2.102s fault 1: writes recovered and kept succeeding (RTO 2.100s)",
                 "t+2.104s fault 1: pg2 promoted: leader on timeline 2",
-                "t+2.504s fault 1: HAProxy routes to pg2, not to pg1",
+                "t+2.304s fault 1: HAProxy routes to pg2 (new connections can reach it)",
+                "t+2.504s fault 1: HAProxy took pg1 out of rotation (no longer UP)",
                 "t+5.000s fault 1: healed crash on pg1",
                 "t+7.004s fault 1: full redundancy: every node streaming from the leader",
                 "t+9.000s read back 53 rows from pg2 (acknowledged writes checked)",

@@ -1,3 +1,4 @@
+use super::escape::{md_cell as cell, md_code as code};
 use super::rows::{fmt_duration, measurement_rows, objective_rows};
 use super::setup;
 use crate::check::{Judgement, NOT_JUDGED};
@@ -6,12 +7,13 @@ use crate::record::RunRecord;
 use std::fmt::Write;
 
 /// The runbook report as Markdown: what was rehearsed, on what, the steps as executed, every
-/// measurement with its meaning, and the objectives' verdicts.
+/// measurement with its meaning, and the objectives' verdicts. Every text from the record is
+/// escaped so that it stays in its cell or line.
 pub fn markdown(record: &RunRecord) -> String {
     let s = &record.scenario;
     let mut md = String::new();
-    let _ = writeln!(md, "# Failover drill: {}\n", s.name);
-    let _ = writeln!(md, "{}\n", s.description);
+    let _ = writeln!(md, "# Failover drill: {}\n", cell(&s.name));
+    let _ = writeln!(md, "{}\n", cell(&s.description));
     let _ = writeln!(
         md,
         "**Result: {}**\n",
@@ -23,23 +25,24 @@ pub fn markdown(record: &RunRecord) -> String {
     );
     let _ = writeln!(md, "| | |\n|---|---|");
     if let Some(runbook) = &s.runbook {
-        let _ = writeln!(md, "| runbook procedure | {runbook} |");
+        let _ = writeln!(md, "| runbook procedure | {} |", cell(runbook));
     }
-    let _ = writeln!(md, "| run | `{}` |", record.run_id);
-    let _ = writeln!(md, "| started | {} |", record.history.started_wall);
+    let _ = writeln!(md, "| run | {} |", code(&record.run_id));
+    let _ = writeln!(md, "| started | {} |", cell(&record.history.started_wall));
     let _ = writeln!(
         md,
-        "| scenario file | `{}` (sha256 `{}`) |",
-        s.source.path.display(),
-        s.source.sha256
+        "| scenario file | {} (sha256 {}) |",
+        code(&s.source.path.display().to_string()),
+        code(&s.source.sha256)
     );
     let _ = writeln!(
         md,
-        "| image | `{}` (`{}`) |",
-        record.environment.image, record.environment.image_id
+        "| image | {} ({}) |",
+        code(&record.environment.image),
+        code(&record.environment.image_id)
     );
     for (component, version) in &record.environment.versions {
-        let _ = writeln!(md, "| {component} | {version} |");
+        let _ = writeln!(md, "| {} | {} |", cell(component), cell(version));
     }
     let packages = match &record.environment.packages_sha256 {
         Some(digest) => format!(
@@ -54,7 +57,10 @@ pub fn markdown(record: &RunRecord) -> String {
             .environment
             .config_digests
             .iter()
-            .map(|(file, digest)| format!("`{file}` `{}`", &digest[..digest.len().min(12)]))
+            .map(|(file, digest)| {
+                let short: String = digest.chars().take(12).collect();
+                format!("{} {}", code(file), code(&short))
+            })
             .collect();
         let _ = writeln!(
             md,
@@ -62,14 +68,20 @@ pub fn markdown(record: &RunRecord) -> String {
             digests.join("<br>")
         );
     }
-    let _ = writeln!(md, "| firedrill | {} |", record.environment.firedrill);
+    let _ = writeln!(
+        md,
+        "| firedrill | {} |",
+        cell(&record.environment.firedrill)
+    );
     let _ = writeln!(
         md,
         "| host | {}, {} cores, docker {} |",
-        record.environment.host_os, record.environment.cores, record.environment.docker
+        cell(&record.environment.host_os),
+        record.environment.cores,
+        cell(&record.environment.docker)
     );
-    let _ = writeln!(md, "| topology | {} |", setup::topology(s));
-    let _ = writeln!(md, "| workload | {} |", setup::workload(s));
+    let _ = writeln!(md, "| topology | {} |", cell(&setup::topology(s)));
+    let _ = writeln!(md, "| workload | {} |", cell(&setup::workload(s)));
     let _ = writeln!(
         md,
         "| timings | bring-up {}, drill {}, wall {} |\n",
@@ -87,7 +99,7 @@ pub fn markdown(record: &RunRecord) -> String {
     let _ = writeln!(
         md,
         "| t+0.000s | workload started; leader {} |",
-        record.timings.initial_leader
+        cell(&record.timings.initial_leader)
     );
     for event in &record.history.events {
         match event {
@@ -96,10 +108,8 @@ pub fn markdown(record: &RunRecord) -> String {
                     FaultAction::Inject => "injected",
                     FaultAction::Heal => "healed",
                 };
-                let _ = writeln!(
-                    md,
-                    "| {} | {verb} {} on {}{} |",
-                    f.at,
+                let step = format!(
+                    "{verb} {} on {}{}",
                     f.kind,
                     f.node,
                     f.detail
@@ -107,6 +117,7 @@ pub fn markdown(record: &RunRecord) -> String {
                         .map(|d| format!(": {d}"))
                         .unwrap_or_default()
                 );
+                let _ = writeln!(md, "| {} | {} |", f.at, cell(&step));
             }
             Event::ReadBack(r) => {
                 let _ = writeln!(
@@ -114,7 +125,7 @@ pub fn markdown(record: &RunRecord) -> String {
                     "| {} | read back {} rows from {} |",
                     r.at,
                     r.present.len(),
-                    r.node
+                    cell(&r.node)
                 );
             }
             _ => {}
@@ -128,8 +139,10 @@ pub fn markdown(record: &RunRecord) -> String {
         for row in objective_rows(record) {
             let _ = writeln!(
                 md,
-                "| `{}` | {} | **{}** |",
-                row.objective, row.measured, row.verdict
+                "| {} | {} | **{}** |",
+                code(&row.objective),
+                cell(&row.measured),
+                cell(row.verdict)
             );
         }
         let _ = writeln!(md);
@@ -146,15 +159,15 @@ pub fn markdown(record: &RunRecord) -> String {
         let _ = writeln!(
             md,
             "| {} | {} | {} |",
-            row.name,
-            row.value.replace('|', "\\|"),
-            row.meaning
+            cell(&row.name),
+            cell(&row.value),
+            cell(row.meaning)
         );
     }
     if !record.problems.is_empty() {
         let _ = writeln!(md, "\n## Problems\n");
         for problem in &record.problems {
-            let _ = writeln!(md, "- {problem}");
+            let _ = writeln!(md, "- {}", cell(problem));
         }
     }
     md
@@ -174,6 +187,42 @@ mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(markdown(&sample_record()));
+    }
+
+    /// The `|` that separate cells in a Markdown line: those not escaped.
+    fn separators(line: &str) -> usize {
+        let bytes = line.as_bytes();
+        (0..bytes.len())
+            .filter(|&i| bytes[i] == b'|' && (i == 0 || bytes[i - 1] != b'\\'))
+            .count()
+    }
+
+    #[test]
+    fn pipes_and_line_breaks_in_the_record_stay_inside_their_cells() {
+        let mut record = sample_record();
+        record.scenario.runbook = Some("1. Primary crash | restart\nthen check".into());
+        record.scenario.description = "crash\n\n# not a heading | nor a table".into();
+        record
+            .environment
+            .versions
+            .insert("patroni".into(), "3.0.2 |\r\nbuild <b>7</b>".into());
+        record.verdict.objectives[0].note = Some("a note | with\na newline".into());
+        record.problems = vec!["teardown | failed\nand more".into()];
+        let md = markdown(&record);
+        insta::assert_snapshot!(md);
+        // every row of a table has its header's separators; no line break splits a row
+        let mut header: Option<usize> = None;
+        for line in md.lines() {
+            match (line.starts_with('|'), header) {
+                (false, _) => header = None,
+                (true, None) => header = Some(separators(line)),
+                (true, Some(n)) => assert_eq!(separators(line), n, "{line}"),
+            }
+        }
+        assert!(!md.contains("<b>"), "{md}");
+        assert!(md.contains("| runbook procedure | 1. Primary crash \\| restart<br>then check |"));
+        assert!(md.contains("| patroni | 3.0.2 \\|<br>build &lt;b>7&lt;/b> |"));
+        assert!(md.contains("- teardown \\| failed<br>and more"));
     }
 
     #[test]

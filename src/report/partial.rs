@@ -71,18 +71,23 @@ impl PartialRun {
 /// The partial report in Markdown.
 pub fn partial_markdown(run: &PartialRun) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "# Failover drill: {} — INCOMPLETE\n", run.scenario);
+    use super::escape::{md_cell as cell, md_code as code};
+    let _ = writeln!(
+        md,
+        "# Failover drill: {} — INCOMPLETE\n",
+        cell(&run.scenario)
+    );
     let _ = writeln!(
         md,
         "The drill did not finish, so no objective was judged and nothing was measured.\n"
     );
-    let _ = writeln!(md, "**Stopped by:** {}\n", run.error);
+    let _ = writeln!(md, "**Stopped by:** {}\n", cell(&run.error));
     let _ = writeln!(
         md,
-        "Started {} from `{}` (sha256 `{}`).\n",
-        run.started_wall,
-        run.scenario_file.display(),
-        run.scenario_sha256
+        "Started {} from {} (sha256 {}).\n",
+        cell(&run.started_wall),
+        code(&run.scenario_file.display().to_string()),
+        code(&run.scenario_sha256)
     );
     let _ = writeln!(md, "## Steps reached\n");
     if run.reached.is_empty() {
@@ -94,7 +99,7 @@ pub fn partial_markdown(run: &PartialRun) -> String {
                 md,
                 "| {} | {} |",
                 crate::report::fmt_duration(r.after),
-                r.step.replace('|', "\\|")
+                cell(&r.step)
             );
         }
         md.push('\n');

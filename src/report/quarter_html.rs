@@ -196,9 +196,10 @@ fn scenarios(out: &mut String, report: &QuarterlyReport) {
     let _ = writeln!(
         out,
         "<p class=\"note\">RTO is over the runs where it was measured (writes recovered and were \
-         seen to keep succeeding for 5 s); writes lost over the runs with a read-back; split brain \
+         seen to keep succeeding for {}); writes lost over the runs with a read-back; split brain \
          over the runs where a node's role was observed. The median is the middle value, or the mean of the \
          two middle values for an even count. Pass rates are rounded to one decimal.{}</p>",
+        super::rows::stable_words(),
         if report
             .scenarios
             .iter()

@@ -118,9 +118,10 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
         let _ = writeln!(
             md,
             "\nRTO is over the runs where it was measured (writes recovered and were seen to keep \
-             succeeding for 5 s); writes lost over the runs with a read-back; split brain over the \
+             succeeding for {}); writes lost over the runs with a read-back; split brain over the \
              runs where a node's role was observed. The median is the middle value, or the mean of the two middle \
-             values for an even count. Pass rates are rounded to one decimal.\n"
+             values for an even count. Pass rates are rounded to one decimal.\n",
+            super::rows::stable_words()
         );
 
         let _ = writeln!(md, "## Trend against {}\n", previous.label);
@@ -174,25 +175,26 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
                     let measured = o
                         .measured
                         .map_or_else(|| "not measured".to_string(), |m| format!("measured {m}"));
+                    let objective = super::escape::md_code(&o.objective);
                     match &o.note {
                         Some(note) if o.measured.is_some() => {
-                            format!("`{}`: {measured} ({note})", o.objective)
+                            format!("{objective}: {} ({})", cell(&measured), cell(note))
                         }
-                        Some(note) => format!("`{}`: {note}", o.objective),
-                        None => format!("`{}`: {measured}", o.objective),
+                        Some(note) => format!("{objective}: {}", cell(note)),
+                        None => format!("{objective}: {}", cell(&measured)),
                     }
                 })
                 .collect();
             let _ = writeln!(
                 md,
                 "| {} | {} | {} | {}{} |",
-                run.started,
+                cell(&run.started),
                 cell(&run.scenario),
                 run_link(&run.run_dir),
                 if why.is_empty() {
                     "no objective failed; the run is marked failed".to_string()
                 } else {
-                    cell(&why.join("; "))
+                    why.join("; ")
                 },
                 if run.reanalyzed {
                     " (judged again by `firedrill analyze`)"
@@ -230,7 +232,7 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
                     md,
                     "| {procedure} | {} | {}, {} |",
                     cell(&last.scenario),
-                    last.started,
+                    cell(&last.started),
                     run_link(&last.run_dir)
                 );
             }
@@ -264,7 +266,7 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
         md,
         "| Prepared by | {} | {BLANK} | {} |",
         s.prepared_by.as_deref().map_or(BLANK.to_string(), cell),
-        s.prepared_on.as_deref().unwrap_or(BLANK)
+        s.prepared_on.as_deref().map_or(BLANK.to_string(), cell)
     );
     let _ = writeln!(
         md,
@@ -280,11 +282,22 @@ pub(super) fn plural(n: usize) -> &'static str {
 
 /// A table cell: pipes escaped, line breaks flattened.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    super::escape::md_cell(text)
 }
 
+/// A link to a run's report: the directory as text and, percent-encoded where Markdown or a
+/// table would read a character otherwise, as the destination.
 fn run_link(run_dir: &str) -> String {
-    format!("[{run_dir}](../{run_dir}/report.md)")
+    let mut target = String::new();
+    for c in run_dir.chars() {
+        match c {
+            ' ' | '(' | ')' | '<' | '>' | '|' | '\n' | '\r' | '%' => {
+                target.push_str(&format!("%{:02X}", c as u32))
+            }
+            c => target.push(c),
+        }
+    }
+    format!("[{}](../{target}/report.md)", cell(run_dir))
 }
 
 /// "66.7% passed (2 of 3)"; over the judged runs, with those not judged counted beside: "50.0%

@@ -5,6 +5,7 @@ use crate::history::ErrorKind;
 use crate::record::RunRecord;
 use crate::scenario::{Bound, Measure, MeasureType, format_size};
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 /// One measurement, as shown in reports.
@@ -114,6 +115,36 @@ fn list(seqs: &[u64]) -> String {
     text
 }
 
+/// [`STABLE`](crate::check::STABLE), the span writes must keep succeeding after a recovery,
+/// in words: `5 s`.
+pub(crate) fn stable_words() -> String {
+    format!("{} s", crate::check::STABLE.as_secs_f64())
+}
+
+/// The probe cadence in words: `100 ms`, `1 s`.
+pub(crate) fn cadence_words(interval: Duration) -> String {
+    match interval.as_nanos() {
+        n if n % 1_000_000_000 == 0 => format!("{} s", interval.as_secs()),
+        n if n % 1_000_000 == 0 => format!("{} ms", interval.as_millis()),
+        _ => humantime::format_duration(interval).to_string(),
+    }
+}
+
+static RTO_MEANING: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "end of the last ok write before the outage to the end of the first ok write after which \
+         writes keep succeeding (for at least {}, else the recovery is unconfirmed)",
+        stable_words()
+    )
+});
+
+static FAILED_AFTER_MEANING: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "failures more than {} after the recovery: separate interruptions, not in the RTO",
+        stable_words()
+    )
+});
+
 pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
     let m = &record.measurements;
     let mut rows = Vec::new();
@@ -174,10 +205,18 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             row(
                 format!("{label}: proxy switch time"),
                 f.proxy_switch_time.map_or_else(
-                    || "not seen: haproxy never routed to the new leader only".into(),
+                    || "not seen: haproxy never had the new leader up with no replica up".into(),
                     fmt_duration,
                 ),
-                "F to the first HAProxy stats sample with the new leader the only server UP",
+                "F to the first HAProxy stats sample with the new leader's server UP and no server UP but the new and the old leader's: new connections can reach the new leader",
+            );
+            row(
+                format!("{label}: old leader out of rotation"),
+                f.old_leader_out_time.map_or_else(
+                    || format!("not seen: haproxy kept {} up", f.old_leader),
+                    fmt_duration,
+                ),
+                "F to the first HAProxy stats sample with the old leader's server no longer UP (DOWN, MAINT; \"UP 1/3\", failing checks, still takes new connections)",
             );
         }
         row(
@@ -200,7 +239,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         row(
             format!("{label}: replica lag at injection"),
             if f.replica_lag_at_injection.is_empty() {
-                "not measured (no WAL positions probed before F)".into()
+                "not measured (no pg_stat_replication of the leader before F)".into()
             } else {
                 f.replica_lag_at_injection
                     .iter()
@@ -208,16 +247,19 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
                     .collect::<Vec<_>>()
                     .join(", ")
             },
-            "WAL the leader had written that each replica had not received, from their last probe answers before F",
+            "WAL the leader had written that each replica had not flushed, from the leader's last pg_stat_replication before F (a replica no longer listed: its flush when last listed)",
         );
         row(
             format!("{label}: lag at failover"),
             match (&f.new_leader, f.lag_at_failover) {
                 (None, _) => "no failover".into(),
                 (Some(_), Some(b)) => MeasuredValue::Bytes(b).to_string(),
-                (Some(_), None) => "not measured (no WAL positions probed)".into(),
+                (Some(_), None) => {
+                    "not measured (the old leader's pg_stat_replication never listed the new one)"
+                        .into()
+                }
             },
-            "WAL the old leader had written that the new leader had not received, from their last probe answers before the election was seen",
+            "WAL the old leader had written that the new leader had not flushed, from the old leader's last pg_stat_replication before the election was seen",
         );
         row(
             format!("{label}: time to full redundancy"),
@@ -236,7 +278,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
                 (None, Some(u)) => format!("not measured: recovery unconfirmed ({})", u.describe()),
                 (None, None) => "not recovered".into(),
             },
-            "end of the last ok write before the outage to the end of the first ok write after which writes keep succeeding (for at least 5 s, else the recovery is unconfirmed)",
+            RTO_MEANING.as_str(),
         );
         if let Some(r) = f.rto_resolution {
             row(
@@ -276,7 +318,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             row(
                 format!("{label}: writes failed after recovery"),
                 f.failed_after_recovery.to_string(),
-                "failures more than 5 s after the recovery: separate interruptions, not in the RTO",
+                FAILED_AFTER_MEANING.as_str(),
             );
         }
     }
@@ -302,7 +344,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             }
             Some(d) => fmt_duration(d),
         },
-        "from the invoke of the oldest lost acknowledged write to the fault that followed it",
+        Measurements::RPO_DEFINITION,
     );
     let u = &m.unknown_writes;
     row(
@@ -513,6 +555,13 @@ pub(crate) fn sample_record() -> RunRecord {
             &[],
         ),
         probe_wal("pg3", ms(0), ms(1), Role::Replica, Some(1 << 30), &[]),
+        primary_at(
+            "pg1",
+            ms(0),
+            ms(1),
+            1 << 30,
+            &[("pg2", (1 << 30) - 67_072), ("pg3", 1 << 30)],
+        ),
         ok(1, ms(0), ms(2), "pg1", 1),
         inject(0, "pg1", ms(100)),
         failed(2, ms(110), ms(111)),
@@ -555,6 +604,8 @@ pub(crate) fn sample_record() -> RunRecord {
             &["pg1", "pg3"],
         ),
         proxy(ms(1_000), ms(1_002), &["pg1"]),
+        // pg1 still UP (failing its checks) when pg2 comes UP
+        proxy(ms(2_300), ms(2_304), &["pg1", "pg2"]),
         proxy(ms(2_500), ms(2_504), &["pg2"]),
         read_back(ms(9_000), [1].into_iter().chain(3..=54).collect()),
         read(ms(50), ms(51), Some(1), "pg2", true, true),
@@ -742,6 +793,32 @@ mod tests {
     }
 
     #[test]
+    fn spans_are_worded_from_their_values() {
+        assert_eq!(stable_words(), "5 s");
+        assert_eq!(cadence_words(Duration::from_millis(100)), "100 ms");
+        assert_eq!(cadence_words(Duration::from_millis(250)), "250 ms");
+        assert_eq!(cadence_words(Duration::from_secs(2)), "2 s");
+        assert_eq!(cadence_words(Duration::from_micros(1_500)), "1ms 500us");
+        let rows = measurement_rows(&sample_record());
+        let rto = rows
+            .iter()
+            .find(|r| r.name.ends_with("RTO (write downtime)"));
+        assert!(rto.unwrap().meaning.contains("for at least 5 s,"));
+    }
+
+    #[test]
+    fn rpo_is_defined_in_one_place_for_code_reports_and_readme() {
+        let rows = measurement_rows(&sample_record());
+        let rpo = rows.iter().find(|r| r.name == "RPO").unwrap();
+        assert_eq!(rpo.meaning, Measurements::RPO_DEFINITION);
+        let readme = include_str!("../../README.md");
+        assert!(
+            readme.contains(&format!("| RPO | {}", Measurements::RPO_DEFINITION)),
+            "the README's RPO row starts with the definition the reports give"
+        );
+    }
+
+    #[test]
     fn latency_errors_and_rpo_rows() {
         let mut record = sample_record();
         let m = &mut record.measurements;
@@ -797,11 +874,11 @@ mod tests {
         let fault = "fault 1 (crash of pg1)";
         assert_eq!(
             value(&rows, &format!("{fault}: replica lag at injection")),
-            "not measured (no WAL positions probed before F)"
+            "not measured (no pg_stat_replication of the leader before F)"
         );
         assert_eq!(
             value(&rows, &format!("{fault}: lag at failover")),
-            "not measured (no WAL positions probed)"
+            "not measured (the old leader's pg_stat_replication never listed the new one)"
         );
         assert_eq!(
             value(&rows, &format!("{fault}: time to full redundancy")),

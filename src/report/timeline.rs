@@ -130,8 +130,9 @@ impl OutageSpan {
     fn explained(&self) -> String {
         match (self.rto, self.unconfirmed) {
             (None, Some(_)) => format!(
-                "{} (the writes ended less than 5 s after the recovery)",
-                self.value()
+                "{} (the writes ended less than {} after the recovery)",
+                self.value(),
+                super::rows::stable_words()
             ),
             _ => self.value(),
         }
@@ -551,7 +552,8 @@ impl Timeline {
                 match (o.recovered, o.rto, o.unconfirmed) {
                     (Some(r), Some(rto), _) => format!(" to {r} (RTO {})", fmt_duration(rto)),
                     (_, _, Some(u)) => format!(
-                        " to {u} (recovery unconfirmed: the writes ended less than 5 s after it)"
+                        " to {u} (recovery unconfirmed: the writes ended less than {} after it)",
+                        super::rows::stable_words()
                     ),
                     _ => ", writes never recovered".to_string(),
                 }

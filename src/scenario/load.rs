@@ -514,6 +514,22 @@ mod tests {
     }
 
     #[test]
+    fn a_name_too_long_for_a_directory_name() {
+        let at_most = format!(
+            "name = \"{}\"\ndescription = \"x\"\nduration = \"60s\"\n",
+            "a".repeat(64)
+        );
+        assert!(parse(Path::new("scenarios/ok.toml"), &at_most).is_ok());
+        assert_error_snapshot!(
+            "name_too_long",
+            format!(
+                "description = \"x\"\nname = \"{}\"\nduration = \"60s\"\n",
+                "a".repeat(65)
+            )
+        );
+    }
+
+    #[test]
     fn objective_on_misspelt_measurement() {
         assert_error_snapshot!(
             "misspelt_measurement",

@@ -391,8 +391,12 @@ pub enum Measure {
     DetectionTime,
     /// Fault to a different leader observed (worst over the faults), a duration.
     LeaderElectionTime,
-    /// Fault to HAProxy routing to the new leader only (worst over the failovers), a duration.
+    /// Fault to HAProxy routing to the new leader: it is UP, no replica is (worst over the
+    /// failovers), a duration.
     ProxySwitchTime,
+    /// Fault to HAProxy taking the old leader out of rotation: its server no longer UP (worst
+    /// over the failovers), a duration.
+    OldLeaderOutTime,
     /// Fault to a leader streaming to every node expected back (worst over the faults), a
     /// duration.
     TimeToFullRedundancy,
@@ -404,8 +408,8 @@ pub enum Measure {
     /// Fault to a new leader observed on a higher timeline, its promotion finished (worst over
     /// the faults), a duration.
     PromotionTime,
-    /// The span of acknowledged writes lost before a fault, zero when none was lost, a
-    /// duration.
+    /// The longest span of acknowledged writes lost to one fault (`Measurements::RPO_DEFINITION`),
+    /// zero when none was lost, a duration.
     Rpo,
     /// Reads that did not see a write acknowledged before they were invoked, on a replica or a
     /// primary, a count. Not measured without readers.
@@ -429,6 +433,7 @@ impl Measure {
         Measure::DetectionTime,
         Measure::LeaderElectionTime,
         Measure::ProxySwitchTime,
+        Measure::OldLeaderOutTime,
         Measure::TimeToFullRedundancy,
         Measure::LagAtFailover,
         Measure::LeaderChanges,
@@ -445,6 +450,7 @@ impl Measure {
             Measure::DetectionTime => "detection_time",
             Measure::LeaderElectionTime => "leader_election_time",
             Measure::ProxySwitchTime => "proxy_switch_time",
+            Measure::OldLeaderOutTime => "old_leader_out_time",
             Measure::TimeToFullRedundancy => "time_to_full_redundancy",
             Measure::LagAtFailover => "lag_at_failover",
             Measure::LeaderChanges => "leader_changes",
@@ -460,6 +466,7 @@ impl Measure {
             | Measure::DetectionTime
             | Measure::LeaderElectionTime
             | Measure::ProxySwitchTime
+            | Measure::OldLeaderOutTime
             | Measure::TimeToFullRedundancy
             | Measure::PromotionTime
             | Measure::Rpo => MeasureType::Duration,

@@ -117,10 +117,27 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
     })
 }
 
-/// Names end up in directory names: lower-case letters, digits and dashes only.
+/// The longest scenario name. A name becomes part of a run's directory name
+/// (`<start>Z-<name>-incomplete-<run id>` at most, 21 + 11 + 11 bytes beside it) and of its
+/// Docker labels; 64 keeps such a directory name far below the 255 bytes file systems allow.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Names end up in directory names: lower-case letters, digits and dashes only, and at most
+/// [`MAX_NAME_LEN`] of them.
 fn scenario_name(name: Spanned<String>) -> Result<String> {
     let valid = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-';
     let value = name.get_ref();
+    if value.len() > MAX_NAME_LEN {
+        return Err(invalid(
+            name.span(),
+            "name",
+            format!(
+                "expected at most {MAX_NAME_LEN} characters (it is used in directory names), \
+                 found {}",
+                value.chars().count()
+            ),
+        ));
+    }
     if value.is_empty() || !value.chars().all(valid) {
         return Err(invalid(
             name.span(),
