@@ -124,7 +124,9 @@ pub fn reanalyze(stored: &RunRecord) -> Analysis {
         }
         problems.push(p);
     }
+    // Written again, the record takes this firedrill's layout.
     let record = RunRecord {
+        format: RECORD_FORMAT,
         measurements,
         verdict,
         problems,
@@ -286,6 +288,15 @@ mod tests {
         stored.scenario.objectives.clear();
         let analysis = reanalyze(&stored);
         assert_eq!(analysis.changes[0], "verdict: stored pass, now not judged");
+    }
+
+    #[test]
+    fn a_record_of_an_older_format_is_judged_again_in_this_format() {
+        let mut stored = sample_record();
+        stored.format = 1;
+        let analysis = reanalyze(&stored);
+        assert_eq!(analysis.record.format, RECORD_FORMAT);
+        assert!(analysis.reproduced, "{:?}", analysis.changes);
     }
 
     #[test]

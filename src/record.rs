@@ -7,8 +7,12 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Version of the run.json layout; bumped on any incompatible change.
-pub const RECORD_FORMAT: u32 = 1;
+/// Version of the run.json layout; bumped on any incompatible change. Every older format
+/// still loads (missing fields take their documented defaults) and `analyze` judges it again.
+/// 2: writes may be `not_sent`, faults scheduled together are measured as one incident, proxy
+///    switch means routing to the new leader (`old_leader_out_time` apart), lag is read from
+///    the leader's `pg_stat_replication`, a run without objectives is not judged.
+pub const RECORD_FORMAT: u32 = 2;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {

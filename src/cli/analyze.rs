@@ -16,6 +16,10 @@ pub struct AnalyzeArgs {
     /// again), the verdict's notes then going to stderr.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+    /// Why the run is judged again ("definitions of issue 11"): kept, with what changed, on the
+    /// line the run history gains when run.json changes.
+    #[arg(long)]
+    reason: Option<String>,
 }
 
 pub fn analyze(args: AnalyzeArgs) -> u8 {
@@ -73,7 +77,13 @@ pub fn analyze(args: AnalyzeArgs) -> u8 {
             return EXIT_ERROR;
         }
         note!(format, "reports rewritten: {}", dir.display());
-        match report::record_reanalysis(dir, &analysis.record, &replaced) {
+        match report::record_reanalysis(
+            dir,
+            &analysis.record,
+            &replaced,
+            &analysis.changes,
+            args.reason.as_deref(),
+        ) {
             Ok(report::Reanalysis::Unchanged) => note!(format, "run.json unchanged"),
             Ok(report::Reanalysis::NotInHistory(why)) => {
                 note!(

@@ -55,9 +55,31 @@ pub struct HistoryLine {
     /// On a line appended by `firedrill analyze`: the sha256 of the `run.json` bytes it
     /// replaced (`run_json_sha256` of the run's previous line). `null` on a run's first line.
     pub reanalyzed_from: Option<String>,
+    /// On a line appended by `firedrill analyze`: why the run.json changed. Absent on a run's
+    /// first line, and on re-analysis lines written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reanalysis: Option<ReanalysisNote>,
     /// sha256 of the previous line's bytes, without its newline; [`FIRST_PREV_SHA256`] on the
     /// first line.
     pub prev_sha256: String,
+}
+
+/// Why `firedrill analyze` rewrote a run.json: who judged it again, the record format before
+/// and after, and what changed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReanalysisNote {
+    /// The version of the firedrill that judged the run again.
+    pub firedrill: String,
+    /// The run.json's record format before and after (the same when only values changed).
+    pub format_from: u32,
+    pub format_to: u32,
+    /// What changed, one line each: the verdict and objectives ("rto: stored PASS (…), now …"),
+    /// then each key measurement whose value changed ("proxy_switch_time: 3.48s → 2.68s").
+    /// Empty when only the layout changed (new fields, the format).
+    pub changes: Vec<String>,
+    /// Why, in the words of whoever ran the analysis (`firedrill analyze --reason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The measurements a history keeps of a run (run.json keeps them all).
@@ -157,6 +179,7 @@ impl HistoryLine {
             run_json_sha256: sha256_hex(run_json),
             history_sha256: Some(history_sha256(record)),
             reanalyzed_from: None,
+            reanalysis: None,
             prev_sha256: String::new(),
         }
     }
@@ -435,6 +458,8 @@ pub fn record_reanalysis(
     run_dir: &Path,
     record: &RunRecord,
     replaced: &[u8],
+    verdict_changes: &[String],
+    reason: Option<&str>,
 ) -> Result<Reanalysis, HistoryError> {
     let run_dir = if run_dir.as_os_str().is_empty() {
         Path::new(".")
@@ -479,11 +504,41 @@ pub fn record_reanalysis(
     }
     let mut line = HistoryLine::new(record, &rel, &written);
     line.reanalyzed_from = Some(sha256_hex(replaced));
+    let before: Option<RunRecord> = serde_json::from_slice(replaced).ok();
+    let mut changes = verdict_changes.to_vec();
+    if let Some(before) = &before {
+        let was = HistoryLine::new(before, &rel, replaced);
+        changes.extend(measurement_changes(&was.measurements, &line.measurements));
+    }
+    line.reanalysis = Some(ReanalysisNote {
+        firedrill: env!("CARGO_PKG_VERSION").to_string(),
+        format_from: before.as_ref().map_or(0, |b| b.format),
+        format_to: record.format,
+        changes,
+        reason: reason.map(str::to_string),
+    });
     let line = append(reports, line)?;
     Ok(Reanalysis::Appended {
         history: reports.join(HISTORY_FILE),
         line: Box::new(line),
     })
+}
+
+/// Each key measurement whose value differs, as `name: before → after` (JSON values, `null`
+/// when not measured or not kept).
+fn measurement_changes(before: &KeyMeasurements, after: &KeyMeasurements) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(before)), Ok(serde_json::Value::Object(after))) =
+        (serde_json::to_value(before), serde_json::to_value(after))
+    else {
+        return Vec::new();
+    };
+    after
+        .iter()
+        .filter_map(|(name, now)| {
+            let was = before.get(name).unwrap_or(&serde_json::Value::Null);
+            (was != now).then(|| format!("{name}: {was} → {now}"))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -707,7 +762,7 @@ mod tests {
         write_reports(&analysis.record, &dir).unwrap();
         assert_eq!(std::fs::read(dir.join("run.json")).unwrap(), before);
         assert_eq!(
-            record_reanalysis(&dir, &analysis.record, &before).unwrap(),
+            record_reanalysis(&dir, &analysis.record, &before, &[], None).unwrap(),
             Reanalysis::Unchanged
         );
 
@@ -715,7 +770,8 @@ mod tests {
         let mut changed = record.clone();
         changed.verdict.passed = !changed.verdict.passed;
         write_reports(&changed, &dir).unwrap();
-        let Reanalysis::Appended { line, .. } = record_reanalysis(&dir, &changed, &before).unwrap()
+        let Reanalysis::Appended { line, .. } =
+            record_reanalysis(&dir, &changed, &before, &[], None).unwrap()
         else {
             panic!("not appended");
         };
@@ -723,12 +779,52 @@ mod tests {
         assert_eq!(line.reanalyzed_from, Some(sha256_hex(&before)));
         assert_eq!(line.passed, changed.passed());
         assert_eq!(line.run_dir, "runs/2024-01-01T00-00-00Z-sample");
+        assert_eq!(
+            line.reanalysis.as_ref().unwrap().changes,
+            Vec::<String>::new()
+        );
+
+        // The line says why: who judged again, the formats, what changed, the reason given.
+        let replaced = std::fs::read(dir.join("run.json")).unwrap();
+        let mut remeasured = changed.clone();
+        remeasured.format += 1;
+        remeasured.measurements.rto = Some(std::time::Duration::from_millis(2_680));
+        write_reports(&remeasured, &dir).unwrap();
+        let verdict_changes = vec!["rto: stored PASS (3.480s), now PASS (2.680s)".to_string()];
+        let Reanalysis::Appended { line, .. } = record_reanalysis(
+            &dir,
+            &remeasured,
+            &replaced,
+            &verdict_changes,
+            Some("new proxy switch definition"),
+        )
+        .unwrap() else {
+            panic!("not appended");
+        };
+        let note = line.reanalysis.expect("a re-analysis line says why");
+        assert_eq!(note.firedrill, env!("CARGO_PKG_VERSION"));
+        assert_eq!(
+            (note.format_from, note.format_to),
+            (changed.format, changed.format + 1)
+        );
+        assert_eq!(note.reason.as_deref(), Some("new proxy switch definition"));
+        assert_eq!(note.changes[0], verdict_changes[0]);
+        let was = serde_json::to_value(
+            changed
+                .measurements
+                .rto
+                .map(humantime::format_duration)
+                .map(|d| d.to_string()),
+        )
+        .unwrap();
+        assert_eq!(note.changes[1], format!("rto: {was} → \"2s 680ms\""));
+        assert_eq!(note.changes.len(), 2, "{:?}", note.changes);
 
         // A run directory outside any history.
         let elsewhere = tempfile::tempdir().unwrap();
         write_reports(&record, elsewhere.path()).unwrap();
         assert!(matches!(
-            record_reanalysis(elsewhere.path(), &record, b"old").unwrap(),
+            record_reanalysis(elsewhere.path(), &record, b"old", &[], None).unwrap(),
             Reanalysis::NotInHistory(_)
         ));
     }

@@ -449,6 +449,7 @@ pub(super) mod tests {
             run_json_sha256: sha256_hex(dir.as_bytes()),
             history_sha256: None,
             reanalyzed_from: None,
+            reanalysis: None,
             prev_sha256: String::new(),
         }
     }

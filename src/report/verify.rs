@@ -636,7 +636,7 @@ mod tests {
         );
         let record = crate::analyze::reanalyze(&record).record;
         crate::report::write_reports(&record, dir).unwrap();
-        crate::report::record_reanalysis(dir, &record, &stored).unwrap();
+        crate::report::record_reanalysis(dir, &record, &stored, &[], None).unwrap();
         let v = verify_reports(reports.path()).unwrap();
         assert_eq!(kinds(&v), vec![(Some(3), ProblemKind::DisagreesWithRun)]);
         assert!(
@@ -848,7 +848,7 @@ mod tests {
         let mut record = crate::analyze::load(&dirs[0].join("run.json")).unwrap();
         record.verdict.passed = !record.verdict.passed;
         write_reports(&record, &dirs[0]).unwrap();
-        crate::report::history::record_reanalysis(&dirs[0], &record, &before).unwrap();
+        crate::report::history::record_reanalysis(&dirs[0], &record, &before, &[], None).unwrap();
         let v = verify_reports(reports.path()).unwrap();
         assert!(v.intact(), "{:?}", v.problems);
         assert_eq!((v.lines, v.runs, v.reanalyses), (3, 2, 1));
@@ -872,7 +872,8 @@ mod tests {
         let mut record = crate::analyze::load(&dirs[1].join("run.json")).unwrap();
         record.verdict.passed = !record.verdict.passed;
         write_reports(&record, &dirs[1]).unwrap();
-        crate::report::history::record_reanalysis(&dirs[1], &record, edited.as_bytes()).unwrap();
+        crate::report::history::record_reanalysis(&dirs[1], &record, edited.as_bytes(), &[], None)
+            .unwrap();
         let v = verify_reports(reports.path()).unwrap();
         assert_eq!(kinds(&v), vec![(Some(4), ProblemKind::EditedRun)]);
         assert!(
