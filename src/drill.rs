@@ -402,7 +402,9 @@ async fn drill(
     })
 }
 
-/// Fires every fault at its instant, heals those with a duration, in schedule order.
+/// Fires every fault at its instant, heals those with a duration, in schedule order. Faults
+/// the scenario schedules at the same instant start together: their injections (and heals due
+/// at one instant) run concurrently, so none gets a head start of the others' duration.
 async fn run_faults(
     cluster: &Cluster,
     resolver: &fault::Resolver<'_>,
@@ -411,40 +413,69 @@ async fn run_faults(
     events: &mpsc::UnboundedSender<Event>,
     progress: &Progress,
 ) -> Result<(), FaultError> {
-    // Actions in time order: (instant, fault index, is_heal).
-    let mut actions: Vec<(Duration, usize, bool)> = Vec::new();
+    // Actions in time order: (instant, is_heal, fault index). At one instant heals come first:
+    // a fault ending as another starts frees its nodes before they are hit again.
+    let mut actions: Vec<(Duration, bool, usize)> = Vec::new();
     for (i, f) in scenario.faults.iter().enumerate() {
-        actions.push((f.at, i, false));
+        actions.push((f.at, false, i));
         if let Some(d) = f.duration {
-            actions.push((f.at + d, i, true));
+            actions.push((f.at + d, true, i));
         }
     }
-    actions.sort();
+    actions.sort_by_key(|&(when, is_heal, i)| (when, !is_heal, i));
     let mut hit: Vec<Vec<crate::topology::Node>> = vec![Vec::new(); scenario.faults.len()];
     let bound = scenario.bounds.fault;
-    for (when, i, is_heal) in actions {
+    let timed_out = |i: usize, action: &str| FaultError::Timeout {
+        fault: i + 1,
+        kind: scenario.faults[i].kind.name().to_string(),
+        action: action.to_string(),
+        bound,
+    };
+    for group in actions.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        let (when, is_heal, _) = group[0];
         tokio::time::sleep_until(clock.instant(At::from_duration(when))).await;
-        let f = &scenario.faults[i];
-        let timed_out = |action: &str| FaultError::Timeout {
-            fault: i + 1,
-            kind: f.kind.name().to_string(),
-            action: action.to_string(),
-            bound,
-        };
+        let faults = group.iter().map(|&(_, _, i)| i);
         if is_heal {
-            let event = tokio::time::timeout(bound, fault::heal(cluster, i, f, &hit[i], clock))
-                .await
-                .map_err(|_| timed_out("healed"))??;
-            progress.note(format!("{} healed {}", event.at, describe(&event)));
-            let _ = events.send(Event::Fault(event));
+            let heals = faults.map(|i| {
+                let healing = fault::heal(cluster, i, &scenario.faults[i], &hit[i], clock);
+                async move { (i, tokio::time::timeout(bound, healing).await) }
+            });
+            let mut failed = None;
+            for (i, healed) in futures_util::future::join_all(heals).await {
+                match healed.map_err(|_| timed_out(i, "healed")).and_then(|r| r) {
+                    Ok(event) => {
+                        progress.note(format!("{} healed {}", event.at, describe(&event)));
+                        let _ = events.send(Event::Fault(event));
+                    }
+                    Err(e) => failed = failed.or(Some(e)),
+                }
+            }
+            // Every action that took place is recorded before the first failure ends the drill.
+            if let Some(e) = failed {
+                return Err(e);
+            }
         } else {
-            let (nodes, event) =
-                tokio::time::timeout(bound, fault::inject(cluster, resolver, i, f, clock))
-                    .await
-                    .map_err(|_| timed_out("injected"))??;
-            progress.note(format!("{} injected {}", event.at, describe(&event)));
-            let _ = events.send(Event::Fault(event));
-            hit[i] = nodes;
+            let injections = faults.map(|i| {
+                let injecting = fault::inject(cluster, resolver, i, &scenario.faults[i], clock);
+                async move { (i, tokio::time::timeout(bound, injecting).await) }
+            });
+            let mut failed = None;
+            for (i, injected) in futures_util::future::join_all(injections).await {
+                match injected
+                    .map_err(|_| timed_out(i, "injected"))
+                    .and_then(|r| r)
+                {
+                    Ok((nodes, event)) => {
+                        progress.note(format!("{} injected {}", event.at, describe(&event)));
+                        let _ = events.send(Event::Fault(event));
+                        hit[i] = nodes;
+                    }
+                    Err(e) => failed = failed.or(Some(e)),
+                }
+            }
+            if let Some(e) = failed {
+                return Err(e);
+            }
         }
     }
     Ok(())
