@@ -290,6 +290,20 @@ mod tests {
         assert_eq!(analysis.changes[0], "verdict: stored pass, now not judged");
     }
 
+    /// A run.json of format 1, as firedrill wrote it on 2026-11-22, loads, and its verdict is
+    /// reproduced in this format.
+    #[test]
+    fn a_format_1_run_json_loads_and_its_verdict_is_reproduced() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/format-1/patroni-switchover.run.json");
+        let stored = load(&file).unwrap();
+        assert_eq!(stored.format, 1);
+        let analysis = reanalyze(&stored);
+        assert!(analysis.reproduced, "{:?}", analysis.changes);
+        assert_eq!(analysis.record.format, RECORD_FORMAT);
+        assert!(analysis.record.passed());
+    }
+
     #[test]
     fn a_record_of_an_older_format_is_judged_again_in_this_format() {
         let mut stored = sample_record();
