@@ -1,12 +1,18 @@
 //! Every shipped scenario runs against real containers and meets its own objectives; its
-//! history shows each fault injected and, when it has a duration, healed. One drill at a time:
-//! they share two cores, and the timings are what is judged.
+//! history shows each fault injected and, when it has a duration, healed, and the record shows
+//! the reaction the scenario exists to show (README, "Shipped scenarios", column "expected"):
+//! its objectives alone would also hold if the cluster never reacted. The reaction checks bound
+//! no speed, only what happened. One drill at a time: they share two cores, and the timings are
+//! what is judged.
 
 mod common;
 
-use firedrill::history::{FaultAction, FaultEvent, Outcome};
+use firedrill::check::FaultMeasurements;
+use firedrill::history::{
+    At, ErrorKind, FaultAction, FaultEvent, LeaderKeySample, Outcome, ProbeSample, Role, WriteOp,
+};
 use firedrill::record::RunRecord;
-use firedrill::scenario;
+use firedrill::scenario::{self, Behind, FaultKind};
 use std::path::Path;
 use std::time::Duration;
 
@@ -75,8 +81,13 @@ fn injection<'a>(record: &'a RunRecord, kind: &str) -> &'a FaultEvent {
         .unwrap_or_else(|| panic!("no {kind} injected"))
 }
 
+/// Each shipped scenario meets its objectives and shows the reaction it exists to show: the
+/// objectives alone would also hold if the cluster never reacted at all.
 macro_rules! scenarios {
-    ($($test:ident => $file:literal),* $(,)?; controls: $($control:literal),* $(,)?) => {
+    (
+        $($test:ident => $file:literal reacts with $reaction:ident),* $(,)?;
+        controls: $($control:literal),* $(,)?
+    ) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $test() {
@@ -87,6 +98,7 @@ macro_rules! scenarios {
                         $file,
                         firedrill::report::table(&record)
                     );
+                    $reaction(&record);
                 }
             }
         )*
@@ -113,22 +125,25 @@ macro_rules! scenarios {
 }
 
 scenarios! {
-    primary_crash_restart => "patroni-primary-crash-restart",
-    postgres_crash => "patroni-postgres-crash",
-    graceful_stop => "patroni-graceful-stop",
-    primary_pause => "patroni-primary-pause",
-    isolate_primary_from_etcd => "patroni-isolate-primary-from-etcd",
-    network_split => "patroni-network-split",
-    replica_lag => "patroni-replica-lag",
-    disk_full => "patroni-disk-full",
-    replica_crash => "patroni-replica-crash",
-    switchover => "patroni-switchover",
-    etcd_member_down => "etcd-member-down",
-    etcd_quorum_loss => "etcd-quorum-loss",
-    etcd_partition => "etcd-partition",
-    haproxy_crash => "haproxy-crash",
-    haproxy_pause => "haproxy-pause",
-    strict_sync_no_loss => "control-strict-sync-no-loss";
+    primary_crash_restart => "patroni-primary-crash-restart"
+        reacts with failed_over_then_old_primary_rejoined,
+    postgres_crash => "patroni-postgres-crash" reacts with restarted_in_place_without_failover,
+    graceful_stop => "patroni-graceful-stop" reacts with handed_over_then_old_primary_rejoined,
+    primary_pause => "patroni-primary-pause" reacts with writes_stalled_without_failover,
+    isolate_primary_from_etcd => "patroni-isolate-primary-from-etcd"
+        reacts with old_primary_demoted_refusing_writes_then_rejoined,
+    network_split => "patroni-network-split" reacts with leader_changed_and_old_primary_demoted,
+    replica_lag => "patroni-replica-lag" reacts with replica_fell_behind_and_caught_up,
+    disk_full => "patroni-disk-full" reacts with enospc_refused_writes_until_the_heal,
+    replica_crash => "patroni-replica-crash" reacts with replica_left_the_stream_and_rejoined,
+    switchover => "patroni-switchover" reacts with leadership_moved_to_the_candidate,
+    etcd_member_down => "etcd-member-down" reacts with member_silent_while_writes_went_on,
+    etcd_quorum_loss => "etcd-quorum-loss" reacts with writes_refused_until_quorum_returned,
+    etcd_partition => "etcd-partition" reacts with leader_demoted_until_etcd_returned,
+    haproxy_crash => "haproxy-crash" reacts with writes_refused_until_the_proxy_restarted,
+    haproxy_pause => "haproxy-pause" reacts with writes_timed_out_until_the_proxy_resumed,
+    strict_sync_no_loss => "control-strict-sync-no-loss"
+        reacts with writes_stalled_until_the_standby_returned_without_failover;
     controls: "control-async-lag-loss", "control-split-brain-tcp-proxy",
 }
 
@@ -220,4 +235,673 @@ async fn split_brain_behind_a_tcp_proxy_is_caught() {
         "{:?}",
         record.measurements.split_brain.evidence
     );
+}
+
+// --- What a drill showed, read from its record, for the reaction checks. ---
+
+/// The report table, for failure messages (rendered only when an assertion fails).
+fn table(record: &RunRecord) -> String {
+    firedrill::report::table(record)
+}
+
+/// The fault's injection event (by its index in the scenario).
+fn injected(record: &RunRecord, fault: usize) -> &FaultEvent {
+    record
+        .history
+        .faults()
+        .find(|f| f.fault == fault && f.action == FaultAction::Inject)
+        .unwrap_or_else(|| panic!("fault {fault} was never injected"))
+}
+
+/// The fault's heal event.
+fn healed(record: &RunRecord, fault: usize) -> &FaultEvent {
+    record
+        .history
+        .faults()
+        .find(|f| f.fault == fault && f.action == FaultAction::Heal)
+        .unwrap_or_else(|| panic!("fault {fault} was never healed"))
+}
+
+/// The only incident of the run (one fault, or faults scheduled together).
+fn only_incident(record: &RunRecord) -> &FaultMeasurements {
+    let faults = &record.measurements.faults;
+    assert_eq!(faults.len(), 1, "one incident\n{}", table(record));
+    &faults[0]
+}
+
+/// No leader change at all: the initial leader led throughout, and no incident saw another.
+fn leader_unchanged(record: &RunRecord) {
+    let m = &record.measurements;
+    let initial = &record.timings.initial_leader;
+    assert_eq!(m.leader_changes, 0, "{}", table(record));
+    assert_eq!(m.leaders, [initial.as_str()], "{}", table(record));
+    for f in &m.faults {
+        assert_eq!(f.new_leader, None, "{}: {}", f.label(), table(record));
+        assert_eq!(&f.old_leader, initial, "{}", table(record));
+    }
+}
+
+/// The leader changed exactly once, from the initial leader to another node, after `incident`;
+/// returns the new leader.
+fn leader_changed_once<'a>(record: &'a RunRecord, incident: &'a FaultMeasurements) -> &'a str {
+    let m = &record.measurements;
+    let initial = &record.timings.initial_leader;
+    assert_eq!(m.leader_changes, 1, "{}", table(record));
+    assert_eq!(&incident.old_leader, initial, "{}", table(record));
+    let new = incident.new_leader.as_deref().unwrap_or_else(|| {
+        panic!(
+            "no new leader after {}\n{}",
+            incident.label(),
+            table(record)
+        )
+    });
+    assert_ne!(new, initial, "{}", table(record));
+    assert_eq!(m.leaders, [initial.as_str(), new], "{}", table(record));
+    new
+}
+
+/// Probe samples of `node` (Patroni's REST API) sent in `[from, to)`.
+fn probes_of<'a>(
+    record: &'a RunRecord,
+    node: &'a str,
+    from: At,
+    to: Option<At>,
+) -> impl Iterator<Item = &'a ProbeSample> {
+    record
+        .history
+        .probes()
+        .filter(move |p| p.node == node && p.sent >= from && to.is_none_or(|t| p.sent < t))
+}
+
+/// Whether `node` reported `role` in a probe sent in `[from, to)`.
+fn role_seen(record: &RunRecord, node: &str, role: Role, from: At, to: Option<At>) -> bool {
+    probes_of(record, node, from, to).any(|p| p.role == Some(role))
+}
+
+/// Leader samples sent in `[from, to)`: the leader's own probe, with its streaming list.
+fn leader_samples(record: &RunRecord, from: At, to: Option<At>) -> Vec<&ProbeSample> {
+    record
+        .history
+        .probes()
+        .filter(|p| p.role == Some(Role::Leader) && p.sent >= from && to.is_none_or(|t| p.sent < t))
+        .collect()
+}
+
+/// `node` came back as a replica streaming from `leader` after `from`.
+fn rejoined_as_replica(record: &RunRecord, node: &str, leader: &str, from: At) {
+    assert!(
+        role_seen(record, node, Role::Replica, from, None),
+        "{node} never seen as a replica after {from}\n{}",
+        table(record)
+    );
+    assert!(
+        leader_samples(record, from, None)
+            .iter()
+            .any(|p| p.node == leader && p.streaming.iter().any(|s| s == node)),
+        "{node} never seen streaming from {leader} after {from}\n{}",
+        table(record)
+    );
+}
+
+/// The write attempts invoked in `[from, to)`.
+fn writes_between(record: &RunRecord, from: At, to: At) -> impl Iterator<Item = &WriteOp> {
+    record
+        .history
+        .writes()
+        .filter(move |w| w.invoke >= from && w.invoke < to)
+}
+
+/// Writes went on through `[from, to)`: acknowledged in both halves of it, every one by `leader`.
+fn writes_went_on(record: &RunRecord, leader: &str, from: At, to: At) {
+    let middle = At(from.0 + (to.0 - from.0) / 2);
+    for (a, b) in [(from, middle), (middle, to)] {
+        let ok: Vec<_> = writes_between(record, a, b)
+            .filter(|w| w.outcome == Outcome::Ok)
+            .collect();
+        assert!(
+            !ok.is_empty(),
+            "no write acknowledged in [{a}, {b})\n{}",
+            table(record)
+        );
+        assert!(
+            ok.iter().all(|w| w.node.as_deref() == Some(leader)),
+            "writes acknowledged by another node than {leader} in [{a}, {b})\n{}",
+            table(record)
+        );
+    }
+}
+
+/// The incident stopped the writes (a measured outage, RTO above zero) and they came back after
+/// `heal`, accepted again by `leader`.
+fn writes_stopped_then_recovered(
+    record: &RunRecord,
+    incident: &FaultMeasurements,
+    heal: Option<At>,
+    leader: &str,
+) {
+    let t = || table(record);
+    assert!(incident.writes_stopped(), "writes never stopped\n{}", t());
+    assert!(
+        incident.rto.is_some_and(|rto| rto > Duration::ZERO),
+        "no downtime measured\n{}",
+        t()
+    );
+    let recovered = incident.recovered_at.expect("writes recovered");
+    if let Some(heal) = heal {
+        assert!(
+            recovered > heal,
+            "writes back at {recovered}, before the heal at {heal}\n{}",
+            t()
+        );
+    }
+    assert!(
+        writes_between(record, recovered, At(u64::MAX))
+            .any(|w| w.outcome == Outcome::Ok && w.node.as_deref() == Some(leader)),
+        "no write accepted by {leader} after the recovery\n{}",
+        t()
+    );
+}
+
+/// How many of the incident's failed writes were classified as one of `kinds`.
+fn errors_of(incident: &FaultMeasurements, kinds: &[ErrorKind]) -> u64 {
+    kinds
+        .iter()
+        .filter_map(|k| incident.errors_by_kind.get(k))
+        .sum()
+}
+
+/// Whether `node`'s log (its last lines) holds `needle`.
+fn logged(record: &RunRecord, node: &str, needle: &str) -> bool {
+    record.logs.get(node).is_some_and(|l| l.contains(needle))
+}
+
+// --- The reaction each shipped scenario exists to show. ---
+
+/// primary-crash-restart: a replica took over; the crashed primary, started again, was rewound
+/// with pg_rewind (its log) and rejoined as a replica streaming from the new leader.
+fn failed_over_then_old_primary_rejoined(record: &RunRecord) {
+    let crash = only_incident(record);
+    assert_eq!(
+        crash.node, record.timings.initial_leader,
+        "the leader was crashed"
+    );
+    let new = leader_changed_once(record, crash);
+    let restart = healed(record, 0).at;
+    rejoined_as_replica(record, &crash.node, new, restart);
+    assert!(crash.time_to_full_redundancy.is_some(), "{}", table(record));
+    // its crash recovery wrote past the new leader's fork point: Patroni rewound it first
+    assert!(
+        logged(record, &crash.node, "pg_rewind exit code=0"),
+        "no pg_rewind in {}'s log\n{}",
+        crash.node,
+        table(record)
+    );
+}
+
+/// postgres-crash: Patroni restarted PostgreSQL in place: the leader was seen down, then leading
+/// again on a new timeline; writes stopped and came back on it, with no leader change.
+fn restarted_in_place_without_failover(record: &RunRecord) {
+    let crash = only_incident(record);
+    leader_unchanged(record);
+    let leader = &record.timings.initial_leader;
+    assert_eq!(&crash.node, leader, "the leader's PostgreSQL was killed");
+    // Patroni saw it down (crashed, then started in recovery), and promoted it again in place:
+    // the same node leads on a new timeline
+    let down = probes_of(record, leader, crash.injected_at, None)
+        .find(|p| p.role.is_some_and(|r| r != Role::Leader))
+        .unwrap_or_else(|| panic!("{leader} never seen down\n{}", table(record)));
+    let old_timeline = crash.old_timeline.expect("the leader's timeline at F");
+    assert!(
+        probes_of(record, leader, down.received, None)
+            .any(|p| p.role == Some(Role::Leader) && p.timeline.is_some_and(|t| t > old_timeline)),
+        "{leader} never led again on a timeline above {old_timeline}\n{}",
+        table(record)
+    );
+    writes_stopped_then_recovered(record, crash, None, leader);
+}
+
+/// graceful-stop: the leader's PostgreSQL was shut down cleanly, another node took over, and the
+/// old leader rejoined as its replica once started again.
+fn handed_over_then_old_primary_rejoined(record: &RunRecord) {
+    let stop = only_incident(record);
+    assert_eq!(
+        stop.node, record.timings.initial_leader,
+        "the leader was stopped"
+    );
+    let new = leader_changed_once(record, stop);
+    // stopped, not killed: Patroni shut PostgreSQL down cleanly before giving up the key
+    assert!(
+        logged(record, &stop.node, "database system is shut down"),
+        "no clean shutdown in {}'s log\n{}",
+        stop.node,
+        table(record)
+    );
+    rejoined_as_replica(record, &stop.node, new, healed(record, 0).at);
+}
+
+/// primary-pause: the frozen leader answered no probe, writes stalled (timed out) and resumed on
+/// it after the heal, still the leader on the same timeline; no leader change.
+fn writes_stalled_without_failover(record: &RunRecord) {
+    let pause = only_incident(record);
+    leader_unchanged(record);
+    let leader = &record.timings.initial_leader;
+    assert_eq!(&pause.node, leader, "the leader was frozen");
+    let (f, heal) = (injected(record, 0), healed(record, 0).at);
+    assert!(
+        probes_of(record, leader, f.done, Some(heal)).all(|p| p.role.is_none()),
+        "{leader} answered while frozen\n{}",
+        table(record)
+    );
+    // it resumed as the same leader on the same timeline: nothing was promoted meanwhile
+    let timeline = pause.old_timeline.expect("the leader's timeline at F");
+    assert!(
+        probes_of(record, leader, heal, None)
+            .any(|p| p.role == Some(Role::Leader) && p.timeline == Some(timeline)),
+        "{leader} not seen leading on timeline {timeline} after the heal\n{}",
+        table(record)
+    );
+    writes_stopped_then_recovered(record, pause, Some(heal), leader);
+    assert!(
+        errors_of(pause, &[ErrorKind::WriteTimeout, ErrorKind::ConnectTimeout]) > 0,
+        "no write timed out\n{}",
+        table(record)
+    );
+}
+
+/// network-split: the majority side promoted a replica; the old primary, on the minority side,
+/// stopped reporting the leader role before the heal and acknowledged no write it received once
+/// cut off (synchronous_mode: no standby could confirm them), then followed the new leader.
+fn leader_changed_and_old_primary_demoted(record: &RunRecord) {
+    let split = only_incident(record);
+    let old = &record.timings.initial_leader;
+    assert!(
+        split.hit(old),
+        "the split cut the leader off\n{}",
+        table(record)
+    );
+    old_primary_demoted_then_rejoined(record, split);
+    let cut = record
+        .history
+        .faults()
+        .find(|f| f.action == FaultAction::Inject && &f.node == old)
+        .expect("the leader's partition");
+    assert!(
+        !writes_between(record, cut.done, At(u64::MAX))
+            .any(|w| w.outcome == Outcome::Ok && w.node.as_ref() == Some(old)),
+        "{old} acknowledged a write while cut off\n{}",
+        table(record)
+    );
+}
+
+/// isolate-primary-from-etcd: a replica was promoted; the old primary, unable to renew its key,
+/// demoted itself before the heal, refused the writes that still reached it as read-only, and
+/// followed the new leader after the heal.
+fn old_primary_demoted_refusing_writes_then_rejoined(record: &RunRecord) {
+    let isolation = only_incident(record);
+    assert_eq!(
+        isolation.node, record.timings.initial_leader,
+        "the leader was isolated"
+    );
+    old_primary_demoted_then_rejoined(record, isolation);
+    assert!(
+        errors_of(isolation, &[ErrorKind::ReadOnly]) > 0,
+        "no write refused as read-only\n{}",
+        table(record)
+    );
+}
+
+/// The leader changed once, to another node; the old leader reported a role other than leader
+/// before the heal (demoted, or demoting), and was a replica streaming from the new leader after.
+fn old_primary_demoted_then_rejoined(record: &RunRecord, incident: &FaultMeasurements) {
+    let new = leader_changed_once(record, incident);
+    let old = &incident.old_leader;
+    let heal = incident.healed_at.expect("healed");
+    assert!(
+        probes_of(record, old, incident.injected_at, Some(heal))
+            .any(|p| p.role.is_some_and(|r| r != Role::Leader)),
+        "{old} never seen demoted before the heal\n{}",
+        table(record)
+    );
+    rejoined_as_replica(record, old, new, heal);
+}
+
+/// replica-lag: the blocked replica fell behind the leader by at least the scenario's `behind`
+/// while writes went on, and streamed again, caught up, after the heal; no leader change.
+fn replica_fell_behind_and_caught_up(record: &RunRecord) {
+    let lag = only_incident(record);
+    leader_unchanged(record);
+    let leader = record.timings.initial_leader.as_str();
+    let replica = lag.node.as_str();
+    assert_ne!(replica, leader, "a replica was held back");
+    let (f, heal) = (injected(record, 0), healed(record, 0).at);
+    let behind = match &record.scenario.faults[0].kind {
+        FaultKind::Lag {
+            behind: Some(Behind::Bytes(b)),
+        } => *b,
+        other => panic!("the lag is bounded in bytes, not {other:?}"),
+    };
+    // the gap seen by the probes while the stream was blocked: the leader's written WAL against
+    // what the replica had received, each the latest sample of its node
+    let mut leader_wal = None;
+    let mut widest = 0;
+    for p in record
+        .history
+        .probes()
+        .filter(|p| p.sent >= f.at && p.sent < heal)
+    {
+        match (p.node.as_str(), p.wal) {
+            (n, Some(w)) if n == leader => leader_wal = Some(w),
+            (n, Some(w)) if n == replica => {
+                if let Some(l) = leader_wal {
+                    widest = widest.max(l.saturating_sub(w));
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        widest >= behind,
+        "{replica} seen at most {widest} B behind, not {behind} B\n{}",
+        table(record)
+    );
+    writes_went_on(record, leader, f.done, heal);
+    rejoined_as_replica(record, replica, leader, heal);
+    assert!(lag.time_to_full_redundancy.is_some(), "{}", table(record));
+    // caught up: after the heal it received what the leader had written by then
+    let written = leader_wal.expect("the leader's WAL probed while blocked");
+    assert!(
+        probes_of(record, replica, heal, None).any(|p| p.wal.is_some_and(|w| w >= written)),
+        "{replica} never received the leader's WAL up to {written} after the heal\n{}",
+        table(record)
+    );
+}
+
+/// disk-full: writes were refused with ENOSPC (SQLSTATE 53100, "No space left on device") while
+/// the disk was full, and accepted again by the same leader after the heal.
+fn enospc_refused_writes_until_the_heal(record: &RunRecord) {
+    let full = only_incident(record);
+    leader_unchanged(record);
+    let leader = &record.timings.initial_leader;
+    assert_eq!(&full.node, leader, "the leader's disk was filled");
+    let (f, heal) = (injected(record, 0).at, healed(record, 0).at);
+    let enospc = writes_between(record, f, heal)
+        .filter(|w| w.outcome == Outcome::Fail && w.error_kind == Some(ErrorKind::ServerError))
+        .filter(|w| {
+            w.error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("53100") && e.contains("No space left on device"))
+        })
+        .count();
+    assert!(
+        enospc > 0,
+        "no write refused with ENOSPC\n{}",
+        table(record)
+    );
+    writes_stopped_then_recovered(record, full, Some(heal), leader);
+}
+
+/// replica-crash: the crashed replica answered no probe and was missing from the leader's
+/// streaming list while down, and was back
+/// in it after its restart; writes went on, no leader change.
+fn replica_left_the_stream_and_rejoined(record: &RunRecord) {
+    let crash = only_incident(record);
+    leader_unchanged(record);
+    let leader = record.timings.initial_leader.as_str();
+    let replica = crash.node.as_str();
+    assert_ne!(replica, leader, "a replica was crashed");
+    let (f, restart) = (injected(record, 0), healed(record, 0).at);
+    // down, not merely cut off: its own Patroni stopped answering
+    assert!(
+        probes_of(record, replica, f.done, Some(restart)).all(|p| p.role.is_none()),
+        "{replica} answered its probes while crashed\n{}",
+        table(record)
+    );
+    assert!(
+        leader_samples(record, f.done, Some(restart))
+            .iter()
+            .any(|p| p.node == leader && !p.streaming.iter().any(|s| s == replica)),
+        "{replica} never missing from {leader}'s streaming replicas\n{}",
+        table(record)
+    );
+    writes_went_on(record, leader, f.done, restart);
+    rejoined_as_replica(record, replica, leader, restart);
+}
+
+/// switchover: leadership moved to the candidate the switchover named, and the old primary
+/// follows it as a replica.
+fn leadership_moved_to_the_candidate(record: &RunRecord) {
+    let switchover = only_incident(record);
+    let old = &record.timings.initial_leader;
+    assert_eq!(&switchover.node, old, "the leader was switched over");
+    let new = leader_changed_once(record, switchover);
+    let detail = injected(record, 0).detail.clone().unwrap_or_default();
+    assert!(detail.contains(new), "{new} is not the candidate: {detail}");
+    rejoined_as_replica(record, old, new, switchover.injected_at);
+}
+
+/// etcd-member-down: the crashed member stopped answering the leader-key reads while the others
+/// kept answering with the same leader, and answered again after its restart; writes went on, no
+/// leader change.
+fn member_silent_while_writes_went_on(record: &RunRecord) {
+    let crash = only_incident(record);
+    leader_unchanged(record);
+    let leader = record.timings.initial_leader.as_str();
+    let member = crash.node.as_str();
+    let (f, restart) = (injected(record, 0), healed(record, 0));
+    let keys: Vec<_> = record
+        .history
+        .leader_keys()
+        .filter(|k| k.sent >= f.done && k.sent < restart.at)
+        .collect();
+    let (down, up): (Vec<&LeaderKeySample>, Vec<_>) = keys.iter().partition(|k| k.member == member);
+    assert!(
+        !down.is_empty(),
+        "{member} not asked while down\n{}",
+        table(record)
+    );
+    assert!(
+        down.iter().all(|k| k.error.is_some()),
+        "{member} answered while down\n{}",
+        table(record)
+    );
+    assert!(
+        up.iter().any(|k| k.holder.as_deref() == Some(leader)),
+        "the quorum never named {leader}\n{}",
+        table(record)
+    );
+    assert!(
+        record.history.leader_keys().any(|k| k.member == member
+            && k.sent >= restart.done
+            && k.holder.as_deref() == Some(leader)),
+        "{member} never answered again\n{}",
+        table(record)
+    );
+    writes_went_on(record, leader, f.done, restart.at);
+}
+
+/// etcd-quorum-loss: the surviving member, without quorum, answered no read of the leader key;
+/// the leader could not renew it and demoted, writes were refused until the members were back.
+fn writes_refused_until_quorum_returned(record: &RunRecord) {
+    only_incident(record);
+    let (f, restart) = (injected(record, 0), healed(record, 0));
+    let crashed: Vec<&str> = f.nodes.iter().map(String::as_str).collect();
+    let survivors: Vec<_> = record
+        .history
+        .leader_keys()
+        .filter(|k| k.sent >= f.done && k.sent < restart.at)
+        .filter(|k| !crashed.contains(&k.member.as_str()))
+        .collect();
+    assert!(
+        !survivors.is_empty(),
+        "no surviving member asked\n{}",
+        table(record)
+    );
+    assert!(
+        survivors.iter().all(|k| k.error.is_some()),
+        "a member answered without quorum\n{}",
+        table(record)
+    );
+    leader_demoted_until_etcd_returned(record);
+}
+
+/// etcd-partition (and etcd-quorum-loss): no node could renew the leader key, so the leader
+/// demoted and refused writes as read-only, writes failed until the heal; then a leader took the
+/// key again and writes were accepted.
+fn leader_demoted_until_etcd_returned(record: &RunRecord) {
+    let partition = only_incident(record);
+    let leader = record.measurements.leaders.last().expect("a leader");
+    writes_stopped_then_recovered(record, partition, Some(healed(record, 0).at), leader);
+    leader_demoted_during(record, partition);
+    // the demoted leader itself refused writes that reached it before HAProxy marked it down
+    assert!(
+        errors_of(partition, &[ErrorKind::ReadOnly]) > 0,
+        "no write refused as read-only\n{}",
+        table(record)
+    );
+}
+
+/// The leader at F stopped reporting the leader role between F and the heal (demoted, or no
+/// answer while it could not reach etcd), and a leader held the key again after the heal.
+fn leader_demoted_during(record: &RunRecord, incident: &FaultMeasurements) {
+    let old = &incident.old_leader;
+    let heal = incident.healed_at.expect("healed");
+    assert!(
+        probes_of(record, old, incident.injected_at, Some(heal))
+            .any(|p| p.role.is_some() && p.role != Some(Role::Leader)),
+        "{old} never seen demoted before the heal\n{}",
+        table(record)
+    );
+    assert!(
+        record
+            .history
+            .leader_keys()
+            .any(|k| k.sent >= heal && k.holder.is_some()),
+        "no leader key held after the heal\n{}",
+        table(record)
+    );
+}
+
+/// haproxy-crash: connections to the proxy were refused while it was down (its stats page
+/// silent too), then writes came back through it on the same leader; no leader change.
+fn writes_refused_until_the_proxy_restarted(record: &RunRecord) {
+    proxy_out_then_back(record, &[ErrorKind::ConnectRefused]);
+}
+
+/// haproxy-pause: connections to the frozen proxy timed out (its sockets open, nobody
+/// answering), then writes resumed through it on the same leader; no leader change.
+fn writes_timed_out_until_the_proxy_resumed(record: &RunRecord) {
+    proxy_out_then_back(
+        record,
+        &[ErrorKind::ConnectTimeout, ErrorKind::WriteTimeout],
+    );
+}
+
+/// The database untouched, the proxy out between the fault and its heal: its stats page answered
+/// no sample, writes failed with one of `kinds`, and came back after the heal on the same leader.
+fn proxy_out_then_back(record: &RunRecord, kinds: &[ErrorKind]) {
+    let proxy = only_incident(record);
+    leader_unchanged(record);
+    assert_eq!(proxy.node, "haproxy", "{}", table(record));
+    let (f, heal) = (injected(record, 0), healed(record, 0).at);
+    let silent: Vec<_> = record
+        .history
+        .proxy_samples()
+        // a frozen proxy answers, late, what was sent to it before it resumed
+        .filter(|p| p.sent >= f.done && p.received < heal)
+        .collect();
+    assert!(
+        !silent.is_empty(),
+        "the proxy was not probed while out\n{}",
+        table(record)
+    );
+    assert!(
+        silent.iter().all(|p| p.error.is_some()),
+        "the proxy answered while out\n{}",
+        table(record)
+    );
+    assert!(
+        errors_of(proxy, kinds) > 0,
+        "no write failed with {kinds:?}\n{}",
+        table(record)
+    );
+    writes_stopped_then_recovered(record, proxy, Some(heal), &record.timings.initial_leader);
+}
+
+/// control-strict-sync-no-loss: with synchronous_mode_strict no commit was acknowledged from the
+/// cut of the only replica's stream until it was unblocked, across the leader's crash and
+/// restart; the replica, not a synchronous standby in sync, was never promoted (no failover), and
+/// the restarted leader accepted writes again once the stream was back.
+fn writes_stalled_until_the_standby_returned_without_failover(record: &RunRecord) {
+    let (cut, unblocked) = (injected(record, 0), healed(record, 0).at);
+    let crash = injected(record, 1);
+    assert_eq!(
+        crash.node, record.timings.initial_leader,
+        "the leader was crashed"
+    );
+    leader_unchanged(record);
+    let stalled: Vec<_> = writes_between(record, cut.done, unblocked).collect();
+    assert!(
+        !stalled.is_empty(),
+        "no write attempted on the cut stream\n{}",
+        table(record)
+    );
+    assert!(
+        stalled.iter().all(|w| w.outcome != Outcome::Ok),
+        "a write was acknowledged while the stream was cut\n{}",
+        table(record)
+    );
+    let last = record.measurements.faults.last().expect("the crash");
+    writes_stopped_then_recovered(record, last, Some(unblocked), &crash.node);
+}
+
+/// The reaction checks tell a run that reacted from one that did not: on the stored example runs
+/// (no Docker needed), each holds on the run whose scenario shows its reaction and fails on runs
+/// of the others.
+#[test]
+fn reaction_checks_fail_on_runs_without_the_reaction() {
+    let example = |name: &str| {
+        let runs = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/example/runs");
+        let dir = std::fs::read_dir(&runs)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.to_string_lossy().ends_with(name))
+            .unwrap_or_else(|| panic!("no example run of {name}"));
+        firedrill::analyze::load(&dir.join("run.json")).expect("the example run loads")
+    };
+    let crash = example("patroni-primary-crash");
+    let switchover = example("patroni-switchover");
+    let lag = example("patroni-replica-lag");
+    let holds = |check: fn(&RunRecord), record: &RunRecord| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(record))).is_ok()
+    };
+
+    assert!(holds(leadership_moved_to_the_candidate, &switchover));
+    assert!(holds(replica_fell_behind_and_caught_up, &lag));
+    // a failover is no "leader unchanged", and no failover is no "leader changed"
+    assert!(!holds(leader_unchanged, &crash));
+    assert!(!holds(replica_fell_behind_and_caught_up, &switchover));
+    for no_failover in [
+        leadership_moved_to_the_candidate,
+        leader_changed_and_old_primary_demoted,
+        old_primary_demoted_refusing_writes_then_rejoined,
+        handed_over_then_old_primary_rejoined,
+        failed_over_then_old_primary_rejoined,
+    ] {
+        assert!(!holds(no_failover, &lag));
+    }
+    // writes never stopped during the lag: no outage, no refusal, no stall
+    for writes_stopped in [
+        writes_refused_until_the_proxy_restarted,
+        writes_timed_out_until_the_proxy_resumed,
+        enospc_refused_writes_until_the_heal,
+        writes_stalled_without_failover,
+        restarted_in_place_without_failover,
+        leader_demoted_until_etcd_returned,
+        writes_refused_until_quorum_returned,
+    ] {
+        assert!(!holds(writes_stopped, &lag));
+    }
+    // a replica crash and an etcd member down are not what happened in the lag
+    assert!(!holds(replica_left_the_stream_and_rejoined, &lag));
+    assert!(!holds(member_silent_while_writes_went_on, &lag));
 }

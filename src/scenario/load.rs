@@ -209,6 +209,13 @@ mod tests {
                     measure: Measure::SplitBrain,
                     bound: Bound::Bool { value: false },
                 },
+                Objective {
+                    measure: Measure::LeaderChanges,
+                    bound: Bound::Count {
+                        cmp: Cmp::Eq,
+                        value: 1,
+                    },
+                },
             ],
             bounds: Bounds::default(),
         };
