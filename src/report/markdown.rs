@@ -35,9 +35,15 @@ pub fn markdown(record: &RunRecord) -> String {
         code(&s.source.path.display().to_string()),
         code(&s.source.sha256)
     );
+    let chosen_by = match record.environment.image_from {
+        Some(crate::image::ImageSource::Base) => "; firedrill's base image",
+        Some(crate::image::ImageSource::Scenario) => "; named by the scenario's `image` key",
+        Some(crate::image::ImageSource::Option) => "; named by --image",
+        None => "",
+    };
     let _ = writeln!(
         md,
-        "| image | {} ({}) |",
+        "| image | {} ({}){chosen_by} |",
         code(&record.environment.image),
         code(&record.environment.image_id)
     );
@@ -187,6 +193,20 @@ mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(markdown(&sample_record()));
+    }
+
+    #[test]
+    fn the_image_row_says_who_chose_the_image() {
+        let mut record = sample_record();
+        record.environment.image = "team/pg:15".into();
+        record.environment.image_from = Some(crate::image::ImageSource::Scenario);
+        let md = markdown(&record);
+        assert!(
+            md.contains("| image | `team/pg:15` (``); named by the scenario's `image` key |"),
+            "{md}"
+        );
+        record.environment.image_from = None;
+        assert!(markdown(&record).contains("| image | `team/pg:15` (``) |"));
     }
 
     /// The `|` that separate cells in a Markdown line: those not escaped.
