@@ -9,11 +9,14 @@ use std::process::{Command, Output};
 /// Set only in the child processes this file starts: the probe does nothing otherwise.
 const PROBE: &str = "FIREDRILL_SKIP_PROBE";
 
+/// Run only by the tests below, in a child process (`--ignored`): ignored in a normal run.
 #[tokio::test]
+#[ignore = "a probe the other tests of this file run in a child process"]
 async fn probe_without_an_engine() {
-    if std::env::var_os(PROBE).is_none() {
-        return;
-    }
+    assert!(
+        std::env::var_os(PROBE).is_some(),
+        "run by the tests of skips.rs only"
+    );
     if common::docker_or_skip("skip-probe").await {
         panic!("the probe reached a docker engine at a socket that does not exist");
     }
@@ -22,14 +25,20 @@ async fn probe_without_an_engine() {
 /// This binary run on the probe alone, with output captured as `cargo test` does.
 fn probe(require: Option<&str>) -> Output {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "probe_without_an_engine", "--test-threads", "1"])
-        .env(PROBE, "1")
-        .env(
-            "DOCKER_HOST",
-            "unix:///nonexistent/firedrill-skip-probe.sock",
-        )
-        .env_remove("FIREDRILL_REQUIRE_DOCKER")
-        .env_remove("RUST_TEST_NOCAPTURE");
+    cmd.args([
+        "--exact",
+        "probe_without_an_engine",
+        "--ignored",
+        "--test-threads",
+        "1",
+    ])
+    .env(PROBE, "1")
+    .env(
+        "DOCKER_HOST",
+        "unix:///nonexistent/firedrill-skip-probe.sock",
+    )
+    .env_remove("FIREDRILL_REQUIRE_DOCKER")
+    .env_remove("RUST_TEST_NOCAPTURE");
     if let Some(value) = require {
         cmd.env("FIREDRILL_REQUIRE_DOCKER", value);
     }

@@ -398,13 +398,15 @@ pub fn measure(history: &History) -> Measurements {
 
     // the end of each incident's *during* phase: the next incident's *before* starts there
     let outages: Vec<rto::Outage> = windows.iter().map(|&w| rto::outage(&writes, w)).collect();
-    let during_until: Vec<Option<At>> = incidents
+    let healed: Vec<Option<At>> = incidents
         .iter()
-        .zip(&windows)
+        .map(|i| redundancy::incident_healed_at(&fault_events, i))
+        .collect();
+    let during_until: Vec<Option<At>> = windows
+        .iter()
         .zip(&outages)
-        .map(|((i, &w), o)| {
-            latency::during_until(w, o, redundancy::incident_healed_at(&fault_events, i))
-        })
+        .zip(&healed)
+        .map(|((&w, o), &h)| latency::during_until(w, o, h))
         .collect();
     let before_from = |window: Window| {
         windows
@@ -420,79 +422,82 @@ pub fn measure(history: &History) -> Measurements {
         .iter()
         .zip(&windows)
         .zip(outages.iter().zip(&during_until))
-        .map(|((incident, &window), (outage, &during_until))| {
-            // measured once, from the first injection's F
-            let f = incident[0];
-            let leader_at_f = leader::leader_at(&probes, f.at);
-            let replica_lag_at_injection =
-                lag::lag_at_injection(&replication, leader_at_f.as_deref(), f.at);
-            let old_leader = leader_at_f.unwrap_or_else(|| f.node.clone());
-            let election = leader::election(&probes, window, &old_leader);
-            let proxy_switch_time = election.as_ref().and_then(|e| {
-                proxy::switch_time(&proxy_samples, window, &old_leader, &e.new_leader)
-            });
-            let old_leader_out_time = election
-                .as_ref()
-                .and_then(|_| proxy::old_leader_out_time(&proxy_samples, window, &old_leader));
-            let old_timeline = leader::leader_timeline_at(&probes, &old_leader, f.at);
-            let promotion = leader::promotion(&probes, window, &old_leader, old_timeline);
-            let lag_at_failover = election.as_ref().and_then(|e| {
-                lag::lag_at_failover(&replication, &old_leader, &e.new_leader, e.seen)
-            });
-            let redundancy = redundancy::full_redundancy(
-                &probes,
-                &fault_events,
-                incident,
-                window,
-                election.as_ref().map(|e| e.seen),
-            );
-            FaultMeasurements {
-                fault: f.fault,
-                kind: f.kind.clone(),
-                node: f.node.clone(),
-                injected_at: f.at,
-                same_incident: incident[1..]
-                    .iter()
-                    .map(|g| IncidentFault {
-                        fault: g.fault,
-                        kind: g.kind.clone(),
-                        node: g.node.clone(),
-                        nodes: g.nodes.clone(),
-                        injected_at: g.at,
-                    })
-                    .collect(),
-                detection_time: rto::detection_time(&writes, window),
-                old_leader,
-                leader_election_time: election.as_ref().map(|e| e.time),
-                new_leader: election.map(|e| e.new_leader),
-                proxy_switch_time,
-                old_leader_out_time,
-                old_timeline,
-                promotion_time: promotion.as_ref().map(|p| p.time),
-                promoted_timeline: promotion.as_ref().map(|p| p.timeline),
-                promoted: promotion.map(|p| p.node),
-                replica_lag_at_injection,
-                lag_at_failover,
-                healed_at: redundancy::incident_healed_at(&fault_events, incident),
-                time_to_full_redundancy: redundancy.time,
-                not_streaming: redundancy.not_streaming,
-                rto: outage.rto,
-                recovered: outage.rto.is_some(),
-                no_writes_in_window: outage.no_writes,
-                outage_start: outage.start,
-                recovered_at: outage.recovered_at,
-                unconfirmed_recovery: outage.unconfirmed,
-                failed_after_recovery: outage.failed_after_recovery,
-                rto_resolution: outage.resolution,
-                errors_by_kind: writes::errors_by_kind(&writes, window),
-                write_latency: latency::write_latency(
-                    &writes,
+        .zip(&healed)
+        .map(
+            |(((incident, &window), (outage, &during_until)), &healed_at)| {
+                // measured once, from the first injection's F
+                let f = incident[0];
+                let leader_at_f = leader::leader_at(&probes, f.at);
+                let replica_lag_at_injection =
+                    lag::lag_at_injection(&replication, leader_at_f.as_deref(), f.at);
+                let old_leader = leader_at_f.unwrap_or_else(|| f.node.clone());
+                let election = leader::election(&probes, window, &old_leader);
+                let proxy_switch_time = election.as_ref().and_then(|e| {
+                    proxy::switch_time(&proxy_samples, window, &old_leader, &e.new_leader)
+                });
+                let old_leader_out_time = election
+                    .as_ref()
+                    .and_then(|_| proxy::old_leader_out_time(&proxy_samples, window, &old_leader));
+                let old_timeline = leader::leader_timeline_at(&probes, &old_leader, f.at);
+                let promotion = leader::promotion(&probes, window, &old_leader, old_timeline);
+                let lag_at_failover = election.as_ref().and_then(|e| {
+                    lag::lag_at_failover(&replication, &old_leader, &e.new_leader, e.seen)
+                });
+                let redundancy = redundancy::full_redundancy(
+                    &probes,
+                    &fault_events,
+                    incident,
                     window,
-                    before_from(window),
-                    during_until,
-                ),
-            }
-        })
+                    election.as_ref().map(|e| e.seen),
+                );
+                FaultMeasurements {
+                    fault: f.fault,
+                    kind: f.kind.clone(),
+                    node: f.node.clone(),
+                    injected_at: f.at,
+                    same_incident: incident[1..]
+                        .iter()
+                        .map(|g| IncidentFault {
+                            fault: g.fault,
+                            kind: g.kind.clone(),
+                            node: g.node.clone(),
+                            nodes: g.nodes.clone(),
+                            injected_at: g.at,
+                        })
+                        .collect(),
+                    detection_time: rto::detection_time(&writes, window),
+                    old_leader,
+                    leader_election_time: election.as_ref().map(|e| e.time),
+                    new_leader: election.map(|e| e.new_leader),
+                    proxy_switch_time,
+                    old_leader_out_time,
+                    old_timeline,
+                    promotion_time: promotion.as_ref().map(|p| p.time),
+                    promoted_timeline: promotion.as_ref().map(|p| p.timeline),
+                    promoted: promotion.map(|p| p.node),
+                    replica_lag_at_injection,
+                    lag_at_failover,
+                    healed_at,
+                    time_to_full_redundancy: redundancy.time,
+                    not_streaming: redundancy.not_streaming,
+                    rto: outage.rto,
+                    recovered: outage.rto.is_some(),
+                    no_writes_in_window: outage.no_writes,
+                    outage_start: outage.start,
+                    recovered_at: outage.recovered_at,
+                    unconfirmed_recovery: outage.unconfirmed,
+                    failed_after_recovery: outage.failed_after_recovery,
+                    rto_resolution: outage.resolution,
+                    errors_by_kind: writes::errors_by_kind(&writes, window),
+                    write_latency: latency::write_latency(
+                        &writes,
+                        window,
+                        before_from(window),
+                        during_until,
+                    ),
+                }
+            },
+        )
         .collect();
 
     let counts = writes::counts(history.writes());
