@@ -7,7 +7,7 @@ use firedrill::fault::{self, Resolver};
 use firedrill::history::{Clock, Role};
 use firedrill::progress::Progress;
 use firedrill::scenario::{self, Direction, Fault, FaultKind, PartitionPeers, Target};
-use firedrill::topology::{Cluster, Node, PATRONI_REST_PORT, probe_patroni};
+use firedrill::topology::{Cluster, Node};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
@@ -22,9 +22,9 @@ fn fault(kind: FaultKind, target: Target) -> Fault {
 }
 
 async fn role(cluster: &Cluster, node: &Node) -> Option<Role> {
-    let addr = node.host_addr(PATRONI_REST_PORT)?;
-    probe_patroni(&cluster.http, &addr, Duration::from_millis(800))
-        .await
+    cluster
+        .self_report(node, Duration::from_millis(800))
+        .await?
         .ok()
         .map(|s| s.role)
 }
@@ -35,12 +35,10 @@ async fn role(cluster: &Cluster, node: &Node) -> Option<Role> {
 /// then accepts a connection and closes it ("connection closed"), so a step that needs the
 /// replica's SQL (the lag fault reads its WAL position) must wait for this, not for the role.
 async fn serving_replica(cluster: &Cluster, node: &Node) -> bool {
-    let Some(addr) = node.host_addr(PATRONI_REST_PORT) else {
-        return false;
-    };
-    let running = probe_patroni(&cluster.http, &addr, Duration::from_millis(800))
+    let running = cluster
+        .self_report(node, Duration::from_millis(800))
         .await
-        .is_ok_and(|s| s.role == Role::Replica && s.state == "running");
+        .is_some_and(|s| s.is_ok_and(|s| s.serves_as_replica()));
     if !running {
         return false;
     }
@@ -287,11 +285,11 @@ async fn check_faults(cluster: &Cluster) {
 
     // lag: the replica's received WAL stops while the leader's grows; healed, it catches up.
     let wal = |node: Node| async move {
-        let addr = node.host_addr(PATRONI_REST_PORT).unwrap();
-        probe_patroni(&cluster.http, &addr, Duration::from_secs(1))
+        cluster
+            .self_report(&node, Duration::from_secs(1))
             .await
-            .ok()
-            .and_then(|s| s.wal)
+            .and_then(Result::ok)
+            .and_then(|s| s.position)
             .unwrap_or(0)
     };
     let client = cluster

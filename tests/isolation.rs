@@ -10,7 +10,7 @@ use firedrill::fault::{self, FaultError};
 use firedrill::history::Clock;
 use firedrill::progress::Progress;
 use firedrill::scenario::{self, Fault, FaultKind, Target};
-use firedrill::topology::{Cluster, Node, NodeKind, Secrets};
+use firedrill::topology::{Cluster, Node, Secrets, kinds};
 use firedrill::{DrillOptions, image};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -72,7 +72,7 @@ async fn a_fault_on_a_container_the_run_did_not_create_is_refused() {
     // A run whose node names point at those two containers: as if a name had been reused.
     let node = |name: &str, container: &str| Node {
         name: name.to_string(),
-        kind: NodeKind::Patroni,
+        kind: kinds::PATRONI,
         container: container.to_string(),
         ip: String::new(),
         ports: BTreeMap::new(),
@@ -88,6 +88,7 @@ async fn a_fault_on_a_container_the_run_did_not_create_is_refused() {
         bring_up: Duration::ZERO,
         initial_leader: "pg1".into(),
         config_digests: BTreeMap::new(),
+        client_endpoint: "haproxy".into(),
     };
     let resolver = fault::Resolver::new(&cluster, &[], 1);
     let mut errors = Vec::new();

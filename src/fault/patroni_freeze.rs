@@ -4,7 +4,8 @@
 //! promoted. Healed by SIGCONT: Patroni resumes, finds another leader and demotes the node.
 
 use super::{FaultError, names, on_each, run_as_root};
-use crate::topology::{Cluster, Node, NodeKind};
+use crate::topology::kinds::PATRONI;
+use crate::topology::{Cluster, Node};
 
 /// Stops every process named `patroni` and proves it: each must then be in state T (stopped).
 const FREEZE: &str = "pids=$(pgrep -x patroni) || { echo 'no patroni process'; exit 1; }; \
@@ -16,7 +17,7 @@ const THAW: &str = "pids=$(pgrep -x patroni) || { echo 'no patroni process'; exi
 
 pub async fn inject(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, FaultError> {
     on_each(nodes, |node| async move {
-        if node.kind != NodeKind::Patroni {
+        if node.kind != PATRONI {
             return Err(FaultError::action("freeze patroni", &node.name)(
                 "not a Patroni node".into(),
             ));

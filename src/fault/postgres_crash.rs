@@ -3,7 +3,8 @@
 
 use super::{FaultError, names, on_each};
 use crate::engine;
-use crate::topology::{Cluster, Node, NodeKind};
+use crate::topology::kinds::PATRONI;
+use crate::topology::{Cluster, Node};
 
 /// The postmaster's pid is the first line of `postmaster.pid` in the data directory.
 const KILL_POSTMASTER: &str = "pid=$(head -n1 /data/pg/postmaster.pid) \
@@ -12,7 +13,7 @@ const KILL_POSTMASTER: &str = "pid=$(head -n1 /data/pg/postmaster.pid) \
 pub async fn inject(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, FaultError> {
     on_each(nodes, |node| async move {
         let fail = FaultError::action("kill the postmaster", &node.name);
-        if node.kind != NodeKind::Patroni {
+        if node.kind != PATRONI {
             return Err(fail("not a PostgreSQL node".into()));
         }
         let out = engine::exec(

@@ -2,7 +2,6 @@
 //! choices come from the run's seeded generator, so `--seed N` repeats them.
 
 use super::FaultError;
-use crate::history::Role;
 use crate::scenario::{Group, PartitionPeers, Pick, Target};
 use crate::topology::{Cluster, Node};
 use rand::SeedableRng;
@@ -180,22 +179,13 @@ impl<'a> Resolver<'a> {
         nodes.choose(&mut *rng).expect("nodes is not empty").clone()
     }
 
-    /// Every Patroni node's role, asked now.
+    /// Every node's role, as the role service answers now.
     async fn roles(&self) -> Roles {
-        let mut roles = Roles::default();
-        let mut leaders = Vec::new();
-        for (node, status) in self.cluster.patroni_statuses().await {
-            match status.map(|s| s.role) {
-                Some(Role::Leader) => leaders.push((*node).clone()),
-                Some(Role::Replica) => roles.replicas.push((*node).clone()),
-                _ => {}
-            }
+        let roles = self.cluster.roles(Duration::from_secs(1)).await;
+        Roles {
+            leader: roles.leader().cloned(),
+            replicas: roles.replicas().cloned().collect(),
         }
-        // Two nodes calling themselves leader is no leader to aim at.
-        if leaders.len() == 1 {
-            roles.leader = leaders.pop();
-        }
-        roles
     }
 }
 

@@ -19,28 +19,33 @@ pub struct Recipe {
 /// 2: the installed packages are recorded as image labels.
 const RECIPE_FORMAT: u32 = 2;
 
-/// The image for the Patroni stack: PostgreSQL 15, Patroni with its etcd client, etcd, HAProxy,
-/// pgBouncer, pgBackRest and the tools faults run inside containers (iptables, iproute2, procps).
+/// What every image carries besides the kinds' own packages: the tools faults run inside
+/// containers (iptables, iproute2, procps), what the harness reads with (curl), and pgBackRest
+/// for the restore drills.
+const TOOLS: &[&str] = &[
+    "pgbackrest",
+    "iproute2",
+    "iptables",
+    "procps",
+    "ca-certificates",
+    "curl",
+];
+
+/// The image every registered node kind runs from (`topology::KINDS`: PostgreSQL 15 with
+/// Patroni, etcd, HAProxy...) with the tools.
 pub fn base_recipe() -> Recipe {
+    let mut packages: Vec<&'static str> = crate::topology::KINDS
+        .iter()
+        .flat_map(|kind| kind.kind().packages().iter().copied())
+        .chain(TOOLS.iter().copied())
+        .collect();
+    packages.sort_unstable();
+    packages.dedup();
     Recipe {
         repository: "firedrill/base",
         suite: "bookworm",
         variant: "minbase",
-        packages: vec![
-            "postgresql-15",
-            "patroni",
-            "python3-etcd",
-            "etcd-server",
-            "etcd-client",
-            "haproxy",
-            "pgbouncer",
-            "pgbackrest",
-            "iproute2",
-            "iptables",
-            "procps",
-            "ca-certificates",
-            "curl",
-        ],
+        packages,
         // The data directories' mount point, owned by postgres so that a fresh volume mounted
         // there is too.
         customize: vec!["chroot \"$1\" install -d -o postgres -g postgres -m 0700 /var/lib/firedrill"],
@@ -81,6 +86,23 @@ impl Recipe {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_base_image_carries_every_kind_and_the_tools() {
+        let recipe = base_recipe();
+        for package in [
+            "postgresql-15",
+            "patroni",
+            "python3-etcd",
+            "etcd-server",
+            "etcd-client",
+            "haproxy",
+            "pgbackrest",
+            "iptables",
+        ] {
+            assert!(recipe.packages.contains(&package), "{package}");
+        }
+    }
 
     #[test]
     fn tag_is_stable_under_package_order_and_changes_with_content() {

@@ -1,6 +1,6 @@
 use super::ticker::every;
 use crate::history::{Clock, Event, LeaderKeySample};
-use crate::topology::{Cluster, NodeKind};
+use crate::topology::Cluster;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
@@ -16,13 +16,14 @@ pub async fn probe_leader_key(
     stop: CancellationToken,
 ) {
     every(interval, stop, |in_flight| {
-        for member in cluster.nodes_of(NodeKind::Etcd) {
+        for member in cluster.authorities() {
             let (cluster, member, events) = (cluster.clone(), member.clone(), events.clone());
             in_flight.spawn(async move {
                 let sent = clock.now();
                 let answer = cluster
-                    .leader_key_holder(&member, Duration::from_secs(1))
-                    .await;
+                    .named_leader(&member, Duration::from_secs(1))
+                    .await
+                    .unwrap_or_else(|| Err("the node's kind names no leader".into()));
                 let received = clock.now();
                 let (holder, error) = match answer {
                     Ok(holder) => (holder, None),

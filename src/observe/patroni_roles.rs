@@ -1,12 +1,13 @@
 use super::ticker::every;
 use crate::history::{Clock, Event, ProbeSample};
-use crate::topology::{Cluster, NodeKind, PATRONI_REST_PORT, probe_patroni};
+use crate::topology::Cluster;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-/// Asks every Patroni node for its role (`GET /patroni`) every `interval` until `stop`.
+/// Asks every node that reports its own role (Patroni: `GET /patroni`) every `interval` until
+/// `stop`.
 pub async fn probe_roles(
     cluster: Arc<Cluster>,
     clock: Clock,
@@ -15,14 +16,15 @@ pub async fn probe_roles(
     stop: CancellationToken,
 ) {
     every(interval, stop, |in_flight| {
-        for node in cluster.nodes_of(NodeKind::Patroni) {
-            let Some(addr) = node.host_addr(PATRONI_REST_PORT) else {
-                continue;
-            };
-            let (http, name, events) = (cluster.http.clone(), node.name.clone(), events.clone());
+        for node in cluster.self_reporting() {
+            let (cluster, node, events) = (cluster.clone(), node.clone(), events.clone());
             in_flight.spawn(async move {
+                let name = node.name.clone();
                 let sent = clock.now();
-                let status = probe_patroni(&http, &addr, Duration::from_secs(1)).await;
+                let status = cluster
+                    .self_report(&node, Duration::from_secs(1))
+                    .await
+                    .unwrap_or_else(|| Err("the node's kind reports no role".into()));
                 let received = clock.now();
                 let sample = match status {
                     Ok(s) => ProbeSample {
@@ -30,9 +32,9 @@ pub async fn probe_roles(
                         sent,
                         received,
                         role: Some(s.role),
-                        timeline: s.timeline,
+                        timeline: s.epoch,
                         state: Some(s.state),
-                        wal: s.wal,
+                        wal: s.position,
                         replayed: s.replayed,
                         streaming: s.streaming,
                         error: None,

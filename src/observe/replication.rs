@@ -1,6 +1,7 @@
 use super::ticker::every;
 use crate::history::{Clock, Event, ReplicaStat, ReplicationSample};
-use crate::topology::{Cluster, Node, NodeKind, pg_error_text};
+use crate::topology::kinds::PATRONI;
+use crate::topology::{Cluster, Node, pg_error_text};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -29,7 +30,7 @@ pub async fn probe_replication(
     stop: CancellationToken,
 ) {
     let sessions: Vec<(Node, Arc<Mutex<Option<Client>>>)> = cluster
-        .nodes_of(NodeKind::Patroni)
+        .nodes_of(PATRONI)
         .map(|n| (n.clone(), Arc::new(Mutex::new(None))))
         .collect();
     every(interval, stop, |in_flight| {

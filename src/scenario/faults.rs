@@ -397,7 +397,7 @@ fn select(
     groups: &[Group],
 ) -> Result<Target> {
     selector::parse(text, nodes, groups).map_err(|err| {
-        let did_you_mean = selector::suggest(text, groups)
+        let did_you_mean = selector::suggest(text, nodes, groups)
             .map(|s| format!(", did you mean {s:?}?"))
             .unwrap_or_default();
         let message = match (err, nodes.missing(text)) {

@@ -155,6 +155,7 @@ mod tests {
             },
             image: None,
             topology: Topology {
+                stack: "patroni".into(),
                 etcd: Etcd { members: 3 },
                 patroni: Patroni {
                     nodes: 3,

@@ -88,9 +88,21 @@ pub struct Source {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Topology {
+    /// The HA layout the nodes make (`topology::stacks`); runs recorded before stacks existed
+    /// were all "patroni".
+    #[serde(default = "Topology::default_stack")]
+    pub stack: String,
     pub etcd: Etcd,
     pub patroni: Patroni,
     pub haproxy: Haproxy,
+}
+
+impl Topology {
+    pub const DEFAULT_STACK: &'static str = "patroni";
+
+    fn default_stack() -> String {
+        Topology::DEFAULT_STACK.to_owned()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

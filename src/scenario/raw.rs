@@ -39,6 +39,8 @@ pub(super) struct RawScenario {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a table")]
 pub(super) struct RawTopology {
+    /// The stack's name (`topology::stacks`); "patroni" when absent.
+    pub stack: Option<Spanned<String>>,
     pub etcd: Option<Spanned<i64>>,
     #[serde(default)]
     pub patroni: RawPatroni,

@@ -3,106 +3,122 @@
 
 use super::model::{Group, Pick, Target, Topology};
 
-/// The node kinds a selector can name.
-pub(super) const ETCD: &str = "etcd";
+use crate::topology::{KINDS, NodeKind, stacks};
+
+/// The kind name validation refers to (the stack-specific fault kinds' targets).
 pub(super) const PATRONI: &str = "patroni";
-pub(super) const HAPROXY: &str = "haproxy";
-const KINDS: [&str; 3] = [ETCD, PATRONI, HAPROXY];
 
 /// The prefix of a group selector: `group:NAME`.
 const GROUP: &str = "group:";
 
-/// The nodes of a topology: `pg1..pgN` (Patroni), `etcd1..etcdM` and `haproxy`.
-#[derive(Clone, Copy, Debug)]
+/// The nodes of a topology, as the kind registry names them (`pg1..pgN`, `etcd1..etcdM`,
+/// `haproxy`...): each kind of the scenario's stack with how many nodes it has.
+#[derive(Clone, Debug)]
 pub(super) struct Nodes {
-    patroni: usize,
-    etcd: usize,
+    /// In the stack's listing order; kinds the topology has none of are left out.
+    kinds: Vec<(NodeKind, usize)>,
 }
 
 impl Nodes {
     pub fn new(topology: &Topology) -> Self {
+        let listed: &[NodeKind] = match stacks::named(&topology.stack) {
+            Some(stack) => stack.kinds(),
+            None => KINDS,
+        };
         Nodes {
-            patroni: topology.patroni.nodes,
-            etcd: topology.etcd.members,
+            kinds: listed
+                .iter()
+                .map(|&kind| (kind, kind.kind().count(topology)))
+                .filter(|&(_, count)| count > 0)
+                .collect(),
         }
     }
 
     /// The kind of node `name`, if the topology has such a node.
     pub fn kind_of(&self, name: &str) -> Option<&'static str> {
-        if numbered(name, "pg", self.patroni) {
-            Some(PATRONI)
-        } else if numbered(name, "etcd", self.etcd) {
-            Some(ETCD)
-        } else if name == "haproxy" {
-            Some(HAPROXY)
-        } else {
-            None
-        }
+        self.kinds
+            .iter()
+            .find(|(kind, count)| {
+                kind.kind()
+                    .naming()
+                    .index(name)
+                    .is_some_and(|i| i <= *count)
+            })
+            .map(|(kind, _)| kind.name())
     }
 
-    /// Every node of `kind`, in order; none for a kind that is not one of `KINDS`.
+    /// Whether the topology has nodes of the kind named `kind`.
+    pub fn has_kind(&self, kind: &str) -> bool {
+        self.kinds.iter().any(|(k, _)| k.name() == kind)
+    }
+
+    /// Every node of `kind`, in order; none for a kind the topology does not have.
     pub fn of_kind(&self, kind: &str) -> Vec<String> {
-        match kind {
-            PATRONI => (1..=self.patroni).map(|i| format!("pg{i}")).collect(),
-            ETCD => (1..=self.etcd).map(|i| format!("etcd{i}")).collect(),
-            HAPROXY => vec!["haproxy".to_owned()],
-            _ => Vec::new(),
-        }
+        self.kinds
+            .iter()
+            .find(|(k, _)| k.name() == kind)
+            .map(|(k, count)| k.kind().naming().names(*count))
+            .unwrap_or_default()
     }
 
     /// When `name` is a node name of a kind (`pg7`, `etcd5`) numbered past what the topology
     /// has, what it has instead: `no node "pg7" in the topology, which has pg1..pg3
     /// (topology.patroni.nodes = 3)`.
     pub fn missing(&self, name: &str) -> Option<String> {
-        [
-            ("pg", self.patroni, "topology.patroni.nodes"),
-            ("etcd", self.etcd, "topology.etcd"),
-        ]
-        .into_iter()
-        .find(|&(prefix, count, _)| {
-            numbered(name, prefix, usize::MAX) && !numbered(name, prefix, count)
-        })
-        .map(|(prefix, count, key)| {
-            format!(
-                "no node {name:?} in the topology, which has {} ({key} = {count})",
-                span_of(prefix, count)
-            )
-        })
+        self.kinds
+            .iter()
+            .filter(|(kind, _)| {
+                matches!(kind.kind().naming(), crate::topology::Naming::Numbered(_))
+            })
+            .find(|(kind, count)| kind.kind().naming().index(name).is_some_and(|i| i > *count))
+            .map(|(kind, count)| {
+                format!(
+                    "no node {name:?} in the topology, which has {} ({} = {count})",
+                    kind.kind().naming().span(*count),
+                    kind.kind().count_setting()
+                )
+            })
     }
 
-    /// The Patroni nodes, compactly: `pg1`, `pg1, pg2`, `pg1..pg3`.
+    /// The nodes of the kind named `kind`, compactly: `pg1`, `pg1, pg2`, `pg1..pg3`.
+    pub fn names_of(&self, kind: &str) -> String {
+        self.kinds
+            .iter()
+            .find(|(k, _)| k.name() == kind)
+            .map(|(k, count)| k.kind().naming().span(*count))
+            .unwrap_or_default()
+    }
+
+    /// The Patroni nodes, compactly.
     pub fn patroni_names(&self) -> String {
-        span_of("pg", self.patroni)
+        self.names_of(PATRONI)
     }
 
     /// Every node, compactly: `pg1..pg3, etcd1..etcd3, haproxy`.
     pub fn summary(&self) -> String {
-        format!(
-            "{}, {}, haproxy",
-            span_of("pg", self.patroni),
-            span_of("etcd", self.etcd)
-        )
+        self.kinds
+            .iter()
+            .map(|(kind, count)| kind.kind().naming().span(*count))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
-}
 
-/// Whether `name` is `prefix` followed by a number from 1 to `count`, written without leading
-/// zeros.
-fn numbered(name: &str, prefix: &str, count: usize) -> bool {
-    let Some(digits) = name.strip_prefix(prefix) else {
-        return false;
-    };
-    !digits.is_empty()
-        && !digits.starts_with('0')
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && digits.parse::<usize>().is_ok_and(|n| n <= count)
-}
+    /// The names of the kinds the topology has, in registry order (`etcd, patroni, haproxy`).
+    pub fn kind_names(&self) -> Vec<&'static str> {
+        KINDS
+            .iter()
+            .filter(|k| self.has_kind(k.name()))
+            .map(|k| k.name())
+            .collect()
+    }
 
-fn span_of(prefix: &str, count: usize) -> String {
-    match count {
-        0 => String::new(),
-        1 => format!("{prefix}1"),
-        2 => format!("{prefix}1, {prefix}2"),
-        n => format!("{prefix}1..{prefix}{n}"),
+    /// The names of the kinds whose nodes have a data disk of their own.
+    pub fn kinds_with_disk(&self) -> Vec<&'static str> {
+        self.kinds
+            .iter()
+            .filter(|(k, _)| k.kind().has_disk())
+            .map(|(k, _)| k.name())
+            .collect()
     }
 }
 
@@ -126,7 +142,7 @@ pub(super) fn parse(text: &str, nodes: &Nodes, groups: &[Group]) -> Result<Targe
         "replica:most-lagging" => Target::Replica(Pick::MostLagging),
         "replica:least-lagging" => Target::Replica(Pick::LeastLagging),
         node if nodes.kind_of(node).is_some() => Target::Node(node.to_owned()),
-        kind if KINDS.contains(&kind) => Target::Kind {
+        kind if nodes.has_kind(kind) => Target::Kind {
             kind: kind.to_owned(),
             random: false,
         },
@@ -138,7 +154,7 @@ pub(super) fn parse(text: &str, nodes: &Nodes, groups: &[Group]) -> Result<Targe
                 Target::Group(name.to_owned())
             } else if let Some(kind) = other
                 .strip_suffix(":random")
-                .filter(|kind| KINDS.contains(kind))
+                .filter(|kind| nodes.has_kind(kind))
             {
                 Target::Kind {
                     kind: kind.to_owned(),
@@ -156,14 +172,15 @@ pub(super) fn parse(text: &str, nodes: &Nodes, groups: &[Group]) -> Result<Targe
 pub(super) fn forms(nodes: &Nodes) -> String {
     format!(
         "leader, primary, replica[:random|:all|:most-lagging|:least-lagging], a node ({}), a \
-         kind (etcd, patroni, haproxy) with an optional :random, or group:NAME",
-        nodes.summary()
+         kind ({}) with an optional :random, or group:NAME",
+        nodes.summary(),
+        nodes.kind_names().join(", ")
     )
 }
 
 /// The selector closest to `text`, to suggest in place of a misspelt one. Numbered node names
 /// are left out: `pg4` is not a typo of `pg1`, and messages list them anyway.
-pub(super) fn suggest(text: &str, groups: &[Group]) -> Option<String> {
+pub(super) fn suggest(text: &str, nodes: &Nodes, groups: &[Group]) -> Option<String> {
     let mut known: Vec<String> = [
         "leader",
         "primary",
@@ -175,7 +192,7 @@ pub(super) fn suggest(text: &str, groups: &[Group]) -> Option<String> {
     ]
     .map(str::to_owned)
     .to_vec();
-    for kind in KINDS {
+    for kind in nodes.kind_names() {
         known.push(kind.to_owned());
         known.push(format!("{kind}:random"));
     }
@@ -224,7 +241,7 @@ pub(super) fn not_patroni_only(target: &Target, nodes: &Nodes, groups: &[Group])
 /// Why `target` may hit a node without a data disk (HAProxy), or `None` when every node it
 /// hits has one (Patroni and etcd nodes).
 pub(super) fn without_disk(target: &Target, nodes: &Nodes, groups: &[Group]) -> Option<String> {
-    outside_kinds(target, nodes, groups, &[PATRONI, ETCD])
+    outside_kinds(target, nodes, groups, &nodes.kinds_with_disk())
 }
 
 /// Why `target` may hit a node of a kind not in `kinds`, or `None`.
@@ -261,6 +278,7 @@ mod tests {
 
     fn nodes(patroni: usize, etcd: usize) -> Nodes {
         Nodes::new(&Topology {
+            stack: "patroni".into(),
             etcd: Etcd { members: etcd },
             patroni: Patroni {
                 nodes: patroni,
@@ -298,11 +316,11 @@ mod tests {
     fn node_names_follow_the_topology() {
         let nodes = nodes(3, 2);
         assert_eq!(nodes.of_kind(PATRONI), ["pg1", "pg2", "pg3"]);
-        assert_eq!(nodes.of_kind(ETCD), ["etcd1", "etcd2"]);
-        assert_eq!(nodes.of_kind(HAPROXY), ["haproxy"]);
+        assert_eq!(nodes.of_kind("etcd"), ["etcd1", "etcd2"]);
+        assert_eq!(nodes.of_kind("haproxy"), ["haproxy"]);
         assert_eq!(nodes.kind_of("pg3"), Some(PATRONI));
-        assert_eq!(nodes.kind_of("etcd2"), Some(ETCD));
-        assert_eq!(nodes.kind_of("haproxy"), Some(HAPROXY));
+        assert_eq!(nodes.kind_of("etcd2"), Some("etcd"));
+        assert_eq!(nodes.kind_of("haproxy"), Some("haproxy"));
         for name in [
             "pg4", "pg0", "pg01", "pg", "pg+1", "etcd3", "etcd", "patroni", "PG1",
         ] {
@@ -383,7 +401,7 @@ mod tests {
     #[test]
     fn suggests_close_selectors() {
         let groups = groups();
-        let suggest = |text| suggest(text, &groups);
+        let suggest = |text| suggest(text, &nodes(3, 3), &groups);
         assert_eq!(suggest("replicas").as_deref(), Some("replica"));
         assert_eq!(
             suggest("replica:most_lagging").as_deref(),

@@ -84,6 +84,7 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
     };
 
     let topology = Topology {
+        stack: stack(raw.topology.stack.as_ref())?,
         etcd: Etcd {
             members: int_at_least(
                 raw.topology.etcd.as_ref(),
@@ -149,6 +150,26 @@ fn scenario_name(name: Spanned<String>) -> Result<String> {
         ));
     }
     Ok(name.into_inner())
+}
+
+/// The stack the scenario names, one of the registered stacks.
+fn stack(raw: Option<&Spanned<String>>) -> Result<String> {
+    let Some(raw) = raw else {
+        return Ok(Topology::DEFAULT_STACK.to_owned());
+    };
+    let name = raw.get_ref();
+    let known = crate::topology::stacks::names();
+    if known.contains(&name.as_str()) {
+        return Ok(name.clone());
+    }
+    let message = match super::error::suggest(name, known.iter().copied()) {
+        Some(close) => format!("unknown stack {name:?}, did you mean {close:?}?"),
+        None => format!(
+            "unknown stack {name:?}, expected one of: {}",
+            known.join(", ")
+        ),
+    };
+    Err(invalid(raw.span(), "topology.stack", message))
 }
 
 fn patroni(raw: &RawPatroni) -> Result<Patroni> {

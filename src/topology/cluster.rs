@@ -1,7 +1,7 @@
-use super::{
-    FixedPort, Node, NodeKind, NodeSpec, PatroniStatus, Secrets, disks, etcd, haproxy, patroni,
-    ready,
-};
+use super::kind::Render;
+use super::kinds::{KINDS, haproxy, patroni};
+use super::stacks::{self, ReadyBound, Stack};
+use super::{FixedPort, Node, NodeKind, NodeSpec, Secrets, disks, ready};
 use crate::engine::{self, EngineError, RunLabels};
 use crate::history::ProxyServer;
 use crate::progress::Progress;
@@ -78,6 +78,8 @@ pub struct Cluster {
     pub initial_leader: String,
     /// The sha256 of every configuration file rendered for the nodes, by `node:path`.
     pub config_digests: BTreeMap<String, String>,
+    /// The node clients connect through (the stack's client endpoint).
+    pub client_endpoint: String,
 }
 
 impl Cluster {
@@ -94,13 +96,19 @@ impl Cluster {
         progress: &Progress,
     ) -> Result<Cluster, TopologyError> {
         let started = Instant::now();
-        let step = format!(
-            "bringing up {} etcd, {} patroni, 1 haproxy",
-            scenario.topology.etcd.members, scenario.topology.patroni.nodes
-        );
-        progress.begin(&step);
+        let stack = stacks::named(&scenario.topology.stack).ok_or_else(|| TopologyError::Node {
+            node: "harness".into(),
+            message: format!("no stack named {:?}", scenario.topology.stack),
+        })?;
         let run_id = labels.run_id.clone();
         let secrets = Secrets::generate();
+        let groups = stack.plan(&Render {
+            topology: &scenario.topology,
+            secrets: &secrets,
+            run_id: &run_id,
+        });
+        let step = format!("bringing up {}", counts(stack, &groups));
+        progress.begin(&step);
         docker
             .create_network(NetworkCreateRequest {
                 name: run_id.clone(),
@@ -118,20 +126,7 @@ impl Cluster {
                 node: "harness".into(),
                 message: e.to_string(),
             })?;
-        let topo = &scenario.topology;
-        // Each group may resolve the names of the previous ones. pg1 starts alone and
-        // bootstraps the cluster before the other nodes start, so every run begins with the
-        // same leader: a seed then repeats a run's choices, and a proxy configured for one
-        // fixed primary (the tcp check) starts out right.
-        let mut pg = patroni::specs(&topo.patroni, topo.etcd.members, &secrets);
-        let pg_rest = pg.split_off(1);
-        let groups: Vec<Vec<NodeSpec>> = vec![
-            etcd::specs(topo.etcd.members, &run_id),
-            pg,
-            pg_rest,
-            vec![haproxy::spec(&topo.haproxy, topo.patroni.nodes)],
-        ];
-        let all: Vec<&NodeSpec> = groups.iter().flatten().collect();
+        let all: Vec<&NodeSpec> = groups.iter().flat_map(|g| &g.specs).collect();
         let config_digests = all
             .iter()
             .flat_map(|spec| {
@@ -153,13 +148,28 @@ impl Cluster {
             fixed_ports_free(spec)?;
         }
         let disks = disks::create(docker, &all, image, labels).await?;
-        let deadline = started + ready_within;
+        let bound = ReadyBound {
+            started,
+            within: ready_within,
+        };
+        let mut cluster = Cluster {
+            run_id,
+            network: labels.run_id.clone(),
+            image: image.to_string(),
+            nodes: Vec::new(),
+            secrets,
+            docker: docker.clone(),
+            http,
+            bring_up: Duration::ZERO,
+            initial_leader: String::new(),
+            config_digests,
+            client_endpoint: stack.client_endpoint().to_owned(),
+        };
         // Bring-up is timed from here, as documented: the first container's creation, after
         // the network and the disks (the bound above still covers those).
         let first_container = Instant::now();
-        let mut nodes: Vec<Node> = Vec::new();
-        for group in groups.iter().filter(|g| !g.is_empty()) {
-            let started_group = try_join_all(group.iter().map(|spec| {
+        for group in groups.iter().filter(|g| !g.specs.is_empty()) {
+            let started_group = try_join_all(group.specs.iter().map(|spec| {
                 let binds = disks
                     .get(&labels.container(&spec.name))
                     .cloned()
@@ -167,34 +177,27 @@ impl Cluster {
                 start_node(docker, spec, image, labels, binds, &fixed)
             }))
             .await?;
-            let bootstraps = group[0].name == patroni::name(1) && topo.patroni.nodes > 1;
             let first = started_group[0].clone();
-            nodes.extend(started_group);
-            if bootstraps {
-                ready::wait_bootstrapped(&http, &first, deadline, started, ready_within, progress)
-                    .await?;
+            cluster.nodes.extend(started_group);
+            if group.bootstraps {
+                ready::wait_bootstrapped(&cluster, &first, bound, progress).await?;
             }
+        }
+        if cluster.node(&cluster.client_endpoint).is_none() {
+            return Err(TopologyError::Node {
+                node: cluster.client_endpoint.clone(),
+                message: format!(
+                    "the {} stack's client endpoint is not among its nodes",
+                    stack.name()
+                ),
+            });
         }
         progress.note(format!(
             "{} containers started in {:.1}s",
-            nodes.len(),
+            cluster.nodes.len(),
             first_container.elapsed().as_secs_f64()
         ));
-
-        let mut cluster = Cluster {
-            run_id,
-            network: labels.run_id.clone(),
-            image: image.to_string(),
-            nodes,
-            secrets,
-            docker: docker.clone(),
-            http,
-            bring_up: Duration::ZERO,
-            initial_leader: String::new(),
-            config_digests,
-        };
-        cluster.initial_leader =
-            ready::wait_ready(&cluster, ready_within, started, progress).await?;
+        cluster.initial_leader = stack.ready(&cluster, bound, progress).await?;
         cluster.bring_up = first_container.elapsed();
         progress.end(&step, cluster.bring_up);
         Ok(cluster)
@@ -278,35 +281,11 @@ impl Cluster {
         Ok(client)
     }
 
-    /// The client endpoint: HAProxy.
+    /// The client endpoint (HAProxy in the Patroni stack). `up` checks it started, so every
+    /// cluster has it.
     pub fn endpoint(&self) -> &Node {
-        self.node(haproxy::NAME)
-            .expect("every topology has haproxy")
-    }
-
-    /// Every Patroni node with what its REST API says of it now (`None`: no answer within 1 s).
-    pub async fn patroni_statuses(&self) -> Vec<(&Node, Option<PatroniStatus>)> {
-        let nodes: Vec<&Node> = self.nodes_of(NodeKind::Patroni).collect();
-        let probes = nodes.iter().map(|n| async {
-            let addr = n.host_addr(patroni::REST_PORT)?;
-            patroni::probe_patroni(&self.http, &addr, Duration::from_secs(1))
-                .await
-                .ok()
-        });
-        let statuses = futures_util::future::join_all(probes).await;
-        nodes.into_iter().zip(statuses).collect()
-    }
-
-    /// Who holds Patroni's leader key, as the etcd `member` answers (`Ok(None)`: nobody).
-    pub async fn leader_key_holder(
-        &self,
-        member: &Node,
-        timeout: Duration,
-    ) -> Result<Option<String>, String> {
-        let addr = member
-            .host_addr(etcd::CLIENT_PORT)
-            .ok_or("no published client port")?;
-        etcd::key_value(&self.http, &addr, patroni::LEADER_KEY, timeout).await
+        self.node(&self.client_endpoint)
+            .expect("Cluster::up checks the client endpoint started")
     }
 
     /// HAProxy's view of the servers behind the client endpoint, in configuration order.
@@ -351,35 +330,31 @@ impl Cluster {
     }
 
     /// The component versions, read from the running containers (first running node of each
-    /// kind answers).
+    /// kind answers), as each kind names them.
     pub async fn versions(&self) -> BTreeMap<String, String> {
-        let wanted: [(&str, NodeKind, &[&str]); 4] = [
-            ("postgresql", NodeKind::Patroni, patroni::PG_VERSION_CMD),
-            ("patroni", NodeKind::Patroni, patroni::VERSION_CMD),
-            ("etcd", NodeKind::Etcd, etcd::VERSION_CMD),
-            ("haproxy", NodeKind::Haproxy, haproxy::VERSION_CMD),
-        ];
         let mut versions = BTreeMap::new();
-        for (component, kind, cmd) in wanted {
-            for node in self.nodes_of(kind) {
-                if let Ok(out) = engine::exec(&self.docker, &node.container, None, cmd).await
-                    && out.success()
-                {
-                    let first = out.stdout.lines().next().unwrap_or("").trim().to_string();
-                    versions.insert(component.to_string(), first);
-                    break;
+        for kind in KINDS {
+            for &(component, cmd) in kind.kind().versions() {
+                for node in self.nodes_of(*kind) {
+                    if let Ok(out) = engine::exec(&self.docker, &node.container, None, cmd).await
+                        && out.success()
+                    {
+                        let first = out.stdout.lines().next().unwrap_or("").trim().to_string();
+                        versions.insert(component.to_string(), first);
+                        break;
+                    }
                 }
             }
         }
         versions
     }
 
-    /// The packages installed in the image, as Debian's package database of a running
-    /// PostgreSQL node lists them (`name` → `version`); empty if no node answers or the image has
-    /// no `dpkg-query`.
+    /// The packages installed in the image, as Debian's package database of a running node
+    /// lists them (`name` → `version`); empty if no node answers or the image has no
+    /// `dpkg-query`.
     pub async fn packages(&self) -> BTreeMap<String, String> {
         const LIST: &[&str] = &["dpkg-query", "-W", "-f=${Package}=${Version}\\n"];
-        for node in self.nodes_of(NodeKind::Patroni) {
+        for node in &self.nodes {
             if let Ok(out) = engine::exec(&self.docker, &node.container, None, LIST).await
                 && out.success()
             {
@@ -388,6 +363,26 @@ impl Cluster {
         }
         BTreeMap::new()
     }
+}
+
+/// What a plan brings up, for the progress line: `3 etcd, 3 patroni, 1 haproxy`.
+fn counts(stack: &dyn Stack, groups: &[stacks::StartGroup]) -> String {
+    let mut listed: Vec<NodeKind> = stack.kinds().to_vec();
+    listed.sort();
+    listed
+        .iter()
+        .map(|kind| {
+            let n = groups
+                .iter()
+                .flat_map(|g| &g.specs)
+                .filter(|spec| spec.kind == *kind)
+                .count();
+            (kind, n)
+        })
+        .filter(|(_, n)| *n > 0)
+        .map(|(kind, n)| format!("{n} {}", kind.name()))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// How many times a node's container is created with fresh host ports when another process

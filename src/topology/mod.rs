@@ -3,20 +3,22 @@
 
 mod cluster;
 mod disks;
-mod etcd;
-mod haproxy;
 mod http_error;
+pub mod kind;
+pub mod kinds;
 mod node;
-mod patroni;
 mod pg_error;
 mod ready;
+mod roles;
 mod secrets;
+pub mod stacks;
 
 pub use cluster::{Cluster, TopologyError};
 pub use disks::Disk;
+pub use kind::{Kind, Naming, RoleReport};
+pub use kinds::KINDS;
+pub use kinds::patroni::{PG_PORT, REST_PORT as PATRONI_REST_PORT, THIS_NODE_SQL};
 pub use node::{FileSpec, FixedPort, Node, NodeKind, NodeSpec};
-pub use patroni::{
-    PG_PORT, PatroniStatus, REST_PORT as PATRONI_REST_PORT, THIS_NODE_SQL, probe_patroni,
-};
 pub use pg_error::pg_error_text;
+pub use roles::Roles;
 pub use secrets::Secrets;

@@ -1,22 +1,84 @@
+use super::kind::Kind;
+use super::kinds::KINDS;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// The kinds of node a topology is made of.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NodeKind {
-    Etcd,
-    Patroni,
-    Haproxy,
-}
+/// A node's kind: a handle on its entry in the registry (`kinds::KINDS`). Compared, hashed and
+/// ordered by registry position; written in run.json as its name.
+#[derive(Clone, Copy)]
+pub struct NodeKind(&'static dyn Kind);
 
 impl NodeKind {
+    pub const fn of(kind: &'static dyn Kind) -> Self {
+        NodeKind(kind)
+    }
+
     pub fn name(self) -> &'static str {
-        match self {
-            NodeKind::Etcd => "etcd",
-            NodeKind::Patroni => "patroni",
-            NodeKind::Haproxy => "haproxy",
-        }
+        self.0.name()
+    }
+
+    /// What the kind provides.
+    pub fn kind(self) -> &'static dyn Kind {
+        self.0
+    }
+
+    /// The registered kind of this name.
+    pub fn named(name: &str) -> Option<NodeKind> {
+        KINDS.iter().copied().find(|k| k.name() == name)
+    }
+
+    /// Its place in the registry: the order kinds are listed in.
+    fn position(self) -> usize {
+        KINDS
+            .iter()
+            .position(|k| k.name() == self.name())
+            .unwrap_or(usize::MAX)
+    }
+}
+
+impl PartialEq for NodeKind {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for NodeKind {}
+
+impl std::hash::Hash for NodeKind {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name().hash(state);
+    }
+}
+
+impl PartialOrd for NodeKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for NodeKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.position(), self.name()).cmp(&(other.position(), other.name()))
+    }
+}
+
+impl std::fmt::Debug for NodeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for NodeKind {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for NodeKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        NodeKind::named(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown node kind {name:?}")))
     }
 }
 

@@ -1,6 +1,6 @@
 use super::TABLE;
-use crate::history::{Clock, ReadBack, Role};
-use crate::topology::{Cluster, Node, THIS_NODE_SQL, pg_error_text};
+use crate::history::{Clock, ReadBack};
+use crate::topology::{Cluster, Node, RoleReport, THIS_NODE_SQL, pg_error_text};
 use std::time::Duration;
 use thiserror::Error;
 use tokio::time::Instant;
@@ -49,11 +49,11 @@ pub async fn read_back(
 }
 
 async fn read_once(cluster: &Cluster) -> Result<(String, Vec<u64>), String> {
-    let leaders: Vec<&Node> = cluster
-        .patroni_statuses()
-        .await
-        .into_iter()
-        .filter(|(_, s)| s.as_ref().is_some_and(|s| s.role == Role::Leader))
+    let roles = cluster.roles(Duration::from_secs(1)).await;
+    let leaders: Vec<&Node> = roles
+        .reports
+        .iter()
+        .filter(|(_, report)| report.as_ref().is_some_and(RoleReport::leads))
         .map(|(n, _)| n)
         .collect();
     let leader = match leaders.as_slice() {

@@ -1,9 +1,12 @@
 //! PostgreSQL nodes run by Patroni: configuration, and the role probe on its REST API.
 
-use super::http_error::http_error_text;
-use super::{Disk, FileSpec, NodeKind, NodeSpec, Secrets, etcd};
+use super::super::http_error::http_error_text;
+use super::super::kind::{Kind, Naming, Render, RoleReport};
+use super::super::{Cluster, Disk, FileSpec, Node, NodeSpec, Secrets};
+use super::etcd;
 use crate::history::Role;
-use crate::scenario::Patroni;
+use crate::scenario::{Patroni as Settings, Topology};
+use futures_util::future::BoxFuture;
 use serde_json::json;
 use std::time::Duration;
 
@@ -25,17 +28,73 @@ pub const DATA_DIR: &str = "/data/pg";
 /// Room for the data directory, WAL included: what a disk-full fault fills.
 pub const DISK_SIZE: u64 = 1 << 30;
 
-pub fn name(i: usize) -> String {
-    format!("pg{i}")
+/// The Patroni kind: a PostgreSQL server run by Patroni.
+pub struct Patroni;
+
+const NAMING: Naming = Naming::Numbered("pg");
+
+impl Kind for Patroni {
+    fn name(&self) -> &'static str {
+        "patroni"
+    }
+
+    fn naming(&self) -> Naming {
+        NAMING
+    }
+
+    fn count(&self, topology: &Topology) -> usize {
+        topology.patroni.nodes
+    }
+
+    fn count_setting(&self) -> &'static str {
+        "topology.patroni.nodes"
+    }
+
+    fn packages(&self) -> &'static [&'static str] {
+        &["postgresql-15", "patroni", "python3-etcd"]
+    }
+
+    fn versions(&self) -> &'static [(&'static str, &'static [&'static str])] {
+        &[("postgresql", PG_VERSION_CMD), ("patroni", VERSION_CMD)]
+    }
+
+    fn has_disk(&self) -> bool {
+        true
+    }
+
+    fn specs(&self, render: &Render<'_>) -> Vec<NodeSpec> {
+        specs(
+            &render.topology.patroni,
+            render.topology.etcd.members,
+            render.secrets,
+        )
+    }
+
+    /// Patroni's REST API: `GET /patroni`.
+    fn self_report<'a>(
+        &self,
+        cluster: &'a Cluster,
+        node: &'a Node,
+        timeout: Duration,
+    ) -> Option<BoxFuture<'a, Result<RoleReport, String>>> {
+        Some(Box::pin(async move {
+            let addr = node.host_addr(REST_PORT).ok_or("no published REST port")?;
+            probe_patroni(&cluster.http, &addr, timeout).await
+        }))
+    }
 }
 
-pub fn specs(spec: &Patroni, etcd_members: usize, secrets: &Secrets) -> Vec<NodeSpec> {
+pub fn name(i: usize) -> String {
+    NAMING.name(i)
+}
+
+fn specs(spec: &Settings, etcd_members: usize, secrets: &Secrets) -> Vec<NodeSpec> {
     (1..=spec.nodes)
         .map(|i| {
             let me = name(i);
             NodeSpec {
                 name: me.clone(),
-                kind: NodeKind::Patroni,
+                kind: super::PATRONI,
                 cmd: vec!["patroni".into(), CONFIG_PATH.into()],
                 user: Some("postgres".into()),
                 files: vec![FileSpec {
@@ -56,7 +115,7 @@ pub fn specs(spec: &Patroni, etcd_members: usize, secrets: &Secrets) -> Vec<Node
 }
 
 /// Patroni's configuration. Rendered as JSON, which is YAML too: no template to get wrong.
-pub fn render_config(me: &str, spec: &Patroni, etcd_members: usize, secrets: &Secrets) -> String {
+pub fn render_config(me: &str, spec: &Settings, etcd_members: usize, secrets: &Secrets) -> String {
     let config = json!({
         "scope": SCOPE,
         "name": me,
@@ -120,27 +179,12 @@ pub fn render_config(me: &str, spec: &Patroni, etcd_members: usize, secrets: &Se
     serde_json::to_string_pretty(&config).expect("a json value always serialises")
 }
 
-/// What a node's Patroni said of itself.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PatroniStatus {
-    pub role: Role,
-    /// Patroni's state ("running", "starting", "stopped"...).
-    pub state: String,
-    pub timeline: Option<u32>,
-    /// WAL position in bytes: written by a leader, received by a replica.
-    pub wal: Option<u64>,
-    /// WAL position a replica has replayed.
-    pub replayed: Option<u64>,
-    /// A leader's replicas whose replication connection is `streaming` (pg_stat_replication).
-    pub streaming: Vec<String>,
-}
-
 /// Asks a node's Patroni for its role (`GET /patroni`).
 pub async fn probe_patroni(
     http: &reqwest::Client,
     rest_addr: &str,
     timeout: Duration,
-) -> Result<PatroniStatus, String> {
+) -> Result<RoleReport, String> {
     let response = http
         .get(format!("http://{rest_addr}/patroni"))
         .timeout(timeout)
@@ -154,13 +198,13 @@ pub async fn probe_patroni(
         "replica" | "standby_leader" | "sync_standby" => Role::Replica,
         _ => Role::Other,
     };
-    Ok(PatroniStatus {
+    Ok(RoleReport {
         role,
         state: body["state"].as_str().unwrap_or("unknown").to_string(),
-        timeline: body["timeline"]
+        epoch: body["timeline"]
             .as_u64()
             .and_then(|t| u32::try_from(t).ok()),
-        wal: body["xlog"]["location"]
+        position: body["xlog"]["location"]
             .as_u64()
             .or_else(|| body["xlog"]["received_location"].as_u64()),
         replayed: body["xlog"]["replayed_location"].as_u64(),
@@ -183,7 +227,7 @@ mod tests {
 
     #[test]
     fn config_carries_the_scenario_timings_and_is_valid_json() {
-        let spec = Patroni {
+        let spec = Settings {
             nodes: 3,
             ttl: Duration::from_secs(10),
             loop_wait: Duration::from_secs(2),

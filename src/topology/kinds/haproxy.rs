@@ -2,13 +2,55 @@
 //! or (a known-bad setup) to the first node whose PostgreSQL port accepts. With Patroni's
 //! checks, a second endpoint balances connections over the nodes that answer `/replica`.
 
-use super::http_error::http_error_text;
-use super::{FileSpec, FixedPort, NodeKind, NodeSpec, patroni};
+use super::super::http_error::http_error_text;
+use super::super::kind::{Kind, Naming, Render};
+use super::super::{FileSpec, FixedPort, NodeSpec};
+use super::patroni;
 use crate::history::ProxyServer;
-use crate::scenario::{Haproxy, HaproxyCheck};
+use crate::scenario::{Haproxy as Settings, HaproxyCheck, Topology};
 use std::time::Duration;
 
+/// The HAProxy kind: the client endpoint.
+pub struct Haproxy;
+
 pub const NAME: &str = "haproxy";
+
+impl Kind for Haproxy {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn naming(&self) -> Naming {
+        Naming::Single(NAME)
+    }
+
+    fn count(&self, _topology: &Topology) -> usize {
+        1
+    }
+
+    fn count_setting(&self) -> &'static str {
+        "topology.haproxy"
+    }
+
+    fn packages(&self) -> &'static [&'static str] {
+        &["haproxy"]
+    }
+
+    fn versions(&self) -> &'static [(&'static str, &'static [&'static str])] {
+        &[("haproxy", VERSION_CMD)]
+    }
+
+    fn has_disk(&self) -> bool {
+        false
+    }
+
+    fn specs(&self, render: &Render<'_>) -> Vec<NodeSpec> {
+        vec![spec(
+            &render.topology.haproxy,
+            render.topology.patroni.nodes,
+        )]
+    }
+}
 pub const PG_PORT: u16 = 5432;
 /// The replica endpoint (`listen replicas`): round-robin over the nodes that answer Patroni's
 /// `OPTIONS /replica` with 200. Only with the `patroni-rest` check: a TCP check knows no roles.
@@ -23,10 +65,10 @@ const CONFIG_PATH: &str = "/etc/firedrill/haproxy.cfg";
 /// The scenario setting that fixes the client endpoint's host port.
 const PORT_SETTING: &str = "[topology.haproxy] port";
 
-pub fn spec(spec: &Haproxy, pg_nodes: usize) -> NodeSpec {
+pub fn spec(spec: &Settings, pg_nodes: usize) -> NodeSpec {
     NodeSpec {
         name: NAME.into(),
-        kind: NodeKind::Haproxy,
+        kind: super::HAPROXY,
         cmd: vec![
             "haproxy".into(),
             "-W".into(),
@@ -68,7 +110,7 @@ fn ports(check: HaproxyCheck) -> Vec<u16> {
 /// answers within 3 s, so a host stall of a second or two (CPU steal on a shared machine, seen
 /// here at 20-50 %) does not take the new leader out of rotation after a failover. Clients give
 /// up sooner on their own timeouts.
-pub fn render_config(spec: &Haproxy, pg_nodes: usize) -> String {
+pub fn render_config(spec: &Settings, pg_nodes: usize) -> String {
     let (check, check_port) = match spec.check {
         HaproxyCheck::PatroniRest => (
             "    option httpchk OPTIONS /primary\n    http-check expect status 200\n",
@@ -177,7 +219,7 @@ mod tests {
     #[test]
     fn routes_every_node_through_the_patroni_check() {
         let cfg = render_config(
-            &Haproxy {
+            &Settings {
                 check: HaproxyCheck::PatroniRest,
                 inter: Duration::from_secs(1),
                 fall: 3,
@@ -194,7 +236,7 @@ mod tests {
     }
 
     fn patroni_rest(nodes: usize) -> (String, NodeSpec) {
-        let spec = Haproxy {
+        let spec = Settings {
             check: HaproxyCheck::PatroniRest,
             inter: Duration::from_millis(500),
             fall: 2,
@@ -247,7 +289,7 @@ mod tests {
 
     #[test]
     fn a_tcp_check_has_no_replica_endpoint() {
-        let spec = Haproxy {
+        let spec = Settings {
             check: HaproxyCheck::Tcp,
             inter: Duration::from_secs(1),
             fall: 3,
@@ -267,7 +309,7 @@ mod tests {
         assert_eq!(chosen.fixed_host_port(PG_PORT), None);
         for check in [HaproxyCheck::PatroniRest, HaproxyCheck::Tcp] {
             let spec = super::spec(
-                &Haproxy {
+                &Settings {
                     check,
                     inter: Duration::from_secs(1),
                     fall: 3,
@@ -318,7 +360,7 @@ mod tests {
     #[test]
     fn a_tcp_check_knows_no_roles_and_prefers_the_first_node() {
         let cfg = render_config(
-            &Haproxy {
+            &Settings {
                 check: HaproxyCheck::Tcp,
                 inter: Duration::from_secs(1),
                 fall: 3,

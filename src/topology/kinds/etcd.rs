@@ -1,14 +1,73 @@
 //! etcd members: the distributed store holding Patroni's leader key.
 
-use super::http_error::http_error_text;
-use super::{Disk, NodeKind, NodeSpec};
+use super::super::http_error::http_error_text;
+use super::super::kind::{Kind, Naming, Render};
+use super::super::{Cluster, Disk, Node, NodeSpec};
+use super::patroni;
+use crate::scenario::Topology;
+use futures_util::future::BoxFuture;
 use std::time::Duration;
+
+/// The etcd kind: a member of the store.
+pub struct Etcd;
+
+const NAMING: Naming = Naming::Numbered("etcd");
+
+impl Kind for Etcd {
+    fn name(&self) -> &'static str {
+        "etcd"
+    }
+
+    fn naming(&self) -> Naming {
+        NAMING
+    }
+
+    fn count(&self, topology: &Topology) -> usize {
+        topology.etcd.members
+    }
+
+    fn count_setting(&self) -> &'static str {
+        "topology.etcd"
+    }
+
+    fn packages(&self) -> &'static [&'static str] {
+        &["etcd-server", "etcd-client"]
+    }
+
+    fn versions(&self) -> &'static [(&'static str, &'static [&'static str])] {
+        &[("etcd", VERSION_CMD)]
+    }
+
+    fn has_disk(&self) -> bool {
+        true
+    }
+
+    fn specs(&self, render: &Render<'_>) -> Vec<NodeSpec> {
+        specs(render.topology.etcd.members, render.run_id)
+    }
+
+    /// The store's own record of who leads: the holder of Patroni's leader key, by a
+    /// linearizable read of this member.
+    fn names_leader<'a>(
+        &self,
+        cluster: &'a Cluster,
+        node: &'a Node,
+        timeout: Duration,
+    ) -> Option<BoxFuture<'a, Result<Option<String>, String>>> {
+        Some(Box::pin(async move {
+            let addr = node
+                .host_addr(CLIENT_PORT)
+                .ok_or("no published client port")?;
+            key_value(&cluster.http, &addr, patroni::LEADER_KEY, timeout).await
+        }))
+    }
+}
 
 pub const CLIENT_PORT: u16 = 2379;
 const PEER_PORT: u16 = 2380;
 
 pub fn name(i: usize) -> String {
-    format!("etcd{i}")
+    NAMING.name(i)
 }
 
 /// The client endpoints as Patroni reaches them on the private network.
@@ -18,7 +77,7 @@ pub fn client_hosts(members: usize) -> Vec<String> {
         .collect()
 }
 
-pub fn specs(members: usize, cluster_token: &str) -> Vec<NodeSpec> {
+fn specs(members: usize, cluster_token: &str) -> Vec<NodeSpec> {
     let initial_cluster = (1..=members)
         .map(|i| format!("{0}=http://{0}:{PEER_PORT}", name(i)))
         .collect::<Vec<_>>()
@@ -28,7 +87,7 @@ pub fn specs(members: usize, cluster_token: &str) -> Vec<NodeSpec> {
             let me = name(i);
             NodeSpec {
                 name: me.clone(),
-                kind: NodeKind::Etcd,
+                kind: super::ETCD,
                 cmd: vec![
                     "etcd".into(),
                     format!("--name={me}"),

@@ -1,0 +1,134 @@
+//! What a node kind provides, behind one trait: each kind is one file under `kinds/`, registered
+//! by one line in `kinds/mod.rs`. Everything else (node names, selectors, the image's packages,
+//! versions, containers, role probes) asks the registry.
+
+use super::{Cluster, Node, NodeSpec, Secrets};
+use crate::history::Role;
+use crate::scenario::Topology;
+use futures_util::future::BoxFuture;
+use std::time::Duration;
+
+/// A component of a stack: etcd, Patroni (PostgreSQL), HAProxy, pgBouncer...
+pub trait Kind: Sync + Send + 'static {
+    /// Its name in scenario files (`target = "etcd"`), run.json and messages.
+    fn name(&self) -> &'static str;
+    /// How its nodes are named.
+    fn naming(&self) -> Naming;
+    /// How many nodes of it `topology` has (0: the topology has none), and the scenario setting
+    /// that says so, for messages (`topology.patroni.nodes`).
+    fn count(&self, topology: &Topology) -> usize;
+    fn count_setting(&self) -> &'static str;
+    /// The Debian packages the base image needs for it.
+    fn packages(&self) -> &'static [&'static str];
+    /// Components whose version a running node of this kind tells, and the command that prints
+    /// it (first line kept): the run's fingerprint.
+    fn versions(&self) -> &'static [(&'static str, &'static [&'static str])];
+    /// Whether its nodes keep their data on a disk of their own (what a disk-full fault fills).
+    fn has_disk(&self) -> bool;
+    /// Its nodes' containers: configuration files, command, ports, disks.
+    fn specs(&self, render: &Render<'_>) -> Vec<NodeSpec>;
+    /// What one of its nodes says of its own role now, if the kind is a role source. `None`: it
+    /// offers none.
+    fn self_report<'a>(
+        &self,
+        _cluster: &'a Cluster,
+        _node: &'a Node,
+        _timeout: Duration,
+    ) -> Option<BoxFuture<'a, Result<RoleReport, String>>> {
+        None
+    }
+    /// Which node one of its nodes names as the leader now (a store or arbiter: `Ok(None)`, it
+    /// names nobody), if the kind is such an authority.
+    fn names_leader<'a>(
+        &self,
+        _cluster: &'a Cluster,
+        _node: &'a Node,
+        _timeout: Duration,
+    ) -> Option<BoxFuture<'a, Result<Option<String>, String>>> {
+        None
+    }
+}
+
+/// How a kind's nodes are named: `pg1..pgN` (numbered, from 1) or one node named as the kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Naming {
+    Numbered(&'static str),
+    Single(&'static str),
+}
+
+impl Naming {
+    /// The name of node `i` (from 1) of the kind.
+    pub fn name(self, i: usize) -> String {
+        match self {
+            Naming::Numbered(prefix) => format!("{prefix}{i}"),
+            Naming::Single(name) => name.to_owned(),
+        }
+    }
+
+    /// The names of `count` nodes.
+    pub fn names(self, count: usize) -> Vec<String> {
+        (1..=count).map(|i| self.name(i)).collect()
+    }
+
+    /// `count` nodes, compactly: `pg1`, `pg1, pg2`, `pg1..pg3`, `haproxy`.
+    pub fn span(self, count: usize) -> String {
+        match (self, count) {
+            (_, 0) => String::new(),
+            (Naming::Single(name), _) => name.to_owned(),
+            (Naming::Numbered(p), 1) => format!("{p}1"),
+            (Naming::Numbered(p), 2) => format!("{p}1, {p}2"),
+            (Naming::Numbered(p), n) => format!("{p}1..{p}{n}"),
+        }
+    }
+
+    /// Which node `name` is, counting from 1, if it is named as this kind names nodes (however
+    /// many the topology has): `pg7` is 7, `pg07` and `pg0` are none.
+    pub fn index(self, name: &str) -> Option<usize> {
+        match self {
+            Naming::Single(single) => (name == single).then_some(1),
+            Naming::Numbered(prefix) => {
+                let digits = name.strip_prefix(prefix)?;
+                let plain = !digits.is_empty()
+                    && !digits.starts_with('0')
+                    && digits.bytes().all(|b| b.is_ascii_digit());
+                plain.then(|| digits.parse().ok()).flatten()
+            }
+        }
+    }
+}
+
+/// What a kind renders its nodes from: the whole topology (a proxy needs to know the nodes it
+/// routes to), the run's secrets and id.
+pub struct Render<'a> {
+    pub topology: &'a Topology,
+    pub secrets: &'a Secrets,
+    pub run_id: &'a str,
+}
+
+/// What a node said of its own role.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoleReport {
+    pub role: Role,
+    /// The source's own word for the state ("running", "starting", "stopped"...).
+    pub state: String,
+    /// Which history of the data it is on (PostgreSQL: the timeline).
+    pub epoch: Option<u32>,
+    /// Its position in that history in bytes: written by a leader, received by a replica.
+    pub position: Option<u64>,
+    /// The position a replica has applied.
+    pub replayed: Option<u64>,
+    /// On a leader: the replicas streaming from it.
+    pub streaming: Vec<String>,
+}
+
+impl RoleReport {
+    /// A leader that serves.
+    pub fn leads(&self) -> bool {
+        self.role == Role::Leader
+    }
+
+    /// A replica that serves (PostgreSQL accepting connections), not one still starting.
+    pub fn serves_as_replica(&self) -> bool {
+        self.role == Role::Replica && self.state == "running"
+    }
+}

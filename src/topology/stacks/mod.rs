@@ -1,0 +1,67 @@
+//! The stacks: which node kinds an HA layout runs, how many, in which order they start, and
+//! what makes the whole ready. One file each, registered by one line in `STACKS`; the scenario
+//! names one (`[topology] stack`, "patroni" by default).
+
+pub mod patroni;
+
+use super::kind::Render;
+use super::{Cluster, NodeKind, NodeSpec, TopologyError};
+use crate::progress::Progress;
+use futures_util::future::BoxFuture;
+use std::time::{Duration, Instant};
+
+/// An HA layout.
+pub trait Stack: Sync + Send + 'static {
+    /// Its name in scenario files (`[topology] stack = "patroni"`).
+    fn name(&self) -> &'static str;
+    /// What it is, for `firedrill list`.
+    fn summary(&self) -> &'static str;
+    /// The kinds it may run, in the order nodes are listed (`pg1..pg3, etcd1..etcd3, haproxy`).
+    fn kinds(&self) -> &'static [NodeKind];
+    /// Its nodes in start order: each group starts together once the one before is up (and,
+    /// for a group that bootstraps, once its first node leads).
+    fn plan(&self, render: &Render<'_>) -> Vec<StartGroup>;
+    /// Waits until the whole stack is ready to be drilled; returns the leader.
+    fn ready<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        bound: ReadyBound,
+        progress: &'a Progress,
+    ) -> BoxFuture<'a, Result<String, TopologyError>>;
+    /// The node clients connect through.
+    fn client_endpoint(&self) -> &'static str;
+}
+
+/// Nodes started together.
+pub struct StartGroup {
+    pub specs: Vec<NodeSpec>,
+    /// The group's first node bootstraps the stack: it must report itself leader before the
+    /// next group starts (every run then begins with the same leader).
+    pub bootstraps: bool,
+}
+
+/// The bound on bring-up: readiness is waited for until `started + within`.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadyBound {
+    pub started: Instant,
+    pub within: Duration,
+}
+
+impl ReadyBound {
+    pub fn deadline(self) -> Instant {
+        self.started + self.within
+    }
+}
+
+/// Every stack.
+pub const STACKS: &[&dyn Stack] = &[&patroni::PatroniStack];
+
+/// The stack of this name.
+pub fn named(name: &str) -> Option<&'static dyn Stack> {
+    STACKS.iter().copied().find(|s| s.name() == name)
+}
+
+/// The stacks' names, for messages.
+pub fn names() -> Vec<&'static str> {
+    STACKS.iter().map(|s| s.name()).collect()
+}

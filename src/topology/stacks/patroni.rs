@@ -1,0 +1,162 @@
+//! PostgreSQL run by Patroni, its leader key in etcd, HAProxy routing clients to the leader by
+//! Patroni's REST API: the runbooks' main stack.
+
+use super::super::kind::Render;
+use super::super::kinds::{ETCD, HAPROXY, PATRONI, etcd, haproxy};
+use super::super::ready::{Reached, poll_until};
+use super::super::{Cluster, NodeKind, TopologyError};
+use super::{ReadyBound, Stack, StartGroup};
+use crate::progress::Progress;
+use futures_util::future::BoxFuture;
+use std::time::Duration;
+
+pub struct PatroniStack;
+
+impl Stack for PatroniStack {
+    fn name(&self) -> &'static str {
+        "patroni"
+    }
+
+    fn summary(&self) -> &'static str {
+        "PostgreSQL run by Patroni, its leader key in etcd, HAProxy routing to the leader"
+    }
+
+    fn kinds(&self) -> &'static [NodeKind] {
+        &[PATRONI, ETCD, HAPROXY]
+    }
+
+    /// etcd first (Patroni needs its store), then pg1 alone, which bootstraps the cluster, then
+    /// the other PostgreSQL nodes, then HAProxy: every run begins with the same leader, so a
+    /// seed repeats a run's choices and a proxy configured for one fixed primary (the tcp
+    /// check) starts out right.
+    fn plan(&self, render: &Render<'_>) -> Vec<StartGroup> {
+        let mut pg = PATRONI.kind().specs(render);
+        let pg_rest = pg.split_off(1.min(pg.len()));
+        let bootstraps = !pg_rest.is_empty();
+        vec![
+            StartGroup {
+                specs: ETCD.kind().specs(render),
+                bootstraps: false,
+            },
+            StartGroup {
+                specs: pg,
+                bootstraps,
+            },
+            StartGroup {
+                specs: pg_rest,
+                bootstraps: false,
+            },
+            StartGroup {
+                specs: HAPROXY.kind().specs(render),
+                bootstraps: false,
+            },
+        ]
+    }
+
+    fn ready<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        bound: ReadyBound,
+        progress: &'a Progress,
+    ) -> BoxFuture<'a, Result<String, TopologyError>> {
+        Box::pin(wait_ready(cluster, bound, progress))
+    }
+
+    fn client_endpoint(&self) -> &'static str {
+        haproxy::NAME
+    }
+}
+
+/// Waits until etcd is healthy, one Patroni leader runs, every replica streams from it
+/// (`pg_stat_replication` on the leader: Patroni 3.0.2 calls a streaming replica "running") and
+/// HAProxy routes to it. Returns the leader's name.
+async fn wait_ready(
+    cluster: &Cluster,
+    bound: ReadyBound,
+    progress: &Progress,
+) -> Result<String, TopologyError> {
+    let deadline = bound.deadline();
+    let mut reached = Reached::new(bound, progress);
+
+    let etcd_members: Vec<_> = cluster.nodes_of(ETCD).collect();
+    poll_until(deadline, || async {
+        let checks = etcd_members.iter().map(|n| async {
+            etcd::healthy(
+                &cluster.http,
+                &n.host_addr(etcd::CLIENT_PORT).unwrap_or_default(),
+            )
+            .await
+        });
+        futures_util::future::join_all(checks)
+            .await
+            .iter()
+            .all(|ok| *ok)
+    })
+    .await
+    .ok_or_else(|| reached.not_ready("every etcd member healthy"))?;
+    reached.note(format!("etcd healthy ({} members)", etcd_members.len()));
+
+    let leader = poll_until(deadline, || single_leader(cluster))
+        .await
+        .flatten()
+        .ok_or_else(|| reached.not_ready("one patroni leader"))?;
+    reached.note(format!("leader {leader}"));
+
+    let replicas = cluster.nodes_of(PATRONI).count() - 1;
+    poll_until(deadline, || async {
+        streaming_replicas(cluster, &leader).await == Some(replicas)
+    })
+    .await
+    .ok_or_else(|| reached.not_ready(&format!("{replicas} replicas streaming from {leader}")))?;
+    reached.note(format!("{replicas} replicas streaming"));
+
+    poll_until(deadline, || async {
+        endpoint_routes_to(cluster).await.as_deref() == Some(leader.as_str())
+    })
+    .await
+    .ok_or_else(|| reached.not_ready(&format!("haproxy routing to {leader}")))?;
+    reached.note(format!("haproxy routes to {leader}"));
+    Ok(leader)
+}
+
+/// The one node reporting itself leader while every other node answers as a serving replica.
+async fn single_leader(cluster: &Cluster) -> Option<String> {
+    let roles = cluster.roles(Duration::from_secs(1)).await;
+    let leader = roles.leader()?;
+    let serving = roles.serving_replicas().count();
+    (serving == roles.asked() - 1).then(|| leader.name.clone())
+}
+
+/// How many replicas the leader streams WAL to.
+async fn streaming_replicas(cluster: &Cluster, leader: &str) -> Option<usize> {
+    let node = cluster.node(leader)?;
+    let client = cluster.connect(node, Duration::from_secs(1)).await.ok()?;
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+            &[],
+        )
+        .await
+        .ok()?;
+    usize::try_from(row.get::<_, i64>(0)).ok()
+}
+
+/// The node the client endpoint (HAProxy) hands a new connection to, if it is writable.
+async fn endpoint_routes_to(cluster: &Cluster) -> Option<String> {
+    let client = cluster
+        .connect(cluster.endpoint(), Duration::from_secs(1))
+        .await
+        .ok()?;
+    let row = client
+        .query_one(
+            &format!(
+                "SELECT {}, pg_is_in_recovery()",
+                super::super::kinds::patroni::THIS_NODE_SQL
+            ),
+            &[],
+        )
+        .await
+        .ok()?;
+    let in_recovery: bool = row.get(1);
+    (!in_recovery).then(|| row.get(0))
+}
