@@ -103,6 +103,14 @@ impl History {
         })
     }
 
+    /// Every pooler's samples, in order.
+    pub fn pool_samples(&self) -> impl Iterator<Item = &super::PoolSample> {
+        self.events.iter().filter_map(|e| match e {
+            Event::Pool(p) => Some(p),
+            _ => None,
+        })
+    }
+
     /// The last read-back of the written rows, if one was made.
     pub fn read_back(&self) -> Option<&ReadBack> {
         self.events.iter().rev().find_map(|e| match e {
@@ -123,6 +131,7 @@ pub enum Event {
     Replication(ReplicationSample),
     ReadBack(ReadBack),
     Read(ReadOp),
+    Pool(super::PoolSample),
 }
 
 impl Event {
@@ -138,6 +147,7 @@ impl Event {
             Event::Replication(r) => r.sent,
             Event::ReadBack(r) => r.at,
             Event::Read(r) => r.invoke,
+            Event::Pool(p) => p.sent,
         }
     }
 }

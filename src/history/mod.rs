@@ -4,6 +4,7 @@
 mod clock;
 mod event;
 mod observed;
+mod pool;
 
 pub use clock::{At, Clock};
 pub use event::{
@@ -11,3 +12,4 @@ pub use event::{
     ProbeSample, ReadBack, ReadOp, Role, WriteOp,
 };
 pub use observed::{LeaderKeySample, ProxySample, ProxyServer, ReplicaStat, ReplicationSample};
+pub use pool::{PoolSample, PoolStat, ServerConnection};

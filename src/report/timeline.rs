@@ -198,6 +198,7 @@ fn last_instant(record: &RunRecord) -> At {
             Event::LeaderKey(k) => k.received.max(k.sent),
             Event::Proxy(p) => p.received.max(p.sent),
             Event::Replication(r) => r.received.max(r.sent),
+            Event::Pool(p) => p.received.max(p.sent),
             Event::ReadBack(r) => r.at,
         })
         .max()

@@ -173,6 +173,7 @@ mod tests {
                     rise: 2,
                     port: None,
                 },
+                pgbouncer: None,
             },
             workload: Workload {
                 writers: 4,

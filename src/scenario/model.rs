@@ -95,6 +95,56 @@ pub struct Topology {
     pub etcd: Etcd,
     pub patroni: Patroni,
     pub haproxy: Haproxy,
+    /// A pgBouncer beside each PostgreSQL node (`pgbouncer1` in front of `pg1`...), HAProxy
+    /// routing clients to the leader's; `None`: clients reach PostgreSQL through HAProxy alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pgbouncer: Option<Pgbouncer>,
+}
+
+/// pgBouncer's settings (pgBouncer 1.18, as Debian bookworm ships it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pgbouncer {
+    pub pool_mode: PoolMode,
+    /// Server connections per database and user pair.
+    pub default_pool_size: u32,
+    /// Client connections accepted in all.
+    pub max_client_conn: u32,
+    /// How long pgBouncer waits after a failed server login before trying again; new clients
+    /// of that pool get errors meanwhile.
+    #[serde(with = "humantime_serde")]
+    pub server_login_retry: Duration,
+    /// How long a client may wait for a server connection before it is disconnected.
+    #[serde(with = "humantime_serde")]
+    pub query_wait_timeout: Duration,
+    /// How long an idle server connection is trusted before `server_check_query` runs again.
+    #[serde(with = "humantime_serde")]
+    pub server_check_delay: Duration,
+}
+
+/// When pgBouncer gives a server connection back to the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolMode {
+    Session,
+    Transaction,
+    Statement,
+}
+
+impl PoolMode {
+    pub const ALL: &'static [PoolMode] = &[
+        PoolMode::Session,
+        PoolMode::Transaction,
+        PoolMode::Statement,
+    ];
+
+    /// The name in scenario files and pgbouncer.ini.
+    pub fn name(self) -> &'static str {
+        match self {
+            PoolMode::Session => "session",
+            PoolMode::Transaction => "transaction",
+            PoolMode::Statement => "statement",
+        }
+    }
 }
 
 impl Topology {

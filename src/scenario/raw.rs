@@ -46,6 +46,20 @@ pub(super) struct RawTopology {
     pub patroni: RawPatroni,
     #[serde(default)]
     pub haproxy: RawHaproxy,
+    /// A pgBouncer beside each PostgreSQL node, HAProxy routing to the leader's; none when the
+    /// table is absent.
+    pub pgbouncer: Option<RawPgbouncer>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+pub(super) struct RawPgbouncer {
+    pub pool_mode: Option<Spanned<String>>,
+    pub default_pool_size: Option<Spanned<i64>>,
+    pub max_client_conn: Option<Spanned<i64>>,
+    pub server_login_retry: Option<Spanned<RawDuration>>,
+    pub query_wait_timeout: Option<Spanned<RawDuration>>,
+    pub server_check_delay: Option<Spanned<RawDuration>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

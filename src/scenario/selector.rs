@@ -296,6 +296,7 @@ mod tests {
                 rise: 2,
                 port: None,
             },
+            pgbouncer: None,
         })
     }
 

@@ -10,9 +10,11 @@ use super::error::{ScenarioErrorKind, suggest};
 use super::faults::{faults, groups};
 use super::model::{
     Bound, Bounds, Cmp, Endpoint, Etcd, Haproxy, HaproxyCheck, Measure, MeasureType, Objective,
-    Patroni, ReadEndpoint, Scenario, Source, Topology, Workload,
+    Patroni, Pgbouncer, PoolMode, ReadEndpoint, Scenario, Source, Topology, Workload,
 };
-use super::raw::{RawBounds, RawDuration, RawHaproxy, RawPatroni, RawScenario, RawWorkload};
+use super::raw::{
+    RawBounds, RawDuration, RawHaproxy, RawPatroni, RawPgbouncer, RawScenario, RawWorkload,
+};
 use super::selector::Nodes;
 use super::size::parse_size;
 
@@ -94,6 +96,7 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
         },
         patroni: patroni(&raw.topology.patroni)?,
         haproxy: haproxy(&raw.topology.haproxy)?,
+        pgbouncer: raw.topology.pgbouncer.as_ref().map(pgbouncer).transpose()?,
     };
     let workload = workload(&raw.workload, &topology)?;
     let nodes = Nodes::new(&topology);
@@ -162,7 +165,7 @@ fn stack(raw: Option<&Spanned<String>>) -> Result<String> {
     if known.contains(&name.as_str()) {
         return Ok(name.clone());
     }
-    let message = match super::error::suggest(name, known.iter().copied()) {
+    let message = match suggest(name, known.iter().copied()) {
         Some(close) => format!("unknown stack {name:?}, did you mean {close:?}?"),
         None => format!(
             "unknown stack {name:?}, expected one of: {}",
@@ -260,6 +263,70 @@ fn patroni_seconds(
     }
     at_least(value, key, duration, Duration::from_secs(1))?;
     Ok(duration)
+}
+
+/// pgBouncer's settings, with the defaults pgBouncer itself ships (pool size 20, login retry 15
+/// s, query wait 120 s, server check delay 30 s) and the runbook's transaction pooling.
+fn pgbouncer(raw: &RawPgbouncer) -> Result<Pgbouncer> {
+    let pool_mode = match raw.pool_mode.as_ref() {
+        None => PoolMode::Transaction,
+        Some(mode) => PoolMode::ALL
+            .iter()
+            .copied()
+            .find(|m| m.name() == mode.get_ref())
+            .ok_or_else(|| {
+                let names: Vec<&str> = PoolMode::ALL.iter().map(|m| m.name()).collect();
+                invalid(
+                    mode.span(),
+                    "topology.pgbouncer.pool_mode",
+                    format!(
+                        "unknown pool mode {:?}, expected one of: {}",
+                        mode.get_ref(),
+                        names.join(", ")
+                    ),
+                )
+            })?,
+    };
+    let seconds = |value: Option<&Spanned<RawDuration>>, key: &str, default: u64| match value {
+        None => Ok(Duration::from_secs(default)),
+        Some(value) => {
+            let duration = parse_duration(value, key)?;
+            at_least(value, key, duration, Duration::from_millis(100))?;
+            Ok(duration)
+        }
+    };
+    Ok(Pgbouncer {
+        pool_mode,
+        default_pool_size: int_in(
+            raw.default_pool_size.as_ref(),
+            "topology.pgbouncer.default_pool_size",
+            20,
+            1,
+            1000,
+        )? as u32,
+        max_client_conn: int_in(
+            raw.max_client_conn.as_ref(),
+            "topology.pgbouncer.max_client_conn",
+            1000,
+            1,
+            10_000,
+        )? as u32,
+        server_login_retry: seconds(
+            raw.server_login_retry.as_ref(),
+            "topology.pgbouncer.server_login_retry",
+            15,
+        )?,
+        query_wait_timeout: seconds(
+            raw.query_wait_timeout.as_ref(),
+            "topology.pgbouncer.query_wait_timeout",
+            120,
+        )?,
+        server_check_delay: seconds(
+            raw.server_check_delay.as_ref(),
+            "topology.pgbouncer.server_check_delay",
+            30,
+        )?,
+    })
 }
 
 fn haproxy(raw: &RawHaproxy) -> Result<Haproxy> {

@@ -247,7 +247,7 @@ impl Cluster {
     }
 
     /// Connection settings through the port a container port is published on, if it is.
-    fn config_at(
+    pub fn config_at(
         &self,
         node: &Node,
         container_port: u16,
@@ -733,6 +733,7 @@ mod tests {
                 port,
             },
             3,
+            false,
         )
     }
 

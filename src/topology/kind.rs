@@ -3,7 +3,7 @@
 //! versions, containers, role probes) asks the registry.
 
 use super::{Cluster, Node, NodeSpec, Secrets};
-use crate::history::Role;
+use crate::history::{Clock, Event, Role};
 use crate::scenario::Topology;
 use futures_util::future::BoxFuture;
 use std::time::Duration;
@@ -35,6 +35,16 @@ pub trait Kind: Sync + Send + 'static {
         _node: &'a Node,
         _timeout: Duration,
     ) -> Option<BoxFuture<'a, Result<RoleReport, String>>> {
+        None
+    }
+    /// One sample of the kind's own figures (a pooler's pools), stamped on `clock`, if the kind
+    /// has figures of its own to show. Probed beside the role sources all through the drill.
+    fn sample<'a>(
+        &self,
+        _cluster: &'a Cluster,
+        _node: &'a Node,
+        _clock: Clock,
+    ) -> Option<BoxFuture<'a, Event>> {
         None
     }
     /// Which node one of its nodes names as the leader now (a store or arbiter: `Ok(None)`, it

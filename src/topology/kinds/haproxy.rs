@@ -5,7 +5,7 @@
 use super::super::http_error::http_error_text;
 use super::super::kind::{Kind, Naming, Render};
 use super::super::{FileSpec, FixedPort, NodeSpec};
-use super::patroni;
+use super::{patroni, pgbouncer};
 use crate::history::ProxyServer;
 use crate::scenario::{Haproxy as Settings, HaproxyCheck, Topology};
 use std::time::Duration;
@@ -48,6 +48,7 @@ impl Kind for Haproxy {
         vec![spec(
             &render.topology.haproxy,
             render.topology.patroni.nodes,
+            render.topology.pgbouncer.is_some(),
         )]
     }
 }
@@ -65,7 +66,9 @@ const CONFIG_PATH: &str = "/etc/firedrill/haproxy.cfg";
 /// The scenario setting that fixes the client endpoint's host port.
 const PORT_SETTING: &str = "[topology.haproxy] port";
 
-pub fn spec(spec: &Settings, pg_nodes: usize) -> NodeSpec {
+/// `via_pooler`: each server is the pgBouncer beside the node (`pgbouncer1:6432` for `pg1`), its
+/// health still checked on the node's Patroni.
+pub fn spec(spec: &Settings, pg_nodes: usize, via_pooler: bool) -> NodeSpec {
     NodeSpec {
         name: NAME.into(),
         kind: super::HAPROXY,
@@ -79,7 +82,7 @@ pub fn spec(spec: &Settings, pg_nodes: usize) -> NodeSpec {
         user: None,
         files: vec![FileSpec {
             path: CONFIG_PATH.into(),
-            contents: render_config(spec, pg_nodes),
+            contents: render_config(spec, pg_nodes, via_pooler),
             mode: 0o644,
         }],
         ports: ports(spec.check),
@@ -110,7 +113,7 @@ fn ports(check: HaproxyCheck) -> Vec<u16> {
 /// answers within 3 s, so a host stall of a second or two (CPU steal on a shared machine, seen
 /// here at 20-50 %) does not take the new leader out of rotation after a failover. Clients give
 /// up sooner on their own timeouts.
-pub fn render_config(spec: &Settings, pg_nodes: usize) -> String {
+pub fn render_config(spec: &Settings, pg_nodes: usize, via_pooler: bool) -> String {
     let (check, check_port) = match spec.check {
         HaproxyCheck::PatroniRest => (
             "    option httpchk OPTIONS /primary\n    http-check expect status 200\n",
@@ -122,9 +125,19 @@ pub fn render_config(spec: &Settings, pg_nodes: usize) -> String {
     let servers: String = (1..=pg_nodes)
         .map(|i| {
             let name = patroni::name(i);
+            // The server keeps the node's name (the proxy's view is of database nodes); through
+            // a pooler, the health check still asks the node's own Patroni (`addr`).
+            let (host, port, check_addr) = if via_pooler {
+                let addr = match spec.check {
+                    HaproxyCheck::PatroniRest => format!(" addr {name}"),
+                    HaproxyCheck::Tcp => String::new(),
+                };
+                (pgbouncer::name(i), pgbouncer::PORT, addr)
+            } else {
+                (name.clone(), patroni::PG_PORT, String::new())
+            };
             format!(
-                "    server {name} {name}:{} check{check_port} init-addr last,libc,none\n",
-                patroni::PG_PORT,
+                "    server {name} {host}:{port} check{check_addr}{check_port} init-addr last,libc,none\n"
             )
         })
         .collect();
@@ -227,12 +240,35 @@ mod tests {
                 port: None,
             },
             3,
+            false,
         );
         assert!(cfg.contains("option httpchk OPTIONS /primary"));
         assert!(cfg.contains("inter 1000ms fall 3 rise 2"));
         for n in ["pg1", "pg2", "pg3"] {
             assert!(cfg.contains(&format!("server {n} {n}:5432 check port 8008")));
         }
+    }
+
+    #[test]
+    fn through_poolers_each_server_is_the_pgbouncer_beside_its_node() {
+        let spec = Settings {
+            check: HaproxyCheck::PatroniRest,
+            inter: Duration::from_secs(1),
+            fall: 3,
+            rise: 2,
+            port: None,
+        };
+        let cfg = render_config(&spec, 3, true);
+        for i in 1..=3 {
+            let line =
+                format!("server pg{i} pgbouncer{i}:6432 check addr pg{i} port 8008 init-addr");
+            assert_eq!(
+                cfg.matches(&line).count(),
+                2,
+                "{line} in both sections:\n{cfg}"
+            );
+        }
+        assert!(!cfg.contains(":5432 check"), "{cfg}");
     }
 
     fn patroni_rest(nodes: usize) -> (String, NodeSpec) {
@@ -243,7 +279,10 @@ mod tests {
             rise: 1,
             port: None,
         };
-        (render_config(&spec, nodes), super::spec(&spec, nodes))
+        (
+            render_config(&spec, nodes, false),
+            super::spec(&spec, nodes, false),
+        )
     }
 
     /// The lines of the `listen NAME` section, up to the next blank line.
@@ -296,10 +335,10 @@ mod tests {
             rise: 2,
             port: None,
         };
-        let cfg = render_config(&spec, 3);
+        let cfg = render_config(&spec, 3, false);
         assert!(section(&cfg, "replicas").is_empty());
         assert!(!cfg.contains("/replica") && !cfg.contains(":5001"));
-        assert_eq!(super::spec(&spec, 3).ports, [PG_PORT, STATS_PORT]);
+        assert_eq!(super::spec(&spec, 3, false).ports, [PG_PORT, STATS_PORT]);
     }
 
     #[test]
@@ -317,6 +356,7 @@ mod tests {
                     port: Some(15432),
                 },
                 3,
+                false,
             );
             let fixed = FixedPort {
                 container: PG_PORT,
@@ -368,6 +408,7 @@ mod tests {
                 port: None,
             },
             2,
+            false,
         );
         assert!(!cfg.contains("httpchk"));
         assert!(cfg.contains("balance first"));

@@ -2,7 +2,7 @@
 //! Patroni's REST API: the runbooks' main stack.
 
 use super::super::kind::Render;
-use super::super::kinds::{ETCD, HAPROXY, PATRONI, etcd, haproxy};
+use super::super::kinds::{ETCD, HAPROXY, PATRONI, PGBOUNCER, etcd, haproxy};
 use super::super::ready::{Reached, poll_until};
 use super::super::{Cluster, NodeKind, TopologyError};
 use super::{ReadyBound, Stack, StartGroup};
@@ -22,11 +22,11 @@ impl Stack for PatroniStack {
     }
 
     fn kinds(&self) -> &'static [NodeKind] {
-        &[PATRONI, ETCD, HAPROXY]
+        &[PATRONI, ETCD, HAPROXY, PGBOUNCER]
     }
 
     /// etcd first (Patroni needs its store), then pg1 alone, which bootstraps the cluster, then
-    /// the other PostgreSQL nodes, then HAProxy: every run begins with the same leader, so a
+    /// the other PostgreSQL nodes, then their poolers (if any), then HAProxy: every run begins with the same leader, so a
     /// seed repeats a run's choices and a proxy configured for one fixed primary (the tcp
     /// check) starts out right.
     fn plan(&self, render: &Render<'_>) -> Vec<StartGroup> {
@@ -44,6 +44,10 @@ impl Stack for PatroniStack {
             },
             StartGroup {
                 specs: pg_rest,
+                bootstraps: false,
+            },
+            StartGroup {
+                specs: PGBOUNCER.kind().specs(render),
                 bootstraps: false,
             },
             StartGroup {
@@ -110,6 +114,20 @@ async fn wait_ready(
     .ok_or_else(|| reached.not_ready(&format!("{replicas} replicas streaming from {leader}")))?;
     reached.note(format!("{replicas} replicas streaming"));
 
+    let poolers: Vec<_> = cluster.nodes_of(PGBOUNCER).collect();
+    if !poolers.is_empty() {
+        poll_until(deadline, || async {
+            let checks = poolers.iter().map(|n| pooler_serves(cluster, n));
+            futures_util::future::join_all(checks)
+                .await
+                .iter()
+                .all(|ok| *ok)
+        })
+        .await
+        .ok_or_else(|| reached.not_ready("every pgbouncer serving its node"))?;
+        reached.note(format!("{} pgbouncers serving", poolers.len()));
+    }
+
     poll_until(deadline, || async {
         endpoint_routes_to(cluster).await.as_deref() == Some(leader.as_str())
     })
@@ -141,22 +159,44 @@ async fn streaming_replicas(cluster: &Cluster, leader: &str) -> Option<usize> {
     usize::try_from(row.get::<_, i64>(0)).ok()
 }
 
-/// The node the client endpoint (HAProxy) hands a new connection to, if it is writable.
+/// The node the client endpoint (HAProxy) hands a new connection to, if it is writable. A
+/// simple query: through a transaction-mode pooler a prepared statement may not outlive its
+/// transaction.
 async fn endpoint_routes_to(cluster: &Cluster) -> Option<String> {
     let client = cluster
         .connect(cluster.endpoint(), Duration::from_secs(1))
         .await
         .ok()?;
-    let row = client
-        .query_one(
-            &format!(
-                "SELECT {}, pg_is_in_recovery()",
-                super::super::kinds::patroni::THIS_NODE_SQL
-            ),
-            &[],
-        )
-        .await
-        .ok()?;
-    let in_recovery: bool = row.get(1);
-    (!in_recovery).then(|| row.get(0))
+    let sql = format!(
+        "SELECT {}, pg_is_in_recovery()",
+        super::super::kinds::patroni::THIS_NODE_SQL
+    );
+    let answer = client.simple_query(&sql).await.ok()?;
+    let row = first_row(&answer)?;
+    (row.get(1)? == "f").then(|| row.get(0).map(str::to_owned))?
+}
+
+/// Whether a pooler hands out a session on its PostgreSQL node (`SELECT 1` through it).
+async fn pooler_serves(cluster: &Cluster, pooler: &super::super::Node) -> bool {
+    let Some(config) = cluster.config_at(
+        pooler,
+        super::super::kinds::pgbouncer::PORT,
+        Duration::from_secs(1),
+    ) else {
+        return false;
+    };
+    let Ok((client, connection)) = config.connect(tokio_postgres::NoTls).await else {
+        return false;
+    };
+    tokio::spawn(connection);
+    client.simple_query("SELECT 1").await.is_ok()
+}
+
+fn first_row(
+    messages: &[tokio_postgres::SimpleQueryMessage],
+) -> Option<&tokio_postgres::SimpleQueryRow> {
+    messages.iter().find_map(|m| match m {
+        tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
+        _ => None,
+    })
 }

@@ -1,0 +1,314 @@
+//! pgBouncer beside each PostgreSQL node (`pgbouncer1` pools connections to `pg1`...), as the
+//! runbook runs it: port 6432, transaction pooling, HAProxy routing clients to the leader's
+//! pooler by Patroni's health check. Its admin console is probed for pool use (`SHOW POOLS`,
+//! `SHOW DATABASES`) and where its server connections point (`SHOW SERVERS`).
+
+use super::super::kind::{Kind, Naming, Render};
+use super::super::{Cluster, FileSpec, Node, NodeSpec, Secrets};
+use super::patroni;
+use crate::history::{Clock, Event, PoolSample, PoolStat, ServerConnection};
+use crate::scenario::{Pgbouncer as Settings, Topology};
+use futures_util::future::BoxFuture;
+use md5::{Digest, Md5};
+use std::time::Duration;
+use tokio_postgres::SimpleQueryMessage;
+
+/// The pgBouncer kind.
+pub struct Pgbouncer;
+
+pub const PORT: u16 = 6432;
+const NAMING: Naming = Naming::Numbered("pgbouncer");
+const CONFIG_PATH: &str = "/etc/firedrill/pgbouncer.ini";
+const USERS_PATH: &str = "/etc/firedrill/pgbouncer-users.txt";
+/// The database the workload uses, whose pools are sampled.
+const DATABASE: &str = "postgres";
+/// How long one sample of the admin console may take.
+const SAMPLE_TIMEOUT: Duration = Duration::from_secs(1);
+
+impl Kind for Pgbouncer {
+    fn name(&self) -> &'static str {
+        "pgbouncer"
+    }
+
+    fn naming(&self) -> Naming {
+        NAMING
+    }
+
+    /// One beside each PostgreSQL node, when the topology has a `[topology.pgbouncer]` table.
+    fn count(&self, topology: &Topology) -> usize {
+        topology
+            .pgbouncer
+            .as_ref()
+            .map_or(0, |_| topology.patroni.nodes)
+    }
+
+    fn count_setting(&self) -> &'static str {
+        "topology.patroni.nodes"
+    }
+
+    fn packages(&self) -> &'static [&'static str] {
+        &["pgbouncer"]
+    }
+
+    fn versions(&self) -> &'static [(&'static str, &'static [&'static str])] {
+        &[("pgbouncer", &["pgbouncer", "--version"])]
+    }
+
+    fn has_disk(&self) -> bool {
+        false
+    }
+
+    fn specs(&self, render: &Render<'_>) -> Vec<NodeSpec> {
+        let Some(settings) = &render.topology.pgbouncer else {
+            return Vec::new();
+        };
+        (1..=render.topology.patroni.nodes)
+            .map(|i| NodeSpec {
+                name: name(i),
+                kind: super::PGBOUNCER,
+                cmd: vec!["pgbouncer".into(), CONFIG_PATH.into()],
+                // pgBouncer refuses to run as root.
+                user: Some("postgres".into()),
+                files: vec![
+                    FileSpec {
+                        path: CONFIG_PATH.into(),
+                        contents: render_config(&patroni::name(i), settings),
+                        mode: 0o644,
+                    },
+                    FileSpec {
+                        path: USERS_PATH.into(),
+                        contents: users(render.secrets),
+                        mode: 0o644,
+                    },
+                ],
+                ports: vec![PORT],
+                fixed_ports: vec![],
+                cap_add: vec!["NET_ADMIN".into()],
+                disks: vec![],
+            })
+            .collect()
+    }
+
+    fn sample<'a>(
+        &self,
+        cluster: &'a Cluster,
+        node: &'a Node,
+        clock: Clock,
+    ) -> Option<BoxFuture<'a, Event>> {
+        Some(Box::pin(async move {
+            let sent = clock.now();
+            let answer = tokio::time::timeout(SAMPLE_TIMEOUT, admin_figures(cluster, node))
+                .await
+                .unwrap_or_else(|_| Err("no answer within 1s".into()));
+            let received = clock.now();
+            let server = server_of(&node.name).unwrap_or_default();
+            let sample = match answer {
+                Ok((pool_size, pools, servers)) => PoolSample {
+                    pooler: node.name.clone(),
+                    server,
+                    sent,
+                    received,
+                    pool_size,
+                    pools,
+                    servers,
+                    error: None,
+                },
+                Err(error) => PoolSample {
+                    pooler: node.name.clone(),
+                    server,
+                    sent,
+                    received,
+                    pool_size: 0,
+                    pools: Vec::new(),
+                    servers: Vec::new(),
+                    error: Some(error),
+                },
+            };
+            Event::Pool(sample)
+        }))
+    }
+}
+
+pub fn name(i: usize) -> String {
+    NAMING.name(i)
+}
+
+/// The PostgreSQL node a pooler sends its server connections to: `pgbouncer2` → `pg2`.
+pub fn server_of(pooler: &str) -> Option<String> {
+    NAMING.index(pooler).map(patroni::name)
+}
+
+/// pgbouncer.ini for the pooler in front of `server`. Durations are seconds, fractions
+/// allowed. Logs go to stderr (no `logfile`), the unix socket is off, and the startup
+/// parameter `extra_float_digits` that drivers send is let through unpooled.
+pub fn render_config(server: &str, settings: &Settings) -> String {
+    let secs = |d: Duration| format!("{}", d.as_secs_f64());
+    format!(
+        "[databases]\n\
+         * = host={server} port={pg_port}\n\n\
+         [pgbouncer]\n\
+         listen_addr = *\n\
+         listen_port = {PORT}\n\
+         unix_socket_dir =\n\
+         auth_type = md5\n\
+         auth_file = {USERS_PATH}\n\
+         admin_users = postgres\n\
+         pool_mode = {pool_mode}\n\
+         default_pool_size = {pool_size}\n\
+         max_client_conn = {max_client_conn}\n\
+         server_login_retry = {login_retry}\n\
+         query_wait_timeout = {query_wait}\n\
+         server_check_delay = {check_delay}\n\
+         server_check_query = select 1\n\
+         ignore_startup_parameters = extra_float_digits\n",
+        pg_port = patroni::PG_PORT,
+        pool_mode = settings.pool_mode.name(),
+        pool_size = settings.default_pool_size,
+        max_client_conn = settings.max_client_conn,
+        login_retry = secs(settings.server_login_retry),
+        query_wait = secs(settings.query_wait_timeout),
+        check_delay = secs(settings.server_check_delay),
+    )
+}
+
+/// The auth file: the superuser with PostgreSQL's md5 form of its password (`md5` followed by
+/// md5(password + user)), which pgBouncer both checks clients against and logs into the server
+/// with; the password itself is never written.
+fn users(secrets: &Secrets) -> String {
+    let hash = Md5::digest(format!("{}postgres", secrets.superuser));
+    format!("\"postgres\" \"md5{}\"\n", hex::encode(hash))
+}
+
+/// The pool size, the workload database's pools and its server connections, from the admin
+/// console (simple queries only: it speaks no other protocol).
+async fn admin_figures(
+    cluster: &Cluster,
+    node: &Node,
+) -> Result<(u64, Vec<PoolStat>, Vec<ServerConnection>), String> {
+    let port = node.ports.get(&PORT).ok_or("no published port")?;
+    let mut config = tokio_postgres::Config::new();
+    config
+        .host("127.0.0.1")
+        .port(*port)
+        .user("postgres")
+        .password(&cluster.secrets.superuser)
+        .dbname("pgbouncer")
+        .connect_timeout(SAMPLE_TIMEOUT);
+    let (client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|e| super::super::pg_error_text(&e))?;
+    tokio::spawn(connection);
+    let show = |what: &'static str| {
+        let client = &client;
+        async move {
+            client
+                .simple_query(&format!("SHOW {what}"))
+                .await
+                .map_err(|e| super::super::pg_error_text(&e))
+        }
+    };
+    let (databases, pools, servers) =
+        tokio::try_join!(show("DATABASES"), show("POOLS"), show("SERVERS"))?;
+    let pool_size = rows(&databases)
+        .find(|r| r.get("name") == Some(DATABASE))
+        .and_then(|r| r.get("pool_size")?.parse().ok())
+        .unwrap_or(0);
+    let pools = rows(&pools)
+        .filter(|r| r.get("database") == Some(DATABASE))
+        .map(|r| {
+            let n = |column: &str| r.get(column).and_then(|v| v.parse().ok()).unwrap_or(0u64);
+            PoolStat {
+                database: DATABASE.into(),
+                user: r.get("user").unwrap_or_default().to_owned(),
+                cl_active: n("cl_active"),
+                cl_waiting: n("cl_waiting"),
+                sv_active: n("sv_active"),
+                sv_idle: n("sv_idle"),
+                sv_used: n("sv_used"),
+                sv_tested: n("sv_tested"),
+                sv_login: n("sv_login"),
+                maxwait_us: n("maxwait") * 1_000_000 + n("maxwait_us"),
+            }
+        })
+        .collect();
+    let servers = rows(&servers)
+        .filter(|r| r.get("database") == Some(DATABASE))
+        .map(|r| ServerConnection {
+            database: DATABASE.into(),
+            state: r.get("state").unwrap_or_default().to_owned(),
+            addr: r.get("addr").unwrap_or_default().to_owned(),
+            port: r.get("port").and_then(|p| p.parse().ok()).unwrap_or(0),
+        })
+        .collect();
+    Ok((pool_size, pools, servers))
+}
+
+/// The data rows of a simple query's answer.
+fn rows(messages: &[SimpleQueryMessage]) -> impl Iterator<Item = &tokio_postgres::SimpleQueryRow> {
+    messages.iter().filter_map(|m| match m {
+        SimpleQueryMessage::Row(row) => Some(row),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::PoolMode;
+
+    fn settings() -> Settings {
+        Settings {
+            pool_mode: PoolMode::Transaction,
+            default_pool_size: 4,
+            max_client_conn: 100,
+            server_login_retry: Duration::from_millis(1500),
+            query_wait_timeout: Duration::from_secs(120),
+            server_check_delay: Duration::from_secs(30),
+        }
+    }
+
+    #[test]
+    fn each_pooler_fronts_its_own_node_with_the_scenario_settings() {
+        let text = render_config("pg2", &settings());
+        assert!(text.contains("* = host=pg2 port=5432\n"), "{text}");
+        for line in [
+            "listen_port = 6432",
+            "pool_mode = transaction",
+            "default_pool_size = 4",
+            "max_client_conn = 100",
+            "server_login_retry = 1.5",
+            "query_wait_timeout = 120",
+            "server_check_delay = 30",
+            "auth_type = md5",
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+        assert_eq!(server_of("pgbouncer2").as_deref(), Some("pg2"));
+        assert_eq!(server_of("pg2"), None);
+    }
+
+    #[test]
+    fn the_auth_file_holds_the_md5_form_never_the_password() {
+        let secrets = Secrets::generate();
+        let text = users(&secrets);
+        assert!(!text.contains(&secrets.superuser));
+        // PostgreSQL's md5 form: "md5" + 32 hex digits.
+        let hash = text
+            .trim()
+            .trim_start_matches("\"postgres\" \"md5")
+            .trim_end_matches('"');
+        assert_eq!(hash.len(), 32, "{text}");
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()));
+        // known value: md5("secretpostgres")
+        let known = Secrets {
+            superuser: "secret".into(),
+            replication: String::new(),
+            rewind: String::new(),
+        };
+        assert_eq!(
+            users(&known),
+            "\"postgres\" \"md553f48b7c4b76a86ce72276c5755f217d\"\n"
+        );
+    }
+}
