@@ -1,6 +1,20 @@
-//! Faults (Jepsen's nemesis): each kind, in its own file, injects and heals itself against the
-//! nodes its target resolves to when the fault fires. Every action is recorded with the instant
-//! it began and ended.
+//! Faults (Jepsen's nemesis), as verbs: each kind, in its own file, implements [`Verb`] (its
+//! keys and their checks, the node kinds it applies to, inject, heal, what it recorded) and is
+//! listed once in [`VERBS`]. Scenario validation, its messages and `firedrill list --faults`
+//! all read the registry. Targets are resolved when a fault fires; every action is recorded
+//! with the instant it began and ended.
+//!
+//! # Adding a fault verb
+//!
+//! 1. A new file here with a unit struct implementing [`Verb`]: `NAME` and `SUMMARY`; `KEYS`
+//!    (beyond at/kind/target/duration) and `params`, which checks them into the verb's own
+//!    `Params` type (use [`NoKeys`] for none) with messages at FILE:LINE:COL through
+//!    [`FaultInput`](crate::scenario::FaultInput); `HEALING`; `TARGETS` (kind names);
+//!    `REQUIRES`; `involve` (nodes to resolve before the injection instant, if any); `inject`;
+//!    `heal`; `schedule_note` if the report's schedule line should say more.
+//! 2. One line in [`VERBS`].
+//!
+//! Nothing else changes: the scenario model holds a [`FaultSpec`], whatever the kind.
 
 mod crash;
 mod disk_full;
@@ -11,18 +25,56 @@ mod partition;
 mod patroni_freeze;
 mod pause;
 mod postgres_crash;
+mod spec;
 mod sql;
 mod stop;
 mod switchover;
 mod target;
+mod verb;
 
+pub use crash::Crash;
+pub use disk_full::DiskFull;
 pub use error::FaultError;
+pub use lag::{Behind, Lag, LagParams};
+pub use partition::{Direction, Partition, PartitionParams, PartitionPeers};
+pub use patroni_freeze::PatroniFreeze;
+pub use pause::Pause;
+pub use postgres_crash::PostgresCrash;
+pub use spec::FaultSpec;
+pub use stop::Stop;
+pub use switchover::{Switchover, SwitchoverParams};
 pub use target::{Resolver, lag_bytes};
+pub use verb::{
+    DynVerb, Fire, Healing, Key, KeyForm, NoKeys, Requirement, Targets, Verb, WITH_DATA_DISK,
+};
 
 use crate::engine;
 use crate::history::{Clock, FaultAction, FaultEvent};
-use crate::scenario::{Fault, FaultKind, Target};
+use crate::scenario::Fault;
 use crate::topology::{Cluster, Node};
+
+/// Every fault verb, one line each, in the order messages and `firedrill list` show them.
+pub static VERBS: &[&dyn DynVerb] = &[
+    &Crash,
+    &PostgresCrash,
+    &Stop,
+    &Pause,
+    &Partition,
+    &Switchover,
+    &Lag,
+    &DiskFull,
+    &PatroniFreeze,
+];
+
+/// The verb named `name` in scenario files.
+pub fn verb_named(name: &str) -> Option<&'static dyn DynVerb> {
+    VERBS.iter().copied().find(|verb| verb.name() == name)
+}
+
+/// Every verb's name, in registry order.
+pub fn verb_names() -> impl Iterator<Item = &'static str> {
+    VERBS.iter().map(|verb| verb.name())
+}
 
 /// Resolves the fault's target now and injects it. `F`, the event's `at`, is the instant the
 /// injection itself began (after the target was resolved).
@@ -35,35 +87,15 @@ pub async fn inject(
 ) -> Result<(Vec<Node>, FaultEvent), FaultError> {
     let nodes = resolver.resolve(&fault.target).await?;
     // What a kind needs besides its targets is resolved before F too.
-    let peers = match &fault.kind {
-        FaultKind::Partition { from, .. } => resolver.peers(from, &nodes).await?,
-        _ => Vec::new(),
-    };
-    let other = match &fault.kind {
-        FaultKind::Switchover { candidate: Some(c) } => Some(resolver.resolve_one(c).await?),
-        // The stream a lag fault blocks comes from the leader.
-        FaultKind::Lag { .. } => Some(resolver.resolve_one(&Target::Leader).await?),
-        _ => None,
-    };
-    let involved: Vec<&Node> = nodes.iter().chain(&peers).chain(other.as_ref()).collect();
-    ensure_owned(cluster, fault, involved).await?;
+    let involved = fault.kind.armed().involve(resolver, &nodes).await?;
+    ensure_owned(cluster, fault, nodes.iter().chain(&involved)).await?;
     let at = clock.now();
-    let detail = match &fault.kind {
-        FaultKind::Crash => crash::inject(cluster, &nodes).await?,
-        FaultKind::PostgresCrash => postgres_crash::inject(cluster, &nodes).await?,
-        FaultKind::Stop => stop::inject(cluster, &nodes).await?,
-        FaultKind::Pause => pause::inject(cluster, &nodes).await?,
-        FaultKind::Partition { direction, .. } => {
-            partition::inject(cluster, &nodes, &peers, *direction).await?
-        }
-        FaultKind::Switchover { .. } => switchover::inject(cluster, &nodes, other.as_ref()).await?,
-        FaultKind::Lag { behind } => {
-            let leader = other.as_ref().expect("resolved above");
-            lag::inject(cluster, &nodes, leader, *behind).await?
-        }
-        FaultKind::DiskFull => disk_full::inject(cluster, &nodes).await?,
-        FaultKind::PatroniFreeze => patroni_freeze::inject(cluster, &nodes).await?,
+    let fire = Fire {
+        cluster,
+        targets: &nodes,
+        involved: &involved,
     };
+    let detail = fault.kind.armed().inject(fire).await?;
     let event = event(index, fault, FaultAction::Inject, &nodes, at, clock, detail);
     Ok((nodes, event))
 }
@@ -78,16 +110,7 @@ pub async fn heal(
 ) -> Result<FaultEvent, FaultError> {
     ensure_owned(cluster, fault, nodes).await?;
     let at = clock.now();
-    let detail = match &fault.kind {
-        FaultKind::Crash | FaultKind::Stop => crash::heal(cluster, nodes).await?,
-        FaultKind::Pause => pause::heal(cluster, nodes).await?,
-        FaultKind::Partition { .. } => partition::heal(cluster, nodes).await?,
-        FaultKind::Lag { .. } => lag::heal(cluster, nodes).await?,
-        FaultKind::DiskFull => disk_full::heal(cluster, nodes).await?,
-        FaultKind::PatroniFreeze => patroni_freeze::heal(cluster, nodes).await?,
-        // Validation rejects a duration on these: nothing to heal.
-        FaultKind::PostgresCrash | FaultKind::Switchover { .. } => None,
-    };
+    let detail = fault.kind.armed().heal(cluster, nodes).await?;
     Ok(event(
         index,
         fault,
@@ -122,13 +145,20 @@ async fn ensure_owned<'a>(
 }
 
 /// Checks, before the workload starts, that every fault of the scenario can be injected on
-/// this host: a fault that would silently do nothing fails the drill here.
+/// this host: a fault that would silently do nothing fails the drill here. Each requirement is
+/// checked once, in the name of the first fault that has it.
 pub async fn preflight(cluster: &Cluster, faults: &[Fault]) -> Result<(), FaultError> {
-    if let Some(f) = faults
-        .iter()
-        .find(|f| matches!(f.kind, FaultKind::Partition { .. } | FaultKind::Lag { .. }))
-    {
-        iptables::preflight(cluster, f.kind.name()).await?;
+    let mut checked: Vec<Requirement> = Vec::new();
+    for fault in faults {
+        for &requirement in fault.kind.verb().requires() {
+            if checked.contains(&requirement) {
+                continue;
+            }
+            checked.push(requirement);
+            match requirement {
+                Requirement::Iptables => iptables::preflight(cluster, fault.kind.name()).await?,
+            }
+        }
     }
     Ok(())
 }

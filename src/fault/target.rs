@@ -2,8 +2,9 @@
 //! choices come from the run's seeded generator, so `--seed N` repeats them.
 
 use super::FaultError;
+use super::PartitionPeers;
 use crate::history::Role;
-use crate::scenario::{Group, PartitionPeers, Pick, Target};
+use crate::scenario::{Group, Pick, Target};
 use crate::topology::{Cluster, Node};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
