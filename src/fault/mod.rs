@@ -232,3 +232,206 @@ fn names(nodes: &[Node]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{self, Fault};
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn the_registry_lists_every_verb_once_by_a_unique_name() {
+        let names: Vec<&str> = verb_names().collect();
+        assert_eq!(
+            names,
+            [
+                "crash",
+                "postgres-crash",
+                "stop",
+                "pause",
+                "partition",
+                "switchover",
+                "lag",
+                "disk-full",
+                "patroni-freeze"
+            ]
+        );
+        for name in &names {
+            assert_eq!(verb_named(name).map(|v| v.name()), Some(*name));
+            assert!(!verb_named(name).unwrap().summary().is_empty(), "{name}");
+        }
+        assert!(verb_named("crsh").is_none());
+    }
+
+    #[test]
+    fn a_key_shared_by_verbs_has_one_form_and_no_verb_redefines_a_common_key() {
+        let keys: Vec<Key> = VERBS.iter().flat_map(|v| v.keys()).copied().collect();
+        for key in &keys {
+            assert!(
+                !["at", "kind", "target", "duration"].contains(&key.name),
+                "{key:?}"
+            );
+            assert!(
+                keys.iter()
+                    .all(|other| other.name != key.name || other.form == key.form),
+                "{key:?}"
+            );
+        }
+    }
+
+    /// A valid value for every key a verb takes: a new key needs one here.
+    fn sample(key: &str) -> &'static str {
+        match key {
+            "from" => "[\"etcd\", \"pg2\"]",
+            "direction" => "\"outgoing\"",
+            "candidate" => "\"pg2\"",
+            "behind" => "\"64kB\"",
+            other => panic!("no sample value for key {other}: add one"),
+        }
+    }
+
+    /// A target every verb accepts with its keys.
+    fn target(verb: &dyn DynVerb) -> &'static str {
+        match verb.name() {
+            "switchover" => "leader",
+            _ => "replica",
+        }
+    }
+
+    fn fault_of(verb: &dyn DynVerb, keys: &str) -> Fault {
+        let text = format!(
+            "name = \"x\"\ndescription = \"y\"\nduration = \"60s\"\n[[fault]]\nat = \"10s\"\n\
+             kind = \"{}\"\ntarget = \"{}\"\n{keys}",
+            verb.name(),
+            target(verb)
+        );
+        match scenario::parse(Path::new("x.toml"), &text) {
+            Ok(s) => s.faults.into_iter().next().unwrap(),
+            Err(e) => panic!("{e}\n{text}"),
+        }
+    }
+
+    #[test]
+    fn every_verbs_keys_are_read_and_round_trip_through_json() {
+        for verb in VERBS {
+            let plain = fault_of(*verb, "");
+            let keys: String = verb
+                .keys()
+                .iter()
+                .map(|key| format!("{} = {}\n", key.name, sample(key.name)))
+                .collect();
+            let given = fault_of(*verb, &keys);
+            if !verb.keys().is_empty() {
+                assert_ne!(plain.kind, given.kind, "{} ignored its keys", verb.name());
+            }
+            for fault in [plain, given] {
+                let json = serde_json::to_string(&fault.kind).unwrap();
+                assert!(json.starts_with(&format!("{{\"name\":\"{}\"", verb.name())));
+                let back: FaultSpec = serde_json::from_str(&json).unwrap();
+                assert_eq!(back, fault.kind, "{json}");
+                assert_eq!(serde_json::to_string(&back).unwrap(), json);
+            }
+        }
+    }
+
+    #[test]
+    fn kinds_serialize_as_they_always_have() {
+        let json = |verb: &dyn DynVerb, keys: &str| {
+            serde_json::to_string(&fault_of(verb, keys).kind).unwrap()
+        };
+        assert_eq!(json(&Crash, ""), r#"{"name":"crash"}"#);
+        assert_eq!(
+            json(&Partition, ""),
+            r#"{"name":"partition","from":"all","direction":"both"}"#
+        );
+        assert_eq!(
+            json(&Partition, "from = \"etcd\"\ndirection = \"incoming\"\n"),
+            r#"{"name":"partition","from":{"of":[{"kind":{"kind":"etcd","random":false}}]},"direction":"incoming"}"#
+        );
+        assert_eq!(
+            json(&Switchover, "candidate = \"replica\"\n"),
+            r#"{"name":"switchover","candidate":{"replica":"random"}}"#
+        );
+        assert_eq!(
+            json(&Switchover, ""),
+            r#"{"name":"switchover","candidate":null}"#
+        );
+        assert_eq!(
+            json(&Lag, "behind = \"5s\"\n"),
+            r#"{"name":"lag","behind":{"time":"5s"}}"#
+        );
+        assert_eq!(
+            json(&Lag, "behind = \"64kB\"\n"),
+            r#"{"name":"lag","behind":{"bytes":65536}}"#
+        );
+        let unknown = serde_json::from_str::<FaultSpec>(r#"{"name":"crsh"}"#).unwrap_err();
+        assert!(
+            unknown
+                .to_string()
+                .starts_with("unknown fault kind \"crsh\"")
+        );
+    }
+
+    fn root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn files(dir: &Path, name: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, name, out);
+            } else if path.file_name().and_then(|n| n.to_str()).is_some_and(name) {
+                out.push(path);
+            }
+        }
+    }
+
+    fn without_whitespace(text: &str) -> String {
+        text.chars().filter(|c| !c.is_whitespace()).collect()
+    }
+
+    #[test]
+    fn stored_runs_faults_load_and_serialize_as_written() {
+        let mut runs = Vec::new();
+        let stored = |name: &str| name.ends_with("run.json");
+        files(&root().join("reports/example/runs"), &stored, &mut runs);
+        files(&root().join("tests/fixtures"), &stored, &mut runs);
+        assert!(runs.len() >= 6, "{runs:?}");
+        let mut kinds = 0;
+        for run in runs {
+            let text = std::fs::read_to_string(&run).unwrap();
+            let record: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let written = record["scenario"]["faults"].clone();
+            let faults: Vec<Fault> = serde_json::from_value(written.clone())
+                .unwrap_or_else(|e| panic!("{}: {e}", run.display()));
+            assert_eq!(serde_json::to_value(&faults).unwrap(), written);
+            // Key order too: each kind appears in the file as it serializes now.
+            let compact = without_whitespace(&text);
+            for fault in &faults {
+                let kind = serde_json::to_string(&fault.kind).unwrap();
+                assert!(compact.contains(&kind), "{}: {kind}", run.display());
+                kinds += 1;
+            }
+        }
+        assert!(kinds >= 5);
+    }
+
+    #[test]
+    fn shipped_scenarios_faults_round_trip() {
+        let mut shipped = Vec::new();
+        files(
+            &root().join("scenarios"),
+            &|n| n.ends_with(".toml"),
+            &mut shipped,
+        );
+        assert!(!shipped.is_empty());
+        for file in shipped {
+            let scenario = scenario::load(&file).unwrap();
+            let json = serde_json::to_string(&scenario.faults).unwrap();
+            let back: Vec<Fault> = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, scenario.faults, "{}", file.display());
+            assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        }
+    }
+}

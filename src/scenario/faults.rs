@@ -412,6 +412,66 @@ fn check_target(
 mod tests {
     use super::*;
 
+    fn error_of(fault: &str) -> String {
+        let text = format!(
+            "name = \"x\"\ndescription = \"y\"\nduration = \"60s\"\n[groups]\n\
+             minority = [\"pg1\", \"etcd1\"]\n[[fault]]\nat = \"10s\"\n{fault}"
+        );
+        match crate::scenario::parse(std::path::Path::new("bad.toml"), &text) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn a_verb_refuses_targets_of_other_kinds_where_they_are_written() {
+        assert_eq!(
+            error_of("kind = \"postgres-crash\"\ntarget = \"etcd1\"\n"),
+            "bad.toml:9:10: fault.target: expected patroni nodes for a postgres-crash (leader, \
+             replica[:...], pg1..pg3, patroni, patroni:random or a group of pg nodes), found \
+             \"etcd1\""
+        );
+        assert_eq!(
+            error_of("kind = \"lag\"\ntarget = \"haproxy\"\n"),
+            "bad.toml:9:10: fault.target: expected replicas for a lag fault (replica[:...], \
+             pg1..pg3, or a group of pg nodes), found \"haproxy\""
+        );
+        assert_eq!(
+            error_of("kind = \"disk-full\"\ntarget = \"haproxy\"\n"),
+            "bad.toml:9:10: fault.target: expected nodes with a data disk for a disk-full fault \
+             (patroni or etcd nodes), found \"haproxy\""
+        );
+        assert_eq!(
+            error_of("kind = \"patroni-freeze\"\ntarget = \"group:minority\"\n"),
+            "bad.toml:9:10: fault.target: expected patroni nodes for a patroni-freeze (leader, \
+             replica[:...], pg1..pg3, patroni, patroni:random or a group of pg nodes), found \
+             \"group:minority\", whose member \"etcd1\" is not a patroni node"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_kinds_get_the_closest_known_name() {
+        assert_eq!(
+            error_of("kind = \"partition\"\ntarget = \"leader\"\nfrm = \"all\"\n"),
+            "bad.toml:10:1: unknown key `frm` in [[fault]], did you mean `from`?"
+        );
+        assert_eq!(
+            error_of("kind = \"crash\"\ntarget = \"leader\"\ncolour = \"red\"\n"),
+            "bad.toml:10:1: unknown key `colour` in [[fault]], expected one of: at, kind, \
+             target, duration, from, direction, candidate, behind"
+        );
+        assert_eq!(
+            error_of("kind = \"swichover\"\ntarget = \"leader\"\n"),
+            "bad.toml:8:8: fault.kind: unknown fault kind \"swichover\", did you mean \
+             \"switchover\"? expected one of: crash, postgres-crash, stop, pause, partition, \
+             switchover, lag, disk-full, patroni-freeze"
+        );
+        assert_eq!(
+            error_of("kind = \"crash\"\ntarget = \"leader\"\nbehind = \"5s\"\n"),
+            "bad.toml:10:10: fault.behind: applies to lag faults only, found it on a crash fault"
+        );
+    }
+
     fn window(start: u64, until: Until) -> Window {
         Window {
             nodes: vec!["pg1".into()],
