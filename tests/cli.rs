@@ -133,6 +133,30 @@ fn list_shows_every_shipped_scenario_in_file_name_order() {
 }
 
 #[test]
+fn list_faults_shows_every_registered_fault_kind_with_its_keys() {
+    let out = firedrill().args(["list", "--faults"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let kinds: Vec<&str> = stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("│ ")?.split(" │").next())
+        .map(str::trim)
+        .collect();
+    let registered: Vec<&str> = firedrill::fault::verb_names().collect();
+    assert_eq!(kinds[1..], registered[..], "{stdout}");
+    for verb in firedrill::fault::VERBS {
+        let row = stdout
+            .lines()
+            .find(|line| line.starts_with(&format!("│ {} ", verb.name())))
+            .unwrap();
+        assert!(row.contains(verb.summary()), "{row}");
+        for key in verb.keys() {
+            assert!(row.contains(key.name), "{row}");
+        }
+    }
+}
+
+#[test]
 fn list_shows_the_good_files_then_the_errors_of_the_broken_ones_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let drills = dir.path().join("drills");

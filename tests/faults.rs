@@ -3,16 +3,20 @@
 mod common;
 
 use firedrill::engine::{self, RunLabels};
-use firedrill::fault::{self, Resolver};
+use firedrill::fault::{
+    self, Crash, Direction, DiskFull, FaultSpec, Lag, LagParams, NoKeys, Partition,
+    PartitionParams, PartitionPeers, PatroniFreeze, Pause, PostgresCrash, Resolver, Stop,
+    Switchover, SwitchoverParams,
+};
 use firedrill::history::{Clock, Role};
 use firedrill::progress::Progress;
-use firedrill::scenario::{self, Direction, Fault, FaultKind, PartitionPeers, Target};
+use firedrill::scenario::{self, Fault, Target};
 use firedrill::topology::{Cluster, Node};
 use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
-fn fault(kind: FaultKind, target: Target) -> Fault {
+fn fault(kind: FaultSpec, target: Target) -> Fault {
     Fault {
         at: Duration::ZERO,
         kind,
@@ -159,10 +163,13 @@ async fn check_faults(cluster: &Cluster) {
     fault::preflight(
         cluster,
         &[fault(
-            FaultKind::Partition {
-                from: PartitionPeers::All,
-                direction: Direction::Both,
-            },
+            FaultSpec::new(
+                &Partition,
+                PartitionParams {
+                    from: PartitionPeers::All,
+                    direction: Direction::Both,
+                },
+            ),
             Target::Leader,
         )],
     )
@@ -171,10 +178,13 @@ async fn check_faults(cluster: &Cluster) {
 
     // partition: the replica cannot reach etcd1; another node still can; healed, it can again.
     let partition = fault(
-        FaultKind::Partition {
-            from: PartitionPeers::Of(vec![Target::Node("etcd1".into())]),
-            direction: Direction::Outgoing,
-        },
+        FaultSpec::new(
+            &Partition,
+            PartitionParams {
+                from: PartitionPeers::Of(vec![Target::Node("etcd1".into())]),
+                direction: Direction::Outgoing,
+            },
+        ),
         Target::Node(replica.name.clone()),
     );
     assert!(reaches_etcd1(cluster, &replica).await);
@@ -198,7 +208,10 @@ async fn check_faults(cluster: &Cluster) {
     );
 
     // pause: the node stops answering; resumed, it answers again.
-    let pause = fault(FaultKind::Pause, Target::Node(replica.name.clone()));
+    let pause = fault(
+        FaultSpec::new(&Pause, NoKeys {}),
+        Target::Node(replica.name.clone()),
+    );
     let (hit, _) = fault::inject(cluster, &resolver, 1, &pause, clock)
         .await
         .unwrap();
@@ -230,7 +243,10 @@ async fn check_faults(cluster: &Cluster) {
         .to_string()
     };
     let before = pid().await;
-    let pg_crash = fault(FaultKind::PostgresCrash, Target::Node(replica.name.clone()));
+    let pg_crash = fault(
+        FaultSpec::new(&PostgresCrash, NoKeys {}),
+        Target::Node(replica.name.clone()),
+    );
     fault::inject(cluster, &resolver, 2, &pg_crash, clock)
         .await
         .unwrap();
@@ -263,7 +279,10 @@ async fn check_faults(cluster: &Cluster) {
     };
     let identity = system_id().await;
     assert!(identity.contains("identifier"), "{identity}");
-    for (i, kind) in [(3, FaultKind::Crash), (4, FaultKind::Stop)] {
+    for (i, kind) in [
+        (3, FaultSpec::new(&Crash, NoKeys {})),
+        (4, FaultSpec::new(&Stop, NoKeys {})),
+    ] {
         let f = fault(kind, Target::Node(replica.name.clone()));
         let (hit, _) = fault::inject(cluster, &resolver, i, &f, clock)
             .await
@@ -303,9 +322,12 @@ async fn check_faults(cluster: &Cluster) {
             .unwrap();
     };
     let lag = fault(
-        FaultKind::Lag {
-            behind: Some(firedrill::scenario::Behind::Bytes(16 << 10)),
-        },
+        FaultSpec::new(
+            &Lag,
+            LagParams {
+                behind: Some(fault::Behind::Bytes(16 << 10)),
+            },
+        ),
         Target::Node(replica.name.clone()),
     );
     let writer = async {
@@ -341,7 +363,10 @@ async fn check_faults(cluster: &Cluster) {
     );
 
     // patroni-freeze: Patroni stops answering, PostgreSQL still serves; thawed, Patroni answers.
-    let freeze = fault(FaultKind::PatroniFreeze, Target::Node(replica.name.clone()));
+    let freeze = fault(
+        FaultSpec::new(&PatroniFreeze, NoKeys {}),
+        Target::Node(replica.name.clone()),
+    );
     let (hit, _) = fault::inject(cluster, &resolver, 10, &freeze, clock)
         .await
         .unwrap();
@@ -380,7 +405,10 @@ async fn check_faults(cluster: &Cluster) {
             "dd if=/dev/zero of=/data/probe bs=8192 count=1 2>&1; rm -f /data/probe",
         )
     };
-    let disk_full = fault(FaultKind::DiskFull, Target::Node(replica.name.clone()));
+    let disk_full = fault(
+        FaultSpec::new(&DiskFull, NoKeys {}),
+        Target::Node(replica.name.clone()),
+    );
     let (hit, _) = fault::inject(cluster, &resolver, 7, &disk_full, clock)
         .await
         .unwrap();
@@ -392,7 +420,10 @@ async fn check_faults(cluster: &Cluster) {
     assert!(!after.contains("No space"), "{after}");
 
     // disk-full refuses a node without a disk of its own: filling it would fill the host's.
-    let proxy = fault(FaultKind::DiskFull, Target::Node("haproxy".into()));
+    let proxy = fault(
+        FaultSpec::new(&DiskFull, NoKeys {}),
+        Target::Node("haproxy".into()),
+    );
     let refused = fault::inject(cluster, &resolver, 8, &proxy, clock).await;
     assert!(
         refused
@@ -404,9 +435,12 @@ async fn check_faults(cluster: &Cluster) {
 
     // switchover: leadership moves to the candidate.
     let switchover = fault(
-        FaultKind::Switchover {
-            candidate: Some(Target::Node(other.name.clone())),
-        },
+        FaultSpec::new(
+            &Switchover,
+            SwitchoverParams {
+                candidate: Some(Target::Node(other.name.clone())),
+            },
+        ),
         Target::Leader,
     );
     fault::inject(cluster, &resolver, 9, &switchover, clock)

@@ -6,10 +6,10 @@ mod common;
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
 use firedrill::engine::{self, LABEL_RUN, LABEL_SCENARIO};
-use firedrill::fault::{self, FaultError};
+use firedrill::fault::{self, Crash, FaultError, FaultSpec, NoKeys, Pause};
 use firedrill::history::Clock;
 use firedrill::progress::Progress;
-use firedrill::scenario::{self, Fault, FaultKind, Target};
+use firedrill::scenario::{self, Fault, Target};
 use firedrill::topology::{Cluster, Node, Secrets, kinds};
 use firedrill::{DrillOptions, image};
 use std::collections::{BTreeMap, HashMap};
@@ -92,7 +92,10 @@ async fn a_fault_on_a_container_the_run_did_not_create_is_refused() {
     };
     let resolver = fault::Resolver::new(&cluster, &[], 1);
     let mut errors = Vec::new();
-    for (target, kind) in [("pg1", FaultKind::Crash), ("pg2", FaultKind::Pause)] {
+    for (target, kind) in [
+        ("pg1", FaultSpec::new(&Crash, NoKeys {})),
+        ("pg2", FaultSpec::new(&Pause, NoKeys {})),
+    ] {
         let f = Fault {
             at: Duration::ZERO,
             kind,

@@ -8,11 +8,12 @@
 mod common;
 
 use firedrill::check::FaultMeasurements;
+use firedrill::fault::{Behind, Lag, LagParams};
 use firedrill::history::{
     At, ErrorKind, FaultAction, FaultEvent, LeaderKeySample, Outcome, ProbeSample, Role, WriteOp,
 };
 use firedrill::record::RunRecord;
-use firedrill::scenario::{self, Behind, FaultKind};
+use firedrill::scenario;
 use std::path::Path;
 use std::time::Duration;
 
@@ -577,11 +578,12 @@ fn replica_fell_behind_and_caught_up(record: &RunRecord) {
     let replica = lag.node.as_str();
     assert_ne!(replica, leader, "a replica was held back");
     let (f, heal) = (injected(record, 0), healed(record, 0).at);
-    let behind = match &record.scenario.faults[0].kind {
-        FaultKind::Lag {
+    let kind = &record.scenario.faults[0].kind;
+    let behind = match kind.params::<Lag>() {
+        Some(LagParams {
             behind: Some(Behind::Bytes(b)),
-        } => *b,
-        other => panic!("the lag is bounded in bytes, not {other:?}"),
+        }) => *b,
+        _ => panic!("the lag is bounded in bytes, not {kind:?}"),
     };
     // the gap seen by the probes while the stream was blocked: the leader's written WAL against
     // what the replica had received, each the latest sample of its node

@@ -1,4 +1,5 @@
-//! `firedrill list`: the scenario files in a directory, with the runbook step each rehearses.
+//! `firedrill list`: the scenario files in a directory, with the runbook step each rehearses;
+//! with `--faults`, the fault kinds a scenario can use, from the fault verb registry.
 
 use super::{EXIT_ERROR, EXIT_PASSED};
 use clap::Args;
@@ -12,6 +13,47 @@ pub struct ListArgs {
     /// Directory holding the scenario files (every `*.toml` in it, not in its subdirectories).
     #[arg(long, value_name = "DIR", default_value = "scenarios")]
     dir: PathBuf,
+    /// List the fault kinds (`kind` in `[[fault]]`) instead: what each does, where it applies,
+    /// its keys.
+    #[arg(long, conflicts_with = "dir")]
+    faults: bool,
+}
+
+#[derive(Tabled)]
+struct FaultLine {
+    kind: String,
+    /// "healed" or "one-off".
+    heal: String,
+    /// The node kinds its targets may be.
+    targets: String,
+    /// Keys beyond at, kind, target, duration.
+    keys: String,
+    summary: String,
+}
+
+/// One row per fault verb, in registry order.
+fn fault_kinds() -> Vec<FaultLine> {
+    use firedrill::fault::{Healing, Targets, VERBS};
+    VERBS
+        .iter()
+        .map(|verb| FaultLine {
+            kind: verb.name().to_owned(),
+            heal: match verb.healing() {
+                Healing::Healed => "healed".to_owned(),
+                Healing::OneOff { .. } => "one-off".to_owned(),
+            },
+            targets: match verb.targets() {
+                Targets::AnyKind => "any".to_owned(),
+                Targets::Kinds(kinds) => kinds.join(", "),
+                Targets::WithDisk => "kinds with a data disk".to_owned(),
+            },
+            keys: match verb.keys() {
+                [] => "-".to_owned(),
+                keys => keys.iter().map(|k| k.name).collect::<Vec<_>>().join(", "),
+            },
+            summary: verb.summary().to_owned(),
+        })
+        .collect()
 }
 
 #[derive(Tabled)]
@@ -35,6 +77,10 @@ enum DirError {
 /// Prints one row per scenario file that loads, then the errors of those that do not. Exit code:
 /// 0 when every file loaded, 2 otherwise (or when the directory holds no scenario file).
 pub fn list(args: ListArgs) -> u8 {
+    if args.faults {
+        println!("{}", Table::new(fault_kinds()).with(Style::rounded()));
+        return EXIT_PASSED;
+    }
     let files = match scenario_files(&args.dir) {
         Ok(files) => files,
         Err(e) => {

@@ -2,10 +2,33 @@
 //! included) filled until a write gets ENOSPC; healed by deleting the filler. Refuses any path
 //! that is not such a disk: filling the container's root would fill the host's disk.
 
-use super::{FaultError, names, on_each, run_as_root};
+use super::{FaultError, Fire, Healing, NoKeys, Targets, Verb, names, on_each, run_as_root};
 use crate::engine;
-use crate::scenario::format_size;
+use crate::scenario::{FaultInput, KeyError, format_size};
 use crate::topology::{Cluster, Node};
+
+pub struct DiskFull;
+
+impl Verb for DiskFull {
+    type Params = NoKeys;
+    const NAME: &'static str = "disk-full";
+    const SUMMARY: &'static str =
+        "the node's data disk (WAL included) filled until writes get ENOSPC; healed by freeing it";
+    const HEALING: Healing = Healing::Healed;
+    const TARGETS: Targets = Targets::WithDisk;
+
+    fn params(_: &mut FaultInput<'_>) -> Result<NoKeys, KeyError> {
+        Ok(NoKeys {})
+    }
+
+    async fn inject(fire: Fire<'_>, _: &NoKeys) -> Result<Option<String>, FaultError> {
+        inject(fire.cluster, fire.targets).await
+    }
+
+    async fn heal(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, FaultError> {
+        heal(cluster, nodes).await
+    }
+}
 
 const DISK: &str = "/data";
 const FILLER: &str = "/data/firedrill-disk-full";

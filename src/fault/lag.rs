@@ -6,10 +6,129 @@
 //! receiver reconnects on its own retry schedule (`wal_retrieve_retry_interval`, 5 s).
 
 use super::iptables::{self, Rule};
-use super::{FaultError, names, on_each, run_as_root, sql};
-use crate::scenario::{Behind, format_size};
+use super::{
+    FaultError, Fire, Healing, Key, KeyForm, Requirement, Resolver, Targets, Verb, names, on_each,
+    run_as_root, sql,
+};
+use crate::scenario::{FaultInput, KeyError, SIZE_EXPECTED, Target, format_size, parse_size};
 use crate::topology::{Cluster, Node, PG_PORT, pg_error_text};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
+
+pub struct Lag;
+
+/// How far behind the replicas must be before the injection completes; `None`: at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LagParams {
+    pub behind: Option<Behind>,
+}
+
+/// How far behind a lag fault makes its replicas before it counts as injected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Behind {
+    /// WAL bytes the leader has written that the replica has not received.
+    Bytes(u64),
+    /// Time the stream has been blocked.
+    Time(#[serde(with = "humantime_serde")] Duration),
+}
+
+impl Verb for Lag {
+    type Params = LagParams;
+    const NAME: &'static str = "lag";
+    const SUMMARY: &'static str = "the replication stream from the leader to the target replicas \
+         blocked (iptables), so they fall behind while writes go on";
+    const KEYS: &'static [Key] = &[Key {
+        name: "behind",
+        form: KeyForm::Text,
+    }];
+    const HEALING: Healing = Healing::Healed;
+    const TARGETS: Targets = Targets::Kinds(&["patroni"]);
+    const REQUIRES: &'static [Requirement] = &[Requirement::Iptables];
+
+    fn params(input: &mut FaultInput<'_>) -> Result<LagParams, KeyError> {
+        let behind = match input.text("behind") {
+            Some(behind) => Some(parse_behind(&behind, input)?),
+            None => None,
+        };
+        Ok(LagParams { behind })
+    }
+
+    fn check_target(target: &Target, written: &str, input: &FaultInput<'_>) -> Result<(), String> {
+        if *target != Target::Leader {
+            return Ok(());
+        }
+        Err(format!(
+            "expected replicas, a lag fault holds back the stream from the leader to them \
+             (replica[:...], {}, or a group of pg nodes), found {written:?}",
+            input.patroni_names()
+        ))
+    }
+
+    fn expected_targets(input: &FaultInput<'_>) -> String {
+        format!(
+            "replicas for a lag fault (replica[:...], {}, or a group of pg nodes)",
+            input.patroni_names()
+        )
+    }
+
+    /// The stream a lag fault blocks comes from the leader.
+    async fn involve(
+        resolver: &Resolver<'_>,
+        _: &[Node],
+        _: &LagParams,
+    ) -> Result<Vec<Node>, FaultError> {
+        Ok(vec![resolver.resolve_one(&Target::Leader).await?])
+    }
+
+    async fn inject(fire: Fire<'_>, params: &LagParams) -> Result<Option<String>, FaultError> {
+        let [leader] = fire.involved else {
+            return Err(FaultError::Target {
+                target: "leader".into(),
+                reason: format!("expected one leader, got {}", fire.involved.len()),
+            });
+        };
+        inject(fire.cluster, fire.targets, leader, params.behind).await
+    }
+
+    async fn heal(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, FaultError> {
+        heal(cluster, nodes).await
+    }
+
+    fn schedule_note(params: &LagParams) -> String {
+        match params.behind {
+            Some(Behind::Bytes(bytes)) => format!(", {} behind", format_size(bytes)),
+            Some(Behind::Time(time)) => {
+                format!(", {} behind", humantime::format_duration(time))
+            }
+            None => String::new(),
+        }
+    }
+}
+
+/// How far behind a lag fault makes its replicas: a size or a duration.
+fn parse_behind(
+    behind: &toml::Spanned<String>,
+    input: &FaultInput<'_>,
+) -> Result<Behind, KeyError> {
+    let text = behind.get_ref();
+    let fail = |message: String| input.invalid(behind.span(), "behind", message);
+    let parsed = match parse_size(text) {
+        Some(bytes) => Behind::Bytes(bytes),
+        None => match humantime::parse_duration(text) {
+            Ok(time) => Behind::Time(time),
+            Err(_) => {
+                return Err(fail(format!(
+                    "expected {SIZE_EXPECTED} or a duration like \"5s\", found {text:?}"
+                )));
+            }
+        },
+    };
+    if matches!(parsed, Behind::Bytes(0)) || parsed == Behind::Time(Duration::ZERO) {
+        return Err(fail(format!("expected more than nothing, found {text:?}")));
+    }
+    Ok(parsed)
+}
 
 /// How long a lag fault may wait for its replicas to fall `behind` a number of bytes.
 const FALL_BEHIND_WITHIN: Duration = Duration::from_secs(60);

@@ -1,6 +1,20 @@
-//! Faults (Jepsen's nemesis): each kind, in its own file, injects and heals itself against the
-//! nodes its target resolves to when the fault fires. Every action is recorded with the instant
-//! it began and ended.
+//! Faults (Jepsen's nemesis), as verbs: each kind, in its own file, implements [`Verb`] (its
+//! keys and their checks, the node kinds it applies to, inject, heal, what it recorded) and is
+//! listed once in [`VERBS`]. Scenario validation, its messages and `firedrill list --faults`
+//! all read the registry. Targets are resolved when a fault fires; every action is recorded
+//! with the instant it began and ended.
+//!
+//! # Adding a fault verb
+//!
+//! 1. A new file here with a unit struct implementing [`Verb`]: `NAME` and `SUMMARY`; `KEYS`
+//!    (beyond at/kind/target/duration) and `params`, which checks them into the verb's own
+//!    `Params` type (use [`NoKeys`] for none) with messages at FILE:LINE:COL through
+//!    [`FaultInput`](crate::scenario::FaultInput); `HEALING`; `TARGETS` (kind names);
+//!    `REQUIRES`; `involve` (nodes to resolve before the injection instant, if any); `inject`;
+//!    `heal`; `schedule_note` if the report's schedule line should say more.
+//! 2. One line in [`VERBS`].
+//!
+//! Nothing else changes: the scenario model holds a [`FaultSpec`], whatever the kind.
 
 mod crash;
 mod disk_full;
@@ -11,18 +25,54 @@ mod partition;
 mod patroni_freeze;
 mod pause;
 mod postgres_crash;
+mod spec;
 mod sql;
 mod stop;
 mod switchover;
 mod target;
+mod verb;
 
+pub use crash::Crash;
+pub use disk_full::DiskFull;
 pub use error::FaultError;
+pub use lag::{Behind, Lag, LagParams};
+pub use partition::{Direction, Partition, PartitionParams, PartitionPeers};
+pub use patroni_freeze::PatroniFreeze;
+pub use pause::Pause;
+pub use postgres_crash::PostgresCrash;
+pub use spec::FaultSpec;
+pub use stop::Stop;
+pub use switchover::{Switchover, SwitchoverParams};
 pub use target::{Resolver, lag_bytes};
+pub use verb::{DynVerb, Fire, Healing, Key, KeyForm, NoKeys, Requirement, Targets, Verb};
 
 use crate::engine;
 use crate::history::{Clock, FaultAction, FaultEvent};
-use crate::scenario::{Fault, FaultKind, Target};
+use crate::scenario::Fault;
 use crate::topology::{Cluster, Node};
+
+/// Every fault verb, one line each, in the order messages and `firedrill list` show them.
+pub static VERBS: &[&dyn DynVerb] = &[
+    &Crash,
+    &PostgresCrash,
+    &Stop,
+    &Pause,
+    &Partition,
+    &Switchover,
+    &Lag,
+    &DiskFull,
+    &PatroniFreeze,
+];
+
+/// The verb named `name` in scenario files.
+pub fn verb_named(name: &str) -> Option<&'static dyn DynVerb> {
+    VERBS.iter().copied().find(|verb| verb.name() == name)
+}
+
+/// Every verb's name, in registry order.
+pub fn verb_names() -> impl Iterator<Item = &'static str> {
+    VERBS.iter().map(|verb| verb.name())
+}
 
 /// Resolves the fault's target now and injects it. `F`, the event's `at`, is the instant the
 /// injection itself began (after the target was resolved).
@@ -35,35 +85,15 @@ pub async fn inject(
 ) -> Result<(Vec<Node>, FaultEvent), FaultError> {
     let nodes = resolver.resolve(&fault.target).await?;
     // What a kind needs besides its targets is resolved before F too.
-    let peers = match &fault.kind {
-        FaultKind::Partition { from, .. } => resolver.peers(from, &nodes).await?,
-        _ => Vec::new(),
-    };
-    let other = match &fault.kind {
-        FaultKind::Switchover { candidate: Some(c) } => Some(resolver.resolve_one(c).await?),
-        // The stream a lag fault blocks comes from the leader.
-        FaultKind::Lag { .. } => Some(resolver.resolve_one(&Target::Leader).await?),
-        _ => None,
-    };
-    let involved: Vec<&Node> = nodes.iter().chain(&peers).chain(other.as_ref()).collect();
-    ensure_owned(cluster, fault, involved).await?;
+    let involved = fault.kind.armed().involve(resolver, &nodes).await?;
+    ensure_owned(cluster, fault, nodes.iter().chain(&involved)).await?;
     let at = clock.now();
-    let detail = match &fault.kind {
-        FaultKind::Crash => crash::inject(cluster, &nodes).await?,
-        FaultKind::PostgresCrash => postgres_crash::inject(cluster, &nodes).await?,
-        FaultKind::Stop => stop::inject(cluster, &nodes).await?,
-        FaultKind::Pause => pause::inject(cluster, &nodes).await?,
-        FaultKind::Partition { direction, .. } => {
-            partition::inject(cluster, &nodes, &peers, *direction).await?
-        }
-        FaultKind::Switchover { .. } => switchover::inject(cluster, &nodes, other.as_ref()).await?,
-        FaultKind::Lag { behind } => {
-            let leader = other.as_ref().expect("resolved above");
-            lag::inject(cluster, &nodes, leader, *behind).await?
-        }
-        FaultKind::DiskFull => disk_full::inject(cluster, &nodes).await?,
-        FaultKind::PatroniFreeze => patroni_freeze::inject(cluster, &nodes).await?,
+    let fire = Fire {
+        cluster,
+        targets: &nodes,
+        involved: &involved,
     };
+    let detail = fault.kind.armed().inject(fire).await?;
     let event = event(index, fault, FaultAction::Inject, &nodes, at, clock, detail);
     Ok((nodes, event))
 }
@@ -78,16 +108,7 @@ pub async fn heal(
 ) -> Result<FaultEvent, FaultError> {
     ensure_owned(cluster, fault, nodes).await?;
     let at = clock.now();
-    let detail = match &fault.kind {
-        FaultKind::Crash | FaultKind::Stop => crash::heal(cluster, nodes).await?,
-        FaultKind::Pause => pause::heal(cluster, nodes).await?,
-        FaultKind::Partition { .. } => partition::heal(cluster, nodes).await?,
-        FaultKind::Lag { .. } => lag::heal(cluster, nodes).await?,
-        FaultKind::DiskFull => disk_full::heal(cluster, nodes).await?,
-        FaultKind::PatroniFreeze => patroni_freeze::heal(cluster, nodes).await?,
-        // Validation rejects a duration on these: nothing to heal.
-        FaultKind::PostgresCrash | FaultKind::Switchover { .. } => None,
-    };
+    let detail = fault.kind.armed().heal(cluster, nodes).await?;
     Ok(event(
         index,
         fault,
@@ -122,13 +143,20 @@ async fn ensure_owned<'a>(
 }
 
 /// Checks, before the workload starts, that every fault of the scenario can be injected on
-/// this host: a fault that would silently do nothing fails the drill here.
+/// this host: a fault that would silently do nothing fails the drill here. Each requirement is
+/// checked once, in the name of the first fault that has it.
 pub async fn preflight(cluster: &Cluster, faults: &[Fault]) -> Result<(), FaultError> {
-    if let Some(f) = faults
-        .iter()
-        .find(|f| matches!(f.kind, FaultKind::Partition { .. } | FaultKind::Lag { .. }))
-    {
-        iptables::preflight(cluster, f.kind.name()).await?;
+    let mut checked: Vec<Requirement> = Vec::new();
+    for fault in faults {
+        for &requirement in fault.kind.verb().requires() {
+            if checked.contains(&requirement) {
+                continue;
+            }
+            checked.push(requirement);
+            match requirement {
+                Requirement::Iptables => iptables::preflight(cluster, fault.kind.name()).await?,
+            }
+        }
     }
     Ok(())
 }
@@ -201,4 +229,207 @@ fn names(nodes: &[Node]) -> String {
         .map(|n| n.name.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{self, Fault};
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn the_registry_lists_every_verb_once_by_a_unique_name() {
+        let names: Vec<&str> = verb_names().collect();
+        assert_eq!(
+            names,
+            [
+                "crash",
+                "postgres-crash",
+                "stop",
+                "pause",
+                "partition",
+                "switchover",
+                "lag",
+                "disk-full",
+                "patroni-freeze"
+            ]
+        );
+        for name in &names {
+            assert_eq!(verb_named(name).map(|v| v.name()), Some(*name));
+            assert!(!verb_named(name).unwrap().summary().is_empty(), "{name}");
+        }
+        assert!(verb_named("crsh").is_none());
+    }
+
+    #[test]
+    fn a_key_shared_by_verbs_has_one_form_and_no_verb_redefines_a_common_key() {
+        let keys: Vec<Key> = VERBS.iter().flat_map(|v| v.keys()).copied().collect();
+        for key in &keys {
+            assert!(
+                !["at", "kind", "target", "duration"].contains(&key.name),
+                "{key:?}"
+            );
+            assert!(
+                keys.iter()
+                    .all(|other| other.name != key.name || other.form == key.form),
+                "{key:?}"
+            );
+        }
+    }
+
+    /// A valid value for every key a verb takes: a new key needs one here.
+    fn sample(key: &str) -> &'static str {
+        match key {
+            "from" => "[\"etcd\", \"pg2\"]",
+            "direction" => "\"outgoing\"",
+            "candidate" => "\"pg2\"",
+            "behind" => "\"64kB\"",
+            other => panic!("no sample value for key {other}: add one"),
+        }
+    }
+
+    /// A target every verb accepts with its keys.
+    fn target(verb: &dyn DynVerb) -> &'static str {
+        match verb.name() {
+            "switchover" => "leader",
+            _ => "replica",
+        }
+    }
+
+    fn fault_of(verb: &dyn DynVerb, keys: &str) -> Fault {
+        let text = format!(
+            "name = \"x\"\ndescription = \"y\"\nduration = \"60s\"\n[[fault]]\nat = \"10s\"\n\
+             kind = \"{}\"\ntarget = \"{}\"\n{keys}",
+            verb.name(),
+            target(verb)
+        );
+        match scenario::parse(Path::new("x.toml"), &text) {
+            Ok(s) => s.faults.into_iter().next().unwrap(),
+            Err(e) => panic!("{e}\n{text}"),
+        }
+    }
+
+    #[test]
+    fn every_verbs_keys_are_read_and_round_trip_through_json() {
+        for verb in VERBS {
+            let plain = fault_of(*verb, "");
+            let keys: String = verb
+                .keys()
+                .iter()
+                .map(|key| format!("{} = {}\n", key.name, sample(key.name)))
+                .collect();
+            let given = fault_of(*verb, &keys);
+            if !verb.keys().is_empty() {
+                assert_ne!(plain.kind, given.kind, "{} ignored its keys", verb.name());
+            }
+            for fault in [plain, given] {
+                let json = serde_json::to_string(&fault.kind).unwrap();
+                assert!(json.starts_with(&format!("{{\"name\":\"{}\"", verb.name())));
+                let back: FaultSpec = serde_json::from_str(&json).unwrap();
+                assert_eq!(back, fault.kind, "{json}");
+                assert_eq!(serde_json::to_string(&back).unwrap(), json);
+            }
+        }
+    }
+
+    #[test]
+    fn kinds_serialize_as_they_always_have() {
+        let json = |verb: &dyn DynVerb, keys: &str| {
+            serde_json::to_string(&fault_of(verb, keys).kind).unwrap()
+        };
+        assert_eq!(json(&Crash, ""), r#"{"name":"crash"}"#);
+        assert_eq!(
+            json(&Partition, ""),
+            r#"{"name":"partition","from":"all","direction":"both"}"#
+        );
+        assert_eq!(
+            json(&Partition, "from = \"etcd\"\ndirection = \"incoming\"\n"),
+            r#"{"name":"partition","from":{"of":[{"kind":{"kind":"etcd","random":false}}]},"direction":"incoming"}"#
+        );
+        assert_eq!(
+            json(&Switchover, "candidate = \"replica\"\n"),
+            r#"{"name":"switchover","candidate":{"replica":"random"}}"#
+        );
+        assert_eq!(
+            json(&Switchover, ""),
+            r#"{"name":"switchover","candidate":null}"#
+        );
+        assert_eq!(
+            json(&Lag, "behind = \"5s\"\n"),
+            r#"{"name":"lag","behind":{"time":"5s"}}"#
+        );
+        assert_eq!(
+            json(&Lag, "behind = \"64kB\"\n"),
+            r#"{"name":"lag","behind":{"bytes":65536}}"#
+        );
+        let unknown = serde_json::from_str::<FaultSpec>(r#"{"name":"crsh"}"#).unwrap_err();
+        assert!(
+            unknown
+                .to_string()
+                .starts_with("unknown fault kind \"crsh\"")
+        );
+    }
+
+    fn root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    fn files(dir: &Path, name: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files(&path, name, out);
+            } else if path.file_name().and_then(|n| n.to_str()).is_some_and(name) {
+                out.push(path);
+            }
+        }
+    }
+
+    fn without_whitespace(text: &str) -> String {
+        text.chars().filter(|c| !c.is_whitespace()).collect()
+    }
+
+    #[test]
+    fn stored_runs_faults_load_and_serialize_as_written() {
+        let mut runs = Vec::new();
+        let stored = |name: &str| name.ends_with("run.json");
+        files(&root().join("reports/example/runs"), &stored, &mut runs);
+        files(&root().join("tests/fixtures"), &stored, &mut runs);
+        assert!(runs.len() >= 6, "{runs:?}");
+        let mut kinds = 0;
+        for run in runs {
+            let text = std::fs::read_to_string(&run).unwrap();
+            let record: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let written = record["scenario"]["faults"].clone();
+            let faults: Vec<Fault> = serde_json::from_value(written.clone())
+                .unwrap_or_else(|e| panic!("{}: {e}", run.display()));
+            assert_eq!(serde_json::to_value(&faults).unwrap(), written);
+            // Key order too: each kind appears in the file as it serializes now.
+            let compact = without_whitespace(&text);
+            for fault in &faults {
+                let kind = serde_json::to_string(&fault.kind).unwrap();
+                assert!(compact.contains(&kind), "{}: {kind}", run.display());
+                kinds += 1;
+            }
+        }
+        assert!(kinds >= 5);
+    }
+
+    #[test]
+    fn shipped_scenarios_faults_round_trip() {
+        let mut shipped = Vec::new();
+        files(
+            &root().join("scenarios"),
+            &|n| n.ends_with(".toml"),
+            &mut shipped,
+        );
+        assert!(!shipped.is_empty());
+        for file in shipped {
+            let scenario = scenario::load(&file).unwrap();
+            let json = serde_json::to_string(&scenario.faults).unwrap();
+            let back: Vec<Fault> = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, scenario.faults, "{}", file.display());
+            assert_eq!(serde_json::to_string(&back).unwrap(), json);
+        }
+    }
 }

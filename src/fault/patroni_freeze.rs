@@ -3,9 +3,37 @@
 //! and accepts every write that reaches it, while its leader key expires and another node is
 //! promoted. Healed by SIGCONT: Patroni resumes, finds another leader and demotes the node.
 
-use super::{FaultError, names, on_each, run_as_root};
+use super::{FaultError, Fire, Healing, NoKeys, Targets, Verb, names, on_each, run_as_root};
+use crate::scenario::{FaultInput, KeyError};
 use crate::topology::kinds::PATRONI;
 use crate::topology::{Cluster, Node};
+
+pub struct PatroniFreeze;
+
+impl Verb for PatroniFreeze {
+    type Params = NoKeys;
+    const NAME: &'static str = "patroni-freeze";
+    const SUMMARY: &'static str = "the Patroni daemon frozen (SIGSTOP) while PostgreSQL keeps \
+         running, no watchdog; healed by thawing it (SIGCONT)";
+    const HEALING: Healing = Healing::Healed;
+    const TARGETS: Targets = Targets::Kinds(&["patroni"]);
+
+    fn params(_: &mut FaultInput<'_>) -> Result<NoKeys, KeyError> {
+        Ok(NoKeys {})
+    }
+
+    fn expected_targets(input: &FaultInput<'_>) -> String {
+        super::postgres_crash::patroni_nodes_for(Self::NAME, input)
+    }
+
+    async fn inject(fire: Fire<'_>, _: &NoKeys) -> Result<Option<String>, FaultError> {
+        inject(fire.cluster, fire.targets).await
+    }
+
+    async fn heal(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, FaultError> {
+        heal(cluster, nodes).await
+    }
+}
 
 /// Stops every process named `patroni` and proves it: each must then be in state T (stopped).
 const FREEZE: &str = "pids=$(pgrep -x patroni) || { echo 'no patroni process'; exit 1; }; \

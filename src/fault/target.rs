@@ -2,7 +2,8 @@
 //! choices come from the run's seeded generator, so `--seed N` repeats them.
 
 use super::FaultError;
-use crate::scenario::{Group, PartitionPeers, Pick, Target};
+use super::PartitionPeers;
+use crate::scenario::{Group, Pick, Target};
 use crate::topology::{Cluster, Node};
 use rand::SeedableRng;
 use rand::rngs::StdRng;

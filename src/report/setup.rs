@@ -1,7 +1,7 @@
 //! What a drill rehearsed, in words shared by the reports: the topology, the workload and the
 //! fault schedule as the scenario planned them.
 
-use crate::scenario::{Behind, FaultKind, Scenario, format_size};
+use crate::scenario::Scenario;
 use humantime::format_duration;
 
 /// `3 etcd, 3 Patroni/PostgreSQL (ttl 30s, ...), HAProxy (patroni-rest check, ...)`.
@@ -54,16 +54,7 @@ pub fn fault_schedule(s: &Scenario) -> Vec<String> {
     s.faults
         .iter()
         .map(|f| {
-            let extra = match &f.kind {
-                FaultKind::Switchover { candidate: Some(c) } => format!(" to {c}"),
-                FaultKind::Lag {
-                    behind: Some(Behind::Bytes(b)),
-                } => format!(", {} behind", format_size(*b)),
-                FaultKind::Lag {
-                    behind: Some(Behind::Time(t)),
-                } => format!(", {} behind", format_duration(*t)),
-                _ => String::new(),
-            };
+            let extra = f.kind.schedule_note();
             format!(
                 "at {}: {} of {}{extra}, {}",
                 format_duration(f.at),

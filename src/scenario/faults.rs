@@ -1,5 +1,6 @@
-//! `[groups]` and `[[fault]]`: the nodes faults name, what each kind of fault takes, and the
-//! rule that a node has one fault at a time.
+//! `[groups]` and `[[fault]]`: the nodes faults name, the checks every fault has (its instant,
+//! kind, target, duration), and the rule that a node has one fault at a time. What each kind
+//! takes and where it applies is its verb's (`crate::fault::VERBS`).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -8,10 +9,12 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::error::{ScenarioErrorKind, position};
-use super::model::{Behind, Direction, Fault, FaultKind, Group, PartitionPeers, Pick, Target};
-use super::raw::{RawDuration, RawFault, RawNames, RawSelectors};
+use super::fault_keys::FaultInput;
+use super::model::{Fault, Group, Target};
+use super::raw::{RawDuration, RawFault, RawNames};
 use super::selector::{self, Nodes, SelectorError};
 use super::validate::{Failure, Result, invalid, parse_duration, positive, show};
+use crate::fault::{self, DynVerb, Healing};
 
 /// Groups in file order (the toml crate hands table keys over sorted; their positions give the
 /// order back).
@@ -147,10 +150,7 @@ pub(super) fn faults(
             kind,
             target,
             duration,
-            from,
-            direction,
-            candidate,
-            behind,
+            keys,
         } = spanned.into_inner();
         let (at, kind, target) = match (at, kind, target) {
             (Some(at), Some(kind), Some(target)) => (at, kind, target),
@@ -187,21 +187,9 @@ pub(super) fn faults(
             ));
         }
 
-        let mut fault_kind = kind_named(kind.get_ref()).ok_or_else(|| {
-            invalid(
-                kind.span(),
-                "fault.kind",
-                format!(
-                    "unknown fault kind {:?}, expected one of: {}",
-                    kind.get_ref(),
-                    FaultKind::NAMES.join(", ")
-                ),
-            )
-        })?;
-        only_for(&fault_kind, "partition", "from", span(&from))?;
-        only_for(&fault_kind, "partition", "direction", span(&direction))?;
-        only_for(&fault_kind, "switchover", "candidate", span(&candidate))?;
-        only_for(&fault_kind, "lag", "behind", span(&behind))?;
+        let verb = fault::verb_named(kind.get_ref())
+            .ok_or_else(|| unknown_kind(kind.get_ref(), kind.span()))?;
+        only_for(verb, &keys)?;
 
         let resolved = select(
             target.get_ref(),
@@ -210,40 +198,16 @@ pub(super) fn faults(
             nodes,
             groups,
         )?;
-        check_target(&fault_kind, &resolved, &target, nodes, groups)?;
+        let mut input = FaultInput {
+            nodes,
+            groups,
+            keys,
+        };
+        check_target(verb, &resolved, &target, &input, groups)?;
+        let fault_kind = verb.validate(&mut input).map_err(|e| e.0)?;
 
-        match &mut fault_kind {
-            FaultKind::Partition {
-                from: peers,
-                direction: way,
-            } => {
-                if let Some(from) = from {
-                    *peers = partition_peers(from, nodes, groups)?;
-                }
-                if let Some(direction) = direction {
-                    *way = parse_direction(&direction)?;
-                }
-            }
-            FaultKind::Switchover { candidate: to } => {
-                if let Some(candidate) = candidate {
-                    *to = Some(parse_candidate(&candidate, nodes, groups)?);
-                }
-            }
-            FaultKind::Lag { behind: how_far } => {
-                if let Some(behind) = behind {
-                    *how_far = Some(parse_behind(&behind)?);
-                }
-            }
-            FaultKind::Crash
-            | FaultKind::PostgresCrash
-            | FaultKind::Stop
-            | FaultKind::Pause
-            | FaultKind::DiskFull
-            | FaultKind::PatroniFreeze => {}
-        }
-
-        let one_off = one_off(&fault_kind);
-        let length = fault_length(duration.as_ref(), &fault_kind, start, run)?;
+        let one_off = matches!(verb.healing(), Healing::OneOff { .. });
+        let length = fault_length(duration.as_ref(), verb, start, run)?;
 
         if let Some(hit) = selector::static_nodes(&resolved, nodes, groups) {
             let window = Window {
@@ -290,19 +254,11 @@ pub(super) fn faults(
     Ok(faults)
 }
 
-/// Whether faults of `kind` are one action at an instant, with nothing to heal.
-fn one_off(kind: &FaultKind) -> bool {
-    matches!(
-        kind,
-        FaultKind::PostgresCrash | FaultKind::Switchover { .. }
-    )
-}
-
 /// How long a fault of `kind` injected at `start` lasts: `duration` when it is given and the
 /// fault is healed by the end of the run.
 fn fault_length(
     duration: Option<&Spanned<RawDuration>>,
-    kind: &FaultKind,
+    verb: &dyn DynVerb,
     start: Duration,
     run: Duration,
 ) -> Result<Option<Duration>> {
@@ -310,17 +266,18 @@ fn fault_length(
         return Ok(None);
     };
     let key = "fault.duration";
-    if one_off(kind) {
-        let why = match kind {
-            FaultKind::PostgresCrash => ": patroni restarts postgresql itself",
-            _ => "",
+    if let Healing::OneOff { why } = verb.healing() {
+        let why = if why.is_empty() {
+            String::new()
+        } else {
+            format!(": {why}")
         };
         return Err(invalid(
             value.span(),
             key,
             format!(
                 "expected no duration, a {} has nothing to heal{why}",
-                kind.name()
+                verb.name()
             ),
         ));
     }
@@ -348,48 +305,57 @@ fn fault_length(
     }
 }
 
-/// The kind named `name`, with the defaults of its settings.
-fn kind_named(name: &str) -> Option<FaultKind> {
-    Some(match name {
-        "crash" => FaultKind::Crash,
-        "postgres-crash" => FaultKind::PostgresCrash,
-        "stop" => FaultKind::Stop,
-        "pause" => FaultKind::Pause,
-        "partition" => FaultKind::Partition {
-            from: PartitionPeers::All,
-            direction: Direction::Both,
-        },
-        "switchover" => FaultKind::Switchover { candidate: None },
-        "lag" => FaultKind::Lag { behind: None },
-        "disk-full" => FaultKind::DiskFull,
-        "patroni-freeze" => FaultKind::PatroniFreeze,
-        _ => return None,
-    })
+/// The message about a kind no verb has, with the closest name when one is close.
+fn unknown_kind(name: &str, span: Range<usize>) -> Failure {
+    let did_you_mean = super::error::suggest(name, fault::verb_names())
+        .map(|known| format!(", did you mean {known:?}?"))
+        .unwrap_or_default();
+    invalid(
+        span,
+        "fault.kind",
+        format!(
+            "unknown fault kind {name:?}{did_you_mean}{} expected one of: {}",
+            if did_you_mean.is_empty() { "," } else { "" },
+            fault::verb_names().collect::<Vec<_>>().join(", ")
+        ),
+    )
 }
 
-/// Where `value` is, if it was given.
-fn span<T>(value: &Option<Spanned<T>>) -> Option<Range<usize>> {
-    value.as_ref().map(Spanned::span)
-}
-
-/// Rejects `key` (at `span`, if given) unless the fault is of the kind named `only`.
-fn only_for(kind: &FaultKind, only: &str, key: &str, span: Option<Range<usize>>) -> Result<()> {
-    match span {
-        Some(span) if kind.name() != only => Err(invalid(
-            span,
-            &format!("fault.{key}"),
+/// Rejects the first key (in the order of the registry) that another verb takes and `verb`
+/// does not.
+fn only_for(verb: &dyn DynVerb, given: &[(&'static str, super::raw::RawKey)]) -> Result<()> {
+    let known = fault::VERBS
+        .iter()
+        .flat_map(|v| v.keys())
+        .map(|key| key.name);
+    for name in known {
+        let Some((_, value)) = given.iter().find(|(key, _)| *key == name) else {
+            continue;
+        };
+        if verb.keys().iter().any(|key| key.name == name) {
+            continue;
+        }
+        let owners: Vec<&str> = fault::VERBS
+            .iter()
+            .filter(|v| v.keys().iter().any(|key| key.name == name))
+            .map(|v| v.name())
+            .collect();
+        return Err(invalid(
+            value.span(),
+            &format!("fault.{name}"),
             format!(
-                "applies to {only} faults only, found it on a {} fault",
-                kind.name()
+                "applies to {} faults only, found it on a {} fault",
+                owners.join(" or "),
+                verb.name()
             ),
-        )),
-        _ => Ok(()),
+        ));
     }
+    Ok(())
 }
 
 /// Parses `text` (at `span`, the value of `key`) as a target selector; otherwise the message
 /// calls it an unknown `what` and lists `also` (other accepted values) and the selector forms.
-fn select(
+pub(super) fn select(
     text: &str,
     span: Range<usize>,
     (key, what, also): (&str, &str, &str),
@@ -418,172 +384,92 @@ fn select(
     })
 }
 
-/// What the kind of fault asks of its target.
+/// What the verb asks of its target: its own condition, then its node kinds.
 fn check_target(
-    kind: &FaultKind,
+    verb: &dyn DynVerb,
     target: &Target,
     written: &Spanned<String>,
-    nodes: &Nodes,
+    input: &FaultInput<'_>,
     groups: &[Group],
 ) -> Result<()> {
     let fail = |message: String| invalid(written.span(), "fault.target", message);
-    match kind {
-        FaultKind::Switchover { .. } if *target != Target::Leader => Err(fail(format!(
-            "expected leader (or primary), a switchover is made from the leader, found {:?}",
+    verb.check_target(target, written.get_ref(), input)
+        .map_err(fail)?;
+    let Some(kinds) = verb.targets().kinds(input) else {
+        return Ok(());
+    };
+    match selector::outside_kinds(target, input.nodes, groups, &kinds) {
+        None => Ok(()),
+        Some(why) => Err(fail(format!(
+            "expected {}, found {:?}{why}",
+            verb.expected_targets(input),
             written.get_ref()
         ))),
-        FaultKind::PostgresCrash | FaultKind::PatroniFreeze => {
-            match selector::not_patroni_only(target, nodes, groups) {
-                None => Ok(()),
-                Some(why) => Err(fail(format!(
-                    "expected patroni nodes for a {} (leader, replica[:...], {}, patroni, \
-                     patroni:random or a group of pg nodes), found {:?}{why}",
-                    kind.name(),
-                    nodes.patroni_names(),
-                    written.get_ref()
-                ))),
-            }
-        }
-        FaultKind::Lag { .. } if *target == Target::Leader => Err(fail(format!(
-            "expected replicas, a lag fault holds back the stream from the leader to them \
-             (replica[:...], {}, or a group of pg nodes), found {:?}",
-            nodes.patroni_names(),
-            written.get_ref()
-        ))),
-        FaultKind::Lag { .. } => match selector::not_patroni_only(target, nodes, groups) {
-            None => Ok(()),
-            Some(why) => Err(fail(format!(
-                "expected replicas for a lag fault (replica[:...], {}, or a group of pg \
-                 nodes), found {:?}{why}",
-                nodes.patroni_names(),
-                written.get_ref()
-            ))),
-        },
-        FaultKind::DiskFull => match selector::without_disk(target, nodes, groups) {
-            None => Ok(()),
-            Some(why) => Err(fail(format!(
-                "expected nodes with a data disk for a disk-full fault (patroni or etcd \
-                 nodes), found {:?}{why}",
-                written.get_ref()
-            ))),
-        },
-        _ => Ok(()),
     }
-}
-
-fn partition_peers(
-    from: Spanned<RawSelectors>,
-    nodes: &Nodes,
-    groups: &[Group],
-) -> Result<PartitionPeers> {
-    let key = "fault.from";
-    let span = from.span();
-    match from.into_inner() {
-        RawSelectors::One(text) if text == "all" => Ok(PartitionPeers::All),
-        RawSelectors::One(text) => {
-            let expected = (key, "selector", "\"all\", or one or an array of: ");
-            let target = select(&text, span, expected, nodes, groups)?;
-            Ok(PartitionPeers::Of(vec![target]))
-        }
-        RawSelectors::Many(items) if items.is_empty() => Err(invalid(
-            span,
-            key,
-            "expected at least one target selector, found an empty array (partition from \
-             every other node with from = \"all\")",
-        )),
-        RawSelectors::Many(items) => items
-            .iter()
-            .map(|item| {
-                if item.get_ref() == "all" {
-                    return Err(invalid(
-                        item.span(),
-                        key,
-                        "expected target selectors in the array, \"all\" stands alone: \
-                         from = \"all\"",
-                    ));
-                }
-                select(
-                    item.get_ref(),
-                    item.span(),
-                    (key, "selector", ""),
-                    nodes,
-                    groups,
-                )
-            })
-            .collect::<Result<Vec<Target>>>()
-            .map(PartitionPeers::Of),
-    }
-}
-
-fn parse_direction(direction: &Spanned<String>) -> Result<Direction> {
-    match direction.get_ref().as_str() {
-        "both" => Ok(Direction::Both),
-        "outgoing" => Ok(Direction::Outgoing),
-        "incoming" => Ok(Direction::Incoming),
-        other => Err(invalid(
-            direction.span(),
-            "fault.direction",
-            format!("unknown direction {other:?}, expected one of: both, outgoing, incoming"),
-        )),
-    }
-}
-
-/// How far behind a lag fault makes its replicas: a size or a duration.
-fn parse_behind(behind: &Spanned<String>) -> Result<Behind> {
-    let text = behind.get_ref();
-    let fail = |message: String| invalid(behind.span(), "fault.behind", message);
-    let parsed = match super::size::parse_size(text) {
-        Some(bytes) => Behind::Bytes(bytes),
-        None => match humantime::parse_duration(text) {
-            Ok(time) => Behind::Time(time),
-            Err(_) => {
-                return Err(fail(format!(
-                    "expected {} or a duration like \"5s\", found {text:?}",
-                    super::size::EXPECTED
-                )));
-            }
-        },
-    };
-    if matches!(parsed, Behind::Bytes(0)) || parsed == Behind::Time(Duration::ZERO) {
-        return Err(fail(format!("expected more than nothing, found {text:?}")));
-    }
-    Ok(parsed)
-}
-
-/// The replica a switchover promotes: one Patroni node, by name or picked among the replicas.
-fn parse_candidate(candidate: &Spanned<String>, nodes: &Nodes, groups: &[Group]) -> Result<Target> {
-    let one_replica = |target: &Target| match target {
-        Target::Node(name) => nodes.kind_of(name) == Some(selector::PATRONI),
-        Target::Replica(pick) => *pick != Pick::All,
-        _ => false,
-    };
-    selector::parse(candidate.get_ref(), nodes, groups)
-        .ok()
-        .filter(one_replica)
-        .ok_or_else(|| {
-            invalid(
-                candidate.span(),
-                "fault.candidate",
-                format!(
-                    "expected one replica to promote: {}, replica, replica:random, \
-                     replica:most-lagging or replica:least-lagging, found {:?}",
-                    nodes.patroni_names(),
-                    candidate.get_ref()
-                ),
-            )
-        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_kind_name_is_known() {
-        for name in FaultKind::NAMES {
-            assert_eq!(kind_named(name).map(|kind| kind.name()), Some(*name));
+    fn error_of(fault: &str) -> String {
+        let text = format!(
+            "name = \"x\"\ndescription = \"y\"\nduration = \"60s\"\n[groups]\n\
+             minority = [\"pg1\", \"etcd1\"]\n[[fault]]\nat = \"10s\"\n{fault}"
+        );
+        match crate::scenario::parse(std::path::Path::new("bad.toml"), &text) {
+            Ok(_) => panic!("accepted:\n{text}"),
+            Err(e) => e.to_string(),
         }
-        assert_eq!(kind_named("crsh"), None);
+    }
+
+    #[test]
+    fn a_verb_refuses_targets_of_other_kinds_where_they_are_written() {
+        assert_eq!(
+            error_of("kind = \"postgres-crash\"\ntarget = \"etcd1\"\n"),
+            "bad.toml:9:10: fault.target: expected patroni nodes for a postgres-crash (leader, \
+             replica[:...], pg1..pg3, patroni, patroni:random or a group of pg nodes), found \
+             \"etcd1\""
+        );
+        assert_eq!(
+            error_of("kind = \"lag\"\ntarget = \"haproxy\"\n"),
+            "bad.toml:9:10: fault.target: expected replicas for a lag fault (replica[:...], \
+             pg1..pg3, or a group of pg nodes), found \"haproxy\""
+        );
+        assert_eq!(
+            error_of("kind = \"disk-full\"\ntarget = \"haproxy\"\n"),
+            "bad.toml:9:10: fault.target: expected nodes with a data disk for a disk-full fault \
+             (patroni or etcd nodes), found \"haproxy\""
+        );
+        assert_eq!(
+            error_of("kind = \"patroni-freeze\"\ntarget = \"group:minority\"\n"),
+            "bad.toml:9:10: fault.target: expected patroni nodes for a patroni-freeze (leader, \
+             replica[:...], pg1..pg3, patroni, patroni:random or a group of pg nodes), found \
+             \"group:minority\", whose member \"etcd1\" is not a patroni node"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_kinds_get_the_closest_known_name() {
+        assert_eq!(
+            error_of("kind = \"partition\"\ntarget = \"leader\"\nfrm = \"all\"\n"),
+            "bad.toml:10:1: unknown key `frm` in [[fault]], did you mean `from`?"
+        );
+        assert_eq!(
+            error_of("kind = \"crash\"\ntarget = \"leader\"\ncolour = \"red\"\n"),
+            "bad.toml:10:1: unknown key `colour` in [[fault]], expected one of: at, kind, \
+             target, duration, from, direction, candidate, behind"
+        );
+        assert_eq!(
+            error_of("kind = \"swichover\"\ntarget = \"leader\"\n"),
+            "bad.toml:8:8: fault.kind: unknown fault kind \"swichover\", did you mean \
+             \"switchover\"? expected one of: crash, postgres-crash, stop, pause, partition, \
+             switchover, lag, disk-full, patroni-freeze"
+        );
+        assert_eq!(
+            error_of("kind = \"crash\"\ntarget = \"leader\"\nbehind = \"5s\"\n"),
+            "bad.toml:10:10: fault.behind: applies to lag faults only, found it on a crash fault"
+        );
     }
 
     fn window(start: u64, until: Until) -> Window {

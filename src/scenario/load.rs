@@ -124,6 +124,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fault::{
+        Crash, Direction, FaultSpec, NoKeys, Partition, PartitionParams, PartitionPeers, Pause,
+        PostgresCrash, Stop, Switchover, SwitchoverParams,
+    };
     use crate::scenario::model::*;
     use proptest::prelude::*;
     use std::path::PathBuf;
@@ -188,7 +192,7 @@ mod tests {
             groups: vec![],
             faults: vec![Fault {
                 at: Duration::from_secs(10),
-                kind: FaultKind::Crash,
+                kind: FaultSpec::new(&Crash, NoKeys {}),
                 target: Target::Leader,
                 duration: None,
             }],
@@ -977,19 +981,22 @@ mod tests {
              [[fault]]\nat = \"5s\"\nkind = \"partition\"\ntarget = \"leader\"\n\
              [[fault]]\nat = \"6s\"\nkind = \"switchover\"\ntarget = \"primary\"\n",
         );
-        let kinds: Vec<&FaultKind> = faults.iter().map(|f| &f.kind).collect();
+        let kinds: Vec<&FaultSpec> = faults.iter().map(|f| &f.kind).collect();
         assert_eq!(
             kinds,
             [
-                &FaultKind::Crash,
-                &FaultKind::PostgresCrash,
-                &FaultKind::Stop,
-                &FaultKind::Pause,
-                &FaultKind::Partition {
-                    from: PartitionPeers::All,
-                    direction: Direction::Both
-                },
-                &FaultKind::Switchover { candidate: None },
+                &FaultSpec::new(&Crash, NoKeys {}),
+                &FaultSpec::new(&PostgresCrash, NoKeys {}),
+                &FaultSpec::new(&Stop, NoKeys {}),
+                &FaultSpec::new(&Pause, NoKeys {}),
+                &FaultSpec::new(
+                    &Partition,
+                    PartitionParams {
+                        from: PartitionPeers::All,
+                        direction: Direction::Both
+                    }
+                ),
+                &FaultSpec::new(&Switchover, SwitchoverParams { candidate: None }),
             ]
         );
         assert_eq!(faults[0].duration, Some(Duration::from_secs(1)));
@@ -1007,8 +1014,9 @@ mod tests {
             assert_eq!(faults[0].duration, Some(Duration::from_secs(20)));
             faults[0].kind.clone()
         };
-        let of =
-            |from: PartitionPeers, direction: Direction| FaultKind::Partition { from, direction };
+        let of = |from: PartitionPeers, direction: Direction| {
+            FaultSpec::new(&Partition, PartitionParams { from, direction })
+        };
         assert_eq!(partition("", ""), of(PartitionPeers::All, Direction::Both));
         assert_eq!(
             partition("from = \"all\"\n", "direction = \"both\"\n"),
@@ -1055,9 +1063,9 @@ mod tests {
                  {candidate}"
             ));
             assert_eq!(faults[0].target, Target::Leader);
-            match &faults[0].kind {
-                FaultKind::Switchover { candidate } => candidate.clone(),
-                other => panic!("{other:?}"),
+            match faults[0].kind.params::<Switchover>() {
+                Some(params) => params.candidate.clone(),
+                None => panic!("{:?}", faults[0].kind),
             }
         };
         assert_eq!(candidate(""), None);

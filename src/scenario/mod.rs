@@ -1,6 +1,7 @@
 //! Scenario files: raw serde types are parsed, then validated into a `Scenario` before any work.
 
 mod error;
+mod fault_keys;
 mod faults;
 #[cfg(test)]
 mod fuzz;
@@ -12,6 +13,8 @@ mod size;
 mod validate;
 
 pub use error::{Position, ScenarioError, ScenarioErrorKind};
+pub use fault_keys::{FaultInput, KeyError};
 pub use load::{MAX_FILE_SIZE, load, load_bytes, parse};
 pub use model::*;
-pub use size::{format_size, parse_size};
+pub use raw::RawSelectors;
+pub use size::{EXPECTED as SIZE_EXPECTED, format_size, parse_size};

@@ -1,6 +1,7 @@
 //! The validated scenario: what the rest of firedrill works from. Every value here has been
 //! checked; nothing downstream re-validates.
 
+use crate::fault::FaultSpec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -278,7 +279,8 @@ pub struct Fault {
     /// Instant after the workload's start at which the fault is injected.
     #[serde(with = "humantime_serde")]
     pub at: Duration,
-    pub kind: FaultKind,
+    /// What it does: a verb of `crate::fault::VERBS` with its checked parameters.
+    pub kind: FaultSpec,
     pub target: Target,
     /// How long the fault lasts before it is healed; `None`: never healed during the run.
     #[serde(
@@ -287,99 +289,6 @@ pub struct Fault {
         skip_serializing_if = "Option::is_none"
     )]
     pub duration: Option<Duration>,
-}
-
-/// What a fault does. Each kind lives in its own file under `src/fault/`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "name", rename_all = "kebab-case")]
-pub enum FaultKind {
-    /// SIGKILL of the whole node (its container); healed by starting it again.
-    Crash,
-    /// SIGKILL of the PostgreSQL postmaster only; Patroni stays up.
-    PostgresCrash,
-    /// A graceful stop, as `systemctl stop patroni`: SIGTERM, then wait; healed by starting it.
-    Stop,
-    /// The node frozen (`docker pause`): hung, not dead; healed by resuming it.
-    Pause,
-    /// The target nodes cut off from `from` with iptables inside the containers.
-    Partition {
-        /// The other side: every other node of the run, or the nodes these selectors name.
-        from: PartitionPeers,
-        direction: Direction,
-    },
-    /// A planned switchover through Patroni's REST API, from the leader (the target) to
-    /// `candidate` (any healthy replica when `None`).
-    Switchover { candidate: Option<Target> },
-    /// The replication stream from the leader to the target replicas blocked (iptables on the
-    /// replicas), so they fall behind while writes go on; `behind`: the injection completes
-    /// once they are that far behind.
-    Lag { behind: Option<Behind> },
-    /// The node's disk (the data directory, WAL included) filled until writes get ENOSPC;
-    /// healed by freeing it.
-    DiskFull,
-    /// The Patroni daemon frozen (SIGSTOP) while PostgreSQL keeps running: a hung HA agent,
-    /// with no watchdog to fence the node; healed by thawing it (SIGCONT).
-    PatroniFreeze,
-}
-
-/// How far behind a lag fault makes its replicas before it counts as injected.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Behind {
-    /// WAL bytes the leader has written that the replica has not received.
-    Bytes(u64),
-    /// Time the stream has been blocked.
-    Time(#[serde(with = "humantime_serde")] Duration),
-}
-
-impl FaultKind {
-    /// Every kind's name as written in scenario files.
-    pub const NAMES: &'static [&'static str] = &[
-        "crash",
-        "postgres-crash",
-        "stop",
-        "pause",
-        "partition",
-        "switchover",
-        "lag",
-        "disk-full",
-        "patroni-freeze",
-    ];
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            FaultKind::Crash => "crash",
-            FaultKind::PostgresCrash => "postgres-crash",
-            FaultKind::Stop => "stop",
-            FaultKind::Pause => "pause",
-            FaultKind::Partition { .. } => "partition",
-            FaultKind::Switchover { .. } => "switchover",
-            FaultKind::Lag { .. } => "lag",
-            FaultKind::DiskFull => "disk-full",
-            FaultKind::PatroniFreeze => "patroni-freeze",
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PartitionPeers {
-    /// Every other node of the run.
-    All,
-    /// The nodes these selectors resolve to (when the fault fires).
-    Of(Vec<Target>),
-}
-
-/// Which traffic a partition drops, seen from the target nodes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    /// Nothing passes either way.
-    Both,
-    /// The targets' packets to the peers are dropped (the runbook's `iptables -A OUTPUT`).
-    Outgoing,
-    /// The peers' packets to the targets are dropped.
-    Incoming,
 }
 
 /// Who a fault hits, resolved when it fires. Written in scenario files as `leader` (or

@@ -109,22 +109,116 @@ pub(super) struct RawBounds {
 }
 
 /// One `[[fault]]`. Its required keys are checked in `validate`, which can then name all the
-/// missing ones at once.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a table")]
+/// missing ones at once. The keys beyond at/kind/target/duration are those of the fault verbs
+/// (`crate::fault::VERBS`), each read in the form its verb declares; any other key is unknown.
+#[derive(Debug, Default)]
 pub(super) struct RawFault {
     pub at: Option<Spanned<RawDuration>>,
     pub kind: Option<Spanned<String>>,
     pub target: Option<Spanned<String>>,
     pub duration: Option<Spanned<RawDuration>>,
-    /// Partition faults only.
-    pub from: Option<Spanned<RawSelectors>>,
-    /// Partition faults only.
-    pub direction: Option<Spanned<String>>,
-    /// Switchover faults only.
-    pub candidate: Option<Spanned<String>>,
-    /// Lag faults only: a size ("64kB") or a duration ("5s").
-    pub behind: Option<Spanned<String>>,
+    /// The verbs' keys that were given, in file order.
+    pub keys: Vec<(&'static str, RawKey)>,
+}
+
+/// The value of a fault verb's key, as written, in the form the verb declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RawKey {
+    Text(Spanned<String>),
+    Selectors(Spanned<RawSelectors>),
+}
+
+impl RawKey {
+    /// Where the value is.
+    pub fn span(&self) -> std::ops::Range<usize> {
+        match self {
+            RawKey::Text(value) => value.span(),
+            RawKey::Selectors(value) => value.span(),
+        }
+    }
+}
+
+/// A key of `[[fault]]`: one of the four every fault has, or a verb's.
+enum FaultKey {
+    At,
+    Kind,
+    Target,
+    Duration,
+    Verb(crate::fault::Key),
+}
+
+/// Every key `[[fault]]` takes, for the message about an unknown one.
+fn fault_keys() -> &'static [&'static str] {
+    static KEYS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut keys = vec!["at", "kind", "target", "duration"];
+        for key in crate::fault::VERBS.iter().flat_map(|verb| verb.keys()) {
+            if !keys.contains(&key.name) {
+                keys.push(key.name);
+            }
+        }
+        keys
+    });
+    &KEYS
+}
+
+/// Reads a key name and refuses an unknown one there, so that the error is at the key.
+struct FaultKeySeed;
+
+impl<'de> de::DeserializeSeed<'de> for FaultKeySeed {
+    type Value = FaultKey;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<FaultKey, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok(match name.as_str() {
+            "at" => FaultKey::At,
+            "kind" => FaultKey::Kind,
+            "target" => FaultKey::Target,
+            "duration" => FaultKey::Duration,
+            other => crate::fault::VERBS
+                .iter()
+                .flat_map(|verb| verb.keys())
+                .find(|key| key.name == other)
+                .map(|key| FaultKey::Verb(*key))
+                .ok_or_else(|| de::Error::unknown_field(other, fault_keys()))?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for RawFault {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FaultVisitor;
+
+        impl<'de> Visitor<'de> for FaultVisitor {
+            type Value = RawFault;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table")
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawFault, A::Error> {
+                use crate::fault::KeyForm;
+                let mut fault = RawFault::default();
+                while let Some(key) = map.next_key_seed(FaultKeySeed)? {
+                    match key {
+                        FaultKey::At => fault.at = Some(map.next_value()?),
+                        FaultKey::Kind => fault.kind = Some(map.next_value()?),
+                        FaultKey::Target => fault.target = Some(map.next_value()?),
+                        FaultKey::Duration => fault.duration = Some(map.next_value()?),
+                        FaultKey::Verb(key) => {
+                            let value = match key.form {
+                                KeyForm::Text => RawKey::Text(map.next_value()?),
+                                KeyForm::Selectors => RawKey::Selectors(map.next_value()?),
+                            };
+                            fault.keys.push((key.name, value));
+                        }
+                    }
+                }
+                Ok(fault)
+            }
+        }
+
+        deserializer.deserialize_map(FaultVisitor)
+    }
 }
 
 /// A duration as written ("10s", "500ms"), parsed in `validate`. Its own type only so that a
@@ -179,7 +273,7 @@ impl<'de> Deserialize<'de> for RawNames {
 /// A partition's `from`: one target selector (or "all"), or an array of selectors, each with its
 /// position.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum RawSelectors {
+pub enum RawSelectors {
     One(String),
     Many(Vec<Spanned<String>>),
 }
@@ -242,10 +336,13 @@ mod tests {
         let members = &members.get_ref().0;
         assert_eq!(members.len(), 2);
         assert_eq!(&text[members[1].span()], "\"etcd1\"");
-        let from = raw.fault[0].get_ref().from.as_ref().unwrap();
-        assert_eq!(from.get_ref(), &RawSelectors::One("all".into()));
-        assert_eq!(&text[from.span()], "\"all\"");
-        let from = raw.fault[1].get_ref().from.as_ref().unwrap();
+        let from = |i: usize| match &raw.fault[i].get_ref().keys[..] {
+            [("from", RawKey::Selectors(from))] => from.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(from(0).get_ref(), &RawSelectors::One("all".into()));
+        assert_eq!(&text[from(0).span()], "\"all\"");
+        let from = from(1);
         let RawSelectors::Many(items) = from.get_ref() else {
             panic!("{from:?}");
         };

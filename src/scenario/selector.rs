@@ -232,20 +232,8 @@ pub(super) fn static_nodes(
     }
 }
 
-/// Why `target` may hit a node that is not a Patroni node, or `None` when it only hits Patroni
-/// nodes.
-pub(super) fn not_patroni_only(target: &Target, nodes: &Nodes, groups: &[Group]) -> Option<String> {
-    outside_kinds(target, nodes, groups, &[PATRONI])
-}
-
-/// Why `target` may hit a node without a data disk (HAProxy), or `None` when every node it
-/// hits has one (Patroni and etcd nodes).
-pub(super) fn without_disk(target: &Target, nodes: &Nodes, groups: &[Group]) -> Option<String> {
-    outside_kinds(target, nodes, groups, &nodes.kinds_with_disk())
-}
-
 /// Why `target` may hit a node of a kind not in `kinds`, or `None`.
-fn outside_kinds(
+pub(super) fn outside_kinds(
     target: &Target,
     nodes: &Nodes,
     groups: &[Group],
@@ -446,8 +434,14 @@ mod tests {
     fn patroni_only_targets() {
         let nodes = nodes(3, 3);
         let groups = groups();
-        let why =
-            |text: &str| not_patroni_only(&parse(text, &nodes, &groups).unwrap(), &nodes, &groups);
+        let why = |text: &str| {
+            outside_kinds(
+                &parse(text, &nodes, &groups).unwrap(),
+                &nodes,
+                &groups,
+                &[PATRONI],
+            )
+        };
         for text in [
             "leader",
             "replica",

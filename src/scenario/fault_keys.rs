@@ -1,0 +1,87 @@
+//! What a fault verb's checks see of one `[[fault]]`: the keys it takes beyond
+//! at/kind/target/duration, with their positions, and the topology they are checked against.
+//! Its errors become FILE:LINE:COL messages like every other scenario error.
+
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::faults::select;
+use super::model::{Group, Target};
+use super::raw::{RawKey, RawSelectors};
+use super::selector::{self, Nodes};
+use super::validate::{Failure, invalid};
+
+/// A key of a fault verb that is not valid, and where.
+#[derive(Debug)]
+pub struct KeyError(pub(super) Failure);
+
+/// One `[[fault]]` as its verb checks it.
+pub struct FaultInput<'a> {
+    pub(super) nodes: &'a Nodes,
+    pub(super) groups: &'a [Group],
+    /// The verb's keys that were given and are not taken yet.
+    pub(super) keys: Vec<(&'static str, RawKey)>,
+}
+
+impl FaultInput<'_> {
+    /// The kinds of the topology whose nodes have a data disk of their own.
+    pub fn kinds_with_disk(&self) -> Vec<&'static str> {
+        self.nodes.kinds_with_disk()
+    }
+
+    /// Takes key `name`, declared `KeyForm::Text`, if it was given.
+    pub fn text(&mut self, name: &str) -> Option<Spanned<String>> {
+        match self.take(name)? {
+            RawKey::Text(value) => Some(value),
+            RawKey::Selectors(_) => unreachable!("key {name} is declared as selectors"),
+        }
+    }
+
+    /// Takes key `name`, declared `KeyForm::Selectors`, if it was given.
+    pub fn selectors(&mut self, name: &str) -> Option<Spanned<RawSelectors>> {
+        match self.take(name)? {
+            RawKey::Selectors(value) => Some(value),
+            RawKey::Text(_) => unreachable!("key {name} is declared as text"),
+        }
+    }
+
+    fn take(&mut self, name: &str) -> Option<RawKey> {
+        let at = self.keys.iter().position(|(key, _)| *key == name)?;
+        Some(self.keys.remove(at).1)
+    }
+
+    /// The error about the value of key `name` at `span`: `fault.NAME: MESSAGE`.
+    pub fn invalid(&self, span: Range<usize>, name: &str, message: impl Into<String>) -> KeyError {
+        KeyError(invalid(span, &format!("fault.{name}"), message))
+    }
+
+    /// `text` (at `span`, the value of key `name`) as a target selector; otherwise the message
+    /// calls it an unknown `what` and lists `also` (other accepted values) and the selector
+    /// forms.
+    pub fn select(
+        &self,
+        text: &str,
+        span: Range<usize>,
+        name: &str,
+        (what, also): (&str, &str),
+    ) -> Result<Target, KeyError> {
+        let key = format!("fault.{name}");
+        select(text, span, (&key, what, also), self.nodes, self.groups).map_err(KeyError)
+    }
+
+    /// `text` as a target selector, if it is one.
+    pub fn target(&self, text: &str) -> Option<Target> {
+        selector::parse(text, self.nodes, self.groups).ok()
+    }
+
+    /// The kind name of node `name`, if the topology has it.
+    pub fn kind_of(&self, name: &str) -> Option<&'static str> {
+        self.nodes.kind_of(name)
+    }
+
+    /// The Patroni nodes, compactly (`pg1..pg3`).
+    pub fn patroni_names(&self) -> String {
+        self.nodes.patroni_names()
+    }
+}
