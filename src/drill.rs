@@ -2,6 +2,7 @@
 //! the record. Teardown runs on every path: success, failure, error, interruption, panic.
 
 use crate::check;
+use crate::client;
 use crate::engine::{self, EngineError, RunLabels};
 use crate::fault::{self, FaultError};
 use crate::history::{At, Clock, Event, History};
@@ -254,7 +255,9 @@ async fn drill(
         .await
         .map_err(|_| DrillError::BringUpStuck { bound: bring_up })??,
     );
-    workload::prepare(&cluster).await?;
+    // The stack's client protocol: PostgreSQL for every stack so far.
+    let client = client::Protocol::Postgres.client();
+    workload::prepare(client.as_ref(), &cluster).await?;
     fault::preflight(&cluster, &scenario.faults).await?;
     let seed = options.seed.unwrap_or_else(rand::random);
     progress.note(format!(
@@ -294,6 +297,7 @@ async fn drill(
     let _stop_on_exit = stop_probes.clone().drop_guard();
     let acked = Arc::new(workload::Acknowledged::default());
     let writes = AbortOnDrop(tokio::spawn(workload::run_writes(
+        client.clone(),
         cluster.clone(),
         scenario.workload.clone(),
         clock,
@@ -304,6 +308,7 @@ async fn drill(
     )));
     // Without readers this returns at once.
     let reads = AbortOnDrop(tokio::spawn(workload::run_reads(
+        client.clone(),
         cluster.clone(),
         scenario.workload.clone(),
         clock,
@@ -321,7 +326,15 @@ async fn drill(
     joined(reads.wait().await)?;
     progress.note("workload done; reading back every write");
     let bounds = &scenario.bounds;
-    match workload::read_back(&cluster, clock, bounds.recovery, bounds.read_back).await {
+    match workload::read_back(
+        client.as_ref(),
+        &cluster,
+        clock,
+        bounds.recovery,
+        bounds.read_back,
+    )
+    .await
+    {
         Ok(read_back) => {
             progress.note(format!(
                 "read back {} rows from {}",

@@ -8,7 +8,6 @@ mod haproxy;
 mod http_error;
 mod node;
 mod patroni;
-mod pg_error;
 mod ready;
 mod secrets;
 
@@ -18,5 +17,6 @@ pub use node::{FileSpec, FixedPort, Node, NodeKind, NodeSpec};
 pub use patroni::{
     PG_PORT, PatroniStatus, REST_PORT as PATRONI_REST_PORT, THIS_NODE_SQL, probe_patroni,
 };
-pub use pg_error::pg_error_text;
+// The PostgreSQL client owns its error rule; probes and faults use its text.
+pub use crate::client::pg_error_text;
 pub use secrets::Secrets;
