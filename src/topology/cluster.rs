@@ -4,7 +4,7 @@ use super::{
 };
 use crate::engine::{self, EngineError, RunLabels};
 use crate::history::ProxyServer;
-use crate::progress::Progress;
+use crate::progress::{DrillEvent, Progress, Step};
 use crate::scenario::Scenario;
 use bollard::Docker;
 use bollard::models::{
@@ -94,11 +94,14 @@ impl Cluster {
         progress: &Progress,
     ) -> Result<Cluster, TopologyError> {
         let started = Instant::now();
-        let step = format!(
-            "bringing up {} etcd, {} patroni, 1 haproxy",
-            scenario.topology.etcd.members, scenario.topology.patroni.nodes
-        );
-        progress.begin(&step);
+        let step = Step::BringUp {
+            nodes: vec![
+                ("etcd".into(), scenario.topology.etcd.members),
+                ("patroni".into(), scenario.topology.patroni.nodes),
+                ("haproxy".into(), 1),
+            ],
+        };
+        progress.send(DrillEvent::Began { step: step.clone() });
         let run_id = labels.run_id.clone();
         let secrets = Secrets::generate();
         docker
@@ -175,11 +178,10 @@ impl Cluster {
                     .await?;
             }
         }
-        progress.note(format!(
-            "{} containers started in {:.1}s",
-            nodes.len(),
-            first_container.elapsed().as_secs_f64()
-        ));
+        progress.send(DrillEvent::ContainersStarted {
+            count: nodes.len(),
+            took: first_container.elapsed(),
+        });
 
         let mut cluster = Cluster {
             run_id,
@@ -196,7 +198,10 @@ impl Cluster {
         cluster.initial_leader =
             ready::wait_ready(&cluster, ready_within, started, progress).await?;
         cluster.bring_up = first_container.elapsed();
-        progress.end(&step, cluster.bring_up);
+        progress.send(DrillEvent::Ended {
+            step,
+            took: cluster.bring_up,
+        });
         Ok(cluster)
     }
 

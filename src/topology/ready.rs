@@ -2,7 +2,7 @@
 
 use super::{Cluster, Node, NodeKind, TopologyError, etcd, patroni};
 use crate::history::Role;
-use crate::progress::Progress;
+use crate::progress::{DrillEvent, Progress};
 use std::time::{Duration, Instant};
 
 const POLL: Duration = Duration::from_millis(100);
@@ -19,7 +19,10 @@ pub(super) async fn wait_ready(
     let deadline = started + within;
     let mut reached: Vec<String> = Vec::new();
     let note = |what: String, reached: &mut Vec<String>| {
-        progress.note(format!("{what} ({:.1}s)", started.elapsed().as_secs_f64()));
+        progress.send(DrillEvent::Reached {
+            condition: what.clone(),
+            after: started.elapsed(),
+        });
         reached.push(what);
     };
     let not_ready = |reached: &Vec<String>, waiting: &str| TopologyError::NotReady {
@@ -103,11 +106,10 @@ pub(super) async fn wait_bootstrapped(
         reached: "containers started".into(),
         waiting: format!("{} to bootstrap the cluster as its leader", node.name),
     })?;
-    progress.note(format!(
-        "{} bootstrapped the cluster ({:.1}s)",
-        node.name,
-        started.elapsed().as_secs_f64()
-    ));
+    progress.send(DrillEvent::Bootstrapped {
+        node: node.name.clone(),
+        after: started.elapsed(),
+    });
     Ok(())
 }
 
