@@ -2,12 +2,13 @@
 //! the record. Teardown runs on every path: success, failure, error, interruption, panic.
 
 use crate::check;
+use crate::client;
 use crate::engine::{self, EngineError, RunLabels};
 use crate::fault::{self, FaultError};
 use crate::history::{At, Clock, Event, History};
 use crate::image::{self, ImageError};
 use crate::observe;
-use crate::progress::Progress;
+use crate::progress::{DrillEvent, Progress, Step};
 use crate::record::{Environment, RECORD_FORMAT, RunRecord, Timings};
 use crate::scenario::Scenario;
 use crate::topology::{Cluster, TopologyError};
@@ -151,8 +152,10 @@ pub async fn run_until(
     let say = |event: &dyn Fn(&Progress)| {
         let _ = std::panic::catch_unwind(AssertUnwindSafe(|| event(&options.progress)));
     };
-    let step = format!("removing run {}", labels.run_id);
-    say(&|p| p.begin(&step));
+    let step = Step::Teardown {
+        run_id: labels.run_id.clone(),
+    };
+    say(&|p| p.send(DrillEvent::Began { step: step.clone() }));
     let teardown_started = Instant::now();
     let teardown =
         match tokio::time::timeout(TEARDOWN_WITHIN, engine::remove_run(&docker, &labels.run_id))
@@ -169,7 +172,12 @@ pub async fn run_until(
                 bound: TEARDOWN_WITHIN,
             }),
         };
-    say(&|p| p.end(&step, teardown_started.elapsed()));
+    say(&|p| {
+        p.send(DrillEvent::Ended {
+            step: step.clone(),
+            took: teardown_started.elapsed(),
+        })
+    });
     match (result, teardown) {
         (Ok(mut record), teardown) => {
             record.timings.wall = started.elapsed();
@@ -254,29 +262,21 @@ async fn drill(
         .await
         .map_err(|_| DrillError::BringUpStuck { bound: bring_up })??,
     );
-    workload::prepare(&cluster).await?;
+    // The stack's client protocol: PostgreSQL for every stack so far.
+    let client = client::Protocol::Postgres.client();
+    workload::prepare(client.as_ref(), &cluster).await?;
     fault::preflight(&cluster, &scenario.faults).await?;
     let seed = options.seed.unwrap_or_else(rand::random);
-    progress.note(format!(
-        "seed {seed} (repeat the same choices with --seed {seed})"
-    ));
+    progress.send(DrillEvent::Seed { seed });
 
     let w = &scenario.workload;
-    let reads = match w.readers {
-        0 => String::new(),
-        _ => format!(
-            ", reads at {}/s through the {} endpoint",
-            w.read_rate,
-            w.read_through.name()
-        ),
+    let step = Step::Drill {
+        scenario: scenario.name.clone(),
+        duration: scenario.duration,
+        rate: w.rate,
+        reads: (w.readers > 0).then(|| (w.read_rate, w.read_through.name().to_string())),
     };
-    let step = format!(
-        "drill {} ({} of writes at {}/s{reads})",
-        scenario.name,
-        humantime::format_duration(scenario.duration),
-        w.rate
-    );
-    progress.begin(&step);
+    progress.send(DrillEvent::Began { step: step.clone() });
     let drill_started = Instant::now();
     let clock = Clock::start();
     let history_started =
@@ -294,6 +294,7 @@ async fn drill(
     let _stop_on_exit = stop_probes.clone().drop_guard();
     let acked = Arc::new(workload::Acknowledged::default());
     let writes = AbortOnDrop(tokio::spawn(workload::run_writes(
+        client.clone(),
         cluster.clone(),
         scenario.workload.clone(),
         clock,
@@ -304,6 +305,7 @@ async fn drill(
     )));
     // Without readers this returns at once.
     let reads = AbortOnDrop(tokio::spawn(workload::run_reads(
+        client.clone(),
         cluster.clone(),
         scenario.workload.clone(),
         clock,
@@ -319,15 +321,22 @@ async fn drill(
     // A task that panicked leaves a history with a hole: the drill is an error, not a result.
     joined(writes.wait().await)?;
     joined(reads.wait().await)?;
-    progress.note("workload done; reading back every write");
+    progress.send(DrillEvent::WorkloadDone);
     let bounds = &scenario.bounds;
-    match workload::read_back(&cluster, clock, bounds.recovery, bounds.read_back).await {
+    match workload::read_back(
+        client.as_ref(),
+        &cluster,
+        clock,
+        bounds.recovery,
+        bounds.read_back,
+    )
+    .await
+    {
         Ok(read_back) => {
-            progress.note(format!(
-                "read back {} rows from {}",
-                read_back.present.len(),
-                read_back.node
-            ));
+            progress.send(DrillEvent::ReadBack {
+                rows: read_back.present.len(),
+                node: read_back.node.clone(),
+            });
             let _ = events_tx.send(Event::ReadBack(read_back));
         }
         Err(e) => problems.push(e.to_string()),
@@ -335,7 +344,10 @@ async fn drill(
     stop_probes.cancel();
     joined(probes.await)?;
     let drill_took = drill_started.elapsed();
-    progress.end(&step, drill_took);
+    progress.send(DrillEvent::Ended {
+        step,
+        took: drill_took,
+    });
     drop(events_tx);
 
     let mut events = Vec::new();
@@ -444,7 +456,7 @@ async fn run_faults(
             for (i, healed) in futures_util::future::join_all(heals).await {
                 match healed.map_err(|_| timed_out(i, "healed")).and_then(|r| r) {
                     Ok(event) => {
-                        progress.note(format!("{} healed {}", event.at, describe(&event)));
+                        progress.send(DrillEvent::fault(&event));
                         let _ = events.send(Event::Fault(event));
                     }
                     Err(e) => failed = failed.or(Some(e)),
@@ -466,7 +478,7 @@ async fn run_faults(
                     .and_then(|r| r)
                 {
                     Ok((nodes, event)) => {
-                        progress.note(format!("{} injected {}", event.at, describe(&event)));
+                        progress.send(DrillEvent::fault(&event));
                         let _ = events.send(Event::Fault(event));
                         hit[i] = nodes;
                     }
@@ -479,13 +491,6 @@ async fn run_faults(
         }
     }
     Ok(())
-}
-
-fn describe(event: &crate::history::FaultEvent) -> String {
-    match &event.detail {
-        Some(detail) => format!("{} on {}: {detail}", event.kind, event.node),
-        None => format!("{} on {}", event.kind, event.node),
-    }
 }
 
 /// A task aborted when its handle is dropped (on error or interruption).

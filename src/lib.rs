@@ -5,6 +5,7 @@
 
 pub mod analyze;
 pub mod check;
+pub mod client;
 pub mod drill;
 pub mod engine;
 pub mod fault;

@@ -7,7 +7,8 @@ mod common;
 
 use common::drill_cli::{DrillCli, clean_runs_of, leftovers};
 use firedrill::engine::{self, LABEL_SCENARIO};
-use firedrill::progress::{Progress, ProgressEvent};
+use firedrill::history::FaultAction;
+use firedrill::progress::{DrillEvent, Progress};
 use firedrill::{DrillError, DrillOptions, scenario};
 
 /// Drills share two cores: run them one at a time.
@@ -189,11 +190,14 @@ async fn a_panic_during_the_drill_tears_down() {
     // A progress sink (the caller's code, run inside the drill) that panics once the fault is in.
     let options = DrillOptions {
         progress: Progress::new(|event| {
-            if let ProgressEvent::Note { message } = event {
-                assert!(
-                    !message.contains("injected crash"),
-                    "sink gave up at: {message}"
-                );
+            if let DrillEvent::Fault {
+                action: FaultAction::Inject,
+                kind,
+                node,
+                ..
+            } = event
+            {
+                panic!("sink gave up at: injected {kind} on {node}");
             }
         }),
         ..DrillOptions::default()

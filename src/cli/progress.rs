@@ -1,7 +1,7 @@
 //! Progress on the terminal: a spinner when stderr is a terminal, plain timestamped lines
 //! otherwise (CI logs).
 
-use firedrill::progress::{Progress, ProgressEvent};
+use firedrill::progress::{Progress, Shape};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -13,22 +13,22 @@ pub fn terminal() -> Progress {
         let bar: Mutex<Option<ProgressBar>> = Mutex::new(None);
         Progress::new(move |event| {
             let mut bar = bar.lock().expect("progress lock");
-            match event {
-                ProgressEvent::Begin { step } => {
+            match event.shape() {
+                Shape::Begin(step) => {
                     let spinner = ProgressBar::new_spinner();
                     spinner.set_style(
                         ProgressStyle::with_template("{spinner} {prefix} [{elapsed}] {msg}")
                             .expect("static template"),
                     );
-                    spinner.set_prefix(step);
+                    spinner.set_prefix(step.to_string());
                     spinner.enable_steady_tick(Duration::from_millis(120));
                     *bar = Some(spinner);
                 }
-                ProgressEvent::Note { message } => match bar.as_ref() {
+                Shape::Line(message) => match bar.as_ref() {
                     Some(b) => b.set_message(message),
                     None => eprintln!("  {message}"),
                 },
-                ProgressEvent::End { step, took } => {
+                Shape::End(step, took) => {
                     if let Some(b) = bar.take() {
                         b.finish_and_clear();
                     }
@@ -39,10 +39,10 @@ pub fn terminal() -> Progress {
     } else {
         Progress::new(move |event| {
             let t = started.elapsed().as_secs_f64();
-            match event {
-                ProgressEvent::Begin { step } => eprintln!("[{t:7.1}s] {step} ..."),
-                ProgressEvent::Note { message } => eprintln!("[{t:7.1}s]   {message}"),
-                ProgressEvent::End { step, took } => {
+            match event.shape() {
+                Shape::Begin(step) => eprintln!("[{t:7.1}s] {step} ..."),
+                Shape::Line(message) => eprintln!("[{t:7.1}s]   {message}"),
+                Shape::End(step, took) => {
                     eprintln!("[{t:7.1}s] {step}: done in {:.1}s", took.as_secs_f64())
                 }
             }

@@ -1,6 +1,6 @@
 use super::Recipe;
 use crate::engine::EngineError;
-use crate::progress::Progress;
+use crate::progress::{DrillEvent, Progress, Step};
 use bollard::Docker;
 use bollard::query_parameters::CreateImageOptions;
 use futures_util::{StreamExt, TryStreamExt};
@@ -114,8 +114,8 @@ pub async fn build(
     progress: &Progress,
 ) -> Result<ImageRef, ImageError> {
     let started = Instant::now();
-    let step = format!("building image {}", recipe.tag());
-    progress.begin(&step);
+    let step = Step::ImageBuild { tag: recipe.tag() };
+    progress.send(DrillEvent::Began { step: step.clone() });
     let mmdebstrap = which("mmdebstrap").ok_or(ImageError::MmdebstrapMissing)?;
     let sources = apt_sources()?;
     // The installed packages, written by a last hook to a file of the host: mmdebstrap runs its
@@ -152,7 +152,7 @@ pub async fn build(
         let mut lines = tokio::io::BufReader::new(stderr).lines();
         let mut tail: Vec<String> = Vec::new();
         while let Ok(Some(line)) = lines.next_line().await {
-            progress_lines.note(line.clone());
+            progress_lines.send(DrillEvent::BuildOutput { line: line.clone() });
             tail.push(line);
             if tail.len() > 20 {
                 tail.remove(0);
@@ -228,7 +228,10 @@ pub async fn build(
             name: tag.clone(),
             from: ImageSource::Base,
         })?;
-    progress.end(&step, started.elapsed());
+    progress.send(DrillEvent::Ended {
+        step,
+        took: started.elapsed(),
+    });
     Ok(ImageRef {
         tag,
         id,

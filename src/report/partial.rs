@@ -2,7 +2,7 @@
 //! journal), as `partial.json` and `report.md` in a run directory of its own. No measurement is
 //! made from a drill that stopped part-way, and it is not added to the run history.
 
-use crate::progress::{JournalEntry, ProgressEvent};
+use crate::progress::{JournalEntry, Shape};
 use crate::scenario::{Bounds, Scenario};
 use serde::Serialize;
 use std::fmt::Write as _;
@@ -46,11 +46,11 @@ impl PartialRun {
             .iter()
             .map(|entry| Reached {
                 after: entry.after,
-                step: match &entry.event {
-                    ProgressEvent::Begin { step } => format!("began: {step}"),
-                    ProgressEvent::Note { message } => message.clone(),
-                    ProgressEvent::End { step, took } => {
-                        format!("done: {step} ({})", crate::report::fmt_duration(*took))
+                step: match entry.event.shape() {
+                    Shape::Begin(step) => format!("began: {step}"),
+                    Shape::Line(line) => line,
+                    Shape::End(step, took) => {
+                        format!("done: {step} ({})", crate::report::fmt_duration(took))
                     }
                 },
             })
@@ -150,6 +150,7 @@ pub fn write_partial(run: &PartialRun, reports: &Path) -> std::io::Result<PathBu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::progress::{DrillEvent, Step};
     use std::time::Duration;
 
     fn sample() -> PartialRun {
@@ -157,20 +158,27 @@ mod tests {
         let journal = [
             JournalEntry {
                 after: Duration::from_millis(20),
-                event: ProgressEvent::Begin {
-                    step: "bringing up 3 etcd, 3 patroni, 1 haproxy".into(),
+                event: DrillEvent::Began {
+                    step: Step::BringUp {
+                        nodes: vec![
+                            ("etcd".into(), 3),
+                            ("patroni".into(), 3),
+                            ("haproxy".into(), 1),
+                        ],
+                    },
                 },
             },
             JournalEntry {
                 after: Duration::from_millis(5900),
-                event: ProgressEvent::Note {
-                    message: "pg1 bootstrapped the cluster (5.9s)".into(),
+                event: DrillEvent::Bootstrapped {
+                    node: "pg1".into(),
+                    after: Duration::from_millis(5880),
                 },
             },
             JournalEntry {
                 after: Duration::from_millis(7000),
-                event: ProgressEvent::Note {
-                    message: "etcd healthy (3 members) | ok".into(),
+                event: DrillEvent::Note {
+                    text: "etcd healthy (3 members) | ok".into(),
                 },
             },
         ];

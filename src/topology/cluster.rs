@@ -4,7 +4,7 @@ use super::stacks::{self, ReadyBound, Stack};
 use super::{FixedPort, Node, NodeKind, NodeSpec, Secrets, disks, ready};
 use crate::engine::{self, EngineError, RunLabels};
 use crate::history::ProxyServer;
-use crate::progress::Progress;
+use crate::progress::{DrillEvent, Progress, Step};
 use crate::scenario::Scenario;
 use bollard::Docker;
 use bollard::models::{
@@ -107,8 +107,10 @@ impl Cluster {
             secrets: &secrets,
             run_id: &run_id,
         });
-        let step = format!("bringing up {}", counts(stack, &groups));
-        progress.begin(&step);
+        let step = Step::BringUp {
+            nodes: counts(stack, &groups),
+        };
+        progress.send(DrillEvent::Began { step: step.clone() });
         docker
             .create_network(NetworkCreateRequest {
                 name: run_id.clone(),
@@ -192,14 +194,16 @@ impl Cluster {
                 ),
             });
         }
-        progress.note(format!(
-            "{} containers started in {:.1}s",
-            cluster.nodes.len(),
-            first_container.elapsed().as_secs_f64()
-        ));
+        progress.send(DrillEvent::ContainersStarted {
+            count: cluster.nodes.len(),
+            took: first_container.elapsed(),
+        });
         cluster.initial_leader = stack.ready(&cluster, bound, progress).await?;
         cluster.bring_up = first_container.elapsed();
-        progress.end(&step, cluster.bring_up);
+        progress.send(DrillEvent::Ended {
+            step,
+            took: cluster.bring_up,
+        });
         Ok(cluster)
     }
 
@@ -365,8 +369,8 @@ impl Cluster {
     }
 }
 
-/// What a plan brings up, for the progress line: `3 etcd, 3 patroni, 1 haproxy`.
-fn counts(stack: &dyn Stack, groups: &[stacks::StartGroup]) -> String {
+/// What a plan brings up, kind by kind in registry order: `3 etcd, 3 patroni, 1 haproxy`.
+fn counts(stack: &dyn Stack, groups: &[stacks::StartGroup]) -> Vec<(String, usize)> {
     let mut listed: Vec<NodeKind> = stack.kinds().to_vec();
     listed.sort();
     listed
@@ -380,9 +384,8 @@ fn counts(stack: &dyn Stack, groups: &[stacks::StartGroup]) -> String {
             (kind, n)
         })
         .filter(|(_, n)| *n > 0)
-        .map(|(kind, n)| format!("{n} {}", kind.name()))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .map(|(kind, n)| (kind.name().to_owned(), n))
+        .collect()
 }
 
 /// How many times a node's container is created with fresh host ports when another process

@@ -7,7 +7,6 @@ mod http_error;
 pub mod kind;
 pub mod kinds;
 mod node;
-mod pg_error;
 mod ready;
 mod roles;
 mod secrets;
@@ -19,6 +18,7 @@ pub use kind::{Kind, Naming, RoleReport};
 pub use kinds::KINDS;
 pub use kinds::patroni::{PG_PORT, REST_PORT as PATRONI_REST_PORT, THIS_NODE_SQL};
 pub use node::{FileSpec, FixedPort, Node, NodeKind, NodeSpec};
-pub use pg_error::pg_error_text;
 pub use roles::Roles;
+// The PostgreSQL client owns its error rule; probes and faults use its text.
+pub use crate::client::pg_error_text;
 pub use secrets::Secrets;

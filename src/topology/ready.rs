@@ -3,7 +3,7 @@
 
 use super::stacks::ReadyBound;
 use super::{Cluster, Node, TopologyError};
-use crate::progress::Progress;
+use crate::progress::{DrillEvent, Progress};
 use std::time::{Duration, Instant};
 
 const POLL: Duration = Duration::from_millis(100);
@@ -25,10 +25,10 @@ impl<'a> Reached<'a> {
     }
 
     pub fn note(&mut self, what: String) {
-        self.progress.note(format!(
-            "{what} ({:.1}s)",
-            self.bound.started.elapsed().as_secs_f64()
-        ));
+        self.progress.send(DrillEvent::Reached {
+            condition: what.clone(),
+            after: self.bound.started.elapsed(),
+        });
         self.reached.push(what);
     }
 
@@ -65,11 +65,10 @@ pub(super) async fn wait_bootstrapped(
         reached: "containers started".into(),
         waiting: format!("{} to bootstrap the cluster as its leader", node.name),
     })?;
-    progress.note(format!(
-        "{} bootstrapped the cluster ({:.1}s)",
-        node.name,
-        bound.started.elapsed().as_secs_f64()
-    ));
+    progress.send(DrillEvent::Bootstrapped {
+        node: node.name.clone(),
+        after: bound.started.elapsed(),
+    });
     Ok(())
 }
 

@@ -1,6 +1,7 @@
-use super::TABLE;
+use super::endpoints::node_endpoint;
+use crate::client::Client;
 use crate::history::{Clock, ReadBack};
-use crate::topology::{Cluster, Node, RoleReport, THIS_NODE_SQL, pg_error_text};
+use crate::topology::{Cluster, Node, RoleReport};
 use std::time::Duration;
 use thiserror::Error;
 use tokio::time::Instant;
@@ -14,11 +15,13 @@ pub struct ReadBackError {
 
 /// After recovery: reads every sequence number from the leader, directly (not through the
 /// client endpoint, which may be what the drill found routing wrongly). The leader is the one
-/// node Patroni reports as leader, and its PostgreSQL must confirm it is not in recovery.
+/// node Patroni reports as leader, and the client must confirm it takes writes (PostgreSQL:
+/// not in recovery).
 /// Retries for at most `within` (the recovery bound); each attempt (find the leader, connect,
 /// read every row) may take at most `read_within` (the read-back bound), so that a leader that
 /// hangs mid-read cannot hold the drill.
 pub async fn read_back(
+    client: &dyn Client,
     cluster: &Cluster,
     clock: Clock,
     within: Duration,
@@ -29,7 +32,7 @@ pub async fn read_back(
         let at = clock.now();
         // Bounded as a whole: a leader that hangs mid-read must not hold the drill (and its
         // teardown) forever.
-        let attempt = tokio::time::timeout(read_within, read_once(cluster)).await;
+        let attempt = tokio::time::timeout(read_within, read_once(client, cluster)).await;
         let last_error = match attempt {
             Ok(Ok((node, present))) => return Ok(ReadBack { at, node, present }),
             Ok(Err(e)) => e,
@@ -48,7 +51,7 @@ pub async fn read_back(
     }
 }
 
-async fn read_once(cluster: &Cluster) -> Result<(String, Vec<u64>), String> {
+async fn read_once(client: &dyn Client, cluster: &Cluster) -> Result<(String, Vec<u64>), String> {
     let roles = cluster.roles(Duration::from_secs(1)).await;
     let leaders: Vec<&Node> = roles
         .reports
@@ -67,25 +70,8 @@ async fn read_once(cluster: &Cluster) -> Result<(String, Vec<u64>), String> {
             ));
         }
     };
-    let client = cluster
-        .connect(leader, Duration::from_secs(1))
-        .await
-        .map_err(|e| pg_error_text(&e))?;
-    let row = client
-        .query_one(&format!("SELECT {THIS_NODE_SQL}, pg_is_in_recovery()"), &[])
-        .await
-        .map_err(|e| pg_error_text(&e))?;
-    let node: String = row.get(0);
-    if row.get::<_, bool>(1) {
-        return Err(format!("{node} is in recovery"));
-    }
-    let rows = client
-        .query(&format!("SELECT seq FROM {TABLE} ORDER BY seq"), &[])
-        .await
-        .map_err(|e| pg_error_text(&e))?;
-    let present = rows
-        .iter()
-        .map(|r| u64::try_from(r.get::<_, i64>(0)).unwrap_or(0))
-        .collect();
-    Ok((node, present))
+    let stored = client
+        .read_back(&node_endpoint(cluster, leader, Duration::from_secs(1)))
+        .await?;
+    Ok((stored.node, stored.present))
 }

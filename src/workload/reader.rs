@@ -1,27 +1,21 @@
 use super::Acknowledged;
+use super::endpoints::read_endpoint;
 use super::schedule::on_schedule;
 use super::sessions::Sessions;
+use crate::client::{Client, Seen};
 use crate::history::{At, Clock, Event, Outcome, ReadOp};
-use crate::scenario::{ReadEndpoint, Workload};
-use crate::topology::{Cluster, pg_error_text};
+use crate::scenario::Workload;
+use crate::topology::Cluster;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
-
-/// The SELECT returns, from the server that answered it, its node name (`firedrill.node`),
-/// whether it is in recovery (a replica), and whether the row of sequence number `$1` is there
-/// (false when `$1` is NULL: no write to look for).
-const SELECT: &str = "SELECT current_setting('firedrill.node'), pg_is_in_recovery(), \
-     EXISTS(SELECT 1 FROM firedrill_writes WHERE seq = $1)";
-
-/// What an ok read saw: the node, whether it was in recovery, whether the row was there.
-type Seen = (String, bool, bool);
 
 /// Starts reads at `spec.read_rate` per second on a fixed schedule from the run's start until
 /// `until`, each concurrently, through `spec.read_through`, with at most `spec.readers`
 /// connections kept open. Each looks for the highest sequence number in `acked` at its invoke
 /// instant. Waits for the last reads to finish. Does nothing without readers.
 pub async fn run_reads(
+    client: Arc<dyn Client>,
     cluster: Arc<Cluster>,
     spec: Workload,
     clock: Clock,
@@ -34,7 +28,7 @@ pub async fn run_reads(
     }
     let period = Duration::from_secs(1) / spec.read_rate;
     // Their own sessions and connection slots: reads never hold up the writers'.
-    let sessions = Arc::new(Sessions::new(SELECT, spec.readers, spec.connect_timeout));
+    let sessions = Arc::new(Sessions::new(client, spec.readers, spec.connect_timeout));
     on_schedule(clock, period, until, &events, |_| {
         let read = Read {
             cluster: cluster.clone(),
@@ -67,34 +61,22 @@ impl Read {
     }
 
     async fn select(&self, expected: Option<u64>) -> Result<Seen, String> {
-        let endpoint = || match self.spec.read_through {
-            ReadEndpoint::Primary => Ok(self
-                .cluster
-                .pg_config(self.cluster.endpoint(), self.spec.connect_timeout)),
-            ReadEndpoint::Replica => self
-                .cluster
-                .replica_endpoint_config(self.spec.connect_timeout)
-                .ok_or_else(|| "haproxy has no replica endpoint".to_string()),
+        let endpoint = || {
+            read_endpoint(
+                &self.cluster,
+                self.spec.read_through,
+                self.spec.connect_timeout,
+            )
         };
-        let session = self
-            .sessions
-            .take(endpoint)
-            .await
-            .map_err(|(_, error)| error)?;
-        let seq = expected.map(|s| i64::try_from(s).expect("sequence numbers fit i64"));
-        let answer = tokio::time::timeout(
-            self.spec.write_timeout,
-            session.client.query_one(&session.statement, &[&seq]),
-        )
-        .await;
+        let mut connection = self.sessions.take(endpoint).await.map_err(|f| f.text)?;
+        let answer =
+            tokio::time::timeout(self.spec.write_timeout, connection.read_latest(expected)).await;
         match answer {
-            Ok(Ok(row)) => {
-                let seen = (row.get(0), row.get(1), row.get(2));
-                self.sessions.give_back(session);
+            Ok(Ok(seen)) => {
+                self.sessions.give_back(connection);
                 Ok(seen)
             }
-            Ok(Err(e)) if e.as_db_error().is_some() => Err(pg_error_text(&e)),
-            Ok(Err(e)) => Err(format!("connection lost: {e}")),
+            Ok(Err(failure)) => Err(failure.text),
             Err(_) => Err(format!(
                 "no answer within {}",
                 humantime::format_duration(self.spec.write_timeout)
@@ -115,22 +97,10 @@ impl Read {
             outcome,
             through: self.spec.read_through,
             expected_seq: expected,
-            node: seen.as_ref().map(|(node, _, _)| node.clone()),
-            in_recovery: seen.as_ref().map(|&(_, in_recovery, _)| in_recovery),
-            visible: seen.and_then(|(_, _, visible)| expected.map(|_| visible)),
+            node: seen.as_ref().map(|s| s.node.clone()),
+            in_recovery: seen.as_ref().map(|s| s.replica),
+            visible: seen.and_then(|s| expected.map(|_| s.visible)),
             error,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn select_reads_the_prepared_table_and_names_the_node() {
-        assert!(SELECT.contains(&format!("FROM {} ", super::super::TABLE)));
-        assert!(SELECT.contains(crate::topology::THIS_NODE_SQL));
-        assert!(SELECT.contains("pg_is_in_recovery()"));
     }
 }

@@ -1,12 +1,11 @@
-//! Connections kept open for one kind of operation, each with its statement prepared, and a
-//! bound on how many are being opened at once: shared by the writers and the readers.
+//! Connections kept open for one kind of operation, and a bound on how many are being opened at
+//! once: shared by the writers and the readers, whatever the client's protocol.
 
+use crate::client::{Client, Connection, Endpoint, Failure};
 use crate::history::ErrorKind;
-use crate::topology::pg_error_text;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::Semaphore;
-use tokio_postgres::{Client, Config, NoTls, Statement};
 
 /// At most this many connections are being opened at once, per pool. During an outage every
 /// attempt needs a new connection; unbounded, a stall of the host piles up hundreds of them,
@@ -15,25 +14,19 @@ use tokio_postgres::{Client, Config, NoTls, Statement};
 /// along.
 pub(super) const MAX_CONNECTING: usize = 32;
 
-/// An open connection with its prepared statement.
-pub(super) struct Session {
-    pub client: Client,
-    pub statement: Statement,
-}
-
 pub(super) struct Sessions {
-    sql: &'static str,
-    /// How many idle sessions are kept.
+    client: Arc<dyn Client>,
+    /// How many idle connections are kept.
     keep: usize,
     connect_timeout: Duration,
-    idle: Mutex<Vec<Session>>,
+    idle: Mutex<Vec<Box<dyn Connection>>>,
     connecting: Semaphore,
 }
 
 impl Sessions {
-    pub fn new(sql: &'static str, keep: usize, connect_timeout: Duration) -> Sessions {
+    pub fn new(client: Arc<dyn Client>, keep: usize, connect_timeout: Duration) -> Sessions {
         Sessions {
-            sql,
+            client,
             keep,
             connect_timeout,
             idle: Mutex::new(Vec::new()),
@@ -41,110 +34,139 @@ impl Sessions {
         }
     }
 
-    /// An idle session, or a new one opened with `config` (asked only then; its error means
+    /// An idle connection, or a new one opened to `endpoint` (asked only then; its error means
     /// there is nowhere to connect). Waiting for a connection slot counts against the connect
-    /// timeout, and the timeout bounds the TCP connection while twice it bounds the handshake
-    /// and the prepare too. On failure the operation was certainly not executed.
+    /// timeout, and the timeout bounds the TCP connection while twice it bounds the whole
+    /// opening (handshake and first answer). On failure the operation was certainly not
+    /// executed.
     pub async fn take(
         &self,
-        config: impl FnOnce() -> Result<Config, String>,
-    ) -> Result<Session, (ErrorKind, String)> {
-        if let Some(session) = self.idle.lock().expect("sessions lock").pop() {
-            return Ok(session);
+        endpoint: impl FnOnce() -> Result<Endpoint, String>,
+    ) -> Result<Box<dyn Connection>, Failure> {
+        if let Some(connection) = self.idle.lock().expect("sessions lock").pop() {
+            return Ok(connection);
         }
         let _permit = tokio::time::timeout(self.connect_timeout, self.connecting.acquire())
             .await
             .map_err(|_| {
-                (
+                Failure::new(
                     ErrorKind::TooManyConnecting,
                     format!("connect: {MAX_CONNECTING} connections already being opened"),
                 )
             })?
             .expect("the semaphore is never closed");
-        let config = config().map_err(|e| (ErrorKind::ConnectFailed, format!("connect: {e}")))?;
-        let opening = async {
-            let (client, connection) = config.connect(NoTls).await.map_err(|e| {
-                (
-                    connect_error_kind(&e),
-                    format!("connect: {}", pg_error_text(&e)),
-                )
-            })?;
-            tokio::spawn(connection);
-            let statement = client.prepare(self.sql).await.map_err(|e| {
-                (
-                    ErrorKind::ConnectFailed,
-                    format!("prepare: {}", pg_error_text(&e)),
-                )
-            })?;
-            Ok(Session { client, statement })
-        };
-        tokio::time::timeout(self.connect_timeout * 2, opening)
+        let endpoint = endpoint()
+            .map_err(|e| Failure::new(ErrorKind::ConnectFailed, format!("connect: {e}")))?;
+        tokio::time::timeout(self.connect_timeout * 2, self.client.connect(&endpoint))
             .await
-            .unwrap_or_else(|_| Err((ErrorKind::ConnectTimeout, "connect: timeout".into())))
+            .unwrap_or_else(|_| Err(Failure::new(ErrorKind::ConnectTimeout, "connect: timeout")))
     }
 
-    /// Keeps a session that just worked, up to `keep` idle ones.
-    pub fn give_back(&self, session: Session) {
+    /// Keeps a connection that just worked, up to `keep` idle ones.
+    pub fn give_back(&self, connection: Box<dyn Connection>) {
         let mut idle = self.idle.lock().expect("sessions lock");
         if idle.len() < self.keep {
-            idle.push(session);
+            idle.push(connection);
         }
     }
-}
-
-/// The kind of a failed connection attempt, from the first I/O error in its source chain:
-/// refused, timed out, or anything else.
-pub(super) fn connect_error_kind(e: &(dyn std::error::Error + 'static)) -> ErrorKind {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(s) = source {
-        if let Some(io) = s.downcast_ref::<std::io::Error>() {
-            return match io.kind() {
-                std::io::ErrorKind::ConnectionRefused => ErrorKind::ConnectRefused,
-                std::io::ErrorKind::TimedOut => ErrorKind::ConnectTimeout,
-                _ => ErrorKind::ConnectFailed,
-            };
-        }
-        source = s.source();
-    }
-    ErrorKind::ConnectFailed
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::{Accepted, Protocol, Seen, Stored};
+    use futures_util::future::BoxFuture;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// An error wrapping another, as tokio-postgres wraps the I/O error of a failed connect.
-    #[derive(Debug)]
-    struct Wrapped(std::io::Error);
+    /// Counts the connections it opens; each write answers with the connection's number.
+    #[derive(Default)]
+    struct Counting(AtomicUsize);
 
-    impl std::fmt::Display for Wrapped {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("error connecting to server")
+    struct Numbered(usize);
+
+    impl Connection for Numbered {
+        fn write(&mut self, _: u64) -> BoxFuture<'_, Result<Accepted, Failure>> {
+            let node = format!("c{}", self.0);
+            Box::pin(async move { Ok(Accepted { node, epoch: 1 }) })
+        }
+        fn read_latest(&mut self, _: Option<u64>) -> BoxFuture<'_, Result<Seen, Failure>> {
+            unreachable!("not read")
         }
     }
 
-    impl std::error::Error for Wrapped {
-        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
+    impl Client for Counting {
+        fn protocol(&self) -> Protocol {
+            Protocol::Postgres
+        }
+        fn schema(&self) -> String {
+            "nothing".into()
+        }
+        fn prepare<'a>(&'a self, _: &'a Endpoint) -> BoxFuture<'a, Result<(), String>> {
+            unreachable!("not prepared")
+        }
+        fn connect<'a>(
+            &'a self,
+            _: &'a Endpoint,
+        ) -> BoxFuture<'a, Result<Box<dyn Connection>, Failure>> {
+            let n = self.0.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async move { Ok(Box::new(Numbered(n)) as Box<dyn Connection>) })
+        }
+        fn read_back<'a>(&'a self, _: &'a Endpoint) -> BoxFuture<'a, Result<Stored, String>> {
+            unreachable!("not read back")
         }
     }
 
-    #[test]
-    fn connect_errors_are_classified_by_the_io_error_in_their_chain() {
-        use std::io::{Error, ErrorKind as Io};
-        let kind = |io: Io| connect_error_kind(&Wrapped(Error::new(io, "x")));
-        assert_eq!(kind(Io::ConnectionRefused), ErrorKind::ConnectRefused);
-        assert_eq!(kind(Io::TimedOut), ErrorKind::ConnectTimeout);
-        assert_eq!(kind(Io::ConnectionReset), ErrorKind::ConnectFailed);
-        assert_eq!(kind(Io::UnexpectedEof), ErrorKind::ConnectFailed);
-        // the text says "refused", the structure does not: not refused
-        let text_only = Error::other("connection refused");
-        assert_eq!(connect_error_kind(&text_only), ErrorKind::ConnectFailed);
+    fn anywhere() -> Result<Endpoint, String> {
+        Ok(Endpoint {
+            host: "127.0.0.1".into(),
+            port: 1,
+            user: "u".into(),
+            password: String::new(),
+            dbname: "d".into(),
+            connect_timeout: Duration::from_secs(1),
+        })
+    }
+
+    async fn node(connection: &mut Box<dyn Connection>) -> String {
+        connection.write(0).await.unwrap().node
+    }
+
+    #[tokio::test]
+    async fn connections_given_back_are_reused_up_to_the_number_kept() {
+        let client = Arc::new(Counting::default());
+        let sessions = Sessions::new(client.clone(), 1, Duration::from_secs(1));
+        let mut a = sessions.take(anywhere).await.unwrap();
+        let mut b = sessions.take(anywhere).await.unwrap();
         assert_eq!(
-            connect_error_kind(&Error::from(Io::ConnectionRefused)),
-            ErrorKind::ConnectRefused
+            (node(&mut a).await, node(&mut b).await),
+            ("c0".into(), "c1".into())
         );
-        let no_io = std::fmt::Error;
-        assert_eq!(connect_error_kind(&no_io), ErrorKind::ConnectFailed);
+        sessions.give_back(a);
+        sessions.give_back(b); // one too many: dropped
+        let mut again = sessions
+            .take(|| panic!("an idle connection was there"))
+            .await
+            .unwrap();
+        assert_eq!(node(&mut again).await, "c0");
+        let _fresh = sessions.take(anywhere).await.unwrap();
+        assert_eq!(client.0.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn nowhere_to_connect_is_a_failed_connect() {
+        let sessions = Sessions::new(Arc::new(Counting::default()), 1, Duration::from_secs(1));
+        let Err(failure) = sessions
+            .take(|| Err("haproxy has no replica endpoint".into()))
+            .await
+        else {
+            panic!("connected to nowhere");
+        };
+        assert_eq!(
+            failure,
+            Failure::new(
+                ErrorKind::ConnectFailed,
+                "connect: haproxy has no replica endpoint"
+            )
+        );
     }
 }

@@ -1,40 +1,29 @@
+use super::endpoints::client_endpoint;
+use crate::client::Client;
 use crate::topology::{Cluster, TopologyError};
 use std::time::Duration;
 
-/// The table every write goes to: one row per sequence number.
-pub const TABLE: &str = "firedrill_writes";
-
-/// How long creating the table may keep failing (a stalled host) before the drill gives up.
+/// How long creating the schema may keep failing (a stalled host) before the drill gives up.
 const PREPARE_WITHIN: Duration = Duration::from_secs(15);
 
-/// Creates the writes table through the client endpoint (it replicates to every node),
+/// Creates what the writes go to through the client endpoint (it replicates to every node),
 /// retrying for a bounded time.
-pub async fn prepare(cluster: &Cluster) -> Result<(), TopologyError> {
+pub async fn prepare(client: &dyn Client, cluster: &Cluster) -> Result<(), TopologyError> {
     let deadline = tokio::time::Instant::now() + PREPARE_WITHIN;
+    let endpoint = client_endpoint(cluster, Duration::from_secs(2));
     loop {
-        match create(cluster).await {
+        match client.prepare(&endpoint).await {
             Ok(()) => return Ok(()),
             Err(e) if tokio::time::Instant::now() < deadline => {
-                tracing::debug!("retrying table creation: {e}");
+                tracing::debug!("retrying the creation of the {}: {e}", client.schema());
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
             Err(e) => {
                 return Err(TopologyError::Database {
-                    action: format!("create table {TABLE}"),
-                    message: e.to_string(),
+                    action: format!("create {}", client.schema()),
+                    message: e,
                 });
             }
         }
     }
-}
-
-async fn create(cluster: &Cluster) -> Result<(), tokio_postgres::Error> {
-    let client = cluster
-        .connect(cluster.endpoint(), Duration::from_secs(2))
-        .await?;
-    client
-        .batch_execute(&format!(
-            "CREATE TABLE IF NOT EXISTS {TABLE} (seq bigint PRIMARY KEY, written_at timestamptz NOT NULL DEFAULT now())"
-        ))
-        .await
 }
