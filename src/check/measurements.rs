@@ -175,7 +175,7 @@ pub struct FaultMeasurements {
     /// The old leader's timeline at `F`: the `timeline` of its latest sample reporting the
     /// leader role with a timeline, received before `F`. `None` if no such sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub old_timeline: Option<u32>,
+    pub old_timeline: Option<u64>,
     /// **Promotion time**: from `F` to the `received` instant of the first probe sample (by
     /// received instant), sent at or after `F` and before the window's end, in which a node
     /// other than `old_leader` reports the leader role with a timeline greater than
@@ -187,7 +187,7 @@ pub struct FaultMeasurements {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promoted: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promoted_timeline: Option<u32>,
+    pub promoted_timeline: Option<u64>,
     /// **Replication lag at injection**, in bytes, for every node the leader at `F` (the node
     /// of the latest probe sample reporting the leader role received before `F`) listed in its
     /// `pg_stat_replication` in a `replication` sample received before `F`: from that leader's
@@ -1716,8 +1716,7 @@ mod tests {
 
         // a new leader never seen on a higher timeline; a later fault promoted fine
         let mut events = two_failovers();
-        events
-            .retain(|e| !matches!(e, Event::Probe(p) if p.node == "pg2" && p.timeline == Some(2)));
+        events.retain(|e| !matches!(e, Event::Role(p) if p.asked == "pg2" && p.epoch == Some(2)));
         let m = measure(&history(events));
         assert_eq!(m.faults[0].promotion_time, None);
         // pg2's last timeline as leader was 1: pg3 on timeline 2 is a promotion

@@ -1,5 +1,5 @@
 use super::ticker::every;
-use crate::history::{Clock, Event, ProbeSample};
+use crate::history::{Clock, Event, RoleSample};
 use crate::topology::{Cluster, NodeKind, PATRONI_REST_PORT, probe_patroni};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,33 +24,23 @@ pub async fn probe_roles(
                 let sent = clock.now();
                 let status = probe_patroni(&http, &addr, Duration::from_secs(1)).await;
                 let received = clock.now();
+                let empty = RoleSample::self_report("patroni", &name, sent, received);
                 let sample = match status {
-                    Ok(s) => ProbeSample {
-                        node: name,
-                        sent,
-                        received,
+                    Ok(s) => RoleSample {
                         role: Some(s.role),
-                        timeline: s.timeline,
+                        epoch: s.timeline.map(u64::from),
                         state: Some(s.state),
-                        wal: s.wal,
+                        position: s.wal,
                         replayed: s.replayed,
                         streaming: s.streaming,
-                        error: None,
+                        ..empty
                     },
-                    Err(error) => ProbeSample {
-                        node: name,
-                        sent,
-                        received,
-                        role: None,
-                        timeline: None,
-                        state: None,
-                        wal: None,
-                        replayed: None,
-                        streaming: Vec::new(),
+                    Err(error) => RoleSample {
                         error: Some(error),
+                        ..empty
                     },
                 };
-                let _ = events.send(Event::Probe(sample));
+                let _ = events.send(Event::Role(sample));
             });
         }
     })
