@@ -323,8 +323,10 @@ fn verify_says_the_history_is_intact_then_names_an_edited_line_and_exits_1() {
     );
 }
 
+/// No role source (no probe of any kind): split brain is not applicable, which fails its
+/// objective, and never reads as "no split brain".
 #[test]
-fn a_run_without_role_probes_fails_split_brain_as_not_measured() {
+fn a_run_without_role_probes_fails_split_brain_as_not_applicable() {
     let reports = tempfile::tempdir().unwrap();
     let record = drill_record_of("run-1", "2026-10-05T09:00:00.000Z", []);
     assert!(!record.passed());
@@ -338,17 +340,15 @@ fn a_run_without_role_probes_fails_split_brain_as_not_measured() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(
-            "│ split brain                   │ not measured (no role probes in the history)  │"
+            "│ split brain                   │ n/a (no role source in this stack)            │"
         ),
         "{stdout}"
     );
     assert!(
-        stdout.contains(
-            "│ split_brain == false │ not measured: no role probes in the history │ FAIL    │"
-        ),
+        stdout.contains("│ split_brain == false │ n/a: no role source in this stack │ FAIL    │"),
         "{stdout}"
     );
-    // the run history records it as not measured, not as "no split brain"
+    // the run history records it as not measured (null), not as "no split brain"
     let line = std::fs::read_to_string(reports.path().join("history.jsonl")).unwrap();
     let line: serde_json::Value = serde_json::from_str(line.trim_end()).unwrap();
     assert_eq!(line["measurements"]["split_brain"], serde_json::Value::Null);

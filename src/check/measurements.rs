@@ -111,7 +111,15 @@ pub struct Measurements {
     /// [`Reads`]); `None` if the history holds no read (no readers).
     #[serde(default)]
     pub reads: Option<Reads>,
+    /// The history holds no role source: no self report (a node's manager about itself) and
+    /// no PostgreSQL asked directly. The measurements of the role and proxy families are then
+    /// not applicable (see [`Measurements::not_applicable`]), never 0. Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_role_source: bool,
 }
+
+/// Why a role measurement does not apply.
+pub const NO_ROLE_SOURCE: &str = "no role source in this stack";
 
 /// Write attempts the harness never sent outside every outage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -560,6 +568,7 @@ pub fn measure(history: &History) -> Measurements {
         errors_by_kind: writes::errors_by_kind(&writes, Window::WHOLE),
         reads: reads::reads(&history.reads().collect::<Vec<_>>(), &writes),
         faults,
+        no_role_source: probes.is_empty() && replication.is_empty(),
     }
 }
 
@@ -627,6 +636,16 @@ impl Measurements {
             ));
         }
         problems
+    }
+
+    /// Why `measure` does not apply to this run, if it does not: it needs a role source and the
+    /// history holds none. A measurement that does not apply is neither 0 nor "not measured".
+    /// A split brain the writes alone show (two writers on one timeline) is detected all the
+    /// same: a detection stands.
+    pub fn not_applicable(&self, measure: Measure) -> Option<&'static str> {
+        let detected = measure == Measure::SplitBrain && self.split_brain.detected;
+        (self.no_role_source && measure.family().needs_role_source() && !detected)
+            .then_some(NO_ROLE_SOURCE)
     }
 
     /// The value an objective on `measure` is judged against, or why it could not be measured.
