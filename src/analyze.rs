@@ -304,6 +304,116 @@ mod tests {
         assert!(analysis.record.passed());
     }
 
+    /// Every stored record of an older format: the format 1 fixture, the format 2 sample and the
+    /// four runs of reports/example.
+    fn stored_records() -> Vec<std::path::PathBuf> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = vec![
+            root.join("tests/fixtures/format-1/patroni-switchover.run.json"),
+            root.join("tests/fixtures/format-2/sample.run.json"),
+        ];
+        let mut runs: Vec<_> = std::fs::read_dir(root.join("reports/example/runs"))
+            .unwrap()
+            .map(|e| e.unwrap().path().join("run.json"))
+            .collect();
+        runs.sort();
+        assert_eq!(runs.len(), 4, "{runs:?}");
+        files.extend(runs);
+        files
+    }
+
+    /// Formats 1 and 2 recorded roles as `probe` (Patroni about a node) and `leader_key` (an
+    /// etcd member's answer): each loads as a role sample, the history serialises to the bytes
+    /// recorded (the run history's digest of it holds), and the verdict is reproduced in this
+    /// format.
+    #[test]
+    fn probes_and_leader_keys_of_older_formats_load_as_role_samples() {
+        use crate::history::{Event, RecordedAs, Role, RoleView};
+        for file in stored_records() {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let events = raw["history"]["events"].as_array().unwrap();
+            let typed = |t: &str| events.iter().filter(|e| e["type"] == t).count();
+            let (probes, keys) = (typed("probe"), typed("leader_key"));
+            assert!(probes > 0 && typed("role") == 0, "{}", file.display());
+
+            let stored = load(&file).unwrap();
+            assert!(stored.format < RECORD_FORMAT, "{}", file.display());
+            let selves: Vec<_> = stored.history.self_reports().collect();
+            assert_eq!(selves.len(), probes, "{}", file.display());
+            for r in &selves {
+                assert_eq!(
+                    (r.source.as_str(), r.recorded_as),
+                    ("patroni", RecordedAs::Probe)
+                );
+                assert_eq!(r.node.as_deref(), Some(r.asked.as_str()));
+            }
+            // the converted fields: the first probe that answered, field by field
+            let (i, first) = events
+                .iter()
+                .enumerate()
+                .find(|(_, e)| e["type"] == "probe" && e["role"].is_string())
+                .unwrap();
+            let Event::Role(r) = &stored.history.events[i] else {
+                panic!("{}: event {i} is not a role sample", file.display());
+            };
+            assert_eq!(r.asked, first["node"].as_str().unwrap());
+            assert_eq!(r.epoch, first["timeline"].as_u64());
+            assert_eq!(r.position, first["wal"].as_u64());
+            assert_eq!(r.sent.0, first["sent"].as_u64().unwrap());
+            assert!(r.role.is_some());
+
+            let authorities: Vec<_> = stored.history.authority_reports().collect();
+            assert_eq!(authorities.len(), keys, "{}", file.display());
+            for k in &authorities {
+                assert_eq!((k.source.as_str(), k.view), ("etcd", RoleView::Authority));
+                assert_eq!(k.node.is_some(), k.role == Some(Role::Leader));
+            }
+
+            assert_eq!(
+                serde_json::to_value(&stored.history).unwrap(),
+                raw["history"],
+                "{}: the history is kept as recorded",
+                file.display()
+            );
+            let analysis = reanalyze(&stored);
+            assert!(
+                analysis.reproduced,
+                "{}: {:?}",
+                file.display(),
+                analysis.changes
+            );
+            assert_eq!(analysis.record.format, RECORD_FORMAT);
+            if stored.format == 2 {
+                // format 1 measured some things differently (see FORMAT_CHANGES)
+                let m = &analysis.record.measurements;
+                assert_eq!(m, &stored.measurements, "{}", file.display());
+            }
+            assert_eq!(analysis.record.history, stored.history);
+        }
+    }
+
+    /// The sample record as format 2 wrote it (tests/fixtures/format-2) is the sample record
+    /// of this firedrill but for the layout of its role samples and its format.
+    #[test]
+    fn the_format_2_sample_is_todays_sample_in_the_old_layout() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/format-2/sample.run.json");
+        let old = load(&file).unwrap();
+        assert_eq!(old.format, 2);
+        let mut now = sample_record();
+        for (old, now) in old.history.events.iter().zip(&mut now.history.events) {
+            if let (Event::Role(o), Event::Role(n)) = (old, now) {
+                n.recorded_as = o.recorded_as;
+            }
+        }
+        now.format = 2;
+        assert_eq!(old, now);
+        let analysis = reanalyze(&old);
+        assert!(analysis.reproduced, "{:?}", analysis.changes);
+        assert!(analysis.record.passed() == old.passed());
+    }
+
     #[test]
     fn a_record_of_an_older_format_is_judged_again_in_this_format() {
         let mut stored = sample_record();

@@ -9,10 +9,34 @@ use std::time::Duration;
 
 /// Version of the run.json layout; bumped on any incompatible change. Every older format
 /// still loads (missing fields take their documented defaults) and `analyze` judges it again.
-/// 2: writes may be `not_sent`, faults scheduled together are measured as one incident, proxy
-///    switch means routing to the new leader (`old_leader_out_time` apart), lag is read from
-///    the leader's `pg_stat_replication`, a run without objectives is not judged.
-pub const RECORD_FORMAT: u32 = 2;
+/// What each format changed is [`FORMAT_CHANGES`].
+pub const RECORD_FORMAT: u32 = 3;
+
+/// What each format changed, by the format that introduced it: `analyze` names the changes
+/// between a record's format and this one in the run history's re-analysis note.
+pub const FORMAT_CHANGES: &[(u32, &str)] = &[
+    (
+        2,
+        "writes may be not_sent, faults scheduled together are measured as one incident, proxy \
+         switch means routing to the new leader (old_leader_out_time apart), lag is read from \
+         the leader's pg_stat_replication, a run without objectives is not judged",
+    ),
+    (
+        3,
+        "role answers are one event, role (source, view, asked, node, role, epoch, position): \
+         patroni's probe and etcd's leader_key load as role samples and are kept as recorded; \
+         role measurements are not applicable without a role source",
+    ),
+];
+
+/// The changes from format `from` to format `to`, one line each ("format 3: ...").
+pub fn format_changes(from: u32, to: u32) -> Vec<String> {
+    FORMAT_CHANGES
+        .iter()
+        .filter(|(format, _)| from < *format && *format <= to)
+        .map(|(format, change)| format!("format {format}: {change}"))
+        .collect()
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunRecord {
@@ -98,5 +122,26 @@ impl RunRecord {
         } else {
             Judgement::Failed
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_format_change_is_named_once_in_order() {
+        let formats: Vec<u32> = FORMAT_CHANGES.iter().map(|(f, _)| *f).collect();
+        assert_eq!(formats, (2..=RECORD_FORMAT).collect::<Vec<_>>());
+        assert_eq!(
+            format_changes(RECORD_FORMAT, RECORD_FORMAT),
+            Vec::<String>::new()
+        );
+        let from_1 = format_changes(1, 3);
+        assert_eq!(from_1.len(), 2);
+        assert!(from_1[0].starts_with("format 2: writes may be not_sent"));
+        let from_2 = format_changes(2, 3);
+        assert_eq!(from_2.len(), 1);
+        assert!(from_2[0].starts_with("format 3: role answers are one event"));
     }
 }

@@ -232,18 +232,17 @@ fn drill_record(run_id: &str, started: &str) -> firedrill::RunRecord {
     drill_record_of(
         run_id,
         started,
-        [firedrill::history::Event::Probe(
-            firedrill::history::ProbeSample {
-                node: "pg1".into(),
-                sent: firedrill::history::At(0),
-                received: firedrill::history::At(1_000_000),
+        [firedrill::history::Event::Role(
+            firedrill::history::RoleSample {
                 role: Some(firedrill::history::Role::Leader),
-                timeline: Some(1),
+                epoch: Some(1),
                 state: Some("running".into()),
-                wal: None,
-                replayed: None,
-                streaming: Vec::new(),
-                error: None,
+                ..firedrill::history::RoleSample::self_report(
+                    "patroni",
+                    "pg1",
+                    firedrill::history::At(0),
+                    firedrill::history::At(1_000_000),
+                )
             },
         )],
     )
@@ -348,8 +347,10 @@ fn verify_says_the_history_is_intact_then_names_an_edited_line_and_exits_1() {
     );
 }
 
+/// No role source (no probe of any kind): split brain is not applicable, which fails its
+/// objective, and never reads as "no split brain".
 #[test]
-fn a_run_without_role_probes_fails_split_brain_as_not_measured() {
+fn a_run_without_role_probes_fails_split_brain_as_not_applicable() {
     let reports = tempfile::tempdir().unwrap();
     let record = drill_record_of("run-1", "2026-10-05T09:00:00.000Z", []);
     assert!(!record.passed());
@@ -363,17 +364,15 @@ fn a_run_without_role_probes_fails_split_brain_as_not_measured() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(
-            "│ split brain                   │ not measured (no role probes in the history)  │"
+            "│ split brain                   │ n/a (no role source in this stack)            │"
         ),
         "{stdout}"
     );
     assert!(
-        stdout.contains(
-            "│ split_brain == false │ not measured: no role probes in the history │ FAIL    │"
-        ),
+        stdout.contains("│ split_brain == false │ n/a: no role source in this stack │ FAIL    │"),
         "{stdout}"
     );
-    // the run history records it as not measured, not as "no split brain"
+    // the run history records it as not measured (null), not as "no split brain"
     let line = std::fs::read_to_string(reports.path().join("history.jsonl")).unwrap();
     let line: serde_json::Value = serde_json::from_str(line.trim_end()).unwrap();
     assert_eq!(line["measurements"]["split_brain"], serde_json::Value::Null);
@@ -410,6 +409,62 @@ fn analyze_that_changes_a_verdict_appends_a_reanalysis_line_verify_accepts() {
         ),
         "{stdout}"
     );
+}
+
+/// A run recorded in format 2 (its roles as `probe` and `leader_key` events), judged again:
+/// run.json moves to this format, the run history's new line names the format's change, and
+/// the history digest still holds (the events are kept as recorded), so verify accepts it.
+#[test]
+fn analyze_moves_a_format_2_run_to_this_format_and_names_the_change() {
+    let reports = tempfile::tempdir().unwrap();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/format-2/sample.run.json");
+    let stored = firedrill::analyze::load(&fixture).unwrap();
+    assert_eq!(stored.format, 2);
+    let dir = firedrill::report::write_run_dir(&stored, reports.path()).unwrap();
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    let raw: serde_json::Value = serde_json::from_slice(&std::fs::read(&fixture).unwrap()).unwrap();
+    assert_eq!(written["history"], raw["history"], "written as recorded");
+
+    // the sample fails two of its objectives, as stored
+    let out = firedrill().arg("analyze").arg(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("verdict reproduced from the history: FAIL"),
+        "{stdout}"
+    );
+    let history = std::fs::read_to_string(reports.path().join("history.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = history
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{history}");
+    let note = &lines[1]["reanalysis"];
+    assert_eq!(note["format_from"], 2);
+    assert_eq!(note["format_to"], firedrill::record::RECORD_FORMAT);
+    let changes = note["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert!(
+        changes[0]
+            .as_str()
+            .unwrap()
+            .starts_with("format 3: role answers are one event, role"),
+        "{changes:?}"
+    );
+    assert_eq!(lines[1]["history_sha256"], lines[0]["history_sha256"]);
+    let rewritten: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    assert_eq!(rewritten["format"], firedrill::record::RECORD_FORMAT);
+    assert_eq!(rewritten["history"], raw["history"]);
+
+    let out = firedrill()
+        .args(["verify", "--reports"])
+        .arg(reports.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
 }
 
 #[test]

@@ -57,11 +57,11 @@ async fn primary_crash_fails_over_without_losing_acknowledged_writes() {
     // routes to it only, and PostgreSQL on it reports itself a primary.
     let last_key = record
         .history
-        .leader_keys()
+        .authority_reports()
         .filter(|k| k.error.is_none())
         .last()
         .expect("the leader key was probed");
-    assert_eq!(last_key.holder.as_deref(), Some(new_leader));
+    assert_eq!(last_key.node.as_deref(), Some(new_leader));
     assert!(crash.proxy_switch_time.is_some(), "haproxy switched");
     assert!(
         record

@@ -10,7 +10,7 @@ mod common;
 use firedrill::check::FaultMeasurements;
 use firedrill::fault::{Behind, Lag, LagParams};
 use firedrill::history::{
-    At, ErrorKind, FaultAction, FaultEvent, LeaderKeySample, Outcome, ProbeSample, Role, WriteOp,
+    At, ErrorKind, FaultAction, FaultEvent, Outcome, Role, RoleSample, WriteOp,
 };
 use firedrill::record::RunRecord;
 use firedrill::scenario;
@@ -301,17 +301,17 @@ fn leader_changed_once<'a>(record: &'a RunRecord, incident: &'a FaultMeasurement
     new
 }
 
-/// Probe samples of `node` (Patroni's REST API) sent in `[from, to)`.
+/// Self reports of `node` (Patroni's REST API) sent in `[from, to)`.
 fn probes_of<'a>(
     record: &'a RunRecord,
     node: &'a str,
     from: At,
     to: Option<At>,
-) -> impl Iterator<Item = &'a ProbeSample> {
+) -> impl Iterator<Item = &'a RoleSample> {
     record
         .history
-        .probes()
-        .filter(move |p| p.node == node && p.sent >= from && to.is_none_or(|t| p.sent < t))
+        .self_reports()
+        .filter(move |p| p.asked == node && p.sent >= from && to.is_none_or(|t| p.sent < t))
 }
 
 /// Whether `node` reported `role` in a probe sent in `[from, to)`.
@@ -320,10 +320,10 @@ fn role_seen(record: &RunRecord, node: &str, role: Role, from: At, to: Option<At
 }
 
 /// Leader samples sent in `[from, to)`: the leader's own probe, with its streaming list.
-fn leader_samples(record: &RunRecord, from: At, to: Option<At>) -> Vec<&ProbeSample> {
+fn leader_samples(record: &RunRecord, from: At, to: Option<At>) -> Vec<&RoleSample> {
     record
         .history
-        .probes()
+        .self_reports()
         .filter(|p| p.role == Some(Role::Leader) && p.sent >= from && to.is_none_or(|t| p.sent < t))
         .collect()
 }
@@ -338,7 +338,7 @@ fn rejoined_as_replica(record: &RunRecord, node: &str, leader: &str, from: At) {
     assert!(
         leader_samples(record, from, None)
             .iter()
-            .any(|p| p.node == leader && p.streaming.iter().any(|s| s == node)),
+            .any(|p| p.asked == leader && p.streaming.iter().any(|s| s == node)),
         "{node} never seen streaming from {leader} after {from}\n{}",
         table(record)
     );
@@ -454,7 +454,7 @@ fn restarted_in_place_without_failover(record: &RunRecord) {
     let old_timeline = crash.old_timeline.expect("the leader's timeline at F");
     assert!(
         probes_of(record, leader, down.received, None)
-            .any(|p| p.role == Some(Role::Leader) && p.timeline.is_some_and(|t| t > old_timeline)),
+            .any(|p| p.role == Some(Role::Leader) && p.epoch.is_some_and(|t| t > old_timeline)),
         "{leader} never led again on a timeline above {old_timeline}\n{}",
         table(record)
     );
@@ -500,7 +500,7 @@ fn writes_stalled_without_failover(record: &RunRecord) {
     let timeline = pause.old_timeline.expect("the leader's timeline at F");
     assert!(
         probes_of(record, leader, heal, None)
-            .any(|p| p.role == Some(Role::Leader) && p.timeline == Some(timeline)),
+            .any(|p| p.role == Some(Role::Leader) && p.epoch == Some(timeline)),
         "{leader} not seen leading on timeline {timeline} after the heal\n{}",
         table(record)
     );
@@ -591,10 +591,10 @@ fn replica_fell_behind_and_caught_up(record: &RunRecord) {
     let mut widest = 0;
     for p in record
         .history
-        .probes()
+        .self_reports()
         .filter(|p| p.sent >= f.at && p.sent < heal)
     {
-        match (p.node.as_str(), p.wal) {
+        match (p.asked.as_str(), p.position) {
             (n, Some(w)) if n == leader => leader_wal = Some(w),
             (n, Some(w)) if n == replica => {
                 if let Some(l) = leader_wal {
@@ -615,7 +615,7 @@ fn replica_fell_behind_and_caught_up(record: &RunRecord) {
     // caught up: after the heal it received what the leader had written by then
     let written = leader_wal.expect("the leader's WAL probed while blocked");
     assert!(
-        probes_of(record, replica, heal, None).any(|p| p.wal.is_some_and(|w| w >= written)),
+        probes_of(record, replica, heal, None).any(|p| p.position.is_some_and(|w| w >= written)),
         "{replica} never received the leader's WAL up to {written} after the heal\n{}",
         table(record)
     );
@@ -666,7 +666,7 @@ fn replica_left_the_stream_and_rejoined(record: &RunRecord) {
     assert!(
         leader_samples(record, f.done, Some(restart))
             .iter()
-            .any(|p| p.node == leader && !p.streaming.iter().any(|s| s == replica)),
+            .any(|p| p.asked == leader && !p.streaming.iter().any(|s| s == replica)),
         "{replica} never missing from {leader}'s streaming replicas\n{}",
         table(record)
     );
@@ -699,10 +699,10 @@ fn member_silent_while_writes_went_on(record: &RunRecord) {
     // by the restarted member.
     let keys: Vec<_> = record
         .history
-        .leader_keys()
+        .authority_reports()
         .filter(|k| k.sent >= f.done && k.received < restart.at)
         .collect();
-    let (down, up): (Vec<&LeaderKeySample>, Vec<_>) = keys.iter().partition(|k| k.member == member);
+    let (down, up): (Vec<&RoleSample>, Vec<_>) = keys.iter().partition(|k| k.asked == member);
     assert!(
         !down.is_empty(),
         "{member} not asked while down\n{}",
@@ -714,14 +714,14 @@ fn member_silent_while_writes_went_on(record: &RunRecord) {
         table(record)
     );
     assert!(
-        up.iter().any(|k| k.holder.as_deref() == Some(leader)),
+        up.iter().any(|k| k.node.as_deref() == Some(leader)),
         "the quorum never named {leader}\n{}",
         table(record)
     );
     assert!(
-        record.history.leader_keys().any(|k| k.member == member
+        record.history.authority_reports().any(|k| k.asked == member
             && k.sent >= restart.done
-            && k.holder.as_deref() == Some(leader)),
+            && k.node.as_deref() == Some(leader)),
         "{member} never answered again\n{}",
         table(record)
     );
@@ -739,9 +739,9 @@ fn writes_refused_until_quorum_returned(record: &RunRecord) {
     // answered at +30.8 s, after the heal at +30.0 s).
     let survivors: Vec<_> = record
         .history
-        .leader_keys()
+        .authority_reports()
         .filter(|k| k.sent >= f.done && k.received < restart.at)
-        .filter(|k| !crashed.contains(&k.member.as_str()))
+        .filter(|k| !crashed.contains(&k.asked.as_str()))
         .collect();
     assert!(
         !survivors.is_empty(),
@@ -786,8 +786,8 @@ fn leader_demoted_during(record: &RunRecord, incident: &FaultMeasurements) {
     assert!(
         record
             .history
-            .leader_keys()
-            .any(|k| k.sent >= heal && k.holder.is_some()),
+            .authority_reports()
+            .any(|k| k.sent >= heal && k.node.is_some()),
         "no leader key held after the heal\n{}",
         table(record)
     );

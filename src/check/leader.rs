@@ -1,38 +1,39 @@
-//! Who led, from the probes of each node's manager (Patroni), and how long a new leader took.
+//! Who led, from the role sources' self reports (each node's manager answering about itself:
+//! Patroni), and how long a new leader took. A self report is about the node asked.
 
 use super::rto::Window;
-use crate::history::{At, History, ProbeSample, Role};
+use crate::history::{At, History, RoleSample};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-/// The history's probe samples ordered by received instant (then sent instant).
-pub(crate) fn ordered(history: &History) -> Vec<&ProbeSample> {
-    let mut probes: Vec<&ProbeSample> = history.probes().collect();
+/// The history's self reports ordered by received instant (then sent instant).
+pub(crate) fn ordered(history: &History) -> Vec<&RoleSample> {
+    let mut probes: Vec<&RoleSample> = history.self_reports().collect();
     probes.sort_by_key(|p| (p.received, p.sent));
     probes
 }
 
-pub(crate) fn is_leader(p: &ProbeSample) -> bool {
-    p.role == Some(Role::Leader)
+pub(crate) fn is_leader(p: &RoleSample) -> bool {
+    p.is_leader()
 }
 
 /// The nodes of the replication set: every node that appears in a probe sample of the history,
-/// answered or not (the probes ask each node's manager, Patroni, so these are its nodes).
-pub(crate) fn probed_nodes<'a>(probes: &[&'a ProbeSample]) -> BTreeSet<&'a str> {
-    probes.iter().map(|p| p.node.as_str()).collect()
+/// answered or not (self reports ask each node's manager, so these are its nodes).
+pub(crate) fn probed_nodes<'a>(probes: &[&'a RoleSample]) -> BTreeSet<&'a str> {
+    probes.iter().map(|p| p.asked.as_str()).collect()
 }
 
 /// The leader at instant `f`: the node of the latest probe sample reporting the leader role that
 /// was received before `f`. `None` if no sample had reported a leader by then.
 ///
 /// `probes` must be ordered by received instant.
-pub(crate) fn leader_at(probes: &[&ProbeSample], f: At) -> Option<String> {
+pub(crate) fn leader_at(probes: &[&RoleSample], f: At) -> Option<String> {
     probes
         .iter()
         .rev()
         .filter(|p| p.received < f)
         .find(|p| is_leader(p))
-        .map(|p| p.node.clone())
+        .map(|p| p.asked.clone())
 }
 
 /// A different leader seen after a fault.
@@ -51,18 +52,18 @@ pub(crate) struct Election {
 ///
 /// `probes` must be ordered by received instant.
 pub(crate) fn election(
-    probes: &[&ProbeSample],
+    probes: &[&RoleSample],
     window: Window,
     old_leader: &str,
 ) -> Option<Election> {
     probes
         .iter()
         .filter(|p| p.sent >= window.start && window.before_end(p.sent))
-        .find(|p| is_leader(p) && p.node != old_leader)
+        .find(|p| is_leader(p) && p.asked != old_leader)
         .map(|p| Election {
             time: p.received.since(window.start),
             seen: p.received,
-            new_leader: p.node.clone(),
+            new_leader: p.asked.clone(),
         })
 }
 
@@ -71,12 +72,12 @@ pub(crate) fn election(
 /// `f`. `None` if there is no such sample.
 ///
 /// `probes` must be ordered by received instant.
-pub(crate) fn leader_timeline_at(probes: &[&ProbeSample], node: &str, f: At) -> Option<u32> {
+pub(crate) fn leader_timeline_at(probes: &[&RoleSample], node: &str, f: At) -> Option<u64> {
     probes
         .iter()
         .rev()
-        .filter(|p| p.received < f && p.node == node && is_leader(p))
-        .find_map(|p| p.timeline)
+        .filter(|p| p.received < f && p.asked == node && is_leader(p))
+        .find_map(|p| p.epoch)
 }
 
 /// A new leader seen on a higher timeline after a fault: its promotion finished.
@@ -87,7 +88,7 @@ pub(crate) struct Promotion {
     /// That sample's node.
     pub node: String,
     /// That sample's timeline.
-    pub timeline: u32,
+    pub timeline: u64,
 }
 
 /// **Promotion time**: from `F` to the `received` instant of the first probe sample (by
@@ -99,21 +100,21 @@ pub(crate) struct Promotion {
 ///
 /// `probes` must be ordered by received instant.
 pub(crate) fn promotion(
-    probes: &[&ProbeSample],
+    probes: &[&RoleSample],
     window: Window,
     old_leader: &str,
-    old_timeline: Option<u32>,
+    old_timeline: Option<u64>,
 ) -> Option<Promotion> {
     let old_timeline = old_timeline?;
     probes
         .iter()
         .filter(|p| p.sent >= window.start && window.before_end(p.sent))
-        .filter(|p| is_leader(p) && p.node != old_leader)
+        .filter(|p| is_leader(p) && p.asked != old_leader)
         .find_map(|p| {
-            let timeline = p.timeline.filter(|&t| t > old_timeline)?;
+            let timeline = p.epoch.filter(|&t| t > old_timeline)?;
             Some(Promotion {
                 time: p.received.since(window.start),
-                node: p.node.clone(),
+                node: p.asked.clone(),
                 timeline,
             })
         })
@@ -121,11 +122,11 @@ pub(crate) fn promotion(
 
 /// The leaders the probes saw, in the order of the samples' received instants, each listed again
 /// only when the leader changed (pg1, pg2, pg1 after a switch back).
-pub(crate) fn leaders(probes: &[&ProbeSample]) -> Vec<String> {
+pub(crate) fn leaders(probes: &[&RoleSample]) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
     for p in probes.iter().filter(|p| is_leader(p)) {
-        if seen.last() != Some(&p.node) {
-            seen.push(p.node.clone());
+        if seen.last() != Some(&p.asked) {
+            seen.push(p.asked.clone());
         }
     }
     seen
@@ -135,7 +136,7 @@ pub(crate) fn leaders(probes: &[&ProbeSample]) -> Vec<String> {
 mod tests {
     use super::*;
     use crate::check::testkit::*;
-    use crate::history::Event;
+    use crate::history::{Event, Role};
     use proptest::prelude::*;
 
     #[test]
@@ -181,7 +182,10 @@ mod tests {
 
     fn leader_on(node: &str, sent: At, received: At, timeline: Option<u32>) -> Event {
         match probe(node, sent, received, Some(Role::Leader)) {
-            Event::Probe(p) => Event::Probe(ProbeSample { timeline, ..p }),
+            Event::Role(p) => Event::Role(RoleSample {
+                epoch: timeline.map(u64::from),
+                ..p
+            }),
             _ => unreachable!(),
         }
     }

@@ -111,7 +111,15 @@ pub struct Measurements {
     /// [`Reads`]); `None` if the history holds no read (no readers).
     #[serde(default)]
     pub reads: Option<Reads>,
+    /// The history holds no role source: no self report (a node's manager about itself) and
+    /// no PostgreSQL asked directly. The measurements of the role and proxy families are then
+    /// not applicable (see [`Measurements::not_applicable`]), never 0. Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_role_source: bool,
 }
+
+/// Why a role measurement does not apply.
+pub const NO_ROLE_SOURCE: &str = "no role source in this stack";
 
 /// Write attempts the harness never sent outside every outage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,7 +183,7 @@ pub struct FaultMeasurements {
     /// The old leader's timeline at `F`: the `timeline` of its latest sample reporting the
     /// leader role with a timeline, received before `F`. `None` if no such sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub old_timeline: Option<u32>,
+    pub old_timeline: Option<u64>,
     /// **Promotion time**: from `F` to the `received` instant of the first probe sample (by
     /// received instant), sent at or after `F` and before the window's end, in which a node
     /// other than `old_leader` reports the leader role with a timeline greater than
@@ -187,7 +195,7 @@ pub struct FaultMeasurements {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promoted: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub promoted_timeline: Option<u32>,
+    pub promoted_timeline: Option<u64>,
     /// **Replication lag at injection**, in bytes, for every node the leader at `F` (the node
     /// of the latest probe sample reporting the leader role received before `F`) listed in its
     /// `pg_stat_replication` in a `replication` sample received before `F`: from that leader's
@@ -560,6 +568,7 @@ pub fn measure(history: &History) -> Measurements {
         errors_by_kind: writes::errors_by_kind(&writes, Window::WHOLE),
         reads: reads::reads(&history.reads().collect::<Vec<_>>(), &writes),
         faults,
+        no_role_source: probes.is_empty() && replication.is_empty(),
     }
 }
 
@@ -627,6 +636,16 @@ impl Measurements {
             ));
         }
         problems
+    }
+
+    /// Why `measure` does not apply to this run, if it does not: it needs a role source and the
+    /// history holds none. A measurement that does not apply is neither 0 nor "not measured".
+    /// A split brain the writes alone show (two writers on one timeline) is detected all the
+    /// same: a detection stands.
+    pub fn not_applicable(&self, measure: Measure) -> Option<&'static str> {
+        let detected = measure == Measure::SplitBrain && self.split_brain.detected;
+        (self.no_role_source && measure.family().needs_role_source() && !detected)
+            .then_some(NO_ROLE_SOURCE)
     }
 
     /// The value an objective on `measure` is judged against, or why it could not be measured.
@@ -1716,8 +1735,7 @@ mod tests {
 
         // a new leader never seen on a higher timeline; a later fault promoted fine
         let mut events = two_failovers();
-        events
-            .retain(|e| !matches!(e, Event::Probe(p) if p.node == "pg2" && p.timeline == Some(2)));
+        events.retain(|e| !matches!(e, Event::Role(p) if p.asked == "pg2" && p.epoch == Some(2)));
         let m = measure(&history(events));
         assert_eq!(m.faults[0].promotion_time, None);
         // pg2's last timeline as leader was 1: pg3 on timeline 2 is a promotion

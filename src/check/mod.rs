@@ -28,7 +28,7 @@ pub(crate) mod testkit;
 
 pub use latency::{LatencyStats, WriteLatency};
 pub use loss::{FailedCommitted, LostWrites, UnknownWrites};
-pub use measurements::{FaultMeasurements, IncidentFault, Measurements, measure};
+pub use measurements::{FaultMeasurements, IncidentFault, Measurements, NO_ROLE_SOURCE, measure};
 pub use reads::{Reads, StaleRead};
 pub use rto::{STABLE, UnconfirmedRecovery};
 pub use split_brain::SplitBrain;

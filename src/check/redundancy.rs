@@ -3,7 +3,7 @@
 
 use super::leader::{is_leader, probed_nodes};
 use super::rto::Window;
-use crate::history::{At, FaultAction, FaultEvent, ProbeSample};
+use crate::history::{At, FaultAction, FaultEvent, RoleSample};
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -76,7 +76,7 @@ pub(crate) fn left_down<'a>(faults: &[&'a FaultEvent], f: At) -> BTreeSet<&'a st
 ///
 /// `probes` must be ordered by received instant; `faults` is every fault event of the history.
 pub(crate) fn full_redundancy(
-    probes: &[&ProbeSample],
+    probes: &[&RoleSample],
     faults: &[&FaultEvent],
     incident: &[&FaultEvent],
     window: Window,
@@ -99,7 +99,7 @@ pub(crate) fn full_redundancy(
     for p in leaders {
         not_streaming = expected
             .iter()
-            .filter(|&&n| n != p.node && !p.streaming.iter().any(|s| s == n))
+            .filter(|&&n| n != p.asked && !p.streaming.iter().any(|s| s == n))
             .map(|n| n.to_string())
             .collect();
         if not_streaming.is_empty() {

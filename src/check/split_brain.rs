@@ -2,7 +2,7 @@
 
 use super::rto::Window;
 use super::writes::is_ok;
-use crate::history::{At, ProbeSample, ReplicationSample, Role, WriteOp};
+use crate::history::{At, ReplicationSample, Role, RoleSample, WriteOp, source_label};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -36,7 +36,7 @@ const MAX_EVIDENCE: usize = 10;
 ///   manager no longer answers (frozen, cut off), so it never reports a replica role, while its
 ///   PostgreSQL still accepts writes after another node was promoted.
 ///
-/// A *role answer* is a Patroni probe sample that reported a role, or a PostgreSQL sample that
+/// A *role answer* is a self report (Patroni's) that reported a role, or a PostgreSQL sample that
 /// answered whether it is in recovery: the two role sources the rules above read. Finding no
 /// split brain is a measurement only if the probes saw roles throughout: with faults, some role
 /// answer sent inside each fault's window (from its injection `F` to the next injection, or the
@@ -60,7 +60,7 @@ pub struct SplitBrain {
 /// `faults`: each fault's window with its description ("fault 1 (crash of pg1)"), in order.
 pub(crate) fn split_brain(
     writes: &[&WriteOp],
-    probes: &[&ProbeSample],
+    probes: &[&RoleSample],
     primaries: &[&ReplicationSample],
     faults: &[(String, Window)],
 ) -> SplitBrain {
@@ -88,7 +88,7 @@ pub(crate) fn split_brain(
 /// The first fault whose window holds no role answer (by sent instant), said as why split brain
 /// is not measured.
 fn blind_window(
-    probes: &[&ProbeSample],
+    probes: &[&RoleSample],
     primaries: &[&ReplicationSample],
     faults: &[(String, Window)],
 ) -> Option<String> {
@@ -114,21 +114,30 @@ fn blind_window(
     })
 }
 
-/// Why no role was observed, if none was: no probe sample of either kind, or none answered.
-fn no_role_observed(probes: &[&ProbeSample], primaries: &[&ReplicationSample]) -> Option<String> {
+/// Why no role was observed, if none was: no sample of either kind, or none answered.
+fn no_role_observed(probes: &[&RoleSample], primaries: &[&ReplicationSample]) -> Option<String> {
     if probes.iter().any(|p| p.role.is_some()) || primaries.iter().any(|r| r.in_recovery.is_some())
     {
         return None;
     }
-    Some(if probes.is_empty() && primaries.is_empty() {
-        "no role probes in the history".to_string()
-    } else {
-        format!(
-            "no role probe answered ({} of Patroni, {} of PostgreSQL, all unanswered)",
-            probes.len(),
-            primaries.len()
-        )
-    })
+    if probes.is_empty() && primaries.is_empty() {
+        return Some("no role probes in the history".to_string());
+    }
+    // each self-reporting source by name, then PostgreSQL asked directly
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for p in probes {
+        let label = source_label(&p.source);
+        match counts.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((label, 1)),
+        }
+    }
+    counts.push(("PostgreSQL", primaries.len()));
+    let counts: Vec<String> = counts.iter().map(|(l, n)| format!("{n} of {l}")).collect();
+    Some(format!(
+        "no role probe answered ({}, all unanswered)",
+        counts.join(", ")
+    ))
 }
 
 /// Keeps at most `MAX_EVIDENCE` messages, shared out so every non-empty group shows one, then
@@ -157,7 +166,7 @@ fn bounded(groups: Vec<Vec<String>>) -> Vec<String> {
     out
 }
 
-fn is_leader(p: &ProbeSample) -> bool {
+fn is_leader(p: &RoleSample) -> bool {
     p.role == Some(Role::Leader)
 }
 
@@ -166,10 +175,10 @@ fn node_of(w: &WriteOp) -> &str {
 }
 
 /// Probe samples per node, each list ordered by sent instant.
-fn per_node<'a>(probes: &[&'a ProbeSample]) -> BTreeMap<&'a str, Vec<&'a ProbeSample>> {
-    let mut map: BTreeMap<&str, Vec<&ProbeSample>> = BTreeMap::new();
+fn per_node<'a>(probes: &[&'a RoleSample]) -> BTreeMap<&'a str, Vec<&'a RoleSample>> {
+    let mut map: BTreeMap<&str, Vec<&RoleSample>> = BTreeMap::new();
     for p in probes {
-        map.entry(p.node.as_str()).or_default().push(p);
+        map.entry(p.asked.as_str()).or_default().push(p);
     }
     for samples in map.values_mut() {
         samples.sort_by_key(|p| (p.sent, p.received));
@@ -187,11 +196,11 @@ struct Claim<'a> {
 
 /// Rule "two leaders (probes)": one message per unbroken run of leader samples of a node and
 /// other node that reported leader inside it.
-fn double_leader(probes: &[&ProbeSample]) -> Vec<String> {
+fn double_leader(probes: &[&RoleSample]) -> Vec<String> {
     let claims: Vec<Claim> = probes
         .iter()
         .map(|p| Claim {
-            node: &p.node,
+            node: &p.asked,
             sent: p.sent,
             received: p.received,
             leads: is_leader(p),
@@ -269,11 +278,11 @@ fn double_claims(claims: &[Claim], says: &str) -> Vec<String> {
 
 /// Rule "write while another node led": one message per accepting node and leading node,
 /// naming the first such write (by invoke instant).
-fn writes_while_another_led(writes: &[&WriteOp], probes: &[&ProbeSample]) -> Vec<String> {
+fn writes_while_another_led(writes: &[&WriteOp], probes: &[&RoleSample]) -> Vec<String> {
     /// An unbroken run of leader samples of one node, ordered by sent instant.
     struct Run<'a> {
         node: &'a str,
-        samples: &'a [&'a ProbeSample],
+        samples: &'a [&'a RoleSample],
         /// The earliest received instant and the latest sent instant of its samples.
         first_received: At,
         last_sent: At,
@@ -293,7 +302,7 @@ fn writes_while_another_led(writes: &[&WriteOp], probes: &[&ProbeSample]) -> Vec
                 })
         })
         .collect();
-    type Finding<'a> = (&'a WriteOp, &'a ProbeSample, &'a ProbeSample);
+    type Finding<'a> = (&'a WriteOp, &'a RoleSample, &'a RoleSample);
     let mut found: BTreeMap<(&str, &str), Vec<Finding>> = BTreeMap::new();
     for w in writes.iter().filter(|w| is_ok(w)) {
         let Some(x) = w.node.as_deref() else {
@@ -431,18 +440,18 @@ fn stale_timeline(writes: &[&WriteOp]) -> Vec<String> {
 }
 
 /// Rule "write on a replica": one message per node, naming its first such write.
-fn non_leader_writes(writes: &[&WriteOp], probes: &[&ProbeSample]) -> Vec<String> {
+fn non_leader_writes(writes: &[&WriteOp], probes: &[&RoleSample]) -> Vec<String> {
     struct NodeRoles<'a> {
         /// Replica samples ordered by received instant.
-        replica_by_received: Vec<&'a ProbeSample>,
+        replica_by_received: Vec<&'a RoleSample>,
         /// Replica samples ordered by sent instant.
-        replica_by_sent: Vec<&'a ProbeSample>,
+        replica_by_sent: Vec<&'a RoleSample>,
         /// Leader samples ordered by sent instant, with the latest received instant so far.
-        leader_by_sent: Vec<(&'a ProbeSample, crate::history::At)>,
+        leader_by_sent: Vec<(&'a RoleSample, crate::history::At)>,
     }
     let mut roles: BTreeMap<&str, NodeRoles> = BTreeMap::new();
     for (node, samples) in per_node(probes) {
-        let replica: Vec<&ProbeSample> = samples
+        let replica: Vec<&RoleSample> = samples
             .iter()
             .copied()
             .filter(|p| p.role == Some(Role::Replica))
@@ -468,7 +477,7 @@ fn non_leader_writes(writes: &[&WriteOp], probes: &[&ProbeSample]) -> Vec<String
             },
         );
     }
-    let mut found: BTreeMap<&str, Vec<(&WriteOp, &ProbeSample, &ProbeSample)>> = BTreeMap::new();
+    let mut found: BTreeMap<&str, Vec<(&WriteOp, &RoleSample, &RoleSample)>> = BTreeMap::new();
     for w in writes.iter().filter(|w| is_ok(w)) {
         let Some(node) = w.node.as_deref() else {
             continue;
@@ -729,7 +738,7 @@ mod tests {
         let mut events = frozen_old_leader();
         events.extend([ok(3, ms(2100), ms(2104), "pg1", 1)]);
         // pg2 did not answer once between its reports around the write
-        events.retain(|e| !matches!(e, Event::Probe(p) if p.node == "pg2" && p.sent == ms(2150)));
+        events.retain(|e| !matches!(e, Event::Role(p) if p.asked == "pg2" && p.sent == ms(2150)));
         events.push(probe("pg2", ms(2150), ms(2153), None));
         assert!(!find(&history(events.clone())).all.detected);
         // nor does a write by the leader itself
@@ -930,7 +939,14 @@ mod tests {
         let found = split_brain(&[], &[], &[&unanswered], &[]);
         assert_eq!(
             found.not_measured.as_deref(),
-            Some("no role probe answered (0 of Patroni, 1 of PostgreSQL, all unanswered)")
+            Some("no role probe answered (1 of PostgreSQL, all unanswered)")
+        );
+        // each self-reporting source named as reports name it
+        let silent = sample("pg2", ms(0), ms(1), None);
+        let found = split_brain(&[], &[&silent], &[&unanswered], &[]);
+        assert_eq!(
+            found.not_measured.as_deref(),
+            Some("no role probe answered (1 of Patroni, 1 of PostgreSQL, all unanswered)")
         );
         let answered = primary("pg1", 100, Some(true));
         let found = split_brain(&[], &[], &[&unanswered, &answered], &[]);
@@ -966,9 +982,9 @@ mod tests {
         assert!(split_brain(&[], &[], &refs, &[]).detected);
     }
 
-    fn sample(node: &str, sent: At, received: At, role: Option<Role>) -> ProbeSample {
+    fn sample(node: &str, sent: At, received: At, role: Option<Role>) -> RoleSample {
         match probe(node, sent, received, role) {
-            Event::Probe(p) => p,
+            Event::Role(p) => p,
             _ => unreachable!("a probe"),
         }
     }
@@ -995,7 +1011,7 @@ mod tests {
             sample("pg2", ms(1_500), ms(1_501), None),
             sample("pg2", ms(2_500), ms(2_501), Some(Role::Leader)),
         ];
-        let refs: Vec<&ProbeSample> = probes.iter().collect();
+        let refs: Vec<&RoleSample> = probes.iter().collect();
         let faults = windows(&[900, 2_000]);
         let found = split_brain(&[], &refs, &[], &faults);
         assert!(!found.detected);
@@ -1011,7 +1027,7 @@ mod tests {
         let found = split_brain(&[], &refs, &[&answered], &faults);
         assert_eq!(found, SplitBrain::default());
         probes[2].role = Some(Role::Leader);
-        let refs: Vec<&ProbeSample> = probes.iter().collect();
+        let refs: Vec<&RoleSample> = probes.iter().collect();
         assert_eq!(split_brain(&[], &refs, &[], &faults), SplitBrain::default());
         // the last window, with nothing sent in it
         let faults = windows(&[900, 3_000]);
@@ -1053,13 +1069,13 @@ mod tests {
             use crate::check::testkit::ms;
             let starts: Vec<u64> = starts.into_iter().map(|s| s * 100 + 30).collect();
             let blind = |k: u64| (blind_from..blind_from + blind_len).contains(&k);
-            let probes: Vec<ProbeSample> = (0..70u64)
+            let probes: Vec<RoleSample> = (0..70u64)
                 .map(|k| {
                     let role = (!blind(k)).then_some(Role::Leader);
                     sample("pg1", ms(k * 100), ms(k * 100 + 2), role)
                 })
                 .collect();
-            let refs: Vec<&ProbeSample> = probes.iter().collect();
+            let refs: Vec<&RoleSample> = probes.iter().collect();
             let faults = windows(&starts);
             // the ticks sent inside each window; the history's probes end at tick 69
             let blind_window = faults.iter().position(|(_, w)| {

@@ -3,8 +3,8 @@
 
 use super::latency::LatencyStats;
 use crate::history::{
-    At, ErrorKind, Event, FaultAction, FaultEvent, History, Outcome, ProbeSample, ReadBack, ReadOp,
-    Role, WriteOp,
+    At, ErrorKind, Event, FaultAction, FaultEvent, History, Outcome, ReadBack, ReadOp, Role,
+    RoleSample, WriteOp,
 };
 use crate::scenario::ReadEndpoint;
 use std::collections::BTreeMap;
@@ -143,18 +143,12 @@ pub fn proxy(sent: At, received: At, up: &[&str]) -> Event {
     })
 }
 
+/// Patroni's answer about `node` (`None`: no answer).
 pub fn probe(node: &str, sent: At, received: At, role: Option<Role>) -> Event {
-    Event::Probe(ProbeSample {
-        node: node.to_string(),
-        sent,
-        received,
+    Event::Role(RoleSample {
         role,
-        timeline: None,
-        state: None,
-        wal: None,
-        replayed: None,
-        streaming: Vec::new(),
         error: role.is_none().then(|| "connection refused".to_string()),
+        ..RoleSample::self_report("patroni", node, sent, received)
     })
 }
 
@@ -205,11 +199,11 @@ pub fn probe_wal(
     wal: Option<u64>,
     streaming: &[&str],
 ) -> Event {
-    Event::Probe(ProbeSample {
-        wal,
+    Event::Role(RoleSample {
+        position: wal,
         streaming: streaming.iter().map(|s| s.to_string()).collect(),
         ..match probe(node, sent, received, Some(role)) {
-            Event::Probe(p) => p,
+            Event::Role(p) => p,
             _ => unreachable!(),
         }
     })
@@ -552,7 +546,10 @@ pub fn spaced_stats(n: u64, base: u64, step: u64) -> Option<LatencyStats> {
 /// A probe sample reporting `timeline`; other events unchanged.
 pub fn with_timeline(event: Event, timeline: Option<u32>) -> Event {
     match event {
-        Event::Probe(p) => Event::Probe(ProbeSample { timeline, ..p }),
+        Event::Role(p) => Event::Role(RoleSample {
+            epoch: timeline.map(u64::from),
+            ..p
+        }),
         other => other,
     }
 }

@@ -72,10 +72,15 @@ pub struct ObjectiveResult {
     /// The value judged; `None` if it could not be measured (the objective then fails).
     pub measured: Option<MeasuredValue>,
     pub passed: bool,
-    /// Why it was not measured ("not measured: writes never recovered ..."), or a remark on the
-    /// value ("writes never stopped").
+    /// Why it was not measured ("not measured: writes never recovered ..."), why it does not
+    /// apply ("n/a: no role source in this stack"), or a remark on the value ("writes never
+    /// stopped").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The measurement does not apply to the run's stack (see [`Measurements::not_applicable`]):
+    /// the objective could not be judged, and fails. Absent when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub not_applicable: bool,
 }
 
 /// Every objective judged.
@@ -132,8 +137,8 @@ impl Verdict {
 /// What the reports say of a run that was not judged.
 pub const NOT_JUDGED: &str = "NOT JUDGED — the scenario has no objectives";
 
-/// Judges each objective against the measurements. A measurement that could not be taken fails
-/// its objective, with a note saying why. Without objectives the verdict is not judged and does
+/// Judges each objective against the measurements. A measurement that could not be taken, or
+/// that does not apply to the run's stack, fails its objective, with a note saying why. Without objectives the verdict is not judged and does
 /// not pass.
 pub fn judge(objectives: &[Objective], m: &Measurements) -> Verdict {
     let objectives: Vec<ObjectiveResult> = objectives.iter().map(|o| judge_one(o, m)).collect();
@@ -150,7 +155,14 @@ fn judge_one(objective: &Objective, m: &Measurements) -> ObjectiveResult {
         measured,
         passed,
         note,
+        not_applicable: false,
     };
+    if let Some(why) = m.not_applicable(objective.measure) {
+        return ObjectiveResult {
+            not_applicable: true,
+            ..result(None, false, Some(format!("n/a: {why}")))
+        };
+    }
     let value = match m.value(objective.measure) {
         Ok(value) => value,
         Err(why) => return result(None, false, Some(format!("not measured: {why}"))),
@@ -176,8 +188,8 @@ fn judge_one(objective: &Objective, m: &Measurements) -> ObjectiveResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::measure;
     use crate::check::testkit::*;
+    use crate::check::{NO_ROLE_SOURCE, measure};
     use crate::history::Role;
     use crate::scenario::Cmp;
 
@@ -423,6 +435,71 @@ mod tests {
         );
     }
 
+    /// Without a role source, the role and proxy families do not apply: their objectives fail
+    /// as n/a, never judged on 0; the write path is judged as ever. One Patroni self report,
+    /// even unanswered, is a role source.
+    #[test]
+    fn role_measurements_without_a_role_source_are_not_applicable() {
+        let mut events = vec![inject(0, "pg1", ms(1_000))];
+        events.extend((0..100).map(|k| ok(k, ms(10 * k), ms(10 * k + 1), "pg1", 1)));
+        events.extend((200..1_000).map(|k| ok(k, ms(10 * k), ms(10 * k + 1), "pg1", 1)));
+        let m = measure(&history(events.clone()));
+        assert!(m.no_role_source);
+        let objectives: Vec<Objective> = Measure::ALL
+            .iter()
+            .map(|&measure| {
+                let bound = match measure.value_type() {
+                    crate::scenario::MeasureType::Duration => Bound::Duration {
+                        cmp: Cmp::Le,
+                        value: Duration::from_secs(60),
+                    },
+                    crate::scenario::MeasureType::Bool => Bound::Bool { value: false },
+                    _ => Bound::Count {
+                        cmp: Cmp::Le,
+                        value: 1 << 30,
+                    },
+                };
+                objective(measure, bound)
+            })
+            .collect();
+        let v = judge(&objectives, &m);
+        assert!(!v.passed);
+        for o in &v.objectives {
+            let family = o.measure.family();
+            assert_eq!(o.not_applicable, family.needs_role_source(), "{o:?}");
+            if o.not_applicable {
+                assert_eq!(o.measured, None, "{o:?}");
+                assert!(!o.passed);
+                assert_eq!(o.note.as_deref(), Some("n/a: no role source in this stack"));
+                assert_eq!(m.not_applicable(o.measure), Some(NO_ROLE_SOURCE));
+            } else {
+                assert_eq!(m.not_applicable(o.measure), None);
+            }
+        }
+        let rto = v
+            .objectives
+            .iter()
+            .find(|o| o.measure == Measure::Rto)
+            .unwrap();
+        assert!(rto.passed, "{rto:?}");
+        // n/a is written only when so: a run with a role source keeps its bytes
+        let json = serde_json::to_string(&v).unwrap();
+        assert!(json.contains(r#""not_applicable":true"#), "{json}");
+
+        events.push(probe("pg1", ms(0), ms(1), None));
+        let m = measure(&history(events));
+        assert!(!m.no_role_source);
+        let v = judge(&objectives, &m);
+        assert!(v.objectives.iter().all(|o| !o.not_applicable));
+        let json = serde_json::to_string(&v).unwrap();
+        assert!(!json.contains("not_applicable"), "{json}");
+        assert!(
+            !serde_json::to_string(&m)
+                .unwrap()
+                .contains("no_role_source")
+        );
+    }
+
     #[test]
     fn split_brain_without_a_role_observed_is_not_measured() {
         let split_brain = [objective(Measure::SplitBrain, Bound::Bool { value: false })];
@@ -430,12 +507,14 @@ mod tests {
             ok(1, ms(0), ms(2), "pg1", 1),
             ok(2, ms(10), ms(12), "pg1", 1),
         ];
+        // no role source at all: not applicable, which fails as not judged
         let v = judge(&split_brain, &measure(&history(writes.clone())));
         assert!(!v.passed);
         assert_eq!(v.objectives[0].measured, None);
+        assert!(v.objectives[0].not_applicable);
         assert_eq!(
             v.objectives[0].note.as_deref(),
-            Some("not measured: no role probes in the history")
+            Some("n/a: no role source in this stack")
         );
 
         // probes, none answered: no role observed either
@@ -443,6 +522,7 @@ mod tests {
         events.push(probe("pg1", ms(0), ms(1), None));
         let v = judge(&split_brain, &measure(&history(events)));
         assert!(!v.passed);
+        assert!(!v.objectives[0].not_applicable);
         assert_eq!(
             v.objectives[0].note.as_deref(),
             Some(

@@ -1,5 +1,6 @@
 use super::At;
-use super::observed::{LeaderKeySample, ProxySample, ReplicationSample};
+use super::observed::{ProxySample, ReplicationSample};
+use super::role::{LeaderKeyRecord, ProbeRecord, RecordedAs, RoleSample, RoleView};
 use crate::scenario::ReadEndpoint;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -75,18 +76,24 @@ impl History {
         })
     }
 
-    pub fn probes(&self) -> impl Iterator<Item = &ProbeSample> {
+    /// Every answer of every role source.
+    pub fn role_samples(&self) -> impl Iterator<Item = &RoleSample> {
         self.events.iter().filter_map(|e| match e {
-            Event::Probe(p) => Some(p),
+            Event::Role(r) => Some(r),
             _ => None,
         })
     }
 
-    pub fn leader_keys(&self) -> impl Iterator<Item = &LeaderKeySample> {
-        self.events.iter().filter_map(|e| match e {
-            Event::LeaderKey(k) => Some(k),
-            _ => None,
-        })
+    /// The role samples in which a node answered about itself (Patroni's `GET /patroni`).
+    pub fn self_reports(&self) -> impl Iterator<Item = &RoleSample> {
+        self.role_samples()
+            .filter(|r| r.view == RoleView::SelfReport)
+    }
+
+    /// The role samples in which an authority named the leader (etcd's leader key).
+    pub fn authority_reports(&self) -> impl Iterator<Item = &RoleSample> {
+        self.role_samples()
+            .filter(|r| r.view == RoleView::Authority)
     }
 
     pub fn proxy_samples(&self) -> impl Iterator<Item = &ProxySample> {
@@ -120,18 +127,92 @@ impl History {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// One event of the history, written in run.json as an object tagged by `type`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(from = "StoredEvent")]
 pub enum Event {
     Write(WriteOp),
     Fault(FaultEvent),
-    Probe(ProbeSample),
-    LeaderKey(LeaderKeySample),
+    /// One answer of a role source (`type` `role`; in formats 1–2, `probe` or `leader_key`).
+    Role(RoleSample),
     Proxy(ProxySample),
     Replication(ReplicationSample),
     ReadBack(ReadBack),
     Read(ReadOp),
     Pool(super::PoolSample),
+}
+
+/// An event as run.json holds it: formats 1–2 recorded role answers as `probe` (Patroni's view
+/// of a node) and `leader_key` (an etcd member's answer); both load as role samples.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum StoredEvent {
+    Write(WriteOp),
+    Fault(FaultEvent),
+    Role(RoleSample),
+    Probe(ProbeRecord),
+    LeaderKey(LeaderKeyRecord),
+    Proxy(ProxySample),
+    Replication(ReplicationSample),
+    ReadBack(ReadBack),
+    Read(ReadOp),
+    Pool(super::PoolSample),
+}
+
+impl From<StoredEvent> for Event {
+    fn from(stored: StoredEvent) -> Event {
+        match stored {
+            StoredEvent::Write(w) => Event::Write(w),
+            StoredEvent::Fault(f) => Event::Fault(f),
+            StoredEvent::Role(r) => Event::Role(RoleSample {
+                recorded_as: RecordedAs::Role,
+                ..r
+            }),
+            StoredEvent::Probe(p) => Event::Role(p.into()),
+            StoredEvent::LeaderKey(k) => Event::Role(k.into()),
+            StoredEvent::Proxy(p) => Event::Proxy(p),
+            StoredEvent::Replication(r) => Event::Replication(r),
+            StoredEvent::ReadBack(r) => Event::ReadBack(r),
+            StoredEvent::Read(r) => Event::Read(r),
+            StoredEvent::Pool(p) => Event::Pool(p),
+        }
+    }
+}
+
+/// An event written: a role sample in the layout it was recorded in (see [`RecordedAs`]).
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum WrittenEvent<'a> {
+    Write(&'a WriteOp),
+    Fault(&'a FaultEvent),
+    Role(&'a RoleSample),
+    Probe(ProbeRecord<&'a str, &'a [String]>),
+    LeaderKey(LeaderKeyRecord<&'a str>),
+    Proxy(&'a ProxySample),
+    Replication(&'a ReplicationSample),
+    ReadBack(&'a ReadBack),
+    Read(&'a ReadOp),
+    Pool(&'a super::PoolSample),
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Event::Write(w) => WrittenEvent::Write(w),
+            Event::Fault(f) => WrittenEvent::Fault(f),
+            Event::Role(r) => match r.recorded_as {
+                RecordedAs::Role => WrittenEvent::Role(r),
+                RecordedAs::Probe => WrittenEvent::Probe(r.as_probe()),
+                RecordedAs::LeaderKey => WrittenEvent::LeaderKey(r.as_leader_key()),
+            },
+            Event::Proxy(p) => WrittenEvent::Proxy(p),
+            Event::Replication(r) => WrittenEvent::Replication(r),
+            Event::ReadBack(r) => WrittenEvent::ReadBack(r),
+            Event::Read(r) => WrittenEvent::Read(r),
+            Event::Pool(p) => WrittenEvent::Pool(p),
+        }
+        .serialize(serializer)
+    }
 }
 
 impl Event {
@@ -141,8 +222,7 @@ impl Event {
         match self {
             Event::Write(w) => w.invoke,
             Event::Fault(f) => f.at,
-            Event::Probe(p) => p.sent,
-            Event::LeaderKey(k) => k.sent,
+            Event::Role(r) => r.sent,
             Event::Proxy(p) => p.sent,
             Event::Replication(r) => r.sent,
             Event::ReadBack(r) => r.at,
@@ -349,43 +429,6 @@ pub struct FaultEvent {
         skip_serializing_if = "Option::is_none"
     )]
     pub scheduled_at: Option<std::time::Duration>,
-}
-
-/// A node's role as its manager (Patroni) reported it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Leader,
-    Replica,
-    /// Any other state (initialising, demoting, stopped PostgreSQL...).
-    Other,
-}
-
-/// One probe of one node's manager. `role` is `None` when the node did not answer.
-/// The state it reports held at some instant in `[sent, received]`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ProbeSample {
-    pub node: String,
-    pub sent: At,
-    pub received: At,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<Role>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeline: Option<u32>,
-    /// The manager's own words for the state ("running", "starting", ...).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// WAL position in bytes: written, on a leader; received, on a replica.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub wal: Option<u64>,
-    /// WAL position a replica has replayed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replayed: Option<u64>,
-    /// On a leader: the replicas streaming from it (pg_stat_replication state `streaming`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub streaming: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
 }
 
 /// The final read of every written sequence number from the leader, after recovery.

@@ -1,15 +1,18 @@
-//! The one history of a run: every workload operation (writes and reads), fault action and probe
-//! sample, stamped on one monotonic clock (see `clock`). Checkers are pure functions of this type.
+//! The one history of a run: every workload operation (writes and reads), fault action, role
+//! sample (`role`) and other probe sample, stamped on one monotonic clock (see `clock`).
+//! Checkers are pure functions of this type.
 
 mod clock;
 mod event;
 mod observed;
 mod pool;
+mod role;
 
 pub use clock::{At, Clock};
 pub use event::{
-    DEFAULT_PROBE_INTERVAL, ErrorKind, Event, FaultAction, FaultEvent, History, Outcome,
-    ProbeSample, ReadBack, ReadOp, Role, WriteOp,
+    DEFAULT_PROBE_INTERVAL, ErrorKind, Event, FaultAction, FaultEvent, History, Outcome, ReadBack,
+    ReadOp, WriteOp,
 };
-pub use observed::{LeaderKeySample, ProxySample, ProxyServer, ReplicaStat, ReplicationSample};
+pub use observed::{ProxySample, ProxyServer, ReplicaStat, ReplicationSample};
 pub use pool::{PoolSample, PoolStat, ServerConnection};
+pub use role::{RecordedAs, Role, RoleSample, RoleView, source_answerer, source_label};

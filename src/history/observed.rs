@@ -1,26 +1,10 @@
-//! Samples of the stack's other sources of truth, beside Patroni's own view of each node
-//! (`ProbeSample`): the leader key in etcd, HAProxy's view of its servers, and each primary's
-//! replication as PostgreSQL itself reports it. Each holds at some instant in `[sent, received]`.
+//! Samples of the stack's other sources of truth, beside the role sources (`RoleSample`):
+//! HAProxy's view of its servers, and each primary's replication as PostgreSQL itself reports
+//! it. Each holds at some instant in `[sent, received]`.
 
 use super::At;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-
-/// Who holds Patroni's leader key, as one etcd member answered a linearizable read (a member cut
-/// off from its quorum gives no answer).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct LeaderKeySample {
-    /// The etcd member asked.
-    pub member: String,
-    pub sent: At,
-    pub received: At,
-    /// The node holding the key; `None` with no `error`: nobody holds it (it expired or was
-    /// released).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub holder: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
 
 /// HAProxy's view of the servers behind the client endpoint, from its stats page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

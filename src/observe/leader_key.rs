@@ -1,5 +1,5 @@
 use super::ticker::every;
-use crate::history::{Clock, Event, LeaderKeySample};
+use crate::history::{Clock, Event, RoleSample};
 use crate::topology::Cluster;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,12 +29,15 @@ pub async fn probe_leader_key(
                     Ok(holder) => (holder, None),
                     Err(e) => (None, Some(e)),
                 };
-                let _ = events.send(Event::LeaderKey(LeaderKeySample {
-                    member: member.name,
-                    sent,
-                    received,
-                    holder,
+                let _ = events.send(Event::Role(RoleSample {
                     error,
+                    ..RoleSample::authority(
+                        member.kind.name(),
+                        &member.name,
+                        sent,
+                        received,
+                        holder,
+                    )
                 }));
             });
         }

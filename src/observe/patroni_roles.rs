@@ -1,5 +1,5 @@
 use super::ticker::every;
-use crate::history::{Clock, Event, ProbeSample};
+use crate::history::{Clock, Event, RoleSample};
 use crate::topology::Cluster;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,33 +26,23 @@ pub async fn probe_roles(
                     .await
                     .unwrap_or_else(|| Err("the node's kind reports no role".into()));
                 let received = clock.now();
+                let empty = RoleSample::self_report(node.kind.name(), &name, sent, received);
                 let sample = match status {
-                    Ok(s) => ProbeSample {
-                        node: name,
-                        sent,
-                        received,
+                    Ok(s) => RoleSample {
                         role: Some(s.role),
-                        timeline: s.epoch,
+                        epoch: s.epoch.map(u64::from),
                         state: Some(s.state),
-                        wal: s.position,
+                        position: s.position,
                         replayed: s.replayed,
                         streaming: s.streaming,
-                        error: None,
+                        ..empty
                     },
-                    Err(error) => ProbeSample {
-                        node: name,
-                        sent,
-                        received,
-                        role: None,
-                        timeline: None,
-                        state: None,
-                        wal: None,
-                        replayed: None,
-                        streaming: Vec::new(),
+                    Err(error) => RoleSample {
                         error: Some(error),
+                        ..empty
                     },
                 };
-                let _ = events.send(Event::Probe(sample));
+                let _ = events.send(Event::Role(sample));
             });
         }
     })

@@ -74,8 +74,9 @@ pub struct ReanalysisNote {
     pub format_from: u32,
     pub format_to: u32,
     /// What changed, one line each: the verdict and objectives ("rto: stored PASS (…), now …"),
-    /// then each key measurement whose value changed ("proxy_switch_time: 3.48s → 2.68s").
-    /// Empty when only the layout changed (new fields, the format).
+    /// then each key measurement whose value changed ("proxy_switch_time: 3.48s → 2.68s"), then
+    /// what each record format after `format_from` changed ("format 3: role answers are one
+    /// event, ..."). Empty when only new fields changed the bytes.
     pub changes: Vec<String>,
     /// Why, in the words of whoever ran the analysis (`firedrill analyze --reason`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -510,9 +511,13 @@ pub fn record_reanalysis(
         let was = HistoryLine::new(before, &rel, replaced);
         changes.extend(measurement_changes(&was.measurements, &line.measurements));
     }
+    let format_from = before.as_ref().map_or(0, |b| b.format);
+    if before.is_some() {
+        changes.extend(crate::record::format_changes(format_from, record.format));
+    }
     line.reanalysis = Some(ReanalysisNote {
         firedrill: env!("CARGO_PKG_VERSION").to_string(),
-        format_from: before.as_ref().map_or(0, |b| b.format),
+        format_from,
         format_to: record.format,
         changes,
         reason: reason.map(str::to_string),

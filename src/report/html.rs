@@ -7,7 +7,7 @@ use super::rows::{fmt_duration, measurement_rows, objective_rows};
 use super::setup;
 use super::timeline::Timeline;
 use crate::check::{Judgement, NOT_JUDGED};
-use crate::history::{At, Event, FaultAction};
+use crate::history::{At, Event, FaultAction, source_answerer, source_label};
 use crate::record::RunRecord;
 use std::fmt::Write;
 
@@ -457,10 +457,19 @@ fn timeline(out: &mut String, record: &RunRecord) {
          invoke instant, stacked by outcome (ok, unknown, failed). Shaded: each fault from its \
          injection to its heal (or to the end when never healed). Below: each fault's write \
          outage, from the end of the last ok write before it to the end of the first ok write \
-         after which writes kept succeeding (its RTO). Lanes: each Patroni node's role as its \
-         REST API reported it, probed every {}; a mark shows the most telling state probed in \
+         after which writes kept succeeding (its RTO). Lanes: each {}node's role as {} \
+         reported it, probed every {}; a mark shows the most telling state probed in \
          its interval (leader, then no answer, then other, then replica).</figcaption>",
         chart.bucket_label(),
+        Esc(&chart
+            .role_sources
+            .iter()
+            .map(|s| format!("{} ", source_label(s)))
+            .collect::<String>()),
+        chart
+            .role_sources
+            .first()
+            .map_or("its source", |s| source_answerer(s)),
         super::rows::cadence_words(record.history.probe_interval())
     );
     out.push_str("</figure>\n</section>\n");
@@ -767,7 +776,10 @@ pub(super) mod tests {
         for event in &mut record.history.events {
             match event {
                 Event::Fault(f) => f.detail = Some(format!("detail{evil}")),
-                Event::Probe(p) if p.node == "pg3" => p.node = format!("pg3{evil}"),
+                Event::Role(p) if p.asked == "pg3" => {
+                    p.asked = format!("pg3{evil}");
+                    p.node = Some(p.asked.clone());
+                }
                 _ => {}
             }
         }

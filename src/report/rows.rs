@@ -1,6 +1,6 @@
 //! The report model: what every renderer shows, computed once from the record.
 
-use crate::check::{LatencyStats, MeasuredValue, Measurements, fmt_bytes};
+use crate::check::{LatencyStats, MeasuredValue, Measurements, NO_ROLE_SOURCE, fmt_bytes};
 use crate::history::ErrorKind;
 use crate::record::RunRecord;
 use crate::scenario::{Bound, Measure, MeasureType, format_size};
@@ -196,6 +196,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         row(
             format!("{label}: leader election time"),
             match (&f.leader_election_time, &f.new_leader) {
+                _ if m.no_role_source => n_a(),
                 (Some(t), Some(n)) => format!("{} ({} → {n})", fmt_duration(*t), f.old_leader),
                 _ => "no new leader observed".into(),
             },
@@ -222,6 +223,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         row(
             format!("{label}: promotion time"),
             match (f.promotion_time, &f.promoted, f.promoted_timeline) {
+                _ if m.no_role_source => n_a(),
                 (Some(t), Some(n), Some(tl)) => {
                     format!("{} ({n} on timeline {tl})", fmt_duration(t))
                 }
@@ -252,6 +254,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         row(
             format!("{label}: lag at failover"),
             match (&f.new_leader, f.lag_at_failover) {
+                _ if m.no_role_source => n_a(),
                 (None, _) => "no failover".into(),
                 (Some(_), Some(b)) => MeasuredValue::Bytes(b).to_string(),
                 (Some(_), None) => {
@@ -264,6 +267,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         row(
             format!("{label}: time to full redundancy"),
             match (f.time_to_full_redundancy, f.redundancy_gap()) {
+                _ if m.no_role_source => n_a(),
                 (Some(d), _) => fmt_duration(d),
                 (None, gap) => format!("not reached ({})", gap.unwrap_or_default()),
             },
@@ -388,6 +392,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         "split brain".into(),
         match (m.split_brain.detected, &m.split_brain.not_measured) {
             (true, _) => format!("DETECTED: {}", m.split_brain.evidence.join("; ")),
+            _ if m.no_role_source => n_a(),
             (false, Some(why)) => format!("not measured ({why})"),
             (false, None) => "none detected".into(),
         },
@@ -396,12 +401,18 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
     read_rows(record, &mut row);
     row(
         "leaders".into(),
-        m.leaders.join(" → "),
+        if m.no_role_source {
+            n_a()
+        } else {
+            m.leaders.join(" → ")
+        },
         "the leaders the probes saw, in order",
     );
     row(
         "leader changes".into(),
-        if m.leaders.is_empty() {
+        if m.no_role_source {
+            n_a()
+        } else if m.leaders.is_empty() {
             "0 (no leader seen)".into()
         } else {
             m.leader_changes.to_string()
@@ -488,6 +499,12 @@ fn read_rows(record: &RunRecord, row: &mut impl FnMut(String, String, &'static s
         opt_duration(r.max_staleness, "none (no stale read)"),
         "over the stale reads: the read's invoke minus the end of the write it did not see (how long that write had been acknowledged)",
     );
+}
+
+/// A role measurement of a run without a role source: not applicable, never 0 nor "not
+/// measured".
+fn n_a() -> String {
+    format!("n/a ({NO_ROLE_SOURCE})")
 }
 
 pub fn objective_rows(record: &RunRecord) -> Vec<ObjectiveRow> {
@@ -958,6 +975,59 @@ mod tests {
         assert_eq!(
             value(&measurement_rows(&record), "split brain"),
             "not measured (no role probes in the history)"
+        );
+    }
+
+    /// A stack without a role source: its role rows say n/a, never 0 or "not measured"; its
+    /// write path rows are as ever, and so is a split brain the writes alone showed.
+    #[test]
+    fn role_rows_without_a_role_source_are_not_applicable() {
+        let mut record = sample_record();
+        record.history.events.retain(|e| {
+            !matches!(
+                e,
+                crate::history::Event::Role(_) | crate::history::Event::Replication(_)
+            )
+        });
+        record.measurements = crate::check::measure(&record.history);
+        assert!(record.measurements.no_role_source);
+        let rows = measurement_rows(&record);
+        let n_a = "n/a (no role source in this stack)";
+        let fault = "fault 1 (crash of pg1)";
+        for name in [
+            format!("{fault}: leader election time"),
+            format!("{fault}: promotion time"),
+            format!("{fault}: lag at failover"),
+            format!("{fault}: time to full redundancy"),
+            "split brain".into(),
+            "leaders".into(),
+            "leader changes".into(),
+        ] {
+            assert_eq!(value(&rows, &name), n_a, "{name}");
+        }
+        assert_eq!(
+            value(&rows, &format!("{fault}: RTO (write downtime)")),
+            "2.100s"
+        );
+        record.measurements.split_brain.detected = true;
+        record.measurements.split_brain.evidence = vec!["pg1 and pg2 both accepted".into()];
+        assert_eq!(
+            value(&measurement_rows(&record), "split brain"),
+            "DETECTED: pg1 and pg2 both accepted"
+        );
+
+        let record = RunRecord {
+            verdict: crate::check::judge(&record.scenario.objectives, &record.measurements),
+            ..record
+        };
+        let objectives = objective_rows(&record);
+        let changes = objectives
+            .iter()
+            .find(|r| r.objective.starts_with("leader_changes"))
+            .unwrap();
+        assert_eq!(
+            (changes.measured.as_str(), changes.verdict),
+            ("n/a: no role source in this stack", "FAIL")
         );
     }
 

@@ -9,7 +9,7 @@
 
 use super::escape::Esc;
 use super::rows::fmt_duration;
-use crate::history::{At, Event, FaultAction, Outcome, Role};
+use crate::history::{At, Event, FaultAction, Outcome, Role, source_label};
 use crate::record::RunRecord;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -165,7 +165,7 @@ struct OutageMark {
     row: usize,
 }
 
-/// One Patroni node's lane.
+/// One node's lane, from its self reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeLane {
     pub node: String,
@@ -182,6 +182,8 @@ pub struct Timeline {
     pub faults: Vec<FaultWindow>,
     pub outages: Vec<OutageSpan>,
     pub nodes: Vec<NodeLane>,
+    /// The sources of the lanes' self reports (`patroni`), in order of first appearance.
+    pub role_sources: Vec<String>,
 }
 
 /// The latest instant the history mentions.
@@ -194,8 +196,7 @@ fn last_instant(record: &RunRecord) -> At {
             Event::Write(w) => w.complete.max(w.invoke),
             Event::Read(r) => r.complete.max(r.invoke),
             Event::Fault(f) => f.done.max(f.at),
-            Event::Probe(p) => p.received.max(p.sent),
-            Event::LeaderKey(k) => k.received.max(k.sent),
+            Event::Role(r) => r.received.max(r.sent),
             Event::Proxy(p) => p.received.max(p.sent),
             Event::Replication(r) => r.received.max(r.sent),
             Event::Pool(p) => p.received.max(p.sent),
@@ -303,9 +304,13 @@ impl Timeline {
         // (leader, then no answer, then other, then replica); a bucket without a probe between
         // two that have one keeps the state before it
         let mut per_node: BTreeMap<(String, u64, String), Vec<Option<LaneState>>> = BTreeMap::new();
-        for p in record.history.probes() {
+        let mut role_sources: Vec<String> = Vec::new();
+        for p in record.history.self_reports() {
+            if !role_sources.contains(&p.source) {
+                role_sources.push(p.source.clone());
+            }
             let lane = per_node
-                .entry(natural_key(&p.node))
+                .entry(natural_key(&p.asked))
                 .or_insert_with(|| vec![None; buckets as usize]);
             let slot = &mut lane[index(p.sent) as usize];
             let state = LaneState::of(p.role);
@@ -344,6 +349,17 @@ impl Timeline {
             faults,
             outages,
             nodes,
+            role_sources,
+        }
+    }
+
+    /// What the lanes show: "Patroni role", from the sources of their self reports; "role"
+    /// when there is none.
+    pub fn role_title(&self) -> String {
+        let labels: Vec<&str> = self.role_sources.iter().map(|s| source_label(s)).collect();
+        match labels.join("/") {
+            none if none.is_empty() => "role".to_string(),
+            sources => format!("{sources} role"),
         }
     }
 
@@ -562,7 +578,8 @@ impl Timeline {
         }
         if !self.nodes.is_empty() {
             text.push_str(&format!(
-                "; Patroni role of {} as probed",
+                "; {} of {} as probed",
+                self.role_title(),
                 self.nodes
                     .iter()
                     .map(|n| n.node.as_str())
@@ -842,7 +859,7 @@ impl Timeline {
         );
         row(
             y + LEGEND_ROW,
-            "Patroni role",
+            &Esc(&self.role_title()).to_string(),
             &[
                 (state_fill(LaneState::Leader), "leader"),
                 (state_fill(LaneState::Replica), "replica"),

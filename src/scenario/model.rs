@@ -387,6 +387,26 @@ pub enum Measure {
     StaleReads,
 }
 
+/// The families measurements come in: which sources a stack must offer for one to apply.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// From the client's operations alone: every stack has them.
+    WritePath,
+    /// From a role source (who leads, per node): not applicable without one.
+    Role,
+    /// From a role source and the proxy's view of its servers.
+    Proxy,
+    /// From the readers' operations: measured only with readers.
+    Reads,
+}
+
+impl Family {
+    /// Whether its measurements need a role source.
+    pub fn needs_role_source(self) -> bool {
+        matches!(self, Family::Role | Family::Proxy)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MeasureType {
     Duration,
@@ -446,6 +466,24 @@ impl Measure {
             }
             Measure::LagAtFailover => MeasureType::Bytes,
             Measure::SplitBrain => MeasureType::Bool,
+        }
+    }
+
+    /// The family it belongs to: what a stack must offer for it to apply (`validate` refuses
+    /// an objective on a measurement the scenario's stack cannot give).
+    pub fn family(self) -> Family {
+        match self {
+            Measure::Rto | Measure::LostWrites | Measure::DetectionTime | Measure::Rpo => {
+                Family::WritePath
+            }
+            Measure::SplitBrain
+            | Measure::LeaderElectionTime
+            | Measure::TimeToFullRedundancy
+            | Measure::LagAtFailover
+            | Measure::LeaderChanges
+            | Measure::PromotionTime => Family::Role,
+            Measure::ProxySwitchTime | Measure::OldLeaderOutTime => Family::Proxy,
+            Measure::StaleReads => Family::Reads,
         }
     }
 
@@ -513,5 +551,43 @@ impl std::fmt::Display for Bound {
             Bound::Count { cmp, value } => write!(f, "{} {}", cmp.symbol(), value),
             Bound::Bool { value } => write!(f, "== {value}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn measures_by_family() {
+        let of = |family: Family| -> Vec<&str> {
+            Measure::ALL
+                .iter()
+                .filter(|m| m.family() == family)
+                .map(|m| m.name())
+                .collect()
+        };
+        assert_eq!(
+            of(Family::WritePath),
+            ["rto", "lost_writes", "detection_time", "rpo"]
+        );
+        assert_eq!(
+            of(Family::Role),
+            [
+                "split_brain",
+                "leader_election_time",
+                "time_to_full_redundancy",
+                "lag_at_failover",
+                "leader_changes",
+                "promotion_time"
+            ]
+        );
+        assert_eq!(
+            of(Family::Proxy),
+            ["proxy_switch_time", "old_leader_out_time"]
+        );
+        assert_eq!(of(Family::Reads), ["stale_reads"]);
+        assert!(Family::Role.needs_role_source() && Family::Proxy.needs_role_source());
+        assert!(!Family::WritePath.needs_role_source() && !Family::Reads.needs_role_source());
     }
 }
