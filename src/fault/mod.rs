@@ -254,7 +254,8 @@ mod tests {
                 "switchover",
                 "lag",
                 "disk-full",
-                "patroni-freeze"
+                "patroni-freeze",
+                "pgbouncer-pause"
             ]
         );
         for name in &names {
@@ -295,13 +296,15 @@ mod tests {
     fn target(verb: &dyn DynVerb) -> &'static str {
         match verb.name() {
             "switchover" => "leader",
+            "pgbouncer-pause" => "pgbouncer",
             _ => "replica",
         }
     }
 
     fn fault_of(verb: &dyn DynVerb, keys: &str) -> Fault {
         let text = format!(
-            "name = \"x\"\ndescription = \"y\"\nduration = \"60s\"\n[[fault]]\nat = \"10s\"\n\
+            "name = \"x\"\ndescription = \"y\"\nduration = \"60s\"\n[topology.pgbouncer]\n\
+             [[fault]]\nat = \"10s\"\n\
              kind = \"{}\"\ntarget = \"{}\"\n{keys}",
             verb.name(),
             target(verb)

@@ -464,7 +464,7 @@ mod tests {
             error_of("kind = \"swichover\"\ntarget = \"leader\"\n"),
             "bad.toml:8:8: fault.kind: unknown fault kind \"swichover\", did you mean \
              \"switchover\"? expected one of: crash, postgres-crash, stop, pause, partition, \
-             switchover, lag, disk-full, patroni-freeze"
+             switchover, lag, disk-full, patroni-freeze, pgbouncer-pause"
         );
         assert_eq!(
             error_of("kind = \"crash\"\ntarget = \"leader\"\nbehind = \"5s\"\n"),

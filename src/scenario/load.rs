@@ -408,6 +408,42 @@ mod tests {
     }
 
     #[test]
+    fn pgbouncer_settings_are_checked() {
+        assert_error_snapshot!(
+            "unknown_pool_mode",
+            format!("{MINIMAL}[topology.pgbouncer]\npool_mode = \"transactions\"\n")
+        );
+        assert_error_snapshot!(
+            "min_pool_size_above_the_pool",
+            format!("{MINIMAL}[topology.pgbouncer]\ndefault_pool_size = 4\nmin_pool_size = 5\n")
+        );
+        assert_error_snapshot!(
+            "unknown_key_in_pgbouncer",
+            format!("{MINIMAL}[topology.pgbouncer]\npool_size = 4\n")
+        );
+        assert_error_snapshot!(
+            "unknown_stack",
+            format!(
+                "name = \"x\"\ndescription = \"y\"\nduration = \"60s\"\n[topology]\nstack = \"patrony\"\n"
+            )
+        );
+        // without the table, no poolers: `pgbouncer` is no target
+        assert_error_snapshot!(
+            "pgbouncer_target_without_poolers",
+            fault_with("pgbouncer-pause", "pgbouncer", "duration = \"5s\"\n")
+        );
+        let s = parse(
+            Path::new("ok.toml"),
+            &format!("{MINIMAL}[topology.pgbouncer]\nmin_pool_size = 3\n"),
+        )
+        .unwrap();
+        let pooler = s.topology.pgbouncer.expect("poolers");
+        assert_eq!(pooler.pool_mode, crate::scenario::PoolMode::Transaction);
+        assert_eq!((pooler.default_pool_size, pooler.min_pool_size), (20, 3));
+        assert_eq!(pooler.server_login_retry, Duration::from_secs(15));
+    }
+
+    #[test]
     fn syntax_error() {
         assert_error_snapshot!("syntax_error", format!("{MINIMAL}[workload\nwriters = 4\n"));
     }

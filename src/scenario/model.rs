@@ -580,7 +580,13 @@ mod tests {
         };
         assert_eq!(
             of(Family::WritePath),
-            ["rto", "lost_writes", "detection_time", "rpo"]
+            [
+                "rto",
+                "lost_writes",
+                "detection_time",
+                "rpo",
+                "failed_writes"
+            ]
         );
         assert_eq!(
             of(Family::Role),

@@ -61,10 +61,24 @@ impl Nodes {
             .unwrap_or_default()
     }
 
-    /// When `name` is a node name of a kind (`pg7`, `etcd5`) numbered past what the topology
-    /// has, what it has instead: `no node "pg7" in the topology, which has pg1..pg3
+    /// When `name` names a kind the topology has none of (`pgbouncer`, `pgbouncer1` without
+    /// `[topology.pgbouncer]`), says so; when it is a node name of a kind (`pg7`, `etcd5`)
+    /// numbered past what the topology has, what it has instead: `no node "pg7" in the topology, which has pg1..pg3
     /// (topology.patroni.nodes = 3)`.
     pub fn missing(&self, name: &str) -> Option<String> {
+        // A registered kind this topology has none of: by its name, or one of its node names.
+        let absent = KINDS.iter().filter(|k| !self.has_kind(k.name())).find(|k| {
+            let kind = k.name();
+            name == kind
+                || name.strip_suffix(":random") == Some(kind)
+                || k.kind().naming().index(name).is_some()
+        });
+        if let Some(kind) = absent {
+            return Some(format!(
+                "the topology has no {0} node ([topology.{0}] is not set)",
+                kind.name()
+            ));
+        }
         self.kinds
             .iter()
             .filter(|(kind, _)| {
