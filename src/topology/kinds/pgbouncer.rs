@@ -4,8 +4,9 @@
 //! `SHOW DATABASES`) and where its server connections point (`SHOW SERVERS`).
 
 use super::super::kind::{Kind, Naming, Render};
-use super::super::{Cluster, FileSpec, Node, NodeSpec, Secrets};
+use super::super::{Cluster, FileSpec, Node, NodeSpec, Secrets, Serves};
 use super::patroni;
+use crate::client::Protocol;
 use crate::history::{Clock, Event, PoolSample, PoolStat, ServerConnection};
 use crate::scenario::{Pgbouncer as Settings, Topology};
 use futures_util::future::BoxFuture;
@@ -87,6 +88,14 @@ impl Kind for Pgbouncer {
                 disks: vec![],
             })
             .collect()
+    }
+
+    fn serves(&self) -> Option<Serves> {
+        Some(Serves {
+            protocol: Protocol::Postgres,
+            port: PORT,
+            replicas: None,
+        })
     }
 
     fn sample<'a>(

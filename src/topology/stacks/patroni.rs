@@ -164,7 +164,7 @@ async fn streaming_replicas(cluster: &Cluster, leader: &str) -> Option<usize> {
 /// transaction.
 async fn endpoint_routes_to(cluster: &Cluster) -> Option<String> {
     let client = cluster
-        .connect(cluster.endpoint(), Duration::from_secs(1))
+        .connect(cluster.endpoint().ok()?, Duration::from_secs(1))
         .await
         .ok()?;
     let sql = format!(
@@ -178,17 +178,9 @@ async fn endpoint_routes_to(cluster: &Cluster) -> Option<String> {
 
 /// Whether a pooler hands out a session on its PostgreSQL node (`SELECT 1` through it).
 async fn pooler_serves(cluster: &Cluster, pooler: &super::super::Node) -> bool {
-    let Some(config) = cluster.config_at(
-        pooler,
-        super::super::kinds::pgbouncer::PORT,
-        Duration::from_secs(1),
-    ) else {
+    let Ok(client) = cluster.connect(pooler, Duration::from_secs(1)).await else {
         return false;
     };
-    let Ok((client, connection)) = config.connect(tokio_postgres::NoTls).await else {
-        return false;
-    };
-    tokio::spawn(connection);
     client.simple_query("SELECT 1").await.is_ok()
 }
 
