@@ -7,6 +7,7 @@ use super::super::ready::{Reached, poll_until};
 use super::super::{Cluster, NodeKind, TopologyError};
 use super::{ReadyBound, Stack, StartGroup};
 use crate::progress::Progress;
+use crate::scenario::{Family, Topology};
 use futures_util::future::BoxFuture;
 use std::time::Duration;
 
@@ -68,6 +69,15 @@ impl Stack for PatroniStack {
 
     fn client_endpoint(&self) -> &'static str {
         haproxy::NAME
+    }
+
+    /// Every family, whatever the layout: Patroni reports roles, etcd holds its leader key and
+    /// HAProxy, always the client endpoint, tells its view of the servers. (Readers are the
+    /// workload's, not the stack's.)
+    fn lacks(&self, family: Family, _topology: &Topology) -> Option<String> {
+        match family {
+            Family::WritePath | Family::Role | Family::Proxy | Family::Reads => None,
+        }
     }
 }
 
