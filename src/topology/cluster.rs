@@ -125,7 +125,7 @@ impl Cluster {
         // Bring-up is timed from here, as documented: the first container's creation, after
         // the network and the disks (the bound above still covers those).
         let first_container = Instant::now();
-        for group in groups.iter().filter(|g| !g.specs.is_empty()) {
+        for group in &groups {
             let started_group = try_join_all(group.specs.iter().map(|spec| {
                 let binds = disks
                     .get(&labels.container(&spec.name))
@@ -134,13 +134,17 @@ impl Cluster {
                 start_node(docker, spec, image, labels, binds, &fixed)
             }))
             .await?;
-            let first = started_group[0].clone();
+            // The group's first node, if it bootstraps the stack.
+            let bootstrap = group
+                .bootstraps
+                .then(|| started_group.first().cloned())
+                .flatten();
             cluster.nodes.extend(started_group);
-            if group.bootstraps {
+            if let Some(first) = bootstrap {
                 ready::wait_bootstrapped(&cluster, &first, bound, progress).await?;
             }
         }
-        if cluster.node(&cluster.client_endpoint).is_none() {
+        if cluster.endpoint().is_err() {
             return Err(TopologyError::Node {
                 node: cluster.client_endpoint.clone(),
                 message: format!(

@@ -116,7 +116,7 @@ async fn wait_ready(
         .ok_or_else(|| reached.not_ready("one patroni leader"))?;
     reached.note(format!("leader {leader}"));
 
-    let replicas = cluster.nodes_of(PATRONI).count() - 1;
+    let replicas = cluster.nodes_of(PATRONI).count().saturating_sub(1);
     poll_until(deadline, || async {
         streaming_replicas(cluster, &leader).await == Some(replicas)
     })
