@@ -10,7 +10,7 @@ mod common;
 use firedrill::check::FaultMeasurements;
 use firedrill::fault::{Behind, Lag, LagParams};
 use firedrill::history::{
-    At, ErrorKind, FaultAction, FaultEvent, Outcome, Role, RoleSample, WriteOp,
+    At, ErrorKind, FaultAction, FaultEvent, Outcome, PoolSample, Role, RoleSample, WriteOp,
 };
 use firedrill::record::RunRecord;
 use firedrill::scenario;
@@ -144,8 +144,16 @@ scenarios! {
     haproxy_crash => "haproxy-crash" reacts with writes_refused_until_the_proxy_restarted,
     haproxy_pause => "haproxy-pause" reacts with writes_timed_out_until_the_proxy_resumed,
     strict_sync_no_loss => "control-strict-sync-no-loss"
-        reacts with writes_stalled_until_the_standby_returned_without_failover;
+        reacts with writes_stalled_until_the_standby_returned_without_failover,
+    pgbouncer_primary_crash => "pgbouncer-primary-crash"
+        reacts with clients_moved_to_the_new_leaders_pooler,
+    pgbouncer_switchover => "pgbouncer-switchover"
+        reacts with writes_held_in_the_poolers_then_resumed_on_the_new_leader,
+    pgbouncer_crash => "pgbouncer-crash" reacts with writes_refused_until_the_pooler_restarted,
+    pgbouncer_pool_exhausted => "pgbouncer-pool-exhausted"
+        reacts with pool_filled_and_clients_queued_until_the_leader_answered;
     controls: "control-async-lag-loss", "control-split-brain-tcp-proxy",
+        "control-pgbouncer-stale-servers",
 }
 
 /// Known-bad control: acknowledged writes really are lost, and firedrill must report them, with
@@ -241,6 +249,33 @@ async fn split_brain_behind_a_tcp_proxy_is_caught() {
 // --- What a drill showed, read from its record, for the reaction checks. ---
 
 /// The report table, for failure messages (rendered only when an assertion fails).
+/// Known-bad control: behind a role-blind proxy, the demoted primary's pooler keeps the clients;
+/// every write after the switchover is refused read-only, and that pooler holds server
+/// connections to the demoted primary (stale), which must show in its samples.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_pooled_connections_behind_a_tcp_proxy_are_caught() {
+    let name = "control-pgbouncer-stale-servers";
+    let Some(record) = drill(name).await else {
+        return;
+    };
+    let table = firedrill::report::table(&record);
+    assert_eq!(failed_objectives(&record), ["rto"], "{table}");
+    let switchover = only_incident(&record);
+    let old = &record.timings.initial_leader;
+    leader_changed_once(&record, switchover);
+    assert!(
+        errors_of(switchover, &[ErrorKind::ReadOnly]) > 0,
+        "no write refused read-only by the demoted primary\n{table}"
+    );
+    let after = injected(&record, 0).done;
+    assert!(
+        pool_samples(&record, &pooler_of(old), after, None)
+            .any(|p| p.server == *old && p.servers_open() > 0 && !p.servers.is_empty()),
+        "{} never held a server connection to the demoted {old}\n{table}",
+        pooler_of(old)
+    );
+}
+
 fn table(record: &RunRecord) -> String {
     firedrill::report::table(record)
 }
@@ -839,6 +874,115 @@ fn proxy_out_then_back(record: &RunRecord, kinds: &[ErrorKind]) {
     writes_stopped_then_recovered(record, proxy, Some(heal), &record.timings.initial_leader);
 }
 
+/// The pooler beside `node` (`pg2` → `pgbouncer2`).
+fn pooler_of(node: &str) -> String {
+    node.replacen("pg", "pgbouncer", 1)
+}
+
+/// Pool samples of `pooler` answered, sent in `[from, to)`.
+fn pool_samples<'a>(
+    record: &'a RunRecord,
+    pooler: &'a str,
+    from: At,
+    to: Option<At>,
+) -> impl Iterator<Item = &'a PoolSample> {
+    record.history.pool_samples().filter(move |p| {
+        p.pooler == pooler && p.error.is_none() && p.sent >= from && to.is_none_or(|t| p.sent < t)
+    })
+}
+
+/// pgbouncer-primary-crash: a replica took over and clients reached it through its own pooler:
+/// writes accepted by the new leader after the recovery, with that pooler holding server
+/// connections for them.
+fn clients_moved_to_the_new_leaders_pooler(record: &RunRecord) {
+    let crash = only_incident(record);
+    let new = leader_changed_once(record, crash);
+    writes_stopped_then_recovered(record, crash, None, new);
+    let recovered = crash.recovered_at.expect("writes recovered");
+    let pooler = pooler_of(new);
+    assert!(
+        pool_samples(record, &pooler, recovered, None)
+            .any(|p| p.server == new && p.servers_open() > 0),
+        "{pooler} never held a server connection to {new} after the recovery\n{}",
+        table(record)
+    );
+}
+
+/// pgbouncer-switchover: the poolers paused, leadership moved, and writes sent meanwhile were
+/// held in the poolers and acknowledged by the new leader once they resumed: waited for, not
+/// refused.
+fn writes_held_in_the_poolers_then_resumed_on_the_new_leader(record: &RunRecord) {
+    let m = &record.measurements;
+    assert_eq!(m.leader_changes, 1, "{}", table(record));
+    let new = m.leaders.last().expect("a leader").clone();
+    assert_ne!(&new, &record.timings.initial_leader, "{}", table(record));
+    let (paused, resumed) = (injected(record, 0).done, healed(record, 0).at);
+    let held: Vec<_> = writes_between(record, paused, resumed)
+        .filter(|w| w.outcome == Outcome::Ok && w.complete >= resumed)
+        .collect();
+    assert!(
+        !held.is_empty(),
+        "no write sent during the pause was acknowledged after the RESUME\n{}",
+        table(record)
+    );
+    assert!(
+        held.iter().all(|w| w.node.as_deref() == Some(new.as_str())),
+        "a held write was acknowledged by another node than {new}\n{}",
+        table(record)
+    );
+}
+
+/// pgbouncer-crash: the database untouched (no leader change), the leader's pooler gone: no write
+/// was acknowledged while it was down, and writes came back through it, on the same leader,
+/// after it started again.
+fn writes_refused_until_the_pooler_restarted(record: &RunRecord) {
+    let crash = only_incident(record);
+    leader_unchanged(record);
+    let leader = &record.timings.initial_leader;
+    assert_eq!(crash.node, pooler_of(leader), "{}", table(record));
+    let (f, heal) = (injected(record, 0), healed(record, 0).at);
+    assert!(
+        !record
+            .history
+            .writes()
+            .any(|w| w.outcome == Outcome::Ok && w.invoke >= f.done && w.complete < heal),
+        "a write sent after the pooler died was acknowledged before it was back\n{}",
+        table(record)
+    );
+    assert!(
+        pool_samples(record, &crash.node, f.done, Some(heal))
+            .next()
+            .is_none(),
+        "the dead pooler answered its admin console\n{}",
+        table(record)
+    );
+    writes_stopped_then_recovered(record, crash, Some(heal), leader);
+}
+
+/// pgbouncer-pool-exhausted: while the leader stalled every server connection of its pooler was
+/// busy (the runbook's alert: active over 90 % of the pool) and clients queued for one; before
+/// the stall the pool was never that full; every write was acknowledged, by the same leader.
+fn pool_filled_and_clients_queued_until_the_leader_answered(record: &RunRecord) {
+    leader_unchanged(record);
+    let leader = &record.timings.initial_leader;
+    let pooler = pooler_of(leader);
+    let (f, heal) = (injected(record, 0), healed(record, 0).at);
+    let alert = |p: &PoolSample| p.pool_size > 0 && p.active() * 10 > p.pool_size * 9;
+    assert!(
+        pool_samples(record, &pooler, f.done, Some(heal))
+            .any(|p| alert(p) && p.waiting() > 0 && p.maxwait_us() > 0),
+        "{pooler}'s pool never full with clients waiting during the stall\n{}",
+        table(record)
+    );
+    assert!(
+        !pool_samples(record, &pooler, At(0), Some(f.at)).any(alert),
+        "{pooler}'s pool was full before the stall\n{}",
+        table(record)
+    );
+    let w = &record.measurements.writes;
+    assert_eq!((w.fail, w.unknown), (0, 0), "{}", table(record));
+}
+
 /// control-strict-sync-no-loss: with synchronous_mode_strict no commit was acknowledged from the
 /// cut of the only replica's stream until it was unblocked, across the leader's crash and
 /// restart; the replica, not a synchronous standby in sync, was never promoted (no failover), and
@@ -916,6 +1060,16 @@ fn reaction_checks_fail_on_runs_without_the_reaction() {
         writes_refused_until_quorum_returned,
     ] {
         assert!(!holds(writes_stopped, &lag));
+    }
+    // a failover without poolers is not one through them; a lag fills no pool
+    assert!(!holds(clients_moved_to_the_new_leaders_pooler, &crash));
+    assert!(!holds(writes_held_in_the_poolers_then_resumed_on_the_new_leader, &switchover));
+    for no_pooler in [
+        writes_refused_until_the_pooler_restarted,
+        pool_filled_and_clients_queued_until_the_leader_answered,
+        clients_moved_to_the_new_leaders_pooler,
+    ] {
+        assert!(!holds(no_pooler, &lag));
     }
     // a replica crash and an etcd member down are not what happened in the lag
     assert!(!holds(replica_left_the_stream_and_rejoined, &lag));

@@ -788,6 +788,13 @@ impl Measurements {
                 )),
                 Some(r) => Ok(MeasuredValue::Count(r.stale)),
             },
+            Measure::FailedWrites => {
+                if self.writes.total == 0 {
+                    Err("no write was sent".to_string())
+                } else {
+                    Ok(MeasuredValue::Count(self.writes.fail))
+                }
+            }
             Measure::LeaderChanges => {
                 if self.leaders.is_empty() {
                     Err("no probe saw a leader".to_string())
@@ -1472,6 +1479,23 @@ mod tests {
             Ok(MeasuredValue::Bytes(500))
         );
         assert_eq!(m.value(Measure::LeaderChanges), Ok(MeasuredValue::Count(1)));
+    }
+
+    #[test]
+    fn failed_writes_count_only_certain_failures() {
+        let m = measure(&history(vec![
+            ok(1, ms(0), ms(1), "pg1", 1),
+            failed(2, ms(10), ms(11)),
+            failed(3, ms(20), ms(21)),
+            unknown(4, ms(30), ms(31)),
+            not_ok(5, ms(40), ms(41), ErrorKind::TooManyConnecting),
+        ]));
+        // the unknown write may have run; the one never sent is the harness's own
+        assert_eq!(m.value(Measure::FailedWrites), Ok(MeasuredValue::Count(2)));
+        assert_eq!(
+            measure(&history(vec![])).value(Measure::FailedWrites),
+            Err("no write was sent".to_string())
+        );
     }
 
     #[test]

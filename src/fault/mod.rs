@@ -24,6 +24,7 @@ mod lag;
 mod partition;
 mod patroni_freeze;
 mod pause;
+mod pgbouncer_pause;
 mod postgres_crash;
 mod spec;
 mod sql;
@@ -39,6 +40,7 @@ pub use lag::{Behind, Lag, LagParams};
 pub use partition::{Direction, Partition, PartitionParams, PartitionPeers};
 pub use patroni_freeze::PatroniFreeze;
 pub use pause::Pause;
+pub use pgbouncer_pause::PgbouncerPause;
 pub use postgres_crash::PostgresCrash;
 pub use spec::FaultSpec;
 pub use stop::Stop;
@@ -62,6 +64,7 @@ pub static VERBS: &[&dyn DynVerb] = &[
     &Lag,
     &DiskFull,
     &PatroniFreeze,
+    &PgbouncerPause,
 ];
 
 /// The verb named `name` in scenario files.

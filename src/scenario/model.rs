@@ -108,6 +108,9 @@ pub struct Pgbouncer {
     pub pool_mode: PoolMode,
     /// Server connections per database and user pair.
     pub default_pool_size: u32,
+    /// Server connections the pooler keeps open even when idle (0: opened on demand).
+    #[serde(default)]
+    pub min_pool_size: u32,
     /// Client connections accepted in all.
     pub max_client_conn: u32,
     /// How long pgBouncer waits after a failed server login before trying again; new clients
@@ -385,6 +388,9 @@ pub enum Measure {
     /// Reads that did not see a write acknowledged before they were invoked, on a replica or a
     /// primary, a count. Not measured without readers.
     StaleReads,
+    /// Writes the system refused or certainly never ran (`fail`, not `unknown` nor the ones the
+    /// harness never sent), over the whole run, a count.
+    FailedWrites,
 }
 
 /// The families measurements come in: which sources a stack must offer for one to apply.
@@ -431,6 +437,7 @@ impl Measure {
         Measure::PromotionTime,
         Measure::Rpo,
         Measure::StaleReads,
+        Measure::FailedWrites,
     ];
 
     pub fn name(self) -> &'static str {
@@ -448,6 +455,7 @@ impl Measure {
             Measure::PromotionTime => "promotion_time",
             Measure::Rpo => "rpo",
             Measure::StaleReads => "stale_reads",
+            Measure::FailedWrites => "failed_writes",
         }
     }
 
@@ -461,9 +469,10 @@ impl Measure {
             | Measure::TimeToFullRedundancy
             | Measure::PromotionTime
             | Measure::Rpo => MeasureType::Duration,
-            Measure::LostWrites | Measure::LeaderChanges | Measure::StaleReads => {
-                MeasureType::Count
-            }
+            Measure::LostWrites
+            | Measure::LeaderChanges
+            | Measure::StaleReads
+            | Measure::FailedWrites => MeasureType::Count,
             Measure::LagAtFailover => MeasureType::Bytes,
             Measure::SplitBrain => MeasureType::Bool,
         }
@@ -473,9 +482,11 @@ impl Measure {
     /// an objective on a measurement the scenario's stack cannot give).
     pub fn family(self) -> Family {
         match self {
-            Measure::Rto | Measure::LostWrites | Measure::DetectionTime | Measure::Rpo => {
-                Family::WritePath
-            }
+            Measure::Rto
+            | Measure::LostWrites
+            | Measure::DetectionTime
+            | Measure::Rpo
+            | Measure::FailedWrites => Family::WritePath,
             Measure::SplitBrain
             | Measure::LeaderElectionTime
             | Measure::TimeToFullRedundancy

@@ -56,6 +56,7 @@ pub(super) struct RawTopology {
 pub(super) struct RawPgbouncer {
     pub pool_mode: Option<Spanned<String>>,
     pub default_pool_size: Option<Spanned<i64>>,
+    pub min_pool_size: Option<Spanned<i64>>,
     pub max_client_conn: Option<Spanned<i64>>,
     pub server_login_retry: Option<Spanned<RawDuration>>,
     pub query_wait_timeout: Option<Spanned<RawDuration>>,

@@ -295,13 +295,20 @@ fn pgbouncer(raw: &RawPgbouncer) -> Result<Pgbouncer> {
             Ok(duration)
         }
     };
-    Ok(Pgbouncer {
+    let settings = Pgbouncer {
         pool_mode,
         default_pool_size: int_in(
             raw.default_pool_size.as_ref(),
             "topology.pgbouncer.default_pool_size",
             20,
             1,
+            1000,
+        )? as u32,
+        min_pool_size: int_in(
+            raw.min_pool_size.as_ref(),
+            "topology.pgbouncer.min_pool_size",
+            0,
+            0,
             1000,
         )? as u32,
         max_client_conn: int_in(
@@ -326,7 +333,20 @@ fn pgbouncer(raw: &RawPgbouncer) -> Result<Pgbouncer> {
             "topology.pgbouncer.server_check_delay",
             30,
         )?,
-    })
+    };
+    if let Some(min) = &raw.min_pool_size
+        && settings.min_pool_size > settings.default_pool_size
+    {
+        return Err(invalid(
+            min.span(),
+            "topology.pgbouncer.min_pool_size",
+            format!(
+                "expected at most the pool size (default_pool_size = {}), found {}",
+                settings.default_pool_size, settings.min_pool_size
+            ),
+        ));
+    }
+    Ok(settings)
 }
 
 fn haproxy(raw: &RawHaproxy) -> Result<Haproxy> {

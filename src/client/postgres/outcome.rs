@@ -26,14 +26,6 @@ pub(super) fn connect_failure(e: &tokio_postgres::Error) -> Failure {
     Failure::new(connect_error_kind(e), format!("connect: {}", error_text(e)))
 }
 
-/// A connection opened but not answering its first round trip: still nothing was sent.
-pub(super) fn unanswered_connect(e: &tokio_postgres::Error) -> Failure {
-    Failure::new(
-        ErrorKind::ConnectFailed,
-        format!("connect: {}", error_text(e)),
-    )
-}
-
 /// An error that ended a statement after it was sent: the server's words if it answered, else
 /// the broken connection's.
 pub(super) fn sent_failure(e: &tokio_postgres::Error) -> Failure {

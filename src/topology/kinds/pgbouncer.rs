@@ -164,6 +164,7 @@ pub fn render_config(server: &str, settings: &Settings) -> String {
          admin_users = postgres\n\
          pool_mode = {pool_mode}\n\
          default_pool_size = {pool_size}\n\
+         min_pool_size = {min_pool_size}\n\
          max_client_conn = {max_client_conn}\n\
          server_login_retry = {login_retry}\n\
          query_wait_timeout = {query_wait}\n\
@@ -173,6 +174,7 @@ pub fn render_config(server: &str, settings: &Settings) -> String {
         pg_port = patroni::PG_PORT,
         pool_mode = settings.pool_mode.name(),
         pool_size = settings.default_pool_size,
+        min_pool_size = settings.min_pool_size,
         max_client_conn = settings.max_client_conn,
         login_retry = secs(settings.server_login_retry),
         query_wait = secs(settings.query_wait_timeout),
@@ -188,26 +190,46 @@ fn users(secrets: &Secrets) -> String {
     format!("\"postgres\" \"md5{}\"\n", hex::encode(hash))
 }
 
+/// A session on the pooler's admin console (the `pgbouncer` database), each step bounded by
+/// `timeout`.
+async fn admin_session(
+    cluster: &Cluster,
+    node: &Node,
+    timeout: Duration,
+) -> Result<tokio_postgres::Client, String> {
+    let config = cluster
+        .config_at(node, PORT, timeout)
+        .map(|mut config| {
+            config.dbname("pgbouncer");
+            config
+        })
+        .ok_or("no published port")?;
+    let (client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|e| super::super::pg_error_text(&e))?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+/// Runs an admin command (`PAUSE`, `RESUME`, `RECONNECT`...) on the pooler's console; returns
+/// when pgBouncer has done it (`PAUSE` waits for the queries in flight to finish).
+pub async fn admin(cluster: &Cluster, node: &Node, command: &str) -> Result<(), String> {
+    let client = admin_session(cluster, node, Duration::from_secs(2)).await?;
+    client
+        .simple_query(command)
+        .await
+        .map(|_| ())
+        .map_err(|e| super::super::pg_error_text(&e))
+}
+
 /// The pool size, the workload database's pools and its server connections, from the admin
 /// console (simple queries only: it speaks no other protocol).
 async fn admin_figures(
     cluster: &Cluster,
     node: &Node,
 ) -> Result<(u64, Vec<PoolStat>, Vec<ServerConnection>), String> {
-    let port = node.ports.get(&PORT).ok_or("no published port")?;
-    let mut config = tokio_postgres::Config::new();
-    config
-        .host("127.0.0.1")
-        .port(*port)
-        .user("postgres")
-        .password(&cluster.secrets.superuser)
-        .dbname("pgbouncer")
-        .connect_timeout(SAMPLE_TIMEOUT);
-    let (client, connection) = config
-        .connect(tokio_postgres::NoTls)
-        .await
-        .map_err(|e| super::super::pg_error_text(&e))?;
-    tokio::spawn(connection);
+    let client = admin_session(cluster, node, SAMPLE_TIMEOUT).await?;
     let show = |what: &'static str| {
         let client = &client;
         async move {
@@ -270,6 +292,7 @@ mod tests {
         Settings {
             pool_mode: PoolMode::Transaction,
             default_pool_size: 4,
+            min_pool_size: 2,
             max_client_conn: 100,
             server_login_retry: Duration::from_millis(1500),
             query_wait_timeout: Duration::from_secs(120),
@@ -285,6 +308,7 @@ mod tests {
             "listen_port = 6432",
             "pool_mode = transaction",
             "default_pool_size = 4",
+            "min_pool_size = 2",
             "max_client_conn = 100",
             "server_login_retry = 1.5",
             "query_wait_timeout = 120",
