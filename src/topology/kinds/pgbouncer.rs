@@ -197,19 +197,13 @@ async fn admin_session(
     node: &Node,
     timeout: Duration,
 ) -> Result<tokio_postgres::Client, String> {
-    let config = cluster
-        .config_at(node, PORT, timeout)
-        .map(|mut config| {
-            config.dbname("pgbouncer");
-            config
-        })
-        .ok_or("no published port")?;
-    let (client, connection) = config
-        .connect(tokio_postgres::NoTls)
+    let mut endpoint = cluster
+        .endpoint_at(node, PORT, timeout)
+        .map_err(|e| e.to_string())?;
+    endpoint.dbname = "pgbouncer".into();
+    crate::client::pg_session(&endpoint)
         .await
-        .map_err(|e| super::super::pg_error_text(&e))?;
-    tokio::spawn(connection);
-    Ok(client)
+        .map_err(|e| super::super::pg_error_text(&e))
 }
 
 /// Runs an admin command (`PAUSE`, `RESUME`, `RECONNECT`...) on the pooler's console; returns
