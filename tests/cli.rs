@@ -137,11 +137,7 @@ fn list_faults_shows_every_registered_fault_kind_with_its_keys() {
     let out = firedrill().args(["list", "--faults"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let kinds: Vec<&str> = stdout
-        .lines()
-        .filter_map(|line| line.strip_prefix("│ ")?.split(" │").next())
-        .map(str::trim)
-        .collect();
+    let kinds = first_column(&stdout);
     let registered: Vec<&str> = firedrill::fault::verb_names().collect();
     assert_eq!(kinds[1..], registered[..], "{stdout}");
     for verb in firedrill::fault::VERBS {
@@ -154,6 +150,82 @@ fn list_faults_shows_every_registered_fault_kind_with_its_keys() {
             assert!(row.contains(key.name), "{row}");
         }
     }
+}
+
+/// The first column of each row of a `list` table, the header's included.
+fn first_column(stdout: &str) -> Vec<&str> {
+    stdout
+        .lines()
+        .filter_map(|line| line.strip_prefix("│ ")?.split(" │").next())
+        .map(str::trim)
+        .collect()
+}
+
+#[test]
+fn list_stacks_shows_every_registered_stack_with_its_kinds() {
+    let out = firedrill().args(["list", "--stacks"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let registered: Vec<&str> = firedrill::topology::stacks::names();
+    assert_eq!(first_column(&stdout)[1..], registered[..], "{stdout}");
+    let patroni = stdout
+        .lines()
+        .find(|line| line.starts_with("│ patroni "))
+        .unwrap();
+    assert!(
+        patroni.contains("│ patroni, etcd, haproxy, pgbouncer │"),
+        "{patroni}"
+    );
+    assert!(
+        patroni.contains(firedrill::topology::stacks::STACKS[0].summary()),
+        "{patroni}"
+    );
+}
+
+#[test]
+fn list_kinds_shows_every_registered_kind_with_its_names_and_packages() {
+    let out = firedrill().args(["list", "--kinds"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let registered: Vec<&str> = firedrill::topology::KINDS
+        .iter()
+        .map(|k| k.name())
+        .collect();
+    assert_eq!(first_column(&stdout)[1..], registered[..], "{stdout}");
+    for kind in firedrill::topology::KINDS {
+        let row = stdout
+            .lines()
+            .find(|line| line.starts_with(&format!("│ {} ", kind.name())))
+            .unwrap();
+        for package in kind.kind().packages() {
+            assert!(row.contains(package), "{row}");
+        }
+        assert!(row.contains(kind.kind().count_setting()), "{row}");
+    }
+    let row = |name: &str| {
+        stdout
+            .lines()
+            .find(|line| line.starts_with(&format!("│ {name} ")))
+            .unwrap()
+    };
+    assert!(row("patroni").contains("│ pg1..pgN "), "{stdout}");
+    assert!(row("patroni").contains("│ postgres on 5432 "), "{stdout}");
+    assert!(row("pgbouncer").contains("│ postgres on 6432 "), "{stdout}");
+    assert!(row("haproxy").contains("│ haproxy "), "{stdout}");
+    assert!(row("etcd").contains("│ - "), "{stdout}");
+}
+
+#[test]
+fn list_takes_one_registry_at_a_time() {
+    let out = firedrill()
+        .args(["list", "--stacks", "--kinds"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+        "{out:?}"
+    );
 }
 
 #[test]

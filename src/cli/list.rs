@@ -1,5 +1,6 @@
 //! `firedrill list`: the scenario files in a directory, with the runbook step each rehearses;
-//! with `--faults`, the fault kinds a scenario can use, from the fault verb registry.
+//! with `--faults`, `--stacks` or `--kinds`, what a scenario can name, from the registries (fault
+//! verbs, stacks, node kinds).
 
 use super::{EXIT_ERROR, EXIT_PASSED};
 use clap::Args;
@@ -15,8 +16,76 @@ pub struct ListArgs {
     dir: PathBuf,
     /// List the fault kinds (`kind` in `[[fault]]`) instead: what each does, where it applies,
     /// its keys.
-    #[arg(long, conflicts_with = "dir")]
+    #[arg(long, conflicts_with_all = ["dir", "stacks", "kinds"])]
     faults: bool,
+    /// List the stacks (`[topology] stack`) instead: the node kinds each runs.
+    #[arg(long, conflicts_with_all = ["dir", "kinds"])]
+    stacks: bool,
+    /// List the node kinds (kind names in targets) instead: how their nodes are named, how many
+    /// a scenario runs, their packages.
+    #[arg(long, conflicts_with = "dir")]
+    kinds: bool,
+}
+
+#[derive(Tabled)]
+struct StackLine {
+    stack: String,
+    /// The node kinds it may run, in the order its nodes are listed.
+    kinds: String,
+    summary: String,
+}
+
+/// One row per stack, in registry order.
+fn stacks() -> Vec<StackLine> {
+    firedrill::topology::stacks::STACKS
+        .iter()
+        .map(|stack| StackLine {
+            stack: stack.name().to_owned(),
+            kinds: names(stack.kinds().iter().map(|k| k.name())),
+            summary: stack.summary().to_owned(),
+        })
+        .collect()
+}
+
+#[derive(Tabled)]
+struct KindLine {
+    kind: String,
+    /// How its nodes are named.
+    nodes: String,
+    /// The scenario setting that says how many.
+    count: String,
+    /// What clients connect to on it.
+    serves: String,
+    /// The Debian packages the image holds for it.
+    packages: String,
+}
+
+/// One row per node kind, in registry order.
+fn kinds() -> Vec<KindLine> {
+    use firedrill::topology::{KINDS, Naming};
+    KINDS
+        .iter()
+        .map(|kind| {
+            let kind = kind.kind();
+            KindLine {
+                kind: kind.name().to_owned(),
+                nodes: match kind.naming() {
+                    Naming::Numbered(prefix) => format!("{prefix}1..{prefix}N"),
+                    Naming::Single(name) => name.to_owned(),
+                },
+                count: kind.count_setting().to_owned(),
+                serves: kind.serves().map_or_else(
+                    || "-".to_owned(),
+                    |s| format!("{} on {}", s.protocol.name(), s.port),
+                ),
+                packages: names(kind.packages().iter().copied()),
+            }
+        })
+        .collect()
+}
+
+fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    names.collect::<Vec<_>>().join(", ")
 }
 
 #[derive(Tabled)]
@@ -79,6 +148,14 @@ enum DirError {
 pub fn list(args: ListArgs) -> u8 {
     if args.faults {
         println!("{}", Table::new(fault_kinds()).with(Style::rounded()));
+        return EXIT_PASSED;
+    }
+    if args.stacks {
+        println!("{}", Table::new(stacks()).with(Style::rounded()));
+        return EXIT_PASSED;
+    }
+    if args.kinds {
+        println!("{}", Table::new(kinds()).with(Style::rounded()));
         return EXIT_PASSED;
     }
     let files = match scenario_files(&args.dir) {

@@ -7,7 +7,7 @@
 
 mod postgres;
 
-pub use postgres::{Postgres, error_text as pg_error_text};
+pub use postgres::{Postgres, error_text as pg_error_text, session as pg_session};
 
 use crate::history::ErrorKind;
 use futures_util::future::BoxFuture;

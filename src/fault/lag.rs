@@ -11,7 +11,7 @@ use super::{
     run_as_root, sql,
 };
 use crate::scenario::{FaultInput, KeyError, SIZE_EXPECTED, Target, format_size, parse_size};
-use crate::topology::{Cluster, Node, PG_PORT, pg_error_text};
+use crate::topology::{Cluster, Node, PG_PORT, SessionError};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -199,8 +199,8 @@ pub async fn heal(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, F
 /// `wal_receiver_timeout`).
 async fn end_streams(cluster: &Cluster, nodes: &[Node], leader: &Node) -> Result<(), FaultError> {
     let replicas: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
-    let fail = |e: tokio_postgres::Error| {
-        FaultError::action("end the replication connections", &leader.name)(pg_error_text(&e))
+    let fail = |e: SessionError| {
+        FaultError::action("end the replication connections", &leader.name)(e.text())
     };
     let client = cluster
         .connect(leader, Duration::from_secs(2))
@@ -213,7 +213,7 @@ async fn end_streams(cluster: &Cluster, nodes: &[Node], leader: &Node) -> Result
             &[&replicas],
         )
         .await
-        .map_err(fail)?;
+        .map_err(|e| fail(e.into()))?;
     on_each(nodes, |node| async move {
         run_as_root(
             cluster,

@@ -1,7 +1,7 @@
 //! SQL the faults ask of a node, through its published port.
 
 use super::FaultError;
-use crate::topology::{Cluster, Node, pg_error_text};
+use crate::topology::{Cluster, Node, SessionError};
 use std::time::Duration;
 
 /// A WAL position in bytes, read with `lsn_expression` (e.g. `pg_current_wal_lsn()`).
@@ -10,8 +10,8 @@ pub async fn wal_position(
     node: &Node,
     lsn_expression: &str,
 ) -> Result<u64, FaultError> {
-    let fail = |e: tokio_postgres::Error| {
-        let mut text = pg_error_text(&e);
+    let fail = |e: SessionError| {
+        let mut text = e.text();
         if e.is_closed() {
             // Through a published port the engine's proxy accepts a connection even when nothing
             // listens in the container, then closes it: usually a server not (yet) up.
@@ -29,7 +29,7 @@ pub async fn wal_position(
             &[],
         )
         .await
-        .map_err(fail)?;
+        .map_err(|e| fail(e.into()))?;
     let position: Option<i64> = row.get(0);
     Ok(position.unwrap_or(0).max(0) as u64)
 }

@@ -1,20 +1,23 @@
 //! Probes: samples of the stack's state on the run's clock, recorded into the history. Each
-//! source in its own file: Patroni's view of each node, the leader key in etcd, HAProxy's view
-//! of its servers, each primary's replication as PostgreSQL reports it, and the figures of
-//! kinds that have their own (a pooler's pools).
+//! source in its own file, every one asking the topology's registry which nodes offer it:
+//! what nodes say of their own role (Patroni's REST API), which node an authority names (the
+//! leader key in etcd), the proxy's view of its servers (HAProxy's stats), each database
+//! server's replication as it reports it (PostgreSQL), and the figures of kinds that have
+//! their own (a pooler's pools). A new kind that offers one of these is probed without a change
+//! here.
 
+mod authorities;
 mod figures;
-mod leader_key;
-mod patroni_roles;
 mod proxy;
 mod replication;
+mod self_reports;
 mod ticker;
 
+pub use authorities::probe_authorities;
 pub use figures::probe_figures;
-pub use leader_key::probe_leader_key;
-pub use patroni_roles::probe_roles;
 pub use proxy::probe_proxy;
 pub use replication::probe_replication;
+pub use self_reports::probe_self_reports;
 
 use crate::history::{Clock, Event};
 use crate::topology::Cluster;
@@ -32,14 +35,14 @@ pub async fn probe_all(
     stop: CancellationToken,
 ) {
     tokio::join!(
-        probe_roles(
+        probe_self_reports(
             cluster.clone(),
             clock,
             interval,
             events.clone(),
             stop.clone()
         ),
-        probe_leader_key(
+        probe_authorities(
             cluster.clone(),
             clock,
             interval,

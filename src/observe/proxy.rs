@@ -6,7 +6,9 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-/// Reads HAProxy's view of its servers (its stats page) every `interval` until `stop`.
+/// Reads the proxy's view of its servers (HAProxy: its stats page) every `interval` until
+/// `stop`, if the client endpoint's kind tells one: a stack without such a proxy has no proxy
+/// samples.
 pub async fn probe_proxy(
     cluster: Arc<Cluster>,
     clock: Clock,
@@ -14,11 +16,16 @@ pub async fn probe_proxy(
     events: UnboundedSender<Event>,
     stop: CancellationToken,
 ) {
+    if !cluster.has_routing() {
+        return;
+    }
     every(interval, stop, |in_flight| {
         let (cluster, events) = (cluster.clone(), events.clone());
         in_flight.spawn(async move {
             let sent = clock.now();
-            let answer = cluster.proxy_servers(Duration::from_secs(1)).await;
+            let Some(answer) = cluster.routing(Duration::from_secs(1)).await else {
+                return;
+            };
             let received = clock.now();
             let (servers, error) = match answer {
                 Ok(servers) => (servers, None),

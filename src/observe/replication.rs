@@ -1,7 +1,7 @@
 use super::ticker::every;
+use crate::client::Protocol;
 use crate::history::{Clock, Event, ReplicaStat, ReplicationSample};
-use crate::topology::kinds::PATRONI;
-use crate::topology::{Cluster, Node, pg_error_text};
+use crate::topology::{Cluster, Node, SessionError};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
@@ -18,9 +18,10 @@ const REPLICAS: &str = "SELECT application_name, state, (sent_lsn - '0/0')::bigi
      (flush_lsn - '0/0')::bigint, (replay_lsn - '0/0')::bigint, \
      extract(epoch FROM replay_lag)::float8 FROM pg_stat_replication ORDER BY application_name";
 
-/// Asks every PostgreSQL node, over a connection of its own, whether it is in recovery, and a
-/// primary for its WAL position and `pg_stat_replication`, every `interval` until `stop`. PostgreSQL's own answer
-/// does not depend on Patroni: a primary whose Patroni hangs is still seen as one. A node still
+/// Asks every node that runs a PostgreSQL server (its kind's `database`), over a connection of
+/// its own, whether it is in recovery, and a primary for its WAL position and
+/// `pg_stat_replication`, every `interval` until `stop`. The database's own answer does not
+/// depend on any role source: a primary whose Patroni hangs is still seen as one. A node still
 /// answering the previous tick is skipped.
 pub async fn probe_replication(
     cluster: Arc<Cluster>,
@@ -30,7 +31,9 @@ pub async fn probe_replication(
     stop: CancellationToken,
 ) {
     let sessions: Vec<(Node, Arc<Mutex<Option<Client>>>)> = cluster
-        .nodes_of(PATRONI)
+        .nodes
+        .iter()
+        .filter(|n| n.kind.kind().database() == Some(Protocol::Postgres))
         .map(|n| (n.clone(), Arc::new(Mutex::new(None))))
         .collect();
     every(interval, stop, |in_flight| {
@@ -62,7 +65,7 @@ pub async fn probe_replication(
                     // Reconnect next time: the session may be broken.
                     Ok(Err(e)) => {
                         *client = None;
-                        sample.error = Some(pg_error_text(&e));
+                        sample.error = Some(e.text());
                     }
                     Err(_) => {
                         *client = None;
@@ -81,11 +84,11 @@ async fn sample(
     cluster: &Cluster,
     node: &Node,
     client: &mut Option<Client>,
-) -> Result<Option<(u64, Vec<ReplicaStat>)>, tokio_postgres::Error> {
-    if client.is_none() {
-        *client = Some(cluster.connect(node, TIMEOUT).await?);
-    }
-    let db = client.as_ref().expect("connected above");
+) -> Result<Option<(u64, Vec<ReplicaStat>)>, SessionError> {
+    let db = match client {
+        Some(db) => db,
+        None => client.insert(cluster.connect(node, TIMEOUT).await?),
+    };
     let wal: Option<i64> = db.query_one(PRIMARY_WAL, &[]).await?.get(0);
     let Some(wal) = wal else {
         return Ok(None);

@@ -65,6 +65,14 @@ pub enum ScenarioErrorKind {
         name: String,
         suggestion: Option<String>,
     },
+    /// An objective on a measurement the scenario's stack, topology or workload never gives.
+    #[error("objective `{measure}`: {why}, so this is never measured")]
+    NeverMeasured {
+        measure: String,
+        /// What the scenario lacks (`the patroni stack without [topology.pgbouncer] has no
+        /// pooler`).
+        why: String,
+    },
     /// A value of the wrong type, or out of range, or inconsistent with another one.
     #[error("{key}: {message}")]
     Invalid {

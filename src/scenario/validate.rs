@@ -9,8 +9,8 @@ use toml::Spanned;
 use super::error::{ScenarioErrorKind, suggest};
 use super::faults::{faults, groups};
 use super::model::{
-    Bound, Bounds, Cmp, Endpoint, Etcd, Haproxy, HaproxyCheck, Measure, MeasureType, Objective,
-    Patroni, Pgbouncer, PoolMode, ReadEndpoint, Scenario, Source, Topology, Workload,
+    Bound, Bounds, Cmp, Endpoint, Etcd, Family, Haproxy, HaproxyCheck, Measure, MeasureType,
+    Objective, Patroni, Pgbouncer, PoolMode, ReadEndpoint, Scenario, Source, Topology, Workload,
 };
 use super::raw::{
     RawBounds, RawDuration, RawHaproxy, RawPatroni, RawPgbouncer, RawScenario, RawWorkload,
@@ -102,7 +102,7 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
     let nodes = Nodes::new(&topology);
     let groups = groups(raw.groups, &nodes)?;
     let faults = faults(raw.fault, run, &nodes, &groups, text)?;
-    let objectives = objectives(raw.objectives)?;
+    let objectives = measurable(&objectives(raw.objectives)?, &topology, &workload)?;
     let bounds = bounds(&raw.bounds)?;
 
     Ok(Scenario {
@@ -544,7 +544,7 @@ fn timeout(value: Option<&Spanned<RawDuration>>, key: &str) -> Result<Duration> 
 /// the order back).
 fn objectives(
     raw: std::collections::BTreeMap<Spanned<String>, Spanned<toml::Value>>,
-) -> Result<Vec<Objective>> {
+) -> Result<Vec<(Spanned<String>, Objective)>> {
     let mut entries: Vec<_> = raw.into_iter().collect();
     entries.sort_by_key(|(key, _)| key.span().start);
     entries
@@ -561,7 +561,48 @@ fn objectives(
                 });
             };
             let bound = bound(measure, &value)?;
-            Ok(Objective { measure, bound })
+            Ok((key, Objective { measure, bound }))
+        })
+        .collect()
+}
+
+/// Refuses an objective on a measurement the scenario never gives (at its key), so that no
+/// verdict is ever asked of one that cannot be measured. The objectives, without their keys.
+fn measurable(
+    objectives: &[(Spanned<String>, Objective)],
+    topology: &Topology,
+    workload: &Workload,
+) -> Result<Vec<Objective>> {
+    let stack = crate::topology::stacks::named(&topology.stack);
+    let lacks = |family| stack.and_then(|s| s.lacks(family, topology));
+    never_measured(objectives, workload, &lacks)
+}
+
+/// `lacks`: what the stack says it lacks for a family (see `Stack::lacks`).
+fn never_measured(
+    objectives: &[(Spanned<String>, Objective)],
+    workload: &Workload,
+    lacks: &dyn Fn(Family) -> Option<String>,
+) -> Result<Vec<Objective>> {
+    objectives
+        .iter()
+        .map(|(key, objective)| {
+            let why = match objective.measure.family() {
+                Family::Reads if workload.readers == 0 => {
+                    Some("the workload has no readers (workload.readers is 0)".to_owned())
+                }
+                family => lacks(family),
+            };
+            match why {
+                Some(why) => Err(Failure {
+                    offset: key.span().start,
+                    kind: ScenarioErrorKind::NeverMeasured {
+                        measure: objective.measure.name().to_owned(),
+                        why,
+                    },
+                }),
+                None => Ok(objective.clone()),
+            }
         })
         .collect()
 }
@@ -937,6 +978,63 @@ mod tests {
 
     const MINIMAL: &str = "name = \"bad\"\ndescription = \"a broken scenario\"\n\
                            duration = \"60s\"\n";
+
+    #[test]
+    fn an_objective_on_reads_without_readers_is_refused_at_its_key() {
+        let text = format!("{OBJECTIVES}rto = \"<= 30s\"\nstale_reads = \"<= 5\"\n");
+        insta::with_settings!({ description => text.as_str(), omit_expression => true }, {
+            insta::assert_snapshot!("objective_on_reads_without_readers", error(&text));
+        });
+        // with readers, it is measured
+        let with_readers = format!(
+            "{MINIMAL}[workload]\nreaders = 2\nread_through = \"primary\"\n\
+             [objectives]\nstale_reads = \"<= 5\"\n"
+        );
+        assert_eq!(scenario(&with_readers).objectives.len(), 1);
+    }
+
+    /// What `validate` says of an objective on a family a stack lacks, the stack's reason in
+    /// its words, at the objective's key.
+    #[test]
+    fn an_objective_on_a_family_the_stack_lacks_is_refused_at_its_key() {
+        let text = format!(
+            "{OBJECTIVES}rto = \"<= 30s\"\nleader_election_time = \"<= 10s\"\n\
+             proxy_switch_time = \"<= 10s\"\n"
+        );
+        let raw: RawScenario = toml::from_str(&text).unwrap();
+        let parsed = objectives(raw.objectives).unwrap();
+        let workload = scenario(MINIMAL).workload;
+        // A primary and a standby behind a virtual IP, promoted by a script: no role source.
+        let no_roles = |family: Family| {
+            family
+                .needs_role_source()
+                .then(|| "the vip stack has no role source".to_owned())
+        };
+        let failure = never_measured(&parsed, &workload, &no_roles).unwrap_err();
+        let path = std::path::Path::new("scenarios/bad.toml");
+        let message =
+            super::super::error::ScenarioError::at(path, &text, failure.offset, failure.kind);
+        insta::with_settings!({ description => text.as_str(), omit_expression => true }, {
+            insta::assert_snapshot!("objective_on_a_family_the_stack_lacks", message);
+        });
+        // a stack that lacks nothing keeps every objective, in file order
+        let kept = never_measured(&parsed, &workload, &|_| None).unwrap();
+        let names: Vec<_> = kept.iter().map(|o| o.measure.name()).collect();
+        assert_eq!(names, ["rto", "leader_election_time", "proxy_switch_time"]);
+    }
+
+    #[test]
+    fn the_patroni_stack_gives_every_family_of_every_shipped_layout() {
+        let stack = crate::topology::stacks::named("patroni").unwrap();
+        let mut topologies = vec![scenario(MINIMAL).topology];
+        let pooled = format!("{MINIMAL}[topology.pgbouncer]\n");
+        topologies.push(scenario(&pooled).topology);
+        for topology in &topologies {
+            for measure in Measure::ALL {
+                assert_eq!(stack.lacks(measure.family(), topology), None, "{measure:?}");
+            }
+        }
+    }
 
     fn scenario(text: &str) -> Scenario {
         match crate::scenario::parse(std::path::Path::new("scenarios/ok.toml"), text) {

@@ -8,7 +8,7 @@
 //! new base backup).
 
 use super::NodeSpec;
-use super::cluster::TopologyError;
+use super::TopologyError;
 use crate::engine::{EngineError, RunLabels};
 use bollard::Docker;
 use bollard::models::{ContainerCreateBody, HostConfig, VolumeCreateRequest};

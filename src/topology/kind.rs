@@ -2,8 +2,9 @@
 //! by one line in `kinds/mod.rs`. Everything else (node names, selectors, the image's packages,
 //! versions, containers, role probes) asks the registry.
 
-use super::{Cluster, Node, NodeSpec, Secrets};
-use crate::history::{Clock, Event, Role};
+use super::{Cluster, Node, NodeSpec, Secrets, Serves};
+use crate::client::Protocol;
+use crate::history::{Clock, Event, ProxyServer, Role};
 use crate::scenario::Topology;
 use futures_util::future::BoxFuture;
 use std::time::Duration;
@@ -27,6 +28,16 @@ pub trait Kind: Sync + Send + 'static {
     fn has_disk(&self) -> bool;
     /// Its nodes' containers: configuration files, command, ports, disks.
     fn specs(&self, render: &Render<'_>) -> Vec<NodeSpec>;
+    /// What clients connect to on its nodes, if anything (a database server, a pooler, a proxy).
+    fn serves(&self) -> Option<Serves> {
+        None
+    }
+    /// The database server its nodes run, if any: asked for its own view of replication
+    /// (PostgreSQL's `pg_stat_replication`), apart from any role source. A pooler or proxy that
+    /// merely speaks the protocol runs none.
+    fn database(&self) -> Option<Protocol> {
+        None
+    }
     /// What one of its nodes says of its own role now, if the kind is a role source. `None`: it
     /// offers none.
     fn self_report<'a>(
@@ -45,6 +56,16 @@ pub trait Kind: Sync + Send + 'static {
         _node: &'a Node,
         _clock: Clock,
     ) -> Option<BoxFuture<'a, Event>> {
+        None
+    }
+    /// The servers one of its nodes routes clients to and whether it counts each up, if the kind
+    /// is a proxy that tells (HAProxy's stats page): the proxy's view of who leads.
+    fn routing<'a>(
+        &self,
+        _cluster: &'a Cluster,
+        _node: &'a Node,
+        _timeout: Duration,
+    ) -> Option<BoxFuture<'a, Result<Vec<ProxyServer>, String>>> {
         None
     }
     /// Which node one of its nodes names as the leader now (a store or arbiter: `Ok(None)`, it

@@ -1,8 +1,13 @@
 //! The topology: node kinds (one file each: packages, configuration, readiness, role probe),
-//! the containers they run in, and the cluster that brings them up and hands out handles.
+//! the stacks that combine them, and the cluster that brings a stack up: its containers, the
+//! endpoints clients reach the nodes on, the role service, and the evidence kept of the run.
 
 mod cluster;
+mod containers;
 mod disks;
+mod endpoints;
+mod error;
+mod evidence;
 mod http_error;
 pub mod kind;
 pub mod kinds;
@@ -12,8 +17,10 @@ mod roles;
 mod secrets;
 pub mod stacks;
 
-pub use cluster::{Cluster, TopologyError};
+pub use cluster::Cluster;
 pub use disks::Disk;
+pub use endpoints::{EndpointError, Serves, SessionError};
+pub use error::TopologyError;
 pub use kind::{Kind, Naming, RoleReport};
 pub use kinds::KINDS;
 pub use kinds::patroni::{PG_PORT, REST_PORT as PATRONI_REST_PORT, THIS_NODE_SQL};

@@ -1,9 +1,11 @@
-//! The role service: who leads, asked of every role source the stack's kinds offer. Readiness,
-//! fault targets, the read-back and the probes all ask here; nobody asks Patroni (or any other
-//! source) directly.
+//! The role service: who leads, asked of every role source the stack's kinds offer (what a node
+//! says of itself, what an authority names, what the proxy routes to). Readiness, fault targets,
+//! the read-back and the probes all ask here; nobody asks Patroni (or any other source)
+//! directly.
 
 use super::kind::RoleReport;
 use super::{Cluster, Node};
+use crate::history::ProxyServer;
 use std::time::Duration;
 
 /// What every node with a self-report source said of itself, asked at once.
@@ -88,6 +90,19 @@ impl Cluster {
         timeout: Duration,
     ) -> Option<Result<Option<String>, String>> {
         Some(node.kind.kind().names_leader(self, node, timeout)?.await)
+    }
+
+    /// Whether the client endpoint's kind tells which servers it routes to.
+    pub fn has_routing(&self) -> bool {
+        self.endpoint()
+            .is_ok_and(|n| n.kind.kind().routing(self, n, Duration::ZERO).is_some())
+    }
+
+    /// The proxy's view of the servers behind the client endpoint, in configuration order;
+    /// `None` when the client endpoint's kind tells none (or the cluster has no endpoint).
+    pub async fn routing(&self, timeout: Duration) -> Option<Result<Vec<ProxyServer>, String>> {
+        let proxy = self.endpoint().ok()?;
+        Some(proxy.kind.kind().routing(self, proxy, timeout)?.await)
     }
 
     /// Every self-reporting node's role, asked at once, each answer bounded by `timeout`.

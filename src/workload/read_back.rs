@@ -1,4 +1,3 @@
-use super::endpoints::node_endpoint;
 use crate::client::Client;
 use crate::history::{Clock, ReadBack};
 use crate::topology::{Cluster, Node, RoleReport};
@@ -71,7 +70,11 @@ async fn read_once(client: &dyn Client, cluster: &Cluster) -> Result<(String, Ve
         }
     };
     let stored = client
-        .read_back(&node_endpoint(cluster, leader, Duration::from_secs(1)))
+        .read_back(
+            &cluster
+                .endpoint_of(leader, Duration::from_secs(1))
+                .map_err(|e| e.to_string())?,
+        )
         .await?;
     Ok((stored.node, stored.present))
 }

@@ -1,4 +1,3 @@
-use super::endpoints::client_endpoint;
 use crate::client::Client;
 use crate::topology::{Cluster, TopologyError};
 use std::time::Duration;
@@ -10,7 +9,12 @@ const PREPARE_WITHIN: Duration = Duration::from_secs(15);
 /// retrying for a bounded time.
 pub async fn prepare(client: &dyn Client, cluster: &Cluster) -> Result<(), TopologyError> {
     let deadline = tokio::time::Instant::now() + PREPARE_WITHIN;
-    let endpoint = client_endpoint(cluster, Duration::from_secs(2));
+    let endpoint = cluster
+        .primary_endpoint(Duration::from_secs(2))
+        .map_err(|e| TopologyError::Database {
+            action: format!("create {}", client.schema()),
+            message: e.to_string(),
+        })?;
     loop {
         match client.prepare(&endpoint).await {
             Ok(()) => return Ok(()),

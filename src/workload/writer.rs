@@ -1,5 +1,4 @@
 use super::Acknowledged;
-use super::endpoints::client_endpoint;
 use super::schedule::on_schedule;
 use super::sessions::Sessions;
 use crate::client::{Accepted, Client, Failure};
@@ -54,7 +53,11 @@ struct Attempt {
 impl Attempt {
     async fn run(self) -> WriteOp {
         let invoke = self.clock.now();
-        let endpoint = || Ok(client_endpoint(&self.cluster, self.spec.connect_timeout));
+        let endpoint = || {
+            self.cluster
+                .primary_endpoint(self.spec.connect_timeout)
+                .map_err(|e| e.to_string())
+        };
         let mut connection = match self.sessions.take(endpoint).await {
             Ok(connection) => connection,
             Err(failure) => return self.op(invoke, Err(failure)),

@@ -39,6 +39,12 @@ const READ_BACK_NODE: &str = "SELECT current_setting('firedrill.node'), pg_is_in
 
 const READ_BACK_ROWS: &str = "SELECT seq FROM firedrill_writes ORDER BY seq";
 
+/// A session on `endpoint` for the harness's own statements (readiness, probes, faults), its
+/// connection driven in the background: the workload's settings, none of its rules.
+pub async fn session(endpoint: &Endpoint) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
+    Postgres::open(endpoint).await
+}
+
 /// Speaks PostgreSQL's wire protocol as the superuser of the endpoint.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Postgres;

@@ -4,10 +4,12 @@
 
 use super::super::http_error::http_error_text;
 use super::super::kind::{Kind, Naming, Render};
-use super::super::{FileSpec, FixedPort, NodeSpec};
+use super::super::{Cluster, FileSpec, FixedPort, Node, NodeSpec, Serves};
 use super::{patroni, pgbouncer};
+use crate::client::Protocol;
 use crate::history::ProxyServer;
 use crate::scenario::{Haproxy as Settings, HaproxyCheck, Topology};
+use futures_util::future::BoxFuture;
 use std::time::Duration;
 
 /// The HAProxy kind: the client endpoint.
@@ -50,6 +52,30 @@ impl Kind for Haproxy {
             render.topology.patroni.nodes,
             render.topology.pgbouncer.is_some(),
         )]
+    }
+
+    /// The client endpoint, and with Patroni's checks the replica endpoint.
+    fn serves(&self) -> Option<Serves> {
+        Some(Serves {
+            protocol: Protocol::Postgres,
+            port: PG_PORT,
+            replicas: Some(REPLICA_PORT),
+        })
+    }
+
+    /// Its stats page.
+    fn routing<'a>(
+        &self,
+        cluster: &'a Cluster,
+        node: &'a Node,
+        timeout: Duration,
+    ) -> Option<BoxFuture<'a, Result<Vec<ProxyServer>, String>>> {
+        Some(Box::pin(async move {
+            let addr = node
+                .host_addr(STATS_PORT)
+                .ok_or("no published stats port")?;
+            probe_stats(&cluster.http, &addr, timeout).await
+        }))
     }
 }
 pub const PG_PORT: u16 = 5432;

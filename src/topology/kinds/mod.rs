@@ -37,6 +37,35 @@ mod tests {
     }
 
     #[test]
+    fn clients_reach_servers_poolers_and_the_proxy_and_only_servers_replicate() {
+        use crate::client::Protocol;
+        let serving: Vec<_> = KINDS
+            .iter()
+            .filter_map(|k| Some((k.name(), k.kind().serves()?)))
+            .map(|(name, s)| (name, s.protocol, s.port, s.replicas))
+            .collect();
+        assert_eq!(
+            serving,
+            [
+                ("patroni", Protocol::Postgres, 5432, None),
+                (
+                    "haproxy",
+                    Protocol::Postgres,
+                    5432,
+                    Some(haproxy::REPLICA_PORT)
+                ),
+                ("pgbouncer", Protocol::Postgres, 6432, None),
+            ]
+        );
+        let databases: Vec<_> = KINDS
+            .iter()
+            .filter(|k| k.kind().database().is_some())
+            .map(|k| k.name())
+            .collect();
+        assert_eq!(databases, ["patroni"]);
+    }
+
+    #[test]
     fn kinds_travel_in_run_json_by_name() {
         let json = serde_json::to_string(&[ETCD, PATRONI, HAPROXY, PGBOUNCER]).unwrap();
         assert_eq!(json, r#"["etcd","patroni","haproxy","pgbouncer"]"#);

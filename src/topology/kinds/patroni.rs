@@ -2,8 +2,9 @@
 
 use super::super::http_error::http_error_text;
 use super::super::kind::{Kind, Naming, Render, RoleReport};
-use super::super::{Cluster, Disk, FileSpec, Node, NodeSpec, Secrets};
+use super::super::{Cluster, Disk, FileSpec, Node, NodeSpec, Secrets, Serves};
 use super::etcd;
+use crate::client::Protocol;
 use crate::history::Role;
 use crate::scenario::{Patroni as Settings, Topology};
 use futures_util::future::BoxFuture;
@@ -68,6 +69,18 @@ impl Kind for Patroni {
             render.topology.etcd.members,
             render.secrets,
         )
+    }
+
+    fn serves(&self) -> Option<Serves> {
+        Some(Serves {
+            protocol: Protocol::Postgres,
+            port: PG_PORT,
+            replicas: None,
+        })
+    }
+
+    fn database(&self) -> Option<Protocol> {
+        Some(Protocol::Postgres)
     }
 
     /// Patroni's REST API: `GET /patroni`.

@@ -4,8 +4,9 @@
 //! `SHOW DATABASES`) and where its server connections point (`SHOW SERVERS`).
 
 use super::super::kind::{Kind, Naming, Render};
-use super::super::{Cluster, FileSpec, Node, NodeSpec, Secrets};
+use super::super::{Cluster, FileSpec, Node, NodeSpec, Secrets, Serves};
 use super::patroni;
+use crate::client::Protocol;
 use crate::history::{Clock, Event, PoolSample, PoolStat, ServerConnection};
 use crate::scenario::{Pgbouncer as Settings, Topology};
 use futures_util::future::BoxFuture;
@@ -87,6 +88,14 @@ impl Kind for Pgbouncer {
                 disks: vec![],
             })
             .collect()
+    }
+
+    fn serves(&self) -> Option<Serves> {
+        Some(Serves {
+            protocol: Protocol::Postgres,
+            port: PORT,
+            replicas: None,
+        })
     }
 
     fn sample<'a>(
@@ -188,19 +197,13 @@ async fn admin_session(
     node: &Node,
     timeout: Duration,
 ) -> Result<tokio_postgres::Client, String> {
-    let config = cluster
-        .config_at(node, PORT, timeout)
-        .map(|mut config| {
-            config.dbname("pgbouncer");
-            config
-        })
-        .ok_or("no published port")?;
-    let (client, connection) = config
-        .connect(tokio_postgres::NoTls)
+    let mut endpoint = cluster
+        .endpoint_at(node, PORT, timeout)
+        .map_err(|e| e.to_string())?;
+    endpoint.dbname = "pgbouncer".into();
+    crate::client::pg_session(&endpoint)
         .await
-        .map_err(|e| super::super::pg_error_text(&e))?;
-    tokio::spawn(connection);
-    Ok(client)
+        .map_err(|e| super::super::pg_error_text(&e))
 }
 
 /// Runs an admin command (`PAUSE`, `RESUME`, `RECONNECT`...) on the pooler's console; returns

@@ -7,6 +7,7 @@ pub mod patroni;
 use super::kind::Render;
 use super::{Cluster, NodeKind, NodeSpec, TopologyError};
 use crate::progress::Progress;
+use crate::scenario::{Family, Topology};
 use futures_util::future::BoxFuture;
 use std::time::{Duration, Instant};
 
@@ -30,6 +31,10 @@ pub trait Stack: Sync + Send + 'static {
     ) -> BoxFuture<'a, Result<String, TopologyError>>;
     /// The node clients connect through.
     fn client_endpoint(&self) -> &'static str;
+    /// Why the stack, laid out as `topology`, never gives the measurements of `family` (`the
+    /// patroni stack without [topology.pgbouncer] has no pooler`); `None`: it gives them.
+    /// `validate` refuses objectives on such measurements.
+    fn lacks(&self, family: Family, topology: &Topology) -> Option<String>;
 }
 
 /// Nodes started together.

@@ -7,6 +7,7 @@ use super::super::ready::{Reached, poll_until};
 use super::super::{Cluster, NodeKind, TopologyError};
 use super::{ReadyBound, Stack, StartGroup};
 use crate::progress::Progress;
+use crate::scenario::{Family, Topology};
 use futures_util::future::BoxFuture;
 use std::time::Duration;
 
@@ -69,6 +70,15 @@ impl Stack for PatroniStack {
     fn client_endpoint(&self) -> &'static str {
         haproxy::NAME
     }
+
+    /// Every family, whatever the layout: Patroni reports roles, etcd holds its leader key and
+    /// HAProxy, always the client endpoint, tells its view of the servers. (Readers are the
+    /// workload's, not the stack's.)
+    fn lacks(&self, family: Family, _topology: &Topology) -> Option<String> {
+        match family {
+            Family::WritePath | Family::Role | Family::Proxy | Family::Reads => None,
+        }
+    }
 }
 
 /// Waits until etcd is healthy, one Patroni leader runs, every replica streams from it
@@ -106,7 +116,7 @@ async fn wait_ready(
         .ok_or_else(|| reached.not_ready("one patroni leader"))?;
     reached.note(format!("leader {leader}"));
 
-    let replicas = cluster.nodes_of(PATRONI).count() - 1;
+    let replicas = cluster.nodes_of(PATRONI).count().saturating_sub(1);
     poll_until(deadline, || async {
         streaming_replicas(cluster, &leader).await == Some(replicas)
     })
@@ -164,7 +174,7 @@ async fn streaming_replicas(cluster: &Cluster, leader: &str) -> Option<usize> {
 /// transaction.
 async fn endpoint_routes_to(cluster: &Cluster) -> Option<String> {
     let client = cluster
-        .connect(cluster.endpoint(), Duration::from_secs(1))
+        .connect(cluster.endpoint().ok()?, Duration::from_secs(1))
         .await
         .ok()?;
     let sql = format!(
@@ -178,17 +188,9 @@ async fn endpoint_routes_to(cluster: &Cluster) -> Option<String> {
 
 /// Whether a pooler hands out a session on its PostgreSQL node (`SELECT 1` through it).
 async fn pooler_serves(cluster: &Cluster, pooler: &super::super::Node) -> bool {
-    let Some(config) = cluster.config_at(
-        pooler,
-        super::super::kinds::pgbouncer::PORT,
-        Duration::from_secs(1),
-    ) else {
+    let Ok(client) = cluster.connect(pooler, Duration::from_secs(1)).await else {
         return false;
     };
-    let Ok((client, connection)) = config.connect(tokio_postgres::NoTls).await else {
-        return false;
-    };
-    tokio::spawn(connection);
     client.simple_query("SELECT 1").await.is_ok()
 }
 

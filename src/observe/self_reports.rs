@@ -6,9 +6,9 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-/// Asks every node that reports its own role (Patroni: `GET /patroni`) every `interval` until
-/// `stop`.
-pub async fn probe_roles(
+/// Asks every node whose kind reports its own role (Patroni's REST API, say) what it is now,
+/// every `interval` until `stop`: one role sample per node, named by the kind as its source.
+pub async fn probe_self_reports(
     cluster: Arc<Cluster>,
     clock: Clock,
     interval: Duration,

@@ -6,9 +6,10 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
-/// Asks every etcd member who holds Patroni's leader key every `interval` until `stop`: the
-/// store's own record of who leads, beside what each node says of itself.
-pub async fn probe_leader_key(
+/// Asks every node whose kind is an authority on who leads (a store holding a leader key, such
+/// as etcd for Patroni; an arbiter) which node it names, every `interval` until `stop`: the
+/// authority's own record, beside what each node says of itself.
+pub async fn probe_authorities(
     cluster: Arc<Cluster>,
     clock: Clock,
     interval: Duration,

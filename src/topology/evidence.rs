@@ -1,0 +1,77 @@
+//! Evidence kept beside the measurements: what the nodes' processes wrote, and the versions
+//! and packages that make the run's fingerprint.
+
+use super::Cluster;
+use super::kinds::KINDS;
+use crate::engine;
+use futures_util::StreamExt;
+use std::collections::BTreeMap;
+
+impl Cluster {
+    /// The last lines each node's processes wrote (Patroni, PostgreSQL, etcd, HAProxy), by node:
+    /// what the system itself said during the drill, kept beside the measurements.
+    pub async fn logs(&self, tail: usize) -> BTreeMap<String, String> {
+        let fetches = self.nodes.iter().map(|node| async move {
+            let options = bollard::query_parameters::LogsOptions {
+                stdout: true,
+                stderr: true,
+                tail: tail.to_string(),
+                ..Default::default()
+            };
+            let chunks: Vec<_> = self
+                .docker
+                .logs(&node.container, Some(options))
+                .filter_map(|c| async move { c.ok() })
+                .collect()
+                .await;
+            let mut text: String = chunks
+                .into_iter()
+                .map(|c| String::from_utf8_lossy(&c.into_bytes()).into_owned())
+                .collect();
+            // Logs land in run.json: never let a password through.
+            for secret in self.secrets.all() {
+                text = text.replace(secret, "<redacted>");
+            }
+            (node.name.clone(), text)
+        });
+        futures_util::future::join_all(fetches)
+            .await
+            .into_iter()
+            .collect()
+    }
+
+    /// The component versions, read from the running containers (first running node of each
+    /// kind answers), as each kind names them.
+    pub async fn versions(&self) -> BTreeMap<String, String> {
+        let mut versions = BTreeMap::new();
+        for kind in KINDS {
+            for &(component, cmd) in kind.kind().versions() {
+                for node in self.nodes_of(*kind) {
+                    if let Ok(out) = engine::exec(&self.docker, &node.container, None, cmd).await
+                        && out.success()
+                    {
+                        let first = out.stdout.lines().next().unwrap_or("").trim().to_string();
+                        versions.insert(component.to_string(), first);
+                        break;
+                    }
+                }
+            }
+        }
+        versions
+    }
+
+    /// The packages installed in the image, as Debian's package database of a running node
+    /// lists them (`name` → `version`); empty if no node answers or the image has no
+    /// `dpkg-query`.
+    pub async fn packages(&self) -> BTreeMap<String, String> {
+        const LIST: &[&str] = &["dpkg-query", "-W", "-f=${Package}=${Version}\\n"];
+        for node in &self.nodes {
+            if let Ok(out) = engine::exec(&self.docker, &node.container, None, LIST).await
+                && out.success()
+            {
+                return crate::image::parse_packages(&out.stdout);
+            }
+        }
+        BTreeMap::new()
+    }
+}
