@@ -848,7 +848,7 @@ impl Measurements {
             _ => p
                 .stale_connections()
                 .map(MeasuredValue::Count)
-                .ok_or_else(|| NO_ROLE_SOURCE.to_string()),
+                .ok_or_else(|| "no role source said who led".to_string()),
         }
     }
 

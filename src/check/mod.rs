@@ -33,7 +33,7 @@ pub use loss::{FailedCommitted, LostWrites, UnknownWrites};
 pub use measurements::{
     FaultMeasurements, IncidentFault, Measurements, NO_POOLER, NO_ROLE_SOURCE, measure,
 };
-pub use pool::{ALERT_WORDS, PoolMeasurements, PoolerFigures, SaturatedSpan, StaleServers};
+pub use pool::{PoolMeasurements, PoolerFigures, SaturatedSpan, StaleServers, over_alert};
 pub use reads::{Reads, StaleRead};
 pub use rto::{STABLE, UnconfirmedRecovery};
 pub use split_brain::SplitBrain;

@@ -14,11 +14,14 @@ use std::time::Duration;
 
 /// The runbook's alert: active server connections over this share of the pool size, as
 /// `ALERT_NUM / ALERT_DEN` (integers, so that "over 90 %" is exact).
-pub const ALERT_NUM: u64 = 9;
-pub const ALERT_DEN: u64 = 10;
+const ALERT_NUM: u64 = 9;
+const ALERT_DEN: u64 = 10;
 
-/// The alert condition in words, for the reports.
-pub const ALERT_WORDS: &str = "server connections active over 90 % of the pool size";
+/// Whether `active` server connections of a pool of `pool_size` meet the runbook's alert
+/// condition; never with an unknown (0) pool size.
+pub fn over_alert(active: u64, pool_size: u64) -> bool {
+    pool_size > 0 && active * ALERT_DEN > pool_size * ALERT_NUM
+}
 
 /// What the poolers showed over the run. Present only when the history holds pool samples.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -135,7 +138,7 @@ pub struct StaleServers {
 /// Whether an answer shows the alert condition: its pool size known and its active server
 /// connections over 90 % of it.
 fn saturated(s: &PoolSample) -> bool {
-    s.error.is_none() && s.pool_size > 0 && s.active() * ALERT_DEN > s.pool_size * ALERT_NUM
+    s.error.is_none() && over_alert(s.active(), s.pool_size)
 }
 
 /// The spans the alert condition held, from one pooler's samples ordered by sent instant: a
