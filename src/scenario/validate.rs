@@ -891,6 +891,59 @@ mod tests {
         );
     }
 
+    #[test]
+    fn pool_measures_take_counts_and_durations() {
+        use toml::Value;
+        for (measure, text, bound) in [
+            (
+                Measure::StaleServerConnections,
+                "== 0",
+                Bound::Count {
+                    cmp: Cmp::Eq,
+                    value: 0,
+                },
+            ),
+            (
+                Measure::PoolPeakUse,
+                "< 19",
+                Bound::Count {
+                    cmp: Cmp::Lt,
+                    value: 19,
+                },
+            ),
+            (
+                Measure::ClientsWaiting,
+                "<= 4",
+                Bound::Count {
+                    cmp: Cmp::Le,
+                    value: 4,
+                },
+            ),
+            (
+                Measure::PoolSaturatedTime,
+                "<= 5s",
+                Bound::Duration {
+                    cmp: Cmp::Le,
+                    value: Duration::from_secs(5),
+                },
+            ),
+            (
+                Measure::ClientMaxWait,
+                "< 2s",
+                Bound::Duration {
+                    cmp: Cmp::Lt,
+                    value: Duration::from_secs(2),
+                },
+            ),
+        ] {
+            assert_eq!(bound_of(measure, Value::String(text.into())), Ok(bound));
+        }
+        assert!(
+            bound_of(Measure::ClientMaxWait, Value::Integer(2))
+                .is_err_and(|e| e.starts_with("objectives.client_max_wait: expected a bound"))
+        );
+    }
+
     /// The full message for scenario `text`, which must not load.
     fn error(text: &str) -> String {
         crate::scenario::parse(std::path::Path::new("scenarios/bad.toml"), text)
