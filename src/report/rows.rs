@@ -454,6 +454,10 @@ fn pool_rows(
         row(
             format!("{label}: peak use"),
             match (f.peak_active, f.peak_at, f.pool_size) {
+                // no instant stands out when none was ever in use
+                (Some(0), _, Some(size)) => {
+                    format!("0 of {size} server connections active in every answer")
+                }
                 (Some(n), Some(at), Some(size)) => format!(
                     "{n} of {size} server connections active ({} %) at {at}",
                     (n * 100 + size / 2) / size
@@ -929,7 +933,7 @@ mod tests {
         );
         assert_eq!(
             value(&rows, "pool pgbouncer1 (pg1): peak use"),
-            "0 of 10 server connections active (0 %) at t+0.001s"
+            "0 of 10 server connections active in every answer"
         );
         assert_eq!(
             value(&rows, "pool pgbouncer1 (pg1): pool over 90 % in use"),
