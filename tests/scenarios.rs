@@ -259,7 +259,11 @@ async fn stale_pooled_connections_behind_a_tcp_proxy_are_caught() {
         return;
     };
     let table = firedrill::report::table(&record);
-    assert_eq!(failed_objectives(&record), ["rto"], "{table}");
+    assert_eq!(
+        failed_objectives(&record),
+        ["rto", "stale_server_connections"],
+        "{table}"
+    );
     let switchover = only_incident(&record);
     let old = &record.timings.initial_leader;
     leader_changed_once(&record, switchover);
@@ -273,6 +277,14 @@ async fn stale_pooled_connections_behind_a_tcp_proxy_are_caught() {
             .any(|p| p.server == *old && p.servers_open() > 0 && !p.servers.is_empty()),
         "{} never held a server connection to the demoted {old}\n{table}",
         pooler_of(old)
+    );
+    let pool = record.measurements.pool.as_ref().expect("pool figures");
+    assert!(
+        pool.stale
+            .iter()
+            .flatten()
+            .any(|s| s.pooler == pooler_of(old) && s.server == *old),
+        "the stale connections were not reported\n{table}"
     );
 }
 

@@ -4,6 +4,7 @@ use super::lag;
 use super::latency::{self, WriteLatency};
 use super::leader;
 use super::loss::{self, FailedCommitted, LostWrites, UnknownWrites};
+use super::pool::{self, PoolMeasurements};
 use super::proxy;
 use super::reads::{self, Reads};
 use super::redundancy;
@@ -116,10 +117,18 @@ pub struct Measurements {
     /// not applicable (see [`Measurements::not_applicable`]), never 0. Absent when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_role_source: bool,
+    /// What the connection poolers' own figures showed (see [`PoolMeasurements`]); `None` when
+    /// the history holds no pool sample: the pool measurements are then not applicable. Absent
+    /// then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<PoolMeasurements>,
 }
 
 /// Why a role measurement does not apply.
 pub const NO_ROLE_SOURCE: &str = "no role source in this stack";
+
+/// Why a pool measurement does not apply.
+pub const NO_POOLER: &str = "no connection pooler in this stack";
 
 /// Write attempts the harness never sent outside every outage.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -533,6 +542,7 @@ pub fn measure(history: &History) -> Measurements {
     };
     let read_back = history.read_back();
     let leaders = leader::leaders(&probes);
+    let no_role_source = probes.is_empty() && replication.is_empty();
     Measurements {
         writes: counts,
         rto,
@@ -568,7 +578,9 @@ pub fn measure(history: &History) -> Measurements {
         errors_by_kind: writes::errors_by_kind(&writes, Window::WHOLE),
         reads: reads::reads(&history.reads().collect::<Vec<_>>(), &writes),
         faults,
-        no_role_source: probes.is_empty() && replication.is_empty(),
+        no_role_source,
+        // stale server connections need to know who led: a self report
+        pool: pool::pool(history, !probes.is_empty()),
     }
 }
 
@@ -643,9 +655,12 @@ impl Measurements {
     /// A split brain the writes alone show (two writers on one timeline) is detected all the
     /// same: a detection stands.
     pub fn not_applicable(&self, measure: Measure) -> Option<&'static str> {
+        let family = measure.family();
+        if family.needs_pooler() && self.pool.is_none() {
+            return Some(NO_POOLER);
+        }
         let detected = measure == Measure::SplitBrain && self.split_brain.detected;
-        (self.no_role_source && measure.family().needs_role_source() && !detected)
-            .then_some(NO_ROLE_SOURCE)
+        (self.no_role_source && family.needs_role_source() && !detected).then_some(NO_ROLE_SOURCE)
     }
 
     /// The value an objective on `measure` is judged against, or why it could not be measured.
@@ -802,6 +817,45 @@ impl Measurements {
                     Ok(MeasuredValue::Count(self.leader_changes))
                 }
             }
+            Measure::PoolPeakUse
+            | Measure::PoolSaturatedTime
+            | Measure::ClientsWaiting
+            | Measure::ClientMaxWait
+            | Measure::StaleServerConnections => self.pool_value(measure),
+        }
+    }
+
+    /// The value of a pool measurement (see [`PoolMeasurements`]), or why it was not measured.
+    fn pool_value(&self, measure: Measure) -> Result<MeasuredValue, String> {
+        let Some(p) = &self.pool else {
+            return Err(NO_POOLER.to_string());
+        };
+        let unanswered = || "no pooler answered".to_string();
+        match measure {
+            Measure::PoolPeakUse => p
+                .peak_active
+                .map(MeasuredValue::Count)
+                .ok_or_else(unanswered),
+            Measure::PoolSaturatedTime => {
+                p.saturated_time
+                    .map(MeasuredValue::Duration)
+                    .ok_or_else(|| match p.answered() {
+                        true => "no pooler reported its pool size".to_string(),
+                        false => unanswered(),
+                    })
+            }
+            Measure::ClientsWaiting => p
+                .clients_waiting
+                .map(MeasuredValue::Count)
+                .ok_or_else(unanswered),
+            Measure::ClientMaxWait => p
+                .client_max_wait
+                .map(MeasuredValue::Duration)
+                .ok_or_else(unanswered),
+            _ => p
+                .stale_connections()
+                .map(MeasuredValue::Count)
+                .ok_or_else(|| "no role source said who led".to_string()),
         }
     }
 

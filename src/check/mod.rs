@@ -7,7 +7,8 @@
 //! - [`measure`] computes [`Measurements`] (write counts, errors by kind, per-fault timings, RTO
 //!   and its resolution, write latency before, during and after each fault, promotion time, lost
 //!   and unknown writes, split brain, replication lag, time to full redundancy, leader changes,
-//!   and, with readers, stale reads);
+//!   and, with readers, stale reads; with poolers, pool use, the alert condition's spans,
+//!   clients waiting and stale server connections);
 //! - [`judge`] compares them with the objectives and returns a [`Verdict`].
 
 mod lag;
@@ -15,6 +16,7 @@ mod latency;
 mod leader;
 mod loss;
 mod measurements;
+mod pool;
 mod proxy;
 mod reads;
 mod redundancy;
@@ -28,7 +30,10 @@ pub(crate) mod testkit;
 
 pub use latency::{LatencyStats, WriteLatency};
 pub use loss::{FailedCommitted, LostWrites, UnknownWrites};
-pub use measurements::{FaultMeasurements, IncidentFault, Measurements, NO_ROLE_SOURCE, measure};
+pub use measurements::{
+    FaultMeasurements, IncidentFault, Measurements, NO_POOLER, NO_ROLE_SOURCE, measure,
+};
+pub use pool::{PoolMeasurements, PoolerFigures, SaturatedSpan, StaleServers, over_alert};
 pub use reads::{Reads, StaleRead};
 pub use rto::{STABLE, UnconfirmedRecovery};
 pub use split_brain::SplitBrain;

@@ -143,6 +143,50 @@ pub fn proxy(sent: At, received: At, up: &[&str]) -> Event {
     })
 }
 
+/// A pooler's answer: one pool of `pool_size` with `active` server connections active (linked
+/// to a client), nothing else; no `SHOW SERVERS` rows (see [`with_servers`]).
+pub fn pool_sample(
+    pooler: &str,
+    server: &str,
+    sent: At,
+    received: At,
+    pool_size: u64,
+    active: u64,
+) -> crate::history::PoolSample {
+    crate::history::PoolSample {
+        pooler: pooler.to_string(),
+        server: server.to_string(),
+        sent,
+        received,
+        pool_size,
+        pools: vec![crate::history::PoolStat {
+            database: "postgres".into(),
+            user: "postgres".into(),
+            sv_active: active,
+            ..Default::default()
+        }],
+        servers: Vec::new(),
+        error: None,
+    }
+}
+
+/// The sample with `n` more `SHOW SERVERS` rows in `state`, pointing at its server node.
+pub fn with_servers(
+    mut sample: crate::history::PoolSample,
+    n: u64,
+    state: &str,
+) -> crate::history::PoolSample {
+    for _ in 0..n {
+        sample.servers.push(crate::history::ServerConnection {
+            database: "postgres".into(),
+            state: state.to_string(),
+            addr: format!("{}.addr", sample.server),
+            port: 5432,
+        });
+    }
+    sample
+}
+
 /// Patroni's answer about `node` (`None`: no answer).
 pub fn probe(node: &str, sent: At, received: At, role: Option<Role>) -> Event {
     Event::Role(RoleSample {

@@ -465,6 +465,10 @@ mod tests {
         let v = judge(&objectives, &m);
         assert!(!v.passed);
         for o in &v.objectives {
+            if o.measure.family().needs_pooler() {
+                assert_eq!(m.not_applicable(o.measure), Some(crate::check::NO_POOLER));
+                continue;
+            }
             let family = o.measure.family();
             assert_eq!(o.not_applicable, family.needs_role_source(), "{o:?}");
             if o.not_applicable {
@@ -490,7 +494,17 @@ mod tests {
         let m = measure(&history(events));
         assert!(!m.no_role_source);
         let v = judge(&objectives, &m);
-        assert!(v.objectives.iter().all(|o| !o.not_applicable));
+        // without a pooler, the pool family alone does not apply
+        for o in &v.objectives {
+            assert_eq!(o.not_applicable, o.measure.family().needs_pooler(), "{o:?}");
+        }
+        let v = judge(
+            &objectives
+                .into_iter()
+                .filter(|o| !o.measure.family().needs_pooler())
+                .collect::<Vec<_>>(),
+            &m,
+        );
         let json = serde_json::to_string(&v).unwrap();
         assert!(!json.contains("not_applicable"), "{json}");
         assert!(
@@ -498,6 +512,90 @@ mod tests {
                 .unwrap()
                 .contains("no_role_source")
         );
+    }
+
+    /// The pool family applies only with pool samples; stale server connections also need a
+    /// role source (who led when the pooler was sampled). Never judged on 0.
+    #[test]
+    fn pool_measurements_apply_only_with_a_pooler() {
+        use crate::check::NO_POOLER;
+        let pool = [
+            Measure::PoolPeakUse,
+            Measure::PoolSaturatedTime,
+            Measure::ClientsWaiting,
+            Measure::ClientMaxWait,
+            Measure::StaleServerConnections,
+        ];
+        let at_most = |measure: Measure| {
+            objective(
+                measure,
+                match measure.value_type() {
+                    crate::scenario::MeasureType::Duration => Bound::Duration {
+                        cmp: Cmp::Le,
+                        value: Duration::from_secs(1),
+                    },
+                    _ => Bound::Count {
+                        cmp: Cmp::Le,
+                        value: 5,
+                    },
+                },
+            )
+        };
+        let objectives: Vec<Objective> = pool.iter().map(|&m| at_most(m)).collect();
+        let writes: Vec<_> = (0..10)
+            .map(|k| ok(k, ms(10 * k), ms(10 * k + 1), "pg1", 1))
+            .collect();
+        let m = measure(&history(writes.clone()));
+        let v = judge(&objectives, &m);
+        for o in &v.objectives {
+            assert!(
+                o.not_applicable && !o.passed && o.measured.is_none(),
+                "{o:?}"
+            );
+            assert_eq!(
+                o.note.as_deref(),
+                Some("n/a: no connection pooler in this stack")
+            );
+            assert_eq!(m.not_applicable(o.measure), Some(NO_POOLER));
+        }
+
+        // a pooler but no role source: its figures are judged, stale connections are n/a
+        let mut events = writes.clone();
+        let mut sample = pool_sample("pgbouncer1", "pg1", ms(0), ms(2), 20, 3);
+        sample.pools[0].cl_waiting = 2;
+        sample.pools[0].maxwait_us = 400_000;
+        events.push(crate::history::Event::Pool(sample));
+        let m = measure(&history(events.clone()));
+        let v = judge(&objectives, &m);
+        let results: Vec<(Option<MeasuredValue>, bool, bool)> = v
+            .objectives
+            .iter()
+            .map(|o| (o.measured, o.passed, o.not_applicable))
+            .collect();
+        assert_eq!(
+            results,
+            [
+                (Some(MeasuredValue::Count(3)), true, false),
+                (Some(MeasuredValue::Duration(Duration::ZERO)), true, false),
+                (Some(MeasuredValue::Count(2)), true, false),
+                (
+                    Some(MeasuredValue::Duration(Duration::from_millis(400))),
+                    true,
+                    false
+                ),
+                (None, false, true),
+            ]
+        );
+        assert_eq!(
+            v.objectives[4].note.as_deref(),
+            Some("n/a: no role source in this stack")
+        );
+
+        // with a role source: none stale, a count of 0 measured
+        events.push(probe("pg1", ms(0), ms(1), Some(Role::Leader)));
+        let v = judge(&objectives, &measure(&history(events)));
+        assert_eq!(v.objectives[4].measured, Some(MeasuredValue::Count(0)));
+        assert!(v.passed);
     }
 
     #[test]

@@ -459,7 +459,7 @@ fn timeline(out: &mut String, record: &RunRecord) {
          outage, from the end of the last ok write before it to the end of the first ok write \
          after which writes kept succeeding (its RTO). Lanes: each {}node's role as {} \
          reported it, probed every {}; a mark shows the most telling state probed in \
-         its interval (leader, then no answer, then other, then replica).</figcaption>",
+         its interval (leader, then no answer, then other, then replica).{}</figcaption>",
         chart.bucket_label(),
         Esc(&chart
             .role_sources
@@ -470,7 +470,15 @@ fn timeline(out: &mut String, record: &RunRecord) {
             .role_sources
             .first()
             .map_or("its source", |s| source_answerer(s)),
-        super::rows::cadence_words(record.history.probe_interval())
+        super::rows::cadence_words(record.history.probe_interval()),
+        if chart.pools.is_empty() {
+            ""
+        } else {
+            " Pool lanes: each pooler's server connections active (linked to a client) as a \
+             share of its pool size, the most any answer in the interval showed, dark red over \
+             the runbook's alert of 90 % (the dashed line); an orange band on top while clients \
+             waited for a server connection."
+        }
     );
     out.push_str("</figure>\n</section>\n");
 }
@@ -586,6 +594,22 @@ pub(super) mod tests {
     fn writes_the_read_back_could_not_judge_and_writes_never_sent() {
         let record = crate::report::rows::doubtful_record();
         insta::assert_snapshot!(crate::report::rows::doubtful_lines(&html(&record)));
+    }
+
+    #[test]
+    fn pool_figures_and_their_lanes_only_with_poolers() {
+        let page = html(&crate::report::rows::pool_record());
+        assert!(
+            page.contains(
+                "<tr><th scope=\"row\">pool pgbouncer2 (pg2): pool over 90 % in use</th><td>2.500s in 1 span: t+2.502s to t+5.002s</td>"
+            ),
+            "{page}"
+        );
+        assert!(page.contains("stale server connections"), "{page}");
+        assert!(page.contains(" Pool lanes: each pooler"), "{page}");
+        assert_eq!(page.matches("<g class=\"pool-lane\"").count(), 2);
+        let page = html(&sample_record());
+        assert!(!page.contains("pool"), "{page}");
     }
 
     #[test]

@@ -245,6 +245,26 @@ mod tests {
         assert!(md.contains("- teardown \\| failed<br>and more"));
     }
 
+    /// A real pgBouncer run (tests/fixtures/pgbouncer: pg1 crashed at t+10 s, pgbouncer1 is
+    /// its pooler), judged again: its verdict stands, and its report shows each pooler.
+    #[test]
+    fn a_real_run_with_poolers() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/pgbouncer/run.json");
+        let analysis = crate::analyze::reanalyze(&crate::analyze::load(&file).unwrap());
+        assert!(analysis.reproduced, "{:?}", analysis.changes);
+        let record = analysis.record;
+        let pool = record.measurements.pool.as_ref().unwrap();
+        assert_eq!(pool.poolers.len(), 3);
+        // the client stuck on the crashed node's pooler from the crash to the end
+        assert_eq!(pool.clients_waiting, Some(1));
+        assert!(pool.client_max_wait.unwrap() > std::time::Duration::from_secs(34));
+        // pgbouncer1 lost its connections with pg1; its login attempt is not a pooled one
+        assert_eq!(pool.stale, Some(vec![]));
+        assert_eq!(pool.saturated_time, Some(std::time::Duration::ZERO));
+        insta::assert_snapshot!(markdown(&record));
+    }
+
     #[test]
     fn a_run_without_objectives_is_not_judged() {
         let md = markdown(&crate::report::rows::not_judged_record());

@@ -1,6 +1,8 @@
 //! The report model: what every renderer shows, computed once from the record.
 
-use crate::check::{LatencyStats, MeasuredValue, Measurements, NO_ROLE_SOURCE, fmt_bytes};
+use crate::check::{
+    LatencyStats, MeasuredValue, Measurements, NO_ROLE_SOURCE, PoolMeasurements, fmt_bytes,
+};
 use crate::history::ErrorKind;
 use crate::record::RunRecord;
 use crate::scenario::{Bound, Measure, MeasureType, format_size};
@@ -428,7 +430,126 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             .join(", "),
         "which node accepted each acknowledged write, as the INSERT returned it",
     );
+    if let Some(p) = &m.pool {
+        pool_rows(p, m.no_role_source, &mut row);
+    }
     rows
+}
+
+/// How many spans of the alert condition are listed one by one.
+const SPANS_SHOWN: usize = 3;
+
+/// The poolers' rows, when the run sampled poolers: per pooler its peak use against its pool
+/// size, the alert condition's spans, clients waiting and the samples, then the stale server
+/// connections over every pooler. A figure of a pooler that never answered is not measured,
+/// never 0.
+fn pool_rows(
+    p: &PoolMeasurements,
+    no_role_source: bool,
+    row: &mut impl FnMut(String, String, &'static str),
+) {
+    const NO_ANSWER: &str = "not measured (the pooler never answered)";
+    for f in &p.poolers {
+        let label = format!("pool {} ({})", f.pooler, f.server);
+        row(
+            format!("{label}: peak use"),
+            match (f.peak_active, f.peak_at, f.pool_size) {
+                // no instant stands out when none was ever in use
+                (Some(0), _, Some(size)) => {
+                    format!("0 of {size} server connections active in every answer")
+                }
+                (Some(n), Some(at), Some(size)) => format!(
+                    "{n} of {size} server connections active ({} %) at {at}",
+                    (n * 100 + size / 2) / size
+                ),
+                (Some(n), Some(at), None) => {
+                    format!("{n} server connections active at {at} (pool size not reported)")
+                }
+                _ => NO_ANSWER.into(),
+            },
+            "the most server connections linked to a client in one answer of SHOW POOLS, against the pool size",
+        );
+        row(
+            format!("{label}: pool over 90 % in use"),
+            match f.saturated_time {
+                None if f.peak_active.is_none() => NO_ANSWER.into(),
+                None => "not measured (pool size not reported)".into(),
+                Some(_) if f.saturated.is_empty() => "never".into(),
+                Some(total) => {
+                    let mut spans: Vec<String> = f
+                        .saturated
+                        .iter()
+                        .take(SPANS_SHOWN)
+                        .map(|s| {
+                            if s.open {
+                                format!("{} to {} (the last sample)", s.from, s.to)
+                            } else {
+                                format!("{} to {}", s.from, s.to)
+                            }
+                        })
+                        .collect();
+                    let more = f.saturated.len().saturating_sub(SPANS_SHOWN);
+                    if more > 0 {
+                        spans.push(format!("... and {more} more"));
+                    }
+                    format!(
+                        "{} in {} span{}: {}",
+                        fmt_duration(total),
+                        f.saturated.len(),
+                        if f.saturated.len() == 1 { "" } else { "s" },
+                        spans.join(", ")
+                    )
+                }
+            },
+            "the runbook's alert (server connections active over 90 % of the pool size): from the first sample showing it to the next not showing it, so each edge is known to within one sample interval",
+        );
+        row(
+            format!("{label}: clients waiting"),
+            match (f.max_waiting, f.max_wait) {
+                (Some(0), Some(w)) if w.is_zero() => "none".into(),
+                (Some(n), Some(w)) => format!("at most {n}, longest wait {}", fmt_duration(w)),
+                _ => NO_ANSWER.into(),
+            },
+            "clients that sent a query and waited for a server connection (cl_waiting), and the longest any had waited (maxwait), over the answers of SHOW POOLS",
+        );
+        row(
+            format!("{label}: samples"),
+            match f.unanswered {
+                0 => format!("{} answered", f.samples),
+                n => format!(
+                    "{} of {} answered ({n} unanswered)",
+                    f.samples - n,
+                    f.samples
+                ),
+            },
+            "the pooler's admin console asked on the probes' clock; an unanswered sample counts as no figure, never as zero use",
+        );
+    }
+    row(
+        "stale server connections".into(),
+        match &p.stale {
+            None if no_role_source => n_a(),
+            None => "not measured (no role source said who led)".into(),
+            Some(s) if s.is_empty() => "none".into(),
+            Some(s) => s
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}: {} to {} (demoted) from {} to {} ({} sample{})",
+                        s.pooler,
+                        s.connections,
+                        s.server,
+                        s.first,
+                        s.last,
+                        s.samples,
+                        if s.samples == 1 { "" } else { "s" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        },
+        "server connections (SHOW SERVERS, not logging in) a pooler still held to its node after that node had led and another was leader: they pass select 1 while every write through them fails",
+    );
 }
 
 /// How many stale reads on a primary are described one by one.
@@ -711,6 +832,72 @@ pub(crate) fn doubtful_lines(report: &str) -> String {
         .collect()
 }
 
+/// [`sample_record`] with two poolers sampled every 250 ms: pgbouncer2 (pg2's, the new leader)
+/// holds its whole pool of 10 from 2.5 s to 5 s with clients waiting, pgbouncer1 (pg1's) did
+/// not answer at 1 s and, once pg1 is back as a replica, holds 2 server connections to it from
+/// 6 s: stale. Objectives on the pool figures, two of them failed.
+#[cfg(test)]
+pub(crate) fn pool_record() -> RunRecord {
+    use crate::check::testkit::*;
+    use crate::check::{judge, measure};
+    use crate::history::Event;
+    use crate::scenario::{Cmp, Objective};
+    let mut record = sample_record();
+    let mut samples = Vec::new();
+    for t in (0..8_000).step_by(250) {
+        let mut b1 = pool_sample("pgbouncer1", "pg1", ms(t + 1), ms(t + 3), 10, 0);
+        if t == 1_000 {
+            b1.pools.clear();
+            b1.error = Some("timed out".into());
+        } else if t >= 6_000 {
+            b1.pools[0].sv_idle = 2;
+            b1 = with_servers(b1, 2, "idle");
+        }
+        let saturated = (2_500..5_000).contains(&t);
+        let active = if saturated {
+            10
+        } else {
+            u64::from(t >= 2_000) * 3
+        };
+        let mut b2 = pool_sample("pgbouncer2", "pg2", ms(t + 2), ms(t + 4), 10, active);
+        if saturated {
+            b2.pools[0].cl_waiting = 6;
+            b2.pools[0].maxwait_us = (t - 2_400) * 1_000;
+        }
+        b2 = with_servers(b2, active, "active");
+        samples.push(Event::Pool(b1));
+        samples.push(Event::Pool(b2));
+    }
+    record.history.extend(samples);
+    let bound = |measure, bound| Objective { measure, bound };
+    record.scenario.objectives.extend([
+        bound(
+            Measure::PoolSaturatedTime,
+            Bound::Duration {
+                cmp: Cmp::Le,
+                value: Duration::from_secs(1),
+            },
+        ),
+        bound(
+            Measure::ClientMaxWait,
+            Bound::Duration {
+                cmp: Cmp::Le,
+                value: Duration::from_secs(5),
+            },
+        ),
+        bound(
+            Measure::StaleServerConnections,
+            Bound::Count {
+                cmp: Cmp::Eq,
+                value: 0,
+            },
+        ),
+    ]);
+    record.measurements = measure(&record.history);
+    record.verdict = judge(&record.scenario.objectives, &record.measurements);
+    record
+}
+
 /// [`sample_record`] of a scenario without objectives: not judged.
 #[cfg(test)]
 pub(crate) fn not_judged_record() -> RunRecord {
@@ -723,6 +910,66 @@ pub(crate) fn not_judged_record() -> RunRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pool_figures_per_pooler_and_stale_connections() {
+        let record = pool_record();
+        let rows = measurement_rows(&record);
+        assert_eq!(
+            value(&rows, "pool pgbouncer2 (pg2): peak use"),
+            "10 of 10 server connections active (100 %) at t+2.502s"
+        );
+        assert_eq!(
+            value(&rows, "pool pgbouncer2 (pg2): pool over 90 % in use"),
+            "2.500s in 1 span: t+2.502s to t+5.002s"
+        );
+        assert_eq!(
+            value(&rows, "pool pgbouncer2 (pg2): clients waiting"),
+            "at most 6, longest wait 2.350s"
+        );
+        assert_eq!(
+            value(&rows, "pool pgbouncer2 (pg2): samples"),
+            "32 answered"
+        );
+        assert_eq!(
+            value(&rows, "pool pgbouncer1 (pg1): peak use"),
+            "0 of 10 server connections active in every answer"
+        );
+        assert_eq!(
+            value(&rows, "pool pgbouncer1 (pg1): pool over 90 % in use"),
+            "never"
+        );
+        assert_eq!(
+            value(&rows, "pool pgbouncer1 (pg1): clients waiting"),
+            "none"
+        );
+        assert_eq!(
+            value(&rows, "pool pgbouncer1 (pg1): samples"),
+            "31 of 32 answered (1 unanswered)"
+        );
+        // pg2 is seen leading at 2.003 s; pg1's connections count from then, not before
+        assert_eq!(
+            value(&rows, "stale server connections"),
+            "pgbouncer1: 2 to pg1 (demoted) from t+6.001s to t+7.751s (8 samples)"
+        );
+        let verdicts: Vec<(String, String, &str)> = objective_rows(&record)
+            .into_iter()
+            .skip(4)
+            .map(|r| (r.objective, r.measured, r.verdict))
+            .collect();
+        assert_eq!(
+            verdicts,
+            [
+                ("pool_saturated_time <= 1s".into(), "2.500s".into(), "FAIL"),
+                ("client_max_wait <= 5s".into(), "2.350s".into(), "PASS"),
+                ("stale_server_connections == 0".into(), "2".into(), "FAIL"),
+            ]
+        );
+        // without poolers, none of these rows
+        let rows = measurement_rows(&sample_record());
+        assert!(rows.iter().all(|r| !r.name.contains("pool")), "{rows:?}");
+        assert!(rows.iter().all(|r| r.name != "stale server connections"));
+    }
 
     #[test]
     fn lost_writes_show_what_the_read_back_could_not_judge() {

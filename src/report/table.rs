@@ -66,6 +66,11 @@ mod tests {
     }
 
     #[test]
+    fn a_run_with_poolers_shows_their_figures() {
+        insta::assert_snapshot!(table(&crate::report::rows::pool_record()));
+    }
+
+    #[test]
     fn a_run_without_objectives_is_not_judged() {
         let record = crate::report::rows::not_judged_record();
         let out = table(&record);

@@ -172,6 +172,69 @@ pub struct NodeLane {
     pub segments: Vec<Segment>,
 }
 
+/// What a pooler's lane shows in one stretch of time: the most server connections active
+/// (linked to a client) any answer sent in it reported, against the pool size, and the most
+/// clients waiting; or that no answer came.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolUse {
+    Answered {
+        active: u64,
+        /// 0: not reported.
+        pool_size: u64,
+        waiting: u64,
+    },
+    NoAnswer,
+}
+
+impl PoolUse {
+    /// The runbook's alert condition: over 90 % of a known pool size in use.
+    fn saturated(self) -> bool {
+        matches!(self, PoolUse::Answered { active, pool_size, .. }
+            if crate::check::over_alert(active, pool_size))
+    }
+
+    /// The more telling of two answers in one bucket: the most in use and the most waiting;
+    /// any answer over none.
+    fn max(self, other: PoolUse) -> PoolUse {
+        match (self, other) {
+            (
+                PoolUse::Answered {
+                    active: a1,
+                    pool_size: s1,
+                    waiting: w1,
+                },
+                PoolUse::Answered {
+                    active: a2,
+                    pool_size: s2,
+                    waiting: w2,
+                },
+            ) => PoolUse::Answered {
+                active: a1.max(a2),
+                pool_size: s1.max(s2),
+                waiting: w1.max(w2),
+            },
+            (PoolUse::NoAnswer, other) | (other, PoolUse::NoAnswer) => other,
+        }
+    }
+}
+
+/// One stretch of a pooler's lane: buckets `[first, end)` showing one use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolSegment {
+    pub first: u64,
+    pub end: u64,
+    pub pool_use: PoolUse,
+}
+
+/// One pooler's lane, from its samples.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PoolLane {
+    pub pooler: String,
+    /// The node its server connections go to.
+    pub server: String,
+    pub segments: Vec<PoolSegment>,
+}
+
 /// The chart's content, computed from a record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timeline {
@@ -184,6 +247,8 @@ pub struct Timeline {
     pub nodes: Vec<NodeLane>,
     /// The sources of the lanes' self reports (`patroni`), in order of first appearance.
     pub role_sources: Vec<String>,
+    /// One lane per pooler sampled, below the nodes' lanes; none without poolers.
+    pub pools: Vec<PoolLane>,
 }
 
 /// The latest instant the history mentions.
@@ -204,6 +269,55 @@ fn last_instant(record: &RunRecord) -> At {
         })
         .max()
         .unwrap_or(At(0))
+}
+
+/// Each pooler's lane: per bucket, the most telling use its samples sent in it showed (see
+/// [`PoolUse::max`]); a bucket without a sample between two that have one keeps the use before
+/// it, up to the pooler's last sample.
+fn pool_lanes(record: &RunRecord, buckets: u64, index: impl Fn(At) -> u64) -> Vec<PoolLane> {
+    // by natural name: the server node and the use per bucket
+    type Uses = (String, Vec<Option<PoolUse>>);
+    let mut per_pooler: BTreeMap<(String, u64, String), Uses> = BTreeMap::new();
+    for p in record.history.pool_samples() {
+        let (_, lane) = per_pooler
+            .entry(natural_key(&p.pooler))
+            .or_insert_with(|| (p.server.clone(), vec![None; buckets as usize]));
+        let pool_use = match &p.error {
+            Some(_) => PoolUse::NoAnswer,
+            None => PoolUse::Answered {
+                active: p.active(),
+                pool_size: p.pool_size,
+                waiting: p.waiting(),
+            },
+        };
+        let slot = &mut lane[index(p.sent) as usize];
+        *slot = Some(slot.map_or(pool_use, |u| u.max(pool_use)));
+    }
+    per_pooler
+        .into_iter()
+        .map(|((_, _, pooler), (server, uses))| {
+            let last = uses.iter().rposition(Option::is_some).unwrap_or(0) as u64;
+            let mut segments: Vec<PoolSegment> = Vec::new();
+            for (i, u) in uses.iter().enumerate().take(last as usize + 1) {
+                let i = i as u64;
+                match (u, segments.last_mut()) {
+                    (Some(u), Some(seg)) if seg.pool_use == *u => seg.end = i + 1,
+                    (None, Some(seg)) => seg.end = i + 1,
+                    (Some(u), _) => segments.push(PoolSegment {
+                        first: i,
+                        end: i + 1,
+                        pool_use: *u,
+                    }),
+                    (None, None) => {}
+                }
+            }
+            PoolLane {
+                pooler,
+                server,
+                segments,
+            }
+        })
+        .collect()
 }
 
 /// Node names in natural order: `pg2` before `pg10`.
@@ -350,6 +464,7 @@ impl Timeline {
             outages,
             nodes,
             role_sources,
+            pools: pool_lanes(record, buckets, index),
         }
     }
 
@@ -392,6 +507,7 @@ const WRITES_H: f64 = 56.0;
 const RTO_H: f64 = 24.0;
 const NODE_H: f64 = 16.0;
 const NODE_GAP: f64 = 6.0;
+const POOL_H: f64 = 20.0;
 const AXIS_H: f64 = 24.0;
 const LEGEND_ROW: f64 = 18.0;
 
@@ -405,6 +521,10 @@ const FAULT_OPACITY: f64 = 0.16;
 /// `FAULT` at `FAULT_OPACITY` over white, for the legend.
 const FAULT_SWATCH: &str = "#e7e0ef";
 const RTO: &str = "#111111";
+/// A pooler's lane: server connections in use, in use over the alert's 90 %, clients waiting.
+const POOL_USE: &str = "#4292c6";
+const POOL_SATURATED: &str = "#a50f15";
+const POOL_WAITING: &str = "#fd8d3c";
 
 fn state_fill(state: LaneState) -> &'static str {
     match state {
@@ -457,10 +577,12 @@ impl Timeline {
         let marks = self.outage_marks();
         let rto_rows = marks.iter().map(|m| m.row + 1).max().unwrap_or(1);
         let nodes_y = rto_y + RTO_H * rto_rows as f64 + 4.0;
-        let plot_bottom = nodes_y + (NODE_H + NODE_GAP) * self.nodes.len() as f64;
+        let pools_y = nodes_y + (NODE_H + NODE_GAP) * self.nodes.len() as f64;
+        let plot_bottom = pools_y + (POOL_H + NODE_GAP) * self.pools.len() as f64;
         let axis_y = plot_bottom;
         let legend_y = axis_y + AXIS_H + 4.0;
-        let height = legend_y + 2.0 * LEGEND_ROW + 4.0;
+        let legend_rows = if self.pools.is_empty() { 2.0 } else { 3.0 };
+        let height = legend_y + legend_rows * LEGEND_ROW + 4.0;
 
         let _ = writeln!(
             s,
@@ -533,6 +655,16 @@ impl Timeline {
                 Esc(&lane.node)
             );
         }
+        for (k, lane) in self.pools.iter().enumerate() {
+            let y = pools_y + (POOL_H + NODE_GAP) * k as f64;
+            let _ = writeln!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\">{}</text>",
+                LEFT - 8.0,
+                y + POOL_H / 2.0 + 4.0,
+                Esc(&lane.pooler)
+            );
+        }
         let _ = writeln!(s, "</g>");
 
         // the faults' shading and edges under the lanes, so that they hide no data
@@ -540,6 +672,7 @@ impl Timeline {
         self.draw_fault_edges(&mut s, labels_y, plot_bottom);
         self.draw_writes(&mut s, writes_y);
         self.draw_nodes(&mut s, nodes_y);
+        self.draw_pools(&mut s, pools_y);
         self.draw_outages(&mut s, &marks, rto_y);
         self.draw_legend(&mut s, legend_y);
         s.push_str("</svg>\n");
@@ -587,8 +720,101 @@ impl Timeline {
                     .join(", ")
             ));
         }
+        if !self.pools.is_empty() {
+            text.push_str(&format!(
+                "; pool use of {} (server connections active against the pool size, clients \
+                 waiting)",
+                self.pools
+                    .iter()
+                    .map(|p| p.pooler.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
         text.push('.');
         text
+    }
+
+    /// Each pooler's lane: a bar per stretch, as high as the share of the pool in use (dark
+    /// red over the alert's 90 %), a dashed line at 90 %, an orange band on top while clients
+    /// waited, the lane's full height in the no-answer colour where the pooler did not answer.
+    fn draw_pools(&self, s: &mut String, y0: f64) {
+        for (k, lane) in self.pools.iter().enumerate() {
+            let y = y0 + (POOL_H + NODE_GAP) * k as f64;
+            let _ = writeln!(
+                s,
+                "<g class=\"pool-lane\" data-pooler=\"{}\">",
+                Esc(&lane.pooler)
+            );
+            let _ = writeln!(
+                s,
+                "<rect x=\"{LEFT}\" y=\"{y:.1}\" width=\"{PLOT}\" height=\"{POOL_H}\" fill=\"#f4f4f4\"/>"
+            );
+            for seg in &lane.segments {
+                let x = self.bucket_x(seg.first);
+                let w = self.bucket_x(seg.end) - x;
+                let (from, to) = (
+                    At(seg.first * self.bucket_ns()),
+                    At(seg.end * self.bucket_ns()),
+                );
+                let PoolUse::Answered {
+                    active,
+                    pool_size,
+                    waiting,
+                } = seg.pool_use
+                else {
+                    let _ = writeln!(
+                        s,
+                        "<g><title>{} ({}): no answer from {from} to {to}</title><rect class=\"noanswer\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{POOL_H}\" fill=\"{}\"/></g>",
+                        Esc(&lane.pooler),
+                        Esc(&lane.server),
+                        state_fill(LaneState::NoAnswer),
+                    );
+                    continue;
+                };
+                let in_use = match pool_size {
+                    0 => format!("{active} server connections active (pool size not reported)"),
+                    size => format!("{active} of {size} server connections active"),
+                };
+                let _ = write!(
+                    s,
+                    "<g><title>{} ({}): {in_use}, {waiting} client{} waiting, from {from} to {to}</title>",
+                    Esc(&lane.pooler),
+                    Esc(&lane.server),
+                    if waiting == 1 { "" } else { "s" },
+                );
+                // without a pool size the share is unknown: a bar of full height would claim
+                // the pool full, so none is drawn (the title says the count)
+                if pool_size > 0 && active > 0 {
+                    let h = POOL_H * (active.min(pool_size) as f64 / pool_size as f64);
+                    let (class, fill) = if seg.pool_use.saturated() {
+                        ("saturated", POOL_SATURATED)
+                    } else {
+                        ("in-use", POOL_USE)
+                    };
+                    let _ = write!(
+                        s,
+                        "<rect class=\"{class}\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" fill=\"{fill}\"/>",
+                        y + POOL_H - h
+                    );
+                }
+                if waiting > 0 {
+                    let _ = write!(
+                        s,
+                        "<rect class=\"waiting\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"4\" fill=\"{POOL_WAITING}\"/>"
+                    );
+                }
+                let _ = writeln!(s, "</g>");
+            }
+            // the alert's threshold: 90 % of the pool
+            let ty = y + POOL_H * (1.0 - 0.9);
+            let _ = writeln!(
+                s,
+                "<line x1=\"{LEFT}\" y1=\"{ty:.1}\" x2=\"{:.1}\" y2=\"{ty:.1}\" stroke=\"#555555\" stroke-width=\"0.5\" stroke-dasharray=\"2 2\" aria-hidden=\"true\"/>",
+                LEFT + PLOT
+            );
+            let _ = writeln!(s, "</g>");
+        }
     }
 
     fn draw_writes(&self, s: &mut String, y: f64) {
@@ -867,6 +1093,21 @@ impl Timeline {
                 (state_fill(LaneState::NoAnswer), "no answer"),
             ],
         );
+        if !self.pools.is_empty() {
+            row(
+                y + 2.0 * LEGEND_ROW,
+                "pool use",
+                &[
+                    (
+                        POOL_USE,
+                        "server connections active (height: share of the pool)",
+                    ),
+                    (POOL_SATURATED, "over 90 % (alert)"),
+                    (POOL_WAITING, "clients waiting"),
+                    (state_fill(LaneState::NoAnswer), "no answer"),
+                ],
+            );
+        }
         // the RTO mark, drawn as it is in the chart
         let x = LEFT + 680.0;
         let _ = writeln!(
@@ -1172,6 +1413,86 @@ mod tests {
         assert!(svg.len() < 600_000, "{} bytes", svg.len());
         // ticks every 10 minutes
         assert!(svg.contains(">600s</text>") && svg.contains(">7200s</text>"));
+    }
+
+    #[test]
+    fn a_lane_per_pooler_with_its_use_against_the_pool_and_clients_waiting() {
+        let record = crate::report::rows::pool_record();
+        let chart = Timeline::of(&record);
+        let names: Vec<(&str, &str)> = chart
+            .pools
+            .iter()
+            .map(|p| (p.pooler.as_str(), p.server.as_str()))
+            .collect();
+        assert_eq!(names, [("pgbouncer1", "pg1"), ("pgbouncer2", "pg2")]);
+        let lane = |k: usize| -> Vec<(u64, u64, PoolUse)> {
+            chart.pools[k]
+                .segments
+                .iter()
+                .map(|s| (s.first, s.end, s.pool_use))
+                .collect()
+        };
+        let used = |active, waiting| PoolUse::Answered {
+            active,
+            pool_size: 10,
+            waiting,
+        };
+        // 100 ms buckets, a sample every 250 ms: gaps keep the use before them
+        assert_eq!(
+            lane(0),
+            [
+                (0, 10, used(0, 0)),
+                (10, 12, PoolUse::NoAnswer),
+                (12, 78, used(0, 0)),
+            ]
+        );
+        assert_eq!(
+            lane(1),
+            [
+                (0, 20, used(0, 0)),
+                (20, 25, used(3, 0)),
+                (25, 50, used(10, 6)),
+                (50, 78, used(3, 0)),
+            ]
+        );
+        assert!(used(10, 0).saturated() && !used(9, 0).saturated());
+        let svg = chart.svg();
+        assert_eq!(svg.matches("<g class=\"pool-lane\"").count(), 2);
+        assert_eq!(svg.matches("<rect class=\"saturated\"").count(), 1);
+        assert_eq!(svg.matches("<rect class=\"waiting\"").count(), 1);
+        assert!(svg.contains(">pool use</text>"), "{svg}");
+        insta::assert_snapshot!(svg);
+
+        // none without poolers: the chart is drawn as before
+        assert!(Timeline::of(&sample_record()).pools.is_empty());
+    }
+
+    #[test]
+    fn the_real_pgbouncer_runs_lanes() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/pgbouncer/run.json");
+        let record = crate::analyze::load(&file).unwrap();
+        let chart = Timeline::of(&record);
+        let names: Vec<&str> = chart.pools.iter().map(|p| p.pooler.as_str()).collect();
+        assert_eq!(names, ["pgbouncer1", "pgbouncer2", "pgbouncer3"]);
+        // pgbouncer1's client waits from the crash (t+10 s) to the end: one band from there
+        let waiting: Vec<u64> = chart.pools[0]
+            .segments
+            .iter()
+            .filter(|s| matches!(s.pool_use, PoolUse::Answered { waiting, .. } if waiting > 0))
+            .map(|s| s.first)
+            .collect();
+        assert_eq!(waiting.first(), Some(&102));
+        let svg = chart.svg();
+        let lanes: String = svg
+            .lines()
+            .skip_while(|l| !l.starts_with("<g class=\"pool-lane\""))
+            .take_while(|l| {
+                !l.starts_with("<g class=\"fault-edges\"") && !l.starts_with("<g class=\"rto\"")
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        insta::assert_snapshot!(lanes);
     }
 
     #[test]

@@ -391,6 +391,18 @@ pub enum Measure {
     /// Writes the system refused or certainly never ran (`fail`, not `unknown` nor the ones the
     /// harness never sent), over the whole run, a count.
     FailedWrites,
+    /// The most server connections active (linked to a client) in one answer of one pooler, a
+    /// count (the reports show it against the pool size).
+    PoolPeakUse,
+    /// How long the runbook's "pool exhausted" alert condition (server connections active over
+    /// 90 % of the pool size) held on any pooler, a duration.
+    PoolSaturatedTime,
+    /// The most clients waiting for a server connection in one answer of one pooler, a count.
+    ClientsWaiting,
+    /// The longest a client had waited for a server connection (`maxwait`), a duration.
+    ClientMaxWait,
+    /// Server connections poolers still held to a demoted leader after a failover, a count.
+    StaleServerConnections,
 }
 
 /// The families measurements come in: which sources a stack must offer for one to apply.
@@ -404,12 +416,21 @@ pub enum Family {
     Proxy,
     /// From the readers' operations: measured only with readers.
     Reads,
+    /// From a connection pooler's own figures: not applicable without a pooler.
+    Pool,
+    /// From a pooler's figures and a role source (who led when it was sampled).
+    PoolRole,
 }
 
 impl Family {
     /// Whether its measurements need a role source.
     pub fn needs_role_source(self) -> bool {
-        matches!(self, Family::Role | Family::Proxy)
+        matches!(self, Family::Role | Family::Proxy | Family::PoolRole)
+    }
+
+    /// Whether its measurements need a connection pooler.
+    pub fn needs_pooler(self) -> bool {
+        matches!(self, Family::Pool | Family::PoolRole)
     }
 }
 
@@ -438,6 +459,11 @@ impl Measure {
         Measure::Rpo,
         Measure::StaleReads,
         Measure::FailedWrites,
+        Measure::PoolPeakUse,
+        Measure::PoolSaturatedTime,
+        Measure::ClientsWaiting,
+        Measure::ClientMaxWait,
+        Measure::StaleServerConnections,
     ];
 
     pub fn name(self) -> &'static str {
@@ -456,6 +482,11 @@ impl Measure {
             Measure::Rpo => "rpo",
             Measure::StaleReads => "stale_reads",
             Measure::FailedWrites => "failed_writes",
+            Measure::PoolPeakUse => "pool_peak_use",
+            Measure::PoolSaturatedTime => "pool_saturated_time",
+            Measure::ClientsWaiting => "clients_waiting",
+            Measure::ClientMaxWait => "client_max_wait",
+            Measure::StaleServerConnections => "stale_server_connections",
         }
     }
 
@@ -468,11 +499,16 @@ impl Measure {
             | Measure::OldLeaderOutTime
             | Measure::TimeToFullRedundancy
             | Measure::PromotionTime
-            | Measure::Rpo => MeasureType::Duration,
+            | Measure::Rpo
+            | Measure::PoolSaturatedTime
+            | Measure::ClientMaxWait => MeasureType::Duration,
             Measure::LostWrites
             | Measure::LeaderChanges
             | Measure::StaleReads
-            | Measure::FailedWrites => MeasureType::Count,
+            | Measure::FailedWrites
+            | Measure::PoolPeakUse
+            | Measure::ClientsWaiting
+            | Measure::StaleServerConnections => MeasureType::Count,
             Measure::LagAtFailover => MeasureType::Bytes,
             Measure::SplitBrain => MeasureType::Bool,
         }
@@ -495,6 +531,11 @@ impl Measure {
             | Measure::PromotionTime => Family::Role,
             Measure::ProxySwitchTime | Measure::OldLeaderOutTime => Family::Proxy,
             Measure::StaleReads => Family::Reads,
+            Measure::PoolPeakUse
+            | Measure::PoolSaturatedTime
+            | Measure::ClientsWaiting
+            | Measure::ClientMaxWait => Family::Pool,
+            Measure::StaleServerConnections => Family::PoolRole,
         }
     }
 
@@ -606,5 +647,18 @@ mod tests {
         assert_eq!(of(Family::Reads), ["stale_reads"]);
         assert!(Family::Role.needs_role_source() && Family::Proxy.needs_role_source());
         assert!(!Family::WritePath.needs_role_source() && !Family::Reads.needs_role_source());
+        assert_eq!(
+            of(Family::Pool),
+            [
+                "pool_peak_use",
+                "pool_saturated_time",
+                "clients_waiting",
+                "client_max_wait"
+            ]
+        );
+        assert_eq!(of(Family::PoolRole), ["stale_server_connections"]);
+        assert!(Family::Pool.needs_pooler() && !Family::Pool.needs_role_source());
+        assert!(Family::PoolRole.needs_pooler() && Family::PoolRole.needs_role_source());
+        assert!(!Family::Role.needs_pooler() && !Family::WritePath.needs_pooler());
     }
 }

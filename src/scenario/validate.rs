@@ -952,6 +952,59 @@ mod tests {
         );
     }
 
+    #[test]
+    fn pool_measures_take_counts_and_durations() {
+        use toml::Value;
+        for (measure, text, bound) in [
+            (
+                Measure::StaleServerConnections,
+                "== 0",
+                Bound::Count {
+                    cmp: Cmp::Eq,
+                    value: 0,
+                },
+            ),
+            (
+                Measure::PoolPeakUse,
+                "< 19",
+                Bound::Count {
+                    cmp: Cmp::Lt,
+                    value: 19,
+                },
+            ),
+            (
+                Measure::ClientsWaiting,
+                "<= 4",
+                Bound::Count {
+                    cmp: Cmp::Le,
+                    value: 4,
+                },
+            ),
+            (
+                Measure::PoolSaturatedTime,
+                "<= 5s",
+                Bound::Duration {
+                    cmp: Cmp::Le,
+                    value: Duration::from_secs(5),
+                },
+            ),
+            (
+                Measure::ClientMaxWait,
+                "< 2s",
+                Bound::Duration {
+                    cmp: Cmp::Lt,
+                    value: Duration::from_secs(2),
+                },
+            ),
+        ] {
+            assert_eq!(bound_of(measure, Value::String(text.into())), Ok(bound));
+        }
+        assert!(
+            bound_of(Measure::ClientMaxWait, Value::Integer(2))
+                .is_err_and(|e| e.starts_with("objectives.client_max_wait: expected a bound"))
+        );
+    }
+
     /// The full message for scenario `text`, which must not load.
     fn error(text: &str) -> String {
         crate::scenario::parse(std::path::Path::new("scenarios/bad.toml"), text)
@@ -1024,15 +1077,15 @@ mod tests {
     }
 
     #[test]
-    fn the_patroni_stack_gives_every_family_of_every_shipped_layout() {
+    fn the_patroni_stack_gives_every_family_but_the_pool_s_without_poolers() {
         let stack = crate::topology::stacks::named("patroni").unwrap();
-        let mut topologies = vec![scenario(MINIMAL).topology];
-        let pooled = format!("{MINIMAL}[topology.pgbouncer]\n");
-        topologies.push(scenario(&pooled).topology);
-        for topology in &topologies {
-            for measure in Measure::ALL {
-                assert_eq!(stack.lacks(measure.family(), topology), None, "{measure:?}");
-            }
+        let plain = scenario(MINIMAL).topology;
+        let pooled = scenario(&format!("{MINIMAL}[topology.pgbouncer]\n")).topology;
+        for measure in Measure::ALL {
+            let family = measure.family();
+            assert_eq!(stack.lacks(family, &pooled), None, "{measure:?}");
+            let pool = matches!(family, Family::Pool | Family::PoolRole);
+            assert_eq!(stack.lacks(family, &plain).is_some(), pool, "{measure:?}");
         }
     }
 

@@ -71,12 +71,16 @@ impl Stack for PatroniStack {
         haproxy::NAME
     }
 
-    /// Every family, whatever the layout: Patroni reports roles, etcd holds its leader key and
-    /// HAProxy, always the client endpoint, tells its view of the servers. (Readers are the
-    /// workload's, not the stack's.)
-    fn lacks(&self, family: Family, _topology: &Topology) -> Option<String> {
+    /// Every family but the pooler's, whatever the layout: Patroni reports roles, etcd holds
+    /// its leader key and HAProxy, always the client endpoint, tells its view of the servers.
+    /// The pool families need `[topology.pgbouncer]`. (Readers are the workload's, not the
+    /// stack's.)
+    fn lacks(&self, family: Family, topology: &Topology) -> Option<String> {
         match family {
             Family::WritePath | Family::Role | Family::Proxy | Family::Reads => None,
+            Family::Pool | Family::PoolRole => topology.pgbouncer.is_none().then(|| {
+                "the patroni stack without [topology.pgbouncer] has no connection pooler".to_owned()
+            }),
         }
     }
 }
