@@ -30,6 +30,11 @@ const PING_WITHIN: Duration = Duration::from_secs(5);
 /// Bound on reading the environment (versions) and the nodes' logs after the drill: a hung
 /// engine leaves them empty rather than hold the run.
 const AFTER_DRILL_WITHIN: Duration = Duration::from_secs(30);
+/// The last lines of each node's output kept in the record. A node that restarts refuses the
+/// replication probe's connection every tick until it is consistent, two log lines each (seen:
+/// 312 of a restarted old primary's last 400, pushing its pg_rewind out of them); the whole of
+/// a drill's log is a few hundred lines otherwise.
+const LOG_TAIL: usize = 2000;
 /// Slack over the scenario's bring-up bound for the whole of bring-up (creating the network,
 /// disks and containers as well as the readiness wait, which the bound itself limits).
 const BRING_UP_SLACK: Duration = Duration::from_secs(5);
@@ -365,7 +370,7 @@ async fn drill(
                 cluster.versions(),
                 cluster.packages(),
                 docker.version(),
-                cluster.logs(400)
+                cluster.logs(LOG_TAIL)
             )
         })
         .await

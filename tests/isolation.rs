@@ -89,6 +89,7 @@ async fn a_fault_on_a_container_the_run_did_not_create_is_refused() {
         initial_leader: "pg1".into(),
         config_digests: BTreeMap::new(),
         client_endpoint: "haproxy".into(),
+        leader_key: None,
     };
     let resolver = fault::Resolver::new(&cluster, &[], 1);
     let mut errors = Vec::new();

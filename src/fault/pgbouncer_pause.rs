@@ -7,6 +7,7 @@ use super::{FaultError, Fire, Healing, NoKeys, Targets, Verb, names, on_each};
 use crate::scenario::{FaultInput, KeyError};
 use crate::topology::kinds::pgbouncer;
 use crate::topology::{Cluster, Node};
+use std::time::Duration;
 
 pub struct PgbouncerPause;
 
@@ -36,6 +37,10 @@ impl Verb for PgbouncerPause {
     }
 }
 
+/// How long `PAUSE` may wait for the queries in flight (a query stuck on a frozen server would
+/// hold it for ever), and `RESUME` take.
+const ADMIN_WITHIN: Duration = Duration::from_secs(20);
+
 async fn admin_on_each(
     cluster: &Cluster,
     nodes: &[Node],
@@ -43,7 +48,7 @@ async fn admin_on_each(
     action: &'static str,
 ) -> Result<(), FaultError> {
     on_each(nodes, |node| async move {
-        pgbouncer::admin(cluster, node, command)
+        pgbouncer::admin(cluster, node, command, ADMIN_WITHIN)
             .await
             .map_err(FaultError::action(action, &node.name))
     })

@@ -35,6 +35,9 @@ pub struct Cluster {
     pub config_digests: BTreeMap<String, String>,
     /// The node clients connect through (the stack's client endpoint).
     pub client_endpoint: String,
+    /// The key in the store naming the leader (Patroni's leader key in etcd), if the stack
+    /// keeps one: what an authority kind reads.
+    pub leader_key: Option<String>,
 }
 
 impl Cluster {
@@ -121,6 +124,7 @@ impl Cluster {
             initial_leader: String::new(),
             config_digests,
             client_endpoint: stack.client_endpoint().to_owned(),
+            leader_key: stack.leader_key().map(str::to_owned),
         };
         // Bring-up is timed from here, as documented: the first container's creation, after
         // the network and the disks (the bound above still covers those).

@@ -1,12 +1,24 @@
 //! Readiness: conditions polled until they hold, never fixed sleeps; what was reached on the
 //! way, for progress and for the error when the bound passes first.
 
-use super::stacks::ReadyBound;
 use super::{Cluster, Node, TopologyError};
 use crate::progress::{DrillEvent, Progress};
 use std::time::{Duration, Instant};
 
 const POLL: Duration = Duration::from_millis(100);
+
+/// The bound on bring-up: readiness is waited for until `started + within`.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadyBound {
+    pub started: Instant,
+    pub within: Duration,
+}
+
+impl ReadyBound {
+    pub fn deadline(self) -> Instant {
+        self.started + self.within
+    }
+}
 
 /// The conditions reached so far, each noted on the progress with the time it took.
 pub(super) struct Reached<'a> {

@@ -1,9 +1,9 @@
-//! etcd members: the distributed store holding Patroni's leader key.
+//! etcd members: the distributed store holding the stack's leader key (Patroni's, in the
+//! patroni stack).
 
 use super::super::http_error::http_error_text;
 use super::super::kind::{Kind, Naming, Render};
 use super::super::{Cluster, Disk, Node, NodeSpec};
-use super::patroni;
 use crate::scenario::Topology;
 use futures_util::future::BoxFuture;
 use std::time::Duration;
@@ -46,7 +46,7 @@ impl Kind for Etcd {
         specs(render.topology.etcd.members, render.run_id)
     }
 
-    /// The store's own record of who leads: the holder of Patroni's leader key, by a
+    /// The store's own record of who leads: the holder of the stack's leader key, by a
     /// linearizable read of this member.
     fn names_leader<'a>(
         &self,
@@ -54,11 +54,13 @@ impl Kind for Etcd {
         node: &'a Node,
         timeout: Duration,
     ) -> Option<BoxFuture<'a, Result<Option<String>, String>>> {
+        // A store whose stack keeps no leader key names nobody: it is no authority then.
+        let key = cluster.leader_key.as_deref()?;
         Some(Box::pin(async move {
             let addr = node
                 .host_addr(CLIENT_PORT)
                 .ok_or("no published client port")?;
-            key_value(&cluster.http, &addr, patroni::LEADER_KEY, timeout).await
+            key_value(&cluster.http, &addr, key, timeout).await
         }))
     }
 }

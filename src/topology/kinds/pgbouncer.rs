@@ -207,14 +207,28 @@ async fn admin_session(
 }
 
 /// Runs an admin command (`PAUSE`, `RESUME`, `RECONNECT`...) on the pooler's console; returns
-/// when pgBouncer has done it (`PAUSE` waits for the queries in flight to finish).
-pub async fn admin(cluster: &Cluster, node: &Node, command: &str) -> Result<(), String> {
-    let client = admin_session(cluster, node, Duration::from_secs(2)).await?;
-    client
-        .simple_query(command)
-        .await
-        .map(|_| ())
-        .map_err(|e| super::super::pg_error_text(&e))
+/// when pgBouncer has done it (`PAUSE` waits for the queries in flight to finish), or fails
+/// after `within` saying it did not (a query stuck on a frozen server holds `PAUSE` forever).
+pub async fn admin(
+    cluster: &Cluster,
+    node: &Node,
+    command: &str,
+    within: Duration,
+) -> Result<(), String> {
+    let run = async {
+        let client = admin_session(cluster, node, Duration::from_secs(2)).await?;
+        client
+            .simple_query(command)
+            .await
+            .map(|_| ())
+            .map_err(|e| super::super::pg_error_text(&e))
+    };
+    tokio::time::timeout(within, run).await.unwrap_or_else(|_| {
+        Err(format!(
+            "{command} not done within {}",
+            humantime::format_duration(within)
+        ))
+    })
 }
 
 /// The pool size, the workload database's pools and its server connections, from the admin
@@ -235,38 +249,54 @@ async fn admin_figures(
     };
     let (databases, pools, servers) =
         tokio::try_join!(show("DATABASES"), show("POOLS"), show("SERVERS"))?;
-    let pool_size = rows(&databases)
-        .find(|r| r.get("name") == Some(DATABASE))
-        .and_then(|r| r.get("pool_size")?.parse().ok())
-        .unwrap_or(0);
-    let pools = rows(&pools)
-        .filter(|r| r.get("database") == Some(DATABASE))
-        .map(|r| {
-            let n = |column: &str| r.get(column).and_then(|v| v.parse().ok()).unwrap_or(0u64);
-            PoolStat {
-                database: DATABASE.into(),
-                user: r.get("user").unwrap_or_default().to_owned(),
-                cl_active: n("cl_active"),
-                cl_waiting: n("cl_waiting"),
-                sv_active: n("sv_active"),
-                sv_idle: n("sv_idle"),
-                sv_used: n("sv_used"),
-                sv_tested: n("sv_tested"),
-                sv_login: n("sv_login"),
-                maxwait_us: n("maxwait") * 1_000_000 + n("maxwait_us"),
-            }
-        })
-        .collect();
-    let servers = rows(&servers)
-        .filter(|r| r.get("database") == Some(DATABASE))
-        .map(|r| ServerConnection {
+    // The workload's database has no pool, and no entry, until its first client: no size then.
+    let pool_size = match rows(&databases).find(|r| text(r, "name").ok() == Some(DATABASE)) {
+        Some(row) => number(row, "pool_size")?,
+        None => 0,
+    };
+    let mut pool_stats = Vec::new();
+    for r in rows(&pools).filter(|r| text(r, "database").ok() == Some(DATABASE)) {
+        pool_stats.push(PoolStat {
             database: DATABASE.into(),
-            state: r.get("state").unwrap_or_default().to_owned(),
-            addr: r.get("addr").unwrap_or_default().to_owned(),
-            port: r.get("port").and_then(|p| p.parse().ok()).unwrap_or(0),
-        })
-        .collect();
-    Ok((pool_size, pools, servers))
+            user: text(r, "user")?.to_owned(),
+            cl_active: number(r, "cl_active")?,
+            cl_waiting: number(r, "cl_waiting")?,
+            sv_active: number(r, "sv_active")?,
+            sv_idle: number(r, "sv_idle")?,
+            sv_used: number(r, "sv_used")?,
+            sv_tested: number(r, "sv_tested")?,
+            sv_login: number(r, "sv_login")?,
+            maxwait_us: number(r, "maxwait")? * 1_000_000 + number(r, "maxwait_us")?,
+        });
+    }
+    let mut connections = Vec::new();
+    for r in rows(&servers).filter(|r| text(r, "database").ok() == Some(DATABASE)) {
+        connections.push(ServerConnection {
+            database: DATABASE.into(),
+            state: text(r, "state")?.to_owned(),
+            addr: text(r, "addr")?.to_owned(),
+            port: number(r, "port")?.try_into().unwrap_or(0),
+        });
+    }
+    Ok((pool_size, pool_stats, connections))
+}
+
+/// A column of an admin console row; its absence (another pgBouncer's columns) fails the
+/// sample rather than read as zero.
+fn text<'r>(row: &'r tokio_postgres::SimpleQueryRow, column: &str) -> Result<&'r str, String> {
+    match row.try_get(column) {
+        Ok(Some(value)) => Ok(value),
+        Ok(None) => Err(format!("pgbouncer answered no {column}")),
+        Err(_) => Err(format!("pgbouncer's answer has no column {column}")),
+    }
+}
+
+/// A numeric column of an admin console row.
+fn number(row: &tokio_postgres::SimpleQueryRow, column: &str) -> Result<u64, String> {
+    let value = text(row, column)?;
+    value
+        .parse()
+        .map_err(|_| format!("pgbouncer's {column} is not a count: {value:?}"))
 }
 
 /// The data rows of a simple query's answer.

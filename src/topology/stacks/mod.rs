@@ -5,11 +5,11 @@
 pub mod patroni;
 
 use super::kind::Render;
+pub use super::ready::ReadyBound;
 use super::{Cluster, NodeKind, NodeSpec, TopologyError};
 use crate::progress::Progress;
 use crate::scenario::{Family, Topology};
 use futures_util::future::BoxFuture;
-use std::time::{Duration, Instant};
 
 /// An HA layout.
 pub trait Stack: Sync + Send + 'static {
@@ -31,6 +31,9 @@ pub trait Stack: Sync + Send + 'static {
     ) -> BoxFuture<'a, Result<String, TopologyError>>;
     /// The node clients connect through.
     fn client_endpoint(&self) -> &'static str;
+    /// The key in the store (etcd) whose value names the leader, for the kinds that answer as
+    /// authorities; `None`: the stack keeps none.
+    fn leader_key(&self) -> Option<&'static str>;
     /// Why the stack, laid out as `topology`, never gives the measurements of `family` (`the
     /// patroni stack without [topology.pgbouncer] has no pooler`); `None`: it gives them.
     /// `validate` refuses objectives on such measurements.
@@ -43,19 +46,6 @@ pub struct StartGroup {
     /// The group's first node bootstraps the stack: it must report itself leader before the
     /// next group starts (every run then begins with the same leader).
     pub bootstraps: bool,
-}
-
-/// The bound on bring-up: readiness is waited for until `started + within`.
-#[derive(Clone, Copy, Debug)]
-pub struct ReadyBound {
-    pub started: Instant,
-    pub within: Duration,
-}
-
-impl ReadyBound {
-    pub fn deadline(self) -> Instant {
-        self.started + self.within
-    }
 }
 
 /// Every stack.

@@ -2,10 +2,10 @@
 //! Patroni's REST API: the runbooks' main stack.
 
 use super::super::kind::Render;
-use super::super::kinds::{ETCD, HAPROXY, PATRONI, PGBOUNCER, etcd, haproxy};
-use super::super::ready::{Reached, poll_until};
+use super::super::kinds::{ETCD, HAPROXY, PATRONI, PGBOUNCER, etcd, haproxy, patroni};
+use super::super::ready::{Reached, ReadyBound, poll_until};
 use super::super::{Cluster, NodeKind, TopologyError};
-use super::{ReadyBound, Stack, StartGroup};
+use super::{Stack, StartGroup};
 use crate::progress::Progress;
 use crate::scenario::{Family, Topology};
 use futures_util::future::BoxFuture;
@@ -69,6 +69,10 @@ impl Stack for PatroniStack {
 
     fn client_endpoint(&self) -> &'static str {
         haproxy::NAME
+    }
+
+    fn leader_key(&self) -> Option<&'static str> {
+        Some(patroni::LEADER_KEY)
     }
 
     /// Every family but the pooler's, whatever the layout: Patroni reports roles, etcd holds
