@@ -2,7 +2,7 @@
 //! the record. Teardown runs on every path: success, failure, error, interruption, panic.
 
 use crate::check;
-use crate::client;
+
 use crate::engine::{self, EngineError, RunLabels};
 use crate::fault::{self, FaultError};
 use crate::history::{At, Clock, Event, History};
@@ -267,8 +267,7 @@ async fn drill(
         .await
         .map_err(|_| DrillError::BringUpStuck { bound: bring_up })??,
     );
-    // The stack's client protocol: PostgreSQL for every stack so far.
-    let client = client::Protocol::Postgres.client();
+    let client = cluster.protocol.client();
     workload::prepare(client.as_ref(), &cluster).await?;
     fault::preflight(&cluster, &scenario.faults).await?;
     let seed = options.seed.unwrap_or_else(rand::random);

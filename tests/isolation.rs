@@ -90,6 +90,7 @@ async fn a_fault_on_a_container_the_run_did_not_create_is_refused() {
         config_digests: BTreeMap::new(),
         client_endpoint: "haproxy".into(),
         leader_key: None,
+        protocol: firedrill::client::Protocol::Postgres,
     };
     let resolver = fault::Resolver::new(&cluster, &[], 1);
     let mut errors = Vec::new();

@@ -4,28 +4,14 @@
 use crate::scenario::Scenario;
 use humantime::format_duration;
 
-/// `3 etcd, 3 Patroni/PostgreSQL (ttl 30s, ...), HAProxy (patroni-rest check, ...)`.
+/// `3 etcd, 3 Patroni/PostgreSQL (ttl 30s, ...), HAProxy (patroni-rest check, ...)`: each kind
+/// the topology has, as the kind describes its settings.
 pub fn topology(s: &Scenario) -> String {
-    let p = &s.topology.patroni;
-    format!(
-        "{} etcd, {} Patroni/PostgreSQL (ttl {}, loop_wait {}, retry_timeout {}, maximum_lag_on_failover {} B, synchronous_mode {}{}), HAProxy ({} check, inter {}, fall {}, rise {})",
-        s.topology.etcd.members,
-        p.nodes,
-        format_duration(p.ttl),
-        format_duration(p.loop_wait),
-        format_duration(p.retry_timeout),
-        p.maximum_lag_on_failover,
-        p.synchronous_mode,
-        if p.synchronous_mode_strict {
-            ", strict"
-        } else {
-            ""
-        },
-        s.topology.haproxy.check.name(),
-        format_duration(s.topology.haproxy.inter),
-        s.topology.haproxy.fall,
-        s.topology.haproxy.rise,
-    )
+    crate::topology::KINDS
+        .iter()
+        .filter_map(|kind| kind.kind().describe(&s.topology))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `100 writes/s through HAProxy, 4 connections, ...; 20 reads/s through ...`.

@@ -299,7 +299,7 @@ fn unknown_measure(name: &str, suggestion: Option<&str>) -> String {
 /// Rewrites serde's messages ("invalid type: string \"three\", expected i64", "unknown field
 /// `nods`, expected one of ...") into firedrill's ("topology.patroni.nodes: expected an integer,
 /// found string \"three\"").
-fn translate_serde(err: &toml::de::Error) -> ScenarioErrorKind {
+pub(super) fn translate_serde(err: &toml::de::Error) -> ScenarioErrorKind {
     let message = err.message();
     let keys = error_keys(err);
     let table = || (!keys.is_empty()).then(|| table_header(&keys));

@@ -129,6 +129,10 @@ mod tests {
         PostgresCrash, Stop, Switchover, SwitchoverParams,
     };
     use crate::scenario::model::*;
+    use crate::topology::kinds::etcd::{self, EtcdSettings};
+    use crate::topology::kinds::haproxy::{self, HaproxyCheck, HaproxySettings};
+    use crate::topology::kinds::patroni::{self, PatroniSettings};
+    use crate::topology::kinds::pgbouncer;
     use proptest::prelude::*;
     use std::path::PathBuf;
     use std::time::Duration;
@@ -160,24 +164,25 @@ mod tests {
             image: None,
             topology: Topology {
                 stack: "patroni".into(),
-                etcd: Etcd { members: 3 },
-                patroni: Patroni {
-                    nodes: 3,
-                    ttl: Duration::from_secs(10),
-                    loop_wait: Duration::from_secs(2),
-                    retry_timeout: Duration::from_secs(3),
-                    maximum_lag_on_failover: 1_048_576,
-                    synchronous_mode: false,
-                    synchronous_mode_strict: false,
-                },
-                haproxy: Haproxy {
-                    check: HaproxyCheck::PatroniRest,
-                    inter: Duration::from_secs(1),
-                    fall: 3,
-                    rise: 2,
-                    port: None,
-                },
-                pgbouncer: None,
+                kinds: vec![
+                    Box::new(EtcdSettings { members: 3 }),
+                    Box::new(PatroniSettings {
+                        nodes: 3,
+                        ttl: Duration::from_secs(10),
+                        loop_wait: Duration::from_secs(2),
+                        retry_timeout: Duration::from_secs(3),
+                        maximum_lag_on_failover: 1_048_576,
+                        synchronous_mode: false,
+                        synchronous_mode_strict: false,
+                    }),
+                    Box::new(HaproxySettings {
+                        check: HaproxyCheck::PatroniRest,
+                        inter: Duration::from_secs(1),
+                        fall: 3,
+                        rise: 2,
+                        port: None,
+                    }),
+                ],
             },
             workload: Workload {
                 writers: 4,
@@ -245,15 +250,15 @@ mod tests {
     #[test]
     fn defaults_fill_what_the_file_leaves_out() {
         let scenario = parse(Path::new("scenarios/min.toml"), MINIMAL).unwrap();
-        assert_eq!(scenario.topology.etcd.members, 3);
-        let patroni = &scenario.topology.patroni;
+        assert_eq!(etcd::settings(&scenario.topology).unwrap().members, 3);
+        let patroni = patroni::settings(&scenario.topology).unwrap();
         assert_eq!(patroni.nodes, 3);
         assert_eq!(patroni.ttl, Duration::from_secs(30));
         assert_eq!(patroni.loop_wait, Duration::from_secs(10));
         assert_eq!(patroni.retry_timeout, Duration::from_secs(10));
         assert_eq!(patroni.maximum_lag_on_failover, 1_048_576);
         assert!(!patroni.synchronous_mode);
-        let haproxy = &scenario.topology.haproxy;
+        let haproxy = haproxy::settings(&scenario.topology).unwrap();
         assert_eq!(haproxy.check, HaproxyCheck::PatroniRest);
         assert_eq!(haproxy.inter, Duration::from_secs(2));
         assert_eq!((haproxy.fall, haproxy.rise), (3, 2));
@@ -437,8 +442,8 @@ mod tests {
             &format!("{MINIMAL}[topology.pgbouncer]\nmin_pool_size = 3\n"),
         )
         .unwrap();
-        let pooler = s.topology.pgbouncer.expect("poolers");
-        assert_eq!(pooler.pool_mode, crate::scenario::PoolMode::Transaction);
+        let pooler = pgbouncer::settings(&s.topology).expect("poolers");
+        assert_eq!(pooler.pool_mode, pgbouncer::PoolMode::Transaction);
         assert_eq!((pooler.default_pool_size, pooler.min_pool_size), (20, 3));
         assert_eq!(pooler.server_login_retry, Duration::from_secs(15));
     }

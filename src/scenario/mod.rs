@@ -9,6 +9,7 @@ mod load;
 mod model;
 mod raw;
 mod selector;
+mod settings;
 mod size;
 mod validate;
 
@@ -17,4 +18,5 @@ pub use fault_keys::{FaultInput, KeyError};
 pub use load::{MAX_FILE_SIZE, load, load_bytes, parse};
 pub use model::*;
 pub use raw::RawSelectors;
+pub use settings::{KindSettings, RawDuration, Settings, SettingsError, SettingsInput, read_json};
 pub use size::{EXPECTED as SIZE_EXPECTED, format_size, parse_size};

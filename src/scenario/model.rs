@@ -1,6 +1,7 @@
 //! The validated scenario: what the rest of firedrill works from. Every value here has been
 //! checked; nothing downstream re-validates.
 
+use super::settings::{KindSettings, Settings};
 use crate::fault::FaultSpec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -87,138 +88,66 @@ pub struct Source {
     pub sha256: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// The HA layout and each node kind's settings, held by kind (`[topology.patroni]` is the
+/// patroni kind's): every kind reads and checks its own table (`topology::kinds`).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Topology {
     /// The HA layout the nodes make (`topology::stacks`); runs recorded before stacks existed
     /// were all "patroni".
-    #[serde(default = "Topology::default_stack")]
     pub stack: String,
-    pub etcd: Etcd,
-    pub patroni: Patroni,
-    pub haproxy: Haproxy,
-    /// A pgBouncer beside each PostgreSQL node (`pgbouncer1` in front of `pg1`...), HAProxy
-    /// routing clients to the leader's; `None`: clients reach PostgreSQL through HAProxy alone.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pgbouncer: Option<Pgbouncer>,
-}
-
-/// pgBouncer's settings (pgBouncer 1.18, as Debian bookworm ships it).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Pgbouncer {
-    pub pool_mode: PoolMode,
-    /// Server connections per database and user pair.
-    pub default_pool_size: u32,
-    /// Server connections the pooler keeps open even when idle (0: opened on demand).
-    #[serde(default)]
-    pub min_pool_size: u32,
-    /// Client connections accepted in all.
-    pub max_client_conn: u32,
-    /// How long pgBouncer waits after a failed server login before trying again; new clients
-    /// of that pool get errors meanwhile.
-    #[serde(with = "humantime_serde")]
-    pub server_login_retry: Duration,
-    /// How long a client may wait for a server connection before it is disconnected.
-    #[serde(with = "humantime_serde")]
-    pub query_wait_timeout: Duration,
-    /// How long an idle server connection is trusted before `server_check_query` runs again.
-    #[serde(with = "humantime_serde")]
-    pub server_check_delay: Duration,
-}
-
-/// When pgBouncer gives a server connection back to the pool.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PoolMode {
-    Session,
-    Transaction,
-    Statement,
-}
-
-impl PoolMode {
-    pub const ALL: &'static [PoolMode] = &[
-        PoolMode::Session,
-        PoolMode::Transaction,
-        PoolMode::Statement,
-    ];
-
-    /// The name in scenario files and pgbouncer.ini.
-    pub fn name(self) -> &'static str {
-        match self {
-            PoolMode::Session => "session",
-            PoolMode::Transaction => "transaction",
-            PoolMode::Statement => "statement",
-        }
-    }
+    /// Each kind's settings the topology has, in the registry's order; a kind left out has no
+    /// nodes (an optional kind whose table is absent).
+    pub kinds: Vec<Box<dyn KindSettings>>,
 }
 
 impl Topology {
     pub const DEFAULT_STACK: &'static str = "patroni";
 
-    fn default_stack() -> String {
-        Topology::DEFAULT_STACK.to_owned()
+    /// The settings of the kind whose settings type is `T`, if the topology has that kind.
+    pub fn settings<T: Settings>(&self) -> Option<&T> {
+        self.kinds
+            .iter()
+            .find_map(|settings| settings.as_any().downcast_ref::<T>())
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Etcd {
-    /// Number of etcd members (1..=7).
-    pub members: usize,
-}
-
-/// PostgreSQL nodes run by Patroni. Durations are whole seconds (Patroni takes integers).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Patroni {
-    /// Number of PostgreSQL nodes (1..=9), named pg1, pg2, ...
-    pub nodes: usize,
-    #[serde(with = "humantime_serde")]
-    pub ttl: Duration,
-    #[serde(with = "humantime_serde")]
-    pub loop_wait: Duration,
-    #[serde(with = "humantime_serde")]
-    pub retry_timeout: Duration,
-    /// Bytes a replica may lag and still be promoted.
-    pub maximum_lag_on_failover: u64,
-    pub synchronous_mode: bool,
-    /// With `synchronous_mode`: the leader stops accepting writes while no synchronous
-    /// replica is connected, rather than going on alone (Patroni's `synchronous_mode_strict`).
-    #[serde(default)]
-    pub synchronous_mode_strict: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Haproxy {
-    pub check: HaproxyCheck,
-    /// Health check interval (`inter`).
-    #[serde(with = "humantime_serde")]
-    pub inter: Duration,
-    /// Consecutive failed checks before a server is marked down (`fall`).
-    pub fall: u32,
-    /// Consecutive passed checks before a server is marked up (`rise`).
-    pub rise: u32,
-    /// The host port the client endpoint is published on (127.0.0.1); `None`: one chosen by
-    /// firedrill for the run.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub port: Option<u16>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum HaproxyCheck {
-    /// `OPTIONS /primary` on Patroni's REST API (port 8008): only the leader answers 200.
-    PatroniRest,
-    /// A TCP connect to PostgreSQL's port, with `balance first`: every new connection goes to
-    /// the first node (pg1 first) whose port accepts, whatever its role. A proxy that does not
-    /// know roles, as in setups configured once by hand: a known-bad control.
-    Tcp,
-}
-
-impl HaproxyCheck {
-    /// The name as written in scenario files.
-    pub fn name(self) -> &'static str {
-        match self {
-            HaproxyCheck::PatroniRest => "patroni-rest",
-            HaproxyCheck::Tcp => "tcp",
+/// run.json's layout: `{"stack": "patroni", "etcd": {...}, "patroni": {...}, ...}`, each kind's
+/// settings under its name, as before kinds owned them.
+impl Serialize for Topology {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1 + self.kinds.len()))?;
+        map.serialize_entry("stack", &self.stack)?;
+        for settings in &self.kinds {
+            map.serialize_entry(settings.kind(), settings)?;
         }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Topology {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut fields = serde_json::Map::deserialize(deserializer)?;
+        let stack = match fields.remove("stack") {
+            None => Topology::DEFAULT_STACK.to_owned(),
+            Some(serde_json::Value::String(stack)) => stack,
+            Some(other) => {
+                return Err(serde::de::Error::custom(format!(
+                    "topology.stack: expected a string, found {other}"
+                )));
+            }
+        };
+        let mut kinds = fields
+            .into_iter()
+            .map(|(kind, value)| super::settings::from_json(&kind, value))
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(serde::de::Error::custom)?;
+        kinds.sort_by_key(|s| {
+            crate::topology::KINDS
+                .iter()
+                .position(|k| k.name() == s.kind())
+        });
+        Ok(Topology { stack, kinds })
     }
 }
 

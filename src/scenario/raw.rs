@@ -36,54 +36,56 @@ pub(super) struct RawScenario {
     pub bounds: RawBounds,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a table")]
+/// `[topology]`: the stack's name, and which kinds' settings are given. Each kind reads its own
+/// value (`[topology.patroni]`, `etcd = 3`) in `validate`, in the form its file declares; a key
+/// that names no kind is unknown here.
+#[derive(Debug, Default)]
 pub(super) struct RawTopology {
     /// The stack's name (`topology::stacks`); "patroni" when absent.
     pub stack: Option<Spanned<String>>,
-    pub etcd: Option<Spanned<i64>>,
-    #[serde(default)]
-    pub patroni: RawPatroni,
-    #[serde(default)]
-    pub haproxy: RawHaproxy,
-    /// A pgBouncer beside each PostgreSQL node, HAProxy routing to the leader's; none when the
-    /// table is absent.
-    pub pgbouncer: Option<RawPgbouncer>,
+    /// The kinds whose settings the file gives, with the position of each key.
+    pub kinds: Vec<Spanned<String>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a table")]
-pub(super) struct RawPgbouncer {
-    pub pool_mode: Option<Spanned<String>>,
-    pub default_pool_size: Option<Spanned<i64>>,
-    pub min_pool_size: Option<Spanned<i64>>,
-    pub max_client_conn: Option<Spanned<i64>>,
-    pub server_login_retry: Option<Spanned<RawDuration>>,
-    pub query_wait_timeout: Option<Spanned<RawDuration>>,
-    pub server_check_delay: Option<Spanned<RawDuration>>,
+/// Every key `[topology]` takes: `stack` and each kind's name.
+fn topology_keys() -> &'static [&'static str] {
+    static KEYS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        std::iter::once("stack")
+            .chain(crate::topology::KINDS.iter().map(|kind| kind.name()))
+            .collect()
+    });
+    &KEYS
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a table")]
-pub(super) struct RawPatroni {
-    pub nodes: Option<Spanned<i64>>,
-    pub ttl: Option<Spanned<RawDuration>>,
-    pub loop_wait: Option<Spanned<RawDuration>>,
-    pub retry_timeout: Option<Spanned<RawDuration>>,
-    pub maximum_lag_on_failover: Option<Spanned<i64>>,
-    pub synchronous_mode: Option<Spanned<bool>>,
-    pub synchronous_mode_strict: Option<Spanned<bool>>,
-}
+impl<'de> Deserialize<'de> for RawTopology {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TopologyVisitor;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a table")]
-pub(super) struct RawHaproxy {
-    pub check: Option<Spanned<String>>,
-    pub inter: Option<Spanned<RawDuration>>,
-    pub fall: Option<Spanned<i64>>,
-    pub rise: Option<Spanned<i64>>,
-    /// A fixed host port for the client endpoint.
-    pub port: Option<Spanned<i64>>,
+        impl<'de> Visitor<'de> for TopologyVisitor {
+            type Value = RawTopology;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table")
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawTopology, A::Error> {
+                let mut topology = RawTopology::default();
+                while let Some(key) = map.next_key::<Spanned<String>>()? {
+                    match key.get_ref().as_str() {
+                        "stack" => topology.stack = Some(map.next_value()?),
+                        name if topology_keys().contains(&name) => {
+                            map.next_value::<de::IgnoredAny>()?;
+                            topology.kinds.push(key);
+                        }
+                        other => return Err(de::Error::unknown_field(other, topology_keys())),
+                    }
+                }
+                Ok(topology)
+            }
+        }
+
+        deserializer.deserialize_map(TopologyVisitor)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -225,7 +227,7 @@ impl<'de> Deserialize<'de> for RawFault {
 /// A duration as written ("10s", "500ms"), parsed in `validate`. Its own type only so that a
 /// value of the wrong type is reported as "expected a duration string like "10s"".
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct RawDuration(pub String);
+pub struct RawDuration(pub String);
 
 impl<'de> Deserialize<'de> for RawDuration {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {

@@ -275,30 +275,33 @@ pub(super) fn outside_kinds(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::model::{Etcd, Haproxy, HaproxyCheck, Patroni};
+    use crate::topology::kinds::etcd::EtcdSettings;
+    use crate::topology::kinds::haproxy::{HaproxyCheck, HaproxySettings};
+    use crate::topology::kinds::patroni::PatroniSettings;
     use std::time::Duration;
 
     fn nodes(patroni: usize, etcd: usize) -> Nodes {
         Nodes::new(&Topology {
             stack: "patroni".into(),
-            etcd: Etcd { members: etcd },
-            patroni: Patroni {
-                nodes: patroni,
-                ttl: Duration::from_secs(30),
-                loop_wait: Duration::from_secs(10),
-                retry_timeout: Duration::from_secs(10),
-                maximum_lag_on_failover: 0,
-                synchronous_mode: false,
-                synchronous_mode_strict: false,
-            },
-            haproxy: Haproxy {
-                check: HaproxyCheck::PatroniRest,
-                inter: Duration::from_secs(2),
-                fall: 3,
-                rise: 2,
-                port: None,
-            },
-            pgbouncer: None,
+            kinds: vec![
+                Box::new(EtcdSettings { members: etcd }),
+                Box::new(PatroniSettings {
+                    nodes: patroni,
+                    ttl: Duration::from_secs(30),
+                    loop_wait: Duration::from_secs(10),
+                    retry_timeout: Duration::from_secs(10),
+                    maximum_lag_on_failover: 0,
+                    synchronous_mode: false,
+                    synchronous_mode_strict: false,
+                }),
+                Box::new(HaproxySettings {
+                    check: HaproxyCheck::PatroniRest,
+                    inter: Duration::from_secs(2),
+                    fall: 3,
+                    rise: 2,
+                    port: None,
+                }),
+            ],
         })
     }
 

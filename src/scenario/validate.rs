@@ -9,14 +9,14 @@ use toml::Spanned;
 use super::error::{ScenarioErrorKind, suggest};
 use super::faults::{faults, groups};
 use super::model::{
-    Bound, Bounds, Cmp, Endpoint, Etcd, Family, Haproxy, HaproxyCheck, Measure, MeasureType,
-    Objective, Patroni, Pgbouncer, PoolMode, ReadEndpoint, Scenario, Source, Topology, Workload,
+    Bound, Bounds, Cmp, Endpoint, Family, Measure, MeasureType, Objective, ReadEndpoint, Scenario,
+    Source, Topology, Workload,
 };
-use super::raw::{
-    RawBounds, RawDuration, RawHaproxy, RawPatroni, RawPgbouncer, RawScenario, RawWorkload,
-};
+use super::raw::{RawBounds, RawDuration, RawScenario, RawTopology, RawWorkload};
 use super::selector::Nodes;
+use super::settings::SettingsInput;
 use super::size::parse_size;
+use crate::topology::stacks::Stack;
 
 /// A validation error and the byte offset in the file it is about.
 #[derive(Debug)]
@@ -85,19 +85,7 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
         image => image.map(Spanned::into_inner),
     };
 
-    let topology = Topology {
-        stack: stack(raw.topology.stack.as_ref())?,
-        etcd: Etcd {
-            members: int_at_least(
-                raw.topology.etcd.as_ref(),
-                ("topology.etcd", 3, 1, 7),
-                "Patroni needs a DCS, at least one etcd member",
-            )? as usize,
-        },
-        patroni: patroni(&raw.topology.patroni)?,
-        haproxy: haproxy(&raw.topology.haproxy)?,
-        pgbouncer: raw.topology.pgbouncer.as_ref().map(pgbouncer).transpose()?,
-    };
+    let topology = topology(&raw.topology, text)?;
     let workload = workload(&raw.workload, &topology)?;
     let nodes = Nodes::new(&topology);
     let groups = groups(raw.groups, &nodes)?;
@@ -156,15 +144,12 @@ fn scenario_name(name: Spanned<String>) -> Result<String> {
 }
 
 /// The stack the scenario names, one of the registered stacks.
-fn stack(raw: Option<&Spanned<String>>) -> Result<String> {
-    let Some(raw) = raw else {
-        return Ok(Topology::DEFAULT_STACK.to_owned());
-    };
-    let name = raw.get_ref();
-    let known = crate::topology::stacks::names();
-    if known.contains(&name.as_str()) {
-        return Ok(name.clone());
+fn stack(raw: Option<&Spanned<String>>) -> Result<&'static dyn Stack> {
+    let name = raw.map_or(Topology::DEFAULT_STACK, |raw| raw.get_ref().as_str());
+    if let Some(stack) = crate::topology::stacks::named(name) {
+        return Ok(stack);
     }
+    let known = crate::topology::stacks::names();
     let message = match suggest(name, known.iter().copied()) {
         Some(close) => format!("unknown stack {name:?}, did you mean {close:?}?"),
         None => format!(
@@ -172,218 +157,54 @@ fn stack(raw: Option<&Spanned<String>>) -> Result<String> {
             known.join(", ")
         ),
     };
-    Err(invalid(raw.span(), "topology.stack", message))
+    Err(invalid(
+        raw.map_or(0..0, Spanned::span),
+        "topology.stack",
+        message,
+    ))
 }
 
-fn patroni(raw: &RawPatroni) -> Result<Patroni> {
-    let nodes = int_at_least(
-        raw.nodes.as_ref(),
-        ("topology.patroni.nodes", 3, 1, 9),
-        "a drill needs at least one Patroni node",
-    )? as usize;
-    let ttl = patroni_seconds(raw.ttl.as_ref(), "topology.patroni.ttl", 30)?;
-    let loop_wait = patroni_seconds(raw.loop_wait.as_ref(), "topology.patroni.loop_wait", 10)?;
-    let retry_timeout = patroni_seconds(
-        raw.retry_timeout.as_ref(),
-        "topology.patroni.retry_timeout",
-        10,
-    )?;
-    if loop_wait >= ttl {
-        let ttl_text = humantime::format_duration(ttl);
-        let loop_wait_text = humantime::format_duration(loop_wait);
-        return Err(match (raw.loop_wait.as_ref(), raw.ttl.as_ref()) {
-            (Some(given), _) => invalid(
-                given.span(),
-                "topology.patroni.loop_wait",
-                format!("expected less than ttl ({ttl_text}), found {loop_wait_text}"),
-            ),
-            // Only the ttl was given, and it is not above the default loop_wait.
-            (None, given) => invalid(
-                given.map_or(0..0, Spanned::span),
-                "topology.patroni.ttl",
-                format!(
-                    "expected more than loop_wait ({loop_wait_text}, the default), found \
-                     {ttl_text}"
-                ),
-            ),
-        });
-    }
-    let maximum_lag_on_failover = int_in(
-        raw.maximum_lag_on_failover.as_ref(),
-        "topology.patroni.maximum_lag_on_failover",
-        1_048_576,
-        0,
-        i64::MAX,
-    )? as u64;
-    let synchronous_mode = raw
-        .synchronous_mode
-        .as_ref()
-        .is_some_and(|mode| *mode.get_ref());
-    let synchronous_mode_strict = match raw.synchronous_mode_strict.as_ref() {
-        Some(strict) if *strict.get_ref() && !synchronous_mode => {
-            return Err(invalid(
-                strict.span(),
-                "topology.patroni.synchronous_mode_strict",
-                "expected synchronous_mode = true beside it: strict applies to synchronous \
-                 replication only",
-            ));
-        }
-        strict => strict.is_some_and(|s| *s.get_ref()),
-    };
-    Ok(Patroni {
-        nodes,
-        ttl,
-        loop_wait,
-        retry_timeout,
-        maximum_lag_on_failover,
-        synchronous_mode,
-        synchronous_mode_strict,
-    })
-}
-
-/// A Patroni setting: whole seconds (Patroni takes integers), at least one.
-fn patroni_seconds(
-    value: Option<&Spanned<RawDuration>>,
-    key: &str,
-    default_secs: u64,
-) -> Result<Duration> {
-    let Some(value) = value else {
-        return Ok(Duration::from_secs(default_secs));
-    };
-    let duration = parse_duration(value, key)?;
-    if duration.subsec_nanos() != 0 {
-        return Err(invalid(
-            value.span(),
-            key,
-            format!(
-                "expected whole seconds, Patroni takes integers, found {}",
-                show(value.get_ref())
-            ),
-        ));
-    }
-    at_least(value, key, duration, Duration::from_secs(1))?;
-    Ok(duration)
-}
-
-/// pgBouncer's settings, with the defaults pgBouncer itself ships (pool size 20, login retry 15
-/// s, query wait 120 s, server check delay 30 s) and the runbook's transaction pooling.
-fn pgbouncer(raw: &RawPgbouncer) -> Result<Pgbouncer> {
-    let pool_mode = match raw.pool_mode.as_ref() {
-        None => PoolMode::Transaction,
-        Some(mode) => PoolMode::ALL
-            .iter()
-            .copied()
-            .find(|m| m.name() == mode.get_ref())
-            .ok_or_else(|| {
-                let names: Vec<&str> = PoolMode::ALL.iter().map(|m| m.name()).collect();
-                invalid(
-                    mode.span(),
-                    "topology.pgbouncer.pool_mode",
-                    format!(
-                        "unknown pool mode {:?}, expected one of: {}",
-                        mode.get_ref(),
-                        names.join(", ")
-                    ),
-                )
-            })?,
-    };
-    let seconds = |value: Option<&Spanned<RawDuration>>, key: &str, default: u64| match value {
-        None => Ok(Duration::from_secs(default)),
-        Some(value) => {
-            let duration = parse_duration(value, key)?;
-            at_least(value, key, duration, Duration::from_millis(100))?;
-            Ok(duration)
-        }
-    };
-    let settings = Pgbouncer {
-        pool_mode,
-        default_pool_size: int_in(
-            raw.default_pool_size.as_ref(),
-            "topology.pgbouncer.default_pool_size",
-            20,
-            1,
-            1000,
-        )? as u32,
-        min_pool_size: int_in(
-            raw.min_pool_size.as_ref(),
-            "topology.pgbouncer.min_pool_size",
-            0,
-            0,
-            1000,
-        )? as u32,
-        max_client_conn: int_in(
-            raw.max_client_conn.as_ref(),
-            "topology.pgbouncer.max_client_conn",
-            1000,
-            1,
-            10_000,
-        )? as u32,
-        server_login_retry: seconds(
-            raw.server_login_retry.as_ref(),
-            "topology.pgbouncer.server_login_retry",
-            15,
-        )?,
-        query_wait_timeout: seconds(
-            raw.query_wait_timeout.as_ref(),
-            "topology.pgbouncer.query_wait_timeout",
-            120,
-        )?,
-        server_check_delay: seconds(
-            raw.server_check_delay.as_ref(),
-            "topology.pgbouncer.server_check_delay",
-            30,
-        )?,
-    };
-    if let Some(min) = &raw.min_pool_size
-        && settings.min_pool_size > settings.default_pool_size
+/// The stack and each of its kinds' settings, read and checked by the kind itself. A kind the
+/// stack does not run takes no settings.
+fn topology(raw: &RawTopology, text: &str) -> Result<Topology> {
+    let stack = stack(raw.stack.as_ref())?;
+    if let Some(stray) = raw
+        .kinds
+        .iter()
+        .find(|key| !stack.kinds().iter().any(|k| k.name() == key.get_ref()))
     {
         return Err(invalid(
-            min.span(),
-            "topology.pgbouncer.min_pool_size",
+            stray.span(),
+            &format!("topology.{}", stray.get_ref()),
             format!(
-                "expected at most the pool size (default_pool_size = {}), found {}",
-                settings.default_pool_size, settings.min_pool_size
+                "the {} stack runs no {} nodes (it runs {})",
+                stack.name(),
+                stray.get_ref(),
+                stack
+                    .kinds()
+                    .iter()
+                    .map(|k| k.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     }
-    Ok(settings)
-}
-
-fn haproxy(raw: &RawHaproxy) -> Result<Haproxy> {
-    let check = match raw.check.as_ref() {
-        None => HaproxyCheck::PatroniRest,
-        Some(check) => match check.get_ref().as_str() {
-            "patroni-rest" => HaproxyCheck::PatroniRest,
-            "tcp" => HaproxyCheck::Tcp,
-            other => {
-                return Err(invalid(
-                    check.span(),
-                    "topology.haproxy.check",
-                    format!("unknown health check {other:?}, expected one of: patroni-rest, tcp"),
-                ));
-            }
-        },
-    };
-    let inter = match raw.inter.as_ref() {
-        None => Duration::from_secs(2),
-        Some(inter) => {
-            let key = "topology.haproxy.inter";
-            let duration = parse_duration(inter, key)?;
-            at_least(inter, key, duration, Duration::from_millis(10))?;
-            duration
+    let mut kinds = Vec::new();
+    for kind in crate::topology::KINDS {
+        if !stack.kinds().contains(kind) {
+            continue;
         }
-    };
-    let max = i64::from(u32::MAX);
-    let port = match raw.port.as_ref() {
-        None => None,
-        Some(port) => Some(int_in(Some(port), "topology.haproxy.port", 0, 1, 65535)? as u16),
-    };
-    Ok(Haproxy {
-        check,
-        inter,
-        fall: int_in(raw.fall.as_ref(), "topology.haproxy.fall", 3, 1, max)? as u32,
-        rise: int_in(raw.rise.as_ref(), "topology.haproxy.rise", 2, 1, max)? as u32,
-        port,
+        let input = SettingsInput {
+            text,
+            kind: kind.name(),
+        };
+        if let Some(settings) = kind.kind().settings(&input).map_err(Failure::from)? {
+            kinds.push(settings);
+        }
+    }
+    Ok(Topology {
+        stack: stack.name().to_owned(),
+        kinds,
     })
 }
 
@@ -501,14 +322,8 @@ fn readers(raw: &RawWorkload, topology: &Topology) -> Result<(usize, ReadEndpoin
         return Ok((0, read_through, 0));
     }
     let read_rate = int_in(raw.read_rate.as_ref(), "workload.read_rate", 20, 1, 1000)? as u32;
-    let why = match (topology.haproxy.check, topology.patroni.nodes) {
-        (HaproxyCheck::Tcp, _) => Some(
-            "with topology.haproxy.check = \"tcp\": a TCP check knows no roles, so HAProxy has \
-             no replica endpoint",
-        ),
-        (_, 1) => Some("with topology.patroni.nodes = 1: a single node has no replica"),
-        _ => None,
-    };
+    let why = crate::topology::stacks::named(&topology.stack)
+        .and_then(|stack| stack.no_replica_reads(topology));
     if let Some(why) = why.filter(|_| read_through == ReadEndpoint::Replica) {
         return Err(match (raw.read_through.as_ref(), raw.readers.as_ref()) {
             (Some(given), _) => invalid(
@@ -732,7 +547,7 @@ pub(super) fn positive(value: &Spanned<RawDuration>, key: &str, duration: Durati
     Ok(())
 }
 
-fn at_least(
+pub(super) fn at_least(
     value: &Spanned<RawDuration>,
     key: &str,
     duration: Duration,
@@ -754,7 +569,7 @@ fn at_least(
 
 /// An integer in `min..=max`, `default` when absent. The result always fits the caller's type
 /// because the bounds do.
-fn int_in(
+pub(super) fn int_in(
     value: Option<&Spanned<i64>>,
     key: &str,
     default: i64,
@@ -781,7 +596,7 @@ fn int_in(
 }
 
 /// `int_in` for `(key, default, min, max)`, saying `why` when the value is below the minimum.
-fn int_at_least(
+pub(super) fn int_at_least(
     value: Option<&Spanned<i64>>,
     (key, default, min, max): (&str, i64, i64, i64),
     why: &str,
@@ -1166,9 +981,10 @@ mod tests {
     #[test]
     fn a_fixed_proxy_port_is_a_tcp_port() {
         let haproxy = |keys: &str| {
-            scenario(&format!("{MINIMAL}[topology.haproxy]\n{keys}"))
-                .topology
-                .haproxy
+            let topology = scenario(&format!("{MINIMAL}[topology.haproxy]\n{keys}")).topology;
+            crate::topology::kinds::haproxy::settings(&topology)
+                .unwrap()
+                .clone()
         };
         assert_eq!(haproxy("").port, None);
         assert_eq!(haproxy("port = 15432\n").port, Some(15432));
@@ -1209,7 +1025,8 @@ mod tests {
             .unwrap();
         let old: Scenario = serde_json::from_value(json).unwrap();
         assert_eq!(old.bounds, Bounds::default());
-        assert_eq!(old.topology.haproxy.port, None);
+        let haproxy = crate::topology::kinds::haproxy::settings(&old.topology).unwrap();
+        assert_eq!(haproxy.port, None);
         // without a fixed port, none is written
         let json = serde_json::to_value(scenario(MINIMAL)).unwrap();
         assert!(json["topology"]["haproxy"].get("port").is_none(), "{json}");

@@ -6,6 +6,7 @@ use super::containers::{fixed_ports_free, start_node};
 use super::kind::Render;
 use super::stacks::{self, ReadyBound, Stack};
 use super::{Node, NodeKind, NodeSpec, Secrets, TopologyError, disks, ready};
+use crate::client::Protocol;
 use crate::engine::{EngineError, RunLabels};
 use crate::progress::{DrillEvent, Progress, Step};
 use crate::scenario::Scenario;
@@ -38,6 +39,8 @@ pub struct Cluster {
     /// The key in the store naming the leader (Patroni's leader key in etcd), if the stack
     /// keeps one: what an authority kind reads.
     pub leader_key: Option<String>,
+    /// The protocol the stack's clients speak.
+    pub protocol: Protocol,
 }
 
 impl Cluster {
@@ -125,6 +128,7 @@ impl Cluster {
             config_digests,
             client_endpoint: stack.client_endpoint().to_owned(),
             leader_key: stack.leader_key().map(str::to_owned),
+            protocol: stack.protocol(),
         };
         // Bring-up is timed from here, as documented: the first container's creation, after
         // the network and the disks (the bound above still covers those).

@@ -328,8 +328,7 @@ fn tar_of(files: &[super::FileSpec]) -> std::io::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Haproxy, HaproxyCheck};
-    use crate::topology::kinds::haproxy;
+    use crate::topology::kinds::haproxy::{self, HaproxyCheck, HaproxySettings};
     use std::time::Duration;
 
     /// Docker's own words when a published port cannot be bound.
@@ -374,7 +373,7 @@ mod tests {
 
     fn haproxy(port: Option<u16>) -> NodeSpec {
         haproxy::spec(
-            &Haproxy {
+            &HaproxySettings {
                 check: HaproxyCheck::PatroniRest,
                 inter: Duration::from_secs(2),
                 fall: 3,

@@ -5,7 +5,7 @@
 use super::{Cluster, Node, NodeSpec, Secrets, Serves};
 use crate::client::Protocol;
 use crate::history::{Clock, Event, ProxyServer, Role};
-use crate::scenario::Topology;
+use crate::scenario::{KindSettings, SettingsError, SettingsInput, Topology};
 use futures_util::future::BoxFuture;
 use std::time::Duration;
 
@@ -15,10 +15,25 @@ pub trait Kind: Sync + Send + 'static {
     fn name(&self) -> &'static str;
     /// How its nodes are named.
     fn naming(&self) -> Naming;
+    /// Reads and checks its settings (`[topology.NAME]`, its name as the key) from the scenario,
+    /// with their defaults; `Ok(None)`: the topology runs none of it (an optional kind whose
+    /// table is absent).
+    fn settings(
+        &self,
+        input: &SettingsInput<'_>,
+    ) -> Result<Option<Box<dyn KindSettings>>, SettingsError>;
+    /// Its settings as run.json holds them (`crate::scenario::read_json`).
+    fn settings_from_json(
+        &self,
+        value: serde_json::Value,
+    ) -> Result<Box<dyn KindSettings>, serde_json::Error>;
     /// How many nodes of it `topology` has (0: the topology has none), and the scenario setting
     /// that says so, for messages (`topology.patroni.nodes`).
     fn count(&self, topology: &Topology) -> usize;
     fn count_setting(&self) -> &'static str;
+    /// Its nodes and their settings in words, for the reports (`3 etcd`, `HAProxy (patroni-rest
+    /// check, inter 2s, fall 3, rise 2)`); `None` when the topology has none of it.
+    fn describe(&self, topology: &Topology) -> Option<String>;
     /// The Debian packages the base image needs for it.
     fn packages(&self) -> &'static [&'static str];
     /// Components whose version a running node of this kind tells, and the command that prints

@@ -4,9 +4,27 @@
 use super::super::http_error::http_error_text;
 use super::super::kind::{Kind, Naming, Render};
 use super::super::{Cluster, Disk, Node, NodeSpec};
-use crate::scenario::Topology;
+use crate::scenario::{KindSettings, Settings, SettingsError, SettingsInput, Topology, read_json};
 use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
+use toml::Spanned;
+
+/// `[topology] etcd = 3`: how many members the store has.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EtcdSettings {
+    /// Number of etcd members (1..=7).
+    pub members: usize,
+}
+
+impl Settings for EtcdSettings {
+    const KIND: &'static str = "etcd";
+}
+
+/// The settings of `topology`'s store, if it has one.
+pub fn settings(topology: &Topology) -> Option<&EtcdSettings> {
+    topology.settings::<EtcdSettings>()
+}
 
 /// The etcd kind: a member of the store.
 pub struct Etcd;
@@ -22,12 +40,38 @@ impl Kind for Etcd {
         NAMING
     }
 
+    /// Three members unless the scenario says otherwise (`etcd = N`).
+    fn settings(
+        &self,
+        input: &SettingsInput<'_>,
+    ) -> Result<Option<Box<dyn KindSettings>>, SettingsError> {
+        let members = input.table::<Spanned<i64>>()?;
+        let members = input.count(
+            members.as_ref(),
+            "",
+            (3, 1, 7),
+            "Patroni needs a DCS, at least one etcd member",
+        )? as usize;
+        Ok(Some(Box::new(EtcdSettings { members })))
+    }
+
+    fn settings_from_json(
+        &self,
+        value: serde_json::Value,
+    ) -> Result<Box<dyn KindSettings>, serde_json::Error> {
+        read_json::<EtcdSettings>(value)
+    }
+
     fn count(&self, topology: &Topology) -> usize {
-        topology.etcd.members
+        settings(topology).map_or(0, |s| s.members)
     }
 
     fn count_setting(&self) -> &'static str {
         "topology.etcd"
+    }
+
+    fn describe(&self, topology: &Topology) -> Option<String> {
+        settings(topology).map(|s| format!("{} etcd", s.members))
     }
 
     fn packages(&self) -> &'static [&'static str] {
@@ -43,7 +87,7 @@ impl Kind for Etcd {
     }
 
     fn specs(&self, render: &Render<'_>) -> Vec<NodeSpec> {
-        specs(render.topology.etcd.members, render.run_id)
+        specs(self.count(render.topology), render.run_id)
     }
 
     /// The store's own record of who leads: the holder of the stack's leader key, by a

@@ -8,9 +8,104 @@ use super::super::{Cluster, FileSpec, FixedPort, Node, NodeSpec, Serves};
 use super::{patroni, pgbouncer};
 use crate::client::Protocol;
 use crate::history::ProxyServer;
-use crate::scenario::{Haproxy as Settings, HaproxyCheck, Topology};
+use crate::scenario::{
+    KindSettings, RawDuration, Settings, SettingsError, SettingsInput, Topology, read_json,
+};
 use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
+use toml::Spanned;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HaproxySettings {
+    pub check: HaproxyCheck,
+    /// Health check interval (`inter`).
+    #[serde(with = "humantime_serde")]
+    pub inter: Duration,
+    /// Consecutive failed checks before a server is marked down (`fall`).
+    pub fall: u32,
+    /// Consecutive passed checks before a server is marked up (`rise`).
+    pub rise: u32,
+    /// The host port the client endpoint is published on (127.0.0.1); `None`: one chosen by
+    /// firedrill for the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HaproxyCheck {
+    /// `OPTIONS /primary` on Patroni's REST API (port 8008): only the leader answers 200.
+    PatroniRest,
+    /// A TCP connect to PostgreSQL's port, with `balance first`: every new connection goes to
+    /// the first node (pg1 first) whose port accepts, whatever its role. A proxy that does not
+    /// know roles, as in setups configured once by hand: a known-bad control.
+    Tcp,
+}
+
+impl HaproxyCheck {
+    /// The name as written in scenario files.
+    pub fn name(self) -> &'static str {
+        match self {
+            HaproxyCheck::PatroniRest => "patroni-rest",
+            HaproxyCheck::Tcp => "tcp",
+        }
+    }
+}
+
+impl HaproxyCheck {
+    const ALL: &'static [HaproxyCheck] = &[HaproxyCheck::PatroniRest, HaproxyCheck::Tcp];
+}
+
+impl Settings for HaproxySettings {
+    const KIND: &'static str = NAME;
+}
+
+/// The settings of `topology`'s HAProxy, if it has one.
+pub fn settings(topology: &Topology) -> Option<&HaproxySettings> {
+    topology.settings::<HaproxySettings>()
+}
+
+/// `[topology.haproxy]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+struct RawHaproxy {
+    check: Option<Spanned<String>>,
+    inter: Option<Spanned<RawDuration>>,
+    fall: Option<Spanned<i64>>,
+    rise: Option<Spanned<i64>>,
+    /// A fixed host port for the client endpoint.
+    port: Option<Spanned<i64>>,
+}
+
+/// Patroni's REST check every 2 s, down after 3 failures, up after 2 passes (HAProxy's own
+/// fall and rise), a host port chosen per run.
+fn check(input: &SettingsInput<'_>, raw: &RawHaproxy) -> Result<HaproxySettings, SettingsError> {
+    let checks: Vec<(&str, HaproxyCheck)> =
+        HaproxyCheck::ALL.iter().map(|&c| (c.name(), c)).collect();
+    let max = i64::from(u32::MAX);
+    Ok(HaproxySettings {
+        check: input.choice(
+            raw.check.as_ref(),
+            "check",
+            HaproxyCheck::PatroniRest,
+            &checks,
+            "health check",
+        )?,
+        inter: input.duration(
+            raw.inter.as_ref(),
+            "inter",
+            Duration::from_secs(2),
+            Duration::from_millis(10),
+        )?,
+        fall: input.int(raw.fall.as_ref(), "fall", (3, 1, max))? as u32,
+        rise: input.int(raw.rise.as_ref(), "rise", (2, 1, max))? as u32,
+        port: match raw.port.as_ref() {
+            None => None,
+            Some(port) => Some(input.int(Some(port), "port", (0, 1, 65535))? as u16),
+        },
+    })
+}
 
 /// The HAProxy kind: the client endpoint.
 pub struct Haproxy;
@@ -26,12 +121,39 @@ impl Kind for Haproxy {
         Naming::Single(NAME)
     }
 
-    fn count(&self, _topology: &Topology) -> usize {
-        1
+    /// Always there: the client endpoint, with the defaults when the table is absent.
+    fn settings(
+        &self,
+        input: &SettingsInput<'_>,
+    ) -> Result<Option<Box<dyn KindSettings>>, SettingsError> {
+        let raw = input.table::<RawHaproxy>()?.unwrap_or_default();
+        Ok(Some(Box::new(check(input, &raw)?)))
+    }
+
+    fn settings_from_json(
+        &self,
+        value: serde_json::Value,
+    ) -> Result<Box<dyn KindSettings>, serde_json::Error> {
+        read_json::<HaproxySettings>(value)
+    }
+
+    fn count(&self, topology: &Topology) -> usize {
+        usize::from(settings(topology).is_some())
     }
 
     fn count_setting(&self) -> &'static str {
         "topology.haproxy"
+    }
+
+    fn describe(&self, topology: &Topology) -> Option<String> {
+        let h = settings(topology)?;
+        Some(format!(
+            "HAProxy ({} check, inter {}, fall {}, rise {})",
+            h.check.name(),
+            humantime::format_duration(h.inter),
+            h.fall,
+            h.rise,
+        ))
     }
 
     fn packages(&self) -> &'static [&'static str] {
@@ -47,11 +169,12 @@ impl Kind for Haproxy {
     }
 
     fn specs(&self, render: &Render<'_>) -> Vec<NodeSpec> {
-        vec![spec(
-            &render.topology.haproxy,
-            render.topology.patroni.nodes,
-            render.topology.pgbouncer.is_some(),
-        )]
+        let Some(settings) = settings(render.topology) else {
+            return Vec::new();
+        };
+        let pg_nodes = super::PATRONI.kind().count(render.topology);
+        let via_pooler = super::PGBOUNCER.kind().count(render.topology) > 0;
+        vec![spec(settings, pg_nodes, via_pooler)]
     }
 
     /// The client endpoint, and with Patroni's checks the replica endpoint.
@@ -94,7 +217,7 @@ const PORT_SETTING: &str = "[topology.haproxy] port";
 
 /// `via_pooler`: each server is the pgBouncer beside the node (`pgbouncer1:6432` for `pg1`), its
 /// health still checked on the node's Patroni.
-pub fn spec(spec: &Settings, pg_nodes: usize, via_pooler: bool) -> NodeSpec {
+pub fn spec(spec: &HaproxySettings, pg_nodes: usize, via_pooler: bool) -> NodeSpec {
     NodeSpec {
         name: NAME.into(),
         kind: super::HAPROXY,
@@ -139,7 +262,7 @@ fn ports(check: HaproxyCheck) -> Vec<u16> {
 /// answers within 3 s, so a host stall of a second or two (CPU steal on a shared machine, seen
 /// here at 20-50 %) does not take the new leader out of rotation after a failover. Clients give
 /// up sooner on their own timeouts.
-pub fn render_config(spec: &Settings, pg_nodes: usize, via_pooler: bool) -> String {
+pub fn render_config(spec: &HaproxySettings, pg_nodes: usize, via_pooler: bool) -> String {
     let (check, check_port) = match spec.check {
         HaproxyCheck::PatroniRest => (
             "    option httpchk OPTIONS /primary\n    http-check expect status 200\n",
@@ -258,7 +381,7 @@ mod tests {
     #[test]
     fn routes_every_node_through_the_patroni_check() {
         let cfg = render_config(
-            &Settings {
+            &HaproxySettings {
                 check: HaproxyCheck::PatroniRest,
                 inter: Duration::from_secs(1),
                 fall: 3,
@@ -277,7 +400,7 @@ mod tests {
 
     #[test]
     fn through_poolers_each_server_is_the_pgbouncer_beside_its_node() {
-        let spec = Settings {
+        let spec = HaproxySettings {
             check: HaproxyCheck::PatroniRest,
             inter: Duration::from_secs(1),
             fall: 3,
@@ -298,7 +421,7 @@ mod tests {
     }
 
     fn patroni_rest(nodes: usize) -> (String, NodeSpec) {
-        let spec = Settings {
+        let spec = HaproxySettings {
             check: HaproxyCheck::PatroniRest,
             inter: Duration::from_millis(500),
             fall: 2,
@@ -354,7 +477,7 @@ mod tests {
 
     #[test]
     fn a_tcp_check_has_no_replica_endpoint() {
-        let spec = Settings {
+        let spec = HaproxySettings {
             check: HaproxyCheck::Tcp,
             inter: Duration::from_secs(1),
             fall: 3,
@@ -374,7 +497,7 @@ mod tests {
         assert_eq!(chosen.fixed_host_port(PG_PORT), None);
         for check in [HaproxyCheck::PatroniRest, HaproxyCheck::Tcp] {
             let spec = super::spec(
-                &Settings {
+                &HaproxySettings {
                     check,
                     inter: Duration::from_secs(1),
                     fall: 3,
@@ -426,7 +549,7 @@ mod tests {
     #[test]
     fn a_tcp_check_knows_no_roles_and_prefers_the_first_node() {
         let cfg = render_config(
-            &Settings {
+            &HaproxySettings {
                 check: HaproxyCheck::Tcp,
                 inter: Duration::from_secs(1),
                 fall: 3,

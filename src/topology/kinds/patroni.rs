@@ -6,10 +6,14 @@ use super::super::{Cluster, Disk, FileSpec, Node, NodeSpec, Secrets, Serves};
 use super::etcd;
 use crate::client::Protocol;
 use crate::history::Role;
-use crate::scenario::{Patroni as Settings, Topology};
+use crate::scenario::{
+    KindSettings, RawDuration, Settings, SettingsError, SettingsInput, Topology, read_json,
+};
 use futures_util::future::BoxFuture;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::time::Duration;
+use toml::Spanned;
 
 pub const PG_PORT: u16 = 5432;
 pub const REST_PORT: u16 = 8008;
@@ -29,6 +33,142 @@ pub const DATA_DIR: &str = "/data/pg";
 /// Room for the data directory, WAL included: what a disk-full fault fills.
 pub const DISK_SIZE: u64 = 1 << 30;
 
+/// PostgreSQL nodes run by Patroni. Durations are whole seconds (Patroni takes integers).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PatroniSettings {
+    /// Number of PostgreSQL nodes (1..=9), named pg1, pg2, ...
+    pub nodes: usize,
+    #[serde(with = "humantime_serde")]
+    pub ttl: Duration,
+    #[serde(with = "humantime_serde")]
+    pub loop_wait: Duration,
+    #[serde(with = "humantime_serde")]
+    pub retry_timeout: Duration,
+    /// Bytes a replica may lag and still be promoted.
+    pub maximum_lag_on_failover: u64,
+    pub synchronous_mode: bool,
+    /// With `synchronous_mode`: the leader stops accepting writes while no synchronous
+    /// replica is connected, rather than going on alone (Patroni's `synchronous_mode_strict`).
+    #[serde(default)]
+    pub synchronous_mode_strict: bool,
+}
+
+impl Settings for PatroniSettings {
+    const KIND: &'static str = "patroni";
+}
+
+/// The settings of `topology`'s Patroni nodes, if it has any.
+pub fn settings(topology: &Topology) -> Option<&PatroniSettings> {
+    topology.settings::<PatroniSettings>()
+}
+
+/// `[topology.patroni]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+struct RawPatroni {
+    nodes: Option<Spanned<i64>>,
+    ttl: Option<Spanned<RawDuration>>,
+    loop_wait: Option<Spanned<RawDuration>>,
+    retry_timeout: Option<Spanned<RawDuration>>,
+    maximum_lag_on_failover: Option<Spanned<i64>>,
+    synchronous_mode: Option<Spanned<bool>>,
+    synchronous_mode_strict: Option<Spanned<bool>>,
+}
+
+/// Patroni's own defaults (ttl 30 s, loop_wait 10 s, retry_timeout 10 s, 1 MB of lag) and three
+/// nodes; loop_wait below ttl, strict only with synchronous_mode.
+fn check(input: &SettingsInput<'_>, raw: &RawPatroni) -> Result<PatroniSettings, SettingsError> {
+    let nodes = input.count(
+        raw.nodes.as_ref(),
+        "nodes",
+        (3, 1, 9),
+        "a drill needs at least one Patroni node",
+    )? as usize;
+    let ttl = seconds(input, raw.ttl.as_ref(), "ttl", 30)?;
+    let loop_wait = seconds(input, raw.loop_wait.as_ref(), "loop_wait", 10)?;
+    let retry_timeout = seconds(input, raw.retry_timeout.as_ref(), "retry_timeout", 10)?;
+    if loop_wait >= ttl {
+        let ttl_text = humantime::format_duration(ttl);
+        let loop_wait_text = humantime::format_duration(loop_wait);
+        return Err(match (raw.loop_wait.as_ref(), raw.ttl.as_ref()) {
+            (Some(given), _) => input.invalid(
+                given.span(),
+                "loop_wait",
+                format!("expected less than ttl ({ttl_text}), found {loop_wait_text}"),
+            ),
+            // Only the ttl was given, and it is not above the default loop_wait.
+            (None, given) => input.invalid(
+                given.map_or(0..0, Spanned::span),
+                "ttl",
+                format!(
+                    "expected more than loop_wait ({loop_wait_text}, the default), found \
+                     {ttl_text}"
+                ),
+            ),
+        });
+    }
+    let maximum_lag_on_failover = input.int(
+        raw.maximum_lag_on_failover.as_ref(),
+        "maximum_lag_on_failover",
+        (1_048_576, 0, i64::MAX),
+    )? as u64;
+    let synchronous_mode = raw
+        .synchronous_mode
+        .as_ref()
+        .is_some_and(|mode| *mode.get_ref());
+    let synchronous_mode_strict = match raw.synchronous_mode_strict.as_ref() {
+        Some(strict) if *strict.get_ref() && !synchronous_mode => {
+            return Err(input.invalid(
+                strict.span(),
+                "synchronous_mode_strict",
+                "expected synchronous_mode = true beside it: strict applies to synchronous \
+                 replication only",
+            ));
+        }
+        strict => strict.is_some_and(|s| *s.get_ref()),
+    };
+    Ok(PatroniSettings {
+        nodes,
+        ttl,
+        loop_wait,
+        retry_timeout,
+        maximum_lag_on_failover,
+        synchronous_mode,
+        synchronous_mode_strict,
+    })
+}
+
+/// A Patroni setting: whole seconds (Patroni takes integers), at least one.
+fn seconds(
+    input: &SettingsInput<'_>,
+    value: Option<&Spanned<RawDuration>>,
+    name: &str,
+    default_secs: u64,
+) -> Result<Duration, SettingsError> {
+    let duration = input.duration(
+        value,
+        name,
+        Duration::from_secs(default_secs),
+        Duration::ZERO,
+    )?;
+    if let Some(value) = value.filter(|_| duration.subsec_nanos() != 0) {
+        return Err(input.invalid(
+            value.span(),
+            name,
+            format!(
+                "expected whole seconds, Patroni takes integers, found {:?}",
+                value.get_ref().0
+            ),
+        ));
+    }
+    input.duration(
+        value,
+        name,
+        Duration::from_secs(default_secs),
+        Duration::from_secs(1),
+    )
+}
+
 /// The Patroni kind: a PostgreSQL server run by Patroni.
 pub struct Patroni;
 
@@ -43,12 +183,49 @@ impl Kind for Patroni {
         NAMING
     }
 
+    /// Always there: the patroni stack's database nodes, with Patroni's defaults when the table
+    /// is absent.
+    fn settings(
+        &self,
+        input: &SettingsInput<'_>,
+    ) -> Result<Option<Box<dyn KindSettings>>, SettingsError> {
+        let raw = input.table::<RawPatroni>()?.unwrap_or_default();
+        Ok(Some(Box::new(check(input, &raw)?)))
+    }
+
+    fn settings_from_json(
+        &self,
+        value: serde_json::Value,
+    ) -> Result<Box<dyn KindSettings>, serde_json::Error> {
+        read_json::<PatroniSettings>(value)
+    }
+
     fn count(&self, topology: &Topology) -> usize {
-        topology.patroni.nodes
+        settings(topology).map_or(0, |s| s.nodes)
     }
 
     fn count_setting(&self) -> &'static str {
         "topology.patroni.nodes"
+    }
+
+    fn describe(&self, topology: &Topology) -> Option<String> {
+        use humantime::format_duration;
+        let p = settings(topology)?;
+        Some(format!(
+            "{} Patroni/PostgreSQL (ttl {}, loop_wait {}, retry_timeout {}, \
+             maximum_lag_on_failover {} B, synchronous_mode {}{})",
+            p.nodes,
+            format_duration(p.ttl),
+            format_duration(p.loop_wait),
+            format_duration(p.retry_timeout),
+            p.maximum_lag_on_failover,
+            p.synchronous_mode,
+            if p.synchronous_mode_strict {
+                ", strict"
+            } else {
+                ""
+            },
+        ))
     }
 
     fn packages(&self) -> &'static [&'static str] {
@@ -64,11 +241,11 @@ impl Kind for Patroni {
     }
 
     fn specs(&self, render: &Render<'_>) -> Vec<NodeSpec> {
-        specs(
-            &render.topology.patroni,
-            render.topology.etcd.members,
-            render.secrets,
-        )
+        let Some(settings) = settings(render.topology) else {
+            return Vec::new();
+        };
+        let etcd_members = super::ETCD.kind().count(render.topology);
+        specs(settings, etcd_members, render.secrets)
     }
 
     fn serves(&self) -> Option<Serves> {
@@ -101,7 +278,7 @@ pub fn name(i: usize) -> String {
     NAMING.name(i)
 }
 
-fn specs(spec: &Settings, etcd_members: usize, secrets: &Secrets) -> Vec<NodeSpec> {
+fn specs(spec: &PatroniSettings, etcd_members: usize, secrets: &Secrets) -> Vec<NodeSpec> {
     (1..=spec.nodes)
         .map(|i| {
             let me = name(i);
@@ -128,7 +305,12 @@ fn specs(spec: &Settings, etcd_members: usize, secrets: &Secrets) -> Vec<NodeSpe
 }
 
 /// Patroni's configuration. Rendered as JSON, which is YAML too: no template to get wrong.
-pub fn render_config(me: &str, spec: &Settings, etcd_members: usize, secrets: &Secrets) -> String {
+pub fn render_config(
+    me: &str,
+    spec: &PatroniSettings,
+    etcd_members: usize,
+    secrets: &Secrets,
+) -> String {
     let config = json!({
         "scope": SCOPE,
         "name": me,
@@ -240,7 +422,7 @@ mod tests {
 
     #[test]
     fn config_carries_the_scenario_timings_and_is_valid_json() {
-        let spec = Settings {
+        let spec = PatroniSettings {
             nodes: 3,
             ttl: Duration::from_secs(10),
             loop_wait: Duration::from_secs(2),

@@ -8,11 +8,139 @@ use super::super::{Cluster, FileSpec, Node, NodeSpec, Secrets, Serves};
 use super::patroni;
 use crate::client::Protocol;
 use crate::history::{Clock, Event, PoolSample, PoolStat, ServerConnection};
-use crate::scenario::{Pgbouncer as Settings, Topology};
+use crate::scenario::{
+    KindSettings, RawDuration, Settings, SettingsError, SettingsInput, Topology, read_json,
+};
 use futures_util::future::BoxFuture;
 use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tokio_postgres::SimpleQueryMessage;
+use toml::Spanned;
+
+/// pgBouncer's settings (pgBouncer 1.18, as Debian bookworm ships it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PgbouncerSettings {
+    pub pool_mode: PoolMode,
+    /// Server connections per database and user pair.
+    pub default_pool_size: u32,
+    /// Server connections the pooler keeps open even when idle (0: opened on demand).
+    #[serde(default)]
+    pub min_pool_size: u32,
+    /// Client connections accepted in all.
+    pub max_client_conn: u32,
+    /// How long pgBouncer waits after a failed server login before trying again; new clients
+    /// of that pool get errors meanwhile.
+    #[serde(with = "humantime_serde")]
+    pub server_login_retry: Duration,
+    /// How long a client may wait for a server connection before it is disconnected.
+    #[serde(with = "humantime_serde")]
+    pub query_wait_timeout: Duration,
+    /// How long an idle server connection is trusted before `server_check_query` runs again.
+    #[serde(with = "humantime_serde")]
+    pub server_check_delay: Duration,
+}
+
+/// When pgBouncer gives a server connection back to the pool.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolMode {
+    Session,
+    Transaction,
+    Statement,
+}
+
+impl PoolMode {
+    pub const ALL: &'static [PoolMode] = &[
+        PoolMode::Session,
+        PoolMode::Transaction,
+        PoolMode::Statement,
+    ];
+
+    /// The name in scenario files and pgbouncer.ini.
+    pub fn name(self) -> &'static str {
+        match self {
+            PoolMode::Session => "session",
+            PoolMode::Transaction => "transaction",
+            PoolMode::Statement => "statement",
+        }
+    }
+}
+
+impl Settings for PgbouncerSettings {
+    const KIND: &'static str = "pgbouncer";
+}
+
+/// The settings of `topology`'s poolers, if it has any.
+pub fn settings(topology: &Topology) -> Option<&PgbouncerSettings> {
+    topology.settings::<PgbouncerSettings>()
+}
+
+/// `[topology.pgbouncer]` as written.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+struct RawPgbouncer {
+    pool_mode: Option<Spanned<String>>,
+    default_pool_size: Option<Spanned<i64>>,
+    min_pool_size: Option<Spanned<i64>>,
+    max_client_conn: Option<Spanned<i64>>,
+    server_login_retry: Option<Spanned<RawDuration>>,
+    query_wait_timeout: Option<Spanned<RawDuration>>,
+    server_check_delay: Option<Spanned<RawDuration>>,
+}
+
+/// The defaults pgBouncer itself ships (pool size 20, login retry 15 s, query wait 120 s,
+/// server check delay 30 s) and the runbook's transaction pooling.
+fn check(
+    input: &SettingsInput<'_>,
+    raw: &RawPgbouncer,
+) -> Result<PgbouncerSettings, SettingsError> {
+    let modes: Vec<(&str, PoolMode)> = PoolMode::ALL.iter().map(|&m| (m.name(), m)).collect();
+    let seconds = |value: Option<&Spanned<RawDuration>>, name: &str, default: u64| {
+        input.duration(
+            value,
+            name,
+            Duration::from_secs(default),
+            Duration::from_millis(100),
+        )
+    };
+    let settings = PgbouncerSettings {
+        pool_mode: input.choice(
+            raw.pool_mode.as_ref(),
+            "pool_mode",
+            PoolMode::Transaction,
+            &modes,
+            "pool mode",
+        )?,
+        default_pool_size: input.int(
+            raw.default_pool_size.as_ref(),
+            "default_pool_size",
+            (20, 1, 1000),
+        )? as u32,
+        min_pool_size: input.int(raw.min_pool_size.as_ref(), "min_pool_size", (0, 0, 1000))? as u32,
+        max_client_conn: input.int(
+            raw.max_client_conn.as_ref(),
+            "max_client_conn",
+            (1000, 1, 10_000),
+        )? as u32,
+        server_login_retry: seconds(raw.server_login_retry.as_ref(), "server_login_retry", 15)?,
+        query_wait_timeout: seconds(raw.query_wait_timeout.as_ref(), "query_wait_timeout", 120)?,
+        server_check_delay: seconds(raw.server_check_delay.as_ref(), "server_check_delay", 30)?,
+    };
+    if let Some(min) = &raw.min_pool_size
+        && settings.min_pool_size > settings.default_pool_size
+    {
+        return Err(input.invalid(
+            min.span(),
+            "min_pool_size",
+            format!(
+                "expected at most the pool size (default_pool_size = {}), found {}",
+                settings.default_pool_size, settings.min_pool_size
+            ),
+        ));
+    }
+    Ok(settings)
+}
 
 /// The pgBouncer kind.
 pub struct Pgbouncer;
@@ -35,16 +163,43 @@ impl Kind for Pgbouncer {
         NAMING
     }
 
+    /// Optional: none without a `[topology.pgbouncer]` table.
+    fn settings(
+        &self,
+        input: &SettingsInput<'_>,
+    ) -> Result<Option<Box<dyn KindSettings>>, SettingsError> {
+        match input.table::<RawPgbouncer>()? {
+            None => Ok(None),
+            Some(raw) => Ok(Some(Box::new(check(input, &raw)?))),
+        }
+    }
+
+    fn settings_from_json(
+        &self,
+        value: serde_json::Value,
+    ) -> Result<Box<dyn KindSettings>, serde_json::Error> {
+        read_json::<PgbouncerSettings>(value)
+    }
+
     /// One beside each PostgreSQL node, when the topology has a `[topology.pgbouncer]` table.
     fn count(&self, topology: &Topology) -> usize {
-        topology
-            .pgbouncer
-            .as_ref()
-            .map_or(0, |_| topology.patroni.nodes)
+        settings(topology).map_or(0, |_| super::PATRONI.kind().count(topology))
     }
 
     fn count_setting(&self) -> &'static str {
         "topology.patroni.nodes"
+    }
+
+    fn describe(&self, topology: &Topology) -> Option<String> {
+        let b = settings(topology)?;
+        Some(format!(
+            "{} pgBouncer ({} pooling, pool size {}, min_pool_size {}, server_login_retry {})",
+            self.count(topology),
+            b.pool_mode.name(),
+            b.default_pool_size,
+            b.min_pool_size,
+            humantime::format_duration(b.server_login_retry),
+        ))
     }
 
     fn packages(&self) -> &'static [&'static str] {
@@ -60,10 +215,10 @@ impl Kind for Pgbouncer {
     }
 
     fn specs(&self, render: &Render<'_>) -> Vec<NodeSpec> {
-        let Some(settings) = &render.topology.pgbouncer else {
+        let Some(settings) = settings(render.topology) else {
             return Vec::new();
         };
-        (1..=render.topology.patroni.nodes)
+        (1..=self.count(render.topology))
             .map(|i| NodeSpec {
                 name: name(i),
                 kind: super::PGBOUNCER,
@@ -150,7 +305,7 @@ pub fn server_of(pooler: &str) -> Option<String> {
 /// pgbouncer.ini for the pooler in front of `server`. Durations are seconds, fractions
 /// allowed. Logs go to stderr (no `logfile`), the unix socket is off, and the startup
 /// parameter `extra_float_digits` that drivers send is let through unpooled.
-pub fn render_config(server: &str, settings: &Settings) -> String {
+pub fn render_config(server: &str, settings: &PgbouncerSettings) -> String {
     let secs = |d: Duration| format!("{}", d.as_secs_f64());
     format!(
         "[databases]\n\
@@ -310,10 +465,9 @@ fn rows(messages: &[SimpleQueryMessage]) -> impl Iterator<Item = &tokio_postgres
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::PoolMode;
 
-    fn settings() -> Settings {
-        Settings {
+    fn settings() -> PgbouncerSettings {
+        PgbouncerSettings {
             pool_mode: PoolMode::Transaction,
             default_pool_size: 4,
             min_pool_size: 2,

@@ -7,6 +7,7 @@ pub mod patroni;
 use super::kind::Render;
 pub use super::ready::ReadyBound;
 use super::{Cluster, NodeKind, NodeSpec, TopologyError};
+use crate::client::Protocol;
 use crate::progress::Progress;
 use crate::scenario::{Family, Topology};
 use futures_util::future::BoxFuture;
@@ -31,6 +32,11 @@ pub trait Stack: Sync + Send + 'static {
     ) -> BoxFuture<'a, Result<String, TopologyError>>;
     /// The node clients connect through.
     fn client_endpoint(&self) -> &'static str;
+    /// The protocol its clients speak: the workload's client, the read-back's.
+    fn protocol(&self) -> Protocol;
+    /// Why readers cannot read through replicas in the stack laid out as `topology` (`with
+    /// topology.patroni.nodes = 1: a single node has no replica`); `None`: they can.
+    fn no_replica_reads(&self, topology: &Topology) -> Option<&'static str>;
     /// The key in the store (etcd) whose value names the leader, for the kinds that answer as
     /// authorities; `None`: the stack keeps none.
     fn leader_key(&self) -> Option<&'static str>;

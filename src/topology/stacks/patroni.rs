@@ -6,6 +6,7 @@ use super::super::kinds::{ETCD, HAPROXY, PATRONI, PGBOUNCER, etcd, haproxy, patr
 use super::super::ready::{Reached, ReadyBound, poll_until};
 use super::super::{Cluster, NodeKind, TopologyError};
 use super::{Stack, StartGroup};
+use crate::client::Protocol;
 use crate::progress::Progress;
 use crate::scenario::{Family, Topology};
 use futures_util::future::BoxFuture;
@@ -71,6 +72,24 @@ impl Stack for PatroniStack {
         haproxy::NAME
     }
 
+    fn protocol(&self) -> Protocol {
+        Protocol::Postgres
+    }
+
+    /// HAProxy's replica endpoint needs Patroni's checks (a TCP check knows no roles) and a
+    /// replica to send readers to.
+    fn no_replica_reads(&self, topology: &Topology) -> Option<&'static str> {
+        let check = haproxy::settings(topology).map(|s| s.check);
+        if check == Some(haproxy::HaproxyCheck::Tcp) {
+            return Some(
+                "with topology.haproxy.check = \"tcp\": a TCP check knows no roles, so HAProxy \
+                 has no replica endpoint",
+            );
+        }
+        (PATRONI.kind().count(topology) == 1)
+            .then_some("with topology.patroni.nodes = 1: a single node has no replica")
+    }
+
     fn leader_key(&self) -> Option<&'static str> {
         Some(patroni::LEADER_KEY)
     }
@@ -82,7 +101,7 @@ impl Stack for PatroniStack {
     fn lacks(&self, family: Family, topology: &Topology) -> Option<String> {
         match family {
             Family::WritePath | Family::Role | Family::Proxy | Family::Reads => None,
-            Family::Pool | Family::PoolRole => topology.pgbouncer.is_none().then(|| {
+            Family::Pool | Family::PoolRole => (PGBOUNCER.kind().count(topology) == 0).then(|| {
                 "the patroni stack without [topology.pgbouncer] has no connection pooler".to_owned()
             }),
         }
