@@ -91,6 +91,7 @@ async fn a_fault_on_a_container_the_run_did_not_create_is_refused() {
         client_endpoint: "haproxy".into(),
         leader_key: None,
         protocol: firedrill::client::Protocol::Postgres,
+        initial_backup: None,
     };
     let resolver = fault::Resolver::new(&cluster, &[], 1);
     let mut errors = Vec::new();

@@ -72,6 +72,7 @@ fn kinds() -> Vec<KindLine> {
                 nodes: match kind.naming() {
                     Naming::Numbered(prefix) => format!("{prefix}1..{prefix}N"),
                     Naming::Single(name) => name.to_owned(),
+                    Naming::Inside(kind) => format!("none (runs inside the {kind} nodes)"),
                 },
                 count: kind.count_setting().to_owned(),
                 serves: kind.serves().map_or_else(

@@ -20,16 +20,8 @@ pub struct Recipe {
 const RECIPE_FORMAT: u32 = 2;
 
 /// What every image carries besides the kinds' own packages: the tools faults run inside
-/// containers (iptables, iproute2, procps), what the harness reads with (curl), and pgBackRest
-/// for the restore drills.
-const TOOLS: &[&str] = &[
-    "pgbackrest",
-    "iproute2",
-    "iptables",
-    "procps",
-    "ca-certificates",
-    "curl",
-];
+/// containers (iptables, iproute2, procps) and what the harness reads with (curl).
+const TOOLS: &[&str] = &["iproute2", "iptables", "procps", "ca-certificates", "curl"];
 
 /// The image every registered node kind runs from (`topology::KINDS`: PostgreSQL 15 with
 /// Patroni, etcd, HAProxy...) with the tools.

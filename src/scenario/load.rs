@@ -413,6 +413,44 @@ mod tests {
     }
 
     #[test]
+    fn pgbackrest_settings_are_checked() {
+        assert_error_snapshot!(
+            "unknown_compression",
+            format!("{MINIMAL}[topology.pgbackrest]\ncompress_type = \"zip\"\n")
+        );
+        assert_error_snapshot!(
+            "repository_too_small",
+            format!("{MINIMAL}[topology.pgbackrest]\nrepo_size = \"1MB\"\n")
+        );
+        assert_error_snapshot!(
+            "archive_timeout_below_a_second",
+            format!("{MINIMAL}[topology.pgbackrest]\narchive_timeout = \"500ms\"\n")
+        );
+        // pgBackRest runs inside the database nodes: no target of its own
+        assert_error_snapshot!(
+            "pgbackrest_is_no_target",
+            format!(
+                "{}[topology.pgbackrest]\n",
+                fault_with("crash", "pgbackrest", "")
+            )
+        );
+        let s = parse(
+            Path::new("ok.toml"),
+            &format!("{MINIMAL}[topology.pgbackrest]\nrepo_size = \"512MB\"\n"),
+        )
+        .unwrap();
+        let backups = crate::topology::kinds::pgbackrest::settings(&s.topology).expect("backups");
+        assert_eq!(backups.repo_size, 512 << 20);
+        assert_eq!(backups.archive_timeout, Duration::from_secs(5));
+        assert!(
+            crate::topology::kinds::pgbackrest::settings(
+                &parse(Path::new("ok.toml"), MINIMAL).unwrap().topology
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
     fn pgbouncer_settings_are_checked() {
         assert_error_snapshot!(
             "unknown_pool_mode",

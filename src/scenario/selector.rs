@@ -74,6 +74,12 @@ impl Nodes {
                 || k.kind().naming().index(name).is_some()
         });
         if let Some(kind) = absent {
+            if let crate::topology::Naming::Inside(host) = kind.kind().naming() {
+                return Some(format!(
+                    "{} has no nodes of its own (it runs inside the {host} nodes)",
+                    kind.name()
+                ));
+            }
             return Some(format!(
                 "the topology has no {0} node ([topology.{0}] is not set)",
                 kind.name()

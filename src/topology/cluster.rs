@@ -4,6 +4,7 @@
 
 use super::containers::{fixed_ports_free, start_node};
 use super::kind::Render;
+use super::kinds::pgbackrest::BackupSet;
 use super::stacks::{self, ReadyBound, Stack};
 use super::{Node, NodeKind, NodeSpec, Secrets, TopologyError, disks, ready};
 use crate::client::Protocol;
@@ -41,6 +42,8 @@ pub struct Cluster {
     pub leader_key: Option<String>,
     /// The protocol the stack's clients speak.
     pub protocol: Protocol,
+    /// The backup taken at bring-up, when the topology backs up.
+    pub initial_backup: Option<BackupSet>,
 }
 
 impl Cluster {
@@ -129,6 +132,7 @@ impl Cluster {
             client_endpoint: stack.client_endpoint().to_owned(),
             leader_key: stack.leader_key().map(str::to_owned),
             protocol: stack.protocol(),
+            initial_backup: None,
         };
         // Bring-up is timed from here, as documented: the first container's creation, after
         // the network and the disks (the bound above still covers those).
@@ -165,7 +169,11 @@ impl Cluster {
             count: cluster.nodes.len(),
             took: first_container.elapsed(),
         });
-        cluster.initial_leader = stack.ready(&cluster, bound, progress).await?;
+        let ready = stack
+            .ready(&cluster, &scenario.topology, bound, progress)
+            .await?;
+        cluster.initial_leader = ready.leader;
+        cluster.initial_backup = ready.backup;
         cluster.bring_up = first_container.elapsed();
         progress.send(DrillEvent::Ended {
             step,

@@ -20,6 +20,9 @@ use std::collections::HashMap;
 pub struct Disk {
     pub path: String,
     pub size: u64,
+    /// `Some(name)`: one disk of the run that every node naming it mounts (a backup
+    /// repository the database nodes share); `None`: the node's own.
+    pub shared: Option<&'static str>,
 }
 
 /// The engine volume holding a node's `index`th disk.
@@ -44,7 +47,19 @@ pub async fn create(
     for spec in specs {
         let container = labels.container(&spec.name);
         for (i, disk) in spec.disks.iter().enumerate() {
-            let volume = volume_name(&container, i);
+            let volume = match disk.shared {
+                Some(name) => labels.container(name),
+                None => volume_name(&container, i),
+            };
+            binds
+                .entry(container.clone())
+                .or_default()
+                .push(format!("{volume}:{}", disk.path));
+            let keeper_bind = format!("{volume}:/disks/{volume}");
+            if kept.contains(&keeper_bind) {
+                // a shared disk made for an earlier node
+                continue;
+            }
             docker
                 .create_volume(VolumeCreateRequest {
                     name: Some(volume.clone()),
@@ -61,11 +76,7 @@ pub async fn create(
                 })
                 .await
                 .map_err(|e| fail(format!("create volume {volume}: {e}")))?;
-            kept.push(format!("{volume}:/disks/{volume}"));
-            binds
-                .entry(container.clone())
-                .or_default()
-                .push(format!("{volume}:{}", disk.path));
+            kept.push(keeper_bind);
         }
     }
     if kept.is_empty() {

@@ -95,11 +95,14 @@ pub trait Kind: Sync + Send + 'static {
     }
 }
 
-/// How a kind's nodes are named: `pg1..pgN` (numbered, from 1) or one node named as the kind.
+/// How a kind's nodes are named: `pg1..pgN` (numbered, from 1) or one node named as the kind;
+/// or a kind with no nodes of its own, whose commands run inside the nodes of another kind
+/// (pgBackRest inside the PostgreSQL nodes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Naming {
     Numbered(&'static str),
     Single(&'static str),
+    Inside(&'static str),
 }
 
 impl Naming {
@@ -108,18 +111,22 @@ impl Naming {
         match self {
             Naming::Numbered(prefix) => format!("{prefix}{i}"),
             Naming::Single(name) => name.to_owned(),
+            Naming::Inside(_) => String::new(),
         }
     }
 
     /// The names of `count` nodes.
     pub fn names(self, count: usize) -> Vec<String> {
-        (1..=count).map(|i| self.name(i)).collect()
+        match self {
+            Naming::Inside(_) => Vec::new(),
+            _ => (1..=count).map(|i| self.name(i)).collect(),
+        }
     }
 
     /// `count` nodes, compactly: `pg1`, `pg1, pg2`, `pg1..pg3`, `haproxy`.
     pub fn span(self, count: usize) -> String {
         match (self, count) {
-            (_, 0) => String::new(),
+            (_, 0) | (Naming::Inside(_), _) => String::new(),
             (Naming::Single(name), _) => name.to_owned(),
             (Naming::Numbered(p), 1) => format!("{p}1"),
             (Naming::Numbered(p), 2) => format!("{p}1, {p}2"),
@@ -132,6 +139,7 @@ impl Naming {
     pub fn index(self, name: &str) -> Option<usize> {
         match self {
             Naming::Single(single) => (name == single).then_some(1),
+            Naming::Inside(_) => None,
             Naming::Numbered(prefix) => {
                 let digits = name.strip_prefix(prefix)?;
                 let plain = !digits.is_empty()

@@ -154,6 +154,7 @@ fn specs(members: usize, cluster_token: &str) -> Vec<NodeSpec> {
                 disks: vec![Disk {
                     path: "/data".into(),
                     size: 256 << 20,
+                    shared: None,
                 }],
             }
         })

@@ -4,6 +4,7 @@
 pub mod etcd;
 pub mod haproxy;
 pub mod patroni;
+pub mod pgbackrest;
 pub mod pgbouncer;
 
 use super::NodeKind;
@@ -12,9 +13,10 @@ pub const ETCD: NodeKind = NodeKind::of(&etcd::Etcd);
 pub const PATRONI: NodeKind = NodeKind::of(&patroni::Patroni);
 pub const HAPROXY: NodeKind = NodeKind::of(&haproxy::Haproxy);
 pub const PGBOUNCER: NodeKind = NodeKind::of(&pgbouncer::Pgbouncer);
+pub const PGBACKREST: NodeKind = NodeKind::of(&pgbackrest::Pgbackrest);
 
 /// Every kind.
-pub const KINDS: &[NodeKind] = &[ETCD, PATRONI, HAPROXY, PGBOUNCER];
+pub const KINDS: &[NodeKind] = &[ETCD, PATRONI, HAPROXY, PGBOUNCER, PGBACKREST];
 
 #[cfg(test)]
 mod tests {

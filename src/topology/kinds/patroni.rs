@@ -4,6 +4,7 @@ use super::super::http_error::http_error_text;
 use super::super::kind::{Kind, Naming, Render, RoleReport};
 use super::super::{Cluster, Disk, FileSpec, Node, NodeSpec, Secrets, Serves};
 use super::etcd;
+use super::pgbackrest::{self, PgbackrestSettings};
 use crate::client::Protocol;
 use crate::history::Role;
 use crate::scenario::{
@@ -245,7 +246,8 @@ impl Kind for Patroni {
             return Vec::new();
         };
         let etcd_members = super::ETCD.kind().count(render.topology);
-        specs(settings, etcd_members, render.secrets)
+        let backups = pgbackrest::settings(render.topology);
+        specs(settings, etcd_members, render.secrets, backups)
     }
 
     fn serves(&self) -> Option<Serves> {
@@ -278,27 +280,42 @@ pub fn name(i: usize) -> String {
     NAMING.name(i)
 }
 
-fn specs(spec: &PatroniSettings, etcd_members: usize, secrets: &Secrets) -> Vec<NodeSpec> {
+/// `backups`: the topology backs up with pgBackRest; each node then carries its configuration
+/// and mounts the shared repository.
+fn specs(
+    spec: &PatroniSettings,
+    etcd_members: usize,
+    secrets: &Secrets,
+    backups: Option<&PgbackrestSettings>,
+) -> Vec<NodeSpec> {
     (1..=spec.nodes)
         .map(|i| {
             let me = name(i);
+            let mut files = vec![FileSpec {
+                path: CONFIG_PATH.into(),
+                contents: render_config(&me, spec, etcd_members, secrets, backups),
+                mode: 0o644,
+            }];
+            let mut disks = vec![Disk {
+                path: DATA_MOUNT.into(),
+                size: DISK_SIZE,
+                shared: None,
+            }];
+            if let Some(backups) = backups {
+                let (file, disk) = pgbackrest::node_files(backups, DATA_DIR);
+                files.push(file);
+                disks.push(disk);
+            }
             NodeSpec {
                 name: me.clone(),
                 kind: super::PATRONI,
                 cmd: vec!["patroni".into(), CONFIG_PATH.into()],
                 user: Some("postgres".into()),
-                files: vec![FileSpec {
-                    path: CONFIG_PATH.into(),
-                    contents: render_config(&me, spec, etcd_members, secrets),
-                    mode: 0o644,
-                }],
+                files,
                 ports: vec![PG_PORT, REST_PORT],
                 fixed_ports: vec![],
                 cap_add: vec!["NET_ADMIN".into()],
-                disks: vec![Disk {
-                    path: DATA_MOUNT.into(),
-                    size: DISK_SIZE,
-                }],
+                disks,
             }
         })
         .collect()
@@ -310,8 +327,9 @@ pub fn render_config(
     spec: &PatroniSettings,
     etcd_members: usize,
     secrets: &Secrets,
+    backups: Option<&PgbackrestSettings>,
 ) -> String {
-    let config = json!({
+    let mut config = json!({
         "scope": SCOPE,
         "name": me,
         "restapi": {
@@ -371,7 +389,29 @@ pub fn render_config(
             ],
         },
     });
+    if let Some(backups) = backups {
+        with_archiving(&mut config, backups);
+    }
     serde_json::to_string_pretty(&config).expect("a json value always serialises")
+}
+
+/// Archiving into pgBackRest's repository, set in each node's own parameters (not the DCS's,
+/// so that a node restored from a backup archives before it has read the DCS), WAL fetched
+/// from the repository during recovery, and 1 MB WAL segments: `archive_timeout` switches to
+/// a new segment however little was written, and 16 MB ones would fill the in-memory data disk
+/// between checkpoints.
+fn with_archiving(config: &mut serde_json::Value, backups: &PgbackrestSettings) {
+    let postgresql = &mut config["postgresql"];
+    if let (Some(parameters), Some(archive)) = (
+        postgresql["parameters"].as_object_mut(),
+        pgbackrest::archive_parameters(backups).as_object(),
+    ) {
+        parameters.extend(archive.clone());
+    }
+    postgresql["recovery_conf"] = json!({ "restore_command": pgbackrest::restore_command() });
+    if let Some(initdb) = config["bootstrap"]["initdb"].as_array_mut() {
+        initdb.push(json!({ "wal-segsize": "1" }));
+    }
 }
 
 /// Asks a node's Patroni for its role (`GET /patroni`).
@@ -432,7 +472,7 @@ mod tests {
             synchronous_mode_strict: true,
         };
         let secrets = Secrets::generate();
-        let text = render_config("pg2", &spec, 3, &secrets);
+        let text = render_config("pg2", &spec, 3, &secrets, None);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["name"], "pg2");
         assert_eq!(v["bootstrap"]["dcs"]["ttl"], 10);

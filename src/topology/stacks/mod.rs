@@ -5,6 +5,7 @@
 pub mod patroni;
 
 use super::kind::Render;
+use super::kinds::pgbackrest::BackupSet;
 pub use super::ready::ReadyBound;
 use super::{Cluster, NodeKind, NodeSpec, TopologyError};
 use crate::client::Protocol;
@@ -23,13 +24,14 @@ pub trait Stack: Sync + Send + 'static {
     /// Its nodes in start order: each group starts together once the one before is up (and,
     /// for a group that bootstraps, once its first node leads).
     fn plan(&self, render: &Render<'_>) -> Vec<StartGroup>;
-    /// Waits until the whole stack is ready to be drilled; returns the leader.
+    /// Waits until the whole stack, laid out as `topology`, is ready to be drilled.
     fn ready<'a>(
         &'a self,
         cluster: &'a Cluster,
+        topology: &'a Topology,
         bound: ReadyBound,
         progress: &'a Progress,
-    ) -> BoxFuture<'a, Result<String, TopologyError>>;
+    ) -> BoxFuture<'a, Result<Ready, TopologyError>>;
     /// The node clients connect through.
     fn client_endpoint(&self) -> &'static str;
     /// The protocol its clients speak: the workload's client, the read-back's.
@@ -44,6 +46,15 @@ pub trait Stack: Sync + Send + 'static {
     /// patroni stack without [topology.pgbouncer] has no pooler`); `None`: it gives them.
     /// `validate` refuses objectives on such measurements.
     fn lacks(&self, family: Family, topology: &Topology) -> Option<String>;
+}
+
+/// A stack ready to be drilled.
+#[derive(Clone, Debug)]
+pub struct Ready {
+    /// The leader it was ready with.
+    pub leader: String,
+    /// The backup taken at bring-up, when the topology backs up (`[topology.pgbackrest]`).
+    pub backup: Option<BackupSet>,
 }
 
 /// Nodes started together.

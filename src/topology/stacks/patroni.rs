@@ -2,10 +2,11 @@
 //! Patroni's REST API: the runbooks' main stack.
 
 use super::super::kind::Render;
-use super::super::kinds::{ETCD, HAPROXY, PATRONI, PGBOUNCER, etcd, haproxy, patroni};
+use super::super::kinds::pgbackrest;
+use super::super::kinds::{ETCD, HAPROXY, PATRONI, PGBACKREST, PGBOUNCER, etcd, haproxy, patroni};
 use super::super::ready::{Reached, ReadyBound, poll_until};
 use super::super::{Cluster, NodeKind, TopologyError};
-use super::{Stack, StartGroup};
+use super::{Ready, Stack, StartGroup};
 use crate::client::Protocol;
 use crate::progress::Progress;
 use crate::scenario::{Family, Topology};
@@ -24,7 +25,7 @@ impl Stack for PatroniStack {
     }
 
     fn kinds(&self) -> &'static [NodeKind] {
-        &[PATRONI, ETCD, HAPROXY, PGBOUNCER]
+        &[PATRONI, ETCD, HAPROXY, PGBOUNCER, PGBACKREST]
     }
 
     /// etcd first (Patroni needs its store), then pg1 alone, which bootstraps the cluster, then
@@ -62,10 +63,18 @@ impl Stack for PatroniStack {
     fn ready<'a>(
         &'a self,
         cluster: &'a Cluster,
+        topology: &'a Topology,
         bound: ReadyBound,
         progress: &'a Progress,
-    ) -> BoxFuture<'a, Result<String, TopologyError>> {
-        Box::pin(wait_ready(cluster, bound, progress))
+    ) -> BoxFuture<'a, Result<Ready, TopologyError>> {
+        Box::pin(async move {
+            let leader = wait_ready(cluster, bound, progress).await?;
+            let backup = match pgbackrest::settings(topology) {
+                Some(_) => Some(first_backup(cluster, &leader, bound, progress).await?),
+                None => None,
+            };
+            Ok(Ready { leader, backup })
+        })
     }
 
     fn client_endpoint(&self) -> &'static str {
@@ -172,6 +181,37 @@ async fn wait_ready(
     .ok_or_else(|| reached.not_ready(&format!("haproxy routing to {leader}")))?;
     reached.note(format!("haproxy routes to {leader}"));
     Ok(leader)
+}
+
+/// The stanza created and checked on the leader, then a full backup: a topology that backs up
+/// is ready once a restore has something to start from. Any failure, `check`'s above all
+/// (archiving broken), means the drill cannot run.
+async fn first_backup(
+    cluster: &Cluster,
+    leader: &str,
+    bound: ReadyBound,
+    progress: &Progress,
+) -> Result<pgbackrest::BackupSet, TopologyError> {
+    let node = cluster.node(leader).ok_or_else(|| TopologyError::Node {
+        node: leader.to_owned(),
+        message: "the leader is not among the nodes".into(),
+    })?;
+    let within = bound
+        .deadline()
+        .saturating_duration_since(std::time::Instant::now());
+    let set = pgbackrest::prepare(cluster, node, within)
+        .await
+        .map_err(|message| TopologyError::Node {
+            node: leader.to_owned(),
+            message,
+        })?;
+    Reached::new(bound, progress).note(format!(
+        "stanza {} checked, full backup {} ({:.1} MB)",
+        pgbackrest::STANZA,
+        set.label,
+        set.size as f64 / f64::from(1 << 20)
+    ));
+    Ok(set)
 }
 
 /// The one node reporting itself leader while every other node answers as a serving replica.
