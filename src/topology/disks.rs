@@ -25,6 +25,39 @@ pub struct Disk {
     pub shared: Option<&'static str>,
 }
 
+/// The container holding every disk of run `run_id` mounted.
+fn keeper(run_id: &str) -> String {
+    format!("{run_id}-disks")
+}
+
+/// Empties the node's own `index`th disk, as a destroyed machine's disk is: every file gone,
+/// the disk itself kept (so the node can start again on an empty one). Returns how many bytes
+/// it held.
+async fn wipe(docker: &Docker, run_id: &str, container: &str, index: usize) -> Result<u64, String> {
+    let mount = format!("/disks/{}", volume_name(container, index));
+    // `du` first, for the record; then every entry, hidden ones included.
+    let script = format!(
+        "set -e; cd '{mount}'; du -sb . | cut -f1; find . -mindepth 1 -maxdepth 1 -exec rm -rf {{}} +"
+    );
+    let out = crate::engine::exec(docker, &keeper(run_id), Some("root"), &["sh", "-c", &script])
+        .await
+        .map_err(|e| e.to_string())?;
+    if !out.success() {
+        return Err(format!(
+            "wiping {mount} failed: {}",
+            format!("{}{}", out.stdout, out.stderr).trim()
+        ));
+    }
+    Ok(out.stdout.trim().parse().unwrap_or(0))
+}
+
+impl super::Cluster {
+    /// Empties `node`'s own `index`th disk (see [`wipe`]); how many bytes it held.
+    pub async fn wipe_disk(&self, node: &super::Node, index: usize) -> Result<u64, String> {
+        wipe(&self.docker, &self.run_id, &node.container, index).await
+    }
+}
+
 /// The engine volume holding a node's `index`th disk.
 pub fn volume_name(container: &str, index: usize) -> String {
     format!("{container}-disk{index}")
@@ -82,7 +115,7 @@ pub async fn create(
     if kept.is_empty() {
         return Ok(binds);
     }
-    let keeper = labels.container("disks");
+    let keeper = keeper(&labels.run_id);
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
         cmd: Some(vec!["sleep".into(), "infinity".into()]),

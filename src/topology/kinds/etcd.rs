@@ -110,6 +110,37 @@ impl Kind for Etcd {
 }
 
 pub const CLIENT_PORT: u16 = 2379;
+
+/// Deletes every key under `prefix` through member `node` (the v3 API, which Patroni's etcd3
+/// client uses); how many keys were deleted.
+pub async fn delete_prefix(
+    cluster: &Cluster,
+    node: &Node,
+    prefix: &str,
+    within: Duration,
+) -> Result<u64, String> {
+    let script = format!(
+        "ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:{CLIENT_PORT} del --prefix '{prefix}'"
+    );
+    let what = format!("deleting {prefix} in etcd through {}", node.name);
+    let out = tokio::time::timeout(
+        within,
+        crate::engine::exec(&cluster.docker, &node.container, None, &["sh", "-c", &script]),
+    )
+    .await
+    .map_err(|_| format!("{what}: no answer within {}", humantime::format_duration(within)))?
+    .map_err(|e| format!("{what}: {e}"))?;
+    if !out.success() {
+        return Err(format!(
+            "{what} failed: {}",
+            format!("{}{}", out.stdout, out.stderr).trim()
+        ));
+    }
+    out.stdout
+        .trim()
+        .parse()
+        .map_err(|_| format!("{what}: etcdctl said {:?}", out.stdout.trim()))
+}
 const PEER_PORT: u16 = 2380;
 
 pub fn name(i: usize) -> String {

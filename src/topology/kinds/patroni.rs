@@ -21,6 +21,9 @@ pub const REST_PORT: u16 = 8008;
 pub const SCOPE: &str = "firedrill";
 /// Patroni's leader key in etcd (its default namespace `/service`): holds the leader's name.
 pub const LEADER_KEY: &str = "/service/firedrill/leader";
+/// Every key Patroni keeps for the cluster (leader, members, config, `initialize`...): what a
+/// lost cluster loses, so that a restored node bootstraps anew.
+pub const CLUSTER_KEYS: &str = "/service/firedrill/";
 /// A custom PostgreSQL setting holding the node's name: `current_setting('firedrill.node')`.
 pub const NODE_SETTING: &str = "firedrill.node";
 /// SQL naming the server that runs it.
