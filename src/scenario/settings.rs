@@ -299,7 +299,12 @@ mod tests {
     fn run_json_keeps_each_kind_under_its_name_and_reads_it_back() {
         let t = topology("[topology]\netcd = 1\n[topology.pgbouncer]\nmin_pool_size = 2\n");
         let json = serde_json::to_value(&t).unwrap();
-        let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         assert_eq!(keys.len(), 5, "{json}");
         assert_eq!(json["etcd"]["members"], 1);
         assert_eq!(json["pgbouncer"]["min_pool_size"], 2);
@@ -318,7 +323,10 @@ mod tests {
         let mut json = serde_json::to_value(topology("")).unwrap();
         json["redis"] = serde_json::json!({"nodes": 3});
         let err = serde_json::from_value::<Topology>(json).unwrap_err();
-        assert!(err.to_string().contains("unknown node kind \"redis\""), "{err}");
+        assert!(
+            err.to_string().contains("unknown node kind \"redis\""),
+            "{err}"
+        );
         let mut json = serde_json::to_value(topology("")).unwrap();
         json["patroni"]["nodes"] = serde_json::json!("three");
         let err = serde_json::from_value::<Topology>(json).unwrap_err();
