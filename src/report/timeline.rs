@@ -266,6 +266,7 @@ fn last_instant(record: &RunRecord) -> At {
             Event::Replication(r) => r.received.max(r.sent),
             Event::Pool(p) => p.received.max(p.sent),
             Event::ReadBack(r) => r.at,
+            Event::Step(s) => s.ended.max(s.started),
         })
         .max()
         .unwrap_or(At(0))
