@@ -152,6 +152,32 @@ fn list_faults_shows_every_registered_fault_kind_with_its_keys() {
     }
 }
 
+#[test]
+fn list_steps_shows_every_registered_action_with_its_keys() {
+    let out = firedrill().args(["list", "--steps"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let actions = first_column(&stdout);
+    let registered: Vec<&str> = firedrill::step::action_names().collect();
+    assert_eq!(actions[0], "action", "{stdout}");
+    assert_eq!(actions[1..], registered[..], "{stdout}");
+    for action in firedrill::step::ACTIONS {
+        let row = stdout
+            .lines()
+            .find(|line| line.starts_with(&format!("│ {} ", action.name())))
+            .unwrap();
+        assert!(row.contains(action.summary()), "{row}");
+        for key in action.keys() {
+            assert!(row.contains(key.name), "{row}");
+        }
+    }
+    let out = firedrill()
+        .args(["list", "--steps", "--faults"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
+
 /// The first column of each row of a `list` table, the header's included.
 fn first_column(stdout: &str) -> Vec<&str> {
     stdout
