@@ -1054,6 +1054,42 @@ pub(crate) fn not_judged_record() -> RunRecord {
 mod tests {
     use super::*;
 
+    /// reports/run-json.md names every field of a step: the scenario's and the history's.
+    #[test]
+    fn the_run_json_schema_names_every_field_of_a_step() {
+        fn keys(value: &serde_json::Value, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (key, child) in map {
+                        out.push(key.clone());
+                        keys(child, out);
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|i| keys(i, out)),
+                _ => {}
+            }
+        }
+        let record = serde_json::to_value(steps_record()).unwrap();
+        let mut found = Vec::new();
+        keys(&record["scenario"]["steps"], &mut found);
+        for event in record["history"]["events"].as_array().unwrap() {
+            if event["type"] == "step" {
+                keys(event, &mut found);
+            }
+        }
+        assert!(found.contains(&"restore_point_lsn".to_owned()), "{found:?}");
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/run-json.md"),
+        )
+        .unwrap();
+        let missing: Vec<&String> = found
+            .iter()
+            .filter(|k| !doc.contains(&format!("`{k}`")))
+            .collect();
+        assert!(missing.is_empty(), "not in run-json.md: {missing:?}");
+        assert!(doc.contains("| `step` | format 4"));
+    }
+
     #[test]
     fn pool_figures_per_pooler_and_stale_connections() {
         let record = pool_record();
