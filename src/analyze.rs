@@ -414,6 +414,30 @@ mod tests {
         assert!(analysis.record.passed() == old.passed());
     }
 
+    /// The sample record as format 3 wrote it (tests/fixtures/format-3), before steps existed:
+    /// it loads with no steps, is today's sample but for its format, writes back to the JSON it
+    /// was read from, and its verdict is reproduced in this format.
+    #[test]
+    fn a_format_3_run_json_loads_unchanged_without_steps() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/format-3/sample.run.json");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(raw["scenario"].get("steps").is_none());
+        let old = load(&file).unwrap();
+        assert_eq!(old.format, 3);
+        assert!(old.scenario.steps.is_empty());
+        assert_eq!(old.history.steps().count(), 0);
+        let mut now = sample_record();
+        now.format = 3;
+        assert_eq!(old, now);
+        assert_eq!(serde_json::to_value(&old).unwrap(), raw);
+        let analysis = reanalyze(&old);
+        assert!(analysis.reproduced, "{:?}", analysis.changes);
+        assert_eq!(analysis.record.format, RECORD_FORMAT);
+        assert_eq!(analysis.record.history, old.history);
+    }
+
     #[test]
     fn a_record_of_an_older_format_is_judged_again_in_this_format() {
         let mut stored = sample_record();

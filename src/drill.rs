@@ -11,6 +11,7 @@ use crate::observe;
 use crate::progress::{DrillEvent, Progress, Step};
 use crate::record::{Environment, RECORD_FORMAT, RunRecord, Timings};
 use crate::scenario::Scenario;
+use crate::step::{self, StepRunError};
 use crate::topology::{Cluster, TopologyError};
 use crate::workload;
 use bollard::Docker;
@@ -77,6 +78,8 @@ pub enum DrillError {
     Topology(#[from] TopologyError),
     #[error(transparent)]
     Fault(#[from] FaultError),
+    #[error(transparent)]
+    Step(#[from] StepRunError),
     #[error(
         "bring-up did not finish within {} (the [bounds] bring_up bound): the docker engine did not answer",
         humantime::format_duration(*.bound)
@@ -319,8 +322,20 @@ async fn drill(
     )));
 
     // A fault that could not be injected leaves a drill that proves nothing: it is an error.
+    // Steps run beside the faults, on the same clock; a failed step is an outcome, recorded.
     let resolver = fault::Resolver::new(&cluster, &scenario.groups, seed);
-    run_faults(&cluster, &resolver, scenario, clock, &events_tx, progress).await?;
+    tokio::try_join!(
+        async {
+            run_faults(&cluster, &resolver, scenario, clock, &events_tx, progress)
+                .await
+                .map_err(DrillError::from)
+        },
+        async {
+            run_steps(&cluster, scenario, clock, &events_tx, progress)
+                .await
+                .map_err(DrillError::from)
+        },
+    )?;
     let mut problems = Vec::new();
     // A task that panicked leaves a history with a hole: the drill is an error, not a result.
     joined(writes.wait().await)?;
@@ -495,6 +510,40 @@ async fn run_faults(
         }
     }
     Ok(())
+}
+
+/// Runs the scenario's steps one after another, each when due (`step::in_order`), and records
+/// each whatever its outcome. Only harness trouble ends the drill.
+async fn run_steps(
+    cluster: &Cluster,
+    scenario: &Scenario,
+    clock: Clock,
+    events: &mpsc::UnboundedSender<Event>,
+    progress: &Progress,
+) -> Result<(), StepRunError> {
+    // what ran before each step, for actions that build on an earlier one (a restore on its
+    // target)
+    let ran = std::sync::Mutex::new(Vec::new());
+    step::in_order(&scenario.steps, clock, |i| {
+        let ran = &ran;
+        async move {
+            let earlier = ran.lock().expect("steps lock").clone();
+            let event = step::run(
+                cluster,
+                i,
+                &scenario.steps[i],
+                &earlier,
+                clock,
+                &scenario.bounds,
+            )
+            .await?;
+            progress.send(DrillEvent::step(&event));
+            let _ = events.send(Event::Step(event.clone()));
+            ran.lock().expect("steps lock").push(event);
+            Ok(())
+        }
+    })
+    .await
 }
 
 /// A task aborted when its handle is dropped (on error or interruption).

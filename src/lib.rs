@@ -16,6 +16,7 @@ pub mod progress;
 pub mod record;
 pub mod report;
 pub mod scenario;
+pub mod step;
 pub mod topology;
 pub mod workload;
 

@@ -3,7 +3,7 @@
 //! drill that could not finish lists them from the journal, and being serializable they can be
 //! recorded as they are.
 
-use crate::history::{At, FaultAction, FaultEvent};
+use crate::history::{At, FaultAction, FaultEvent, StepEvent};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -102,6 +102,18 @@ pub enum DrillEvent {
         at: At,
         detail: Option<String>,
     },
+    /// A step ran, as the history records it: done, or failed with the reason.
+    Step {
+        step: usize,
+        action: String,
+        /// When it was due.
+        at: At,
+        started: At,
+        #[serde(with = "humantime_serde")]
+        took: Duration,
+        failed: Option<String>,
+        detail: Option<String>,
+    },
     /// The workload's last operations ended; the read-back starts.
     WorkloadDone,
     /// Every write was read back: how many rows, from which node.
@@ -131,6 +143,19 @@ impl DrillEvent {
             kind: event.kind.clone(),
             node: event.node.clone(),
             at: event.at,
+            detail: event.detail.clone(),
+        }
+    }
+
+    /// The event of a step that ran.
+    pub fn step(event: &StepEvent) -> DrillEvent {
+        DrillEvent::Step {
+            step: event.step,
+            action: event.action.clone(),
+            at: event.at,
+            started: event.started,
+            took: event.took(),
+            failed: event.failure().map(str::to_owned),
             detail: event.detail.clone(),
         }
     }
@@ -169,10 +194,46 @@ impl DrillEvent {
                     None => format!("{at} {verb} {kind} on {node}"),
                 }
             }
+            DrillEvent::Step {
+                step,
+                action,
+                at,
+                started,
+                took,
+                failed,
+                detail,
+            } => {
+                let mut line = format!("{started} step {step} {action}");
+                // more than a scheduling hiccup: the step before it was still running
+                if started.since(*at) >= Duration::from_millis(100) {
+                    line.push_str(&format!(" (due at {at}, delayed by the step before it)"));
+                }
+                match failed {
+                    None => line.push_str(&format!(": done in {}", short(*took))),
+                    Some(reason) => {
+                        line.push_str(&format!(": failed after {}: {reason}", short(*took)))
+                    }
+                }
+                if let Some(detail) = detail {
+                    line.push_str(&format!(" ({detail})"));
+                }
+                line
+            }
             DrillEvent::WorkloadDone => "workload done; reading back every write".into(),
             DrillEvent::ReadBack { rows, node } => format!("read back {rows} rows from {node}"),
             DrillEvent::Note { text } => text.clone(),
         })
+    }
+}
+
+/// A step's duration in a progress line: `12ms` below a second, `1.234s` above.
+fn short(took: Duration) -> String {
+    if took < Duration::from_millis(1) {
+        format!("{:.2}ms", took.as_secs_f64() * 1000.0)
+    } else if took < Duration::from_secs(1) {
+        format!("{}ms", took.as_millis())
+    } else {
+        format!("{:.3}s", took.as_secs_f64())
     }
 }
 
@@ -309,6 +370,34 @@ mod tests {
                     detail: None,
                 },
                 "t+20.000s healed pause on pg2",
+            ),
+            (
+                DrillEvent::Step {
+                    step: 2,
+                    action: "target".into(),
+                    at: At::from_duration(ms(20_000)),
+                    started: At::from_duration(ms(20_001)),
+                    took: Duration::from_micros(12_400),
+                    failed: None,
+                    detail: Some(
+                        "on pg1: 2026-11-28T05:59:46.123456+00:00 at LSN 0/3000060".into(),
+                    ),
+                },
+                "t+20.001s step 2 target: done in 12ms (on pg1: \
+                 2026-11-28T05:59:46.123456+00:00 at LSN 0/3000060)",
+            ),
+            (
+                DrillEvent::Step {
+                    step: 3,
+                    action: "target".into(),
+                    at: At::from_duration(ms(30_000)),
+                    started: At::from_duration(ms(31_500)),
+                    took: ms(60_000),
+                    failed: Some("no answer within 1m (the [bounds] fault bound)".into()),
+                    detail: None,
+                },
+                "t+31.500s step 3 target (due at t+30.000s, delayed by the step before it): \
+                 failed after 60.000s: no answer within 1m (the [bounds] fault bound)",
             ),
             (
                 DrillEvent::WorkloadDone,

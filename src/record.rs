@@ -10,7 +10,7 @@ use std::time::Duration;
 /// Version of the run.json layout; bumped on any incompatible change. Every older format
 /// still loads (missing fields take their documented defaults) and `analyze` judges it again.
 /// What each format changed is [`FORMAT_CHANGES`].
-pub const RECORD_FORMAT: u32 = 3;
+pub const RECORD_FORMAT: u32 = 4;
 
 /// What each format changed, by the format that introduced it: `analyze` names the changes
 /// between a record's format and this one in the run history's re-analysis note.
@@ -26,6 +26,12 @@ pub const FORMAT_CHANGES: &[(u32, &str)] = &[
         "role answers are one event, role (source, view, asked, node, role, epoch, position): \
          patroni's probe and etcd's leader_key load as role samples and are kept as recorded; \
          role measurements are not applicable without a role source",
+    ),
+    (
+        4,
+        "steps: the scenario's actions at an instant (scenario.steps, each at and action) and \
+         one event per step run, step (step, action, at, started, ended, outcome, detail, \
+         values)",
     ),
 ];
 
@@ -137,11 +143,14 @@ mod tests {
             format_changes(RECORD_FORMAT, RECORD_FORMAT),
             Vec::<String>::new()
         );
-        let from_1 = format_changes(1, 3);
-        assert_eq!(from_1.len(), 2);
+        let from_1 = format_changes(1, 4);
+        assert_eq!(from_1.len(), 3);
         assert!(from_1[0].starts_with("format 2: writes may be not_sent"));
-        let from_2 = format_changes(2, 3);
-        assert_eq!(from_2.len(), 1);
+        let from_2 = format_changes(2, 4);
+        assert_eq!(from_2.len(), 2);
         assert!(from_2[0].starts_with("format 3: role answers are one event"));
+        let from_3 = format_changes(3, 4);
+        assert_eq!(from_3.len(), 1);
+        assert!(from_3[0].starts_with("format 4: steps: the scenario's actions"));
     }
 }

@@ -152,6 +152,32 @@ fn list_faults_shows_every_registered_fault_kind_with_its_keys() {
     }
 }
 
+#[test]
+fn list_steps_shows_every_registered_action_with_its_keys() {
+    let out = firedrill().args(["list", "--steps"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let actions = first_column(&stdout);
+    let registered: Vec<&str> = firedrill::step::action_names().collect();
+    assert_eq!(actions[0], "action", "{stdout}");
+    assert_eq!(actions[1..], registered[..], "{stdout}");
+    for action in firedrill::step::ACTIONS {
+        let row = stdout
+            .lines()
+            .find(|line| line.starts_with(&format!("│ {} ", action.name())))
+            .unwrap();
+        assert!(row.contains(action.summary()), "{row}");
+        for key in action.keys() {
+            assert!(row.contains(key.name), "{row}");
+        }
+    }
+    let out = firedrill()
+        .args(["list", "--steps", "--faults"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
+
 /// The first column of each row of a `list` table, the header's included.
 fn first_column(stdout: &str) -> Vec<&str> {
     stdout
@@ -484,7 +510,7 @@ fn analyze_that_changes_a_verdict_appends_a_reanalysis_line_verify_accepts() {
 }
 
 /// A run recorded in format 2 (its roles as `probe` and `leader_key` events), judged again:
-/// run.json moves to this format, the run history's new line names the format's change, and
+/// run.json moves to this format, the run history's new line names each format's change, and
 /// the history digest still holds (the events are kept as recorded), so verify accepts it.
 #[test]
 fn analyze_moves_a_format_2_run_to_this_format_and_names_the_change() {
@@ -517,12 +543,15 @@ fn analyze_moves_a_format_2_run_to_this_format_and_names_the_change() {
     assert_eq!(note["format_from"], 2);
     assert_eq!(note["format_to"], firedrill::record::RECORD_FORMAT);
     let changes = note["changes"].as_array().unwrap();
-    assert_eq!(changes.len(), 1, "{changes:?}");
+    // each format's change since 2, in order
+    let changes: Vec<&str> = changes.iter().map(|c| c.as_str().unwrap()).collect();
+    assert_eq!(changes.len(), 2, "{changes:?}");
     assert!(
-        changes[0]
-            .as_str()
-            .unwrap()
-            .starts_with("format 3: role answers are one event, role"),
+        changes[0].starts_with("format 3: role answers are one event, role"),
+        "{changes:?}"
+    );
+    assert!(
+        changes[1].starts_with("format 4: steps: the scenario's actions at an instant"),
         "{changes:?}"
     );
     assert_eq!(lines[1]["history_sha256"], lines[0]["history_sha256"]);

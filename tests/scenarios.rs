@@ -22,18 +22,9 @@ static ONE_DRILL_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_n
 /// Runs the scenario and checks its history shows every fault injected, and healed when it has
 /// a duration. `None` when Docker is unavailable (the skip is printed).
 async fn drill(name: &str) -> Option<RunRecord> {
-    if !common::docker_or_skip(name).await {
-        return None;
-    }
-    let _turn = ONE_DRILL_AT_A_TIME.lock().await;
     let scenario = scenario::load(&common::scenario_path(name)).expect("the scenario is valid");
-    let record = firedrill::run(&scenario, &firedrill::DrillOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("{name}: the drill could not run: {e}"));
-    eprintln!("{}", firedrill::report::table(&record));
-    let dir = firedrill::report::write_run_dir(&record, Path::new(env!("CARGO_TARGET_TMPDIR")))
-        .expect("reports written");
-    eprintln!("reports: {}", dir.display());
+    let _turn = ONE_DRILL_AT_A_TIME.lock().await;
+    let record = common::drill(name, &scenario).await?;
 
     for (i, fault) in scenario.faults.iter().enumerate() {
         let actions: Vec<_> = record

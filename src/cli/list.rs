@@ -1,6 +1,6 @@
 //! `firedrill list`: the scenario files in a directory, with the runbook step each rehearses;
-//! with `--faults`, `--stacks` or `--kinds`, what a scenario can name, from the registries (fault
-//! verbs, stacks, node kinds).
+//! with `--faults`, `--steps`, `--stacks` or `--kinds`, what a scenario can name, from the
+//! registries (fault verbs, step actions, stacks, node kinds).
 
 use super::{EXIT_ERROR, EXIT_PASSED};
 use clap::Args;
@@ -16,8 +16,11 @@ pub struct ListArgs {
     dir: PathBuf,
     /// List the fault kinds (`kind` in `[[fault]]`) instead: what each does, where it applies,
     /// its keys.
-    #[arg(long, conflicts_with_all = ["dir", "stacks", "kinds"])]
+    #[arg(long, conflicts_with_all = ["dir", "steps", "stacks", "kinds"])]
     faults: bool,
+    /// List the step actions (`action` in `[[step]]`) instead: what each does, its keys.
+    #[arg(long, conflicts_with_all = ["dir", "stacks", "kinds"])]
+    steps: bool,
     /// List the stacks (`[topology] stack`) instead: the node kinds each runs.
     #[arg(long, conflicts_with_all = ["dir", "kinds"])]
     stacks: bool,
@@ -127,6 +130,29 @@ fn fault_kinds() -> Vec<FaultLine> {
 }
 
 #[derive(Tabled)]
+struct StepLine {
+    action: String,
+    /// Keys beyond at, action.
+    keys: String,
+    summary: String,
+}
+
+/// One row per step action, in registry order.
+fn step_actions() -> Vec<StepLine> {
+    firedrill::step::ACTIONS
+        .iter()
+        .map(|action| StepLine {
+            action: action.name().to_owned(),
+            keys: match action.keys() {
+                [] => "-".to_owned(),
+                keys => names(keys.iter().map(|k| k.name)),
+            },
+            summary: action.summary().to_owned(),
+        })
+        .collect()
+}
+
+#[derive(Tabled)]
 struct Line {
     scenario: String,
     runbook: String,
@@ -149,6 +175,10 @@ enum DirError {
 pub fn list(args: ListArgs) -> u8 {
     if args.faults {
         println!("{}", Table::new(fault_kinds()).with(Style::rounded()));
+        return EXIT_PASSED;
+    }
+    if args.steps {
+        println!("{}", Table::new(step_actions()).with(Style::rounded()));
         return EXIT_PASSED;
     }
     if args.stacks {

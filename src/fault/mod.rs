@@ -43,6 +43,7 @@ pub use pause::Pause;
 pub use pgbouncer_pause::PgbouncerPause;
 pub use postgres_crash::PostgresCrash;
 pub use spec::FaultSpec;
+pub(crate) use spec::{deserialize_named, serialize_named};
 pub use stop::Stop;
 pub use switchover::{Switchover, SwitchoverParams};
 pub use target::{Resolver, lag_bytes};

@@ -10,7 +10,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
-use serde::ser::{SerializeMap, Serializer};
+use serde::ser::{Error as _, SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
 use super::verb::{Armed, Bound, DynVerb, Verb};
@@ -64,42 +64,14 @@ impl fmt::Debug for FaultSpec {
 
 impl Serialize for FaultSpec {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::Error;
-        // Through JSON text, which keeps the fields in their declaration order (a JSON value's
-        // map would sort them).
         let json = self.0.params_json().map_err(S::Error::custom)?;
-        let Ordered(fields) = serde_json::from_str(&json).map_err(S::Error::custom)?;
-        let mut map = serializer.serialize_map(Some(fields.len() + 1))?;
-        map.serialize_entry("name", self.name())?;
-        for (key, value) in &fields {
-            map.serialize_entry(key, value)?;
-        }
-        map.end()
+        serialize_named(serializer, self.name(), &json)
     }
 }
 
 impl<'de> Deserialize<'de> for FaultSpec {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Ordered(fields) = Ordered::deserialize(deserializer)?;
-        let mut name = None;
-        let mut params = serde_json::Map::new();
-        for (key, value) in fields {
-            if key == "name" {
-                name = Some(value);
-            } else {
-                params.insert(key, value);
-            }
-        }
-        let name = match name {
-            Some(serde_json::Value::String(name)) => name,
-            Some(other) => {
-                return Err(de::Error::invalid_type(
-                    de::Unexpected::Other(&other.to_string()),
-                    &"a fault kind's name",
-                ));
-            }
-            None => return Err(de::Error::missing_field("name")),
-        };
+        let (name, params) = deserialize_named(deserializer, "a fault kind's name")?;
         let verb = super::verb_named(&name).ok_or_else(|| {
             de::Error::custom(format!(
                 "unknown fault kind {name:?}, expected one of: {}",
@@ -108,6 +80,50 @@ impl<'de> Deserialize<'de> for FaultSpec {
         })?;
         verb.decode(serde_json::Value::Object(params))
             .map_err(|e| de::Error::custom(format!("{name} fault: {e}")))
+    }
+}
+
+/// Writes `{"name": NAME, ...params}`, the parameters (`params_json`, an object's JSON text)
+/// in their declaration order: through JSON text, as a JSON value's map would sort them. Shared
+/// by every registry of named things with typed parameters (fault kinds, step actions).
+pub(crate) fn serialize_named<S: Serializer>(
+    serializer: S,
+    name: &str,
+    params_json: &str,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::Error;
+    let Ordered(fields) = serde_json::from_str(params_json).map_err(S::Error::custom)?;
+    let mut map = serializer.serialize_map(Some(fields.len() + 1))?;
+    map.serialize_entry("name", name)?;
+    for (key, value) in &fields {
+        map.serialize_entry(key, value)?;
+    }
+    map.end()
+}
+
+/// Reads `{"name": NAME, ...params}` back: the name (`what` says what a name that is not a
+/// string should have been) and the other fields.
+pub(crate) fn deserialize_named<'de, D: Deserializer<'de>>(
+    deserializer: D,
+    what: &'static str,
+) -> Result<(String, serde_json::Map<String, serde_json::Value>), D::Error> {
+    let Ordered(fields) = Ordered::deserialize(deserializer)?;
+    let mut name = None;
+    let mut params = serde_json::Map::new();
+    for (key, value) in fields {
+        if key == "name" {
+            name = Some(value);
+        } else {
+            params.insert(key, value);
+        }
+    }
+    match name {
+        Some(serde_json::Value::String(name)) => Ok((name, params)),
+        Some(other) => Err(de::Error::invalid_type(
+            de::Unexpected::Other(&other.to_string()),
+            &what,
+        )),
+        None => Err(de::Error::missing_field("name")),
     }
 }
 
@@ -122,7 +138,7 @@ impl<'de> Deserialize<'de> for Ordered {
             type Value = Ordered;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a fault kind: an object with its name and parameters")
+                f.write_str("an object with a name and parameters")
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered, A::Error> {

@@ -56,8 +56,8 @@ pub enum Requirement {
     Iptables,
 }
 
-/// How a key beyond at/kind/target/duration is written, so that a value of the wrong type is
-/// reported where it is, before validation.
+/// How a key beyond at/kind/target/duration (a fault's) or at/action (a step's) is written, so
+/// that a value of the wrong type is reported where it is, before validation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyForm {
     /// A string.
@@ -66,7 +66,7 @@ pub enum KeyForm {
     Selectors,
 }
 
-/// A key a verb takes beyond at/kind/target/duration.
+/// A key a verb takes beyond at/kind/target/duration, or a step action beyond at/action.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Key {
     pub name: &'static str,

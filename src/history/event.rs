@@ -1,6 +1,7 @@
 use super::At;
 use super::observed::{ProxySample, ReplicationSample};
 use super::role::{LeaderKeyRecord, ProbeRecord, RecordedAs, RoleSample, RoleView};
+use super::step::StepEvent;
 use crate::scenario::ReadEndpoint;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -76,6 +77,14 @@ impl History {
         })
     }
 
+    /// The steps of the scenario, as they ran.
+    pub fn steps(&self) -> impl Iterator<Item = &StepEvent> {
+        self.events.iter().filter_map(|e| match e {
+            Event::Step(s) => Some(s),
+            _ => None,
+        })
+    }
+
     /// Every answer of every role source.
     pub fn role_samples(&self) -> impl Iterator<Item = &RoleSample> {
         self.events.iter().filter_map(|e| match e {
@@ -140,6 +149,8 @@ pub enum Event {
     ReadBack(ReadBack),
     Read(ReadOp),
     Pool(super::PoolSample),
+    /// A step of the scenario (format 4).
+    Step(StepEvent),
 }
 
 /// An event as run.json holds it: formats 1–2 recorded role answers as `probe` (Patroni's view
@@ -157,6 +168,7 @@ enum StoredEvent {
     ReadBack(ReadBack),
     Read(ReadOp),
     Pool(super::PoolSample),
+    Step(StepEvent),
 }
 
 impl From<StoredEvent> for Event {
@@ -175,6 +187,7 @@ impl From<StoredEvent> for Event {
             StoredEvent::ReadBack(r) => Event::ReadBack(r),
             StoredEvent::Read(r) => Event::Read(r),
             StoredEvent::Pool(p) => Event::Pool(p),
+            StoredEvent::Step(s) => Event::Step(s),
         }
     }
 }
@@ -193,6 +206,7 @@ enum WrittenEvent<'a> {
     ReadBack(&'a ReadBack),
     Read(&'a ReadOp),
     Pool(&'a super::PoolSample),
+    Step(&'a StepEvent),
 }
 
 impl Serialize for Event {
@@ -210,6 +224,7 @@ impl Serialize for Event {
             Event::ReadBack(r) => WrittenEvent::ReadBack(r),
             Event::Read(r) => WrittenEvent::Read(r),
             Event::Pool(p) => WrittenEvent::Pool(p),
+            Event::Step(s) => WrittenEvent::Step(s),
         }
         .serialize(serializer)
     }
@@ -217,7 +232,7 @@ impl Serialize for Event {
 
 impl Event {
     /// The instant the event is ordered by: an operation's (write's or read's) invoke, a fault
-    /// action's start, a probe's send, a read-back's start.
+    /// action's start, a step's start, a probe's send, a read-back's start.
     pub fn at(&self) -> At {
         match self {
             Event::Write(w) => w.invoke,
@@ -228,6 +243,7 @@ impl Event {
             Event::ReadBack(r) => r.at,
             Event::Read(r) => r.invoke,
             Event::Pool(p) => p.sent,
+            Event::Step(s) => s.started,
         }
     }
 }

@@ -1,5 +1,5 @@
-//! The one history of a run: every workload operation (writes and reads), fault action, role
-//! sample (`role`) and other probe sample, stamped on one monotonic clock (see `clock`).
+//! The one history of a run: every workload operation (writes and reads), fault action, step,
+//! role sample (`role`) and other probe sample, stamped on one monotonic clock (see `clock`).
 //! Checkers are pure functions of this type.
 
 mod clock;
@@ -7,6 +7,7 @@ mod event;
 mod observed;
 mod pool;
 mod role;
+mod step;
 
 pub use clock::{At, Clock};
 pub use event::{
@@ -16,3 +17,4 @@ pub use event::{
 pub use observed::{ProxySample, ProxyServer, ReplicaStat, ReplicationSample};
 pub use pool::{PoolSample, PoolStat, ServerConnection};
 pub use role::{RecordedAs, Role, RoleSample, RoleView, source_answerer, source_label};
+pub use step::{StepEvent, StepOutcome, Values};

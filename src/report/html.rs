@@ -3,7 +3,7 @@
 //! record is escaped.
 
 use super::escape::Esc;
-use super::rows::{fmt_duration, measurement_rows, objective_rows};
+use super::rows::{fmt_duration, measurement_rows, objective_rows, step_line, step_rows};
 use super::setup;
 use super::timeline::Timeline;
 use crate::check::{Judgement, NOT_JUDGED};
@@ -208,6 +208,10 @@ fn runbook(out: &mut String, record: &RunRecord) {
             schedule.join("; ")
         },
     );
+    let steps_planned = setup::step_schedule(s);
+    if !steps_planned.is_empty() {
+        fact("steps planned", &steps_planned.join("; "));
+    }
     out.push_str("</dl>\n");
 
     heading(out, 3, "steps", "Steps as executed");
@@ -220,6 +224,7 @@ fn runbook(out: &mut String, record: &RunRecord) {
         );
     }
     out.push_str("</tbody>\n</table>\n");
+    scenario_steps(out, record);
 
     heading(out, 3, "expected", "Expected outcome");
     let rows = objective_rows(record);
@@ -271,7 +276,38 @@ fn runbook(out: &mut String, record: &RunRecord) {
     out.push_str("</section>\n");
 }
 
-/// Each failed objective and each problem of the run, stated plainly.
+/// The scenario's steps as they ran: when each was due, when it ran, its outcome and what it
+/// found. Nothing without steps.
+fn scenario_steps(out: &mut String, record: &RunRecord) {
+    let rows = step_rows(record);
+    if rows.is_empty() {
+        return;
+    }
+    heading(out, 3, "scenario-steps", "Scenario steps");
+    out.push_str(
+        "<p>Actions at an instant, one after another: each is due at its instant, or when the \
+         step before it ends if that is later.</p>\n",
+    );
+    out.push_str("<table>\n<thead><tr><th scope=\"col\">step</th><th scope=\"col\">action</th><th scope=\"col\">due</th><th scope=\"col\">started → ended</th><th scope=\"col\">took</th><th scope=\"col\">outcome</th><th scope=\"col\">detail</th><th scope=\"col\">values</th></tr></thead>\n<tbody>\n");
+    for r in &rows {
+        let _ = writeln!(
+            out,
+            "<tr><td class=\"num\">{}</td><td>{}</td><td class=\"instant\">{}</td><td class=\"instant\">{}</td><td class=\"num\">{}</td><td class=\"verdict-{}\">{}</td><td>{}</td><td>{}</td></tr>",
+            r.number,
+            Esc(&r.action),
+            r.due,
+            r.ran,
+            r.took,
+            if r.failed { "fail" } else { "pass" },
+            Esc(&r.outcome),
+            Esc(&r.detail),
+            Esc(&r.values)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n");
+}
+
+/// Each failed objective, each failed step and each problem of the run, stated plainly.
 pub(crate) fn deviations(record: &RunRecord) -> Vec<String> {
     let mut list: Vec<String> = record
         .verdict
@@ -296,6 +332,10 @@ pub(crate) fn deviations(record: &RunRecord) -> Vec<String> {
             "Not judged: the scenario has no objectives, so nothing was shown to hold.".into(),
         );
     }
+    list.extend(record.history.steps().filter_map(|s| {
+        let reason = s.failure()?;
+        Some(format!("Step {} ({}) failed: {reason}.", s.step, s.action))
+    }));
     list.extend(
         record
             .problems
@@ -353,6 +393,7 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
                     r.node
                 ),
             )),
+            Event::Step(step) => steps.push((step.started, step_line(step))),
             _ => {}
         }
     }
@@ -459,7 +500,7 @@ fn timeline(out: &mut String, record: &RunRecord) {
          outage, from the end of the last ok write before it to the end of the first ok write \
          after which writes kept succeeding (its RTO). Lanes: each {}node's role as {} \
          reported it, probed every {}; a mark shows the most telling state probed in \
-         its interval (leader, then no answer, then other, then replica).{}</figcaption>",
+         its interval (leader, then no answer, then other, then replica).{}{}</figcaption>",
         chart.bucket_label(),
         Esc(&chart
             .role_sources
@@ -478,6 +519,13 @@ fn timeline(out: &mut String, record: &RunRecord) {
              share of its pool size, the most any answer in the interval showed, dark red over \
              the runbook's alert of 90 % (the dashed line); an orange band on top while clients \
              waited for a server connection."
+        },
+        if chart.steps.is_empty() {
+            ""
+        } else {
+            " Steps lane: each step of the scenario from its start to its end (at least a sliver \
+             wide), green when done, red when failed, with a dashed line from when it was due \
+             when it started late."
         }
     );
     out.push_str("</figure>\n</section>\n");
@@ -615,6 +663,18 @@ pub(super) mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(without_chart(&sample_record()));
+    }
+
+    #[test]
+    fn a_run_with_a_done_and_a_failed_step() {
+        let record = crate::report::steps_record();
+        insta::assert_snapshot!(without_chart(&record));
+        assert_eq!(
+            deviations(&record).last().map(String::as_str),
+            Some("Step 1 (target) failed: no node reports itself leader.")
+        );
+        let page = html(&sample_record());
+        assert!(!page.contains("Scenario steps") && !page.contains("steps planned"));
     }
 
     #[test]

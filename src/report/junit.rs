@@ -3,7 +3,7 @@
 //! drill did not complete normally. A scenario without objectives gets a failing test case
 //! "objectives judged" instead: nothing was shown to hold, and a CI must not show it green.
 
-use super::rows::{measurement_rows, objective_rows};
+use super::rows::{measurement_rows, objective_rows, step_line};
 use crate::check::NOT_JUDGED;
 use crate::record::RunRecord;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
@@ -83,11 +83,15 @@ pub fn junit(record: &RunRecord) -> std::io::Result<String> {
         suite.add_test_case(case);
     }
 
-    // the measurements, for whoever reads the CI's test page
-    let out: String = measurement_rows(record)
+    // the measurements and the steps, for whoever reads the CI's test page; a failed step is a
+    // recorded outcome, judged by the objectives on what it measured, not a failed test case
+    let mut out: String = measurement_rows(record)
         .iter()
         .map(|r| format!("{}: {}\n", r.name, r.value))
         .collect();
+    for step in record.history.steps() {
+        out.push_str(&format!("{} {}\n", step.started, step_line(step)));
+    }
     suite.set_system_out(out);
 
     let mut report = Report::new("firedrill");
@@ -111,6 +115,18 @@ mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(junit(&sample_record()).unwrap());
+    }
+
+    #[test]
+    fn a_run_with_a_done_and_a_failed_step() {
+        let xml = junit(&crate::report::steps_record()).unwrap();
+        insta::assert_snapshot!(xml);
+        assert!(
+            xml.contains(
+                "t+1.000s step 1 target: failed after 1.004s: no node reports itself leader"
+            ),
+            "{xml}"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 use super::escape::{md_cell as cell, md_code as code};
-use super::rows::{fmt_duration, measurement_rows, objective_rows};
+use super::rows::{fmt_duration, measurement_rows, objective_rows, step_line, step_rows};
 use super::setup;
 use crate::check::{Judgement, NOT_JUDGED};
 use crate::history::{Event, FaultAction};
@@ -134,10 +134,47 @@ pub fn markdown(record: &RunRecord) -> String {
                     cell(&r.node)
                 );
             }
+            Event::Step(step) => {
+                let _ = writeln!(md, "| {} | {} |", step.started, cell(&step_line(step)));
+            }
             _ => {}
         }
     }
     let _ = writeln!(md);
+
+    let steps = step_rows(record);
+    if !steps.is_empty() {
+        let _ = writeln!(md, "## Scenario steps\n");
+        let _ = writeln!(
+            md,
+            "Actions at an instant, one after another: each is due at its instant, or when the \
+             step before it ends if that is later.\n"
+        );
+        let _ = writeln!(
+            md,
+            "| step | action | due | started → ended | took | outcome | detail | values |\n\
+             |---:|---|---|---|---|---|---|---|"
+        );
+        for r in &steps {
+            let outcome = if r.failed {
+                format!("**{}**", cell(&r.outcome))
+            } else {
+                cell(&r.outcome)
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {outcome} | {} | {} |",
+                r.number,
+                cell(&r.action),
+                r.due,
+                r.ran,
+                r.took,
+                cell(&r.detail),
+                cell(&r.values)
+            );
+        }
+        let _ = writeln!(md);
+    }
 
     let _ = writeln!(md, "## Objectives\n");
     if record.verdict.judged() {
@@ -193,6 +230,13 @@ mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(markdown(&sample_record()));
+    }
+
+    #[test]
+    fn a_run_with_a_done_and_a_failed_step() {
+        let md = markdown(&crate::report::steps_record());
+        insta::assert_snapshot!(md);
+        assert!(!markdown(&sample_record()).contains("Scenario steps"));
     }
 
     #[test]

@@ -36,9 +36,12 @@ pub use quarter::{
 pub use quarter_html::quarterly_html;
 pub use quarter_markdown::quarterly_markdown;
 pub use quarter_terminal::{quarterly_junit, quarterly_table};
-pub use rows::{MeasurementRow, ObjectiveRow, fmt_duration, measurement_rows, objective_rows};
+pub use rows::{
+    MeasurementRow, ObjectiveRow, StepRow, fmt_duration, measurement_rows, objective_rows,
+    step_rows,
+};
 #[cfg(test)]
-pub(crate) use rows::{not_judged_record, sample_record};
+pub(crate) use rows::{not_judged_record, sample_record, steps_record};
 pub use run_dir::{run_dir_name, write_reports, write_run_dir};
 pub use table::table;
 pub use timeline::Timeline;

@@ -109,7 +109,7 @@ pub fn partial_markdown(run: &PartialRun) -> String {
     let _ = writeln!(md, "| step | bound |\n|---|---:|");
     for (step, bound) in [
         ("bring-up", b.bring_up),
-        ("each fault injection and heal", b.fault),
+        ("each fault injection and heal, each step", b.fault),
         (
             "recovery (a writable leader after the workload)",
             b.recovery,

@@ -27,6 +27,91 @@ pub struct ObjectiveRow {
     pub verdict: &'static str,
 }
 
+/// One step of the scenario as it ran, as shown in reports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepRow {
+    /// Its number in the scenario, from 1.
+    pub number: usize,
+    pub action: String,
+    /// When it was due: `t+20.000s`.
+    pub due: String,
+    /// When it ran: `t+20.001s → t+20.013s`.
+    pub ran: String,
+    pub took: String,
+    /// `done`, or `failed: REASON`.
+    pub outcome: String,
+    pub failed: bool,
+    /// The action's line, or `-`.
+    pub detail: String,
+    /// What it measured, `name=value` each (`-` for nothing).
+    pub values: String,
+}
+
+/// The run's steps, in the order they ran.
+pub fn step_rows(record: &RunRecord) -> Vec<StepRow> {
+    record
+        .history
+        .steps()
+        .map(|s| StepRow {
+            number: s.step,
+            action: s.action.clone(),
+            due: s.at.to_string(),
+            ran: format!("{} → {}", s.started, s.ended),
+            took: fmt_duration(s.took()),
+            outcome: match s.failure() {
+                None => "done".into(),
+                Some(reason) => format!("failed: {reason}"),
+            },
+            failed: s.failure().is_some(),
+            detail: s.detail.clone().unwrap_or_else(|| "-".into()),
+            values: if s.values.is_empty() {
+                "-".into()
+            } else {
+                s.values
+                    .iter()
+                    .map(|(name, value)| format!("{name}={}", value_text(name, value)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        })
+        .collect()
+}
+
+/// A step's value in words: text as it is, a value named `*_at` (by convention an instant of
+/// the run, nanoseconds since its start) as an instant, anything else as JSON.
+fn value_text(name: &str, value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(text) => text.clone(),
+        serde_json::Value::Number(n) if name.ends_with("_at") && n.is_u64() => {
+            crate::history::At(n.as_u64().unwrap_or(0)).to_string()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A step in one line, for the lists of what happened: `step 2 target: done in 0.003s: DETAIL`.
+pub(crate) fn step_line(s: &crate::history::StepEvent) -> String {
+    let mut line = format!("step {} {}", s.step, s.action);
+    if s.delay() >= Duration::from_millis(100) {
+        line.push_str(&format!(
+            " (due at {}, {} late: the step before it was still running)",
+            s.at,
+            fmt_duration(s.delay())
+        ));
+    }
+    match s.failure() {
+        None => line.push_str(&format!(": done in {}", fmt_duration(s.took()))),
+        Some(reason) => line.push_str(&format!(
+            ": failed after {}: {reason}",
+            fmt_duration(s.took())
+        )),
+    }
+    if let Some(detail) = &s.detail {
+        line.push_str(&format!(" ({detail})"));
+    }
+    line
+}
+
 /// Milliseconds precision, seconds unit: `10.496s`.
 pub fn fmt_duration(d: Duration) -> String {
     format!("{:.3}s", d.as_secs_f64())
@@ -898,6 +983,64 @@ pub(crate) fn pool_record() -> RunRecord {
     record
 }
 
+/// [`sample_record`] with two steps: a `target` at 1 s, during the failover, that found no
+/// leader (failed), and a `target` with a restore point at 3 s, delayed by nothing, done on the
+/// new leader pg2.
+#[cfg(test)]
+pub(crate) fn steps_record() -> RunRecord {
+    use crate::history::{At, Event, StepEvent, StepOutcome};
+    let mut record = sample_record();
+    let text = "name = \"sample\"\ndescription = \"a sample drill\"\nduration = \"60s\"\n\
+                [[step]]\nat = \"1s\"\naction = \"target\"\n\
+                [[step]]\nat = \"3s\"\naction = \"target\"\nrestore_point = \"after-failover\"\n";
+    record.scenario.steps =
+        crate::scenario::parse(std::path::Path::new("scenarios/sample.toml"), text)
+            .expect("a valid scenario")
+            .steps;
+    let values = |pairs: &[(&str, serde_json::Value)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    };
+    record.history.extend([
+        Event::Step(StepEvent {
+            step: 1,
+            action: "target".into(),
+            at: At(1_000_000_000),
+            started: At(1_000_210_000),
+            ended: At(2_004_000_000),
+            outcome: StepOutcome::Failed {
+                reason: "no node reports itself leader".into(),
+            },
+            detail: None,
+            values: Default::default(),
+        }),
+        Event::Step(StepEvent {
+            step: 2,
+            action: "target".into(),
+            at: At(3_000_000_000),
+            started: At(3_001_500_000),
+            ended: At(3_004_200_000),
+            outcome: StepOutcome::Done,
+            detail: Some(
+                "on pg2: 2026-11-28T06:00:49.201734+00:00 at LSN 0/4000110; restore point \
+                 \"after-failover\" at 0/4000148"
+                    .into(),
+            ),
+            values: values(&[
+                ("node", "pg2".into()),
+                ("restore_point", "after-failover".into()),
+                ("restore_point_lsn", "0/4000148".into()),
+                ("target_at", 3_002_900_000u64.into()),
+                ("target_lsn", "0/4000110".into()),
+                ("target_time", "2026-11-28T06:00:49.201734+00:00".into()),
+            ]),
+        }),
+    ]);
+    record
+}
+
 /// [`sample_record`] of a scenario without objectives: not judged.
 #[cfg(test)]
 pub(crate) fn not_judged_record() -> RunRecord {
@@ -910,6 +1053,42 @@ pub(crate) fn not_judged_record() -> RunRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// reports/run-json.md names every field of a step: the scenario's and the history's.
+    #[test]
+    fn the_run_json_schema_names_every_field_of_a_step() {
+        fn keys(value: &serde_json::Value, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (key, child) in map {
+                        out.push(key.clone());
+                        keys(child, out);
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|i| keys(i, out)),
+                _ => {}
+            }
+        }
+        let record = serde_json::to_value(steps_record()).unwrap();
+        let mut found = Vec::new();
+        keys(&record["scenario"]["steps"], &mut found);
+        for event in record["history"]["events"].as_array().unwrap() {
+            if event["type"] == "step" {
+                keys(event, &mut found);
+            }
+        }
+        assert!(found.contains(&"restore_point_lsn".to_owned()), "{found:?}");
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/run-json.md"),
+        )
+        .unwrap();
+        let missing: Vec<&String> = found
+            .iter()
+            .filter(|k| !doc.contains(&format!("`{k}`")))
+            .collect();
+        assert!(missing.is_empty(), "not in run-json.md: {missing:?}");
+        assert!(doc.contains("| `step` | format 4"));
+    }
 
     #[test]
     fn pool_figures_per_pooler_and_stale_connections() {

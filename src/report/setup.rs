@@ -55,6 +55,21 @@ pub fn fault_schedule(s: &Scenario) -> Vec<String> {
         .collect()
 }
 
+/// Each scheduled step in a line: `at 20s: target (restore point "x")`.
+pub fn step_schedule(s: &Scenario) -> Vec<String> {
+    s.steps
+        .iter()
+        .map(|step| {
+            format!(
+                "at {}: {}{}",
+                format_duration(step.at),
+                step.action.name(),
+                step.action.schedule_note()
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +85,15 @@ mod tests {
             [
                 "at 10s: crash of leader, healed after 15s",
                 "at 40s: switchover of leader, not healed",
+            ]
+        );
+        assert!(step_schedule(&s).is_empty());
+        let steps = crate::report::steps_record().scenario;
+        assert_eq!(
+            step_schedule(&steps),
+            [
+                "at 1s: target",
+                "at 3s: target (restore point \"after-failover\")"
             ]
         );
     }

@@ -1,4 +1,4 @@
-use super::rows::{measurement_rows, objective_rows};
+use super::rows::{measurement_rows, objective_rows, step_rows};
 use crate::check::Judgement;
 use crate::record::RunRecord;
 use tabled::settings::Style;
@@ -11,13 +11,26 @@ struct MeasurementLine {
 }
 
 #[derive(Tabled)]
+struct StepLine {
+    step: usize,
+    action: String,
+    due: String,
+    #[tabled(rename = "started → ended")]
+    ran: String,
+    took: String,
+    outcome: String,
+    detail: String,
+}
+
+#[derive(Tabled)]
 struct ObjectiveLine {
     objective: String,
     measured: String,
     verdict: &'static str,
 }
 
-/// The terminal summary: every measurement, then each objective with its verdict.
+/// The terminal summary: every measurement, the steps if the scenario has any, then each
+/// objective with its verdict.
 pub fn table(record: &RunRecord) -> String {
     let measurements = measurement_rows(record)
         .into_iter()
@@ -36,6 +49,20 @@ pub fn table(record: &RunRecord) -> String {
     );
     out.push_str(&Table::new(measurements).with(Style::rounded()).to_string());
     out.push('\n');
+    let steps = step_rows(record);
+    if !steps.is_empty() {
+        let steps = steps.into_iter().map(|r| StepLine {
+            step: r.number,
+            action: r.action,
+            due: r.due,
+            ran: r.ran,
+            took: r.took,
+            outcome: r.outcome,
+            detail: r.detail,
+        });
+        out.push_str(&Table::new(steps).with(Style::rounded()).to_string());
+        out.push('\n');
+    }
     out.push_str(&Table::new(objectives).with(Style::rounded()).to_string());
     out.push('\n');
     for problem in &record.problems {
@@ -63,6 +90,14 @@ mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(table(&sample_record()));
+    }
+
+    #[test]
+    fn a_run_with_a_done_and_a_failed_step() {
+        let out = table(&crate::report::steps_record());
+        insta::assert_snapshot!(out);
+        // without steps, no steps table
+        assert!(!table(&sample_record()).contains("started → ended"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The timeline chart of a run, as inline SVG: write outcomes over time, fault windows, each
-//! fault's outage (the RTO span) and each Patroni node's role as the probes saw it, on the run's
-//! one clock.
+//! fault's outage (the RTO span), each Patroni node's role as the probes saw it and the
+//! scenario's steps, on the run's one clock.
 //!
 //! The chart is computed first ([`Timeline::of`]) and drawn second ([`Timeline::svg`]). Its size
 //! is bounded whatever the run's length: time is cut into at most [`MAX_BUCKETS`] buckets (100 ms,
@@ -235,6 +235,51 @@ pub struct PoolLane {
     pub segments: Vec<PoolSegment>,
 }
 
+/// A step of the scenario: when it was due, when it ran, how it ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepMark {
+    pub step: usize,
+    pub action: String,
+    pub due: At,
+    pub started: At,
+    pub ended: At,
+    /// Why it failed; `None`: done.
+    pub failed: Option<String>,
+}
+
+impl StepMark {
+    /// `1 target: done`, the label drawn beside it.
+    fn label(&self) -> String {
+        let outcome = if self.failed.is_some() {
+            "failed"
+        } else {
+            "done"
+        };
+        format!("{} {}: {outcome}", self.step, self.action)
+    }
+
+    /// Everything about it, for its tooltip and the chart's description.
+    fn describe(&self) -> String {
+        let mut text = format!(
+            "step {} {}: {}",
+            self.step,
+            self.action,
+            match &self.failed {
+                None => "done".to_string(),
+                Some(reason) => format!("failed ({reason})"),
+            }
+        );
+        text.push_str(&format!(
+            ", due at {}, ran from {} to {} ({})",
+            self.due,
+            self.started,
+            self.ended,
+            fmt_duration(self.ended.since(self.started))
+        ));
+        text
+    }
+}
+
 /// The chart's content, computed from a record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timeline {
@@ -249,6 +294,8 @@ pub struct Timeline {
     pub role_sources: Vec<String>,
     /// One lane per pooler sampled, below the nodes' lanes; none without poolers.
     pub pools: Vec<PoolLane>,
+    /// The scenario's steps, in a lane of their own at the bottom; none without steps.
+    pub steps: Vec<StepMark>,
 }
 
 /// The latest instant the history mentions.
@@ -266,6 +313,7 @@ fn last_instant(record: &RunRecord) -> At {
             Event::Replication(r) => r.received.max(r.sent),
             Event::Pool(p) => p.received.max(p.sent),
             Event::ReadBack(r) => r.at,
+            Event::Step(s) => s.ended.max(s.started),
         })
         .max()
         .unwrap_or(At(0))
@@ -465,6 +513,18 @@ impl Timeline {
             nodes,
             role_sources,
             pools: pool_lanes(record, buckets, index),
+            steps: record
+                .history
+                .steps()
+                .map(|s| StepMark {
+                    step: s.step,
+                    action: s.action.clone(),
+                    due: s.at,
+                    started: s.started,
+                    ended: s.ended,
+                    failed: s.failure().map(str::to_owned),
+                })
+                .collect(),
         }
     }
 
@@ -508,6 +568,9 @@ const RTO_H: f64 = 24.0;
 const NODE_H: f64 = 16.0;
 const NODE_GAP: f64 = 6.0;
 const POOL_H: f64 = 20.0;
+const STEP_H: f64 = 16.0;
+/// A row of step labels below the steps' lane.
+const STEP_LABEL_ROW: f64 = 13.0;
 const AXIS_H: f64 = 24.0;
 const LEGEND_ROW: f64 = 18.0;
 
@@ -525,6 +588,9 @@ const RTO: &str = "#111111";
 const POOL_USE: &str = "#4292c6";
 const POOL_SATURATED: &str = "#a50f15";
 const POOL_WAITING: &str = "#fd8d3c";
+/// A step that completed, one that failed (the failed writes' colour).
+const STEP_DONE: &str = "#238b45";
+const STEP_FAILED: &str = FAIL;
 
 fn state_fill(state: LaneState) -> &'static str {
     match state {
@@ -568,6 +634,19 @@ impl Timeline {
         self.faults.len().clamp(1, 2)
     }
 
+    /// Rows of step labels: two when there are several, so that neighbours do not overlap.
+    fn step_label_rows(&self) -> usize {
+        self.steps.len().min(2)
+    }
+
+    /// The height of the steps' lane with its labels; 0 without steps.
+    fn steps_height(&self) -> f64 {
+        if self.steps.is_empty() {
+            return 0.0;
+        }
+        STEP_H + STEP_LABEL_ROW * self.step_label_rows() as f64 + NODE_GAP
+    }
+
     /// The chart as an `<svg>` element for inline use in HTML (no `xmlns` needed there).
     pub fn svg(&self) -> String {
         let mut s = String::new();
@@ -578,10 +657,13 @@ impl Timeline {
         let rto_rows = marks.iter().map(|m| m.row + 1).max().unwrap_or(1);
         let nodes_y = rto_y + RTO_H * rto_rows as f64 + 4.0;
         let pools_y = nodes_y + (NODE_H + NODE_GAP) * self.nodes.len() as f64;
-        let plot_bottom = pools_y + (POOL_H + NODE_GAP) * self.pools.len() as f64;
+        let steps_y = pools_y + (POOL_H + NODE_GAP) * self.pools.len() as f64;
+        let plot_bottom = steps_y + self.steps_height();
         let axis_y = plot_bottom;
         let legend_y = axis_y + AXIS_H + 4.0;
-        let legend_rows = if self.pools.is_empty() { 2.0 } else { 3.0 };
+        let legend_rows = 2.0
+            + f64::from(u8::from(!self.pools.is_empty()))
+            + f64::from(u8::from(!self.steps.is_empty()));
         let height = legend_y + legend_rows * LEGEND_ROW + 4.0;
 
         let _ = writeln!(
@@ -665,6 +747,14 @@ impl Timeline {
                 Esc(&lane.pooler)
             );
         }
+        if !self.steps.is_empty() {
+            let _ = writeln!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\">steps</text>",
+                LEFT - 8.0,
+                steps_y + STEP_H / 2.0 + 4.0,
+            );
+        }
         let _ = writeln!(s, "</g>");
 
         // the faults' shading and edges under the lanes, so that they hide no data
@@ -673,6 +763,7 @@ impl Timeline {
         self.draw_writes(&mut s, writes_y);
         self.draw_nodes(&mut s, nodes_y);
         self.draw_pools(&mut s, pools_y);
+        self.draw_steps(&mut s, steps_y);
         self.draw_outages(&mut s, &marks, rto_y);
         self.draw_legend(&mut s, legend_y);
         s.push_str("</svg>\n");
@@ -731,8 +822,60 @@ impl Timeline {
                     .join(", ")
             ));
         }
+        for step in &self.steps {
+            text.push_str(&format!("; {}", step.describe()));
+        }
         text.push('.');
         text
+    }
+
+    /// The steps' lane: each step a bar from its start to its end (at least 2 units wide, so
+    /// that a step of a few milliseconds shows), green when done, red when failed, with a thin
+    /// line from when it was due when it started late, and its label below it.
+    fn draw_steps(&self, s: &mut String, y: f64) {
+        if self.steps.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            s,
+            "<rect x=\"{LEFT}\" y=\"{y:.1}\" width=\"{PLOT}\" height=\"{STEP_H}\" fill=\"#f4f4f4\"/>"
+        );
+        let rows = self.step_label_rows();
+        for (k, step) in self.steps.iter().enumerate() {
+            let x1 = self.x(step.started);
+            let w = (self.x(step.ended) - x1).max(2.0);
+            let (class, fill) = match step.failed {
+                None => ("done", STEP_DONE),
+                Some(_) => ("failed", STEP_FAILED),
+            };
+            let mid = y + STEP_H / 2.0;
+            let late = if step.started.since(step.due) >= self.bucket {
+                format!(
+                    "<line x1=\"{:.1}\" y1=\"{mid:.1}\" x2=\"{x1:.1}\" y2=\"{mid:.1}\" stroke=\"{fill}\" stroke-dasharray=\"2 2\"/>",
+                    self.x(step.due)
+                )
+            } else {
+                String::new()
+            };
+            // labels near the right edge end at their step, so that they stay in the chart
+            let label_y = y + STEP_H + STEP_LABEL_ROW * (k % rows) as f64 + 10.0;
+            let (anchor, lx) = if x1 > LEFT + PLOT * 0.75 {
+                ("end", x1 + w)
+            } else {
+                ("start", x1)
+            };
+            let _ = writeln!(
+                s,
+                "<g class=\"step\" data-step=\"{}\"><title>{}</title>{late}\
+                 <rect class=\"{class}\" x=\"{x1:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{fill}\"/>\
+                 <text x=\"{lx:.1}\" y=\"{label_y:.1}\" fill=\"{fill}\" text-anchor=\"{anchor}\" font-size=\"10\">{}</text></g>",
+                step.step,
+                Esc(&step.describe()),
+                y + 2.0,
+                STEP_H - 4.0,
+                Esc(&step.label()),
+            );
+        }
     }
 
     /// Each pooler's lane: a bar per stretch, as high as the share of the pool in use (dark
@@ -1105,6 +1248,17 @@ impl Timeline {
                     (POOL_SATURATED, "over 90 % (alert)"),
                     (POOL_WAITING, "clients waiting"),
                     (state_fill(LaneState::NoAnswer), "no answer"),
+                ],
+            );
+        }
+        if !self.steps.is_empty() {
+            let row_y = y + LEGEND_ROW * (2.0 + f64::from(u8::from(!self.pools.is_empty())));
+            row(
+                row_y,
+                "steps",
+                &[
+                    (STEP_DONE, "done (bar: started to ended)"),
+                    (STEP_FAILED, "failed"),
                 ],
             );
         }
@@ -1493,6 +1647,59 @@ mod tests {
             .map(|l| format!("{l}\n"))
             .collect();
         insta::assert_snapshot!(lanes);
+    }
+
+    #[test]
+    fn a_lane_of_steps_with_a_done_and_a_failed_one() {
+        let record = crate::report::steps_record();
+        let chart = Timeline::of(&record);
+        let marks: Vec<(usize, At, At, bool)> = chart
+            .steps
+            .iter()
+            .map(|m| (m.step, m.started, m.ended, m.failed.is_some()))
+            .collect();
+        assert_eq!(
+            marks,
+            [
+                (1, At(1_000_210_000), At(2_004_000_000), true),
+                (2, At(3_001_500_000), At(3_004_200_000), false),
+            ]
+        );
+        let svg = chart.svg();
+        assert_eq!(svg.matches("<g class=\"step\"").count(), 2);
+        assert!(svg.contains(">1 target: failed</text>"), "{svg}");
+        assert!(svg.contains(">2 target: done</text>"), "{svg}");
+        assert!(svg.contains(">steps</text>"), "{svg}");
+        // a step of 3 ms is still seen
+        let done = svg.split("data-step=\"2\"").nth(1).unwrap();
+        assert!(done.contains("width=\"2.0\""), "{done}");
+        insta::assert_snapshot!(svg);
+
+        // without steps, no lane: the chart is drawn as before
+        let plain = Timeline::of(&sample_record()).svg();
+        assert!(!plain.contains(">steps</text>"));
+    }
+
+    #[test]
+    fn a_step_delayed_by_the_one_before_shows_when_it_was_due() {
+        let mut record = crate::report::steps_record();
+        for event in &mut record.history.events {
+            if let Event::Step(s) = event
+                && s.step == 2
+            {
+                // due at 1.5 s, step 1 running until 2.004 s
+                s.at = At(1_500_000_000);
+                s.started = At(2_004_100_000);
+            }
+        }
+        let svg = Timeline::of(&record).svg();
+        let late = svg.split("data-step=\"2\"").nth(1).unwrap();
+        let late = &late[..late.find("</g>").unwrap()];
+        assert!(late.contains("stroke-dasharray=\"2 2\""), "{late}");
+        assert!(
+            late.contains("due at t+1.500s, ran from t+2.004s"),
+            "{late}"
+        );
     }
 
     #[test]

@@ -208,6 +208,9 @@ fn duplicate(text: &str, span: Option<std::ops::Range<usize>>) -> String {
         Some(header @ ("[fault]" | "[[fault]]")) => format!(
             "duplicate table `{header}`, expected [[fault]] (double brackets) for every fault"
         ),
+        Some(header @ ("[step]" | "[[step]]")) => format!(
+            "duplicate table `{header}`, expected [[step]] (double brackets) for every step"
+        ),
         Some(header) => format!(
             "duplicate table `{header}`, expected each table once (all its keys under one header)"
         ),
@@ -366,10 +369,10 @@ fn error_keys(err: &toml::de::Error) -> String {
 
 /// A table's dotted path as its header is written.
 fn table_header(keys: &str) -> String {
-    if keys == "fault" {
-        "[[fault]]".to_owned()
-    } else {
-        format!("[{keys}]")
+    match keys {
+        // arrays of tables
+        "fault" | "step" => format!("[[{keys}]]"),
+        _ => format!("[{keys}]"),
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::error::{ScenarioErrorKind, position};
-use super::fault_keys::FaultInput;
+use super::keys::FaultInput;
 use super::model::{Fault, Group, Target};
 use super::raw::{RawDuration, RawFault, RawNames};
 use super::selector::{self, Nodes, SelectorError};
@@ -199,6 +199,7 @@ pub(super) fn faults(
             groups,
         )?;
         let mut input = FaultInput {
+            table: "fault",
             nodes,
             groups,
             keys,

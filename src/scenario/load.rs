@@ -201,6 +201,7 @@ mod tests {
                 target: Target::Leader,
                 duration: None,
             }],
+            steps: vec![],
             objectives: vec![
                 Objective {
                     measure: Measure::Rto,

@@ -3,6 +3,7 @@
 
 use super::settings::{KindSettings, Settings};
 use crate::fault::FaultSpec;
+use crate::step::ActionSpec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,6 +29,10 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub groups: Vec<Group>,
     pub faults: Vec<Fault>,
+    /// Actions at an instant (`[[step]]`), in the order they run. Absent from run.json when
+    /// there are none, so every record written before steps existed loads unchanged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
     pub objectives: Vec<Objective>,
     /// How long each step may take before firedrill gives up (`[bounds]`); runs recorded before
     /// bounds existed load with the defaults.
@@ -44,7 +49,8 @@ pub struct Bounds {
     /// streaming, HAProxy routing to the leader). 120 s by default.
     #[serde(with = "humantime_serde")]
     pub bring_up: Duration,
-    /// Each fault's injection, and each heal, separately. 60 s by default.
+    /// Each fault's injection, and each heal, separately; each step's action. 60 s by
+    /// default.
     #[serde(with = "humantime_serde")]
     pub fault: Duration,
     /// After the workload ends: waiting for a writable leader to read back from. 60 s by
@@ -221,6 +227,18 @@ pub struct Fault {
         skip_serializing_if = "Option::is_none"
     )]
     pub duration: Option<Duration>,
+}
+
+/// An action at an instant (`[[step]]`): marking a restore target, taking a backup, restoring.
+/// Unlike a fault it is no inject/heal pair: it runs once, takes some time and has an outcome.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Instant after the workload's start at which it is due. Steps run one at a time in this
+    /// order: a step still running at the next one's instant delays it.
+    #[serde(with = "humantime_serde")]
+    pub at: Duration,
+    /// What it does: an action of `crate::step::ACTIONS` with its checked parameters.
+    pub action: ActionSpec,
 }
 
 /// Who a fault hits, resolved when it fires. Written in scenario files as `leader` (or

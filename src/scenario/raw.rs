@@ -29,6 +29,8 @@ pub(super) struct RawScenario {
     pub groups: BTreeMap<Spanned<String>, Spanned<RawNames>>,
     #[serde(default)]
     pub fault: Vec<Spanned<RawFault>>,
+    #[serde(default)]
+    pub step: Vec<Spanned<RawStep>>,
     /// Measurement name → bound; the key spans give the file order back.
     #[serde(default)]
     pub objectives: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
@@ -199,7 +201,6 @@ impl<'de> Deserialize<'de> for RawFault {
             }
 
             fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawFault, A::Error> {
-                use crate::fault::KeyForm;
                 let mut fault = RawFault::default();
                 while let Some(key) = map.next_key_seed(FaultKeySeed)? {
                     match key {
@@ -208,11 +209,7 @@ impl<'de> Deserialize<'de> for RawFault {
                         FaultKey::Target => fault.target = Some(map.next_value()?),
                         FaultKey::Duration => fault.duration = Some(map.next_value()?),
                         FaultKey::Verb(key) => {
-                            let value = match key.form {
-                                KeyForm::Text => RawKey::Text(map.next_value()?),
-                                KeyForm::Selectors => RawKey::Selectors(map.next_value()?),
-                            };
-                            fault.keys.push((key.name, value));
+                            fault.keys.push((key.name, declared(&mut map, key)?))
                         }
                     }
                 }
@@ -221,6 +218,102 @@ impl<'de> Deserialize<'de> for RawFault {
         }
 
         deserializer.deserialize_map(FaultVisitor)
+    }
+}
+
+/// The value of a key a verb or an action declares, read in the form it declares.
+fn declared<'de, A: de::MapAccess<'de>>(
+    map: &mut A,
+    key: crate::fault::Key,
+) -> Result<RawKey, A::Error> {
+    use crate::fault::KeyForm;
+    Ok(match key.form {
+        KeyForm::Text => RawKey::Text(map.next_value()?),
+        KeyForm::Selectors => RawKey::Selectors(map.next_value()?),
+    })
+}
+
+/// One `[[step]]`. Its required keys are checked in `validate`. The keys beyond at/action are
+/// those of the step actions (`crate::step::ACTIONS`), each read in the form its action
+/// declares; any other key is unknown.
+#[derive(Debug, Default)]
+pub(super) struct RawStep {
+    pub at: Option<Spanned<RawDuration>>,
+    pub action: Option<Spanned<String>>,
+    /// The actions' keys that were given, in file order.
+    pub keys: Vec<(&'static str, RawKey)>,
+}
+
+/// A key of `[[step]]`: one of the two every step has, or an action's.
+enum StepKey {
+    At,
+    Action,
+    Declared(crate::fault::Key),
+}
+
+/// Every key `[[step]]` takes, for the message about an unknown one.
+fn step_keys() -> &'static [&'static str] {
+    static KEYS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        let mut keys = vec!["at", "action"];
+        for key in crate::step::ACTIONS.iter().flat_map(|action| action.keys()) {
+            if !keys.contains(&key.name) {
+                keys.push(key.name);
+            }
+        }
+        keys
+    });
+    &KEYS
+}
+
+/// Reads a key name of `[[step]]` and refuses an unknown one there, so that the error is at the
+/// key.
+struct StepKeySeed;
+
+impl<'de> de::DeserializeSeed<'de> for StepKeySeed {
+    type Value = StepKey;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<StepKey, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Ok(match name.as_str() {
+            "at" => StepKey::At,
+            "action" => StepKey::Action,
+            other => crate::step::ACTIONS
+                .iter()
+                .flat_map(|action| action.keys())
+                .find(|key| key.name == other)
+                .map(|key| StepKey::Declared(*key))
+                .ok_or_else(|| de::Error::unknown_field(other, step_keys()))?,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for RawStep {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StepVisitor;
+
+        impl<'de> Visitor<'de> for StepVisitor {
+            type Value = RawStep;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a table")
+            }
+
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<RawStep, A::Error> {
+                let mut step = RawStep::default();
+                while let Some(key) = map.next_key_seed(StepKeySeed)? {
+                    match key {
+                        StepKey::At => step.at = Some(map.next_value()?),
+                        StepKey::Action => step.action = Some(map.next_value()?),
+                        StepKey::Declared(key) => {
+                            step.keys.push((key.name, declared(&mut map, key)?))
+                        }
+                    }
+                }
+                Ok(step)
+            }
+        }
+
+        deserializer.deserialize_map(StepVisitor)
     }
 }
 

@@ -16,6 +16,7 @@ use super::raw::{RawBounds, RawDuration, RawScenario, RawTopology, RawWorkload};
 use super::selector::Nodes;
 use super::settings::SettingsInput;
 use super::size::parse_size;
+use super::steps::steps;
 use crate::topology::stacks::Stack;
 
 /// A validation error and the byte offset in the file it is about.
@@ -90,6 +91,7 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
     let nodes = Nodes::new(&topology);
     let groups = groups(raw.groups, &nodes)?;
     let faults = faults(raw.fault, run, &nodes, &groups, text)?;
+    let steps = steps(raw.step, run, &nodes, &groups, text)?;
     let objectives = measurable(&objectives(raw.objectives)?, &topology, &workload)?;
     let bounds = bounds(&raw.bounds)?;
 
@@ -104,6 +106,7 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
         workload,
         groups,
         faults,
+        steps,
         objectives,
         bounds,
     })

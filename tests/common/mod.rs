@@ -40,6 +40,29 @@ pub fn skip(test: &str, why: &str) {
     let _ = err.flush();
 }
 
+/// Runs `scenario` through the library, as a team's own test would: prints its summary and
+/// keeps its reports under the target directory, passing or not. `None` when no engine answers
+/// (the skip is printed). A drill that could not run fails the test.
+pub async fn drill(
+    test: &str,
+    scenario: &firedrill::scenario::Scenario,
+) -> Option<firedrill::RunRecord> {
+    if !docker_or_skip(test).await {
+        return None;
+    }
+    let record = firedrill::run(scenario, &firedrill::DrillOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("{test}: the drill could not run: {e}"));
+    eprintln!("{}", firedrill::report::table(&record));
+    let dir = firedrill::report::write_run_dir(
+        &record,
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+    )
+    .expect("reports written");
+    eprintln!("reports: {}", dir.display());
+    Some(record)
+}
+
 pub fn scenario_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("scenarios")

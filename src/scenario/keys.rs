@@ -1,6 +1,7 @@
-//! What a fault verb's checks see of one `[[fault]]`: the keys it takes beyond
-//! at/kind/target/duration, with their positions, and the topology they are checked against.
-//! Its errors become FILE:LINE:COL messages like every other scenario error.
+//! What a fault verb's or a step action's checks see of one `[[fault]]` or `[[step]]`: the keys
+//! it takes beyond the ones every fault (at/kind/target/duration) or step (at/action) has, with
+//! their positions, and the topology they are checked against. Its errors become FILE:LINE:COL
+//! messages like every other scenario error.
 
 use std::ops::Range;
 
@@ -12,19 +13,27 @@ use super::raw::{RawKey, RawSelectors};
 use super::selector::{self, Nodes};
 use super::validate::{Failure, invalid};
 
-/// A key of a fault verb that is not valid, and where.
+/// A key of a fault verb or a step action that is not valid, and where.
 #[derive(Debug)]
 pub struct KeyError(pub(super) Failure);
 
-/// One `[[fault]]` as its verb checks it.
-pub struct FaultInput<'a> {
+/// One `[[fault]]` or `[[step]]` as its verb or action checks it.
+pub struct KeyInput<'a> {
+    /// The table's name in dotted keys: `fault`, `step`.
+    pub(super) table: &'static str,
     pub(super) nodes: &'a Nodes,
     pub(super) groups: &'a [Group],
-    /// The verb's keys that were given and are not taken yet.
+    /// The keys that were given and are not taken yet.
     pub(super) keys: Vec<(&'static str, RawKey)>,
 }
 
-impl FaultInput<'_> {
+/// What a fault verb's checks see of one `[[fault]]`.
+pub type FaultInput<'a> = KeyInput<'a>;
+
+/// What a step action's checks see of one `[[step]]`.
+pub type StepInput<'a> = KeyInput<'a>;
+
+impl KeyInput<'_> {
     /// The kinds of the topology whose nodes have a data disk of their own.
     pub fn kinds_with_disk(&self) -> Vec<&'static str> {
         self.nodes.kinds_with_disk()
@@ -51,9 +60,10 @@ impl FaultInput<'_> {
         Some(self.keys.remove(at).1)
     }
 
-    /// The error about the value of key `name` at `span`: `fault.NAME: MESSAGE`.
+    /// The error about the value of key `name` at `span`: `TABLE.NAME: MESSAGE`
+    /// (`fault.candidate: ...`, `step.restore_point: ...`).
     pub fn invalid(&self, span: Range<usize>, name: &str, message: impl Into<String>) -> KeyError {
-        KeyError(invalid(span, &format!("fault.{name}"), message))
+        KeyError(invalid(span, &format!("{}.{name}", self.table), message))
     }
 
     /// `text` (at `span`, the value of key `name`) as a target selector; otherwise the message
@@ -66,7 +76,7 @@ impl FaultInput<'_> {
         name: &str,
         (what, also): (&str, &str),
     ) -> Result<Target, KeyError> {
-        let key = format!("fault.{name}");
+        let key = format!("{}.{name}", self.table);
         select(text, span, (&key, what, also), self.nodes, self.groups).map_err(KeyError)
     }
 
