@@ -199,7 +199,7 @@ fn list_stacks_shows_every_registered_stack_with_its_kinds() {
         .find(|line| line.starts_with("│ patroni "))
         .unwrap();
     assert!(
-        patroni.contains("│ patroni, etcd, haproxy, pgbouncer │"),
+        patroni.contains("│ patroni, etcd, haproxy, pgbouncer, pgbackrest │"),
         "{patroni}"
     );
     assert!(
@@ -239,6 +239,10 @@ fn list_kinds_shows_every_registered_kind_with_its_names_and_packages() {
     assert!(row("pgbouncer").contains("│ postgres on 6432 "), "{stdout}");
     assert!(row("haproxy").contains("│ haproxy "), "{stdout}");
     assert!(row("etcd").contains("│ - "), "{stdout}");
+    assert!(
+        row("pgbackrest").contains("│ none (runs inside the patroni nodes) "),
+        "{stdout}"
+    );
 }
 
 #[test]

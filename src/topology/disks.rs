@@ -39,9 +39,14 @@ async fn wipe(docker: &Docker, run_id: &str, container: &str, index: usize) -> R
     let script = format!(
         "set -e; cd '{mount}'; du -sb . | cut -f1; find . -mindepth 1 -maxdepth 1 -exec rm -rf {{}} +"
     );
-    let out = crate::engine::exec(docker, &keeper(run_id), Some("root"), &["sh", "-c", &script])
-        .await
-        .map_err(|e| e.to_string())?;
+    let out = crate::engine::exec(
+        docker,
+        &keeper(run_id),
+        Some("root"),
+        &["sh", "-c", &script],
+    )
+    .await
+    .map_err(|e| e.to_string())?;
     if !out.success() {
         return Err(format!(
             "wiping {mount} failed: {}",

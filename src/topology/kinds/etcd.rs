@@ -125,10 +125,20 @@ pub async fn delete_prefix(
     let what = format!("deleting {prefix} in etcd through {}", node.name);
     let out = tokio::time::timeout(
         within,
-        crate::engine::exec(&cluster.docker, &node.container, None, &["sh", "-c", &script]),
+        crate::engine::exec(
+            &cluster.docker,
+            &node.container,
+            None,
+            &["sh", "-c", &script],
+        ),
     )
     .await
-    .map_err(|_| format!("{what}: no answer within {}", humantime::format_duration(within)))?
+    .map_err(|_| {
+        format!(
+            "{what}: no answer within {}",
+            humantime::format_duration(within)
+        )
+    })?
     .map_err(|e| format!("{what}: {e}"))?;
     if !out.success() {
         return Err(format!(
