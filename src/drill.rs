@@ -534,7 +534,7 @@ async fn run_steps(
                 &scenario.steps[i],
                 &earlier,
                 clock,
-                &scenario.bounds,
+                (&scenario.topology, &scenario.bounds),
             )
             .await?;
             progress.send(DrillEvent::step(&event));

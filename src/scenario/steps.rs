@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::error::{ScenarioErrorKind, position, suggest};
 use super::keys::StepInput;
-use super::model::{Group, Step};
+use super::model::{Group, Step, Topology};
 use super::raw::{RawKey, RawStep};
 use super::selector::Nodes;
 use super::validate::{Failure, Result, invalid, parse_duration, show};
@@ -19,7 +19,7 @@ use crate::step::{self, DynAction};
 pub(super) fn steps(
     raw: Vec<Spanned<RawStep>>,
     run: Duration,
-    nodes: &Nodes,
+    (topology, nodes): (&Topology, &Nodes),
     groups: &[Group],
     text: &str,
 ) -> Result<Vec<Step>> {
@@ -62,6 +62,9 @@ pub(super) fn steps(
 
         let chosen = step::action_named(action.get_ref())
             .ok_or_else(|| unknown_action(action.get_ref(), action.span()))?;
+        if let Some(why) = chosen.lacks(topology) {
+            return Err(invalid(action.span(), "step.action", why));
+        }
         only_for(chosen, &keys)?;
         let mut input = StepInput {
             table: "step",

@@ -91,7 +91,7 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
     let nodes = Nodes::new(&topology);
     let groups = groups(raw.groups, &nodes)?;
     let faults = faults(raw.fault, run, &nodes, &groups, text)?;
-    let steps = steps(raw.step, run, &nodes, &groups, text)?;
+    let steps = steps(raw.step, run, (&topology, &nodes), &groups, text)?;
     let objectives = measurable(&objectives(raw.objectives)?, &topology, &workload)?;
     let bounds = bounds(&raw.bounds)?;
 

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use super::{ActionSpec, StepError};
 use crate::fault::Key;
 use crate::history::{At, Clock, StepEvent, Values};
-use crate::scenario::{Bounds, KeyError, StepInput};
+use crate::scenario::{Bounds, KeyError, StepInput, Topology};
 use crate::topology::{Cluster, Node};
 
 /// What a step that completed found.
@@ -62,8 +62,13 @@ impl Done {
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub cluster: &'a Cluster,
+    /// The scenario's topology: each kind's settings (a restore renders a node's configuration
+    /// from them).
+    pub topology: &'a Topology,
     /// The run's clock, to stamp what the action does.
     pub clock: Clock,
+    /// How long the step may take (the step is cut short then): for the commands it runs.
+    pub bound: Duration,
     /// Its number in the scenario, from 1.
     pub step: usize,
     /// The steps that ran before it, in order (what a restore reads its target from).
@@ -95,6 +100,12 @@ pub trait Action: Send + Sync + 'static {
     /// Checks its keys (taken from `input`) into its parameters.
     fn params(input: &mut StepInput<'_>) -> Result<Self::Params, KeyError>;
 
+    /// What it needs of the topology, if anything it lacks (`a backup needs
+    /// [topology.pgbackrest]`): `validate` refuses the step at its action with this message.
+    fn lacks(_topology: &Topology) -> Option<String> {
+        None
+    }
+
     /// Does it, once. `Err(StepError::Failed)` when the system under test refused it or could
     /// not complete it (recorded; the drill goes on); any other error is harness trouble and
     /// ends the drill.
@@ -123,6 +134,7 @@ pub trait DynAction: Send + Sync {
     fn keys(&self) -> &'static [Key];
     /// Checks the keys into a step of this action.
     fn validate(&'static self, input: &mut StepInput<'_>) -> Result<ActionSpec, KeyError>;
+    fn lacks(&self, topology: &Topology) -> Option<String>;
     /// Reads the parameters back from run.json (the object less its `"name"`).
     fn decode(&'static self, params: serde_json::Value) -> serde_json::Result<ActionSpec>;
 }
@@ -139,6 +151,9 @@ impl<A: Action> DynAction for A {
     }
     fn validate(&'static self, input: &mut StepInput<'_>) -> Result<ActionSpec, KeyError> {
         A::params(input).map(|params| ActionSpec::new(self, params))
+    }
+    fn lacks(&self, topology: &Topology) -> Option<String> {
+        A::lacks(topology)
     }
     fn decode(&'static self, params: serde_json::Value) -> serde_json::Result<ActionSpec> {
         serde_json::from_value::<A::Params>(params).map(|params| ActionSpec::new(self, params))

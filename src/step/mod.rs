@@ -23,7 +23,9 @@
 //! Nothing else changes: the scenario model holds an [`ActionSpec`], whatever the action.
 
 mod action;
+mod backup;
 mod error;
+mod lose_cluster;
 mod spec;
 mod target;
 
@@ -35,13 +37,13 @@ pub use target::{MAX_RESTORE_POINT_LEN, MarkTarget, TargetMark, TargetParams, ls
 pub use crate::history::Values;
 
 use crate::history::{At, Clock, StepEvent, StepOutcome};
-use crate::scenario::{Bounds, Step};
+use crate::scenario::{Bounds, Step, Topology};
 use crate::topology::Cluster;
 use std::future::Future;
 use std::time::Duration;
 
 /// Every step action, one line each, in the order messages and `firedrill list` show them.
-pub static ACTIONS: &[&dyn DynAction] = &[&MarkTarget];
+pub static ACTIONS: &[&dyn DynAction] = &[&MarkTarget, &backup::Backup, &lose_cluster::LoseCluster];
 
 /// The action named `name` in scenario files.
 pub fn action_named(name: &str) -> Option<&'static dyn DynAction> {
@@ -76,12 +78,14 @@ pub async fn run(
     step: &Step,
     earlier: &[StepEvent],
     clock: Clock,
-    bounds: &Bounds,
+    (topology, bounds): (&Topology, &Bounds),
 ) -> Result<StepEvent, StepRunError> {
     let bound = step.action.bound(bounds);
     let ctx = Context {
         cluster,
+        topology,
         clock,
+        bound,
         step: index + 1,
         earlier,
     };
@@ -155,7 +159,7 @@ mod tests {
     #[test]
     fn the_registry_lists_every_action_once_by_a_unique_name() {
         let names: Vec<&str> = action_names().collect();
-        assert_eq!(names, ["target"]);
+        assert_eq!(names, ["target", "backup", "lose-cluster"]);
         for name in &names {
             assert_eq!(action_named(name).map(|a| a.name()), Some(*name));
             assert!(!action_named(name).unwrap().summary().is_empty(), "{name}");
@@ -180,6 +184,7 @@ mod tests {
     fn sample(key: &str) -> &'static str {
         match key {
             "restore_point" => "\"before-loss\"",
+            "type" => "\"diff\"",
             other => panic!("no sample value for key {other}: add one"),
         }
     }
@@ -187,6 +192,7 @@ mod tests {
     fn step_of(action: &dyn DynAction, keys: &str) -> Step {
         let text = format!(
             "name = \"x\"\ndescription = \"y\"\nduration = \"60s\"\n\
+             [topology.pgbackrest]\n\
              [[step]]\nat = \"10s\"\naction = \"{}\"\n{keys}",
             action.name(),
         );
@@ -222,11 +228,11 @@ mod tests {
                 assert_eq!(serde_json::to_string(&back).unwrap(), json);
             }
         }
-        let unknown = serde_json::from_str::<ActionSpec>(r#"{"name":"backup"}"#).unwrap_err();
+        let unknown = serde_json::from_str::<ActionSpec>(r#"{"name":"restore-all"}"#).unwrap_err();
         assert!(
             unknown
                 .to_string()
-                .starts_with("unknown step action \"backup\", expected one of: target"),
+                .starts_with("unknown step action \"restore-all\", expected one of: target"),
             "{unknown}"
         );
         let nameless = serde_json::from_str::<ActionSpec>(r#"{"restore_point":null}"#);

@@ -180,7 +180,7 @@ impl Action for MarkTarget {
 }
 
 /// The one node reporting itself leader, as the role service sees it now.
-async fn leader(cluster: &Cluster) -> Result<Node, StepError> {
+pub(super) async fn leader(cluster: &Cluster) -> Result<Node, StepError> {
     let roles = cluster.roles(Duration::from_secs(1)).await;
     let leaders: Vec<&Node> = roles
         .reports
