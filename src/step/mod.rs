@@ -26,6 +26,7 @@ mod action;
 mod backup;
 mod error;
 mod lose_cluster;
+mod restore;
 mod spec;
 mod target;
 
@@ -43,7 +44,12 @@ use std::future::Future;
 use std::time::Duration;
 
 /// Every step action, one line each, in the order messages and `firedrill list` show them.
-pub static ACTIONS: &[&dyn DynAction] = &[&MarkTarget, &backup::Backup, &lose_cluster::LoseCluster];
+pub static ACTIONS: &[&dyn DynAction] = &[
+    &MarkTarget,
+    &backup::Backup,
+    &lose_cluster::LoseCluster,
+    &restore::RestoreCluster,
+];
 
 /// The action named `name` in scenario files.
 pub fn action_named(name: &str) -> Option<&'static dyn DynAction> {
@@ -159,7 +165,7 @@ mod tests {
     #[test]
     fn the_registry_lists_every_action_once_by_a_unique_name() {
         let names: Vec<&str> = action_names().collect();
-        assert_eq!(names, ["target", "backup", "lose-cluster"]);
+        assert_eq!(names, ["target", "backup", "lose-cluster", "restore"]);
         for name in &names {
             assert_eq!(action_named(name).map(|a| a.name()), Some(*name));
             assert!(!action_named(name).unwrap().summary().is_empty(), "{name}");
@@ -185,6 +191,8 @@ mod tests {
         match key {
             "restore_point" => "\"before-loss\"",
             "type" => "\"diff\"",
+            "node" => "\"pg2\"",
+            "target_action" => "\"pause\"",
             other => panic!("no sample value for key {other}: add one"),
         }
     }

@@ -30,6 +30,61 @@ impl Cluster {
             .filter(|ip| !ip.is_empty())
             .unwrap_or_else(|| node.ip.clone()))
     }
+
+    /// Writes `files` into the node's container (running or not), replacing what was there: a
+    /// configuration rendered anew before the node starts again.
+    pub async fn write_files(&self, node: &Node, files: &[super::FileSpec]) -> Result<(), String> {
+        let archive = tar_of(files).map_err(|e| e.to_string())?;
+        self.docker
+            .upload_to_container(
+                &node.container,
+                Some(UploadToContainerOptions {
+                    path: "/".into(),
+                    ..Default::default()
+                }),
+                bollard::body_full(archive.into()),
+            )
+            .await
+            .map_err(|e| format!("copy files into {}: {e}", node.name))
+    }
+
+    /// Whether the node's container runs; if it has stopped, its exit code.
+    pub async fn exited(&self, node: &Node) -> Result<Option<i64>, EngineError> {
+        let inspect = self
+            .docker
+            .inspect_container(&node.container, None)
+            .await
+            .map_err(EngineError::call(format!(
+                "inspect container {}",
+                node.container
+            )))?;
+        let state = inspect.state.unwrap_or_default();
+        Ok(match state.running {
+            Some(true) => None,
+            _ => Some(state.exit_code.unwrap_or(-1)),
+        })
+    }
+
+    /// What the node's processes wrote since `since` (Unix seconds), each line as written.
+    pub async fn log_since(&self, node: &Node, since: i64) -> String {
+        use futures_util::StreamExt;
+        let options = bollard::query_parameters::LogsOptions {
+            stdout: true,
+            stderr: true,
+            since: since as i32,
+            ..Default::default()
+        };
+        let chunks: Vec<_> = self
+            .docker
+            .logs(&node.container, Some(options))
+            .filter_map(|c| async move { c.ok() })
+            .collect()
+            .await;
+        chunks
+            .into_iter()
+            .map(|c| String::from_utf8_lossy(&c.into_bytes()).into_owned())
+            .collect()
+    }
 }
 
 /// How many times a node's container is created with fresh host ports when another process

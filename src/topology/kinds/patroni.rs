@@ -417,12 +417,58 @@ fn with_archiving(config: &mut serde_json::Value, backups: &PgbackrestSettings) 
     }
 }
 
+/// The configuration of a node that bootstraps a new cluster by restoring a backup
+/// (Patroni's custom bootstrap, run only while the store holds no `initialize` key for the
+/// cluster): the node's own configuration with `restore` as its bootstrap method.
+pub fn render_restore_config(
+    me: &str,
+    topology: &Topology,
+    secrets: &Secrets,
+    restore: &pgbackrest::Restore,
+) -> Option<String> {
+    let spec = settings(topology)?;
+    let backups = pgbackrest::settings(topology)?;
+    let etcd_members = super::ETCD.kind().count(topology);
+    let rendered = render_config(me, spec, etcd_members, secrets, Some(backups));
+    let mut config: serde_json::Value = serde_json::from_str(&rendered).ok()?;
+    config["bootstrap"]["method"] = json!("pgbackrest");
+    config["bootstrap"]["pgbackrest"] = json!({
+        "command": restore.command(),
+        // Patroni's recovery settings replace pgBackRest's (see `Restore::recovery_conf`).
+        "keep_existing_recovery_conf": false,
+        "recovery_conf": restore.recovery_conf(),
+        // Otherwise Patroni appends --scope and --datadir, which pgBackRest does not take.
+        "no_params": true,
+    });
+    serde_json::to_string_pretty(&config).ok()
+}
+
+/// Where a node's configuration file is.
+pub const CONFIG_FILE: &str = CONFIG_PATH;
+
 /// Asks a node's Patroni for its role (`GET /patroni`).
 pub async fn probe_patroni(
     http: &reqwest::Client,
     rest_addr: &str,
     timeout: Duration,
 ) -> Result<RoleReport, String> {
+    status(http, rest_addr, timeout).await.map(|s| s.report)
+}
+
+/// What a node's Patroni says of it (`GET /patroni`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Status {
+    pub report: RoleReport,
+    /// Replay paused (`xlog.paused`): a recovery that stopped at its target without promoting.
+    pub paused: bool,
+}
+
+/// Asks a node's Patroni for its status (`GET /patroni`).
+pub async fn status(
+    http: &reqwest::Client,
+    rest_addr: &str,
+    timeout: Duration,
+) -> Result<Status, String> {
     let response = http
         .get(format!("http://{rest_addr}/patroni"))
         .timeout(timeout)
@@ -436,7 +482,7 @@ pub async fn probe_patroni(
         "replica" | "standby_leader" | "sync_standby" => Role::Replica,
         _ => Role::Other,
     };
-    Ok(RoleReport {
+    let report = RoleReport {
         role,
         state: body["state"].as_str().unwrap_or("unknown").to_string(),
         epoch: body["timeline"]
@@ -452,7 +498,13 @@ pub async fn probe_patroni(
             .flatten()
             .filter(|r| r["state"] == "streaming")
             .filter_map(|r| r["application_name"].as_str().map(str::to_string))
+            // A base backup cloning a new replica streams too; it is no replica yet.
+            .filter(|name| name != "pg_basebackup")
             .collect(),
+    };
+    Ok(Status {
+        report,
+        paused: body["xlog"]["paused"].as_bool().unwrap_or(false),
     })
 }
 

@@ -265,6 +265,61 @@ pub fn render_config(settings: &PgbackrestSettings, data_dir: &str) -> String {
     )
 }
 
+/// Where a restore recovers to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RestoreTo {
+    /// A time, as PostgreSQL and pgBackRest read it (`2026-11-28 11:33:41.571982+00`).
+    Time(String),
+    /// A named restore point (`pg_create_restore_point`).
+    Name(String),
+}
+
+/// A point-in-time restore as a bootstrapping node runs it: pgBackRest restores the newest
+/// backup set that can reach the target, then PostgreSQL replays archived WAL up to it and
+/// promotes (or pauses there).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Restore {
+    pub to: RestoreTo,
+    /// Promote at the target (a new timeline, writable); `false`: pause there, read-only.
+    pub promote: bool,
+}
+
+impl Restore {
+    fn kind_and_target(&self) -> (&'static str, &str) {
+        match &self.to {
+            RestoreTo::Time(time) => ("time", time),
+            RestoreTo::Name(name) => ("name", name),
+        }
+    }
+
+    fn action(&self) -> &'static str {
+        if self.promote { "promote" } else { "pause" }
+    }
+
+    /// The restore command, as Patroni runs it (split as a shell would: the target is quoted).
+    /// The type and target choose the backup set; the recovery settings come from
+    /// [`Restore::recovery_conf`].
+    pub fn command(&self) -> String {
+        let (kind, target) = self.kind_and_target();
+        format!(
+            "pgbackrest --stanza={STANZA} --type={kind} \"--target={target}\" --target-action={} restore",
+            self.action()
+        )
+    }
+
+    /// The recovery settings Patroni writes for the first start, in place of pgBackRest's: with
+    /// Patroni's own, a paused recovery really stays paused (with pgBackRest's, Patroni turns
+    /// hot standby off for the first start and a pause becomes a shutdown).
+    pub fn recovery_conf(&self) -> serde_json::Value {
+        let (kind, target) = self.kind_and_target();
+        serde_json::json!({
+            "restore_command": restore_command(),
+            format!("recovery_target_{kind}"): target,
+            "recovery_target_action": self.action(),
+        })
+    }
+}
+
 /// One backup set in the repository, as `pgbackrest info` tells it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BackupSet {

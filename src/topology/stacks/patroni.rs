@@ -222,14 +222,17 @@ async fn single_leader(cluster: &Cluster) -> Option<String> {
     (serving == roles.asked() - 1).then(|| leader.name.clone())
 }
 
-/// How many replicas the leader streams WAL to.
+/// How many replicas the leader streams WAL to: the nodes' own connections only, not a
+/// `pg_basebackup` cloning a new replica (it streams too while it copies).
 async fn streaming_replicas(cluster: &Cluster, leader: &str) -> Option<usize> {
     let node = cluster.node(leader)?;
     let client = cluster.connect(node, Duration::from_secs(1)).await.ok()?;
+    let names: Vec<String> = cluster.nodes_of(PATRONI).map(|n| n.name.clone()).collect();
     let row = client
         .query_one(
-            "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
-            &[],
+            "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming' \
+             AND application_name = ANY($1)",
+            &[&names],
         )
         .await
         .ok()?;
