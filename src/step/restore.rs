@@ -131,13 +131,9 @@ impl Action for RestoreCluster {
             .cloned()
             .ok_or_else(|| StepError::Harness(format!("no node {}", params.node)))?;
         ctx.ensure_owned(&node).await?;
-        let config = patroni::render_restore_config(
-            &node.name,
-            ctx.topology,
-            &cluster.secrets,
-            &restore,
-        )
-        .ok_or_else(|| StepError::Harness("no Patroni or pgBackRest settings".into()))?;
+        let config =
+            patroni::render_restore_config(&node.name, ctx.topology, &cluster.secrets, &restore)
+                .ok_or_else(|| StepError::Harness("no Patroni or pgBackRest settings".into()))?;
         cluster
             .write_files(
                 &node,
@@ -437,14 +433,24 @@ mod tests {
              --target-action=promote restore"
         );
         let conf = restore.recovery_conf();
-        assert_eq!(conf["recovery_target_time"], "2026-11-28 12:03:04.072669+00");
+        assert_eq!(
+            conf["recovery_target_time"],
+            "2026-11-28 12:03:04.072669+00"
+        );
         assert_eq!(conf["recovery_target_action"], "promote");
         let paused = Restore {
             to: RestoreTo::Name("before-loss".into()),
             promote: false,
         };
-        assert!(paused.command().contains("--type=name \"--target=before-loss\""));
-        assert_eq!(paused.recovery_conf()["recovery_target_name"], "before-loss");
+        assert!(
+            paused
+                .command()
+                .contains("--type=name \"--target=before-loss\"")
+        );
+        assert_eq!(
+            paused.recovery_conf()["recovery_target_name"],
+            "before-loss"
+        );
         assert_eq!(paused.recovery_conf()["recovery_target_action"], "pause");
     }
 }
