@@ -324,7 +324,7 @@ async fn drill(
     // A fault that could not be injected leaves a drill that proves nothing: it is an error.
     // Steps run beside the faults, on the same clock; a failed step is an outcome, recorded.
     let resolver = fault::Resolver::new(&cluster, &scenario.groups, seed);
-    tokio::try_join!(
+    let ((), steps) = tokio::try_join!(
         async {
             run_faults(&cluster, &resolver, scenario, clock, &events_tx, progress)
                 .await
@@ -342,23 +342,40 @@ async fn drill(
     joined(reads.wait().await)?;
     progress.send(DrillEvent::WorkloadDone);
     let bounds = &scenario.bounds;
-    match workload::read_back(
-        client.as_ref(),
-        &cluster,
-        clock,
-        bounds.recovery,
-        bounds.read_back,
-    )
-    .await
-    {
-        Ok(read_back) => {
+    // A cluster lost and not restored has nothing to read back: the failed restore is the
+    // drill's outcome (its objectives judge it), not trouble of the harness.
+    let restore_failed = steps
+        .iter()
+        .rev()
+        .find(|s| s.action == step::RESTORE)
+        .is_some_and(|s| s.outcome != crate::history::StepOutcome::Done);
+    let read_back = if restore_failed {
+        progress.send(DrillEvent::Note {
+            text: "no read-back: the restore failed, no cluster to read back from".into(),
+        });
+        None
+    } else {
+        Some(
+            workload::read_back(
+                client.as_ref(),
+                &cluster,
+                clock,
+                bounds.recovery,
+                bounds.read_back,
+            )
+            .await,
+        )
+    };
+    match read_back {
+        None => {}
+        Some(Ok(read_back)) => {
             progress.send(DrillEvent::ReadBack {
                 rows: read_back.present.len(),
                 node: read_back.node.clone(),
             });
             let _ = events_tx.send(Event::ReadBack(read_back));
         }
-        Err(e) => problems.push(e.to_string()),
+        Some(Err(e)) => problems.push(e.to_string()),
     }
     stop_probes.cancel();
     joined(probes.await)?;
@@ -520,7 +537,7 @@ async fn run_steps(
     clock: Clock,
     events: &mpsc::UnboundedSender<Event>,
     progress: &Progress,
-) -> Result<(), StepRunError> {
+) -> Result<Vec<crate::history::StepEvent>, StepRunError> {
     // what ran before each step, for actions that build on an earlier one (a restore on its
     // target)
     let ran = std::sync::Mutex::new(Vec::new());
@@ -543,7 +560,8 @@ async fn run_steps(
             Ok(())
         }
     })
-    .await
+    .await?;
+    Ok(ran.into_inner().expect("steps lock"))
 }
 
 /// A task aborted when its handle is dropped (on error or interruption).

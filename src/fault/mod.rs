@@ -16,6 +16,7 @@
 //!
 //! Nothing else changes: the scenario model holds a [`FaultSpec`], whatever the kind.
 
+mod archive_fail;
 mod crash;
 mod disk_full;
 mod error;
@@ -33,6 +34,7 @@ mod switchover;
 mod target;
 mod verb;
 
+pub use archive_fail::ArchiveFail;
 pub use crash::Crash;
 pub use disk_full::DiskFull;
 pub use error::FaultError;
@@ -66,6 +68,7 @@ pub static VERBS: &[&dyn DynVerb] = &[
     &DiskFull,
     &PatroniFreeze,
     &PgbouncerPause,
+    &ArchiveFail,
 ];
 
 /// The verb named `name` in scenario files.
@@ -256,7 +259,8 @@ mod tests {
                 "lag",
                 "disk-full",
                 "patroni-freeze",
-                "pgbouncer-pause"
+                "pgbouncer-pause",
+                "archive-fail"
             ]
         );
         for name in &names {

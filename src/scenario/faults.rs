@@ -465,7 +465,7 @@ mod tests {
             error_of("kind = \"swichover\"\ntarget = \"leader\"\n"),
             "bad.toml:8:8: fault.kind: unknown fault kind \"swichover\", did you mean \
              \"switchover\"? expected one of: crash, postgres-crash, stop, pause, partition, \
-             switchover, lag, disk-full, patroni-freeze, pgbouncer-pause"
+             switchover, lag, disk-full, patroni-freeze, pgbouncer-pause, archive-fail"
         );
         assert_eq!(
             error_of("kind = \"crash\"\ntarget = \"leader\"\nbehind = \"5s\"\n"),

@@ -37,6 +37,9 @@ pub use target::{MAX_RESTORE_POINT_LEN, MarkTarget, TargetMark, TargetParams, ls
 
 pub use crate::history::Values;
 
+/// The restore action's name, for what follows a failed restore (nothing to read back).
+pub const RESTORE: &str = "restore";
+
 use crate::history::{At, Clock, StepEvent, StepOutcome};
 use crate::scenario::{Bounds, Step, Topology};
 use crate::topology::Cluster;

@@ -51,7 +51,7 @@ const POLL: Duration = Duration::from_millis(200);
 
 impl Action for RestoreCluster {
     type Params = RestoreParams;
-    const NAME: &'static str = "restore";
+    const NAME: &'static str = super::RESTORE;
     const SUMMARY: &'static str = "a node bootstraps a new cluster from the repository, to the \
          last `target` step (its time, or its restore point), then the other PostgreSQL nodes \
          clone it: `node` (pg1 by default), `target_action` promote (default) or pause";

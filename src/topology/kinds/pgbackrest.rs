@@ -39,6 +39,15 @@ pub struct PgbackrestSettings {
     /// WAL, so this bounds how close to a loss a target can be reached.
     #[serde(with = "humantime_serde")]
     pub archive_timeout: Duration,
+    /// A full backup at bring-up, before the workload starts (the runbook's starting point);
+    /// `false`: the stanza is created and checked, and the scenario's own `backup` steps are
+    /// the only backups (a control whose target precedes every backup).
+    #[serde(default = "yes")]
+    pub initial_backup: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// pgBackRest's `compress-type`.
@@ -90,6 +99,7 @@ struct RawPgbackrest {
     compress_type: Option<Spanned<String>>,
     process_max: Option<Spanned<i64>>,
     archive_timeout: Option<Spanned<RawDuration>>,
+    initial_backup: Option<Spanned<bool>>,
 }
 
 /// A 2 GB repository, lz4 (fast, as a drill wants), two processes (the machine's cores), WAL
@@ -139,6 +149,10 @@ fn check(
             Duration::from_secs(5),
             Duration::from_secs(1),
         )?,
+        initial_backup: raw
+            .initial_backup
+            .as_ref()
+            .is_none_or(|given| *given.get_ref()),
     })
 }
 
@@ -378,15 +392,20 @@ pub async fn command(
 }
 
 /// The stanza made and checked (archiving works: `check` pushes a WAL segment and waits for it
-/// in the repository), then a full backup: what a drill that restores starts from.
+/// in the repository), then, with `full_backup`, a full backup: what a drill that restores
+/// starts from.
 pub async fn prepare(
     cluster: &Cluster,
     leader: &Node,
+    full_backup: bool,
     within: Duration,
-) -> Result<BackupSet, String> {
+) -> Result<Option<BackupSet>, String> {
     command(cluster, leader, &["stanza-create"], within).await?;
     command(cluster, leader, &["check"], within).await?;
-    backup(cluster, leader, "full", within).await
+    if !full_backup {
+        return Ok(None);
+    }
+    backup(cluster, leader, "full", within).await.map(Some)
 }
 
 /// A backup of `kind` (`full`, `diff`, `incr`) taken on `node`; the new set.
@@ -472,6 +491,7 @@ mod tests {
             compress_type: Compress::Lz4,
             process_max: 2,
             archive_timeout: Duration::from_secs(5),
+            initial_backup: true,
         }
     }
 

@@ -70,7 +70,9 @@ impl Stack for PatroniStack {
         Box::pin(async move {
             let leader = wait_ready(cluster, bound, progress).await?;
             let backup = match pgbackrest::settings(topology) {
-                Some(_) => Some(first_backup(cluster, &leader, bound, progress).await?),
+                Some(backups) => {
+                    first_backup(cluster, &leader, backups.initial_backup, bound, progress).await?
+                }
                 None => None,
             };
             Ok(Ready { leader, backup })
@@ -189,9 +191,10 @@ async fn wait_ready(
 async fn first_backup(
     cluster: &Cluster,
     leader: &str,
+    full_backup: bool,
     bound: ReadyBound,
     progress: &Progress,
-) -> Result<pgbackrest::BackupSet, TopologyError> {
+) -> Result<Option<pgbackrest::BackupSet>, TopologyError> {
     let node = cluster.node(leader).ok_or_else(|| TopologyError::Node {
         node: leader.to_owned(),
         message: "the leader is not among the nodes".into(),
@@ -199,18 +202,24 @@ async fn first_backup(
     let within = bound
         .deadline()
         .saturating_duration_since(std::time::Instant::now());
-    let set = pgbackrest::prepare(cluster, node, within)
+    let set = pgbackrest::prepare(cluster, node, full_backup, within)
         .await
         .map_err(|message| TopologyError::Node {
             node: leader.to_owned(),
             message,
         })?;
-    Reached::new(bound, progress).note(format!(
-        "stanza {} checked, full backup {} ({:.1} MB)",
-        pgbackrest::STANZA,
-        set.label,
-        set.size as f64 / f64::from(1 << 20)
-    ));
+    Reached::new(bound, progress).note(match &set {
+        Some(set) => format!(
+            "stanza {} checked, full backup {} ({:.1} MB)",
+            pgbackrest::STANZA,
+            set.label,
+            set.size as f64 / f64::from(1 << 20)
+        ),
+        None => format!(
+            "stanza {} checked, no backup yet (initial_backup = false)",
+            pgbackrest::STANZA
+        ),
+    });
     Ok(set)
 }
 
