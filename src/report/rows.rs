@@ -1639,6 +1639,29 @@ mod tests {
             .collect();
         assert!(missing.is_empty(), "not in run-json.md: {missing:?}");
         assert!(doc.contains("| `step` | format 4"));
+
+        // a restore drill's steps, and what the checkers made of them
+        let mut found = Vec::new();
+        for done in [true, false] {
+            let record = serde_json::to_value(restore_record(done)).unwrap();
+            for event in record["history"]["events"].as_array().unwrap() {
+                if event["type"] == "step" {
+                    keys(event, &mut found);
+                }
+            }
+            keys(&record["measurements"]["restore"], &mut found);
+            keys(&record["measurements"]["backups"], &mut found);
+        }
+        assert!(
+            found.contains(&"unknown_since_restore".to_owned()),
+            "{found:?}"
+        );
+        assert!(found.contains(&"repository_delta".to_owned()), "{found:?}");
+        let missing: Vec<&String> = found
+            .iter()
+            .filter(|k| !doc.contains(&format!("`{k}`")))
+            .collect();
+        assert!(missing.is_empty(), "not in run-json.md: {missing:?}");
     }
 
     #[test]
