@@ -8,6 +8,7 @@ use super::pool::{self, PoolMeasurements};
 use super::proxy;
 use super::reads::{self, Reads};
 use super::redundancy;
+use super::restore::{self, Accounted, BackupTaken, NO_RESTORE, RestoreMeasurements};
 use super::rto::{self, UnconfirmedRecovery, Window};
 use super::split_brain::{self, SplitBrain};
 use super::verdict::MeasuredValue;
@@ -82,7 +83,11 @@ pub struct Measurements {
     /// (zero when no leader was seen).
     #[serde(default)]
     pub leader_changes: u64,
-    /// Acknowledged writes lost; `None` if the history holds no read-back.
+    /// Acknowledged writes lost; `None` if the history holds no read-back. With a done
+    /// `restore` step after a `target` step, the writes the restore accounts for (completed
+    /// at or after the target window's start, not acknowledged on the restored timeline) are
+    /// left out, of the count and of the RPO: the restore judges them against its target
+    /// (see [`RestoreMeasurements`]).
     pub lost_writes: Option<LostWrites>,
     pub unknown_writes: UnknownWrites,
     /// **Failed writes found committed**: writes recorded `fail` (or not sent) whose sequence
@@ -122,6 +127,14 @@ pub struct Measurements {
     /// then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<PoolMeasurements>,
+    /// The last `restore` step checked against its target (see [`RestoreMeasurements`]);
+    /// `None` when the history holds no restore step: the restore measurements are then not
+    /// applicable. Absent then, so a run without one keeps its bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<RestoreMeasurements>,
+    /// Every `backup` step that was done: its duration and size. Absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub backups: Vec<BackupTaken>,
 }
 
 /// Why a role measurement does not apply.
@@ -541,6 +554,13 @@ pub fn measure(history: &History) -> Measurements {
         )
     };
     let read_back = history.read_back();
+    // a done restore accounts for the writes after its target: not lost, discarded by design
+    let accounted = Accounted::of(history);
+    let judged: Vec<&crate::history::WriteOp> = writes
+        .iter()
+        .copied()
+        .filter(|w| !accounted.is_some_and(|a| a.covers(w)))
+        .collect();
     let leaders = leader::leaders(&probes);
     let no_role_source = probes.is_empty() && replication.is_empty();
     Measurements {
@@ -559,7 +579,7 @@ pub fn measure(history: &History) -> Measurements {
             .max(),
         lag_at_failover: faults.iter().filter_map(|f| f.lag_at_failover).max(),
         leader_changes: leaders.len().saturating_sub(1) as u64,
-        lost_writes: loss::lost_writes(&writes, read_back, &starts),
+        lost_writes: loss::lost_writes(&judged, read_back, &starts),
         unknown_writes: loss::unknown_writes(&writes, read_back),
         failed_committed: loss::failed_committed(history.writes(), read_back),
         throttled_outside_outages,
@@ -581,6 +601,8 @@ pub fn measure(history: &History) -> Measurements {
         no_role_source,
         // stale server connections need to know who led: a self report
         pool: pool::pool(history, !probes.is_empty()),
+        restore: restore::restore(history, &writes),
+        backups: restore::backups(history),
     }
 }
 
@@ -658,6 +680,9 @@ impl Measurements {
         let family = measure.family();
         if family.needs_pooler() && self.pool.is_none() {
             return Some(NO_POOLER);
+        }
+        if family.needs_restore_step() && self.restore.is_none() {
+            return Some(NO_RESTORE);
         }
         let detected = measure == Measure::SplitBrain && self.split_brain.detected;
         (self.no_role_source && family.needs_role_source() && !detected).then_some(NO_ROLE_SOURCE)
@@ -822,6 +847,15 @@ impl Measurements {
             | Measure::ClientsWaiting
             | Measure::ClientMaxWait
             | Measure::StaleServerConnections => self.pool_value(measure),
+            Measure::RestoreCompleted
+            | Measure::RestoreTime
+            | Measure::LostBeforeTarget
+            | Measure::PresentAfterTarget
+            | Measure::RestoreRpo
+            | Measure::RestoreRedundancyTime => match &self.restore {
+                None => Err(NO_RESTORE.to_string()),
+                Some(r) => r.value(measure),
+            },
         }
     }
 

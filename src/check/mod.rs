@@ -8,7 +8,8 @@
 //!   and its resolution, write latency before, during and after each fault, promotion time, lost
 //!   and unknown writes, split brain, replication lag, time to full redundancy, leader changes,
 //!   and, with readers, stale reads; with poolers, pool use, the alert condition's spans,
-//!   clients waiting and stale server connections);
+//!   clients waiting and stale server connections; with a `restore` step, the restore checked
+//!   against its target, its phases and its effective RPO, and the backups taken);
 //! - [`judge`] compares them with the objectives and returns a [`Verdict`].
 
 mod lag;
@@ -20,6 +21,7 @@ mod pool;
 mod proxy;
 mod reads;
 mod redundancy;
+mod restore;
 mod rto;
 mod split_brain;
 mod verdict;
@@ -35,6 +37,10 @@ pub use measurements::{
 };
 pub use pool::{PoolMeasurements, PoolerFigures, SaturatedSpan, StaleServers, over_alert};
 pub use reads::{Reads, StaleRead};
+pub use restore::{
+    BackupTaken, NO_RESTORE, Resolved, RestoreMeasurements, RestorePhases, RestoreTruth, SeqList,
+    SeqRange, effective_rpo, pg_timestamp,
+};
 pub use rto::{STABLE, UnconfirmedRecovery};
 pub use split_brain::SplitBrain;
 pub use verdict::{

@@ -469,6 +469,11 @@ mod tests {
                 assert_eq!(m.not_applicable(o.measure), Some(crate::check::NO_POOLER));
                 continue;
             }
+            // no restore step either: n/a for that reason, whatever the role source
+            if o.measure.family().needs_restore_step() {
+                assert_eq!(m.not_applicable(o.measure), Some(crate::check::NO_RESTORE));
+                continue;
+            }
             let family = o.measure.family();
             assert_eq!(o.not_applicable, family.needs_role_source(), "{o:?}");
             if o.not_applicable {
@@ -494,14 +499,18 @@ mod tests {
         let m = measure(&history(events));
         assert!(!m.no_role_source);
         let v = judge(&objectives, &m);
-        // without a pooler, the pool family alone does not apply
-        for o in &v.objectives {
-            assert_eq!(o.not_applicable, o.measure.family().needs_pooler(), "{o:?}");
+        // without a pooler nor a restore step, their families alone do not apply
+        let lacking = |o: &Objective| {
+            let family = o.measure.family();
+            family.needs_pooler() || family.needs_restore_step()
+        };
+        for (o, objective) in v.objectives.iter().zip(&objectives) {
+            assert_eq!(o.not_applicable, lacking(objective), "{o:?}");
         }
         let v = judge(
             &objectives
                 .into_iter()
-                .filter(|o| !o.measure.family().needs_pooler())
+                .filter(|o| !lacking(o))
                 .collect::<Vec<_>>(),
             &m,
         );

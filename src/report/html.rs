@@ -3,7 +3,9 @@
 //! record is escaped.
 
 use super::escape::Esc;
-use super::rows::{fmt_duration, measurement_rows, objective_rows, step_line, step_rows};
+use super::rows::{
+    fmt_duration, measurement_rows, objective_rows, restore_rows, step_line, step_rows,
+};
 use super::setup;
 use super::timeline::Timeline;
 use crate::check::{Judgement, NOT_JUDGED};
@@ -142,6 +144,7 @@ pub fn html(record: &RunRecord) -> String {
 
     runbook(&mut out, record);
     timeline(&mut out, record);
+    restore(&mut out, record);
     objectives(&mut out, record);
     measurements(&mut out, record);
     environment(&mut out, record);
@@ -481,6 +484,35 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
             ));
         }
     }
+    if let (Some(r), Some(lost)) = (
+        &record.measurements.restore,
+        record.measurements.restore.as_ref().and_then(|r| r.lost_at),
+    ) {
+        let node = r.node.as_deref().unwrap_or("the restored node");
+        let p = &r.phases;
+        let after = |d: std::time::Duration| lost.plus(d);
+        if let Some(d) = p.leader_key {
+            steps.push((after(d), format!("restore: {node} holds the leader key")));
+        }
+        if let Some(d) = p.proxy_routing {
+            steps.push((after(d), format!("restore: HAProxy routes to {node}")));
+        }
+        if let Some(d) = r.restore_time {
+            steps.push((
+                after(d),
+                format!(
+                    "restore: first write acknowledged on the restored cluster (restore time {})",
+                    fmt_duration(d)
+                ),
+            ));
+        }
+        if let Some(d) = p.full_redundancy {
+            steps.push((
+                after(d),
+                format!("restore: full redundancy: every node streaming from {node}"),
+            ));
+        }
+    }
     // stable: simultaneous steps keep the order above
     steps.sort_by_key(|(at, _)| *at);
     steps
@@ -529,6 +561,37 @@ fn timeline(out: &mut String, record: &RunRecord) {
         }
     );
     out.push_str("</figure>\n</section>\n");
+}
+
+/// The last restore step checked against its target, and the backups taken; nothing without
+/// either.
+fn restore(out: &mut String, record: &RunRecord) {
+    let rows = restore_rows(record);
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str("<section aria-labelledby=\"restore\">\n");
+    heading(out, 2, "restore", "Restore");
+    out.push_str(
+        "<p>The last restore step, checked against the target it restored to; each phase is from \
+         the instant the cluster was lost (the lose-cluster step's start).</p>\n",
+    );
+    out.push_str("<table>\n<thead><tr><th scope=\"col\">item</th><th scope=\"col\">value</th><th scope=\"col\">meaning</th></tr></thead>\n<tbody>\n");
+    for row in &rows {
+        let class = if row.value.starts_with("FAILED") {
+            " class=\"verdict-fail\""
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "<tr><th scope=\"row\">{}</th><td{class}>{}</td><td class=\"meaning\">{}</td></tr>",
+            Esc(&row.name),
+            Esc(&row.value),
+            Esc(row.meaning)
+        );
+    }
+    out.push_str("</tbody>\n</table>\n</section>\n");
 }
 
 fn objectives(out: &mut String, record: &RunRecord) {
@@ -675,6 +738,27 @@ pub(super) mod tests {
         );
         let page = html(&sample_record());
         assert!(!page.contains("Scenario steps") && !page.contains("steps planned"));
+    }
+
+    #[test]
+    fn a_restore_drill_and_a_failed_restore() {
+        insta::assert_snapshot!(
+            "restore_done",
+            without_chart(&crate::report::restore_record(true))
+        );
+        let record = crate::report::restore_record(false);
+        let page = without_chart(&record);
+        insta::assert_snapshot!("restore_failed", page);
+        assert!(
+            page.contains("<td class=\"verdict-fail\">FAILED (step 4): pg1 stopped"),
+            "{page}"
+        );
+        assert!(
+            deviations(&record)
+                .iter()
+                .any(|d| d.starts_with("Step 4 (restore) failed: pg1 stopped"))
+        );
+        assert!(!html(&sample_record()).contains("id=\"restore\""));
     }
 
     #[test]

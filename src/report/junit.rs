@@ -3,7 +3,7 @@
 //! drill did not complete normally. A scenario without objectives gets a failing test case
 //! "objectives judged" instead: nothing was shown to hold, and a CI must not show it green.
 
-use super::rows::{measurement_rows, objective_rows, step_line};
+use super::rows::{measurement_rows, objective_rows, restore_rows, step_line};
 use crate::check::NOT_JUDGED;
 use crate::record::RunRecord;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
@@ -92,6 +92,13 @@ pub fn junit(record: &RunRecord) -> std::io::Result<String> {
     for step in record.history.steps() {
         out.push_str(&format!("{} {}\n", step.started, step_line(step)));
     }
+    let restore = restore_rows(record);
+    if !restore.is_empty() {
+        out.push_str("restore:\n");
+        for r in &restore {
+            out.push_str(&format!("  {}: {}\n", r.name, r.value));
+        }
+    }
     suite.set_system_out(out);
 
     let mut report = Report::new("firedrill");
@@ -126,6 +133,34 @@ mod tests {
                 "t+1.000s step 1 target: failed after 1.004s: no node reports itself leader"
             ),
             "{xml}"
+        );
+    }
+
+    #[test]
+    fn a_restore_drill_and_a_failed_restore() {
+        insta::assert_snapshot!(
+            "restore_done",
+            junit(&crate::report::restore_record(true)).unwrap()
+        );
+        let xml = junit(&crate::report::restore_record(false)).unwrap();
+        insta::assert_snapshot!("restore_failed", xml);
+        assert!(
+            xml.contains("  outcome: FAILED (step 4): pg1 stopped (exit 1) without leading"),
+            "{xml}"
+        );
+        // each restore objective fails, saying the restore failed
+        let failed: Vec<(String, Option<String>)> = cases(&xml)
+            .into_iter()
+            .filter(|(name, _)| name.starts_with("restore_time"))
+            .collect();
+        assert_eq!(failed.len(), 1);
+        assert!(
+            failed[0]
+                .1
+                .as_deref()
+                .unwrap()
+                .starts_with("restore_time <= 5m: not measured: the restore failed: pg1 stopped"),
+            "{failed:?}"
         );
     }
 

@@ -1,5 +1,7 @@
 use super::escape::{md_cell as cell, md_code as code};
-use super::rows::{fmt_duration, measurement_rows, objective_rows, step_line, step_rows};
+use super::rows::{
+    fmt_duration, measurement_rows, objective_rows, restore_rows, step_line, step_rows,
+};
 use super::setup;
 use crate::check::{Judgement, NOT_JUDGED};
 use crate::history::{Event, FaultAction};
@@ -176,6 +178,31 @@ pub fn markdown(record: &RunRecord) -> String {
         let _ = writeln!(md);
     }
 
+    let restore = restore_rows(record);
+    if !restore.is_empty() {
+        let _ = writeln!(md, "## Restore\n");
+        let _ = writeln!(
+            md,
+            "The last restore step, checked against the target it restored to; each phase is \
+             from the instant the cluster was lost (the lose-cluster step's start).\n"
+        );
+        let _ = writeln!(md, "| | value | meaning |\n|---|---|---|");
+        for row in &restore {
+            let value = if row.value.starts_with("FAILED") {
+                format!("**{}**", cell(&row.value))
+            } else {
+                cell(&row.value)
+            };
+            let _ = writeln!(
+                md,
+                "| {} | {value} | {} |",
+                cell(&row.name),
+                cell(row.meaning)
+            );
+        }
+        let _ = writeln!(md);
+    }
+
     let _ = writeln!(md, "## Objectives\n");
     if record.verdict.judged() {
         let _ = writeln!(md, "| objective | measured | verdict |\n|---|---|---|");
@@ -237,6 +264,21 @@ mod tests {
         let md = markdown(&crate::report::steps_record());
         insta::assert_snapshot!(md);
         assert!(!markdown(&sample_record()).contains("Scenario steps"));
+    }
+
+    #[test]
+    fn a_restore_drill_and_a_failed_restore() {
+        insta::assert_snapshot!(
+            "restore_done",
+            markdown(&crate::report::restore_record(true))
+        );
+        let failed = markdown(&crate::report::restore_record(false));
+        insta::assert_snapshot!("restore_failed", failed);
+        assert!(
+            failed.contains("| outcome | **FAILED (step 4): pg1 stopped (exit 1) without leading"),
+            "{failed}"
+        );
+        assert!(!markdown(&crate::report::steps_record()).contains("## Restore"));
     }
 
     #[test]

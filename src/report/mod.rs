@@ -38,10 +38,10 @@ pub use quarter_markdown::quarterly_markdown;
 pub use quarter_terminal::{quarterly_junit, quarterly_table};
 pub use rows::{
     MeasurementRow, ObjectiveRow, StepRow, fmt_duration, measurement_rows, objective_rows,
-    step_rows,
+    restore_rows, step_rows,
 };
 #[cfg(test)]
-pub(crate) use rows::{not_judged_record, sample_record, steps_record};
+pub(crate) use rows::{not_judged_record, restore_record, sample_record, steps_record};
 pub use run_dir::{run_dir_name, write_reports, write_run_dir};
 pub use table::table;
 pub use timeline::Timeline;

@@ -1,7 +1,8 @@
 //! The report model: what every renderer shows, computed once from the record.
 
 use crate::check::{
-    LatencyStats, MeasuredValue, Measurements, NO_ROLE_SOURCE, PoolMeasurements, fmt_bytes,
+    LatencyStats, MeasuredValue, Measurements, NO_ROLE_SOURCE, PoolMeasurements,
+    RestoreMeasurements, SeqList, SeqRange, fmt_bytes,
 };
 use crate::history::ErrorKind;
 use crate::record::RunRecord;
@@ -413,7 +414,28 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             );
         }
     }
-    let caveat = lost_caveat(m);
+    // beside the count: what the read-back left unjudged, and what a done restore judged
+    // against its target instead
+    let parts: Vec<String> = lost_caveat_parts(m)
+        .into_iter()
+        .chain(
+            m.restore
+                .as_ref()
+                .filter(|r| r.left_to_restore > 0)
+                .map(|r| {
+                    format!(
+                        "{} acknowledged write{} from the restore target on, judged by the restore",
+                        r.left_to_restore,
+                        if r.left_to_restore == 1 { "" } else { "s" }
+                    )
+                }),
+        )
+        .collect();
+    let caveat = if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join("; "))
+    };
     row(
         "acknowledged writes lost".into(),
         match &m.lost_writes {
@@ -519,6 +541,310 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         pool_rows(p, m.no_role_source, &mut row);
     }
     rows
+}
+
+/// `812 (seq 1201–2040)`; `0` when none.
+fn range(r: &SeqRange) -> String {
+    match (r.first, r.last) {
+        (Some(first), Some(last)) if first == last => format!("{} (seq {first})", r.count),
+        (Some(first), Some(last)) => format!("{} (seq {first}–{last})", r.count),
+        _ => r.count.to_string(),
+    }
+}
+
+/// `all present`, or `2 MISSING (seq 7, 900)`.
+fn missing(l: &SeqList) -> String {
+    match l.count {
+        0 => "all present".into(),
+        n => format!("{n} MISSING (seq {})", list(&l.seqs)),
+    }
+}
+
+/// `present: seq 1201; absent: seq 1202, 1203`, or `none`.
+fn resolved(r: &crate::check::Resolved) -> String {
+    let mut parts = Vec::new();
+    if !r.present.is_empty() {
+        parts.push(format!("present: seq {}", list(&r.present)));
+    }
+    if !r.absent.is_empty() {
+        parts.push(format!("absent: seq {}", list(&r.absent)));
+    }
+    match parts.len() {
+        0 => "none".into(),
+        _ => format!(
+            "{} ({})",
+            r.present.len() + r.absent.len(),
+            parts.join("; ")
+        ),
+    }
+}
+
+/// The restore section: what the last `restore` step came to, the backup it used, the target
+/// asked and the point reached, what was kept and what was lost, each phase from the loss, the
+/// effective RPO and the new timeline; on failure, the reason, and every figure not measured for
+/// it. Then each backup taken. Empty without a restore step and without backups.
+pub fn restore_rows(record: &RunRecord) -> Vec<MeasurementRow> {
+    let m = &record.measurements;
+    let mut rows = Vec::new();
+    let mut row = |name: &str, value: String, meaning: &'static str| {
+        rows.push(MeasurementRow {
+            name: name.into(),
+            value,
+            meaning,
+        })
+    };
+    if let Some(r) = &m.restore {
+        restore_outcome_rows(r, &mut row);
+        restore_truth_rows(r, &mut row);
+        restore_phase_rows(r, &mut row);
+    }
+    for b in &m.backups {
+        row(
+            &format!("backup (step {})", b.step),
+            format!(
+                "{}{}: {} in {}{}",
+                b.kind.as_deref().unwrap_or("backup"),
+                b.label
+                    .as_ref()
+                    .map(|l| format!(" {l}"))
+                    .unwrap_or_default(),
+                b.size.map_or("size not recorded".into(), fmt_bytes),
+                fmt_duration(b.took),
+                b.repository_delta
+                    .map(|d| format!(" ({} added to the repository)", fmt_bytes(d)))
+                    .unwrap_or_default()
+            ),
+            "a backup step that was done: pgBackRest's set, its size (the database it holds) and the step's duration (end − start)",
+        );
+    }
+    rows
+}
+
+/// Why a restore figure is missing: "not measured (WHY)", WHY from the objective's reason.
+fn unmeasured(r: &RestoreMeasurements, measure: Measure) -> String {
+    match r.value(measure) {
+        Ok(v) => v.to_string(),
+        Err(why) => format!("not measured ({why})"),
+    }
+}
+
+fn restore_outcome_rows(r: &RestoreMeasurements, row: &mut impl FnMut(&str, String, &'static str)) {
+    // the reason is in the outcome row: facts the restore's log would have given say so
+    let failed = r
+        .failure
+        .as_ref()
+        .map(|_| "unknown: the restore failed (see its outcome)".to_owned());
+    let node = r.node.as_deref().unwrap_or("the restored node");
+    row(
+        "outcome",
+        match &r.failure {
+            None => format!(
+                "done (step {}): {node} leads on timeline {}",
+                r.step,
+                r.timeline.map_or("?".into(), |t| t.to_string())
+            ),
+            Some(why) => format!("FAILED (step {}): {why}", r.step),
+        },
+        "the last restore step: done when the restored node led; failed, with what the system said, when pgBackRest refused, the target was not reached or recovery paused",
+    );
+    row(
+        "backup used",
+        match (&r.backup_set, &failed) {
+            (Some(set), _) => set.clone(),
+            (None, Some(failed)) => failed.clone(),
+            (None, None) => "not named in the restored node's log".into(),
+        },
+        "the backup set pgBackRest restored, from its log",
+    );
+    let asked = match (r.target_type.as_deref(), &r.target) {
+        (Some("name"), Some(name)) => format!("restore point {name:?}"),
+        (_, Some(time)) => format!("time {time}"),
+        _ => "none".into(),
+    };
+    row(
+        "target asked",
+        match (r.target_step, r.target_from, r.target_to) {
+            (Some(step), Some(from), Some(to)) => format!(
+                "{asked} (marked by step {step} within {from} → {to}{})",
+                r.target_time
+                    .as_ref()
+                    .filter(|t| r.target.as_ref() != Some(*t))
+                    .map(|t| format!(", the leader's clock reading {t}"))
+                    .unwrap_or_default()
+            ),
+            _ => format!("{asked} (no target step was done before the restore)"),
+        },
+        "what the restore aimed at: the target step's reading of the leader's clock, or its restore point; the window is the target statement's round trip on the run's clock",
+    );
+    row(
+        "point reached",
+        match (&r.last_completed, &r.stopped_before, &failed) {
+            (Some(last), stopped, _) => format!(
+                "last transaction applied at {last}{}",
+                stopped
+                    .as_ref()
+                    .map(|s| format!("; recovery stopped before {s}"))
+                    .unwrap_or_default()
+            ),
+            (None, _, Some(failed)) => failed.clone(),
+            (None, _, None) => "not named in the restored node's log".into(),
+        },
+        "PostgreSQL's own words: the last transaction recovery applied, and the first it did not",
+    );
+    row(
+        "effective RPO",
+        unmeasured(r, Measure::RestoreRpo),
+        "the target's time minus the last transaction recovery applied (restore_rpo): how much before the target the restored data ends",
+    );
+    row(
+        "new timeline",
+        match (r.timeline, &failed) {
+            (Some(t), _) => t.to_string(),
+            (None, Some(failed)) => failed.clone(),
+            (None, None) => "not recorded".into(),
+        },
+        "the PostgreSQL timeline the restored node leads on",
+    );
+}
+
+fn restore_truth_rows(r: &RestoreMeasurements, row: &mut impl FnMut(&str, String, &'static str)) {
+    let Some(t) = &r.truth else {
+        let why = unmeasured(r, Measure::LostBeforeTarget);
+        row("acknowledged before the target", why.clone(), BEFORE_TARGET);
+        row("written after the target", why, AFTER_TARGET);
+        return;
+    };
+    let timeline = r
+        .timeline
+        .map_or("the restored timeline".into(), |t| format!("timeline {t}"));
+    row(
+        "acknowledged before the target",
+        format!(
+            "{}: {}",
+            range(&t.before_target),
+            missing(&t.lost_before_target)
+        ),
+        BEFORE_TARGET,
+    );
+    row(
+        "written after the target",
+        format!(
+            "{} not acknowledged on {timeline}: {}; {} acknowledged on an older timeline discarded by design",
+            range(&t.after_target),
+            match t.present_after_target.count {
+                0 => "none present".into(),
+                n => format!("{n} PRESENT (seq {})", list(&t.present_after_target.seqs)),
+            },
+            range(&t.discarded_after_target)
+        ),
+        AFTER_TARGET,
+    );
+    row(
+        "in flight across the target",
+        resolved(&t.in_flight),
+        "invoked by the target window's end and not acknowledged before its start: either way is right, never counted",
+    );
+    if !t.unknown_since_restore.present.is_empty() || !t.unknown_since_restore.absent.is_empty() {
+        row(
+            "unknown since the restore began",
+            resolved(&t.unknown_since_restore),
+            "unknown writes invoked after the target that completed after the restore began: they may have run on the restored cluster, so either way is right",
+        );
+    }
+    row(
+        "acknowledged on the restored cluster",
+        format!(
+            "{}: {}{}",
+            range(&t.on_restored),
+            missing(&t.lost_on_restored),
+            match t.unchecked {
+                0 => String::new(),
+                n => format!(
+                    " ({n} acknowledged write{} not checked)",
+                    if n == 1 { "" } else { "s" }
+                ),
+            }
+        ),
+        "ok writes on the restored timeline or a later one: each must be present, as any acknowledged write",
+    );
+}
+
+const BEFORE_TARGET: &str = "ok writes completed before the target window began: each must be present (lost_before_target counts those missing)";
+
+const AFTER_TARGET: &str = "writes invoked after the target window ended, not acknowledged on the restored timeline: none may be present (present_after_target counts those present); the acknowledged ones absent are what the restore discarded by design, not lost writes";
+
+fn restore_phase_rows(r: &RestoreMeasurements, row: &mut impl FnMut(&str, String, &'static str)) {
+    let node = r.node.as_deref().unwrap_or("the restored node");
+    let gone = r
+        .failure
+        .as_ref()
+        .map(|why| format!("not measured (the restore failed: {why})"))
+        .or_else(|| {
+            r.lost_at.is_none().then(|| {
+                "not measured (no lose-cluster step was done between the target and the restore)"
+                    .to_owned()
+            })
+        });
+    let phase = |d: Option<std::time::Duration>, missing: String| match (&gone, d) {
+        (Some(gone), _) => gone.clone(),
+        (None, Some(d)) => fmt_duration(d),
+        (None, None) => missing,
+    };
+    let p = &r.phases;
+    row(
+        "cluster lost",
+        match (r.loss_step, r.lost_at) {
+            (Some(step), Some(at)) => {
+                format!("step {step} at {at}: every phase below is from here")
+            }
+            _ => "no lose-cluster step was done between the target and the restore".into(),
+        },
+        "the lose-cluster step's start: every PostgreSQL node killed, its data emptied, the cluster's keys deleted",
+    );
+    row(
+        "phase: restore began",
+        phase(p.restore_began, "not recorded".into()),
+        "the restore step's start: the restoring node started, Patroni's custom bootstrap runs pgBackRest",
+    );
+    row(
+        "phase: restore command",
+        phase(
+            p.restore_command,
+            "not measured (not in the restored node's log)".into(),
+        ),
+        "pgBackRest's restore command as its own log timed it: a duration, not an instant of the run",
+    );
+    row(
+        "phase: restored node leads",
+        phase(p.restored_leads, "not recorded".into()),
+        "the restore step's end: the harness saw the restored node lead (recovery reached the target and promoted)",
+    );
+    row(
+        "phase: leader key",
+        phase(
+            p.leader_key,
+            format!("not seen (no etcd answer named {node} leader after the loss)"),
+        ),
+        "the first etcd answer, sent after the lost cluster's keys were deleted, naming the restored node leader: Patroni holds the leader key",
+    );
+    row(
+        "phase: proxy routes to it",
+        phase(
+            p.proxy_routing,
+            format!("not seen (haproxy never counted {node} up after it led)"),
+        ),
+        "the first HAProxy sample, sent after the restored node led, counting it UP (an UP before then is the lost cluster's)",
+    );
+    row(
+        "phase: first acknowledged write (restore time)",
+        unmeasured(r, Measure::RestoreTime),
+        "the first write invoked after the loss and acknowledged on the restored timeline, to its end: the restore's RTO (restore_time)",
+    );
+    row(
+        "phase: full redundancy",
+        unmeasured(r, Measure::RestoreRedundancyTime),
+        "the first Patroni answer of the restored leader, sent after it led, listing every other node as streaming (restore_redundancy_time)",
+    );
 }
 
 /// How many spans of the alert condition are listed one by one.
@@ -1041,6 +1367,231 @@ pub(crate) fn steps_record() -> RunRecord {
     record
 }
 
+/// A restore drill (the runbook's test 4) for the renderers: writes every 100 ms on pg1; a
+/// full backup at 5 s, the target at 12 s, the cluster lost at 20 s, the restore at 22 s. Done:
+/// pg1 leads on timeline 2 at 26 s, writes come back at 26.5 s, the others stream again by 32 s.
+/// Not done: pgBackRest refuses (no backup set before the target), nothing comes back, no
+/// read-back.
+#[cfg(test)]
+pub(crate) fn restore_record(done: bool) -> RunRecord {
+    use crate::check::testkit::*;
+    use crate::check::{judge, measure};
+    use crate::history::{At, Event, Role, RoleSample, StepEvent, StepOutcome};
+    use crate::record::{Environment, RECORD_FORMAT, Timings};
+    let text = "name = \"restore\"\ndescription = \"the cluster lost and restored to a point in time\"\n\
+                runbook = \"4. Full cluster restore from backup\"\nduration = \"40s\"\n\
+                [topology.pgbackrest]\n\
+                [[step]]\nat = \"5s\"\naction = \"backup\"\ntype = \"full\"\n\
+                [[step]]\nat = \"12s\"\naction = \"target\"\n\
+                [[step]]\nat = \"20s\"\naction = \"lose-cluster\"\n\
+                [[step]]\nat = \"22s\"\naction = \"restore\"\n\
+                [objectives]\nrestore_completed = true\nrestore_time = \"<= 5m\"\n\
+                lost_before_target = \"== 0\"\npresent_after_target = \"== 0\"\n\
+                restore_rpo = \"<= 1s\"\nrestore_redundancy_time = \"<= 2m\"\n";
+    let scenario = crate::scenario::parse(std::path::Path::new("scenarios/restore.toml"), text)
+        .expect("a valid scenario");
+    let mut events = Vec::new();
+    for k in 0..400u64 {
+        let t = 100 * k;
+        events.push(match t {
+            0..20_000 => ok(k + 1, ms(t), ms(t + 2), "pg1", 1),
+            _ if t >= 26_500 && done => ok(k + 1, ms(t), ms(t + 2), "pg1", 2),
+            _ => failed(k + 1, ms(t), ms(t + 1)),
+        });
+    }
+    for k in 0..80u64 {
+        let at = ms(500 * k);
+        let led = at < ms(20_000) || (done && at >= ms(26_000));
+        let streaming: &[&str] = match at {
+            _ if at < ms(20_000) || at >= ms(32_000) => &["pg2", "pg3"],
+            _ if at >= ms(29_000) => &["pg2"],
+            _ => &[],
+        };
+        events.push(Event::Role(RoleSample::authority(
+            "etcd",
+            "etcd1",
+            at,
+            at.plus(Duration::from_millis(1)),
+            led.then(|| "pg1".to_owned()),
+        )));
+        events.push(if led {
+            with_timeline(
+                probe_wal(
+                    "pg1",
+                    at,
+                    at.plus(Duration::from_millis(2)),
+                    Role::Leader,
+                    None,
+                    streaming,
+                ),
+                Some(if at < ms(20_000) { 1 } else { 2 }),
+            )
+        } else {
+            probe("pg1", at, at.plus(Duration::from_millis(2)), None)
+        });
+        for replica in ["pg2", "pg3"] {
+            let streams = led && streaming.contains(&replica);
+            let role = streams.then_some(Role::Replica);
+            events.push(probe(replica, at, at.plus(Duration::from_millis(2)), role));
+        }
+        // HAProxy still counts the lost pg1 up until 24 s, then up again from 28 s
+        let up = at < ms(24_000) || (done && at >= ms(28_000));
+        events.push(proxy(
+            at,
+            at.plus(Duration::from_millis(3)),
+            if up { &["pg1"] } else { &[] },
+        ));
+    }
+    let values = |pairs: &[(&str, serde_json::Value)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    };
+    let step = |number, action: &str, (started, ended): (At, At), outcome, detail: &str, values| {
+        Event::Step(StepEvent {
+            step: number,
+            action: action.into(),
+            at: ms(match number {
+                1 => 5_000,
+                2 => 12_000,
+                3 => 20_000,
+                _ => 22_000,
+            }),
+            started,
+            ended,
+            outcome,
+            detail: Some(detail.into()),
+            values,
+        })
+    };
+    events.extend([
+        step(
+            1,
+            "backup",
+            (ms(5_000), ms(7_345)),
+            StepOutcome::Done,
+            "full backup 20261128-113333F on pg1: 23.0 MB, 3.0 MB added to the repository",
+            values(&[
+                ("label", "20261128-113333F".into()),
+                ("lsn_start", "0/2000028".into()),
+                ("lsn_stop", "0/2000138".into()),
+                ("node", "pg1".into()),
+                ("repository_delta", 3_145_728u64.into()),
+                ("size", 24_117_248u64.into()),
+                ("started_unix", 1_795_865_613u64.into()),
+                ("stopped_unix", 1_795_865_615u64.into()),
+                ("type", "full".into()),
+            ]),
+        ),
+        step(
+            2,
+            "target",
+            (ms(12_000), ms(12_003)),
+            StepOutcome::Done,
+            "on pg1: 2026-11-28T11:33:41.600000+00:00 at LSN 0/3000060",
+            values(&[
+                ("node", "pg1".into()),
+                ("target_at", 12_001_000_000u64.into()),
+                ("target_lsn", "0/3000060".into()),
+                ("target_time", "2026-11-28T11:33:41.600000+00:00".into()),
+            ]),
+        ),
+        step(
+            3,
+            "lose-cluster",
+            (ms(20_000), ms(20_400)),
+            StepOutcome::Done,
+            "killed pg1, pg2, pg3; emptied their data disks (96.0 MB); deleted 7 keys under /service/firedrill/",
+            values(&[
+                ("bytes_wiped", 100_663_296u64.into()),
+                ("keys_deleted", 7u64.into()),
+                ("killed_at", 20_100_000_000u64.into()),
+                ("nodes", serde_json::json!(["pg1", "pg2", "pg3"])),
+            ]),
+        ),
+    ]);
+    if done {
+        events.push(step(
+            4,
+            "restore",
+            (ms(22_000), ms(26_000)),
+            StepOutcome::Done,
+            "pg1 restored 20261128-113333F to the target time 2026-11-28 11:33:41.600000+00 and \
+             leads on timeline 2; last transaction applied at 2026-11-28 11:33:41.56558+00; pg2, \
+             pg3 started to rejoin",
+            values(&[
+                ("backup_set", "20261128-113333F".into()),
+                ("last_completed", "2026-11-28 11:33:41.56558+00".into()),
+                ("node", "pg1".into()),
+                ("rejoining", serde_json::json!(["pg2", "pg3"])),
+                ("restore_command_ms", 647u64.into()),
+                (
+                    "stopped_before",
+                    "commit of transaction 1329, time 2026-11-28 11:33:41.587342+00".into(),
+                ),
+                ("target", "2026-11-28 11:33:41.600000+00".into()),
+                ("target_action", "promote".into()),
+                (
+                    "target_step_time",
+                    "2026-11-28T11:33:41.600000+00:00".into(),
+                ),
+                ("target_type", "time".into()),
+                ("timeline", 2u64.into()),
+            ]),
+        ));
+        // the 12.0 s write was in flight across the target: kept
+        let kept = (1..=121).chain(266..=400).collect();
+        events.push(read_back(ms(41_000), kept));
+    } else {
+        events.push(step(
+            4,
+            "restore",
+            (ms(22_000), ms(24_100)),
+            StepOutcome::Failed {
+                reason: "pg1 stopped (exit 1) without leading: pgBackRest refused: ERROR: \
+                         [075]: unable to find backup set with stop time less than \
+                         '2026-11-28 11:33:41.600000+00'"
+                    .into(),
+            },
+            "",
+            Default::default(),
+        ));
+    }
+    let mut history = history(events);
+    for e in &mut history.events {
+        match e {
+            Event::Step(s) if s.detail.as_deref() == Some("") => s.detail = None,
+            Event::ReadBack(r) => r.node = "pg1".into(),
+            _ => {}
+        }
+    }
+    let measurements = measure(&history);
+    let verdict = judge(&scenario.objectives, &measurements);
+    RunRecord {
+        format: RECORD_FORMAT,
+        run_id: if done {
+            "restore-run"
+        } else {
+            "failed-restore-run"
+        }
+        .into(),
+        seed: 1,
+        scenario,
+        environment: Environment::default(),
+        timings: Timings {
+            bring_up: Duration::from_millis(14_200),
+            initial_leader: "pg1".into(),
+            ..Timings::default()
+        },
+        history,
+        measurements,
+        verdict,
+        logs: Default::default(),
+        problems: Vec::new(),
+    }
+}
+
 /// [`sample_record`] of a scenario without objectives: not judged.
 #[cfg(test)]
 pub(crate) fn not_judged_record() -> RunRecord {
@@ -1088,6 +1639,29 @@ mod tests {
             .collect();
         assert!(missing.is_empty(), "not in run-json.md: {missing:?}");
         assert!(doc.contains("| `step` | format 4"));
+
+        // a restore drill's steps, and what the checkers made of them
+        let mut found = Vec::new();
+        for done in [true, false] {
+            let record = serde_json::to_value(restore_record(done)).unwrap();
+            for event in record["history"]["events"].as_array().unwrap() {
+                if event["type"] == "step" {
+                    keys(event, &mut found);
+                }
+            }
+            keys(&record["measurements"]["restore"], &mut found);
+            keys(&record["measurements"]["backups"], &mut found);
+        }
+        assert!(
+            found.contains(&"unknown_since_restore".to_owned()),
+            "{found:?}"
+        );
+        assert!(found.contains(&"repository_delta".to_owned()), "{found:?}");
+        let missing: Vec<&String> = found
+            .iter()
+            .filter(|k| !doc.contains(&format!("`{k}`")))
+            .collect();
+        assert!(missing.is_empty(), "not in run-json.md: {missing:?}");
     }
 
     #[test]
@@ -1207,6 +1781,60 @@ mod tests {
             .unwrap_or_else(|| panic!("no row {name}"))
             .value
             .clone()
+    }
+
+    #[test]
+    fn restore_rows_show_what_was_kept_and_lost_with_their_numbers() {
+        let mut record = restore_record(true);
+        for e in &mut record.history.events {
+            match e {
+                crate::history::Event::ReadBack(r) => {
+                    r.present.retain(|&s| s != 7 && s != 121 && s != 300);
+                    r.present.extend([150, 151]);
+                }
+                // a restore to a named restore point
+                crate::history::Event::Step(s) if s.action == "target" => {
+                    s.values
+                        .insert("restore_point".into(), "before-loss".into());
+                }
+                crate::history::Event::Step(s) if s.action == "restore" => {
+                    s.values.insert("target_type".into(), "name".into());
+                    s.values.insert("target".into(), "before-loss".into());
+                }
+                _ => {}
+            }
+        }
+        record.measurements = crate::check::measure(&record.history);
+        let rows = restore_rows(&record);
+        assert_eq!(
+            value(&rows, "acknowledged before the target"),
+            "120 (seq 1–120): 1 MISSING (seq 7)"
+        );
+        assert_eq!(
+            value(&rows, "written after the target"),
+            "144 (seq 122–265) not acknowledged on timeline 2: 2 PRESENT (seq 150, 151); 77 \
+             (seq 122–200) acknowledged on an older timeline discarded by design"
+        );
+        assert_eq!(
+            value(&rows, "in flight across the target"),
+            "1 (absent: seq 121)"
+        );
+        assert_eq!(
+            value(&rows, "acknowledged on the restored cluster"),
+            "135 (seq 266–400): 1 MISSING (seq 300)"
+        );
+        assert!(
+            value(&rows, "target asked")
+                .starts_with("restore point \"before-loss\" (marked by step 2"),
+            "{rows:?}"
+        );
+        // the ordinary loss: the two the restore did not account for
+        assert_eq!(
+            value(&measurement_rows(&record), "acknowledged writes lost"),
+            "2 (seq 7, 300) (80 acknowledged writes from the restore target on, judged by the restore)"
+        );
+        // without a restore or a backup step, no restore rows
+        assert!(restore_rows(&sample_record()).is_empty());
     }
 
     #[test]

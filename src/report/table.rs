@@ -1,4 +1,4 @@
-use super::rows::{measurement_rows, objective_rows, step_rows};
+use super::rows::{measurement_rows, objective_rows, restore_rows, step_rows};
 use crate::check::Judgement;
 use crate::record::RunRecord;
 use tabled::settings::Style;
@@ -23,14 +23,20 @@ struct StepLine {
 }
 
 #[derive(Tabled)]
+struct RestoreLine {
+    restore: String,
+    value: String,
+}
+
+#[derive(Tabled)]
 struct ObjectiveLine {
     objective: String,
     measured: String,
     verdict: &'static str,
 }
 
-/// The terminal summary: every measurement, the steps if the scenario has any, then each
-/// objective with its verdict.
+/// The terminal summary: every measurement, the steps if the scenario has any, the restore if
+/// it has a restore (or backup) step, then each objective with its verdict.
 pub fn table(record: &RunRecord) -> String {
     let measurements = measurement_rows(record)
         .into_iter()
@@ -61,6 +67,15 @@ pub fn table(record: &RunRecord) -> String {
             detail: r.detail,
         });
         out.push_str(&Table::new(steps).with(Style::rounded()).to_string());
+        out.push('\n');
+    }
+    let restore = restore_rows(record);
+    if !restore.is_empty() {
+        let restore = restore.into_iter().map(|r| RestoreLine {
+            restore: r.name,
+            value: r.value,
+        });
+        out.push_str(&Table::new(restore).with(Style::rounded()).to_string());
         out.push('\n');
     }
     out.push_str(&Table::new(objectives).with(Style::rounded()).to_string());
@@ -98,6 +113,24 @@ mod tests {
         insta::assert_snapshot!(out);
         // without steps, no steps table
         assert!(!table(&sample_record()).contains("started → ended"));
+    }
+
+    #[test]
+    fn a_restore_drill_shows_what_was_kept_lost_and_each_phase() {
+        insta::assert_snapshot!(table(&crate::report::restore_record(true)));
+        // without a restore or backup step, no restore table
+        let out = table(&crate::report::steps_record());
+        assert!(
+            !out.contains("restore │") && !out.contains("phase:"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_failed_restore_says_why_wherever_it_is_reported() {
+        let out = table(&crate::report::restore_record(false));
+        insta::assert_snapshot!(out);
+        assert!(out.contains("FAILED (step 4): pg1 stopped (exit 1) without leading: pgBackRest refused: ERROR: [075]"));
     }
 
     #[test]

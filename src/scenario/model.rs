@@ -350,6 +350,21 @@ pub enum Measure {
     ClientMaxWait,
     /// Server connections poolers still held to a demoted leader after a failover, a count.
     StaleServerConnections,
+    /// Whether the last `restore` step completed (its node led), a boolean.
+    RestoreCompleted,
+    /// The restore's RTO: the cluster lost (the `lose-cluster` step's start) to the first write
+    /// acknowledged on the restored cluster, a duration.
+    RestoreTime,
+    /// Writes acknowledged before the restore target that the restored cluster lacks, a count.
+    LostBeforeTarget,
+    /// Writes sent after the restore target, not acknowledged on the restored timeline, that the
+    /// restored cluster holds, a count.
+    PresentAfterTarget,
+    /// The effective RPO of the restore: the target's time minus the last transaction recovery
+    /// applied, a duration.
+    RestoreRpo,
+    /// The cluster lost to the restored leader streaming to every other node, a duration.
+    RestoreRedundancyTime,
 }
 
 /// The families measurements come in: which sources a stack must offer for one to apply.
@@ -367,6 +382,9 @@ pub enum Family {
     Pool,
     /// From a pooler's figures and a role source (who led when it was sampled).
     PoolRole,
+    /// From the scenario's `restore` step and the steps before it (`target`, `lose-cluster`):
+    /// not applicable without a restore step.
+    Restore,
 }
 
 impl Family {
@@ -378,6 +396,11 @@ impl Family {
     /// Whether its measurements need a connection pooler.
     pub fn needs_pooler(self) -> bool {
         matches!(self, Family::Pool | Family::PoolRole)
+    }
+
+    /// Whether its measurements need a `restore` step in the scenario.
+    pub fn needs_restore_step(self) -> bool {
+        self == Family::Restore
     }
 }
 
@@ -411,6 +434,12 @@ impl Measure {
         Measure::ClientsWaiting,
         Measure::ClientMaxWait,
         Measure::StaleServerConnections,
+        Measure::RestoreCompleted,
+        Measure::RestoreTime,
+        Measure::LostBeforeTarget,
+        Measure::PresentAfterTarget,
+        Measure::RestoreRpo,
+        Measure::RestoreRedundancyTime,
     ];
 
     pub fn name(self) -> &'static str {
@@ -434,6 +463,12 @@ impl Measure {
             Measure::ClientsWaiting => "clients_waiting",
             Measure::ClientMaxWait => "client_max_wait",
             Measure::StaleServerConnections => "stale_server_connections",
+            Measure::RestoreCompleted => "restore_completed",
+            Measure::RestoreTime => "restore_time",
+            Measure::LostBeforeTarget => "lost_before_target",
+            Measure::PresentAfterTarget => "present_after_target",
+            Measure::RestoreRpo => "restore_rpo",
+            Measure::RestoreRedundancyTime => "restore_redundancy_time",
         }
     }
 
@@ -448,16 +483,21 @@ impl Measure {
             | Measure::PromotionTime
             | Measure::Rpo
             | Measure::PoolSaturatedTime
-            | Measure::ClientMaxWait => MeasureType::Duration,
+            | Measure::ClientMaxWait
+            | Measure::RestoreTime
+            | Measure::RestoreRpo
+            | Measure::RestoreRedundancyTime => MeasureType::Duration,
             Measure::LostWrites
             | Measure::LeaderChanges
             | Measure::StaleReads
             | Measure::FailedWrites
             | Measure::PoolPeakUse
             | Measure::ClientsWaiting
-            | Measure::StaleServerConnections => MeasureType::Count,
+            | Measure::StaleServerConnections
+            | Measure::LostBeforeTarget
+            | Measure::PresentAfterTarget => MeasureType::Count,
             Measure::LagAtFailover => MeasureType::Bytes,
-            Measure::SplitBrain => MeasureType::Bool,
+            Measure::SplitBrain | Measure::RestoreCompleted => MeasureType::Bool,
         }
     }
 
@@ -483,6 +523,12 @@ impl Measure {
             | Measure::ClientsWaiting
             | Measure::ClientMaxWait => Family::Pool,
             Measure::StaleServerConnections => Family::PoolRole,
+            Measure::RestoreCompleted
+            | Measure::RestoreTime
+            | Measure::LostBeforeTarget
+            | Measure::PresentAfterTarget
+            | Measure::RestoreRpo
+            | Measure::RestoreRedundancyTime => Family::Restore,
         }
     }
 
@@ -607,5 +653,33 @@ mod tests {
         assert!(Family::Pool.needs_pooler() && !Family::Pool.needs_role_source());
         assert!(Family::PoolRole.needs_pooler() && Family::PoolRole.needs_role_source());
         assert!(!Family::Role.needs_pooler() && !Family::WritePath.needs_pooler());
+        assert_eq!(
+            of(Family::Restore),
+            [
+                "restore_completed",
+                "restore_time",
+                "lost_before_target",
+                "present_after_target",
+                "restore_rpo",
+                "restore_redundancy_time"
+            ]
+        );
+        let restore = Measure::ALL
+            .iter()
+            .filter(|m| m.family().needs_restore_step());
+        assert!(restore.clone().all(|m| m.family() == Family::Restore));
+        assert!(!Family::Restore.needs_role_source() && !Family::Restore.needs_pooler());
+        let types: Vec<MeasureType> = restore.map(|m| m.value_type()).collect();
+        assert_eq!(
+            types,
+            [
+                MeasureType::Bool,
+                MeasureType::Duration,
+                MeasureType::Count,
+                MeasureType::Count,
+                MeasureType::Duration,
+                MeasureType::Duration
+            ]
+        );
     }
 }

@@ -10,7 +10,7 @@ use super::error::{ScenarioErrorKind, suggest};
 use super::faults::{faults, groups};
 use super::model::{
     Bound, Bounds, Cmp, Endpoint, Family, Measure, MeasureType, Objective, ReadEndpoint, Scenario,
-    Source, Topology, Workload,
+    Source, Step, Topology, Workload,
 };
 use super::raw::{RawBounds, RawDuration, RawScenario, RawTopology, RawWorkload};
 use super::selector::Nodes;
@@ -92,7 +92,7 @@ pub(super) fn validate(raw: RawScenario, source: Source, text: &str) -> Result<S
     let groups = groups(raw.groups, &nodes)?;
     let faults = faults(raw.fault, run, &nodes, &groups, text)?;
     let steps = steps(raw.step, run, (&topology, &nodes), &groups, text)?;
-    let objectives = measurable(&objectives(raw.objectives)?, &topology, &workload)?;
+    let objectives = measurable(&objectives(raw.objectives)?, &topology, &workload, &steps)?;
     let bounds = bounds(&raw.bounds)?;
 
     Ok(Scenario {
@@ -390,18 +390,24 @@ fn measurable(
     objectives: &[(Spanned<String>, Objective)],
     topology: &Topology,
     workload: &Workload,
+    steps: &[Step],
 ) -> Result<Vec<Objective>> {
     let stack = crate::topology::stacks::named(&topology.stack);
     let lacks = |family| stack.and_then(|s| s.lacks(family, topology));
-    never_measured(objectives, workload, &lacks)
+    never_measured(objectives, workload, steps, &lacks)
 }
 
-/// `lacks`: what the stack says it lacks for a family (see `Stack::lacks`).
+/// `lacks`: what the stack says it lacks for a family (see `Stack::lacks`). The readers and the
+/// restore step are the scenario's own, whatever the stack.
 fn never_measured(
     objectives: &[(Spanned<String>, Objective)],
     workload: &Workload,
+    steps: &[Step],
     lacks: &dyn Fn(Family) -> Option<String>,
 ) -> Result<Vec<Objective>> {
+    let restores = steps
+        .iter()
+        .any(|s| s.action.name() == <crate::step::RestoreCluster as crate::step::Action>::NAME);
     objectives
         .iter()
         .map(|(key, objective)| {
@@ -409,6 +415,10 @@ fn never_measured(
                 Family::Reads if workload.readers == 0 => {
                     Some("the workload has no readers (workload.readers is 0)".to_owned())
                 }
+                Family::Restore if !restores => Some(
+                    "the scenario has no restore step (a [[step]] with action = \"restore\")"
+                        .to_owned(),
+                ),
                 family => lacks(family),
             };
             match why {
@@ -864,6 +874,45 @@ mod tests {
         assert_eq!(scenario(&with_readers).objectives.len(), 1);
     }
 
+    #[test]
+    fn an_objective_on_the_restore_without_a_restore_step_is_refused_at_its_key() {
+        let text = format!("{OBJECTIVES}rto = \"<= 30s\"\nrestore_time = \"<= 5m\"\n");
+        insta::with_settings!({ description => text.as_str(), omit_expression => true }, {
+            insta::assert_snapshot!("objective_on_the_restore_without_a_restore_step", error(&text));
+        });
+        // a target alone restores nothing
+        let steps = "[topology.pgbackrest]\n[[step]]\nat = \"10s\"\naction = \"target\"\n";
+        let objectives = "[objectives]\nrestore_completed = true\nrestore_time = \"<= 5m\"\n\
+                          lost_before_target = \"== 0\"\npresent_after_target = \"== 0\"\n\
+                          restore_rpo = \"<= 1s\"\nrestore_redundancy_time = \"<= 2m\"\n";
+        let target_only = format!("{MINIMAL}{steps}{objectives}");
+        assert!(
+            error(&target_only)
+                .contains("objective `restore_completed`: the scenario has no restore step"),
+            "{}",
+            error(&target_only)
+        );
+        // with a restore step, every restore measure is measured
+        let restored =
+            format!("{MINIMAL}{steps}[[step]]\nat = \"20s\"\naction = \"restore\"\n{objectives}");
+        let names: Vec<&str> = scenario(&restored)
+            .objectives
+            .iter()
+            .map(|o| o.measure.name())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "restore_completed",
+                "restore_time",
+                "lost_before_target",
+                "present_after_target",
+                "restore_rpo",
+                "restore_redundancy_time"
+            ]
+        );
+    }
+
     /// What `validate` says of an objective on a family a stack lacks, the stack's reason in
     /// its words, at the objective's key.
     #[test]
@@ -881,7 +930,7 @@ mod tests {
                 .needs_role_source()
                 .then(|| "the vip stack has no role source".to_owned())
         };
-        let failure = never_measured(&parsed, &workload, &no_roles).unwrap_err();
+        let failure = never_measured(&parsed, &workload, &[], &no_roles).unwrap_err();
         let path = std::path::Path::new("scenarios/bad.toml");
         let message =
             super::super::error::ScenarioError::at(path, &text, failure.offset, failure.kind);
@@ -889,7 +938,7 @@ mod tests {
             insta::assert_snapshot!("objective_on_a_family_the_stack_lacks", message);
         });
         // a stack that lacks nothing keeps every objective, in file order
-        let kept = never_measured(&parsed, &workload, &|_| None).unwrap();
+        let kept = never_measured(&parsed, &workload, &[], &|_| None).unwrap();
         let names: Vec<_> = kept.iter().map(|o| o.measure.name()).collect();
         assert_eq!(names, ["rto", "leader_election_time", "proxy_switch_time"]);
     }

@@ -31,7 +31,10 @@ mod spec;
 mod target;
 
 pub use action::{Action, Context, Done, DynAction};
+pub use backup::Backup;
 pub use error::{StepError, StepRunError};
+pub use lose_cluster::LoseCluster;
+pub use restore::RestoreCluster;
 pub use spec::ActionSpec;
 pub use target::{MAX_RESTORE_POINT_LEN, MarkTarget, TargetMark, TargetParams, lsn_bytes};
 

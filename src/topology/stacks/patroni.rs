@@ -111,7 +111,10 @@ impl Stack for PatroniStack {
     /// stack's.)
     fn lacks(&self, family: Family, topology: &Topology) -> Option<String> {
         match family {
-            Family::WritePath | Family::Role | Family::Proxy | Family::Reads => None,
+            // a restore step's presence is the scenario's, not the stack's: validate checks it
+            Family::WritePath | Family::Role | Family::Proxy | Family::Reads | Family::Restore => {
+                None
+            }
             Family::Pool | Family::PoolRole => (PGBOUNCER.kind().count(topology) == 0).then(|| {
                 "the patroni stack without [topology.pgbouncer] has no connection pooler".to_owned()
             }),
