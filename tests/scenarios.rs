@@ -10,7 +10,8 @@ mod common;
 use firedrill::check::FaultMeasurements;
 use firedrill::fault::{Behind, Lag, LagParams};
 use firedrill::history::{
-    At, ErrorKind, FaultAction, FaultEvent, Outcome, PoolSample, Role, RoleSample, WriteOp,
+    At, ErrorKind, FaultAction, FaultEvent, Outcome, PoolSample, Role, RoleSample, StepEvent,
+    StepOutcome, WriteOp,
 };
 use firedrill::record::RunRecord;
 use firedrill::scenario;
@@ -142,9 +143,12 @@ scenarios! {
         reacts with writes_held_in_the_poolers_then_resumed_on_the_new_leader,
     pgbouncer_crash => "pgbouncer-crash" reacts with writes_refused_until_the_pooler_restarted,
     pgbouncer_pool_exhausted => "pgbouncer-pool-exhausted"
-        reacts with pool_filled_and_clients_queued_until_the_leader_answered;
+        reacts with pool_filled_and_clients_queued_until_the_leader_answered,
+    pgbackrest_restore_pitr => "pgbackrest-restore-pitr"
+        reacts with cluster_lost_then_restored_to_the_target;
     controls: "control-async-lag-loss", "control-split-brain-tcp-proxy",
-        "control-pgbouncer-stale-servers",
+        "control-pgbouncer-stale-servers", "control-restore-target-before-backup",
+        "control-restore-archive-broken", "control-restore-paused",
 }
 
 /// Known-bad control: acknowledged writes really are lost, and firedrill must report them, with
@@ -1101,4 +1105,208 @@ fn reaction_checks_fail_on_runs_without_the_reaction() {
     // a replica crash and an etcd member down are not what happened in the lag
     assert!(!holds(replica_left_the_stream_and_rejoined, &lag));
     assert!(!holds(member_silent_while_writes_went_on, &lag));
+}
+
+// --- The restore drill (runbook test 4) and its controls. ---
+
+/// The step of `action`, the last one (steps run once each).
+fn step<'a>(record: &'a RunRecord, action: &str) -> &'a StepEvent {
+    record
+        .history
+        .steps()
+        .filter(|s| s.action == action)
+        .last()
+        .unwrap_or_else(|| panic!("no {action} step\n{}", table(record)))
+}
+
+/// The whole cluster was lost and came back at the target: every step done; the restored pg1
+/// leads on a new timeline and takes writes again; checked against the raw history, not the
+/// restore checker: every write acknowledged before the target is in the read-back, none
+/// acknowledged between the target and the loss is (there were some: the restore went back in
+/// time), every write acknowledged by the restored cluster is; the other nodes cloned it and
+/// stream from it.
+fn cluster_lost_then_restored_to_the_target(record: &RunRecord) {
+    let table = table(record);
+    for action in ["backup", "target", "lose-cluster", "restore"] {
+        assert_eq!(
+            step(record, action).outcome,
+            StepOutcome::Done,
+            "{action}\n{table}"
+        );
+    }
+    let (target, lost, restore) = (
+        step(record, "target"),
+        step(record, "lose-cluster"),
+        step(record, "restore"),
+    );
+    let timeline = restore.values["timeline"].as_u64().expect("a timeline") as u32;
+    let old_timeline = record
+        .history
+        .writes()
+        .filter(|w| w.outcome == Outcome::Ok && w.complete < target.started)
+        .filter_map(|w| w.timeline)
+        .max()
+        .expect("writes before the target");
+    assert!(
+        timeline > old_timeline,
+        "timeline {timeline} after {old_timeline}\n{table}"
+    );
+    let present: std::collections::BTreeSet<u64> = record
+        .history
+        .read_back()
+        .expect("a read-back")
+        .present
+        .iter()
+        .copied()
+        .collect();
+    let ok = |w: &&WriteOp| w.outcome == Outcome::Ok;
+    let before: Vec<&WriteOp> = record
+        .history
+        .writes()
+        .filter(ok)
+        .filter(|w| w.complete < target.started)
+        .collect();
+    assert!(!before.is_empty(), "{table}");
+    for w in &before {
+        assert!(
+            present.contains(&w.seq),
+            "write {} before the target missing\n{table}",
+            w.seq
+        );
+    }
+    let discarded: Vec<&WriteOp> = record
+        .history
+        .writes()
+        .filter(ok)
+        .filter(|w| w.invoke > target.ended && w.timeline == Some(old_timeline))
+        .collect();
+    assert!(
+        discarded.len() > 100,
+        "the restore went back in time\n{table}"
+    );
+    for w in &discarded {
+        assert!(
+            !present.contains(&w.seq),
+            "write {} after the target present\n{table}",
+            w.seq
+        );
+        assert!(
+            w.invoke < lost.ended,
+            "write {} acknowledged after the loss\n{table}",
+            w.seq
+        );
+    }
+    let restored: Vec<&WriteOp> = record
+        .history
+        .writes()
+        .filter(ok)
+        .filter(|w| w.timeline == Some(timeline))
+        .collect();
+    assert!(
+        restored.len() > 100,
+        "writes on the restored cluster\n{table}"
+    );
+    for w in &restored {
+        assert_eq!(w.node.as_deref(), Some("pg1"), "{table}");
+        assert!(w.invoke > lost.started, "{table}");
+        assert!(
+            present.contains(&w.seq),
+            "write {} on the restored cluster missing\n{table}",
+            w.seq
+        );
+    }
+    for node in ["pg2", "pg3"] {
+        rejoined_as_replica(record, node, "pg1", restore.ended);
+    }
+    // The checker agrees with the history, and says what the runbook's reader needs.
+    let measured = record
+        .measurements
+        .restore
+        .as_ref()
+        .expect("restore measured");
+    assert!(measured.completed, "{table}");
+    assert!(measured.backup_set.is_some(), "{table}");
+    assert!(measured.last_completed.is_some(), "{table}");
+    let truth = measured.truth.as_ref().expect("a truth check");
+    assert_eq!(truth.lost_before_target.count, 0, "{table}");
+    assert_eq!(truth.present_after_target.count, 0, "{table}");
+    assert_eq!(
+        truth.discarded_after_target.count,
+        discarded.len() as u64,
+        "{table}"
+    );
+}
+
+/// The restore of a control: it failed, saying `why` in the system's own words, every other
+/// step before it done, and nothing acknowledged once the cluster was lost.
+fn restore_failed_saying(record: &RunRecord, why: &str) {
+    let table = table(record);
+    assert_eq!(failed_objectives(record), ["restore_completed"], "{table}");
+    let restore = step(record, "restore");
+    match &restore.outcome {
+        StepOutcome::Failed { reason } => assert!(reason.contains(why), "{reason}\n{table}"),
+        StepOutcome::Done => panic!("the restore succeeded\n{table}"),
+    }
+    for s in record.history.steps().filter(|s| s.action != "restore") {
+        assert_eq!(s.outcome, StepOutcome::Done, "step {}\n{table}", s.step);
+    }
+    let lost = step(record, "lose-cluster");
+    assert!(
+        !record
+            .history
+            .writes()
+            .any(|w| w.outcome == Outcome::Ok && w.invoke > lost.ended),
+        "a write acknowledged after the cluster was lost\n{table}"
+    );
+    let measured = record
+        .measurements
+        .restore
+        .as_ref()
+        .expect("restore measured");
+    assert!(!measured.completed, "{table}");
+    assert!(
+        measured.failure.as_deref().is_some_and(|f| f.contains(why)),
+        "{table}"
+    );
+    assert!(record.problems.is_empty(), "{:?}", record.problems);
+}
+
+/// Known-bad control: the only backup ended after the target; pgBackRest refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_before_every_backup_is_refused() {
+    let Some(record) = drill("control-restore-target-before-backup").await else {
+        return;
+    };
+    let (target, backup) = (step(&record, "target"), step(&record, "backup"));
+    assert!(backup.started > target.ended, "{}", table(&record));
+    restore_failed_saying(
+        &record,
+        "unable to find backup set with stop time less than",
+    );
+}
+
+/// Known-bad control: WAL archiving broken before the target; the target cannot be reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_target_past_broken_archiving_is_not_reached() {
+    let Some(record) = drill("control-restore-archive-broken").await else {
+        return;
+    };
+    assert!(
+        injection(&record, "archive-fail").at < step(&record, "target").started,
+        "{}",
+        table(&record)
+    );
+    restore_failed_saying(
+        &record,
+        "recovery ended before configured recovery target was reached",
+    );
+}
+
+/// Known-bad control: recovery paused at the target; the restore did not complete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recovery_left_paused_is_a_restore_that_did_not_complete() {
+    let Some(record) = drill("control-restore-paused").await else {
+        return;
+    };
+    restore_failed_saying(&record, "recovery paused at the target");
 }
