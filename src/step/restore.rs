@@ -288,8 +288,15 @@ impl RestoreLog {
             if let Some(rest) = after(line, "last completed transaction was at log time ") {
                 facts.last_completed = Some(rest.to_owned());
             }
-            if let Some(rest) = after(line, "FATAL:  ") {
-                facts.fatal.get_or_insert_with(|| rest.to_owned());
+            // Clients refused while the server starts (the probes, the workload) write FATAL
+            // lines too; the restore's own is the startup process's, about recovery.
+            if let Some(rest) = after(line, "FATAL:  ")
+                && !CLIENT_FATALS.iter().any(|noise| rest.starts_with(noise))
+            {
+                let recovery = rest.contains("recovery");
+                if recovery || facts.fatal.as_ref().is_none_or(|f| !f.contains("recovery")) {
+                    facts.fatal = Some(rest.to_owned());
+                }
             }
             if line.contains("shutdown at recovery target") {
                 facts.shut_down_at_target = true;
@@ -317,6 +324,16 @@ impl RestoreLog {
         "the log names no reason".into()
     }
 }
+
+/// FATAL lines PostgreSQL writes for refused clients, not for its own failure.
+const CLIENT_FATALS: &[&str] = &[
+    "the database system is starting up",
+    "the database system is shutting down",
+    "the database system is not yet accepting connections",
+    "no pg_hba.conf entry",
+    "password authentication failed",
+    "terminating connection",
+];
 
 /// What follows `needle` in `line`, trimmed.
 fn after<'a>(line: &'a str, needle: &str) -> Option<&'a str> {
@@ -399,9 +416,12 @@ mod tests {
             "pgBackRest refused: ERROR: [075]: unable to find backup set with stop time less \
              than '2026-11-28 11:38:45.045702+00'"
         );
+        // Clients refused during the startup write FATAL lines before and after the restore's.
         let unreached = RestoreLog::read(
-            "2026-11-28 11:41:21.174 UTC [56] LOG:  last completed transaction was at log time 2026-11-28 11:40:38.240016+00\n\
-             2026-11-28 11:41:21.174 UTC [56] FATAL:  recovery ended before configured recovery target was reached\n",
+            "2026-11-28 11:41:21.100 UTC [60] FATAL:  the database system is starting up\n\
+             2026-11-28 11:41:21.174 UTC [56] LOG:  last completed transaction was at log time 2026-11-28 11:40:38.240016+00\n\
+             2026-11-28 11:41:21.174 UTC [56] FATAL:  recovery ended before configured recovery target was reached\n\
+             2026-11-28 11:41:21.180 UTC [61] FATAL:  no pg_hba.conf entry for host \"172.24.0.2\"\n",
         );
         assert_eq!(
             unreached.why_not(),
