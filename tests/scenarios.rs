@@ -145,7 +145,9 @@ scenarios! {
     pgbouncer_pool_exhausted => "pgbouncer-pool-exhausted"
         reacts with pool_filled_and_clients_queued_until_the_leader_answered,
     pgbackrest_restore_pitr => "pgbackrest-restore-pitr"
-        reacts with cluster_lost_then_restored_to_the_target;
+        reacts with cluster_lost_then_restored_to_the_target,
+    pgbouncer_restore_point => "pgbouncer-restore-point"
+        reacts with restored_to_the_restore_point_behind_the_poolers;
     controls: "control-async-lag-loss", "control-split-brain-tcp-proxy",
         "control-pgbouncer-stale-servers", "control-restore-target-before-backup",
         "control-restore-archive-broken", "control-restore-paused",
@@ -1127,11 +1129,13 @@ fn step<'a>(record: &'a RunRecord, action: &str) -> &'a StepEvent {
 /// stream from it.
 fn cluster_lost_then_restored_to_the_target(record: &RunRecord) {
     let table = table(record);
-    for action in ["backup", "target", "lose-cluster", "restore"] {
+    for s in record.history.steps() {
         assert_eq!(
-            step(record, action).outcome,
+            s.outcome,
             StepOutcome::Done,
-            "{action}\n{table}"
+            "step {} {}\n{table}",
+            s.step,
+            s.action
         );
     }
     let (target, lost, restore) = (
@@ -1234,6 +1238,25 @@ fn cluster_lost_then_restored_to_the_target(record: &RunRecord) {
         truth.discarded_after_target.count,
         discarded.len() as u64,
         "{table}"
+    );
+}
+
+/// Behind pgBouncer, to a named restore point: the restore went by name, reached the point
+/// (nothing between it and the loss came back, everything before it did), and clients reached
+/// the restored pg1 again through its pooler.
+fn restored_to_the_restore_point_behind_the_poolers(record: &RunRecord) {
+    let table = table(record);
+    cluster_lost_then_restored_to_the_target(record);
+    let restore = step(record, "restore");
+    assert_eq!(restore.values["target_type"], "name", "{table}");
+    assert_eq!(restore.values["target"], "before-the-loss", "{table}");
+    let target = step(record, "target");
+    assert!(target.values["restore_point_lsn"].is_string(), "{table}");
+    // clients' writes after the restore went through pgbouncer1 to pg1
+    assert!(
+        pool_samples(record, "pgbouncer1", restore.ended, None)
+            .any(|p| p.server == "pg1" && p.pools.iter().any(|pool| pool.cl_active > 0)),
+        "no client of pgbouncer1 (in front of pg1) after the restore\n{table}"
     );
 }
 
