@@ -139,6 +139,15 @@ pub struct RestorePhases {
     /// duration, not an offset (its instants are not on the run's clock).
     #[serde(default, with = "humantime_serde")]
     pub restore_command: Option<Duration>,
+    /// PostgreSQL reached the target (its `recovery stopping …` line): the WAL replayed. From
+    /// R's `target_reached_time`, a time on the host's clock, placed on the run's clock by the
+    /// history's own start (`started_wall`, to the millisecond).
+    #[serde(default, with = "humantime_serde")]
+    pub target_reached: Option<Duration>,
+    /// PostgreSQL finished promoting (`archive recovery complete`), from R's `promoted_time`,
+    /// placed like `target_reached`.
+    #[serde(default, with = "humantime_serde")]
+    pub promoted: Option<Duration>,
     /// R's end: the harness saw the restored node lead (it polls every 200 ms).
     #[serde(default, with = "humantime_serde")]
     pub restored_leads: Option<Duration>,
@@ -419,6 +428,15 @@ pub(crate) fn restore(history: &History, writes: &[&WriteOp]) -> Option<RestoreM
     })
 }
 
+/// `time` (RFC 3339) on the run's clock, whose start was `started_wall` (RFC 3339); `None`
+/// before the start or unreadable.
+fn wall_instant(started_wall: &str, time: &str) -> Option<At> {
+    let start = chrono::DateTime::parse_from_rfc3339(started_wall).ok()?;
+    let time = chrono::DateTime::parse_from_rfc3339(time).ok()?;
+    let nanos = (time - start).num_nanoseconds()?;
+    u64::try_from(nanos).ok().map(At)
+}
+
 /// The phases of a done restore `r` after the loss `loss`, on `node`.
 fn phases(
     history: &History,
@@ -460,9 +478,16 @@ fn phases(
             break;
         }
     }
+    // A time on the host's clock, as an offset from the loss on the run's clock.
+    let logged = |name: &str| {
+        let at = wall_instant(&history.started_wall, r.values.get(name)?.as_str()?)?;
+        Some(at.since(lost))
+    };
     RestorePhases {
         restore_began: Some(r.started.since(lost)),
         restore_command: number(r, "restore_command_ms").map(Duration::from_millis),
+        target_reached: logged("target_reached_time"),
+        promoted: logged("promoted_time"),
         restored_leads: Some(r.ended.since(lost)),
         leader_key,
         proxy_routing,
@@ -1457,7 +1482,8 @@ mod tests {
             // HAProxy marks the lost pg1 down 4 s after the loss, before it leads again
             4_000u64..9_000,
             0u64..1_000,
-            6_000u64..10_000,
+            // past leads + 6 s by more than the 100 ms sampling period: full redundancy sampled
+            6_200u64..10_000,
             0u64..5_000_000,
         )
             .prop_map(

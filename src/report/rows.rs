@@ -815,6 +815,23 @@ fn restore_phase_rows(r: &RestoreMeasurements, row: &mut impl FnMut(&str, String
         "pgBackRest's restore command as its own log timed it: a duration, not an instant of the run",
     );
     row(
+        "phase: WAL replayed to the target",
+        phase(
+            p.target_reached,
+            "not measured (no \"recovery stopping\" line in the restored node's log)".into(),
+        ),
+        "PostgreSQL's \"recovery stopping before …\" line: archived WAL replayed up to the target (its log's time, on the host's clock)",
+    );
+    row(
+        "phase: promoted",
+        phase(
+            p.promoted,
+            "not measured (no \"archive recovery complete\" line in the restored node's log)"
+                .into(),
+        ),
+        "PostgreSQL's \"archive recovery complete\" line: the new timeline begun, the node writable",
+    );
+    row(
         "phase: restored node leads",
         phase(p.restored_leads, "not recorded".into()),
         "the restore step's end: the harness saw the restored node lead (recovery reached the target and promoted)",
@@ -1530,6 +1547,11 @@ pub(crate) fn restore_record(done: bool) -> RunRecord {
                     "stopped_before",
                     "commit of transaction 1329, time 2026-11-28 11:33:41.587342+00".into(),
                 ),
+                (
+                    "target_reached_time",
+                    "2026-11-28T11:33:54.236+00:00".into(),
+                ),
+                ("promoted_time", "2026-11-28T11:33:54.309+00:00".into()),
                 ("target", "2026-11-28 11:33:41.600000+00".into()),
                 ("target_action", "promote".into()),
                 (
@@ -1559,6 +1581,8 @@ pub(crate) fn restore_record(done: bool) -> RunRecord {
         ));
     }
     let mut history = history(events);
+    // the run began 12 s before the target's clock reading (the target step is at 12 s)
+    history.started_wall = "2026-11-28T11:33:29.600Z".into();
     for e in &mut history.events {
         match e {
             Event::Step(s) if s.detail.as_deref() == Some("") => s.detail = None,

@@ -198,6 +198,8 @@ impl Action for RestoreCluster {
             .value("restore_command_ms", facts.restore_ms)
             .value("stopped_before", &facts.stopped_before)
             .value("last_completed", &facts.last_completed)
+            .value("target_reached_time", &facts.target_reached_time)
+            .value("promoted_time", &facts.promoted_time)
             .value("timeline", report.epoch)
             .value("rejoining", &rejoining))
     }
@@ -267,6 +269,11 @@ pub struct RestoreLog {
     pub fatal: Option<String>,
     /// `shutdown at recovery target`: a pause that became a shutdown.
     pub shut_down_at_target: bool,
+    /// When PostgreSQL logged reaching the target (`recovery stopping …`) and finishing its
+    /// promotion (`archive recovery complete`), RFC 3339: its log's own timestamps, on the
+    /// host's clock like every container's.
+    pub target_reached_time: Option<String>,
+    pub promoted_time: Option<String>,
 }
 
 impl RestoreLog {
@@ -284,6 +291,12 @@ impl RestoreLog {
             }
             if let Some(rest) = after(line, "recovery stopping before ") {
                 facts.stopped_before = Some(rest.to_owned());
+            }
+            if line.contains("LOG:  recovery stopping ") {
+                facts.target_reached_time = log_time(line);
+            }
+            if line.contains("LOG:  archive recovery complete") {
+                facts.promoted_time = log_time(line);
             }
             if let Some(rest) = after(line, "last completed transaction was at log time ") {
                 facts.last_completed = Some(rest.to_owned());
@@ -323,6 +336,17 @@ impl RestoreLog {
         }
         "the log names no reason".into()
     }
+}
+
+/// The timestamp PostgreSQL's default `log_line_prefix` starts a line with (`2026-11-28
+/// 11:34:00.636 UTC [58] LOG: …`), as RFC 3339.
+fn log_time(line: &str) -> Option<String> {
+    let stamp = line.get(..27)?;
+    let time = chrono::NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S%.3f UTC").ok()?;
+    Some(
+        time.and_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
+    )
 }
 
 /// FATAL lines PostgreSQL writes for refused clients, not for its own failure.
@@ -390,6 +414,7 @@ mod tests {
 2026-11-28 11:34:00.002 P00   INFO: restore command end: completed successfully (647ms)
 2026-11-28 11:34:00.636 UTC [58] LOG:  recovery stopping before commit of transaction 1329, time 2026-11-28 11:33:41.587342+00
 2026-11-28 11:34:00.636 UTC [58] LOG:  last completed transaction was at log time 2026-11-28 11:33:41.56558+00
+2026-11-28 11:34:00.709 UTC [58] LOG:  archive recovery complete
 ";
         let facts = RestoreLog::read(log);
         assert_eq!(facts.backup_set.as_deref(), Some("20261128-113333F"));
@@ -403,6 +428,14 @@ mod tests {
             Some("2026-11-28 11:33:41.56558+00")
         );
         assert_eq!(facts.pgbackrest_error, None);
+        assert_eq!(
+            facts.target_reached_time.as_deref(),
+            Some("2026-11-28T11:34:00.636+00:00")
+        );
+        assert_eq!(
+            facts.promoted_time.as_deref(),
+            Some("2026-11-28T11:34:00.709+00:00")
+        );
     }
 
     #[test]
