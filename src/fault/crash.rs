@@ -29,6 +29,7 @@ impl Verb for Crash {
     }
 }
 
+/// SIGKILL to every process of each node, all at once.
 pub async fn inject(cluster: &Cluster, nodes: &[Node]) -> Result<Option<String>, FaultError> {
     on_each(nodes, |node| async move {
         cluster

@@ -35,7 +35,7 @@ mod target;
 mod verb;
 
 pub use archive_fail::ArchiveFail;
-pub use crash::Crash;
+pub use crash::{Crash, inject as kill};
 pub use disk_full::DiskFull;
 pub use error::FaultError;
 pub use lag::{Behind, Lag, LagParams};

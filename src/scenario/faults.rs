@@ -8,12 +8,14 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::error::{ScenarioErrorKind, position};
+use super::error::position;
 use super::keys::FaultInput;
 use super::model::{Fault, Group, Target};
 use super::raw::{RawDuration, RawFault, RawNames};
 use super::selector::{self, Nodes, SelectorError};
-use super::validate::{Failure, Result, invalid, parse_duration, positive, show};
+use super::validate::{
+    Failure, Result, instant_in_run, invalid, missing_keys, parse_duration, positive,
+};
 use crate::fault::{self, DynVerb, Healing};
 
 /// Groups in file order (the toml crate hands table keys over sorted; their positions give the
@@ -155,37 +157,19 @@ pub(super) fn faults(
         let (at, kind, target) = match (at, kind, target) {
             (Some(at), Some(kind), Some(target)) => (at, kind, target),
             (at, kind, target) => {
-                let keys = [
-                    ("at", at.is_none()),
-                    ("kind", kind.is_none()),
-                    ("target", target.is_none()),
-                ]
-                .into_iter()
-                .filter(|&(_, missing)| missing)
-                .map(|(key, _)| key.to_owned())
-                .collect();
-                return Err(Failure {
-                    offset: header.start,
-                    kind: ScenarioErrorKind::MissingKeys {
-                        table: Some("[[fault]]".to_owned()),
-                        keys,
-                    },
-                });
+                return Err(missing_keys(
+                    "[[fault]]",
+                    header.start,
+                    &[
+                        ("at", at.is_none()),
+                        ("kind", kind.is_none()),
+                        ("target", target.is_none()),
+                    ],
+                ));
             }
         };
 
-        let start = parse_duration(&at, "fault.at")?;
-        if start >= run {
-            return Err(invalid(
-                at.span(),
-                "fault.at",
-                format!(
-                    "expected an instant before the end of the run ({}), found {}",
-                    humantime::format_duration(run),
-                    show(at.get_ref())
-                ),
-            ));
-        }
+        let start = instant_in_run(&at, "fault.at", run)?;
 
         let verb = fault::verb_named(kind.get_ref())
             .ok_or_else(|| unknown_kind(kind.get_ref(), kind.span()))?;

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use toml::Spanned;
 
-use super::error::{ScenarioErrorKind, position, suggest};
+use super::error::{position, suggest};
 use super::keys::StepInput;
 use super::model::{Group, Step, Topology};
 use super::raw::{RawKey, RawStep};
 use super::selector::Nodes;
-use super::validate::{Failure, Result, invalid, parse_duration, show};
+use super::validate::{Failure, Result, instant_in_run, invalid, missing_keys};
 use crate::step::{self, DynAction};
 
 /// The steps in file order, which must be the order of their instants: they run one after
@@ -32,33 +32,14 @@ pub(super) fn steps(
         let (at, action) = match (at, action) {
             (Some(at), Some(action)) => (at, action),
             (at, action) => {
-                let keys = [("at", at.is_none()), ("action", action.is_none())]
-                    .into_iter()
-                    .filter(|&(_, missing)| missing)
-                    .map(|(key, _)| key.to_owned())
-                    .collect();
-                return Err(Failure {
-                    offset: header.start,
-                    kind: ScenarioErrorKind::MissingKeys {
-                        table: Some("[[step]]".to_owned()),
-                        keys,
-                    },
-                });
+                return Err(missing_keys(
+                    "[[step]]",
+                    header.start,
+                    &[("at", at.is_none()), ("action", action.is_none())],
+                ));
             }
         };
-
-        let start = parse_duration(&at, "step.at")?;
-        if start >= run {
-            return Err(invalid(
-                at.span(),
-                "step.at",
-                format!(
-                    "expected an instant before the end of the run ({}), found {}",
-                    humantime::format_duration(run),
-                    show(at.get_ref())
-                ),
-            ));
-        }
+        let start = instant_in_run(&at, "step.at", run)?;
 
         let chosen = step::action_named(action.get_ref())
             .ok_or_else(|| unknown_action(action.get_ref(), action.span()))?;

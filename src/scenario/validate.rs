@@ -536,6 +536,43 @@ pub(super) fn show(value: &RawDuration) -> String {
     format!("{:?}", value.0)
 }
 
+/// The keys of `table` (`[[fault]]`) among `keys` (name, missing) that are missing, as one
+/// error at the table's header.
+pub(super) fn missing_keys(table: &str, header: usize, keys: &[(&str, bool)]) -> Failure {
+    Failure {
+        offset: header,
+        kind: ScenarioErrorKind::MissingKeys {
+            table: Some(table.to_owned()),
+            keys: keys
+                .iter()
+                .filter(|&&(_, missing)| missing)
+                .map(|(key, _)| (*key).to_owned())
+                .collect(),
+        },
+    }
+}
+
+/// An instant `at` (the value of `key`) within a run of `run`.
+pub(super) fn instant_in_run(
+    at: &Spanned<RawDuration>,
+    key: &str,
+    run: Duration,
+) -> Result<Duration> {
+    let start = parse_duration(at, key)?;
+    if start >= run {
+        return Err(invalid(
+            at.span(),
+            key,
+            format!(
+                "expected an instant before the end of the run ({}), found {}",
+                humantime::format_duration(run),
+                show(at.get_ref())
+            ),
+        ));
+    }
+    Ok(start)
+}
+
 pub(super) fn parse_duration(value: &Spanned<RawDuration>, key: &str) -> Result<Duration> {
     humantime::parse_duration(&value.get_ref().0).map_err(|err| {
         invalid(

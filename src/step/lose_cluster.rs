@@ -5,8 +5,6 @@
 
 use std::time::Duration;
 
-use bollard::query_parameters::KillContainerOptions;
-
 use super::{Action, Context, Done, StepError};
 use crate::fault::NoKeys;
 use crate::scenario::{KeyError, StepInput};
@@ -32,19 +30,9 @@ impl Action for LoseCluster {
         }
         let started = ctx.clock.now();
         // All at once, as a disaster strikes: no node outlives another to take over.
-        futures_util::future::try_join_all(nodes.iter().map(|node| async move {
-            cluster
-                .docker
-                .kill_container(
-                    &node.container,
-                    Some(KillContainerOptions {
-                        signal: "SIGKILL".into(),
-                    }),
-                )
-                .await
-                .map_err(|e| StepError::Harness(format!("kill {}: {e}", node.name)))
-        }))
-        .await?;
+        crate::fault::kill(cluster, &nodes)
+            .await
+            .map_err(|e| StepError::Harness(e.to_string()))?;
         let killed = ctx.clock.now();
         let mut wiped = 0;
         for node in &nodes {

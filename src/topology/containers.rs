@@ -15,20 +15,27 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 impl Cluster {
     /// The node's address on the run's network now (a restarted container may get a new one).
     pub async fn current_ip(&self, node: &Node) -> Result<String, EngineError> {
-        let inspect = self
-            .docker
-            .inspect_container(&node.container, None)
-            .await
-            .map_err(EngineError::call(format!(
-                "inspect container {}",
-                node.container
-            )))?;
-        Ok(inspect
+        Ok(self
+            .inspect(node)
+            .await?
             .network_settings
             .and_then(|s| s.networks)
             .and_then(|n| n.get(&self.network).and_then(|e| e.ip_address.clone()))
             .filter(|ip| !ip.is_empty())
             .unwrap_or_else(|| node.ip.clone()))
+    }
+
+    async fn inspect(
+        &self,
+        node: &Node,
+    ) -> Result<bollard::models::ContainerInspectResponse, EngineError> {
+        self.docker
+            .inspect_container(&node.container, None)
+            .await
+            .map_err(EngineError::call(format!(
+                "inspect container {}",
+                node.container
+            )))
     }
 
     /// Writes `files` into the node's container (running or not), replacing what was there: a
@@ -50,15 +57,7 @@ impl Cluster {
 
     /// Whether the node's container runs; if it has stopped, its exit code.
     pub async fn exited(&self, node: &Node) -> Result<Option<i64>, EngineError> {
-        let inspect = self
-            .docker
-            .inspect_container(&node.container, None)
-            .await
-            .map_err(EngineError::call(format!(
-                "inspect container {}",
-                node.container
-            )))?;
-        let state = inspect.state.unwrap_or_default();
+        let state = self.inspect(node).await?.state.unwrap_or_default();
         Ok(match state.running {
             Some(true) => None,
             _ => Some(state.exit_code.unwrap_or(-1)),
