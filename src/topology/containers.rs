@@ -217,6 +217,14 @@ async fn create_and_start(
             cap_add: Some(spec.cap_add.clone()),
             // An init as PID 1 reaps the children Patroni and PostgreSQL leave behind.
             init: Some(true),
+            // A restarted node finds an empty /tmp, as a rebooted machine does. A container's
+            // own /tmp outlives a kill, and with it PostgreSQL's socket lock file: in the new
+            // container the PID it names may be alive again (PIDs start over), and PostgreSQL
+            // then refuses to start ("lock file \"/tmp/.s.PGSQL.5432.lock\" already exists").
+            tmpfs: Some(HashMap::from([(
+                "/tmp".to_owned(),
+                "rw,nosuid,nodev,mode=1777,size=64m".to_owned(),
+            )])),
             ..Default::default()
         }),
         networking_config: Some(NetworkingConfig {
