@@ -17,6 +17,26 @@ impl ExecOutput {
     }
 }
 
+/// `exec`, for at most `within`; errors as text beginning with `what` (what the command does,
+/// on which node).
+pub async fn exec_within(
+    docker: &Docker,
+    container: &str,
+    user: Option<&str>,
+    cmd: &[&str],
+    (within, what): (std::time::Duration, &str),
+) -> Result<ExecOutput, String> {
+    tokio::time::timeout(within, exec(docker, container, user, cmd))
+        .await
+        .map_err(|_| {
+            format!(
+                "{what}: no answer within {}",
+                humantime::format_duration(within)
+            )
+        })?
+        .map_err(|e| format!("{what}: {e}"))
+}
+
 /// Runs `cmd` inside `container` and waits for it to finish.
 pub async fn exec(
     docker: &Docker,

@@ -66,13 +66,25 @@ impl Cluster {
 
     /// What the node's processes wrote since `since` (Unix seconds), each line as written.
     pub async fn log_since(&self, node: &Node, since: i64) -> String {
+        self.log(
+            node,
+            bollard::query_parameters::LogsOptions {
+                stdout: true,
+                stderr: true,
+                since: since as i32,
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// What the node's processes wrote, as `options` select it.
+    pub(super) async fn log(
+        &self,
+        node: &Node,
+        options: bollard::query_parameters::LogsOptions,
+    ) -> String {
         use futures_util::StreamExt;
-        let options = bollard::query_parameters::LogsOptions {
-            stdout: true,
-            stderr: true,
-            since: since as i32,
-            ..Default::default()
-        };
         let chunks: Vec<_> = self
             .docker
             .logs(&node.container, Some(options))

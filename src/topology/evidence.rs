@@ -4,7 +4,6 @@
 use super::Cluster;
 use super::kinds::KINDS;
 use crate::engine;
-use futures_util::StreamExt;
 use std::collections::BTreeMap;
 
 impl Cluster {
@@ -18,16 +17,7 @@ impl Cluster {
                 tail: tail.to_string(),
                 ..Default::default()
             };
-            let chunks: Vec<_> = self
-                .docker
-                .logs(&node.container, Some(options))
-                .filter_map(|c| async move { c.ok() })
-                .collect()
-                .await;
-            let mut text: String = chunks
-                .into_iter()
-                .map(|c| String::from_utf8_lossy(&c.into_bytes()).into_owned())
-                .collect();
+            let mut text = self.log(node, options).await;
             // Logs land in run.json: never let a password through.
             for secret in self.secrets.all() {
                 text = text.replace(secret, "<redacted>");

@@ -123,23 +123,14 @@ pub async fn delete_prefix(
         "ETCDCTL_API=3 etcdctl --endpoints=http://127.0.0.1:{CLIENT_PORT} del --prefix '{prefix}'"
     );
     let what = format!("deleting {prefix} in etcd through {}", node.name);
-    let out = tokio::time::timeout(
-        within,
-        crate::engine::exec(
-            &cluster.docker,
-            &node.container,
-            None,
-            &["sh", "-c", &script],
-        ),
+    let out = crate::engine::exec_within(
+        &cluster.docker,
+        &node.container,
+        None,
+        &["sh", "-c", &script],
+        (within, &what),
     )
-    .await
-    .map_err(|_| {
-        format!(
-            "{what}: no answer within {}",
-            humantime::format_duration(within)
-        )
-    })?
-    .map_err(|e| format!("{what}: {e}"))?;
+    .await?;
     if !out.success() {
         return Err(format!(
             "{what} failed: {}",

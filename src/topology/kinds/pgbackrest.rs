@@ -368,18 +368,14 @@ pub async fn command(
         .chain(args.iter().copied())
         .collect();
     let what = format!("pgbackrest {} on {}", args.join(" "), node.name);
-    let out = tokio::time::timeout(
-        within,
-        engine::exec(&cluster.docker, &node.container, Some("postgres"), &cmd),
+    let out = engine::exec_within(
+        &cluster.docker,
+        &node.container,
+        Some("postgres"),
+        &cmd,
+        (within, &what),
     )
-    .await
-    .map_err(|_| {
-        format!(
-            "{what}: no answer within {}",
-            humantime::format_duration(within)
-        )
-    })?
-    .map_err(|e| format!("{what}: {e}"))?;
+    .await?;
     if out.success() {
         return Ok(out.stdout);
     }
