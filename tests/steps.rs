@@ -131,3 +131,89 @@ async fn target_steps_record_the_leader_s_clock_and_wal_position() {
     );
     assert!(record.passed(), "{table}");
 }
+
+const BROKEN_ARCHIVE: &str = r#"
+name = "steps-broken-archive"
+description = "WAL cannot reach the repository at bring-up: the drill must not start"
+duration = "10s"
+
+[topology.pgbackrest]
+
+[objectives]
+lost_writes = "== 0"
+"#;
+
+/// A repository the WAL cannot reach at bring-up stops the drill before it starts: `pgbackrest
+/// check` fails, and the error says it with pgBackRest's own words. The stanza's archive is made
+/// read-only once stanza-create made it (as the `archive-fail` fault does; as a repository
+/// remounted read-only or owned by the wrong user is): every WAL push then fails. It is done
+/// while the drill waits (the progress sink runs inline, on the stanza's creation and before
+/// `check`), so the order is certain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bring_up_stops_when_pgbackrest_check_fails() {
+    if !common::docker_or_skip("steps::broken_archive").await {
+        return;
+    }
+    let name = format!("steps-broken-archive-{:08x}", rand::random::<u32>());
+    let text = BROKEN_ARCHIVE.replace("\"steps-broken-archive\"", &format!("{name:?}"));
+    let scenario = firedrill::scenario::parse(std::path::Path::new("broken-archive.toml"), &text)
+        .expect("the scenario is valid");
+    let broken = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
+    let sink = {
+        let (broken, name) = (broken.clone(), name.clone());
+        move |event: firedrill::progress::DrillEvent| {
+            if matches!(&event, firedrill::progress::DrillEvent::Reached { condition, .. }
+                if condition == "stanza firedrill created")
+            {
+                *broken.lock().unwrap() = Some(break_archive(&name));
+            }
+        }
+    };
+    let options = firedrill::DrillOptions {
+        progress: firedrill::progress::Progress::new(sink),
+        ..firedrill::DrillOptions::default()
+    };
+    let error = firedrill::run(&scenario, &options)
+        .await
+        .expect_err("a drill whose WAL cannot be archived must not run");
+    let broken = broken.lock().unwrap().clone();
+    assert!(broken.is_some(), "the archive was never broken: {error}");
+    let said = error.to_string();
+    assert!(
+        said.starts_with("the backup repository is not usable, so the drill cannot run: pgbackrest --archive-timeout=20 check on pg1 failed"),
+        "{said}"
+    );
+    assert!(
+        said.contains("ERROR: [082]: WAL segment") && said.contains("was not archived"),
+        "pgBackRest's own words: {said}"
+    );
+    // exit 2: every error of a drill that could not run is exit 2 (cli.rs)
+    assert!(
+        matches!(error, firedrill::DrillError::Topology(_)),
+        "{error:?}"
+    );
+    assert!(common::drill_cli::leftovers(&name).await.is_empty());
+}
+
+/// Makes the stanza's archive in the run's repository read-only, through pg1 (the repository is
+/// one disk shared by every node). What it ran, for the message.
+fn break_archive(scenario: &str) -> String {
+    let ps = std::process::Command::new("docker")
+        .args(["ps", "--format", "{{.Names}}", "--filter"])
+        .arg(format!("label=io.firedrill.scenario={scenario}"))
+        .output()
+        .expect("docker ps");
+    let names = String::from_utf8_lossy(&ps.stdout).to_string();
+    let pg1 = names
+        .lines()
+        .find(|n| n.ends_with("-pg1"))
+        .unwrap_or_else(|| panic!("no pg1 among {names:?}"))
+        .to_owned();
+    let script = "chmod -R a-w /var/lib/pgbackrest/archive";
+    let out = std::process::Command::new("docker")
+        .args(["exec", "--user", "root", &pg1, "sh", "-c", script])
+        .output()
+        .expect("docker exec");
+    assert!(out.status.success(), "{script} on {pg1}: {out:?}");
+    format!("{script} on {pg1}")
+}

@@ -16,6 +16,10 @@ pub enum TopologyError {
         reached: String,
         waiting: String,
     },
+    /// pgBackRest's stanza-create, check or first backup failed: a drill that backs up cannot
+    /// start without a repository that takes the WAL and a backup to restore from.
+    #[error("the backup repository is not usable, so the drill cannot run: {message}")]
+    Backups { message: String },
     #[error("failed to {action}: {message}")]
     Database { action: String, message: String },
     /// A host port the scenario fixed (`[topology.haproxy] port`) is held by another process.

@@ -383,25 +383,8 @@ pub async fn command(
     Err(format!(
         "{what} failed (exit {}): {}",
         out.exit_code.map_or("unknown".into(), |c| c.to_string()),
-        last_lines(&said, 3)
+        what_failed(&said)
     ))
-}
-
-/// The stanza made and checked (archiving works: `check` pushes a WAL segment and waits for it
-/// in the repository), then, with `full_backup`, a full backup: what a drill that restores
-/// starts from.
-pub async fn prepare(
-    cluster: &Cluster,
-    leader: &Node,
-    full_backup: bool,
-    within: Duration,
-) -> Result<Option<BackupSet>, String> {
-    command(cluster, leader, &["stanza-create"], within).await?;
-    command(cluster, leader, &["check"], within).await?;
-    if !full_backup {
-        return Ok(None);
-    }
-    backup(cluster, leader, "full", within).await.map(Some)
 }
 
 /// A backup of `kind` (`full`, `diff`, `incr`) taken on `node`; the new set.
@@ -467,14 +450,23 @@ pub fn parse_info(json: &str) -> Result<Vec<BackupSet>, String> {
         .collect()
 }
 
-/// The last `n` non-empty lines of `text`, joined by " / ".
-fn last_lines(text: &str, n: usize) -> String {
+/// What a failed pgBackRest command said that matters: its `ERROR:` lines and the hints after
+/// them, or, when it printed no error line, its last three lines; joined by " / ".
+fn what_failed(text: &str) -> String {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect();
-    lines[lines.len().saturating_sub(n)..].join(" / ")
+    let told: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("ERROR:") || l.starts_with("HINT:"))
+        .collect();
+    match told.iter().any(|l| l.starts_with("ERROR:")) {
+        true => told.join(" / "),
+        false => lines[lines.len().saturating_sub(3)..].join(" / "),
+    }
 }
 
 #[cfg(test)]
@@ -546,6 +538,25 @@ mod tests {
         assert_eq!(
             restore_command(),
             "pgbackrest --stanza=firedrill archive-get %f \"%p\""
+        );
+    }
+
+    #[test]
+    fn a_failure_is_told_by_its_error_and_hints() {
+        let check = "2026-11-28 14:43:17.151 P00   INFO: check command begin 2.47\n\
+            ERROR: [082]: WAL segment 000000010000000000000004 was not archived before the 20000ms timeout\n\
+            \x20      HINT: check the archive_command to ensure that all options are correct.\n\
+            \x20      HINT: check the PostgreSQL server log for errors.\n\
+            2026-11-28 14:43:37.151 P00   INFO: check command end: aborted with exception [082]\n";
+        assert_eq!(
+            what_failed(check),
+            "ERROR: [082]: WAL segment 000000010000000000000004 was not archived before the \
+             20000ms timeout / HINT: check the archive_command to ensure that all options are \
+             correct. / HINT: check the PostgreSQL server log for errors."
+        );
+        assert_eq!(
+            what_failed("one\n\ntwo\nthree\nfour\n"),
+            "two / three / four"
         );
     }
 }

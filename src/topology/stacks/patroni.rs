@@ -188,6 +188,9 @@ async fn wait_ready(
     Ok(leader)
 }
 
+/// How long bring-up's `pgbackrest check` waits for its WAL segment in the repository.
+const CHECK_ARCHIVE_WAIT: Duration = Duration::from_secs(20);
+
 /// The stanza created and checked on the leader, then a full backup: a topology that backs up
 /// is ready once a restore has something to start from. Any failure, `check`'s above all
 /// (archiving broken), means the drill cannot run.
@@ -202,16 +205,37 @@ async fn first_backup(
         node: leader.to_owned(),
         message: "the leader is not among the nodes".into(),
     })?;
-    let within = bound
-        .deadline()
-        .saturating_duration_since(std::time::Instant::now());
-    let set = pgbackrest::prepare(cluster, node, full_backup, within)
+    let within = || {
+        bound
+            .deadline()
+            .saturating_duration_since(std::time::Instant::now())
+    };
+    let failed = |message| TopologyError::Backups { message };
+    let mut reached = Reached::new(bound, progress);
+    pgbackrest::command(cluster, node, &["stanza-create"], within())
         .await
-        .map_err(|message| TopologyError::Node {
-            node: leader.to_owned(),
-            message,
-        })?;
-    Reached::new(bound, progress).note(match &set {
+        .map_err(failed)?;
+    reached.note(format!("stanza {} created", pgbackrest::STANZA));
+    // `check` pushes a WAL segment and waits for it in the repository: archiving works. A
+    // 1 MB segment arrives within a second; its wait is cut from pgBackRest's 60 s so that a
+    // broken archive is told in pgBackRest's words well within the bound.
+    let wait = within()
+        .saturating_sub(Duration::from_secs(2))
+        .min(CHECK_ARCHIVE_WAIT)
+        .max(Duration::from_secs(1));
+    let wait = format!("--archive-timeout={}", wait.as_secs());
+    pgbackrest::command(cluster, node, &[wait.as_str(), "check"], within())
+        .await
+        .map_err(failed)?;
+    let set = match full_backup {
+        true => Some(
+            pgbackrest::backup(cluster, node, "full", within())
+                .await
+                .map_err(failed)?,
+        ),
+        false => None,
+    };
+    reached.note(match &set {
         Some(set) => format!(
             "stanza {} checked, full backup {} ({:.1} MB)",
             pgbackrest::STANZA,
