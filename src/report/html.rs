@@ -532,7 +532,7 @@ fn timeline(out: &mut String, record: &RunRecord) {
          outage, from the end of the last ok write before it to the end of the first ok write \
          after which writes kept succeeding (its RTO). Lanes: each {}node's role as {} \
          reported it, probed every {}; a mark shows the most telling state probed in \
-         its interval (leader, then no answer, then other, then replica).{}{}</figcaption>",
+         its interval (leader, then no answer, then other, then replica).{}{}{}</figcaption>",
         chart.bucket_label(),
         Esc(&chart
             .role_sources
@@ -558,7 +558,12 @@ fn timeline(out: &mut String, record: &RunRecord) {
             " Steps lane: each step of the scenario from its start to its end (at least a sliver \
              wide), green when done, red when failed, with a dashed line from when it was due \
              when it started late."
-        }
+        },
+        chart
+            .restore
+            .as_ref()
+            .map(|lane| format!(" {}", Esc(&lane.key())))
+            .unwrap_or_default()
     );
     out.push_str("</figure>\n</section>\n");
 }

@@ -280,6 +280,92 @@ impl StepMark {
     }
 }
 
+/// The restore's phases, each ended at an instant: the restore lane, from the cluster's loss.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestoreLane {
+    /// The restored node.
+    pub node: String,
+    /// The cluster lost (the lose-cluster step's start): the first phase's start.
+    pub lost: At,
+    /// Each phase measured and the instant it ended, in order of instant (a phase whose
+    /// evidence is missing is left out, and the next one starts where the last shown ended).
+    pub phases: Vec<(At, &'static str)>,
+}
+
+impl RestoreLane {
+    /// From the record's restore measurements; `None` when no restore completed (the steps'
+    /// lane shows a failed one) or no phase was measured.
+    fn of(record: &RunRecord) -> Option<RestoreLane> {
+        let r = record.measurements.restore.as_ref()?;
+        let lost = r.lost_at?;
+        if !r.completed {
+            return None;
+        }
+        let p = &r.phases;
+        let after = |d: Option<Duration>| d.map(|d| lost.plus(d));
+        let files = match (p.restore_began, p.restore_command) {
+            (Some(began), Some(took)) => Some(lost.plus(began + took)),
+            _ => None,
+        };
+        let mut phases: Vec<(At, &'static str)> = [
+            (after(p.restore_began), "cluster lost, restore started"),
+            (files, "files restored (pgBackRest)"),
+            (after(p.target_reached), "WAL replayed to the target"),
+            (after(p.promoted), "promoted"),
+            (after(p.leader_key), "leader key held"),
+            (after(p.proxy_routing), "HAProxy routes to it"),
+            (after(r.restore_time), "first write acknowledged"),
+            (after(p.full_redundancy), "every replica streaming"),
+        ]
+        .into_iter()
+        .filter_map(|(at, name)| Some((at?, name)))
+        .collect();
+        // stable: phases at one instant keep their order above
+        phases.sort_by_key(|(at, _)| *at);
+        (!phases.is_empty()).then(|| RestoreLane {
+            node: r.node.clone().unwrap_or_else(|| "the restored node".into()),
+            lost,
+            phases,
+        })
+    }
+
+    /// Each phase's span, numbered from 1: (number, from, to, name).
+    fn spans(&self) -> impl Iterator<Item = (usize, At, At, &'static str)> + '_ {
+        let starts = std::iter::once(self.lost).chain(self.phases.iter().map(|(at, _)| *at));
+        starts
+            .zip(&self.phases)
+            .enumerate()
+            .map(|(k, (from, (to, name)))| (k + 1, from, *to, *name))
+    }
+
+    /// The lane's key, for the chart's caption: each phase's number, name and length.
+    pub fn key(&self) -> String {
+        let phases: Vec<String> = self
+            .spans()
+            .map(|(n, from, to, name)| format!("{n} {name} ({})", fmt_duration(to.since(from))))
+            .collect();
+        format!(
+            "Restore lane: the restore on {}, each phase a bar from the end of the one before \
+             (the first from the cluster's loss) to its own end, numbered below: {}.",
+            self.node,
+            phases.join("; ")
+        )
+    }
+
+    /// One per phase, for its tooltip and the chart's description.
+    fn describe(&self) -> Vec<String> {
+        self.spans()
+            .map(|(n, from, to, name)| {
+                format!(
+                    "restore phase {n} on {}: {name}, from {from} to {to} ({})",
+                    self.node,
+                    fmt_duration(to.since(from))
+                )
+            })
+            .collect()
+    }
+}
+
 /// The chart's content, computed from a record.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timeline {
@@ -296,6 +382,8 @@ pub struct Timeline {
     pub pools: Vec<PoolLane>,
     /// The scenario's steps, in a lane of their own at the bottom; none without steps.
     pub steps: Vec<StepMark>,
+    /// The restore's phases, in a lane below the steps'; none without a completed restore.
+    pub restore: Option<RestoreLane>,
 }
 
 /// The latest instant the history mentions.
@@ -525,6 +613,7 @@ impl Timeline {
                     failed: s.failure().map(str::to_owned),
                 })
                 .collect(),
+            restore: RestoreLane::of(record),
         }
     }
 
@@ -591,6 +680,8 @@ const POOL_WAITING: &str = "#fd8d3c";
 /// A step that completed, one that failed (the failed writes' colour).
 const STEP_DONE: &str = "#238b45";
 const STEP_FAILED: &str = FAIL;
+/// The restore's phases, alternating: light and dark blue, apart in lightness too.
+const RESTORE_PHASE: [&str; 2] = ["#9ecae1", "#3182bd"];
 
 fn state_fill(state: LaneState) -> &'static str {
     match state {
@@ -647,6 +738,14 @@ impl Timeline {
         STEP_H + STEP_LABEL_ROW * self.step_label_rows() as f64 + NODE_GAP
     }
 
+    /// The height of the restore's lane with its two rows of phase numbers; 0 without it.
+    fn restore_height(&self) -> f64 {
+        match self.restore {
+            None => 0.0,
+            Some(_) => STEP_H + STEP_LABEL_ROW * 2.0 + NODE_GAP,
+        }
+    }
+
     /// The chart as an `<svg>` element for inline use in HTML (no `xmlns` needed there).
     pub fn svg(&self) -> String {
         let mut s = String::new();
@@ -658,12 +757,14 @@ impl Timeline {
         let nodes_y = rto_y + RTO_H * rto_rows as f64 + 4.0;
         let pools_y = nodes_y + (NODE_H + NODE_GAP) * self.nodes.len() as f64;
         let steps_y = pools_y + (POOL_H + NODE_GAP) * self.pools.len() as f64;
-        let plot_bottom = steps_y + self.steps_height();
+        let restore_y = steps_y + self.steps_height();
+        let plot_bottom = restore_y + self.restore_height();
         let axis_y = plot_bottom;
         let legend_y = axis_y + AXIS_H + 4.0;
         let legend_rows = 2.0
             + f64::from(u8::from(!self.pools.is_empty()))
-            + f64::from(u8::from(!self.steps.is_empty()));
+            + f64::from(u8::from(!self.steps.is_empty()))
+            + f64::from(u8::from(self.restore.is_some()));
         let height = legend_y + legend_rows * LEGEND_ROW + 4.0;
 
         let _ = writeln!(
@@ -755,6 +856,14 @@ impl Timeline {
                 steps_y + STEP_H / 2.0 + 4.0,
             );
         }
+        if self.restore.is_some() {
+            let _ = writeln!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\">restore</text>",
+                LEFT - 8.0,
+                restore_y + STEP_H / 2.0 + 4.0,
+            );
+        }
         let _ = writeln!(s, "</g>");
 
         // the faults' shading and edges under the lanes, so that they hide no data
@@ -764,6 +873,7 @@ impl Timeline {
         self.draw_nodes(&mut s, nodes_y);
         self.draw_pools(&mut s, pools_y);
         self.draw_steps(&mut s, steps_y);
+        self.draw_restore(&mut s, restore_y);
         self.draw_outages(&mut s, &marks, rto_y);
         self.draw_legend(&mut s, legend_y);
         s.push_str("</svg>\n");
@@ -825,6 +935,9 @@ impl Timeline {
         for step in &self.steps {
             text.push_str(&format!("; {}", step.describe()));
         }
+        for phase in self.restore.iter().flat_map(RestoreLane::describe) {
+            text.push_str(&format!("; {phase}"));
+        }
         text.push('.');
         text
     }
@@ -876,6 +989,43 @@ impl Timeline {
                 Esc(&step.label()),
             );
         }
+    }
+
+    /// The restore's lane: each phase a bar from the end of the one before (the first from the
+    /// cluster's loss) to its own end, in two alternating shades so that neighbours part, its
+    /// number below it (two rows: phases a few milliseconds apart would overlap in one), its
+    /// name and span in its tooltip.
+    fn draw_restore(&self, s: &mut String, y: f64) {
+        let Some(lane) = &self.restore else {
+            return;
+        };
+        let _ = writeln!(
+            s,
+            "<g class=\"restore-lane\" data-node=\"{}\">\
+             <rect x=\"{LEFT}\" y=\"{y:.1}\" width=\"{PLOT}\" height=\"{STEP_H}\" fill=\"#f4f4f4\"/>",
+            Esc(&lane.node)
+        );
+        for ((n, from, to, _), describe) in lane.spans().zip(lane.describe()) {
+            let x1 = self.x(from);
+            let w = (self.x(to) - x1).max(1.0);
+            let fill = RESTORE_PHASE[n % 2];
+            let label_y = y + STEP_H + STEP_LABEL_ROW * ((n - 1) % 2) as f64 + 10.0;
+            let _ = writeln!(
+                s,
+                "<g class=\"restore-phase\" data-phase=\"{n}\"><title>{}</title>\
+                 <rect x=\"{x1:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" fill=\"{fill}\"/>\
+                 <line x1=\"{:.1}\" y1=\"{y:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{RTO}\"/>\
+                 <text x=\"{:.1}\" y=\"{label_y:.1}\" text-anchor=\"middle\" font-size=\"10\">{n}</text></g>",
+                Esc(&describe),
+                y + 2.0,
+                STEP_H - 4.0,
+                x1 + w,
+                x1 + w,
+                y + STEP_H,
+                x1 + w,
+            );
+        }
+        let _ = writeln!(s, "</g>");
     }
 
     /// Each pooler's lane: a bar per stretch, as high as the share of the pool in use (dark
@@ -1259,6 +1409,23 @@ impl Timeline {
                 &[
                     (STEP_DONE, "done (bar: started to ended)"),
                     (STEP_FAILED, "failed"),
+                ],
+            );
+        }
+        if self.restore.is_some() {
+            let row_y = y + LEGEND_ROW
+                * (2.0
+                    + f64::from(u8::from(!self.pools.is_empty()))
+                    + f64::from(u8::from(!self.steps.is_empty())));
+            row(
+                row_y,
+                "restore",
+                &[
+                    (
+                        RESTORE_PHASE[1],
+                        "a phase, numbered (the caption names each)",
+                    ),
+                    (RESTORE_PHASE[0], "the next phase"),
                 ],
             );
         }
@@ -1678,6 +1845,54 @@ mod tests {
         // without steps, no lane: the chart is drawn as before
         let plain = Timeline::of(&sample_record()).svg();
         assert!(!plain.contains(">steps</text>"));
+    }
+
+    #[test]
+    fn a_lane_of_restore_phases_from_the_loss_to_full_redundancy() {
+        let record = crate::report::restore_record(true);
+        let chart = Timeline::of(&record);
+        let lane = chart
+            .restore
+            .as_ref()
+            .expect("a completed restore has a lane");
+        assert_eq!(lane.node, "pg1");
+        assert_eq!(
+            lane.lost,
+            At(20_000_000_000),
+            "the lose-cluster step's start"
+        );
+        let spans: Vec<(usize, At, At, &str)> = lane.spans().collect();
+        assert_eq!(spans.len(), 8, "{spans:?}");
+        // contiguous, in order, from the loss
+        assert_eq!(spans[0].1, lane.lost);
+        for pair in spans.windows(2) {
+            assert_eq!(pair[0].2, pair[1].1, "{pair:?}");
+            assert!(pair[0].1 <= pair[0].2, "{pair:?}");
+        }
+        assert_eq!(spans[1].3, "files restored (pgBackRest)");
+        assert_eq!(spans.last().map(|s| s.3), Some("every replica streaming"));
+        let svg = chart.svg();
+        assert!(svg.contains(">restore</text>"), "{svg}");
+        assert_eq!(svg.matches("<g class=\"restore-phase\"").count(), 8);
+        assert!(
+            chart
+                .describe()
+                .contains("restore phase 3 on pg1: WAL replayed to the target"),
+            "{}",
+            chart.describe()
+        );
+        let lane_svg: String = svg
+            .lines()
+            .skip_while(|l| !l.starts_with("<g class=\"restore-lane\""))
+            .take_while(|l| !l.starts_with("<g class=\"legend\""))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        insta::assert_snapshot!(lane_svg);
+
+        // a failed restore: the steps' lane shows it; no phases to draw
+        let failed = Timeline::of(&crate::report::restore_record(false));
+        assert_eq!(failed.restore, None);
+        assert!(!failed.svg().contains("restore-lane"));
     }
 
     #[test]
