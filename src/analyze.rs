@@ -438,6 +438,35 @@ mod tests {
         assert_eq!(analysis.record.history, old.history);
     }
 
+    /// The restore drill's record as format 4 wrote it (tests/fixtures/format-4), before game
+    /// days: it loads with no game day, no note and no fault by hand, is today's restore record
+    /// but for its format, writes back to the JSON it was read from, and its verdict is
+    /// reproduced in this format. `FIREDRILL_UPDATE_FIXTURES=1` does not rewrite it: it is what
+    /// format 4 wrote.
+    #[test]
+    fn a_format_4_run_json_loads_unchanged_without_a_game_day() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/format-4/restore.run.json");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(raw.get("game_day").is_none());
+        let old = load(&file).unwrap();
+        assert_eq!(old.format, 4);
+        assert_eq!(old.game_day, None);
+        assert_eq!(old.history.notes().count(), 0);
+        assert!(
+            old.history.steps().count() > 0,
+            "a format-4 record with steps"
+        );
+        let mut now = crate::report::restore_record(true);
+        now.format = 4;
+        assert_eq!(old, now);
+        assert_eq!(serde_json::to_value(&old).unwrap(), raw);
+        let analysis = reanalyze(&old);
+        assert!(analysis.reproduced, "{:?}", analysis.changes);
+        assert_eq!(analysis.record.format, RECORD_FORMAT);
+    }
+
     #[test]
     fn a_record_of_an_older_format_is_judged_again_in_this_format() {
         let mut stored = sample_record();

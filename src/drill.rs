@@ -446,6 +446,7 @@ async fn drill(
         measurements,
         verdict,
         problems,
+        game_day: None,
         logs,
     })
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 /// Version of the run.json layout; bumped on any incompatible change. Every older format
 /// still loads (missing fields take their documented defaults) and `analyze` judges it again.
 /// What each format changed is [`FORMAT_CHANGES`].
-pub const RECORD_FORMAT: u32 = 4;
+pub const RECORD_FORMAT: u32 = 5;
 
 /// What each format changed, by the format that introduced it: `analyze` names the changes
 /// between a record's format and this one in the run history's re-analysis note.
@@ -32,6 +32,11 @@ pub const FORMAT_CHANGES: &[(u32, &str)] = &[
         "steps: the scenario's actions at an instant (scenario.steps, each at and action) and \
          one event per step run, step (step, action, at, started, ended, outcome, detail, \
          values)",
+    ),
+    (
+        5,
+        "game days: game_day (participants, how the session ended), fault events by_hand \
+         (injected or healed by a person), note events (at, text)",
     ),
 ];
 
@@ -62,6 +67,45 @@ pub struct RunRecord {
     /// What kept the drill from completing normally (e.g. no read-back), if anything.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
+    /// Set when people drove the run by hand (`firedrill up` … `down`): a game day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub game_day: Option<GameDay>,
+}
+
+/// A game day: a session people drove by hand, from `firedrill up` to `firedrill down`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GameDay {
+    /// Who took part, as `up --participant "Name:role"` named them, in that order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<Participant>,
+    /// How the session ended: `down` (`firedrill down`) or `interrupt` (Ctrl-C or SIGTERM on
+    /// `up`).
+    pub ended_by: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Participant {
+    pub name: String,
+    /// Their role in the game day (`incident commander`, `scribe`); empty when not given.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub role: String,
+}
+
+impl std::str::FromStr for Participant {
+    type Err = String;
+
+    /// `Name:role` or `Name`; the name must not be empty.
+    fn from_str(text: &str) -> Result<Participant, String> {
+        let (name, role) = text.split_once(':').unwrap_or((text, ""));
+        let (name, role) = (name.trim(), role.trim());
+        if name.is_empty() {
+            return Err(format!("expected NAME or NAME:ROLE, found {text:?}"));
+        }
+        Ok(Participant {
+            name: name.to_owned(),
+            role: role.to_owned(),
+        })
+    }
 }
 
 /// Where and on what the run ran.
@@ -134,6 +178,21 @@ impl RunRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_participant_is_a_name_and_an_optional_role() {
+        let p: Participant = "Ana Lima: incident commander".parse().unwrap();
+        assert_eq!(
+            (p.name.as_str(), p.role.as_str()),
+            ("Ana Lima", "incident commander")
+        );
+        let p: Participant = "Bo".parse().unwrap();
+        assert_eq!((p.name.as_str(), p.role.as_str()), ("Bo", ""));
+        assert_eq!(
+            ":scribe".parse::<Participant>().unwrap_err(),
+            "expected NAME or NAME:ROLE, found \":scribe\""
+        );
+    }
 
     #[test]
     fn every_format_change_is_named_once_in_order() {

@@ -378,6 +378,7 @@ fn drill_record_of(
         verdict,
         logs: Default::default(),
         problems: Vec::new(),
+        game_day: None,
     }
 }
 

@@ -91,6 +91,7 @@ pub fn inject(fault: usize, node: &str, at: At) -> Event {
         done: at.plus(Duration::from_millis(20)),
         detail: None,
         scheduled_at: None,
+        by_hand: false,
     })
 }
 

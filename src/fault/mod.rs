@@ -191,6 +191,7 @@ fn event(
         done: clock.now(),
         detail,
         scheduled_at: Some(fault.at),
+        by_hand: false,
     }
 }
 

@@ -85,6 +85,14 @@ impl History {
         })
     }
 
+    /// The observations people wrote down during a game day, in order.
+    pub fn notes(&self) -> impl Iterator<Item = &NoteEvent> {
+        self.events.iter().filter_map(|e| match e {
+            Event::Note(n) => Some(n),
+            _ => None,
+        })
+    }
+
     /// Every answer of every role source.
     pub fn role_samples(&self) -> impl Iterator<Item = &RoleSample> {
         self.events.iter().filter_map(|e| match e {
@@ -151,6 +159,8 @@ pub enum Event {
     Pool(super::PoolSample),
     /// A step of the scenario (format 4).
     Step(StepEvent),
+    /// A person's observation during a game day (format 5).
+    Note(NoteEvent),
 }
 
 /// An event as run.json holds it: formats 1–2 recorded role answers as `probe` (Patroni's view
@@ -169,6 +179,7 @@ enum StoredEvent {
     Read(ReadOp),
     Pool(super::PoolSample),
     Step(StepEvent),
+    Note(NoteEvent),
 }
 
 impl From<StoredEvent> for Event {
@@ -188,6 +199,7 @@ impl From<StoredEvent> for Event {
             StoredEvent::Read(r) => Event::Read(r),
             StoredEvent::Pool(p) => Event::Pool(p),
             StoredEvent::Step(s) => Event::Step(s),
+            StoredEvent::Note(n) => Event::Note(n),
         }
     }
 }
@@ -207,6 +219,7 @@ enum WrittenEvent<'a> {
     Read(&'a ReadOp),
     Pool(&'a super::PoolSample),
     Step(&'a StepEvent),
+    Note(&'a NoteEvent),
 }
 
 impl Serialize for Event {
@@ -225,6 +238,7 @@ impl Serialize for Event {
             Event::Read(r) => WrittenEvent::Read(r),
             Event::Pool(p) => WrittenEvent::Pool(p),
             Event::Step(s) => WrittenEvent::Step(s),
+            Event::Note(n) => WrittenEvent::Note(n),
         }
         .serialize(serializer)
     }
@@ -244,6 +258,7 @@ impl Event {
             Event::Read(r) => r.invoke,
             Event::Pool(p) => p.sent,
             Event::Step(s) => s.started,
+            Event::Note(n) => n.at,
         }
     }
 }
@@ -445,6 +460,29 @@ pub struct FaultEvent {
         skip_serializing_if = "Option::is_none"
     )]
     pub scheduled_at: Option<std::time::Duration>,
+    /// Injected or healed by a person during a game day (`firedrill inject`, `heal`, or the heal
+    /// of what was in effect at `down`), not by the scenario's schedule (format 5).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_hand: bool,
+}
+
+/// A person's observation during a game day (`firedrill note "TEXT"`), stamped on the run's
+/// clock when the session received it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteEvent {
+    pub at: At,
+    pub text: String,
+}
+
+impl NoteEvent {
+    /// The action item a note names: its text after `action:`, if it starts so.
+    pub fn action_item(&self) -> Option<&str> {
+        let text = self.text.trim_start();
+        let prefix = text.get(..7)?;
+        prefix
+            .eq_ignore_ascii_case("action:")
+            .then(|| text[7..].trim())
+    }
 }
 
 /// The final read of every written sequence number from the leader, after recovery.
@@ -460,6 +498,25 @@ pub struct ReadBack {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_note_starting_with_action_is_an_action_item() {
+        let note = |text: &str| NoteEvent {
+            at: At(1),
+            text: text.into(),
+        };
+        assert_eq!(
+            note("action: alert on replication lag").action_item(),
+            Some("alert on replication lag")
+        );
+        assert_eq!(
+            note("  Action:page the DBA").action_item(),
+            Some("page the DBA")
+        );
+        assert_eq!(note("app showed 502s").action_item(), None);
+        assert_eq!(note("act").action_item(), None);
+        assert_eq!(note("actioné").action_item(), None);
+    }
 
     #[test]
     fn error_kinds_are_snake_case_and_optional_in_json() {

@@ -11,8 +11,8 @@ mod step;
 
 pub use clock::{At, Clock};
 pub use event::{
-    DEFAULT_PROBE_INTERVAL, ErrorKind, Event, FaultAction, FaultEvent, History, Outcome, ReadBack,
-    ReadOp, WriteOp,
+    DEFAULT_PROBE_INTERVAL, ErrorKind, Event, FaultAction, FaultEvent, History, NoteEvent, Outcome,
+    ReadBack, ReadOp, WriteOp,
 };
 pub use observed::{ProxySample, ProxyServer, ReplicaStat, ReplicationSample};
 pub use pool::{PoolSample, PoolStat, ServerConnection};

@@ -1199,6 +1199,7 @@ pub(crate) fn sample_record() -> RunRecord {
         verdict,
         logs: Default::default(),
         problems: Vec::new(),
+        game_day: None,
     }
 }
 
@@ -1613,6 +1614,7 @@ pub(crate) fn restore_record(done: bool) -> RunRecord {
         verdict,
         logs: Default::default(),
         problems: Vec::new(),
+        game_day: None,
     }
 }
 

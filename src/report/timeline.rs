@@ -402,6 +402,7 @@ fn last_instant(record: &RunRecord) -> At {
             Event::Pool(p) => p.received.max(p.sent),
             Event::ReadBack(r) => r.at,
             Event::Step(s) => s.ended.max(s.started),
+            Event::Note(n) => n.at,
         })
         .max()
         .unwrap_or(At(0))
