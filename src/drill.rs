@@ -305,7 +305,7 @@ async fn drill(
         cluster.clone(),
         scenario.workload.clone(),
         clock,
-        At::from_duration(scenario.duration),
+        workload::Until::at(At::from_duration(scenario.duration)),
         events_tx.clone(),
         1,
         acked.clone(),
@@ -316,7 +316,7 @@ async fn drill(
         cluster.clone(),
         scenario.workload.clone(),
         clock,
-        At::from_duration(scenario.duration),
+        workload::Until::at(At::from_duration(scenario.duration)),
         events_tx.clone(),
         acked,
     )));

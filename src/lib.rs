@@ -11,6 +11,7 @@ pub mod engine;
 pub mod fault;
 pub mod history;
 pub mod image;
+pub mod live;
 pub mod observe;
 pub mod progress;
 pub mod record;

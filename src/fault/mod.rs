@@ -91,6 +91,19 @@ pub async fn inject(
     clock: Clock,
 ) -> Result<(Vec<Node>, FaultEvent), FaultError> {
     let nodes = resolver.resolve(&fault.target).await?;
+    inject_on(cluster, resolver, index, fault, nodes, clock).await
+}
+
+/// Injects the fault on `nodes`, its target resolved already (a game day checks them against
+/// the faults in effect first).
+pub async fn inject_on(
+    cluster: &Cluster,
+    resolver: &Resolver<'_>,
+    index: usize,
+    fault: &Fault,
+    nodes: Vec<Node>,
+    clock: Clock,
+) -> Result<(Vec<Node>, FaultEvent), FaultError> {
     // What a kind needs besides its targets is resolved before F too.
     let involved = fault.kind.armed().involve(resolver, &nodes).await?;
     ensure_owned(cluster, fault, nodes.iter().chain(&involved)).await?;

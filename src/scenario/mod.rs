@@ -4,6 +4,7 @@ mod error;
 mod faults;
 #[cfg(test)]
 mod fuzz;
+mod hand;
 mod keys;
 mod load;
 mod model;
@@ -15,6 +16,7 @@ mod steps;
 mod validate;
 
 pub use error::{Position, ScenarioError, ScenarioErrorKind};
+pub use hand::{HandFault, HandFaultError, hand_fault};
 pub use keys::{FaultInput, KeyError, KeyInput, StepInput};
 pub use load::{MAX_FILE_SIZE, load, load_bytes, parse};
 pub use model::*;

@@ -39,7 +39,7 @@ pub(super) fn invalid(span: Range<usize>, key: &str, message: impl Into<String>)
 }
 
 /// The longest run a scenario may ask for.
-const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
+pub(super) const MAX_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// `text` is the file the raw scenario was read from, to name lines in messages that point at
 /// two places.

@@ -1,6 +1,6 @@
 use super::Acknowledged;
 use super::endpoints::read_endpoint;
-use super::schedule::on_schedule;
+use super::schedule::{Until, on_schedule};
 use super::sessions::Sessions;
 use crate::client::{Client, Seen};
 use crate::history::{At, Clock, Event, Outcome, ReadOp};
@@ -19,7 +19,7 @@ pub async fn run_reads(
     cluster: Arc<Cluster>,
     spec: Workload,
     clock: Clock,
-    until: At,
+    until: Until,
     events: UnboundedSender<Event>,
     acked: Arc<Acknowledged>,
 ) {
@@ -29,7 +29,7 @@ pub async fn run_reads(
     let period = Duration::from_secs(1) / spec.read_rate;
     // Their own sessions and connection slots: reads never hold up the writers'.
     let sessions = Arc::new(Sessions::new(client, spec.readers, spec.connect_timeout));
-    on_schedule(clock, period, until, &events, |_| {
+    on_schedule(clock, period, &until, &events, |_| {
         let read = Read {
             cluster: cluster.clone(),
             spec: spec.clone(),

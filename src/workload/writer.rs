@@ -1,5 +1,5 @@
 use super::Acknowledged;
-use super::schedule::on_schedule;
+use super::schedule::{Until, on_schedule};
 use super::sessions::Sessions;
 use crate::client::{Accepted, Client, Failure};
 use crate::history::{At, Clock, ErrorKind, Event, Outcome, WriteOp};
@@ -20,14 +20,14 @@ pub async fn run_writes(
     cluster: Arc<Cluster>,
     spec: Workload,
     clock: Clock,
-    until: At,
+    until: Until,
     events: UnboundedSender<Event>,
     first_seq: u64,
     acked: Arc<Acknowledged>,
 ) {
     let period = Duration::from_secs(1) / spec.rate.max(1);
     let sessions = Arc::new(Sessions::new(client, spec.writers, spec.connect_timeout));
-    on_schedule(clock, period, until, &events, |k| {
+    on_schedule(clock, period, &until, &events, |k| {
         let attempt = Attempt {
             cluster: cluster.clone(),
             spec: spec.clone(),
