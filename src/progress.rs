@@ -26,6 +26,13 @@ pub enum Step {
         /// Reads per second and the endpoint they go through, if the scenario reads.
         reads: Option<(u32, String)>,
     },
+    /// A game day: the workload and the schedule until a person ends the session.
+    GameDay {
+        scenario: String,
+        /// Writes per second.
+        rate: u32,
+        reads: Option<(u32, String)>,
+    },
     /// Removing the run's containers, network and volumes.
     Teardown { run_id: String },
 }
@@ -50,6 +57,17 @@ impl std::fmt::Display for Step {
                     write!(f, ", reads at {rate}/s through the {through} endpoint")?;
                 }
                 f.write_str(")")
+            }
+            Step::GameDay {
+                scenario,
+                rate,
+                reads,
+            } => {
+                write!(f, "game day {scenario} (writes at {rate}/s")?;
+                if let Some((rate, through)) = reads {
+                    write!(f, ", reads at {rate}/s through the {through} endpoint")?;
+                }
+                f.write_str(" until `firedrill down`)")
             }
             Step::Teardown { run_id } => write!(f, "removing run {run_id}"),
         }

@@ -7,6 +7,8 @@ mod list;
 mod progress;
 mod report;
 mod run;
+mod session;
+mod up;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +41,29 @@ enum Command {
     /// Run a drill: build and start the topology, run the workload, inject the faults, judge the
     /// objectives, write the reports, remove everything.
     Run(run::RunArgs),
+    /// Start a game day: bring the scenario's stack up, run its workload, probes and schedule,
+    /// and keep running until `firedrill down` (or Ctrl-C, which ends it the same way); people
+    /// drive it meanwhile with `status`, `inject`, `heal` and `note`.
+    ///
+    /// The other commands reach the session through a Unix socket in its own owner-only
+    /// directory under $FIREDRILL_SESSIONS, else $XDG_RUNTIME_DIR/firedrill, else
+    /// <temp>/firedrill-<uid>; they find the latest live session, or the one --run names.
+    Up(up::UpArgs),
+    /// What a game day shows now: each node's role by every source, the leader, replication,
+    /// HAProxy's view, the writes of the last 10 s, any outage in progress, the faults in effect.
+    Status(session::StatusArgs),
+    /// Inject a fault into a live game day, as a scenario's `[[fault]]` would (same kinds,
+    /// targets and checks); prints its number.
+    Inject(session::InjectArgs),
+    /// Heal fault N of a live game day, or every fault in effect.
+    Heal(session::HealArgs),
+    /// Write down an observation on the game day's clock ("pager fired"); one starting with
+    /// `action:` is an action item in the report.
+    Note(session::NoteArgs),
+    /// End a live game day: stop the workload, heal what is in effect, read back every write,
+    /// judge the objectives, write the reports, remove everything; print the verdict. Exit code
+    /// as for `run`.
+    Down(session::Which),
     /// Judge a stored run again: recompute every measurement from the history in its run.json,
     /// judge its objectives, say whether the verdict is the stored one, and rewrite its reports.
     /// No containers are involved. Exit code as for `run`.
@@ -109,6 +134,12 @@ pub fn main() -> ExitCode {
     let code = runtime.block_on(async {
         match cli.command {
             Command::Run(args) => run::run(args).await,
+            Command::Up(args) => up::up(args).await,
+            Command::Status(args) => session::status(args).await,
+            Command::Inject(args) => session::inject(args).await,
+            Command::Heal(args) => session::heal(args).await,
+            Command::Note(args) => session::note(args).await,
+            Command::Down(which) => session::down(which).await,
             Command::Analyze(args) => analyze::analyze(args),
             Command::Validate { files } => validate(&files),
             Command::List(args) => list::list(args),

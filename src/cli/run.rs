@@ -45,35 +45,52 @@ pub async fn run(args: RunArgs) -> u8 {
     let started_wall = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let record = match firedrill::run_until(&scenario, &options, interrupted(signals)).await {
         Ok(record) => record,
-        Err(e) => {
-            eprintln!("error: {e}");
-            // Once anything was started, say in a report how far the drill got.
-            let journal = options.progress.journal();
-            if !journal.is_empty() {
-                let partial =
-                    report::PartialRun::new(&scenario, started_wall, e.to_string(), &journal);
-                match report::write_partial(&partial, &args.reports) {
-                    Ok(dir) => eprintln!("partial report (steps reached): {}", dir.display()),
-                    Err(e) => eprintln!("error: cannot write the partial report: {e}"),
-                }
-            }
-            return EXIT_ERROR;
-        }
+        Err(e) => return could_not_run(&e, &scenario, started_wall, &options, &args.reports),
     };
-    let format = args.format;
+    conclude(&record, args.format, &args.reports).0
+}
+
+/// Says why the drill could not run and, once anything was started, writes a report of how far
+/// it got. Exit code 2.
+pub(super) fn could_not_run(
+    error: &firedrill::DrillError,
+    scenario: &scenario::Scenario,
+    started_wall: String,
+    options: &DrillOptions,
+    reports: &std::path::Path,
+) -> u8 {
+    eprintln!("error: {error}");
+    let journal = options.progress.journal();
+    if !journal.is_empty() {
+        let partial = report::PartialRun::new(scenario, started_wall, error.to_string(), &journal);
+        match report::write_partial(&partial, reports) {
+            Ok(dir) => eprintln!("partial report (steps reached): {}", dir.display()),
+            Err(e) => eprintln!("error: cannot write the partial report: {e}"),
+        }
+    }
+    EXIT_ERROR
+}
+
+/// Prints the record as `format` asks, writes its run directory; the exit code, the run
+/// directory if written, and what was printed (the verdict as people read it).
+pub(super) fn conclude(
+    record: &firedrill::RunRecord,
+    format: Format,
+    reports: &std::path::Path,
+) -> (u8, Option<PathBuf>, String) {
     // a report that cannot be printed still leaves the run directory to be written
-    let printed = match format.document(&record) {
+    let (printed, shown) = match format.document(record) {
         Ok(document) if format == Format::Table => {
             println!("{document}");
-            true
+            (true, document)
         }
         Ok(document) => {
             print!("{document}");
-            true
+            (true, document)
         }
         Err(e) => {
             eprintln!("error: {e}");
-            false
+            (false, String::new())
         }
     };
     note!(
@@ -82,14 +99,17 @@ pub async fn run(args: RunArgs) -> u8 {
         record.seed,
         record.seed
     );
-    match report::write_run_dir(&record, &args.reports) {
-        Ok(dir) => note!(format, "reports: {}", dir.display()),
+    let dir = match report::write_run_dir(record, reports) {
+        Ok(dir) => {
+            note!(format, "reports: {}", dir.display());
+            dir
+        }
         Err(e) => {
             eprintln!("error: cannot write the reports: {e}");
-            return EXIT_ERROR;
+            return (EXIT_ERROR, None, shown);
         }
-    }
-    if !record.problems.is_empty() {
+    };
+    let code = if !record.problems.is_empty() {
         // A step that overran its bound (the read-back): what needs it was not measured.
         for problem in &record.problems {
             eprintln!("error: the drill did not complete: {problem}");
@@ -102,18 +122,19 @@ pub async fn run(args: RunArgs) -> u8 {
     } else {
         // an objective failed, or none was stated (not judged): nothing was shown to hold
         EXIT_FAILED
-    }
+    };
+    (code, Some(dir), shown)
 }
 
 /// SIGINT (Ctrl-C) and SIGTERM, listened to from before the run starts, so that neither is
 /// lost: not during the image build, nor between the first signal and the second.
-struct Signals {
+pub(super) struct Signals {
     int: Option<Signal>,
     term: Option<Signal>,
 }
 
 impl Signals {
-    fn listen() -> Signals {
+    pub(super) fn listen() -> Signals {
         Signals {
             int: signal(SignalKind::interrupt()).ok(),
             term: signal(SignalKind::terminate()).ok(),
@@ -121,7 +142,7 @@ impl Signals {
     }
 
     /// The next SIGINT or SIGTERM (never, if neither could be listened to).
-    async fn next(&mut self) {
+    pub(super) async fn next(&mut self) {
         async fn on(s: &mut Option<Signal>) {
             match s {
                 Some(s) => {

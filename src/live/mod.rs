@@ -8,7 +8,7 @@ mod session;
 mod view;
 
 pub use session::{
-    LiveError, Session, SessionInfo, ask, find, serve, sessions_root, CONNECT_WITHIN,
+    CONNECT_WITHIN, Incoming, LiveError, Session, SessionInfo, ask, find, serve, sessions_root,
 };
 pub use view::{FaultNow, LiveView, NodeNow, OutageNow, RECENT, Status, WritesNow};
 
@@ -23,8 +23,12 @@ pub enum Request {
     Status,
     Inject(HandFault),
     /// Heal fault `fault` (its number, from 1), or every fault in effect.
-    Heal { fault: Option<usize> },
-    Note { text: String },
+    Heal {
+        fault: Option<usize>,
+    },
+    Note {
+        text: String,
+    },
     /// End the session: stop the workload, heal, read back, judge, report, tear down.
     Down,
 }
@@ -35,10 +39,17 @@ pub enum Request {
 pub enum Answer {
     Status(Box<Status>),
     /// Fault `fault` (from 1) injected: what the history recorded of it.
-    Injected { fault: usize, said: String },
+    Injected {
+        fault: usize,
+        said: String,
+    },
     /// What each heal recorded, by fault number; empty when nothing was in effect.
-    Healed { faults: Vec<(usize, String)> },
-    Noted { at: At },
+    Healed {
+        faults: Vec<(usize, String)>,
+    },
+    Noted {
+        at: At,
+    },
     /// The session ended: its verdict as `run` prints it, where its reports are, the exit code.
     Down {
         summary: String,
@@ -46,5 +57,7 @@ pub enum Answer {
         exit: u8,
     },
     /// Not done, and why (exit 2).
-    Refused { error: String },
+    Refused {
+        error: String,
+    },
 }

@@ -373,7 +373,9 @@ mod tests {
         std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
         let error = Session::open(root.path(), &info("fd-1", "x")).unwrap_err();
         assert!(
-            error.to_string().ends_with("open to other users (mode 755); expected 700"),
+            error
+                .to_string()
+                .ends_with("open to other users (mode 755); expected 700"),
             "{error}"
         );
     }

@@ -180,19 +180,16 @@ impl LiveView {
                     }
                 }
             },
-            Event::Proxy(p) => {
-                if self.proxy.as_ref().is_none_or(|q| q.received <= p.received) {
-                    self.proxy = Some(p.clone());
-                }
+            Event::Proxy(p) if self.proxy.as_ref().is_none_or(|q| q.received <= p.received) => {
+                self.proxy = Some(p.clone());
             }
-            Event::Replication(r) => {
+            Event::Replication(r)
                 if self
                     .replication
                     .get(&r.node)
-                    .is_none_or(|q| q.received <= r.received)
-                {
-                    self.replication.insert(r.node.clone(), r.clone());
-                }
+                    .is_none_or(|q| q.received <= r.received) =>
+            {
+                self.replication.insert(r.node.clone(), r.clone());
             }
             Event::Note(_) => self.notes += 1,
             _ => {}
@@ -208,7 +205,11 @@ impl LiveView {
         faults: Vec<FaultNow>,
     ) -> Status {
         let window_start = At(now.0.saturating_sub(RECENT.as_nanos() as u64));
-        while self.writes.front().is_some_and(|(at, _)| *at < window_start) {
+        while self
+            .writes
+            .front()
+            .is_some_and(|(at, _)| *at < window_start)
+        {
             self.writes.pop_front();
         }
         let mut writes = WritesNow {
@@ -227,8 +228,10 @@ impl LiveView {
         writes.ok_per_second = writes.ok as f64 / span.as_secs_f64();
 
         let quiet = (self.period * 3).max(Duration::from_secs(1));
-        let since_ok = self.last_ok.map_or(now.since(At(0)), |last| now.since(last));
-        let outage = (self.failed_since_ok || since_ok > quiet).then(|| OutageNow {
+        let since_ok = self
+            .last_ok
+            .map_or(now.since(At(0)), |last| now.since(last));
+        let outage = (self.failed_since_ok || since_ok > quiet).then_some(OutageNow {
             since: self.last_ok,
             lasted: since_ok,
         });
@@ -242,7 +245,7 @@ impl LiveView {
         let mut leader_by_nodes = Vec::new();
         let lags = self.lags();
         let mut names: Vec<&String> = self.own.keys().chain(self.replication.keys()).collect();
-        names.sort_by(|a, b| natural(a).cmp(&natural(b)));
+        names.sort_by_key(|name| natural(name));
         names.dedup();
         let nodes = names
             .into_iter()
@@ -343,4 +346,93 @@ fn natural(name: &str) -> (String, u64) {
     let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     let (stem, number) = name.split_at(name.len() - digits);
     (stem.to_owned(), number.parse().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::testkit::*;
+    use crate::history::RoleSample;
+
+    fn authority(asked: &str, at: At, leader: Option<&str>) -> Event {
+        Event::Role(RoleSample::authority(
+            "etcd",
+            asked,
+            at,
+            at.plus(Duration::from_millis(1)),
+            leader.map(str::to_owned),
+        ))
+    }
+
+    fn status(view: &mut LiveView, now: At) -> Status {
+        view.status(("fd-1", "s"), now, Vec::new())
+    }
+
+    #[test]
+    fn status_shows_the_latest_answers_and_an_outage_in_progress() {
+        let mut view = LiveView::new(Duration::from_millis(10));
+        let mut events = Vec::new();
+        for k in 0..100u64 {
+            events.push(ok(k + 1, ms(10 * k), ms(10 * k + 2), "pg1", 1));
+        }
+        events.push(probe("pg1", ms(900), ms(901), Some(Role::Leader)));
+        events.push(probe("pg2", ms(900), ms(901), Some(Role::Replica)));
+        events.push(authority("etcd1", ms(900), Some("pg1")));
+        events.push(primary_at(
+            "pg1",
+            ms(900),
+            ms(902),
+            5_000,
+            &[("pg2", 4_000)],
+        ));
+        events.push(proxy(ms(900), ms(903), &["pg1"]));
+        for e in &events {
+            view.record(e);
+        }
+        let s = status(&mut view, ms(1_000));
+        assert_eq!(s.leader_by_authority.as_deref(), Some("pg1"));
+        assert_eq!(s.leader_by_nodes, ["pg1"]);
+        assert_eq!(s.writes.ok, 100);
+        assert_eq!(s.outage, None);
+        let pg2 = s.nodes.iter().find(|n| n.node == "pg2").unwrap();
+        assert_eq!(pg2.roles, [("patroni".to_owned(), "replica".to_owned())]);
+        assert_eq!(pg2.lag_bytes, Some(1_000));
+        assert_eq!(s.proxy[0].0, "pg1");
+
+        // the leader crashes: a write fails, its probe goes unanswered, the key still names it
+        view.record(&failed(101, ms(1_000), ms(1_005)));
+        view.record(&probe("pg1", ms(1_100), ms(1_101), None));
+        let s = status(&mut view, ms(2_500));
+        let outage = s.outage.expect("an outage in progress");
+        assert_eq!(outage.since, Some(ms(992)));
+        assert_eq!(outage.lasted, Duration::from_millis(1_508));
+        assert!(
+            s.nodes[0].roles[0].1.starts_with("no answer"),
+            "{:?}",
+            s.nodes
+        );
+        assert_eq!(s.leader_by_nodes, Vec::<String>::new());
+
+        // pg2 leads, writes succeed again: no outage, the new leader everywhere
+        view.record(&authority("etcd2", ms(2_600), Some("pg2")));
+        view.record(&probe("pg2", ms(2_600), ms(2_601), Some(Role::Leader)));
+        view.record(&ok(102, ms(2_700), ms(2_702), "pg2", 2));
+        let s = status(&mut view, ms(2_710));
+        assert_eq!(s.outage, None);
+        assert_eq!(s.leader_by_authority.as_deref(), Some("pg2"));
+        assert_eq!(s.leader_by_nodes, ["pg2"]);
+        // the window keeps the last 10 s of completions
+        let s = status(&mut view, ms(12_003));
+        assert_eq!((s.writes.ok, s.writes.failed), (1, 0));
+        assert!(s.outage.is_some(), "no write for 9 s is an outage");
+    }
+
+    #[test]
+    fn no_write_for_a_while_is_an_outage_even_before_one_fails() {
+        let mut view = LiveView::new(Duration::from_millis(100));
+        view.record(&ok(1, ms(0), ms(5), "pg1", 1));
+        assert_eq!(status(&mut view, ms(900)).outage, None);
+        let hung = status(&mut view, ms(1_200)).outage.expect("writes hang");
+        assert_eq!(hung.lasted, Duration::from_millis(1_195));
+    }
 }

@@ -69,14 +69,23 @@ pub fn action_names() -> impl Iterator<Item = &'static str> {
 
 /// Runs the steps one after another, each when due: at its instant, or as soon as the one
 /// before it ends when that is later (its start then says how late it was). `run` does step
-/// `i` (0-based); the first error ends the sequence.
-pub async fn in_order<F, Fut, E>(steps: &[Step], clock: Clock, mut run: F) -> Result<(), E>
+/// `i` (0-based); the first error ends the sequence. Once `stop` is cancelled no further step
+/// starts (a game day ended before they were due).
+pub async fn in_order<F, Fut, E>(
+    steps: &[Step],
+    clock: Clock,
+    stop: &tokio_util::sync::CancellationToken,
+    mut run: F,
+) -> Result<(), E>
 where
     F: FnMut(usize) -> Fut,
     Fut: Future<Output = Result<(), E>>,
 {
     for (i, step) in steps.iter().enumerate() {
-        tokio::time::sleep_until(clock.instant(At::from_duration(step.at))).await;
+        tokio::select! {
+            _ = tokio::time::sleep_until(clock.instant(At::from_duration(step.at))) => {}
+            _ = stop.cancelled() => return Ok(()),
+        }
         run(i).await?;
     }
     Ok(())
@@ -331,7 +340,7 @@ mod tests {
         steps[2].at = Duration::from_millis(400);
         let clock = Clock::start();
         let ran = std::sync::Mutex::new(Vec::<(usize, At, At)>::new());
-        in_order(&steps, clock, |i| {
+        in_order(&steps, clock, &Default::default(), |i| {
             let started = clock.now();
             let ran = &ran;
             async move {
@@ -356,7 +365,7 @@ mod tests {
 
         // the first error ends the sequence
         let mut count = 0;
-        let result = in_order(&steps, clock, |i| {
+        let result = in_order(&steps, clock, &Default::default(), |i| {
             count += 1;
             async move { if i == 1 { Err("stop") } else { Ok(()) } }
         })

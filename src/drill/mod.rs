@@ -1,6 +1,11 @@
 //! Runs a scenario: image, bring-up, workload, faults, recovery, read-back, teardown; returns
 //! the record. Teardown runs on every path: success, failure, error, interruption, panic.
 
+mod faults;
+mod game_day;
+
+pub use game_day::{GameDayOptions, LiveSession};
+
 use crate::check;
 
 use crate::engine::{self, EngineError, RunLabels};
@@ -89,6 +94,8 @@ pub enum DrillError {
     Interrupted { removed: bool },
     #[error("internal error (panic): {0}")]
     Panicked(String),
+    #[error("game-day session: {0}")]
+    Session(String),
     #[error("the docker engine stopped answering during the run: {0}")]
     EngineGone(Box<DrillError>),
     #[error(
@@ -136,6 +143,82 @@ pub async fn run_until(
     options: &DrillOptions,
     interrupt: impl Future<Output = ()>,
 ) -> Result<RunRecord, DrillError> {
+    run_with(scenario, options, interrupt, None).await
+}
+
+/// What a game day returns: its record, and the `down` command waiting for the verdict (the
+/// caller writes the reports first, then answers it with [`DownReply::send`]).
+pub struct GameDayEnd {
+    pub record: RunRecord,
+    pub down: Option<DownReply>,
+}
+
+/// The `down` command that ended a game day, waiting for its answer.
+pub struct DownReply(tokio::sync::oneshot::Sender<crate::live::Answer>);
+
+impl DownReply {
+    /// Tells `down` the verdict as `up` printed it, where the reports are, and the exit code.
+    pub fn send(self, summary: String, reports: Option<String>, exit: u8) {
+        let _ = self.0.send(crate::live::Answer::Down {
+            summary,
+            reports,
+            exit,
+        });
+    }
+}
+
+/// Runs a game day: brings the scenario's topology up, starts its workload, probes and
+/// schedule, then serves the session's commands (`status`, `inject`, `heal`, `note`) until
+/// `down` or `day.stop`; then as a scripted drill ends: heals what is in effect, reads back,
+/// judges, tears down.
+pub async fn game_day(
+    scenario: &Scenario,
+    options: &DrillOptions,
+    day: GameDayOptions,
+) -> Result<GameDayEnd, DrillError> {
+    let live = std::sync::atomic::AtomicBool::new(false);
+    // Before the session is live, stopping interrupts the bring-up; after, the drill ends it.
+    let interrupt = async {
+        day.stop.cancelled().await;
+        if live.load(std::sync::atomic::Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+    };
+    let session = GameDayRun {
+        options: &day,
+        live: &live,
+        down: std::sync::Mutex::new(None),
+    };
+    let result = run_with(scenario, options, interrupt, Some(&session)).await;
+    let down = session.down.into_inner().expect("down lock").map(DownReply);
+    match result {
+        Ok(record) => Ok(GameDayEnd { record, down }),
+        Err(e) => {
+            if let Some(DownReply(down)) = down {
+                let _ = down.send(crate::live::Answer::Refused {
+                    error: format!("the game day could not finish: {e}"),
+                });
+            }
+            Err(e)
+        }
+    }
+}
+
+/// A game day as the drill runs it.
+struct GameDayRun<'a> {
+    options: &'a GameDayOptions,
+    /// Set once the session answers commands.
+    live: &'a std::sync::atomic::AtomicBool,
+    /// The `down` that ended it.
+    down: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<crate::live::Answer>>>,
+}
+
+async fn run_with(
+    scenario: &Scenario,
+    options: &DrillOptions,
+    interrupt: impl Future<Output = ()>,
+    day: Option<&GameDayRun<'_>>,
+) -> Result<RunRecord, DrillError> {
     let started = Instant::now();
     let mut interrupt = std::pin::pin!(interrupt);
     let docker = engine::connect().await?;
@@ -149,7 +232,7 @@ pub async fn run_until(
         scenario: scenario.name.clone(),
     };
     let drill = AssertUnwindSafe(drill(
-        &docker, scenario, options, &image.0, image.1, &labels,
+        &docker, scenario, options, &image.0, image.1, &labels, day,
     ))
     .catch_unwind();
     let result = tokio::select! {
@@ -259,6 +342,7 @@ async fn drill(
     image: &image::ImageRef,
     image_from: image::ImageSource,
     labels: &RunLabels,
+    day: Option<&GameDayRun<'_>>,
 ) -> Result<RunRecord, DrillError> {
     let progress = &options.progress;
     let bring_up = scenario.bounds.bring_up;
@@ -277,11 +361,19 @@ async fn drill(
     progress.send(DrillEvent::Seed { seed });
 
     let w = &scenario.workload;
-    let step = Step::Drill {
-        scenario: scenario.name.clone(),
-        duration: scenario.duration,
-        rate: w.rate,
-        reads: (w.readers > 0).then(|| (w.read_rate, w.read_through.name().to_string())),
+    let reads = (w.readers > 0).then(|| (w.read_rate, w.read_through.name().to_string()));
+    let step = match day {
+        None => Step::Drill {
+            scenario: scenario.name.clone(),
+            duration: scenario.duration,
+            rate: w.rate,
+            reads,
+        },
+        Some(_) => Step::GameDay {
+            scenario: scenario.name.clone(),
+            rate: w.rate,
+            reads,
+        },
     };
     progress.send(DrillEvent::Began { step: step.clone() });
     let drill_started = Instant::now();
@@ -289,6 +381,31 @@ async fn drill(
     let history_started =
         humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string();
     let (events_tx, mut events_rx) = mpsc::unbounded_channel::<Event>();
+    // Every event is kept for the history; on a game day the live view sees each as it comes.
+    let view = day.map(|_| {
+        Arc::new(std::sync::Mutex::new(crate::live::LiveView::new(
+            Duration::from_secs(1) / w.rate.max(1),
+        )))
+    });
+    let collector = {
+        let view = view.clone();
+        AbortOnDrop(tokio::spawn(async move {
+            let mut events = Vec::new();
+            while let Some(event) = events_rx.recv().await {
+                if let Some(view) = &view {
+                    view.lock().expect("live view lock").record(&event);
+                }
+                events.push(event);
+            }
+            events
+        }))
+    };
+    // The workload stops at the scenario's end, or on a game day when the session ends.
+    let stop = CancellationToken::new();
+    let until = match day {
+        None => workload::Until::at(At::from_duration(scenario.duration)),
+        Some(_) => workload::Until::stopped(stop.clone()),
+    };
     let stop_probes = CancellationToken::new();
     let probes = tokio::spawn(observe::probe_all(
         cluster.clone(),
@@ -305,7 +422,7 @@ async fn drill(
         cluster.clone(),
         scenario.workload.clone(),
         clock,
-        workload::Until::at(At::from_duration(scenario.duration)),
+        until.clone(),
         events_tx.clone(),
         1,
         acked.clone(),
@@ -316,7 +433,7 @@ async fn drill(
         cluster.clone(),
         scenario.workload.clone(),
         clock,
-        workload::Until::at(At::from_duration(scenario.duration)),
+        until.clone(),
         events_tx.clone(),
         acked,
     )));
@@ -324,23 +441,82 @@ async fn drill(
     // A fault that could not be injected leaves a drill that proves nothing: it is an error.
     // Steps run beside the faults, on the same clock; a failed step is an outcome, recorded.
     let resolver = fault::Resolver::new(&cluster, &scenario.groups, seed);
-    let ((), steps) = tokio::try_join!(
-        async {
-            run_faults(&cluster, &resolver, scenario, clock, &events_tx, progress)
-                .await
-                .map_err(DrillError::from)
-        },
-        async {
-            run_steps(&cluster, scenario, clock, &events_tx, progress)
-                .await
-                .map_err(DrillError::from)
-        },
-    )?;
+    let book = faults::FaultBook::new(&scenario.faults);
+    let sink = || faults::Sink {
+        events: &events_tx,
+        progress,
+    };
+    let schedule = async {
+        let ran = faults::run_schedule(
+            (&cluster, &resolver, &book),
+            scenario,
+            clock,
+            &stop,
+            &sink(),
+        )
+        .await;
+        // on a game day a scheduled fault that fails ends the session, as it ends a drill
+        if ran.is_err() {
+            stop.cancel();
+        }
+        ran.map_err(DrillError::from)
+    };
+    let steps = async {
+        run_steps(&cluster, scenario, clock, &events_tx, progress, &stop)
+            .await
+            .map_err(DrillError::from)
+    };
+    let (steps, ended) = match day {
+        None => {
+            let ((), steps) = tokio::try_join!(schedule, steps)?;
+            (steps, None)
+        }
+        Some(day) => {
+            let live = game_day::Live {
+                cluster: &cluster,
+                resolver: &resolver,
+                book: &book,
+                scenario,
+                clock,
+                view: view.clone().expect("a game day has a live view"),
+                sink: sink(),
+            };
+            let session = async {
+                let ended = serve_session(&cluster, scenario, &live, day, &stop).await;
+                stop.cancel();
+                ended
+            };
+            let (ended, scheduled, steps) = tokio::join!(session, schedule, steps);
+            let ended = ended?;
+            scheduled?;
+            let steps = steps?;
+            (steps, Some(ended))
+        }
+    };
+    let ended_by = match ended {
+        None => None,
+        Some(game_day::Ended::Down(reply)) => {
+            *day.expect("a game day").down.lock().expect("down lock") = Some(reply);
+            Some("down")
+        }
+        Some(game_day::Ended::Interrupt) => Some("interrupt"),
+    };
     let mut problems = Vec::new();
     // A task that panicked leaves a history with a hole: the drill is an error, not a result.
     joined(writes.wait().await)?;
     joined(reads.wait().await)?;
+    let workload_ended = clock.now();
     progress.send(DrillEvent::WorkloadDone);
+    if day.is_some() {
+        // what is still in effect is healed, by the hand that ended the session
+        book.heal_by_hand(&cluster, clock, None, scenario.bounds.fault, &sink())
+            .await
+            .map_err(|refusal| {
+                DrillError::Session(format!(
+                    "could not heal what was in effect at the end: {refusal}"
+                ))
+            })?;
+    }
     let bounds = &scenario.bounds;
     // A cluster lost and not restored has nothing to read back: the failed restore is the
     // drill's outcome (its objectives judge it), not trouble of the harness.
@@ -385,11 +561,7 @@ async fn drill(
         took: drill_took,
     });
     drop(events_tx);
-
-    let mut events = Vec::new();
-    while let Some(event) = events_rx.recv().await {
-        events.push(event);
-    }
+    let events = joined(collector.wait().await)?;
     let mut history = History::new(history_started);
     history.probe_interval = Some(options.probe_interval);
     history.extend(events);
@@ -430,11 +602,25 @@ async fn drill(
     // What the measurements show went wrong with the run itself (the harness throttled its own
     // load, failed writes found committed) keeps it from passing.
     problems.extend(measurements.problems());
+    // A game day's record holds the faults injected by hand beside the scheduled ones, and
+    // lasts as long as its workload ran.
+    let mut scenario = scenario.clone();
+    let game_day = match (day, ended_by) {
+        (Some(day), Some(ended_by)) => {
+            scenario.faults = book.faults();
+            scenario.duration = workload_ended.as_duration();
+            Some(crate::record::GameDay {
+                participants: day.options.participants.clone(),
+                ended_by: ended_by.to_owned(),
+            })
+        }
+        _ => None,
+    };
     Ok(RunRecord {
         format: RECORD_FORMAT,
         run_id: labels.run_id.clone(),
         seed,
-        scenario: scenario.clone(),
+        scenario,
         environment,
         timings: Timings {
             bring_up: cluster.bring_up,
@@ -446,88 +632,58 @@ async fn drill(
         measurements,
         verdict,
         problems,
-        game_day: None,
+        game_day,
         logs,
     })
 }
 
-/// Fires every fault at its instant, heals those with a duration, in schedule order. Faults
-/// the scenario schedules at the same instant start together: their injections (and heals due
-/// at one instant) run concurrently, so none gets a head start of the others' duration.
-async fn run_faults(
+/// Opens the game day's session (its directory and socket), says it is live, and answers its
+/// commands until it ends. The session's directory goes when this returns.
+async fn serve_session(
     cluster: &Cluster,
-    resolver: &fault::Resolver<'_>,
     scenario: &Scenario,
-    clock: Clock,
-    events: &mpsc::UnboundedSender<Event>,
-    progress: &Progress,
-) -> Result<(), FaultError> {
-    // Actions in time order: (instant, is_heal, fault index). At one instant heals come first:
-    // a fault ending as another starts frees its nodes before they are hit again.
-    let mut actions: Vec<(Duration, bool, usize)> = Vec::new();
-    for (i, f) in scenario.faults.iter().enumerate() {
-        actions.push((f.at, false, i));
-        if let Some(d) = f.duration {
-            actions.push((f.at + d, true, i));
-        }
-    }
-    actions.sort_by_key(|&(when, is_heal, i)| (when, !is_heal, i));
-    let mut hit: Vec<Vec<crate::topology::Node>> = vec![Vec::new(); scenario.faults.len()];
-    let bound = scenario.bounds.fault;
-    let timed_out = |i: usize, action: &str| FaultError::Timeout {
-        fault: i + 1,
-        kind: scenario.faults[i].kind.name().to_string(),
-        action: action.to_string(),
-        bound,
+    live: &game_day::Live<'_>,
+    day: &GameDayRun<'_>,
+    stop: &CancellationToken,
+) -> Result<game_day::Ended, DrillError> {
+    let info = crate::live::SessionInfo {
+        run_id: cluster.run_id.clone(),
+        scenario: scenario.name.clone(),
+        pid: std::process::id(),
+        started: humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
     };
-    for group in actions.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-        let (when, is_heal, _) = group[0];
-        tokio::time::sleep_until(clock.instant(At::from_duration(when))).await;
-        let faults = group.iter().map(|&(_, _, i)| i);
-        if is_heal {
-            let heals = faults.map(|i| {
-                let healing = fault::heal(cluster, i, &scenario.faults[i], &hit[i], clock);
-                async move { (i, tokio::time::timeout(bound, healing).await) }
-            });
-            let mut failed = None;
-            for (i, healed) in futures_util::future::join_all(heals).await {
-                match healed.map_err(|_| timed_out(i, "healed")).and_then(|r| r) {
-                    Ok(event) => {
-                        progress.send(DrillEvent::fault(&event));
-                        let _ = events.send(Event::Fault(event));
-                    }
-                    Err(e) => failed = failed.or(Some(e)),
-                }
-            }
-            // Every action that took place is recorded before the first failure ends the drill.
-            if let Some(e) = failed {
-                return Err(e);
-            }
-        } else {
-            let injections = faults.map(|i| {
-                let injecting = fault::inject(cluster, resolver, i, &scenario.faults[i], clock);
-                async move { (i, tokio::time::timeout(bound, injecting).await) }
-            });
-            let mut failed = None;
-            for (i, injected) in futures_util::future::join_all(injections).await {
-                match injected
-                    .map_err(|_| timed_out(i, "injected"))
-                    .and_then(|r| r)
-                {
-                    Ok((nodes, event)) => {
-                        progress.send(DrillEvent::fault(&event));
-                        let _ = events.send(Event::Fault(event));
-                        hit[i] = nodes;
-                    }
-                    Err(e) => failed = failed.or(Some(e)),
-                }
-            }
-            if let Some(e) = failed {
-                return Err(e);
-            }
-        }
+    let mut session = crate::live::Session::open(&day.options.sessions, &info)
+        .map_err(|e| DrillError::Session(e.to_string()))?;
+    let (tx, mut requests) = mpsc::channel(16);
+    let listener = session.take_listener().expect("a new session listens");
+    let server = AbortOnDrop(tokio::spawn(crate::live::serve(listener, tx)));
+    let connect = cluster
+        .primary_endpoint(scenario.workload.connect_timeout)
+        .ok()
+        .map(|e| {
+            format!(
+                "postgresql://{}:{}@{}:{}/{}",
+                e.user, e.password, e.host, e.port, e.dbname
+            )
+        });
+    day.live.store(true, std::sync::atomic::Ordering::SeqCst);
+    (day.options.on_live)(&LiveSession {
+        run_id: info.run_id.clone(),
+        scenario: info.scenario.clone(),
+        socket: session.socket(),
+        connect,
+    });
+    let ended = game_day::answer(live, &mut requests, stop).await;
+    // commands sent from now on find no session; those in flight are told it ended
+    drop(server);
+    drop(session);
+    requests.close();
+    while let Ok((_, reply)) = requests.try_recv() {
+        let _ = reply.send(crate::live::Answer::Refused {
+            error: "the session is ending".into(),
+        });
     }
-    Ok(())
+    ended
 }
 
 /// Runs the scenario's steps one after another, each when due (`step::in_order`), and records
@@ -538,11 +694,12 @@ async fn run_steps(
     clock: Clock,
     events: &mpsc::UnboundedSender<Event>,
     progress: &Progress,
+    stop: &CancellationToken,
 ) -> Result<Vec<crate::history::StepEvent>, StepRunError> {
     // what ran before each step, for actions that build on an earlier one (a restore on its
     // target)
     let ran = std::sync::Mutex::new(Vec::new());
-    step::in_order(&scenario.steps, clock, |i| {
+    step::in_order(&scenario.steps, clock, stop, |i| {
         let ran = &ran;
         async move {
             let earlier = ran.lock().expect("steps lock").clone();
