@@ -1981,6 +1981,90 @@ mod tests {
         assert!(missing.is_empty(), "not in run-json.md: {missing:?}");
     }
 
+    /// reports/run-json.md documents format 5: every field of a game day, of a note event and
+    /// of a fault event by hand.
+    #[test]
+    fn the_run_json_schema_names_every_field_of_a_game_day() {
+        let record = serde_json::to_value(gameday_record()).unwrap();
+        let mut found: Vec<String> = vec!["game_day".into()];
+        for p in record["game_day"]["participants"].as_array().unwrap() {
+            found.extend(p.as_object().unwrap().keys().cloned());
+        }
+        found.extend(record["game_day"].as_object().unwrap().keys().cloned());
+        let mut types = Vec::new();
+        for event in record["history"]["events"].as_array().unwrap() {
+            if event["type"] == "note" || event.get("by_hand").is_some() {
+                found.extend(event.as_object().unwrap().keys().cloned());
+                types.push(event["type"].as_str().unwrap().to_owned());
+            }
+        }
+        assert!(found.contains(&"by_hand".to_owned()), "{found:?}");
+        assert_eq!(types, ["fault", "note", "fault", "note"]);
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/run-json.md"),
+        )
+        .unwrap();
+        let missing: Vec<&String> = found
+            .iter()
+            .filter(|k| !doc.contains(&format!("`{k}`")))
+            .collect();
+        assert!(missing.is_empty(), "not in run-json.md: {missing:?}");
+        assert!(doc.contains("| `note` | format 5"));
+        assert!(doc.starts_with(&format!(
+            "# run.json, format {}\n",
+            crate::record::RECORD_FORMAT
+        )));
+        // a scripted run's record holds none of it
+        let scripted = serde_json::to_string(&sample_record()).unwrap();
+        for key in ["game_day", "by_hand", "\"note\""] {
+            assert!(!scripted.contains(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn the_measurements_of_a_fault_by_hand_are_as_a_scheduled_fault_s() {
+        let record = gameday_record();
+        let rows = measurement_rows(&record);
+        let fault = "fault 1 (crash of pg1, injected and healed by hand)";
+        assert_eq!(value(&rows, &format!("{fault}: injected")), "t+10.000s");
+        assert_eq!(
+            value(&rows, &format!("{fault}: leader election time")),
+            "8.002s (pg1 → pg2)"
+        );
+        assert_eq!(
+            value(&rows, &format!("{fault}: RTO (write downtime)")),
+            "8.600s"
+        );
+        assert_eq!(value(&rows, "acknowledged writes lost"), "0");
+        assert_eq!(value(&rows, "split brain"), "none detected");
+        assert!(record.passed(), "{:?}", record.verdict);
+        // the same history with the fault scheduled: the same values, the label without hands
+        let mut scheduled = record.clone();
+        for e in &mut scheduled.history.events {
+            if let crate::history::Event::Fault(f) = e {
+                f.by_hand = false;
+            }
+        }
+        let plain = measurement_rows(&scheduled);
+        assert_eq!(plain.len(), rows.len());
+        for (a, b) in rows.iter().zip(&plain) {
+            assert_eq!(a.value, b.value, "{}", a.name);
+            assert_eq!(a.name.replace(", injected and healed by hand", ""), b.name);
+        }
+        // a scheduled fault healed by hand says only that
+        let mut healed = scheduled;
+        for e in &mut healed.history.events {
+            if let crate::history::Event::Fault(f) = e
+                && f.action == FaultAction::Heal
+            {
+                f.by_hand = true;
+            }
+        }
+        assert_eq!(by_hand(&healed).get(&0), Some(&"healed by hand"));
+        assert!(injected_by_hand(&healed).is_empty());
+        assert!(by_hand(&sample_record()).is_empty());
+    }
+
     #[test]
     fn pool_figures_per_pooler_and_stale_connections() {
         let record = pool_record();
