@@ -466,9 +466,10 @@ fn list(out: &mut String, lines: &[String], empty: &str) {
     out.push_str("</ul>\n");
 }
 
-/// The drill's steps with their instants: the faults injected and healed, what the clients and
-/// the probes saw (writes stopped, failover, promotion, proxy switch, recovery, full
-/// redundancy) and the read-back, in time order.
+/// The drill's steps with their instants: the faults injected and healed (by hand, in a game
+/// day, said so), the notes people wrote, what the clients and the probes saw (writes stopped,
+/// failover, promotion, proxy switch, recovery, full redundancy) and the read-back, in time
+/// order.
 fn steps(record: &RunRecord) -> Vec<(At, String)> {
     let mut steps = vec![(
         At(0),
