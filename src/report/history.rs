@@ -43,6 +43,11 @@ pub struct HistoryLine {
     /// (no objectives); lines written before "not judged" existed say true there: read it
     /// through [`HistoryLine::counts_as_passed`].
     pub passed: bool,
+    /// Whether people drove the run by hand (`firedrill up` … `down`): a game day. Absent when
+    /// false, so that lines of scripted runs, and lines written before game days, are as they
+    /// were.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub game_day: bool,
     pub measurements: KeyMeasurements,
     /// Every objective as judged, in the scenario's order.
     pub objectives: Vec<ObjectiveVerdict>,
@@ -149,6 +154,7 @@ impl HistoryLine {
             started: record.history.started_wall.clone(),
             run_dir: run_dir.to_string(),
             passed: record.passed(),
+            game_day: record.game_day.is_some(),
             measurements: KeyMeasurements {
                 rto: m.rto,
                 lost_writes: m.lost_writes.as_ref().map(|l| l.count),
@@ -215,6 +221,7 @@ impl HistoryLine {
         check("runbook", self.runbook == other.runbook);
         check("started", self.started == other.started);
         check("passed", self.passed == other.passed);
+        check("game_day", self.game_day == other.game_day);
         // a line written before these counts were kept does not hold them
         let mut theirs = other.measurements.clone();
         let mine = &self.measurements;
@@ -635,6 +642,34 @@ mod tests {
         let mut edited = line.clone();
         edited.measurements.unresolved_writes = Some(0);
         assert_eq!(edited.disagreements(&line), ["measurements"]);
+    }
+
+    /// A game day's line says so; a scripted run's line has no `game_day` key, so that it is
+    /// byte for byte what it was before game days, and lines written then still agree with
+    /// their runs.
+    #[test]
+    fn a_game_day_is_marked_and_other_lines_are_as_before() {
+        let record = crate::report::gameday_record();
+        let line = HistoryLine::new(&record, "runs/x", b"{}\n");
+        assert!(line.game_day);
+        let text = serde_json::to_string(&line).unwrap();
+        assert!(
+            text.contains("\"passed\":true,\"game_day\":true,\"measurements\":"),
+            "{text}"
+        );
+
+        let scripted = HistoryLine::new(&sample_record(), "runs/x", b"{}\n");
+        let text = serde_json::to_string(&scripted).unwrap();
+        assert!(!text.contains("game_day"), "{text}");
+        // a line as written before game days: it parses, and agrees with its run
+        let old: HistoryLine = serde_json::from_str(&text).unwrap();
+        assert!(!old.game_day);
+        assert!(old.disagreements(&scripted).is_empty());
+        assert_eq!(serde_json::to_string(&old).unwrap(), text);
+        // a line that hides, or claims, a game day disagrees with its run
+        let mut hidden = line.clone();
+        hidden.game_day = false;
+        assert_eq!(hidden.disagreements(&line), ["game_day"]);
     }
 
     #[test]

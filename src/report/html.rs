@@ -4,12 +4,14 @@
 
 use super::escape::Esc;
 use super::rows::{
-    fmt_duration, measurement_rows, objective_rows, restore_rows, step_line, step_rows,
+    action_items, ended_by_words, fault_line, fmt_duration, hand_fault_lines, injected_by_hand,
+    measurement_rows, note_line, objective_rows, participants_line, restore_rows, step_line,
+    step_rows,
 };
 use super::setup;
 use super::timeline::Timeline;
 use crate::check::{Judgement, NOT_JUDGED};
-use crate::history::{At, Event, FaultAction, source_answerer, source_label};
+use crate::history::{At, Event, source_answerer, source_label};
 use crate::record::RunRecord;
 use std::fmt::Write;
 
@@ -78,8 +80,13 @@ pub fn html(record: &RunRecord) -> String {
         ),
     };
 
+    let kind = if record.game_day.is_some() {
+        "Game day"
+    } else {
+        "Failover drill"
+    };
     let title = format!(
-        "Failover drill {}: {} ({})",
+        "{kind} {}: {} ({})",
         s.name,
         match judgement {
             Judgement::Passed => "PASS",
@@ -90,7 +97,7 @@ pub fn html(record: &RunRecord) -> String {
     );
     let mut out = String::new();
     out.push_str("<header>\n");
-    heading(&mut out, 1, "top", &format!("Failover drill: {}", s.name));
+    heading(&mut out, 1, "top", &format!("{kind}: {}", s.name));
     let _ = writeln!(out, "<p>{}</p>", Esc(&s.description));
     let _ = writeln!(
         out,
@@ -121,6 +128,20 @@ pub fn html(record: &RunRecord) -> String {
             .as_deref()
             .unwrap_or("(none named in the scenario)"),
     );
+    if let Some(game_day) = &record.game_day {
+        fact(
+            "game day",
+            &format!(
+                "driven by hand from firedrill up to {}; participants: {}",
+                match game_day.ended_by.as_str() {
+                    "down" => "firedrill down",
+                    "interrupt" => "an interrupt",
+                    other => other,
+                },
+                participants_line(game_day)
+            ),
+        );
+    }
     fact("run", &record.run_id);
     fact("started (UTC)", &record.history.started_wall);
     fact(
@@ -142,6 +163,7 @@ pub fn html(record: &RunRecord) -> String {
     );
     out.push_str("</dl>\n</header>\n<main>\n");
 
+    game_day(&mut out, record);
     runbook(&mut out, record);
     timeline(&mut out, record);
     restore(&mut out, record);
@@ -202,7 +224,14 @@ fn runbook(out: &mut String, record: &RunRecord) {
             humantime::format_duration(s.duration)
         ),
     );
-    let schedule = setup::fault_schedule(s);
+    // a fault injected by hand is appended to the scenario's faults, but was never planned
+    let hand = injected_by_hand(record);
+    let schedule: Vec<String> = setup::fault_schedule(s)
+        .into_iter()
+        .enumerate()
+        .filter(|(k, _)| !hand.contains(k))
+        .map(|(_, line)| line)
+        .collect();
     fact(
         "faults planned",
         &if schedule.is_empty() {
@@ -211,6 +240,12 @@ fn runbook(out: &mut String, record: &RunRecord) {
             schedule.join("; ")
         },
     );
+    if !hand.is_empty() {
+        fact(
+            "faults injected by hand",
+            &hand_fault_lines(record).join("; "),
+        );
+    }
     let steps_planned = setup::step_schedule(s);
     if !steps_planned.is_empty() {
         fact("steps planned", &steps_planned.join("; "));
@@ -348,9 +383,93 @@ pub(crate) fn deviations(record: &RunRecord) -> Vec<String> {
     list
 }
 
-/// The drill's steps with their instants: the faults injected and healed, what the clients and
-/// the probes saw (writes stopped, failover, promotion, proxy switch, recovery, full
-/// redundancy) and the read-back, in time order.
+/// The game-day section: who took part, the hypothesis (the scenario's description and its
+/// objectives), the faults injected by hand, the observations (every note with its instant),
+/// the action items and how the session ended. Nothing for a scripted run.
+fn game_day(out: &mut String, record: &RunRecord) {
+    let Some(game_day) = &record.game_day else {
+        return;
+    };
+    out.push_str("<section aria-labelledby=\"game-day\">\n");
+    heading(out, 2, "game-day", "Game day");
+    out.push_str(
+        "<p>People drove this run by hand, from <code>firedrill up</code> to <code>firedrill \
+         down</code>: they injected and healed faults and wrote down what they saw. Its \
+         measurements and verdict are computed from the history as for a scripted drill.</p>\n",
+    );
+
+    heading(out, 3, "game-day-participants", "Participants");
+    if game_day.participants.is_empty() {
+        out.push_str(
+            "<p>None named (<code>firedrill up --participant \"Name:role\"</code> names \
+             them).</p>\n",
+        );
+    } else {
+        out.push_str("<table>\n<thead><tr><th scope=\"col\">name</th><th scope=\"col\">role</th></tr></thead>\n<tbody>\n");
+        for p in &game_day.participants {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td></tr>",
+                Esc(&p.name),
+                Esc(if p.role.is_empty() { "—" } else { &p.role })
+            );
+        }
+        out.push_str("</tbody>\n</table>\n");
+    }
+
+    heading(out, 3, "game-day-hypothesis", "Hypothesis");
+    let _ = writeln!(out, "<p>{}</p>", Esc(&record.scenario.description));
+    let objectives = objective_rows(record);
+    if objectives.is_empty() {
+        out.push_str("<p>No objective was stated: nothing was judged.</p>\n");
+    } else {
+        out.push_str("<p>Objectives, over the whole session:</p>\n<ul>\n");
+        for row in &objectives {
+            let _ = writeln!(out, "<li><code>{}</code></li>", Esc(&row.objective));
+        }
+        out.push_str("</ul>\n");
+    }
+
+    heading(out, 3, "game-day-by-hand", "Faults injected by hand");
+    list(out, &hand_fault_lines(record), "None.");
+
+    heading(out, 3, "game-day-observations", "Observations");
+    let notes: Vec<String> = record
+        .history
+        .notes()
+        .map(|n| format!("{} {}", n.at, n.text))
+        .collect();
+    list(out, &notes, "None written.");
+
+    heading(out, 3, "game-day-action-items", "Action items");
+    let items: Vec<String> = action_items(record)
+        .into_iter()
+        .map(|(at, item)| format!("{item} (noted at {at})"))
+        .collect();
+    list(out, &items, "None written.");
+
+    heading(out, 3, "game-day-ended", "How it ended");
+    let _ = writeln!(out, "<p>{}</p>", Esc(&ended_by_words(game_day)));
+    out.push_str("</section>\n");
+}
+
+/// A list of lines (escaped here), or `empty` in a paragraph when there is none.
+fn list(out: &mut String, lines: &[String], empty: &str) {
+    if lines.is_empty() {
+        let _ = writeln!(out, "<p>{}</p>", Esc(empty));
+        return;
+    }
+    out.push_str("<ul>\n");
+    for line in lines {
+        let _ = writeln!(out, "<li>{}</li>", Esc(line));
+    }
+    out.push_str("</ul>\n");
+}
+
+/// The drill's steps with their instants: the faults injected and healed (by hand, in a game
+/// day, said so), the notes people wrote, what the clients and the probes saw (writes stopped,
+/// failover, promotion, proxy switch, recovery, full redundancy) and the read-back, in time
+/// order.
 fn steps(record: &RunRecord) -> Vec<(At, String)> {
     let mut steps = vec![(
         At(0),
@@ -365,29 +484,8 @@ fn steps(record: &RunRecord) -> Vec<(At, String)> {
     )];
     for event in &record.history.events {
         match event {
-            Event::Fault(f) => {
-                let verb = match f.action {
-                    FaultAction::Inject => "injected",
-                    FaultAction::Heal => "healed",
-                };
-                let nodes = if f.nodes.is_empty() {
-                    f.node.clone()
-                } else {
-                    f.nodes.join(", ")
-                };
-                steps.push((
-                    f.at,
-                    format!(
-                        "fault {}: {verb} {} on {nodes}{}",
-                        f.fault + 1,
-                        f.kind,
-                        f.detail
-                            .as_ref()
-                            .map(|d| format!(": {d}"))
-                            .unwrap_or_default()
-                    ),
-                ));
-            }
+            Event::Fault(f) => steps.push((f.at, fault_line(f, true))),
+            Event::Note(n) => steps.push((n.at, note_line(n))),
             Event::ReadBack(r) => steps.push((
                 r.at,
                 format!(
@@ -532,7 +630,7 @@ fn timeline(out: &mut String, record: &RunRecord) {
          outage, from the end of the last ok write before it to the end of the first ok write \
          after which writes kept succeeding (its RTO). Lanes: each {}node's role as {} \
          reported it, probed every {}; a mark shows the most telling state probed in \
-         its interval (leader, then no answer, then other, then replica).{}{}{}</figcaption>",
+         its interval (leader, then no answer, then other, then replica).{}{}{}{}</figcaption>",
         chart.bucket_label(),
         Esc(&chart
             .role_sources
@@ -551,6 +649,13 @@ fn timeline(out: &mut String, record: &RunRecord) {
              share of its pool size, the most any answer in the interval showed, dark red over \
              the runbook's alert of 90 % (the dashed line); an orange band on top while clients \
              waited for a server connection."
+        },
+        if chart.notes.is_empty() {
+            ""
+        } else {
+            " Notes: each numbered mark along the top, with a dotted line down the chart, is a \
+             note written during the game day, at the instant it was written (listed under \
+             Observations)."
         },
         if chart.steps.is_empty() {
             ""
@@ -731,6 +836,64 @@ pub(super) mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(without_chart(&sample_record()));
+    }
+
+    #[test]
+    fn a_game_day_has_its_section_and_says_so_in_its_title() {
+        let record = crate::report::gameday_record();
+        let page = without_chart(&record);
+        insta::assert_snapshot!(page);
+        assert!(
+            page.contains("<title>Game day patroni-gameday: PASS ("),
+            "{page}"
+        );
+        assert!(page.contains("<h1 id=\"top\">Game day: patroni-gameday</h1>"));
+        let section = page
+            .split("<section aria-labelledby=\"game-day\">")
+            .nth(1)
+            .and_then(|s| s.split("</section>").next())
+            .expect("a game-day section");
+        for needle in [
+            "<tr><td>Ana Lima</td><td>incident commander</td></tr>",
+            "<li><code>rto &lt;= 30s</code></li>",
+            "<li>t+12.345s app showed 502s</li>",
+            "<li>alert on replication lag (noted at t+25.500s)</li>",
+            "<li>fault 1: crash of pg1 (target leader), injected by hand at t+10.000s, healed by hand at t+20.000s</li>",
+            "firedrill down: the workload stopped",
+        ] {
+            assert!(section.contains(needle), "{needle}: {section}");
+        }
+        // the fault by hand is not planned; its measured outcome is as a scheduled fault's
+        assert!(
+            page.contains("<dt>faults planned</dt><dd>none scheduled</dd>"),
+            "{page}"
+        );
+        let happened: Vec<String> = steps(&record)
+            .into_iter()
+            .map(|(at, step)| format!("{at} {step}"))
+            .filter(|s| !s.contains("full redundancy") && !s.contains("HAProxy"))
+            .collect();
+        assert_eq!(
+            happened,
+            [
+                "t+0.000s workload started; leader pg1",
+                "t+9.902s fault 1: write outage began (the end of the last ok write before it)",
+                "t+10.000s fault 1: injected crash on pg1 by hand: killed pg1 (SIGKILL)",
+                "t+10.001s fault 1: clients saw it: first failed write (0.001s after injection)",
+                "t+12.345s note: app showed 502s",
+                "t+18.002s fault 1: failover seen: pg2 leader in place of pg1 (leader election time 8.002s)",
+                "t+18.002s fault 1: pg2 promoted: leader on timeline 2",
+                "t+18.502s fault 1: writes recovered and kept succeeding (RTO 8.600s)",
+                "t+20.000s fault 1: healed crash on pg1 by hand",
+                "t+25.500s note: action: alert on replication lag",
+                "t+41.000s read back 315 rows from pg2 (acknowledged writes checked)",
+            ]
+        );
+        // a scripted run: none of it
+        let scripted = html(&sample_record());
+        for needle in ["game-day", "Game day", "by hand", "note:", "class=\"note\""] {
+            assert!(!scripted.contains(needle), "{needle}");
+        }
     }
 
     #[test]
@@ -956,6 +1119,24 @@ pub(super) mod tests {
                 _ => {}
             }
         }
+        // a game day's names and notes
+        record.game_day = Some(crate::record::GameDay {
+            participants: vec![crate::record::Participant {
+                name: format!("who{evil}"),
+                role: format!("role{evil}"),
+            }],
+            ended_by: format!("end{evil}"),
+        });
+        record.history.extend([
+            Event::Note(crate::history::NoteEvent {
+                at: crate::history::At(1_000_000_000),
+                text: format!("note{evil}"),
+            }),
+            Event::Note(crate::history::NoteEvent {
+                at: crate::history::At(2_000_000_000),
+                text: format!("action: item{evil}"),
+            }),
+        ]);
         record.measurements = crate::check::measure(&record.history);
         record.measurements.split_brain.detected = true;
         record.measurements.split_brain.evidence = vec![format!("e{evil}")];
@@ -1016,6 +1197,11 @@ pub(super) mod tests {
             "detail&lt;script",
             "pg3&lt;script",
             "e&lt;script",
+            "who&lt;script",
+            "role&lt;script",
+            "end&lt;script",
+            "note&lt;script",
+            "item&lt;script",
         ] {
             assert!(page.contains(needle), "{needle} missing");
         }

@@ -3,7 +3,10 @@
 //! drill did not complete normally. A scenario without objectives gets a failing test case
 //! "objectives judged" instead: nothing was shown to hold, and a CI must not show it green.
 
-use super::rows::{measurement_rows, objective_rows, restore_rows, step_line};
+use super::rows::{
+    action_items, ended_by_words, fault_line, measurement_rows, note_line, objective_rows,
+    participants_line, restore_rows, step_line,
+};
 use crate::check::NOT_JUDGED;
 use crate::record::RunRecord;
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
@@ -34,6 +37,13 @@ pub fn junit(record: &RunRecord) -> std::io::Result<String> {
     ]);
     if let Some(runbook) = &s.runbook {
         suite.add_property(Property::new("runbook", runbook.as_str()));
+    }
+    if let Some(game_day) = &record.game_day {
+        suite.add_properties([
+            Property::new("game_day", "true"),
+            Property::new("game_day_participants", participants_line(game_day)),
+            Property::new("game_day_ended_by", game_day.ended_by.as_str()),
+        ]);
     }
 
     let ran = if record.problems.is_empty() {
@@ -89,14 +99,45 @@ pub fn junit(record: &RunRecord) -> std::io::Result<String> {
         .iter()
         .map(|r| format!("{}: {}\n", r.name, r.value))
         .collect();
-    for step in record.history.steps() {
-        out.push_str(&format!("{} {}\n", step.started, step_line(step)));
+    // what happened at an instant: the steps, and in a game day what people did by hand and
+    // wrote down, in time order
+    let mut happened: Vec<(crate::history::At, String)> = Vec::new();
+    for event in &record.history.events {
+        match event {
+            crate::history::Event::Step(step) => happened.push((step.started, step_line(step))),
+            crate::history::Event::Note(n) => happened.push((n.at, note_line(n))),
+            crate::history::Event::Fault(f) if f.by_hand => {
+                happened.push((f.at, fault_line(f, true)))
+            }
+            _ => {}
+        }
+    }
+    // stable: events at one instant keep the history's order
+    happened.sort_by_key(|(at, _)| *at);
+    for (at, line) in &happened {
+        out.push_str(&format!("{at} {line}\n"));
     }
     let restore = restore_rows(record);
     if !restore.is_empty() {
         out.push_str("restore:\n");
         for r in &restore {
             out.push_str(&format!("  {}: {}\n", r.name, r.value));
+        }
+    }
+    if let Some(game_day) = &record.game_day {
+        out.push_str(&format!(
+            "game day: participants {}; ended by {}\n",
+            participants_line(game_day),
+            ended_by_words(game_day)
+        ));
+        let items = action_items(record);
+        if items.is_empty() {
+            out.push_str("action items: none written\n");
+        } else {
+            out.push_str("action items:\n");
+            for (at, item) in &items {
+                out.push_str(&format!("  - {item} (noted at {at})\n"));
+            }
         }
     }
     suite.set_system_out(out);
@@ -122,6 +163,27 @@ mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(junit(&sample_record()).unwrap());
+    }
+
+    #[test]
+    fn a_game_day_lists_its_notes_and_faults_by_hand_in_its_output() {
+        let xml = junit(&crate::report::gameday_record()).unwrap();
+        insta::assert_snapshot!(xml);
+        for line in [
+            "t+10.000s fault 1: injected crash on pg1 by hand: killed pg1 (SIGKILL)\n",
+            "t+12.345s note: app showed 502s\n",
+            "t+20.000s fault 1: healed crash on pg1 by hand\n",
+            "t+25.500s note: action: alert on replication lag\n",
+            "  - alert on replication lag (noted at t+25.500s)\n",
+        ] {
+            assert!(xml.contains(line), "{line} {xml}");
+        }
+        assert!(
+            xml.contains("<property name=\"game_day\" value=\"true\"/>"),
+            "{xml}"
+        );
+        let scripted = junit(&sample_record()).unwrap();
+        assert!(!scripted.contains("game_day") && !scripted.contains("note:"));
     }
 
     #[test]

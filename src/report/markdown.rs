@@ -1,10 +1,11 @@
 use super::escape::{md_cell as cell, md_code as code};
 use super::rows::{
-    fmt_duration, measurement_rows, objective_rows, restore_rows, step_line, step_rows,
+    action_items, ended_by_words, fault_line, fmt_duration, hand_fault_lines, measurement_rows,
+    note_line, objective_rows, restore_rows, step_line, step_rows,
 };
 use super::setup;
 use crate::check::{Judgement, NOT_JUDGED};
-use crate::history::{Event, FaultAction};
+use crate::history::Event;
 use crate::record::RunRecord;
 use std::fmt::Write;
 
@@ -14,7 +15,12 @@ use std::fmt::Write;
 pub fn markdown(record: &RunRecord) -> String {
     let s = &record.scenario;
     let mut md = String::new();
-    let _ = writeln!(md, "# Failover drill: {}\n", cell(&s.name));
+    let kind = if record.game_day.is_some() {
+        "Game day"
+    } else {
+        "Failover drill"
+    };
+    let _ = writeln!(md, "# {kind}: {}\n", cell(&s.name));
     let _ = writeln!(md, "{}\n", cell(&s.description));
     let _ = writeln!(
         md,
@@ -98,6 +104,8 @@ pub fn markdown(record: &RunRecord) -> String {
         fmt_duration(record.timings.wall)
     );
 
+    game_day(&mut md, record);
+
     let _ = writeln!(md, "## Steps as executed\n");
     let _ = writeln!(
         md,
@@ -112,20 +120,10 @@ pub fn markdown(record: &RunRecord) -> String {
     for event in &record.history.events {
         match event {
             Event::Fault(f) => {
-                let verb = match f.action {
-                    FaultAction::Inject => "injected",
-                    FaultAction::Heal => "healed",
-                };
-                let step = format!(
-                    "{verb} {} on {}{}",
-                    f.kind,
-                    f.node,
-                    f.detail
-                        .as_ref()
-                        .map(|d| format!(": {d}"))
-                        .unwrap_or_default()
-                );
-                let _ = writeln!(md, "| {} | {} |", f.at, cell(&step));
+                let _ = writeln!(md, "| {} | {} |", f.at, cell(&fault_line(f, false)));
+            }
+            Event::Note(n) => {
+                let _ = writeln!(md, "| {} | {} |", n.at, cell(&note_line(n)));
             }
             Event::ReadBack(r) => {
                 let _ = writeln!(
@@ -243,6 +241,79 @@ pub fn markdown(record: &RunRecord) -> String {
     md
 }
 
+/// The game-day section: who took part, the hypothesis, what was done by hand, the
+/// observations, the action items and how the session ended. Nothing for a scripted run.
+fn game_day(md: &mut String, record: &RunRecord) {
+    let Some(game_day) = &record.game_day else {
+        return;
+    };
+    let _ = writeln!(md, "## Game day\n");
+    let _ = writeln!(
+        md,
+        "People drove this run by hand, from `firedrill up` to `firedrill down`: they injected \
+         and healed faults and wrote down what they saw. Its measurements and verdict are \
+         computed from the history as for a scripted drill.\n"
+    );
+    let _ = writeln!(md, "### Participants\n");
+    if game_day.participants.is_empty() {
+        let _ = writeln!(
+            md,
+            "None named (`firedrill up --participant \"Name:role\"` names them).\n"
+        );
+    } else {
+        let _ = writeln!(md, "| name | role |\n|---|---|");
+        for p in &game_day.participants {
+            let role = if p.role.is_empty() { "—" } else { &p.role };
+            let _ = writeln!(md, "| {} | {} |", cell(&p.name), cell(role));
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md, "### Hypothesis\n");
+    let _ = writeln!(md, "{}\n", cell(&record.scenario.description));
+    let objectives = objective_rows(record);
+    if objectives.is_empty() {
+        let _ = writeln!(md, "No objective was stated: nothing was judged.\n");
+    } else {
+        let _ = writeln!(md, "Objectives, over the whole session:\n");
+        for row in &objectives {
+            let _ = writeln!(md, "- {}", code(&row.objective));
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md, "### Faults injected by hand\n");
+    let faults = hand_fault_lines(record);
+    if faults.is_empty() {
+        let _ = writeln!(md, "None.\n");
+    } else {
+        for line in &faults {
+            let _ = writeln!(md, "- {}", cell(line));
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md, "### Observations\n");
+    let mut notes = record.history.notes().peekable();
+    if notes.peek().is_none() {
+        let _ = writeln!(md, "None written.\n");
+    } else {
+        for n in notes {
+            let _ = writeln!(md, "- {} {}", n.at, cell(&n.text));
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md, "### Action items\n");
+    let items = action_items(record);
+    if items.is_empty() {
+        let _ = writeln!(md, "None written.\n");
+    } else {
+        for (at, item) in &items {
+            let _ = writeln!(md, "- [ ] {} (noted at {at})", cell(item));
+        }
+        let _ = writeln!(md);
+    }
+    let _ = writeln!(md, "### How it ended\n");
+    let _ = writeln!(md, "{}\n", cell(&ended_by_words(game_day)));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +328,71 @@ mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(markdown(&sample_record()));
+    }
+
+    #[test]
+    fn a_game_day_with_a_fault_by_hand_notes_and_participants() {
+        let md = markdown(&crate::report::gameday_record());
+        insta::assert_snapshot!(md);
+        assert!(md.starts_with("# Game day: patroni-gameday\n"), "{md}");
+        assert!(
+            md.contains("| t+10.000s | injected crash on pg1 by hand: killed pg1 (SIGKILL) |"),
+            "{md}"
+        );
+        assert!(md.contains("| t+12.345s | note: app showed 502s |"), "{md}");
+        assert!(
+            md.contains("- [ ] alert on replication lag (noted at t+25.500s)"),
+            "{md}"
+        );
+        // a scripted run has no game-day section and says nothing of hands or notes
+        let scripted = markdown(&sample_record());
+        for word in ["Game day", "by hand", "note:", "Action items"] {
+            assert!(!scripted.contains(word), "{word}");
+        }
+    }
+
+    #[test]
+    fn a_game_day_without_participants_or_action_items_says_so() {
+        let mut record = crate::report::gameday_record();
+        let game_day = record.game_day.as_mut().unwrap();
+        game_day.participants.clear();
+        game_day.ended_by = "interrupt".into();
+        record
+            .history
+            .events
+            .retain(|e| !matches!(e, Event::Note(n) if n.action_item().is_some()));
+        let md = markdown(&record);
+        let section = md
+            .split("## Game day")
+            .nth(1)
+            .and_then(|s| s.split("## Steps as executed").next())
+            .unwrap();
+        assert!(
+            section.contains("None named (`firedrill up --participant"),
+            "{section}"
+        );
+        assert!(
+            section.contains("### Action items\n\nNone written.\n"),
+            "{section}"
+        );
+        assert!(
+            section.contains("interrupted (Ctrl-C or SIGTERM"),
+            "{section}"
+        );
+
+        // a note's pipes and line breaks stay in its line and its cell
+        record
+            .history
+            .extend([Event::Note(crate::history::NoteEvent {
+                at: crate::history::At(30_000_000_000),
+                text: "action: page | the DBA\n# not a heading".into(),
+            })]);
+        let md = markdown(&record);
+        assert!(
+            md.contains("| t+30.000s | note: action: page \\| the DBA<br># not a heading |"),
+            "{md}"
+        );
+        assert!(md.contains("- [ ] page \\| the DBA<br># not a heading (noted at t+30.000s)"));
     }
 
     #[test]

@@ -41,7 +41,9 @@ pub use rows::{
     restore_rows, step_rows,
 };
 #[cfg(test)]
-pub(crate) use rows::{not_judged_record, restore_record, sample_record, steps_record};
+pub(crate) use rows::{
+    gameday_record, not_judged_record, restore_record, sample_record, steps_record,
+};
 pub use run_dir::{run_dir_name, write_reports, write_run_dir};
 pub use table::table;
 pub use timeline::Timeline;

@@ -242,6 +242,26 @@ pub struct RunStats {
     pub split_brain_runs: usize,
     /// Runs in which split brain was measured (detected, or roles were observed and none was).
     pub split_brain_measured: usize,
+    /// Of the runs, the game days (people drove them by hand). Absent from the JSON when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub game_days: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// `3`, or `3 (1 game day)` when some of the runs were game days.
+pub(crate) fn runs_with_game_days(runs: usize, game_days: usize) -> String {
+    match game_days {
+        0 => runs.to_string(),
+        1 => format!("{runs} (1 game day)"),
+        n => format!("{runs} ({n} game days)"),
+    }
 }
 
 impl RunStats {
@@ -302,6 +322,7 @@ impl RunStats {
                 .iter()
                 .filter(|r| r.measurements.split_brain.is_some())
                 .count(),
+            game_days: runs.iter().filter(|r| r.game_day).count(),
         }
     }
 
@@ -349,6 +370,9 @@ pub struct FailedRun {
     pub run_id: String,
     /// Whether its verdict is that of a re-analysis (`firedrill analyze`).
     pub reanalyzed: bool,
+    /// Whether it was a game day (people drove it by hand); absent from the JSON when not.
+    #[serde(skip_serializing_if = "is_false")]
+    pub game_day: bool,
     /// The objectives that failed, with what was measured.
     pub failed_objectives: Vec<ObjectiveVerdict>,
 }
@@ -367,6 +391,9 @@ pub struct LastRun {
     pub scenario: String,
     pub started: String,
     pub run_dir: String,
+    /// Whether it was a game day; absent from the JSON when not.
+    #[serde(skip_serializing_if = "is_false")]
+    pub game_day: bool,
 }
 
 /// The run history's verification, as the report states it.
@@ -414,6 +441,9 @@ pub struct QuarterlyReport {
     pub passed: usize,
     /// Runs of the period not judged (no objectives): neither passed nor failed.
     pub not_judged: usize,
+    /// Runs of the period that were game days; absent from the JSON when none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub game_days: usize,
     /// Runbook procedures rehearsed in the period.
     pub procedures: usize,
     /// Per scenario run in the period, by runbook procedure (those naming none last), then
@@ -480,6 +510,7 @@ pub fn quarterly_report(
             run_dir: line.run_dir.clone(),
             run_id: line.run_id.clone(),
             reanalyzed: line.reanalyzed_from.is_some(),
+            game_day: line.game_day,
             failed_objectives: line
                 .objectives
                 .iter()
@@ -508,6 +539,7 @@ pub fn quarterly_report(
                 scenario: line.scenario.clone(),
                 started: line.started.clone(),
                 run_dir: line.run_dir.clone(),
+                game_day: line.game_day,
             },
         );
     }
@@ -527,6 +559,7 @@ pub fn quarterly_report(
         runs: in_period.len(),
         passed: in_period.iter().filter(|r| r.1.counts_as_passed()).count(),
         not_judged: in_period.iter().filter(|r| !r.1.judged()).count(),
+        game_days: in_period.iter().filter(|r| r.1.game_day).count(),
         procedures: covered
             .iter()
             .filter(|(runbook, _)| runbook.is_some())

@@ -67,7 +67,7 @@ pub fn quarterly_html(report: &QuarterlyReport) -> String {
         "runs",
         &format!(
             "{}, of {} scenario{} covering {} runbook procedure{}; {}",
-            report.runs,
+            super::quarter::runs_with_game_days(report.runs, report.game_days),
             report.scenarios.len(),
             plural(report.scenarios.len()),
             report.procedures,
@@ -172,7 +172,7 @@ fn scenarios(out: &mut String, report: &QuarterlyReport) {
              <td class=\"num{}\">{}</td><td{}>{}</td><td>{}</td></tr>",
             Esc(s.runbook.as_deref().unwrap_or("—")),
             Esc(&s.scenario),
-            n.runs,
+            Esc(&super::quarter::runs_with_game_days(n.runs, n.game_days)),
             if n.passed < n.judged() { " bad" } else { "" },
             Esc(&pass_rate(n)),
             Esc(&spread(|r| r.min)),
@@ -320,9 +320,10 @@ fn failed_runs(out: &mut String, report: &QuarterlyReport) {
         }
         let _ = writeln!(
             out,
-            "<tr><td class=\"instant\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td class=\"instant\">{}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
             Esc(&run.started),
             Esc(&run.scenario),
+            if run.game_day { " (game day)" } else { "" },
             run_link(&run.run_dir),
             why
         );
@@ -359,11 +360,12 @@ fn gaps(out: &mut String, report: &QuarterlyReport) {
             };
             let _ = writeln!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td>{}, {}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}, {}{}</td></tr>",
                 Esc(procedure),
                 Esc(&last.scenario),
                 Esc(&last.started),
-                run_link(&last.run_dir)
+                run_link(&last.run_dir),
+                if last.game_day { " (a game day)" } else { "" }
             );
         }
     }

@@ -39,7 +39,7 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
     let _ = writeln!(
         md,
         "| runs | {}, of {} scenario{} covering {} runbook procedure{}; {} |",
-        report.runs,
+        super::quarter::runs_with_game_days(report.runs, report.game_days),
         report.scenarios.len(),
         plural(report.scenarios.len()),
         report.procedures,
@@ -101,7 +101,7 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
                 "| {} | {} | {} | {} | {} | {} | {} |",
                 cell(s.runbook.as_deref().unwrap_or("—")),
                 cell(&s.scenario),
-                n.runs,
+                super::quarter::runs_with_game_days(n.runs, n.game_days),
                 pass_rate(n),
                 rto(n),
                 lost(n),
@@ -187,9 +187,10 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
                 .collect();
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {}{} |",
+                "| {} | {}{} | {} | {}{} |",
                 cell(&run.started),
                 cell(&run.scenario),
+                if run.game_day { " (game day)" } else { "" },
                 run_link(&run.run_dir),
                 if why.is_empty() {
                     "no objective failed; the run is marked failed".to_string()
@@ -230,10 +231,11 @@ pub fn quarterly_markdown(report: &QuarterlyReport) -> String {
                 };
                 let _ = writeln!(
                     md,
-                    "| {procedure} | {} | {}, {} |",
+                    "| {procedure} | {} | {}, {}{} |",
                     cell(&last.scenario),
                     cell(&last.started),
-                    run_link(&last.run_dir)
+                    run_link(&last.run_dir),
+                    if last.game_day { " (a game day)" } else { "" }
                 );
             }
         }
@@ -423,6 +425,7 @@ pub(super) mod tests {
             started: started.into(),
             run_dir: dir.clone(),
             passed: rto_ok && lost == 0,
+            game_day: false,
             measurements: KeyMeasurements {
                 rto,
                 lost_writes: Some(lost),
@@ -699,6 +702,74 @@ pub(super) mod tests {
             table.contains(": 4 runs, 1 passed, 2 not judged (no objectives)\n"),
             "{table}"
         );
+    }
+
+    /// Game days count as runs of their scenario, marked as game days wherever a run is named
+    /// and counted per scenario; a quarter without one reads as before.
+    #[test]
+    fn game_days_are_marked_and_counted_per_scenario() {
+        let game_day = |started: &str, rto: u64| {
+            let mut l = line("patroni-gameday", None, started, Some(rto), 0);
+            l.game_day = true;
+            l
+        };
+        let mut lines = vec![
+            line("crash", None, "2026-10-02T10:00:00.000Z", Some(9_000), 0),
+            game_day("2026-10-03T10:00:00.000Z", 8_600),
+            game_day("2026-10-20T10:00:00.000Z", 41_000),
+            // a game day of the quarter before, the latest run of a scenario not run since
+            game_day("2026-09-03T10:00:00.000Z", 8_000),
+        ];
+        lines[3].scenario = "old-gameday".into();
+        lines[3].run_dir = "runs/old-gameday".into();
+        let (bytes, runs) = chain(&mut lines);
+        let verification = verify_history(&bytes, &runs);
+        assert!(verification.intact(), "{:?}", verification.problems);
+        let period = Period::quarter("2026-Q4").unwrap();
+        let report = quarterly_report(&lines, &verification, &period, &options());
+        assert_eq!((report.runs, report.game_days), (3, 2));
+        let gameday = &report.scenarios[1];
+        assert_eq!((gameday.now.runs, gameday.now.game_days), (2, 2));
+        assert_eq!(report.scenarios[0].now.game_days, 0);
+        assert!(report.failed_runs[0].game_day);
+        assert!(report.gaps[0].scenarios[0].game_day);
+
+        let md = quarterly_markdown(&report);
+        for needle in [
+            "| runs | 3 (2 game days), of 2 scenarios",
+            "| — | crash | 1 | 100.0% (1 of 1) |",
+            "| — | patroni-gameday | 2 (2 game days) | 50.0% (1 of 2) |",
+            "| 2026-10-20T10:00:00.000Z | patroni-gameday (game day) | [runs/",
+            "2026-09-03T10:00:00.000Z, [runs/old-gameday](../runs/old-gameday/report.md) (a game day) |",
+        ] {
+            assert!(md.contains(needle), "{needle}\n{md}");
+        }
+        let html = crate::report::quarterly_html(&report);
+        assert!(
+            html.contains("<td>patroni-gameday (game day)</td>"),
+            "{html}"
+        );
+        assert!(html.contains("2 (2 game days)"), "{html}");
+        let table = crate::report::quarter_terminal::quarterly_table(&report);
+        assert!(
+            table.contains(": 3 runs, 2 passed, 2 game days\n"),
+            "{table}"
+        );
+        assert!(
+            table.contains("patroni-gameday (game day) (runs/"),
+            "{table}"
+        );
+        let json = crate::report::quarterly_json(&report);
+        assert!(json.contains("\"game_days\": 2"), "{json}");
+
+        // without game days, no mark and no key
+        let mut plain = two_quarters();
+        let (bytes, runs) = chain(&mut plain);
+        let verification = verify_history(&bytes, &runs);
+        let report = quarterly_report(&plain, &verification, &period, &options());
+        let json = crate::report::quarterly_json(&report);
+        assert!(!json.contains("game_day"), "{json}");
+        assert!(!quarterly_markdown(&report).contains("game day"));
     }
 
     #[test]

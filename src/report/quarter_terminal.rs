@@ -12,7 +12,7 @@ use tabled::{Table, Tabled};
 struct ScenarioLine {
     procedure: String,
     scenario: String,
-    runs: usize,
+    runs: String,
     passed: String,
     #[tabled(rename = "RTO median (min–max)")]
     rto: String,
@@ -41,7 +41,7 @@ pub fn quarterly_table(report: &QuarterlyReport) -> String {
     let lines = report.scenarios.iter().map(|s| ScenarioLine {
         procedure: s.runbook.clone().unwrap_or_else(|| "(none named)".into()),
         scenario: s.scenario.clone(),
-        runs: s.now.runs,
+        runs: super::quarter::runs_with_game_days(s.now.runs, s.now.game_days),
         passed: pass_rate(&s.now),
         rto: rto(&s.now),
         lost: format!(
@@ -58,7 +58,7 @@ pub fn quarterly_table(report: &QuarterlyReport) -> String {
         ),
     });
     let mut out = format!(
-        "failover drills {} ({} to {}): {} run{}, {} passed{}\n",
+        "failover drills {} ({} to {}): {} run{}, {} passed{}{}\n",
         report.period.label,
         report.period.first_day,
         report.period.last_day,
@@ -68,6 +68,11 @@ pub fn quarterly_table(report: &QuarterlyReport) -> String {
         match report.not_judged {
             0 => String::new(),
             n => format!(", {n} not judged (no objectives)"),
+        },
+        match report.game_days {
+            0 => String::new(),
+            1 => ", 1 a game day".to_string(),
+            n => format!(", {n} game days"),
         }
     );
     out.push_str(&Table::new(lines).with(Style::rounded()).to_string());
@@ -79,9 +84,10 @@ pub fn quarterly_table(report: &QuarterlyReport) -> String {
             .map(|o| o.objective.clone())
             .collect();
         out.push_str(&format!(
-            "failed: {} {} ({}): {}\n",
+            "failed: {} {}{} ({}): {}\n",
             run.started,
             run.scenario,
+            if run.game_day { " (game day)" } else { "" },
             run.run_dir,
             why.join(", ")
         ));
@@ -140,7 +146,13 @@ pub fn quarterly_junit(report: &QuarterlyReport) -> std::io::Result<String> {
                     .iter()
                     .map(|o| o.objective.clone())
                     .collect();
-                format!("{} ({}): {}", r.started, r.run_dir, why.join(", "))
+                format!(
+                    "{} ({}{}): {}",
+                    r.started,
+                    r.run_dir,
+                    if r.game_day { ", a game day" } else { "" },
+                    why.join(", ")
+                )
             })
             .collect();
         let status = if failed.is_empty() {

@@ -4,7 +4,7 @@ use crate::check::{
     LatencyStats, MeasuredValue, Measurements, NO_ROLE_SOURCE, PoolMeasurements,
     RestoreMeasurements, SeqList, SeqRange, fmt_bytes,
 };
-use crate::history::ErrorKind;
+use crate::history::{ErrorKind, FaultAction};
 use crate::record::RunRecord;
 use crate::scenario::{Bound, Measure, MeasureType, format_size};
 use std::collections::BTreeMap;
@@ -111,6 +111,168 @@ pub(crate) fn step_line(s: &crate::history::StepEvent) -> String {
         line.push_str(&format!(" ({detail})"));
     }
     line
+}
+
+/// What people did by hand to each fault, by its index: `injected by hand`, `healed by hand`
+/// (a scheduled fault healed early) or `injected and healed by hand`. Empty for a scripted run.
+pub(crate) fn by_hand(record: &RunRecord) -> BTreeMap<usize, &'static str> {
+    let mut done: BTreeMap<usize, (bool, bool)> = BTreeMap::new();
+    for f in record.history.faults().filter(|f| f.by_hand) {
+        let (injected, healed) = done.entry(f.fault).or_default();
+        match f.action {
+            FaultAction::Inject => *injected = true,
+            FaultAction::Heal => *healed = true,
+        }
+    }
+    done.into_iter()
+        .map(|(fault, flags)| {
+            let words = match flags {
+                (true, true) => "injected and healed by hand",
+                (true, false) => "injected by hand",
+                _ => "healed by hand",
+            };
+            (fault, words)
+        })
+        .collect()
+}
+
+/// The faults a person injected (`firedrill inject`), by index: appended to the scenario's
+/// faults after the scheduled ones, but never scheduled.
+pub(crate) fn injected_by_hand(record: &RunRecord) -> std::collections::BTreeSet<usize> {
+    record
+        .history
+        .faults()
+        .filter(|f| f.by_hand && f.action == FaultAction::Inject)
+        .map(|f| f.fault)
+        .collect()
+}
+
+/// A fault's label in the measurements: [`FaultMeasurements::label`] with what was done by hand
+/// beside each fault it names, `fault 2 (crash of pg1, injected by hand)`.
+pub(crate) fn fault_label(
+    f: &crate::check::FaultMeasurements,
+    hand: &BTreeMap<usize, &'static str>,
+) -> String {
+    let what: Vec<String> = std::iter::once((f.fault, &f.kind, &f.node))
+        .chain(f.same_incident.iter().map(|i| (i.fault, &i.kind, &i.node)))
+        .map(|(fault, kind, node)| match hand.get(&fault) {
+            Some(words) => format!("{kind} of {node}, {words}"),
+            None => format!("{kind} of {node}"),
+        })
+        .collect();
+    format!("{} ({})", f.name(), what.join(", "))
+}
+
+/// A fault event in one line, for the lists of what happened: `fault 2: injected crash on
+/// pg1, pg2 by hand: DETAIL`; `numbered: false` (Markdown's list): without `fault N: ` and with
+/// the first node only.
+pub(crate) fn fault_line(f: &crate::history::FaultEvent, numbered: bool) -> String {
+    let verb = match f.action {
+        FaultAction::Inject => "injected",
+        FaultAction::Heal => "healed",
+    };
+    let nodes = if f.nodes.is_empty() || !numbered {
+        f.node.clone()
+    } else {
+        f.nodes.join(", ")
+    };
+    format!(
+        "{}{verb} {} on {nodes}{}{}",
+        if numbered {
+            format!("fault {}: ", f.fault + 1)
+        } else {
+            String::new()
+        },
+        f.kind,
+        if f.by_hand { " by hand" } else { "" },
+        f.detail
+            .as_ref()
+            .map(|d| format!(": {d}"))
+            .unwrap_or_default()
+    )
+}
+
+/// A note in one line, for the lists of what happened: `note: app showed 502s`.
+pub(crate) fn note_line(n: &crate::history::NoteEvent) -> String {
+    format!("note: {}", n.text)
+}
+
+/// How a game day ended, in words.
+pub(crate) fn ended_by_words(game_day: &crate::record::GameDay) -> String {
+    match game_day.ended_by.as_str() {
+        "down" => "firedrill down: the workload stopped, every fault in effect healed, the writes \
+                   read back and the objectives judged"
+            .into(),
+        "interrupt" => "interrupted (Ctrl-C or SIGTERM on firedrill up): torn down, judged and \
+                        reported as at firedrill down"
+            .into(),
+        other => other.to_owned(),
+    }
+}
+
+/// The game day's participants in one line: `Ana Lima (incident commander), Bo`; `none named`.
+pub(crate) fn participants_line(game_day: &crate::record::GameDay) -> String {
+    if game_day.participants.is_empty() {
+        return "none named".into();
+    }
+    game_day
+        .participants
+        .iter()
+        .map(|p| {
+            if p.role.is_empty() {
+                p.name.clone()
+            } else {
+                format!("{} ({})", p.name, p.role)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Each fault a person injected, in a line: `fault 1: crash of pg1 (target leader), injected
+/// by hand at t+10.000s, healed by hand at t+20.000s`.
+pub(crate) fn hand_fault_lines(record: &RunRecord) -> Vec<String> {
+    let faults: Vec<_> = record.history.faults().collect();
+    faults
+        .iter()
+        .filter(|f| f.by_hand && f.action == FaultAction::Inject)
+        .map(|f| {
+            let nodes = if f.nodes.is_empty() {
+                f.node.clone()
+            } else {
+                f.nodes.join(", ")
+            };
+            let target = record
+                .scenario
+                .faults
+                .get(f.fault)
+                .map(|s| format!(" (target {})", s.target))
+                .unwrap_or_default();
+            let heal = faults
+                .iter()
+                .find(|h| h.action == FaultAction::Heal && h.fault == f.fault && h.at >= f.at);
+            format!(
+                "fault {}: {} of {nodes}{target}, injected by hand at {}, {}",
+                f.fault + 1,
+                f.kind,
+                f.at,
+                match heal {
+                    Some(h) if h.by_hand => format!("healed by hand at {}", h.at),
+                    Some(h) => format!("healed at {}", h.at),
+                    None => "never healed".into(),
+                }
+            )
+        })
+        .collect()
+}
+
+/// The action items the notes name, in order: each note's text after `action:`.
+pub(crate) fn action_items(record: &RunRecord) -> Vec<(crate::history::At, &str)> {
+    record
+        .history
+        .notes()
+        .filter_map(|n| Some((n.at, n.action_item()?)))
+        .collect()
 }
 
 /// Milliseconds precision, seconds unit: `10.496s`.
@@ -263,8 +425,9 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             "attempts the harness throttled while the system was answering: it could not send the scenario's load (a run problem)",
         );
     }
+    let hand = by_hand(record);
     for f in &m.faults {
-        let label = f.label();
+        let label = fault_label(f, &hand);
         row(
             format!("{label}: injected"),
             f.injected_at.to_string(),
@@ -1618,6 +1781,134 @@ pub(crate) fn restore_record(done: bool) -> RunRecord {
     }
 }
 
+/// A game day (`firedrill up` … `down`) for the renderers: writes every 100 ms; a person
+/// crashed the leader pg1 by hand at 10 s (`firedrill inject crash --target leader`: fault 1,
+/// the scenario scheduling none) and healed it by hand at 20 s; pg2 led from 18 s, writes came
+/// back at 18.5 s, pg1 streamed again from 22 s. Two notes, the second an action item; two
+/// participants; ended by `firedrill down`.
+#[cfg(test)]
+pub(crate) fn gameday_record() -> RunRecord {
+    use crate::check::testkit::*;
+    use crate::check::{judge, measure};
+    use crate::history::{At, Event, FaultAction, NoteEvent, Role};
+    use crate::record::{Environment, GameDay, Participant, RECORD_FORMAT, Timings};
+    let text = "name = \"patroni-gameday\"\n\
+                description = \"when the leader dies, a replica takes over within 30 s and no \
+                acknowledged write is lost\"\n\
+                runbook = \"1. Primary node crash\"\nduration = \"60s\"\n\
+                [objectives]\nrto = \"<= 30s\"\nlost_writes = \"== 0\"\nsplit_brain = false\n";
+    let mut scenario =
+        crate::scenario::parse(std::path::Path::new("scenarios/patroni-gameday.toml"), text)
+            .expect("a valid scenario");
+    // the fault injected by hand, appended to the scenario's faults as `up` does
+    let hand = "name = \"x\"\ndescription = \"x\"\nduration = \"60s\"\n\
+                [[fault]]\nat = \"10s\"\nkind = \"crash\"\ntarget = \"leader\"\n";
+    scenario.faults = crate::scenario::parse(std::path::Path::new("x.toml"), hand)
+        .expect("a valid scenario")
+        .faults;
+    let mut events = Vec::new();
+    let mut present = Vec::new();
+    for k in 0..400u64 {
+        let t = 100 * k;
+        events.push(match t {
+            0..10_000 => ok(k + 1, ms(t), ms(t + 2), "pg1", 1),
+            10_000..18_500 => failed(k + 1, ms(t), ms(t + 1)),
+            _ => ok(k + 1, ms(t), ms(t + 2), "pg2", 2),
+        });
+        if !(10_000..18_500).contains(&t) {
+            present.push(k + 1);
+        }
+    }
+    for k in 0..80u64 {
+        let t = 500 * k;
+        let at = ms(t);
+        let to = at.plus(Duration::from_millis(2));
+        events.push(match t {
+            0..10_000 => with_timeline(
+                probe_wal("pg1", at, to, Role::Leader, None, &["pg2", "pg3"]),
+                Some(1),
+            ),
+            10_000..22_000 => probe("pg1", at, to, None),
+            _ => probe("pg1", at, to, Some(Role::Replica)),
+        });
+        events.push(match t {
+            0..18_000 => probe("pg2", at, to, Some(Role::Replica)),
+            18_000..22_000 => with_timeline(
+                probe_wal("pg2", at, to, Role::Leader, None, &["pg3"]),
+                Some(2),
+            ),
+            _ => with_timeline(
+                probe_wal("pg2", at, to, Role::Leader, None, &["pg1", "pg3"]),
+                Some(2),
+            ),
+        });
+        events.push(probe("pg3", at, to, Some(Role::Replica)));
+        events.push(proxy(
+            at,
+            at.plus(Duration::from_millis(3)),
+            match t {
+                0..13_000 => &["pg1"],
+                13_000..19_000 => &[],
+                _ => &["pg2"],
+            },
+        ));
+    }
+    for e in [inject(0, "pg1", ms(10_000)), heal(0, "pg1", ms(20_000))] {
+        events.push(match e {
+            Event::Fault(mut f) => {
+                f.by_hand = true;
+                if f.action == FaultAction::Inject {
+                    f.detail = Some("killed pg1 (SIGKILL)".into());
+                }
+                Event::Fault(f)
+            }
+            other => other,
+        });
+    }
+    events.push(Event::Note(NoteEvent {
+        at: At(12_345_000_000),
+        text: "app showed 502s".into(),
+    }));
+    events.push(Event::Note(NoteEvent {
+        at: At(25_500_000_000),
+        text: "action: alert on replication lag".into(),
+    }));
+    events.push(read_back(ms(41_000), present));
+    let history = history(events);
+    let measurements = measure(&history);
+    let verdict = judge(&scenario.objectives, &measurements);
+    RunRecord {
+        format: RECORD_FORMAT,
+        run_id: "gameday-run".into(),
+        seed: 1,
+        scenario,
+        environment: Environment::default(),
+        timings: Timings {
+            bring_up: Duration::from_millis(11_200),
+            initial_leader: "pg1".into(),
+            ..Timings::default()
+        },
+        history,
+        measurements,
+        verdict,
+        logs: Default::default(),
+        problems: Vec::new(),
+        game_day: Some(GameDay {
+            participants: vec![
+                Participant {
+                    name: "Ana Lima".into(),
+                    role: "incident commander".into(),
+                },
+                Participant {
+                    name: "Bo Chen".into(),
+                    role: "scribe".into(),
+                },
+            ],
+            ended_by: "down".into(),
+        }),
+    }
+}
+
 /// [`sample_record`] of a scenario without objectives: not judged.
 #[cfg(test)]
 pub(crate) fn not_judged_record() -> RunRecord {
@@ -1688,6 +1979,90 @@ mod tests {
             .filter(|k| !doc.contains(&format!("`{k}`")))
             .collect();
         assert!(missing.is_empty(), "not in run-json.md: {missing:?}");
+    }
+
+    /// reports/run-json.md documents format 5: every field of a game day, of a note event and
+    /// of a fault event by hand.
+    #[test]
+    fn the_run_json_schema_names_every_field_of_a_game_day() {
+        let record = serde_json::to_value(gameday_record()).unwrap();
+        let mut found: Vec<String> = vec!["game_day".into()];
+        for p in record["game_day"]["participants"].as_array().unwrap() {
+            found.extend(p.as_object().unwrap().keys().cloned());
+        }
+        found.extend(record["game_day"].as_object().unwrap().keys().cloned());
+        let mut types = Vec::new();
+        for event in record["history"]["events"].as_array().unwrap() {
+            if event["type"] == "note" || event.get("by_hand").is_some() {
+                found.extend(event.as_object().unwrap().keys().cloned());
+                types.push(event["type"].as_str().unwrap().to_owned());
+            }
+        }
+        assert!(found.contains(&"by_hand".to_owned()), "{found:?}");
+        assert_eq!(types, ["fault", "note", "fault", "note"]);
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/run-json.md"),
+        )
+        .unwrap();
+        let missing: Vec<&String> = found
+            .iter()
+            .filter(|k| !doc.contains(&format!("`{k}`")))
+            .collect();
+        assert!(missing.is_empty(), "not in run-json.md: {missing:?}");
+        assert!(doc.contains("| `note` | format 5"));
+        assert!(doc.starts_with(&format!(
+            "# run.json, format {}\n",
+            crate::record::RECORD_FORMAT
+        )));
+        // a scripted run's record holds none of it
+        let scripted = serde_json::to_string(&sample_record()).unwrap();
+        for key in ["game_day", "by_hand", "\"note\""] {
+            assert!(!scripted.contains(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn the_measurements_of_a_fault_by_hand_are_as_a_scheduled_fault_s() {
+        let record = gameday_record();
+        let rows = measurement_rows(&record);
+        let fault = "fault 1 (crash of pg1, injected and healed by hand)";
+        assert_eq!(value(&rows, &format!("{fault}: injected")), "t+10.000s");
+        assert_eq!(
+            value(&rows, &format!("{fault}: leader election time")),
+            "8.002s (pg1 → pg2)"
+        );
+        assert_eq!(
+            value(&rows, &format!("{fault}: RTO (write downtime)")),
+            "8.600s"
+        );
+        assert_eq!(value(&rows, "acknowledged writes lost"), "0");
+        assert_eq!(value(&rows, "split brain"), "none detected");
+        assert!(record.passed(), "{:?}", record.verdict);
+        // the same history with the fault scheduled: the same values, the label without hands
+        let mut scheduled = record.clone();
+        for e in &mut scheduled.history.events {
+            if let crate::history::Event::Fault(f) = e {
+                f.by_hand = false;
+            }
+        }
+        let plain = measurement_rows(&scheduled);
+        assert_eq!(plain.len(), rows.len());
+        for (a, b) in rows.iter().zip(&plain) {
+            assert_eq!(a.value, b.value, "{}", a.name);
+            assert_eq!(a.name.replace(", injected and healed by hand", ""), b.name);
+        }
+        // a scheduled fault healed by hand says only that
+        let mut healed = scheduled;
+        for e in &mut healed.history.events {
+            if let crate::history::Event::Fault(f) = e
+                && f.action == FaultAction::Heal
+            {
+                f.by_hand = true;
+            }
+        }
+        assert_eq!(by_hand(&healed).get(&0), Some(&"healed by hand"));
+        assert!(injected_by_hand(&healed).is_empty());
+        assert!(by_hand(&sample_record()).is_empty());
     }
 
     #[test]

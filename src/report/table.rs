@@ -1,4 +1,7 @@
-use super::rows::{measurement_rows, objective_rows, restore_rows, step_rows};
+use super::rows::{
+    action_items, ended_by_words, fault_line, measurement_rows, note_line, objective_rows,
+    participants_line, restore_rows, step_rows,
+};
 use crate::check::Judgement;
 use crate::record::RunRecord;
 use tabled::settings::Style;
@@ -26,6 +29,13 @@ struct StepLine {
 struct RestoreLine {
     restore: String,
     value: String,
+}
+
+#[derive(Tabled)]
+struct HappenedLine {
+    instant: String,
+    #[tabled(rename = "by hand, and notes")]
+    what: String,
 }
 
 #[derive(Tabled)]
@@ -78,6 +88,9 @@ pub fn table(record: &RunRecord) -> String {
         out.push_str(&Table::new(restore).with(Style::rounded()).to_string());
         out.push('\n');
     }
+    if let Some(game_day) = &record.game_day {
+        out.push_str(&game_day_lines(record, game_day));
+    }
     out.push_str(&Table::new(objectives).with(Style::rounded()).to_string());
     out.push('\n');
     for problem in &record.problems {
@@ -88,6 +101,43 @@ pub fn table(record: &RunRecord) -> String {
         Judgement::Failed => "result: FAIL — an objective did not hold\n",
         Judgement::NotJudged => "result: NOT JUDGED — the scenario has no objectives\n",
     });
+    out
+}
+
+/// A game day's part of the summary: who took part, what was done by hand and written down
+/// (with its instant), the action items and how the session ended.
+fn game_day_lines(record: &RunRecord, game_day: &crate::record::GameDay) -> String {
+    let mut out = format!("game day: participants {}\n", participants_line(game_day));
+    let mut happened: Vec<(crate::history::At, String)> = record
+        .history
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            crate::history::Event::Fault(f) if f.by_hand => Some((f.at, fault_line(f, true))),
+            crate::history::Event::Note(n) => Some((n.at, note_line(n))),
+            _ => None,
+        })
+        .collect();
+    happened.sort_by_key(|(at, _)| *at);
+    let happened: Vec<HappenedLine> = happened
+        .into_iter()
+        .map(|(at, what)| HappenedLine {
+            instant: at.to_string(),
+            what,
+        })
+        .collect();
+    if !happened.is_empty() {
+        out.push_str(&Table::new(happened).with(Style::rounded()).to_string());
+        out.push('\n');
+    }
+    let items = action_items(record);
+    if items.is_empty() {
+        out.push_str("action items: none written\n");
+    }
+    for (at, item) in items {
+        out.push_str(&format!("action item: {item} (noted at {at})\n"));
+    }
+    out.push_str(&format!("ended by {}\n", ended_by_words(game_day)));
     out
 }
 
@@ -105,6 +155,21 @@ mod tests {
     #[test]
     fn a_failover_with_replication_measurements() {
         insta::assert_snapshot!(table(&sample_record()));
+    }
+
+    #[test]
+    fn a_game_day_shows_what_was_done_by_hand_and_written_down() {
+        let out = table(&crate::report::gameday_record());
+        insta::assert_snapshot!(out);
+        assert!(
+            out.contains("fault 1 (crash of pg1, injected and healed by hand): RTO"),
+            "{out}"
+        );
+        assert!(
+            out.contains("game day: participants Ana Lima (incident commander), Bo Chen (scribe)"),
+            "{out}"
+        );
+        assert!(!table(&sample_record()).contains("game day"));
     }
 
     #[test]

@@ -98,6 +98,23 @@ pub struct FaultWindow {
     pub from: At,
     /// The heal's instant; `None`: never healed, the window runs to the chart's end.
     pub healed: Option<At>,
+    /// A person healed it (`firedrill heal`, or `down`).
+    pub healed_by_hand: bool,
+}
+
+/// A note a person wrote during a game day, numbered from 1 in order, at its instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoteMark {
+    pub number: usize,
+    pub at: At,
+    pub text: String,
+}
+
+impl NoteMark {
+    /// `note 1 at t+12.345s: app showed 502s`, for its tooltip and the chart's description.
+    fn describe(&self) -> String {
+        format!("note {} at {}: {}", self.number, self.at, self.text)
+    }
 }
 
 /// A fault's outage: the end of the last ok write before it to the end of the first ok write
@@ -384,6 +401,8 @@ pub struct Timeline {
     pub steps: Vec<StepMark>,
     /// The restore's phases, in a lane below the steps'; none without a completed restore.
     pub restore: Option<RestoreLane>,
+    /// The notes of a game day, marked along the top; none in a scripted run.
+    pub notes: Vec<NoteMark>,
 }
 
 /// The latest instant the history mentions.
@@ -518,10 +537,9 @@ impl Timeline {
             .iter()
             .filter(|f| f.action == FaultAction::Inject)
             .map(|f| {
-                let healed = fault_events
+                let heal = fault_events
                     .iter()
-                    .find(|h| h.action == FaultAction::Heal && h.fault == f.fault && h.at >= f.at)
-                    .map(|h| h.at);
+                    .find(|h| h.action == FaultAction::Heal && h.fault == f.fault && h.at >= f.at);
                 let nodes = if f.nodes.is_empty() {
                     f.node.clone()
                 } else {
@@ -529,9 +547,15 @@ impl Timeline {
                 };
                 FaultWindow {
                     fault: f.fault,
-                    label: format!("fault {}: {} of {nodes}", f.fault + 1, f.kind),
+                    label: format!(
+                        "fault {}: {} of {nodes}{}",
+                        f.fault + 1,
+                        f.kind,
+                        if f.by_hand { " by hand" } else { "" }
+                    ),
                     from: f.at,
-                    healed,
+                    healed: heal.map(|h| h.at),
+                    healed_by_hand: heal.is_some_and(|h| h.by_hand),
                 }
             })
             .collect();
@@ -615,6 +639,16 @@ impl Timeline {
                 })
                 .collect(),
             restore: RestoreLane::of(record),
+            notes: record
+                .history
+                .notes()
+                .enumerate()
+                .map(|(k, n)| NoteMark {
+                    number: k + 1,
+                    at: n.at,
+                    text: n.text.clone(),
+                })
+                .collect(),
         }
     }
 
@@ -661,6 +695,8 @@ const POOL_H: f64 = 20.0;
 const STEP_H: f64 = 16.0;
 /// A row of step labels below the steps' lane.
 const STEP_LABEL_ROW: f64 = 13.0;
+/// The row of note marks along the top, in a game day.
+const NOTE_ROW: f64 = 16.0;
 const AXIS_H: f64 = 24.0;
 const LEGEND_ROW: f64 = 18.0;
 
@@ -683,6 +719,9 @@ const STEP_DONE: &str = "#238b45";
 const STEP_FAILED: &str = FAIL;
 /// The restore's phases, alternating: light and dark blue, apart in lightness too.
 const RESTORE_PHASE: [&str; 2] = ["#9ecae1", "#3182bd"];
+/// A note's mark and its line down the chart: dark teal, apart from the faults' purple and the
+/// leader's navy.
+const NOTE: &str = "#01665e";
 
 fn state_fill(state: LaneState) -> &'static str {
     match state {
@@ -747,10 +786,16 @@ impl Timeline {
         }
     }
 
+    /// The height of the notes' row; 0 without notes.
+    fn notes_height(&self) -> f64 {
+        if self.notes.is_empty() { 0.0 } else { NOTE_ROW }
+    }
+
     /// The chart as an `<svg>` element for inline use in HTML (no `xmlns` needed there).
     pub fn svg(&self) -> String {
         let mut s = String::new();
-        let labels_y = TOP;
+        let notes_y = TOP;
+        let labels_y = notes_y + self.notes_height();
         let writes_y = labels_y + LABEL_ROW * self.label_rows() as f64 + 4.0;
         let rto_y = writes_y + WRITES_H + 4.0;
         let marks = self.outage_marks();
@@ -765,7 +810,8 @@ impl Timeline {
         let legend_rows = 2.0
             + f64::from(u8::from(!self.pools.is_empty()))
             + f64::from(u8::from(!self.steps.is_empty()))
-            + f64::from(u8::from(self.restore.is_some()));
+            + f64::from(u8::from(self.restore.is_some()))
+            + f64::from(u8::from(!self.notes.is_empty()));
         let height = legend_y + legend_rows * LEGEND_ROW + 4.0;
 
         let _ = writeln!(
@@ -876,6 +922,7 @@ impl Timeline {
         self.draw_steps(&mut s, steps_y);
         self.draw_restore(&mut s, restore_y);
         self.draw_outages(&mut s, &marks, rto_y);
+        self.draw_notes(&mut s, notes_y, plot_bottom);
         self.draw_legend(&mut s, legend_y);
         s.push_str("</svg>\n");
         s
@@ -892,8 +939,11 @@ impl Timeline {
                 "; {} from {}{}",
                 f.label,
                 f.from,
-                f.healed
-                    .map_or_else(|| ", never healed".to_string(), |h| format!(" to {h}"))
+                match (f.healed, f.healed_by_hand) {
+                    (None, _) => ", never healed".to_string(),
+                    (Some(h), false) => format!(" to {h}"),
+                    (Some(h), true) => format!(" to {h} (healed by hand)"),
+                }
             ));
         }
         for o in &self.outages {
@@ -939,8 +989,37 @@ impl Timeline {
         for phase in self.restore.iter().flat_map(RestoreLane::describe) {
             text.push_str(&format!("; {phase}"));
         }
+        for note in &self.notes {
+            text.push_str(&format!("; {}", note.describe()));
+        }
         text.push('.');
         text
+    }
+
+    /// Each note of a game day: a numbered mark in the top row at its instant and a dotted
+    /// line from it down the chart, its text in its tooltip. Drawn over the lanes, so that a
+    /// note is seen against what the lanes showed then.
+    fn draw_notes(&self, s: &mut String, y: f64, bottom: f64) {
+        for note in &self.notes {
+            let x = self.x(note.at);
+            let number = note.number.to_string();
+            // wide enough for its number, centred on the instant
+            let w = 6.0 * number.len() as f64 + 6.0;
+            let _ = writeln!(
+                s,
+                "<g class=\"note\" data-note=\"{}\"><title>{}</title>\
+                 <line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{bottom:.1}\" stroke=\"{NOTE}\" stroke-width=\"1\" stroke-dasharray=\"1 2\"/>\
+                 <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" rx=\"2\" fill=\"{NOTE}\"/>\
+                 <text x=\"{x:.1}\" y=\"{:.1}\" fill=\"#ffffff\" text-anchor=\"middle\" font-size=\"10\" font-weight=\"bold\">{number}</text></g>",
+                note.number,
+                Esc(&note.describe()),
+                y + NOTE_ROW - 3.0,
+                x - w / 2.0,
+                y,
+                NOTE_ROW - 3.0,
+                y + NOTE_ROW - 6.0,
+            );
+        }
     }
 
     /// The steps' lane: each step a bar from its start to its end (at least 2 units wide, so
@@ -1216,8 +1295,11 @@ impl Timeline {
                 f.fault + 1,
                 Esc(&f.label),
                 f.from,
-                f.healed
-                    .map_or_else(|| "never healed".to_string(), |h| format!("healed at {h}")),
+                match (f.healed, f.healed_by_hand) {
+                    (None, _) => "never healed".to_string(),
+                    (Some(h), false) => format!("healed at {h}"),
+                    (Some(h), true) => format!("healed by hand at {h}"),
+                },
                 (x2 - x1).max(1.0),
                 bottom - top,
             );
@@ -1430,6 +1512,21 @@ impl Timeline {
                 ],
             );
         }
+        if !self.notes.is_empty() {
+            let row_y = y + LEGEND_ROW
+                * (2.0
+                    + f64::from(u8::from(!self.pools.is_empty()))
+                    + f64::from(u8::from(!self.steps.is_empty()))
+                    + f64::from(u8::from(self.restore.is_some())));
+            row(
+                row_y,
+                "notes",
+                &[(
+                    NOTE,
+                    "a note written during the game day, numbered (dotted: its instant)",
+                )],
+            );
+        }
         // the RTO mark, drawn as it is in the chart
         let x = LEFT + 680.0;
         let _ = writeln!(
@@ -1531,12 +1628,14 @@ mod tests {
                     label: "fault 1: crash of pg1".into(),
                     from: ms(1_000),
                     healed: Some(ms(4_000)),
+                    healed_by_hand: false,
                 },
                 FaultWindow {
                     fault: 1,
                     label: "fault 2: crash of pg2".into(),
                     from: ms(6_000),
                     healed: None,
+                    healed_by_hand: false,
                 },
             ]
         );
@@ -1894,6 +1993,80 @@ mod tests {
         let failed = Timeline::of(&crate::report::restore_record(false));
         assert_eq!(failed.restore, None);
         assert!(!failed.svg().contains("restore-lane"));
+    }
+
+    #[test]
+    fn a_mark_per_note_of_a_game_day_and_its_fault_labelled_by_hand() {
+        let record = crate::report::gameday_record();
+        let chart = Timeline::of(&record);
+        assert_eq!(
+            chart.notes,
+            [
+                NoteMark {
+                    number: 1,
+                    at: At(12_345_000_000),
+                    text: "app showed 502s".into(),
+                },
+                NoteMark {
+                    number: 2,
+                    at: At(25_500_000_000),
+                    text: "action: alert on replication lag".into(),
+                },
+            ]
+        );
+        assert_eq!(
+            chart.faults,
+            [FaultWindow {
+                fault: 0,
+                label: "fault 1: crash of pg1 by hand".into(),
+                from: ms(10_000),
+                healed: Some(ms(20_000)),
+                healed_by_hand: true,
+            }]
+        );
+        let svg = chart.svg();
+        assert_eq!(svg.matches("<g class=\"note\"").count(), 2);
+        let mark = svg.split("data-note=\"1\"").nth(1).unwrap();
+        let mark = &mark[..mark.find("</g>").unwrap()];
+        assert!(
+            mark.contains("<title>note 1 at t+12.345s: app showed 502s</title>"),
+            "{mark}"
+        );
+        // at its instant, dotted down the chart, its number in the top row
+        let x = format!("x1=\"{:.1}\"", chart.x(At(12_345_000_000)));
+        assert!(mark.contains(&x), "{mark}");
+        assert!(mark.contains("stroke-dasharray=\"1 2\""), "{mark}");
+        assert!(mark.contains(">1</text>"), "{mark}");
+        assert!(
+            chart
+                .describe()
+                .contains("; note 2 at t+25.500s: action: alert on replication lag."),
+            "{}",
+            chart.describe()
+        );
+        assert!(
+            chart.describe().contains(
+                "fault 1: crash of pg1 by hand from t+10.000s to t+20.000s (healed by hand)"
+            ),
+            "{}",
+            chart.describe()
+        );
+        assert!(
+            svg.contains(">fault 1: crash of pg1 by hand</text>"),
+            "{svg}"
+        );
+        assert!(svg.contains(">notes</text>"), "{svg}");
+        let notes_svg: String = svg
+            .lines()
+            .filter(|l| l.starts_with("<g class=\"note\""))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        insta::assert_snapshot!(notes_svg);
+
+        // without notes, no row for them: the chart is drawn as before
+        let plain = Timeline::of(&sample_record());
+        assert!(plain.notes.is_empty());
+        assert!(!plain.svg().contains("class=\"note\""));
     }
 
     #[test]

@@ -913,6 +913,31 @@ mod tests {
         );
     }
 
+    /// A game day's run and a scripted run in one history: it verifies, the scripted run's line
+    /// holds no `game_day` key (as lines written before game days), and the game day's line
+    /// must say what its run.json says.
+    #[test]
+    fn a_history_with_a_game_day_verifies() {
+        let reports = tempfile::tempdir().unwrap();
+        write_run_dir(&sample_record(), reports.path()).unwrap();
+        let dir = write_run_dir(&crate::report::gameday_record(), reports.path()).unwrap();
+        let v = verify_reports(reports.path()).unwrap();
+        assert!(v.intact(), "{:?}", v.problems);
+        let history = std::fs::read_to_string(reports.path().join(HISTORY_FILE)).unwrap();
+        let lines: Vec<&str> = history.lines().collect();
+        assert!(!lines[0].contains("game_day"), "{}", lines[0]);
+        assert!(lines[1].contains("\"game_day\":true"), "{}", lines[1]);
+
+        // the same run.json without its game day: the line records a fact it does not hold
+        let run_json = std::fs::read_to_string(dir.join("run.json")).unwrap();
+        let mut record: RunRecord = serde_json::from_str(&run_json).unwrap();
+        record.game_day = None;
+        let bytes = serde_json::to_vec_pretty(&record).unwrap();
+        let line = HistoryLine::new(&record, "runs/x", &bytes);
+        let stated = crate::report::parse_line(lines[1].as_bytes()).unwrap();
+        assert_eq!(stated.disagreements(&line), ["game_day"]);
+    }
+
     #[test]
     fn a_missing_history_cannot_be_read() {
         let reports = tempfile::tempdir().unwrap();
