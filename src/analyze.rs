@@ -150,8 +150,10 @@ fn with_schedule(record: &RunRecord) -> std::borrow::Cow<'_, History> {
     }
     let mut history = record.history.clone();
     for event in &mut history.events {
+        // a fault injected by hand had no schedule: its own incident, as when it was measured
         if let Event::Fault(f) = event
             && f.scheduled_at.is_none()
+            && !f.by_hand
         {
             f.scheduled_at = record.scenario.faults.get(f.fault).map(|s| s.at);
         }

@@ -550,7 +550,7 @@ fn analyze_moves_a_format_2_run_to_this_format_and_names_the_change() {
     let changes = note["changes"].as_array().unwrap();
     // each format's change since 2, in order
     let changes: Vec<&str> = changes.iter().map(|c| c.as_str().unwrap()).collect();
-    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes.len(), 3, "{changes:?}");
     assert!(
         changes[0].starts_with("format 3: role answers are one event, role"),
         "{changes:?}"
@@ -559,6 +559,7 @@ fn analyze_moves_a_format_2_run_to_this_format_and_names_the_change() {
         changes[1].starts_with("format 4: steps: the scenario's actions at an instant"),
         "{changes:?}"
     );
+    assert!(changes[2].starts_with("format 5: game days"), "{changes:?}");
     assert_eq!(lines[1]["history_sha256"], lines[0]["history_sha256"]);
     let rewritten: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
