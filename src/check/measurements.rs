@@ -98,7 +98,8 @@ pub struct Measurements {
     /// **Throttled outside an outage**: write attempts the harness never sent (its own
     /// connection cap, `writes.not_sent`) invoked outside every outage, that is before every
     /// fault's outage start or after its recovery (the end of its recovery write, confirmed or
-    /// not; an outage that never recovered lasts to the end). Without faults, the outage is the
+    /// not, or later while an attempt invoked during the outage is still going: it holds a
+    /// connection slot; an outage that never recovered lasts to the end). Without faults, the outage is the
     /// downtime measured from the run's start. Throttling while the system answered means the
     /// harness could not send its own load: a run problem when any. `None` when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -537,6 +538,7 @@ pub fn measure(history: &History) -> Measurements {
     let throttled_outside_outages = throttled_outside(
         &writes::not_sent(history),
         whole.as_ref().map_or(&outages[..], std::slice::from_ref),
+        &writes,
     );
     let (rto, rto_resolution, unconfirmed_recovery) = if let Some(whole) = whole {
         (whole.rto, whole.resolution, whole.unconfirmed)
@@ -607,16 +609,28 @@ pub fn measure(history: &History) -> Measurements {
 }
 
 /// The not-sent attempts invoked outside every outage (see
-/// [`Measurements::throttled_outside_outages`]). `not_sent` ordered by invoke instant.
+/// [`Measurements::throttled_outside_outages`]). `not_sent` ordered by invoke instant; `sent`
+/// every attempt sent. An outage's span lasts until the last attempt invoked inside it ended:
+/// those attempts hold the harness's connection slots until they end (a connect to a node that
+/// went away waits out its timeout), so an attempt not sent meanwhile was crowded out by the
+/// outage, not by the harness.
 fn throttled_outside(
     not_sent: &[&crate::history::WriteOp],
     outages: &[rto::Outage],
+    sent: &[&crate::history::WriteOp],
 ) -> Option<Throttled> {
     let spans: Vec<(At, Option<At>)> = outages
         .iter()
         .filter_map(|o| {
             let end = o.recovered_at.or(o.unconfirmed.map(|u| u.recovered_at));
-            o.start.map(|start| (start, end))
+            let start = o.start?;
+            let end = end.map(|end| {
+                sent.iter()
+                    .filter(|w| w.invoke >= start && w.invoke <= end)
+                    .map(|w| w.complete)
+                    .fold(end, At::max)
+            });
+            Some((start, end))
         })
         .collect();
     let inside = |t: At| {
@@ -1052,6 +1066,35 @@ mod tests {
         let m = measure(&history(events));
         assert_eq!(m.detection_time, without.detection_time);
         assert_eq!(m.rto, without.rto);
+    }
+
+    /// Seen in CI (patroni-graceful-stop): attempts invoked late in the outage were still
+    /// connecting when the recovery write ended, holding the harness's connection slots; two
+    /// attempts just after the recovery found none free. The outage crowded them out.
+    #[test]
+    fn writes_not_sent_while_the_outage_s_attempts_still_run_are_the_outage_s() {
+        let mut events = crash_at_one_second();
+        let base = measure(&history(events.clone()));
+        let recovered = base.faults[0].recovered_at.expect("recovered");
+        // invoked inside the outage, connecting until 600 ms after its recovery
+        events.push(not_ok(
+            20_000,
+            ms(1_990),
+            recovered.plus(Duration::from_millis(600)),
+            ErrorKind::ConnectTimeout,
+        ));
+        events.push(throttled(20_001, recovered.0 / 1_000_000 + 100));
+        let m = measure(&history(events.clone()));
+        assert_eq!(m.throttled_outside_outages, None, "{:?}", m.problems());
+        // once it ended, a throttled attempt is the harness's again
+        events.push(throttled(20_002, recovered.0 / 1_000_000 + 700));
+        let m = measure(&history(events));
+        assert_eq!(
+            m.throttled_outside_outages.map(|t| t.count),
+            Some(1),
+            "{:?}",
+            m.problems()
+        );
     }
 
     #[test]

@@ -32,9 +32,19 @@ impl DrillCli {
     /// Runs `firedrill run FILE --reports DIR` with extra environment; stdout goes to
     /// `DIR/stdout.log`.
     pub fn start(scenario: &Path, reports: &Path, env: &[(&str, &str)]) -> DrillCli {
+        DrillCli::command("run", scenario, reports, env)
+    }
+
+    /// Runs `firedrill COMMAND FILE --reports DIR` (`run`, `up`), as [`DrillCli::start`] does.
+    pub fn command(
+        subcommand: &str,
+        scenario: &Path,
+        reports: &Path,
+        env: &[(&str, &str)],
+    ) -> DrillCli {
         let mut command = Command::new(env!("CARGO_BIN_EXE_firedrill"));
         command
-            .arg("run")
+            .arg(subcommand)
             .arg(scenario)
             .arg("--reports")
             .arg(reports)
