@@ -25,6 +25,15 @@ fn by_hand_scenario(dir: &Path, name: &str) -> PathBuf {
     path
 }
 
+/// Where a test's reports are kept, passing or not, to look at afterwards.
+fn kept_reports(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("game-day")
+        .join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// `firedrill ARGS` with this test's sessions directory.
 fn firedrill(sessions: &Path, args: &[&str]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_firedrill"))
@@ -78,7 +87,9 @@ fn leader(status: &str) -> Option<String> {
 /// `up` is live: its run id, from its announcement.
 fn live(up: &mut DrillCli) -> String {
     up.wait_for("is live");
-    let line = up.seen.last().unwrap();
+    let line = up.seen.last().unwrap().clone();
+    // the rest of the announcement
+    up.wait_for("end it:");
     line.split_whitespace()
         .find(|w| w.starts_with("fd-"))
         .unwrap_or_else(|| panic!("no run id in {line:?}"))
@@ -103,10 +114,11 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
     let name = format!("gameday-{:08x}", rand::random::<u32>());
     let scenario = by_hand_scenario(dir.path(), &name);
     let sessions_env = sessions.to_str().unwrap();
+    let reports = kept_reports(&name);
     let mut up = DrillCli::command(
         "up",
         &scenario,
-        dir.path(),
+        &reports,
         &[("FIREDRILL_SESSIONS", sessions_env)],
     );
     let run = live(&mut up);
@@ -120,10 +132,11 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
 
     // the stack as it is: one leader by etcd and by itself, no fault, writes going through
     let before = status_until(&sessions, &run, Duration::from_secs(20), |s| {
-        leader(s).is_some() && s.contains("outage:   none")
+        leader(s).is_some_and(|l| s.contains(&format!("{l} says it leads")))
+            && s.contains("outage:   none")
+            && !s.contains(" 0 ok,")
     });
     let old = leader(&before).unwrap();
-    assert!(before.contains(&format!("{old} says it leads")), "{before}");
     assert!(before.contains("faults:   none in effect"), "{before}");
 
     // a kind or a target that does not exist: refused, exit 2, nothing injected
@@ -161,6 +174,11 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
         leader(s).is_some_and(|l| l != old) && s.contains("outage:   none")
     });
     let new = leader(&after).unwrap();
+    // as people would, watch writes succeed for a while (the RTO's recovery is confirmed by
+    // writes succeeding after it): every write of the last 10 s acknowledged
+    status_until(&sessions, &run, Duration::from_secs(60), |s| {
+        s.contains(" ok, 0 failed, 0 unknown")
+    });
 
     let out = firedrill(&sessions, &["note", "app showed 502s"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -178,13 +196,17 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
     let down = firedrill(&sessions, &["down"]);
     let (stdout, stderr) = text(&down);
     let (up_code, rest) = up.finish();
+    // down tells the verdict up printed, with its exit code: the verdict itself is the
+    // system's (an asynchronous replica can lose the last writes a crashed leader acknowledged)
     assert_eq!(down.status.code(), up_code, "{stdout}{stderr}{rest:#?}");
-    assert_eq!(down.status.code(), Some(0), "{stdout}{stderr}{rest:#?}");
-    assert!(stdout.contains("PASS"), "{stdout}");
     assert!(stderr.contains("reports: "), "{stderr}");
+    let record = run_json(&reports);
+    let passed = record["verdict"]["passed"] == true && record.get("problems").is_none();
+    let (code, said) = if passed { (0, "PASS") } else { (1, "FAIL") };
+    assert_eq!(down.status.code(), Some(code), "{stdout}{stderr}");
+    assert!(stdout.contains(&format!("result: {said}")), "{stdout}");
 
     // the record: a game day, the fault by hand measured, the notes
-    let record = run_json(dir.path());
     assert_eq!(record["game_day"]["ended_by"], "down");
     let events = record["history"]["events"].as_array().unwrap();
     let faults: Vec<&serde_json::Value> = events.iter().filter(|e| e["type"] == "fault").collect();
@@ -279,11 +301,23 @@ fn two_sessions_at_once_are_each_addressed_by_their_run() {
     // without --run: the latest live session, the second one
     let out = firedrill(&sessions, &["status"]);
     assert!(text(&out).0.contains(&ups[1].2), "{out:?}");
-    for (name, reports, run, up) in ups.into_iter().rev() {
-        let down = firedrill(&sessions, &["down", "--run", &run]);
-        let (code, rest) = up.finish();
-        assert_eq!(down.status.code(), code, "{down:?}{rest:#?}");
-        let record = run_json(&reports);
+    // the second ended by `down`, the first by Ctrl-C on its `up`: both judge and report
+    for (k, (name, reports, run, up)) in ups.into_iter().enumerate().rev() {
+        let record = if k == 1 {
+            let down = firedrill(&sessions, &["down", "--run", &run]);
+            let (code, rest) = up.finish();
+            assert_eq!(down.status.code(), code, "{down:?}{rest:#?}");
+            let record = run_json(&reports);
+            assert_eq!(record["game_day"]["ended_by"], "down");
+            record
+        } else {
+            up.signal("-INT");
+            let (code, rest) = up.finish();
+            assert!(matches!(code, Some(0 | 1)), "{code:?} {rest:#?}");
+            let record = run_json(&reports);
+            assert_eq!(record["game_day"]["ended_by"], "interrupt");
+            record
+        };
         assert_eq!(record["run_id"], run.as_str());
         let notes: Vec<&str> = record["history"]["events"]
             .as_array()

@@ -61,7 +61,8 @@ pub async fn up(args: UpArgs) -> u8 {
     };
     let (code, dir, shown) = conclude(&end.record, Format::Table, &args.reports);
     if let Some(down) = end.down {
-        down.send(shown, dir.map(|d| d.display().to_string()), code);
+        down.send(shown, dir.map(|d| d.display().to_string()), code)
+            .await;
     }
     code
 }
@@ -87,16 +88,23 @@ fn announce(live: &LiveSession) {
 }
 
 /// The first Ctrl-C or SIGTERM ends the session as `down` does; a second one quits at once,
-/// leaving what remains to `firedrill clean`.
+/// leaving what remains to `firedrill clean`. What it says may find no terminal (a closed
+/// one): the session ends all the same.
 async fn signalled(mut signals: Signals, stop: CancellationToken) {
     signals.next().await;
-    eprintln!(
-        "ending the game day: healing, reading back, judging, reporting and removing everything ... (interrupt again to quit now and leave it to `firedrill clean`)"
-    );
     stop.cancel();
+    say(
+        "ending the game day: healing, reading back, judging, reporting and removing everything ... (interrupt again to quit now and leave it to `firedrill clean`)",
+    );
     signals.next().await;
-    eprintln!(
-        "interrupted again: quitting before the session ended; run `firedrill clean` to remove what it left"
+    say(
+        "interrupted again: quitting before the session ended; run `firedrill clean` to remove what it left",
     );
     std::process::exit(i32::from(EXIT_ERROR));
+}
+
+/// A line on stderr, if there is still one to write to.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

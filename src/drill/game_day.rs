@@ -13,7 +13,7 @@ use crate::scenario::Scenario;
 use crate::topology::Cluster;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// The longest note: a sentence or a few, not a document.
@@ -54,7 +54,7 @@ impl std::fmt::Debug for LiveSession {
 
 /// How the session ended: `down`, with the command waiting for the verdict, or an interrupt.
 pub(super) enum Ended {
-    Down(oneshot::Sender<Answer>),
+    Down(crate::live::Reply),
     Interrupt,
 }
 
@@ -101,7 +101,7 @@ pub(super) async fn answer(
                 if request == Request::Down {
                     return Ok(Ended::Down(reply));
                 }
-                let _ = reply.send(one(live, request).await);
+                reply.send(one(live, request).await);
             }
         }
     }

@@ -154,16 +154,18 @@ pub struct GameDayEnd {
 }
 
 /// The `down` command that ended a game day, waiting for its answer.
-pub struct DownReply(tokio::sync::oneshot::Sender<crate::live::Answer>);
+pub struct DownReply(crate::live::Reply);
 
 impl DownReply {
-    /// Tells `down` the verdict as `up` printed it, where the reports are, and the exit code.
-    pub fn send(self, summary: String, reports: Option<String>, exit: u8) {
-        let _ = self.0.send(crate::live::Answer::Down {
+    /// Tells `down` the verdict as `up` printed it, where the reports are, and the exit code;
+    /// returns once it is written to `down` (or after a few seconds if it cannot be).
+    pub async fn send(self, summary: String, reports: Option<String>, exit: u8) {
+        let answer = crate::live::Answer::Down {
             summary,
             reports,
             exit,
-        });
+        };
+        self.0.deliver(answer, Duration::from_secs(5)).await;
     }
 }
 
@@ -195,9 +197,10 @@ pub async fn game_day(
         Ok(record) => Ok(GameDayEnd { record, down }),
         Err(e) => {
             if let Some(DownReply(down)) = down {
-                let _ = down.send(crate::live::Answer::Refused {
+                let answer = crate::live::Answer::Refused {
                     error: format!("the game day could not finish: {e}"),
-                });
+                };
+                down.deliver(answer, Duration::from_secs(5)).await;
             }
             Err(e)
         }
@@ -210,7 +213,7 @@ struct GameDayRun<'a> {
     /// Set once the session answers commands.
     live: &'a std::sync::atomic::AtomicBool,
     /// The `down` that ended it.
-    down: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<crate::live::Answer>>>,
+    down: std::sync::Mutex<Option<crate::live::Reply>>,
 }
 
 async fn run_with(
@@ -401,7 +404,11 @@ async fn drill(
         }))
     };
     // The workload stops at the scenario's end, or on a game day when the session ends.
-    let stop = CancellationToken::new();
+    // On a game day the caller's stop (Ctrl-C on `up`) ends the session as `down` does.
+    let stop = match day {
+        Some(day) => day.options.stop.child_token(),
+        None => CancellationToken::new(),
+    };
     let until = match day {
         None => workload::Until::at(At::from_duration(scenario.duration)),
         Some(_) => workload::Until::stopped(stop.clone()),
@@ -679,7 +686,7 @@ async fn serve_session(
     drop(session);
     requests.close();
     while let Ok((_, reply)) = requests.try_recv() {
-        let _ = reply.send(crate::live::Answer::Refused {
+        reply.send(crate::live::Answer::Refused {
             error: "the session is ending".into(),
         });
     }

@@ -8,7 +8,8 @@ mod session;
 mod view;
 
 pub use session::{
-    CONNECT_WITHIN, Incoming, LiveError, Session, SessionInfo, ask, find, serve, sessions_root,
+    CONNECT_WITHIN, Incoming, LiveError, Reply, Session, SessionInfo, ask, find, serve,
+    sessions_root,
 };
 pub use view::{FaultNow, LiveView, NodeNow, OutageNow, RECENT, Status, WritesNow};
 

@@ -238,7 +238,28 @@ pub async fn ask(
 }
 
 /// One request received, and where its answer goes.
-pub type Incoming = (Request, oneshot::Sender<Answer>);
+pub type Incoming = (Request, Reply);
+
+/// Where a request's answer goes: the connection it came on.
+#[derive(Debug)]
+pub struct Reply {
+    answer: oneshot::Sender<Answer>,
+    written: oneshot::Receiver<()>,
+}
+
+impl Reply {
+    pub fn send(self, answer: Answer) {
+        let _ = self.answer.send(answer);
+    }
+
+    /// Sends the answer and waits, at most `within`, until it is written to the command: the
+    /// last answer of a session must reach `down` before the process ends.
+    pub async fn deliver(self, answer: Answer, within: Duration) {
+        if self.answer.send(answer).is_ok() {
+            let _ = tokio::time::timeout(within, self.written).await;
+        }
+    }
+}
 
 /// Accepts commands on `listener` until the receiver of `requests` is gone: each connection's
 /// request is handed over, and its answer written back when it comes.
@@ -267,21 +288,35 @@ pub async fn serve(listener: UnixListener, requests: mpsc::Sender<Incoming>) {
                     },
                     Ok(request) => {
                         let (tx, rx) = oneshot::channel();
-                        if requests.send((request, tx)).await.is_err() {
+                        let (written_tx, written) = oneshot::channel();
+                        let reply = Reply {
+                            answer: tx,
+                            written,
+                        };
+                        if requests.send((request, reply)).await.is_err() {
                             return;
                         }
                         match rx.await {
-                            Ok(answer) => answer,
+                            Ok(answer) => {
+                                write_answer(&mut write, &answer).await;
+                                let _ = written_tx.send(());
+                                return;
+                            }
                             Err(_) => return,
                         }
                     }
                 },
             };
-            let mut bytes = serde_json::to_vec(&answer).expect("answers serialize");
-            bytes.push(b'\n');
-            let _ = write.write_all(&bytes).await;
+            write_answer(&mut write, &answer).await;
         });
     }
+}
+
+async fn write_answer(write: &mut tokio::net::unix::OwnedWriteHalf, answer: &Answer) {
+    let mut bytes = serde_json::to_vec(answer).expect("answers serialize");
+    bytes.push(b'\n');
+    let _ = write.write_all(&bytes).await;
+    let _ = write.flush().await;
 }
 
 /// A request longer than [`MAX_REQUEST`] is cut there, and so refused as unreadable.
@@ -323,7 +358,7 @@ mod tests {
             tokio::spawn(serve(session.take_listener().unwrap(), tx));
             tokio::spawn(async move {
                 while let Some((request, reply)) = rx.recv().await {
-                    let _ = reply.send(Answer::Refused {
+                    reply.send(Answer::Refused {
                         error: format!("{name}: {request:?}"),
                     });
                 }

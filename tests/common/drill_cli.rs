@@ -89,6 +89,21 @@ impl DrillCli {
     }
 }
 
+impl Drop for DrillCli {
+    /// A test that fails midway leaves no drill behind: SIGTERM (a game day then ends and tears
+    /// down as after `down`, a drill as after Ctrl-C), waited for.
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.child.id().to_string()])
+                .status();
+            // what it still writes goes nowhere, rather than fill the pipe and block it
+            let _ = self.lines.by_ref().count();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// `firedrill clean --run ID` for the runs of `scenario` (only those: other runs on a shared
 /// engine are not the test's to remove), as a user runs it after a run that could not tear
 /// down; returns stdout.
