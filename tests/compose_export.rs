@@ -223,6 +223,37 @@ fn the_env_file_is_made_once_owner_only_and_named_on_the_terminal() {
 }
 
 #[test]
+fn a_directory_given_to_o_gets_the_default_file_name_and_the_scenarios_image_is_used() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("own-image.toml");
+    let text = std::fs::read_to_string(root().join("scenarios/patroni-primary-crash.toml"))
+        .unwrap()
+        .replacen(
+            "\n[topology]",
+            "\nimage = \"registry.example/pg-ha:15\"\n[topology]",
+            1,
+        );
+    assert!(text.contains("image = "), "{text}");
+    std::fs::write(&path, text).unwrap();
+    for out in ["existing", "new/"] {
+        std::fs::create_dir_all(tmp.path().join("existing")).unwrap();
+        let output = firedrill(tmp.path(), &["compose", path.to_str().unwrap(), "-o", out]);
+        assert!(output.status.success(), "{out}");
+        let file = tmp.path().join(out).join("docker-compose.yml");
+        let compose = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            compose.contains("    image: \"registry.example/pg-ha:15\"\n"),
+            "{compose}"
+        );
+        assert!(!compose.contains("firedrill/base"));
+        assert!(
+            String::from_utf8_lossy(&output.stdout)
+                .contains("image: registry.example/pg-ha:15 (the scenario's own)\n")
+        );
+    }
+}
+
+#[test]
 fn a_bad_scenario_fails_as_validate_fails_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let bad = tmp.path().join("bad.toml");

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 pub struct ComposeArgs {
     /// The scenario file whose topology is exported.
     scenario: PathBuf,
-    /// The compose file to write; the configuration files (one directory per node) and the env
-    /// file go beside it. Default: ./<scenario name>/docker-compose.yml, the name both
-    /// docker-compose and `docker compose` find by themselves in that directory.
+    /// The compose file to write (a directory: docker-compose.yml in it); the configuration
+    /// files (one directory per node) and the env file go beside it. Default: ./<scenario
+    /// name>/docker-compose.yml, the name both docker-compose and `docker compose` find by
+    /// themselves in that directory.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
 }
@@ -28,9 +29,13 @@ pub fn compose(args: ComposeArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let output = args
-        .output
-        .unwrap_or_else(|| Path::new(&scenario.name).join(DEFAULT_FILE));
+    let output = match args.output {
+        None => Path::new(&scenario.name).join(DEFAULT_FILE),
+        Some(dir) if dir.is_dir() || dir.as_os_str().to_string_lossy().ends_with('/') => {
+            dir.join(DEFAULT_FILE)
+        }
+        Some(file) => file,
+    };
     let image = compose::image_of(&scenario);
     let written = compose::export(&scenario, &image)
         .and_then(|export| Ok((compose::write(&export, &output)?, export)));
