@@ -244,7 +244,7 @@ fn keeper(out: &mut String, image: &str, label: &str, volumes: &[(String, &super
         "  # Holds every node's disk (an in-memory volume) mounted, so that a node stopped or\n  \
          # killed by hand finds its data again when it starts.\n  {KEEPER}:"
     );
-    let _ = writeln!(out, "    image: {}", quote(image));
+    let _ = writeln!(out, "    image: {}", quote(&escape_dollars(image)));
     let _ = writeln!(out, "    command: {}", flow(KEEPER_CMD.iter().copied()));
     let _ = writeln!(out, "    init: true\n    network_mode: \"none\"");
     labels(out, 4, label);
@@ -261,7 +261,7 @@ fn keeper(out: &mut String, image: &str, label: &str, volumes: &[(String, &super
 /// One node's service.
 fn service(out: &mut String, spec: &NodeSpec, image: &str, label: &str, depends: &[(&str, &str)]) {
     let _ = writeln!(out, "  {}:", spec.name);
-    let _ = writeln!(out, "    image: {}", quote(image));
+    let _ = writeln!(out, "    image: {}", quote(&escape_dollars(image)));
     let _ = writeln!(out, "    hostname: {}", quote(&spec.name));
     if let Some(user) = &spec.user {
         let _ = writeln!(out, "    user: {}", quote(user));
