@@ -170,17 +170,35 @@ async fn objects(docker: &bollard::Docker, project: &str) -> Vec<(String, Option
     found
 }
 
+/// One export at a time: two stacks at once would share the machine's two cores.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_default_export_starts_by_hand_and_comes_ready() {
-    const TEST: &str = "compose";
-    if !common::docker_or_skip(TEST).await {
+    starts_and_comes_ready("compose", "patroni-primary-crash", 6).await;
+}
+
+/// pgBouncer's auth file made from the environment at start, and pgBackRest's shared
+/// repository: ready includes every pooler serving and the stanza created, checked and
+/// backed up, as a drill's bring-up does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pgbouncer_and_pgbackrest_export_starts_by_hand_and_comes_ready() {
+    starts_and_comes_ready("compose pgbouncer pgbackrest", "pgbouncer-restore-point", 7).await;
+}
+
+/// Exports `name` into a temporary directory, starts it with the compose tool as a project of
+/// its own, waits for it to be ready as a drill waits, checks the labels of its objects
+/// (`volumes` of them), and takes it down.
+async fn starts_and_comes_ready(test: &str, name: &str, volumes: usize) {
+    if !common::docker_or_skip(test).await {
         return;
     }
-    let Some(tool) = compose_tool_or_skip(TEST) else {
+    let Some(tool) = compose_tool_or_skip(test) else {
         return;
     };
+    let _serial = SERIAL.lock().await;
     let docker = firedrill::engine::connect().await.unwrap();
-    let scenario = scenario("patroni-primary-crash");
+    let scenario = scenario(name);
     // Compose cannot pull firedrill's image: it is built here, as `firedrill image build` does.
     let image = firedrill::image::ensure(
         &docker,
@@ -209,23 +227,24 @@ async fn the_default_export_starts_by_hand_and_comes_ready() {
     let secrets = compose::read_secrets(&written.env).unwrap();
     let cluster = compose::attach(&docker, &project, &scenario, secrets)
         .await
-        .unwrap_or_else(|e| panic!("{TEST}: the started stack's containers: {e}"));
+        .unwrap_or_else(|e| panic!("{test}: the started stack's containers: {e}"));
+    let prefix = format!("{test} ({})", tool.name());
     let progress = Progress::new(move |event| {
         if let DrillEvent::Reached { condition, after } = event {
-            eprintln!("compose: {condition} after {:.1}s", after.as_secs_f64());
+            eprintln!("{prefix}: {condition} after {:.1}s", after.as_secs_f64());
         }
     });
     let ready = compose::ready(&cluster, &scenario, READY_WITHIN, &progress)
         .await
         .unwrap_or_else(|e| {
             panic!(
-                "{TEST}: the stack `{} up -d` started did not come ready as a drill's does: {e}",
+                "{test}: the stack `{} up -d` started did not come ready as a drill's does: {e}",
                 tool.name()
             )
         });
     let took = started.elapsed();
     eprintln!(
-        "compose: {} up -d returned after {:.1}s; ready (leader {}) {:.1}s after up began",
+        "{test}: {name}: {} up -d returned after {:.1}s; ready (leader {}) {:.1}s after up began",
         tool.name(),
         up_returned.as_secs_f64(),
         ready.leader,
@@ -233,6 +252,10 @@ async fn the_default_export_starts_by_hand_and_comes_ready() {
     );
     // pg1 bootstraps, as in a drill: the others wait for it
     assert_eq!(ready.leader, "pg1");
+    // a topology that backs up is ready with its first backup in the shared repository
+    let backs_up = firedrill::topology::kinds::pgbackrest::settings(&scenario.topology)
+        .is_some_and(|s| s.initial_backup);
+    assert_eq!(ready.backup.is_some(), backs_up, "{:?}", ready.backup);
 
     // Every object is labelled with the export; the keeper and every node run.
     let found = objects(&docker, &project).await;
@@ -250,7 +273,7 @@ async fn the_default_export_starts_by_hand_and_comes_ready() {
             .iter()
             .filter(|(o, _)| o.starts_with("volume "))
             .count(),
-        6,
+        volumes,
         "{found:?}"
     );
     for (object, label) in &found {
