@@ -158,8 +158,7 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(
-        stdout.starts_with(&format!("fault 1: t+"))
-            && stdout.contains(&format!("crash injected on {old}")),
+        stdout.starts_with("fault 1: t+") && stdout.contains(&format!("crash injected on {old}")),
         "{stdout}"
     );
     let during = status_until(&sessions, &run, Duration::from_secs(15), |s| {

@@ -2,6 +2,7 @@
 
 mod analyze;
 mod clean;
+mod compose;
 mod format;
 mod list;
 mod progress;
@@ -106,6 +107,16 @@ enum Command {
     /// Exit code: 0 written, 1 written but the history did not verify, 2 bad period or
     /// unreadable history.
     Report(report::ReportArgs),
+    /// Export a scenario's topology as a compose file, to start by hand the stack firedrill
+    /// drills: the same image, configuration files, ports (on 127.0.0.1), start order and one
+    /// network, with health checks. No Docker is needed to write it.
+    ///
+    /// The passwords go into an env file beside the compose file (.env, which compose reads by
+    /// itself), generated only when it does not exist yet, readable by its owner only; no other
+    /// file holds one. Every container, network and volume carries the label
+    /// io.firedrill.compose=<scenario name>. Exit code: 0 written, 2 bad scenario or the files
+    /// could not be written.
+    Compose(compose::ComposeArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,6 +160,7 @@ pub fn main() -> ExitCode {
             Command::Clean(args) => clean::clean(args).await,
             Command::Verify(args) => verify::verify(args),
             Command::Report(args) => report::report(args),
+            Command::Compose(args) => compose::compose(args),
         }
     });
     ExitCode::from(code)

@@ -7,6 +7,9 @@ pub const LABEL_PID: &str = "io.firedrill.pid";
 /// The host that process ran on.
 pub const LABEL_HOST: &str = "io.firedrill.host";
 pub const LABEL_SCENARIO: &str = "io.firedrill.scenario";
+/// On every object of a compose export (`firedrill compose`): the scenario exported. Such
+/// objects carry no run id: `firedrill clean` leaves them to the operator who started them.
+pub const LABEL_COMPOSE: &str = "io.firedrill.compose";
 
 /// The labels of one run's objects.
 #[derive(Clone, Debug)]

@@ -6,7 +6,7 @@ use super::containers::{fixed_ports_free, start_node};
 use super::kind::Render;
 use super::kinds::pgbackrest::BackupSet;
 use super::stacks::{self, ReadyBound, Stack};
-use super::{Node, NodeKind, NodeSpec, Secrets, TopologyError, disks, ready};
+use super::{Node, NodeKind, NodeSpec, Secrets, SecretsAt, TopologyError, disks, ready};
 use crate::client::Protocol;
 use crate::engine::{EngineError, RunLabels};
 use crate::progress::{DrillEvent, Progress, Step};
@@ -68,7 +68,7 @@ impl Cluster {
         let secrets = Secrets::generate();
         let groups = stack.plan(&Render {
             topology: &scenario.topology,
-            secrets: &secrets,
+            secrets: SecretsAt::Files(&secrets),
             run_id: &run_id,
         });
         let step = Step::BringUp {

@@ -98,6 +98,9 @@ impl Cluster {
     }
 }
 
+/// Every node's /tmp: a tmpfs, and its mount options (see `create_and_start`).
+pub(super) const TMP: (&str, &str) = ("/tmp", "rw,nosuid,nodev,mode=1777,size=64m");
+
 /// How many times a node's container is created with fresh host ports when another process
 /// took one of the ports firedrill chose for it, between the choice and the container's start.
 const PORT_ATTEMPTS: u32 = 5;
@@ -233,10 +236,7 @@ async fn create_and_start(
             // own /tmp outlives a kill, and with it PostgreSQL's socket lock file: in the new
             // container the PID it names may be alive again (PIDs start over), and PostgreSQL
             // then refuses to start ("lock file \"/tmp/.s.PGSQL.5432.lock\" already exists").
-            tmpfs: Some(HashMap::from([(
-                "/tmp".to_owned(),
-                "rw,nosuid,nodev,mode=1777,size=64m".to_owned(),
-            )])),
+            tmpfs: Some(HashMap::from([(TMP.0.to_owned(), TMP.1.to_owned())])),
             ..Default::default()
         }),
         networking_config: Some(NetworkingConfig {

@@ -34,7 +34,7 @@ fn keeper(run_id: &str) -> String {
 /// the disk itself kept (so the node can start again on an empty one). Returns how many bytes
 /// it held.
 async fn wipe(docker: &Docker, run_id: &str, container: &str, index: usize) -> Result<u64, String> {
-    let mount = format!("/disks/{}", volume_name(container, index));
+    let mount = kept_at(&volume_name(container, index));
     // `du` first, for the record; then every entry, hidden ones included.
     let script = format!(
         "set -e; cd '{mount}'; du -sb . | cut -f1; find . -mindepth 1 -maxdepth 1 -exec rm -rf {{}} +"
@@ -63,6 +63,34 @@ impl super::Cluster {
     }
 }
 
+/// The local driver's options for a disk's volume: a tmpfs of the disk's size.
+pub(super) fn volume_options(disk: &Disk) -> [(&'static str, String); 3] {
+    [
+        ("type", "tmpfs".into()),
+        ("device", "tmpfs".into()),
+        // Every user may create its directory in it (PostgreSQL wants its own data directory
+        // 0700, which Patroni makes).
+        ("o", format!("size={},mode=1777", disk.size)),
+    ]
+}
+
+/// Where the keeper mounts the volume `volume`.
+pub(super) fn kept_at(volume: &str) -> String {
+    format!("/disks/{volume}")
+}
+
+/// The keeper's command: it only holds the disks mounted.
+pub(super) const KEEPER_CMD: [&str; 2] = ["sleep", "infinity"];
+
+/// A disk's name within the run: the node's `index`th own disk (`pg1-disk0`), or the shared
+/// disk's name (`pgbackrest-repo`).
+pub(super) fn disk_name(node: &str, index: usize, disk: &Disk) -> String {
+    match disk.shared {
+        Some(name) => name.to_owned(),
+        None => format!("{node}-disk{index}"),
+    }
+}
+
 /// The engine volume holding a node's `index`th disk.
 pub fn volume_name(container: &str, index: usize) -> String {
     format!("{container}-disk{index}")
@@ -85,15 +113,13 @@ pub async fn create(
     for spec in specs {
         let container = labels.container(&spec.name);
         for (i, disk) in spec.disks.iter().enumerate() {
-            let volume = match disk.shared {
-                Some(name) => labels.container(name),
-                None => volume_name(&container, i),
-            };
+            // `<run>-pg1-disk0`, the same as `volume_name(container, i)`
+            let volume = labels.container(&disk_name(&spec.name, i, disk));
             binds
                 .entry(container.clone())
                 .or_default()
                 .push(format!("{volume}:{}", disk.path));
-            let keeper_bind = format!("{volume}:/disks/{volume}");
+            let keeper_bind = format!("{volume}:{}", kept_at(&volume));
             if kept.contains(&keeper_bind) {
                 // a shared disk made for an earlier node
                 continue;
@@ -102,13 +128,12 @@ pub async fn create(
                 .create_volume(VolumeCreateRequest {
                     name: Some(volume.clone()),
                     driver: Some("local".into()),
-                    driver_opts: Some(HashMap::from([
-                        ("type".into(), "tmpfs".into()),
-                        ("device".into(), "tmpfs".into()),
-                        // Every user may create its directory in it (PostgreSQL wants its own
-                        // data directory 0700, which Patroni makes).
-                        ("o".into(), format!("size={},mode=1777", disk.size)),
-                    ])),
+                    driver_opts: Some(
+                        volume_options(disk)
+                            .into_iter()
+                            .map(|(k, v)| (k.to_owned(), v))
+                            .collect(),
+                    ),
                     labels: Some(labels.to_map()),
                     ..Default::default()
                 })
@@ -123,7 +148,7 @@ pub async fn create(
     let keeper = keeper(&labels.run_id);
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
-        cmd: Some(vec!["sleep".into(), "infinity".into()]),
+        cmd: Some(KEEPER_CMD.iter().map(|&a| a.to_owned()).collect()),
         labels: Some(labels.to_map()),
         host_config: Some(HostConfig {
             network_mode: Some("none".into()),
@@ -148,4 +173,35 @@ pub async fn create(
         .await
         .map_err(EngineError::call(format!("start container {keeper}")))?;
     Ok(binds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_disk_named_in_the_run_is_the_volume_a_fault_wipes() {
+        let labels = RunLabels {
+            run_id: "fd-1234".into(),
+            scenario: "s".into(),
+        };
+        let own = Disk {
+            path: "/data".into(),
+            size: 1 << 20,
+            shared: None,
+        };
+        assert_eq!(
+            labels.container(&disk_name("pg2", 1, &own)),
+            volume_name(&labels.container("pg2"), 1)
+        );
+        let shared = Disk {
+            shared: Some("pgbackrest-repo"),
+            ..own
+        };
+        assert_eq!(disk_name("pg2", 1, &shared), "pgbackrest-repo");
+        assert_eq!(
+            volume_options(&shared)[2],
+            ("o", "size=1048576,mode=1777".to_owned())
+        );
+    }
 }

@@ -2,7 +2,7 @@
 //! by one line in `kinds/mod.rs`. Everything else (node names, selectors, the image's packages,
 //! versions, containers, role probes) asks the registry.
 
-use super::{Cluster, Node, NodeSpec, Secrets, Serves};
+use super::{Cluster, Node, NodeSpec, SecretsAt, Serves};
 use crate::client::Protocol;
 use crate::history::{Clock, Event, ProxyServer, Role};
 use crate::scenario::{KindSettings, SettingsError, SettingsInput, Topology};
@@ -152,10 +152,12 @@ impl Naming {
 }
 
 /// What a kind renders its nodes from: the whole topology (a proxy needs to know the nodes it
-/// routes to), the run's secrets and id.
+/// routes to), the run's secrets (or where the nodes read them) and id.
 pub struct Render<'a> {
     pub topology: &'a Topology,
-    pub secrets: &'a Secrets,
+    /// Where the nodes find the secrets: in their files (a drill) or their environment (a
+    /// compose export).
+    pub secrets: SecretsAt<'a>,
     pub run_id: &'a str,
 }
 

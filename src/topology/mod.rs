@@ -3,6 +3,7 @@
 //! endpoints clients reach the nodes on, the role service, and the evidence kept of the run.
 
 mod cluster;
+pub mod compose;
 mod containers;
 mod disks;
 mod endpoints;
@@ -24,8 +25,8 @@ pub use error::TopologyError;
 pub use kind::{Kind, Naming, RoleReport};
 pub use kinds::KINDS;
 pub use kinds::patroni::{PG_PORT, REST_PORT as PATRONI_REST_PORT, THIS_NODE_SQL};
-pub use node::{FileSpec, FixedPort, Node, NodeKind, NodeSpec};
+pub use node::{FileSpec, FixedPort, Health, Node, NodeKind, NodeSpec, SecretEnv};
 pub use roles::Roles;
 // The PostgreSQL client owns its error rule; probes and faults use its text.
 pub use crate::client::pg_error_text;
-pub use secrets::Secrets;
+pub use secrets::{Secret, Secrets, SecretsAt};

@@ -109,6 +109,35 @@ pub struct NodeSpec {
     pub cap_add: Vec<String>,
     /// The node's disks: in memory, size-limited, kept across restarts (see `disks`).
     pub disks: Vec<super::Disk>,
+    /// The secrets the node reads from its environment, when its files carry none (rendered
+    /// with [`SecretsAt::Env`](super::SecretsAt), as a compose export is); empty when the
+    /// files hold them (a drill).
+    pub secret_env: Vec<SecretEnv>,
+    /// How the node tells, from inside its container, that it serves: a compose export's
+    /// health check. A drill waits on the stack's own readiness conditions instead.
+    pub health: Option<Health>,
+}
+
+/// An environment variable of a node holding one of the secrets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretEnv {
+    /// The variable the node's program reads (`PATRONI_SUPERUSER_PASSWORD`).
+    pub var: &'static str,
+    pub secret: super::Secret,
+}
+
+/// A health check run inside the node's container: a shell command that exits 0 when the node
+/// serves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Health {
+    pub command: String,
+    /// How often it runs, and how long one run may take.
+    pub interval: std::time::Duration,
+    pub timeout: std::time::Duration,
+    /// Failed runs in a row before the node counts as unhealthy.
+    pub retries: u32,
+    /// After the start, failed runs do not count for this long (bootstrap, a base backup).
+    pub start_period: std::time::Duration,
 }
 
 impl NodeSpec {

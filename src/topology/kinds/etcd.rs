@@ -3,7 +3,7 @@
 
 use super::super::http_error::http_error_text;
 use super::super::kind::{Kind, Naming, Render};
-use super::super::{Cluster, Disk, Node, NodeSpec};
+use super::super::{Cluster, Disk, Health, Node, NodeSpec};
 use crate::scenario::{KindSettings, Settings, SettingsError, SettingsInput, Topology, read_json};
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
@@ -188,9 +188,25 @@ fn specs(members: usize, cluster_token: &str) -> Vec<NodeSpec> {
                     size: 256 << 20,
                     shared: None,
                 }],
+                secret_env: vec![],
+                health: Some(health()),
             }
         })
         .collect()
+}
+
+/// The member answers its health endpoint with `"health":"true"`, asked from inside its
+/// container: what [`healthy`] asks from the harness.
+fn health() -> Health {
+    Health {
+        command: format!(
+            "curl -fsS --max-time 2 http://127.0.0.1:{CLIENT_PORT}/health | grep -q '\"health\":\"true\"'"
+        ),
+        interval: Duration::from_secs(2),
+        timeout: Duration::from_secs(3),
+        retries: 3,
+        start_period: Duration::from_secs(30),
+    }
 }
 
 /// Whether a member answers its health endpoint with `"health":"true"`.

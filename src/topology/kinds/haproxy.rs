@@ -4,7 +4,7 @@
 
 use super::super::http_error::http_error_text;
 use super::super::kind::{Kind, Naming, Render};
-use super::super::{Cluster, FileSpec, FixedPort, Node, NodeSpec, Serves};
+use super::super::{Cluster, FileSpec, FixedPort, Health, Node, NodeSpec, Serves};
 use super::{patroni, pgbouncer};
 use crate::client::Protocol;
 use crate::history::ProxyServer;
@@ -246,6 +246,28 @@ pub fn spec(spec: &HaproxySettings, pg_nodes: usize, via_pooler: bool) -> NodeSp
             .collect(),
         cap_add: vec!["NET_ADMIN".into()],
         disks: vec![],
+        secret_env: vec![],
+        health: Some(health()),
+    }
+}
+
+/// From the stats CSV on stdin: exits 0 when a server of the client proxy is up (its status
+/// begins with `UP`, as `ProxyServer::is_up` reads it), the column found by its name.
+const UP_FILTER: &str = "awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == \"status\") s = i } \
+     $1 == \"primary\" && $2 != \"FRONTEND\" && $2 != \"BACKEND\" && s && $s ~ /^UP/ { up = 1 } \
+     END { exit !up }'";
+
+/// HAProxy routes clients somewhere: a server of the client proxy is up on its stats page
+/// (with Patroni's check, the leader), asked from inside the container.
+fn health() -> Health {
+    Health {
+        command: format!(
+            "curl -fsS --max-time 2 'http://127.0.0.1:{STATS_PORT}/stats;csv' | {UP_FILTER}"
+        ),
+        interval: Duration::from_secs(2),
+        timeout: Duration::from_secs(3),
+        retries: 3,
+        start_period: Duration::from_secs(60),
     }
 }
 
@@ -544,6 +566,52 @@ mod tests {
             ]
         );
         assert!(parse_stats("<html>").is_err());
+    }
+
+    /// The compose health check's filter, run by the shell on stats as HAProxy writes them.
+    fn filter_passes(csv: &str) -> bool {
+        use std::io::Write;
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", UP_FILTER])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("sh runs");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(csv.as_bytes())
+            .unwrap();
+        child.wait().unwrap().success()
+    }
+
+    #[test]
+    fn the_health_check_passes_while_a_server_of_the_client_proxy_is_up() {
+        let header = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,\n";
+        let row = |px: &str, sv: &str, status: &str| {
+            format!("{px},{sv},0,0,0,3,,40,0,0,,0,,0,0,0,0,{status},\n")
+        };
+        let up = format!(
+            "{header}{}{}{}{}",
+            row("primary", "FRONTEND", "OPEN"),
+            row("primary", "pg1", "DOWN"),
+            row("primary", "pg2", "UP"),
+            row("primary", "BACKEND", "UP"),
+        );
+        assert!(filter_passes(&up));
+        let going_down = format!("{header}{}", row("primary", "pg2", "UP 1/3"));
+        assert!(filter_passes(&going_down));
+        // the backend, the replica endpoint and other proxies say nothing of the client's
+        let none = format!(
+            "{header}{}{}{}{}",
+            row("primary", "pg1", "DOWN"),
+            row("primary", "pg2", "DOWN 1/2"),
+            row("primary", "BACKEND", "UP"),
+            row("replicas", "pg3", "UP"),
+        );
+        assert!(!filter_passes(&none));
+        assert!(!filter_passes(""));
+        assert!(!filter_passes("<html>"));
     }
 
     #[test]

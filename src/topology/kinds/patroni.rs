@@ -2,7 +2,9 @@
 
 use super::super::http_error::http_error_text;
 use super::super::kind::{Kind, Naming, Render, RoleReport};
-use super::super::{Cluster, Disk, FileSpec, Node, NodeSpec, Secrets, Serves};
+use super::super::{
+    Cluster, Disk, FileSpec, Health, Node, NodeSpec, Secret, SecretEnv, Secrets, SecretsAt, Serves,
+};
 use super::etcd;
 use super::pgbackrest::{self, PgbackrestSettings};
 use crate::client::Protocol;
@@ -283,12 +285,42 @@ pub fn name(i: usize) -> String {
     NAMING.name(i)
 }
 
+/// The variables Patroni reads the passwords from when its configuration file has none
+/// (Patroni's own: they take precedence over the file).
+const PASSWORD_ENV: [SecretEnv; 3] = [
+    SecretEnv {
+        var: "PATRONI_SUPERUSER_PASSWORD",
+        secret: Secret::Superuser,
+    },
+    SecretEnv {
+        var: "PATRONI_REPLICATION_PASSWORD",
+        secret: Secret::Replication,
+    },
+    SecretEnv {
+        var: "PATRONI_REWIND_PASSWORD",
+        secret: Secret::Rewind,
+    },
+];
+
+/// PostgreSQL runs (Patroni's `GET /health` answers 200), asked from inside the container. A
+/// replica cloning its leader takes a while: failures count after a minute.
+fn health() -> Health {
+    Health {
+        command: format!("curl -fsS -o /dev/null --max-time 2 http://127.0.0.1:{REST_PORT}/health"),
+        interval: Duration::from_secs(2),
+        timeout: Duration::from_secs(3),
+        retries: 3,
+        start_period: Duration::from_secs(60),
+    }
+}
+
 /// `backups`: the topology backs up with pgBackRest; each node then carries its configuration
-/// and mounts the shared repository.
+/// and mounts the shared repository. With `SecretsAt::Env` the configuration holds no password
+/// and Patroni reads them from its environment.
 fn specs(
     spec: &PatroniSettings,
     etcd_members: usize,
-    secrets: &Secrets,
+    secrets: SecretsAt<'_>,
     backups: Option<&PgbackrestSettings>,
 ) -> Vec<NodeSpec> {
     (1..=spec.nodes)
@@ -296,7 +328,7 @@ fn specs(
             let me = name(i);
             let mut files = vec![FileSpec {
                 path: CONFIG_PATH.into(),
-                contents: render_config(&me, spec, etcd_members, secrets, backups),
+                contents: render_config(&me, spec, etcd_members, secrets.in_files(), backups),
                 mode: 0o644,
             }];
             let mut disks = vec![Disk {
@@ -319,19 +351,30 @@ fn specs(
                 fixed_ports: vec![],
                 cap_add: vec!["NET_ADMIN".into()],
                 disks,
+                secret_env: match secrets {
+                    SecretsAt::Files(_) => vec![],
+                    SecretsAt::Env => PASSWORD_ENV.to_vec(),
+                },
+                health: Some(health()),
             }
         })
         .collect()
 }
 
 /// Patroni's configuration. Rendered as JSON, which is YAML too: no template to get wrong.
+/// Without `secrets` it names the users but holds no password (Patroni then reads them from
+/// `PASSWORD_ENV`).
 pub fn render_config(
     me: &str,
     spec: &PatroniSettings,
     etcd_members: usize,
-    secrets: &Secrets,
+    secrets: Option<&Secrets>,
     backups: Option<&PgbackrestSettings>,
 ) -> String {
+    let user = |name: &str, password: fn(&Secrets) -> &str| match secrets {
+        Some(secrets) => json!({ "username": name, "password": password(secrets) }),
+        None => json!({ "username": name }),
+    };
     let mut config = json!({
         "scope": SCOPE,
         "name": me,
@@ -372,9 +415,9 @@ pub fn render_config(
             "bin_dir": "/usr/lib/postgresql/15/bin",
             "pgpass": "/tmp/pgpass",
             "authentication": {
-                "superuser": { "username": "postgres", "password": secrets.superuser },
-                "replication": { "username": "replicator", "password": secrets.replication },
-                "rewind": { "username": "rewinder", "password": secrets.rewind },
+                "superuser": user("postgres", |s| &s.superuser),
+                "replication": user("replicator", |s| &s.replication),
+                "rewind": user("rewinder", |s| &s.rewind),
             },
             // md5, not SCRAM: a reconnect storm of the harness's own clients must not cost
             // 4096 PBKDF2 rounds per connection on either side.
@@ -429,7 +472,7 @@ pub fn render_restore_config(
     let spec = settings(topology)?;
     let backups = pgbackrest::settings(topology)?;
     let etcd_members = super::ETCD.kind().count(topology);
-    let rendered = render_config(me, spec, etcd_members, secrets, Some(backups));
+    let rendered = render_config(me, spec, etcd_members, Some(secrets), Some(backups));
     let mut config: serde_json::Value = serde_json::from_str(&rendered).ok()?;
     config["bootstrap"]["method"] = json!("pgbackrest");
     config["bootstrap"]["pgbackrest"] = json!({
@@ -527,7 +570,7 @@ mod tests {
             synchronous_mode_strict: true,
         };
         let secrets = Secrets::generate();
-        let text = render_config("pg2", &spec, 3, &secrets, None);
+        let text = render_config("pg2", &spec, 3, Some(&secrets), None);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["name"], "pg2");
         assert_eq!(v["bootstrap"]["dcs"]["ttl"], 10);

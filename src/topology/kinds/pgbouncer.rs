@@ -4,7 +4,9 @@
 //! `SHOW DATABASES`) and where its server connections point (`SHOW SERVERS`).
 
 use super::super::kind::{Kind, Naming, Render};
-use super::super::{Cluster, FileSpec, Node, NodeSpec, Secrets, Serves};
+use super::super::{
+    Cluster, FileSpec, Health, Node, NodeSpec, Secret, SecretEnv, Secrets, SecretsAt, Serves,
+};
 use super::patroni;
 use crate::client::Protocol;
 use crate::history::{Clock, Event, PoolSample, PoolStat, ServerConnection};
@@ -149,6 +151,9 @@ pub const PORT: u16 = 6432;
 const NAMING: Naming = Naming::Numbered("pgbouncer");
 const CONFIG_PATH: &str = "/etc/firedrill/pgbouncer.ini";
 const USERS_PATH: &str = "/etc/firedrill/pgbouncer-users.txt";
+/// The auth file made from the environment at start, on the container's own /tmp (a tmpfs):
+/// when the configuration files carry no secret.
+const RUNTIME_USERS_PATH: &str = "/tmp/pgbouncer-users.txt";
 /// The database the workload uses, whose pools are sampled.
 const DATABASE: &str = "postgres";
 /// How long one sample of the admin console may take.
@@ -219,28 +224,50 @@ impl Kind for Pgbouncer {
             return Vec::new();
         };
         (1..=self.count(render.topology))
-            .map(|i| NodeSpec {
-                name: name(i),
-                kind: super::PGBOUNCER,
-                cmd: vec!["pgbouncer".into(), CONFIG_PATH.into()],
-                // pgBouncer refuses to run as root.
-                user: Some("postgres".into()),
-                files: vec![
-                    FileSpec {
-                        path: CONFIG_PATH.into(),
-                        contents: render_config(&patroni::name(i), settings),
-                        mode: 0o644,
-                    },
-                    FileSpec {
-                        path: USERS_PATH.into(),
-                        contents: users(render.secrets),
-                        mode: 0o644,
-                    },
-                ],
-                ports: vec![PORT],
-                fixed_ports: vec![],
-                cap_add: vec!["NET_ADMIN".into()],
-                disks: vec![],
+            .map(|i| {
+                let config = |auth_file: &str| FileSpec {
+                    path: CONFIG_PATH.into(),
+                    contents: render_config(&patroni::name(i), settings, auth_file),
+                    mode: 0o644,
+                };
+                // The auth file holds a password's md5 form: written beside the configuration
+                // when files carry secrets, made from the environment at start otherwise.
+                let (cmd, files, secret_env) = match render.secrets {
+                    SecretsAt::Files(secrets) => (
+                        vec!["pgbouncer".into(), CONFIG_PATH.into()],
+                        vec![
+                            config(USERS_PATH),
+                            FileSpec {
+                                path: USERS_PATH.into(),
+                                contents: users(secrets),
+                                mode: 0o644,
+                            },
+                        ],
+                        vec![],
+                    ),
+                    SecretsAt::Env => (
+                        vec!["sh".into(), "-c".into(), users_from_env_then_run()],
+                        vec![config(RUNTIME_USERS_PATH)],
+                        vec![SecretEnv {
+                            var: Secret::Superuser.var(),
+                            secret: Secret::Superuser,
+                        }],
+                    ),
+                };
+                NodeSpec {
+                    name: name(i),
+                    kind: super::PGBOUNCER,
+                    cmd,
+                    // pgBouncer refuses to run as root.
+                    user: Some("postgres".into()),
+                    files,
+                    ports: vec![PORT],
+                    fixed_ports: vec![],
+                    cap_add: vec!["NET_ADMIN".into()],
+                    disks: vec![],
+                    secret_env,
+                    health: Some(health()),
+                }
             })
             .collect()
     }
@@ -305,7 +332,7 @@ pub fn server_of(pooler: &str) -> Option<String> {
 /// pgbouncer.ini for the pooler in front of `server`. Durations are seconds, fractions
 /// allowed. Logs go to stderr (no `logfile`), the unix socket is off, and the startup
 /// parameter `extra_float_digits` that drivers send is let through unpooled.
-pub fn render_config(server: &str, settings: &PgbouncerSettings) -> String {
+pub fn render_config(server: &str, settings: &PgbouncerSettings, auth_file: &str) -> String {
     let secs = |d: Duration| format!("{}", d.as_secs_f64());
     format!(
         "[databases]\n\
@@ -315,7 +342,7 @@ pub fn render_config(server: &str, settings: &PgbouncerSettings) -> String {
          listen_port = {PORT}\n\
          unix_socket_dir =\n\
          auth_type = md5\n\
-         auth_file = {USERS_PATH}\n\
+         auth_file = {auth_file}\n\
          admin_users = postgres\n\
          pool_mode = {pool_mode}\n\
          default_pool_size = {pool_size}\n\
@@ -335,6 +362,41 @@ pub fn render_config(server: &str, settings: &PgbouncerSettings) -> String {
         query_wait = secs(settings.query_wait_timeout),
         check_delay = secs(settings.server_check_delay),
     )
+}
+
+/// The command that writes the auth file from the superuser's password in the environment,
+/// then runs pgBouncer in the shell's place.
+fn users_from_env_then_run() -> String {
+    format!(
+        "{} && exec pgbouncer {CONFIG_PATH}",
+        write_users_from_env(RUNTIME_USERS_PATH)
+    )
+}
+
+/// Shell that writes the auth file [`users`] renders to `path`, from the superuser's password
+/// in the environment, readable by pgBouncer's user only.
+fn write_users_from_env(path: &str) -> String {
+    format!(
+        "umask 077 && hash=$(printf '%s%s' \"${var}\" postgres | md5sum | cut -d ' ' -f 1) && \
+         printf '\"postgres\" \"md5%s\"\\n' \"$hash\" > {path}",
+        var = Secret::Superuser.var(),
+    )
+}
+
+/// pgBouncer hands out a session on its node: `SELECT 1` through it, as the stack's readiness
+/// asks from the harness, run inside the container with the superuser's password from the
+/// environment.
+fn health() -> Health {
+    Health {
+        command: format!(
+            "PGPASSWORD=\"${var}\" PGCONNECT_TIMEOUT=2 psql -h 127.0.0.1 -p {PORT} -U postgres -d {DATABASE} -XtAc 'SELECT 1' > /dev/null",
+            var = Secret::Superuser.var(),
+        ),
+        interval: Duration::from_secs(2),
+        timeout: Duration::from_secs(3),
+        retries: 3,
+        start_period: Duration::from_secs(60),
+    }
 }
 
 /// The auth file: the superuser with PostgreSQL's md5 form of its password (`md5` followed by
@@ -480,7 +542,7 @@ mod tests {
 
     #[test]
     fn each_pooler_fronts_its_own_node_with_the_scenario_settings() {
-        let text = render_config("pg2", &settings());
+        let text = render_config("pg2", &settings(), USERS_PATH);
         assert!(text.contains("* = host=pg2 port=5432\n"), "{text}");
         for line in [
             "listen_port = 6432",
@@ -497,6 +559,28 @@ mod tests {
         }
         assert_eq!(server_of("pgbouncer2").as_deref(), Some("pg2"));
         assert_eq!(server_of("pg2"), None);
+    }
+
+    #[test]
+    fn the_auth_file_made_from_the_environment_is_the_one_rendered() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("users.txt");
+        // a password with shell metacharacters is taken as it is
+        let known = Secrets {
+            superuser: "s3cr$t 'x\\y".into(),
+            replication: String::new(),
+            rewind: String::new(),
+        };
+        let status = std::process::Command::new("sh")
+            .args(["-c", &write_users_from_env(path.to_str().unwrap())])
+            .env(Secret::Superuser.var(), &known.superuser)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), users(&known));
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
     }
 
     #[test]
