@@ -25,6 +25,67 @@ fn by_hand_scenario(dir: &Path, name: &str) -> PathBuf {
     path
 }
 
+/// One test's game days: its runtime, its turn on the engine, its own sessions directory.
+struct Days {
+    rt: tokio::runtime::Runtime,
+    _serial: std::sync::MutexGuard<'static, ()>,
+    dir: tempfile::TempDir,
+    sessions: PathBuf,
+}
+
+/// A game day started by [`Days::up`], live.
+struct Day {
+    /// Its scenario's name, unique to it.
+    name: String,
+    reports: PathBuf,
+    run: String,
+    up: DrillCli,
+}
+
+impl Days {
+    /// `None` (the skip printed) without a Docker engine.
+    fn new(test: &str) -> Option<Days> {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        if !rt.block_on(common::docker_or_skip(test)) {
+            return None;
+        }
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        let sessions = dir.path().join("sessions");
+        Some(Days {
+            rt,
+            _serial: serial,
+            dir,
+            sessions,
+        })
+    }
+
+    /// `firedrill up` on the by-hand scenario named `prefix-<random>`, its reports kept under
+    /// the target directory; returns once it is live.
+    fn up(&self, prefix: &str) -> Day {
+        let name = format!("{prefix}-{:08x}", rand::random::<u32>());
+        let scenario = by_hand_scenario(self.dir.path(), &name);
+        let reports = kept_reports(&name);
+        let mut up = DrillCli::command(
+            "up",
+            &scenario,
+            &reports,
+            &[("FIREDRILL_SESSIONS", self.sessions.to_str().unwrap())],
+        );
+        let run = live(&mut up);
+        Day {
+            name,
+            reports,
+            run,
+            up,
+        }
+    }
+
+    fn leftovers(&self, name: &str) -> firedrill::engine::Leftovers {
+        self.rt.block_on(leftovers(name))
+    }
+}
+
 /// Where a test's reports are kept, passing or not, to look at afterwards.
 fn kept_reports(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
@@ -104,24 +165,16 @@ fn run_json(reports: &Path) -> serde_json::Value {
 
 #[test]
 fn a_game_day_driven_by_hand_from_up_to_down() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    if !rt.block_on(common::docker_or_skip("game_day::by_hand")) {
+    let Some(days) = Days::new("game_day::by_hand") else {
         return;
-    }
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let sessions = dir.path().join("sessions");
-    let name = format!("gameday-{:08x}", rand::random::<u32>());
-    let scenario = by_hand_scenario(dir.path(), &name);
-    let sessions_env = sessions.to_str().unwrap();
-    let reports = kept_reports(&name);
-    let mut up = DrillCli::command(
-        "up",
-        &scenario,
-        &reports,
-        &[("FIREDRILL_SESSIONS", sessions_env)],
-    );
-    let run = live(&mut up);
+    };
+    let sessions = &days.sessions;
+    let Day {
+        name,
+        reports,
+        run,
+        up,
+    } = days.up("gameday");
     assert!(
         up.seen
             .iter()
@@ -192,7 +245,27 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
         "{stdout}"
     );
 
+    // someone watching: plain blocks (no terminal) until the session ends
+    let watch = std::process::Command::new(env!("CARGO_BIN_EXE_firedrill"))
+        .args(["status", "--watch"])
+        .env("FIREDRILL_SESSIONS", &sessions)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1_500));
     let down = firedrill(&sessions, &["down"]);
+    let watched = watch.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&watched.stdout);
+    assert_eq!(watched.status.code(), Some(0), "{shown}");
+    assert!(shown.starts_with(&format!("game day {run} (")), "{shown}");
+    assert!(
+        !shown.contains('\x1b'),
+        "no screen control off a terminal: {shown}"
+    );
+    assert!(
+        shown.trim_end().ends_with(')') && shown.contains("the session ended ("),
+        "{shown}"
+    );
     let (stdout, stderr) = text(&down);
     let (up_code, rest) = up.finish();
     // down tells the verdict up printed, with its exit code: the verdict itself is the
@@ -231,7 +304,7 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
     assert_eq!(record["scenario"]["faults"].as_array().unwrap().len(), 1);
 
     // nothing left: no container, no session
-    assert!(rt.block_on(leftovers(&name)).is_empty());
+    assert!(days.leftovers(&name).is_empty());
     let out = firedrill(&sessions, &["status"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("no live game-day session"), "{out:?}");
@@ -263,29 +336,17 @@ fn down_without_a_live_session_says_so_and_exits_2() {
 
 #[test]
 fn two_sessions_at_once_are_each_addressed_by_their_run() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    if !rt.block_on(common::docker_or_skip("game_day::two_sessions")) {
+    let Some(days) = Days::new("game_day::two_sessions") else {
         return;
-    }
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let sessions = dir.path().join("sessions");
-    let sessions_env = sessions.to_str().unwrap();
-    let mut ups = Vec::new();
-    for side in ["a", "b"] {
-        let name = format!("gameday-{side}-{:08x}", rand::random::<u32>());
-        let reports = dir.path().join(side);
-        std::fs::create_dir_all(&reports).unwrap();
-        let scenario = by_hand_scenario(dir.path(), &name);
-        let mut up = DrillCli::command(
-            "up",
-            &scenario,
-            &reports,
-            &[("FIREDRILL_SESSIONS", sessions_env)],
-        );
-        let run = live(&mut up);
-        ups.push((name, reports, run, up));
-    }
+    };
+    let sessions = &days.sessions;
+    let ups: Vec<(String, PathBuf, String, DrillCli)> = ["gameday-a", "gameday-b"]
+        .into_iter()
+        .map(|prefix| {
+            let day = days.up(prefix);
+            (day.name, day.reports, day.run, day.up)
+        })
+        .collect();
     for (_, _, run, _) in &ups {
         let status = status_until(&sessions, run, Duration::from_secs(20), |s| {
             leader(s).is_some()
@@ -330,40 +391,26 @@ fn two_sessions_at_once_are_each_addressed_by_their_run() {
             [format!("seen by {run}")],
             "each note in its own session"
         );
-        assert!(rt.block_on(leftovers(&name)).is_empty());
+        assert!(days.leftovers(&name).is_empty());
     }
 }
 
 #[test]
 fn up_killed_leaves_what_firedrill_clean_removes() {
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    if !rt.block_on(common::docker_or_skip("game_day::killed")) {
+    let Some(days) = Days::new("game_day::killed") else {
         return;
-    }
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = tempfile::tempdir().unwrap();
-    let sessions = dir.path().join("sessions");
-    let name = format!("gameday-killed-{:08x}", rand::random::<u32>());
-    let scenario = by_hand_scenario(dir.path(), &name);
-    let mut up = DrillCli::command(
-        "up",
-        &scenario,
-        dir.path(),
-        &[("FIREDRILL_SESSIONS", sessions.to_str().unwrap())],
-    );
-    let run = live(&mut up);
+    };
+    let sessions = &days.sessions;
+    let Day { name, run, up, .. } = days.up("gameday-killed");
     up.signal("-KILL");
     let (code, _) = up.finish();
     assert_eq!(code, None, "killed by a signal");
-    assert!(
-        !rt.block_on(leftovers(&name)).is_empty(),
-        "the stack outlives up"
-    );
+    assert!(!days.leftovers(&name).is_empty(), "the stack outlives up");
     // its session is dead: commands do not find it
     let out = firedrill(&sessions, &["status"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(text(&out).1.contains("no live game-day session"), "{out:?}");
-    let cleaned = rt.block_on(clean_runs_of(&name));
+    let cleaned = days.rt.block_on(clean_runs_of(&name));
     assert!(cleaned.contains(&run), "{cleaned}");
-    assert!(rt.block_on(leftovers(&name)).is_empty());
+    assert!(days.leftovers(&name).is_empty());
 }

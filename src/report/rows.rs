@@ -1920,6 +1920,20 @@ pub(crate) fn not_judged_record() -> RunRecord {
 
 #[cfg(test)]
 mod tests {
+    /// reports/run-json.md, after checking it names every key of `found` (as `` `key` ``).
+    fn documented(found: &[String]) -> String {
+        let doc = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/run-json.md"),
+        )
+        .unwrap();
+        let missing: Vec<&String> = found
+            .iter()
+            .filter(|k| !doc.contains(&format!("`{k}`")))
+            .collect();
+        assert!(missing.is_empty(), "not in run-json.md: {missing:?}");
+        doc
+    }
+
     use super::*;
 
     /// reports/run-json.md names every field of a step: the scenario's and the history's.
@@ -1946,15 +1960,7 @@ mod tests {
             }
         }
         assert!(found.contains(&"restore_point_lsn".to_owned()), "{found:?}");
-        let doc = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/run-json.md"),
-        )
-        .unwrap();
-        let missing: Vec<&String> = found
-            .iter()
-            .filter(|k| !doc.contains(&format!("`{k}`")))
-            .collect();
-        assert!(missing.is_empty(), "not in run-json.md: {missing:?}");
+        let doc = documented(&found);
         assert!(doc.contains("| `step` | format 4"));
 
         // a restore drill's steps, and what the checkers made of them
@@ -2000,15 +2006,7 @@ mod tests {
         }
         assert!(found.contains(&"by_hand".to_owned()), "{found:?}");
         assert_eq!(types, ["fault", "note", "fault", "note"]);
-        let doc = std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/run-json.md"),
-        )
-        .unwrap();
-        let missing: Vec<&String> = found
-            .iter()
-            .filter(|k| !doc.contains(&format!("`{k}`")))
-            .collect();
-        assert!(missing.is_empty(), "not in run-json.md: {missing:?}");
+        let doc = documented(&found);
         assert!(doc.contains("| `note` | format 5"));
         assert!(doc.starts_with(&format!(
             "# run.json, format {}\n",
