@@ -184,7 +184,7 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
     );
 
     // the stack as it is: one leader by etcd and by itself, no fault, writes going through
-    let before = status_until(&sessions, &run, Duration::from_secs(20), |s| {
+    let before = status_until(sessions, &run, Duration::from_secs(20), |s| {
         leader(s).is_some_and(|l| s.contains(&format!("{l} says it leads")))
             && s.contains("outage:   none")
             && !s.contains(" 0 ok,")
@@ -193,28 +193,28 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
     assert!(before.contains("faults:   none in effect"), "{before}");
 
     // a kind or a target that does not exist: refused, exit 2, nothing injected
-    let out = firedrill(&sessions, &["inject", "crahs"]);
+    let out = firedrill(sessions, &["inject", "crahs"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(text(&out).1.contains("did you mean \"crash\"?"), "{out:?}");
-    let out = firedrill(&sessions, &["inject", "crash", "--target", "pg9"]);
+    let out = firedrill(sessions, &["inject", "crash", "--target", "pg9"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(
         text(&out).1.contains("--target: no node \"pg9\""),
         "{out:?}"
     );
-    let out = firedrill(&sessions, &["heal", "1"]);
+    let out = firedrill(sessions, &["heal", "1"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(text(&out).1.contains("no fault 1"), "{out:?}");
 
     // the leader crashed by hand: an outage, then another leader
-    let out = firedrill(&sessions, &["inject", "crash", "--target", "leader"]);
+    let out = firedrill(sessions, &["inject", "crash", "--target", "leader"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(
         stdout.starts_with("fault 1: t+") && stdout.contains(&format!("crash injected on {old}")),
         "{stdout}"
     );
-    let during = status_until(&sessions, &run, Duration::from_secs(15), |s| {
+    let during = status_until(sessions, &run, Duration::from_secs(15), |s| {
         s.contains("outage:   IN PROGRESS")
     });
     assert!(
@@ -222,22 +222,22 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
         "{during}"
     );
     assert!(during.contains("(by hand)"), "{during}");
-    let after = status_until(&sessions, &run, Duration::from_secs(90), |s| {
+    let after = status_until(sessions, &run, Duration::from_secs(90), |s| {
         leader(s).is_some_and(|l| l != old) && s.contains("outage:   none")
     });
     let new = leader(&after).unwrap();
     // as people would, watch writes succeed for a while (the RTO's recovery is confirmed by
     // writes succeeding after it): every write of the last 10 s acknowledged
-    status_until(&sessions, &run, Duration::from_secs(60), |s| {
+    status_until(sessions, &run, Duration::from_secs(60), |s| {
         s.contains(" ok, 0 failed, 0 unknown")
     });
 
-    let out = firedrill(&sessions, &["note", "app showed 502s"]);
+    let out = firedrill(sessions, &["note", "app showed 502s"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(text(&out).0.starts_with("noted at t+"), "{out:?}");
-    let out = firedrill(&sessions, &["note", "action: alert on replication lag"]);
+    let out = firedrill(sessions, &["note", "action: alert on replication lag"]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let out = firedrill(&sessions, &["heal", "1"]);
+    let out = firedrill(sessions, &["heal", "1"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(
@@ -248,12 +248,12 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
     // someone watching: plain blocks (no terminal) until the session ends
     let watch = std::process::Command::new(env!("CARGO_BIN_EXE_firedrill"))
         .args(["status", "--watch"])
-        .env("FIREDRILL_SESSIONS", &sessions)
+        .env("FIREDRILL_SESSIONS", sessions)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
     std::thread::sleep(Duration::from_millis(1_500));
-    let down = firedrill(&sessions, &["down"]);
+    let down = firedrill(sessions, &["down"]);
     let watched = watch.wait_with_output().unwrap();
     let shown = String::from_utf8_lossy(&watched.stdout);
     assert_eq!(watched.status.code(), Some(0), "{shown}");
@@ -305,7 +305,7 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
 
     // nothing left: no container, no session
     assert!(days.leftovers(&name).is_empty());
-    let out = firedrill(&sessions, &["status"]);
+    let out = firedrill(sessions, &["status"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("no live game-day session"), "{out:?}");
 }
@@ -348,23 +348,20 @@ fn two_sessions_at_once_are_each_addressed_by_their_run() {
         })
         .collect();
     for (_, _, run, _) in &ups {
-        let status = status_until(&sessions, run, Duration::from_secs(20), |s| {
+        let status = status_until(sessions, run, Duration::from_secs(20), |s| {
             leader(s).is_some()
         });
         assert!(status.starts_with(&format!("game day {run} (")), "{status}");
-        let out = firedrill(
-            &sessions,
-            &["note", &format!("seen by {run}"), "--run", run],
-        );
+        let out = firedrill(sessions, &["note", &format!("seen by {run}"), "--run", run]);
         assert_eq!(out.status.code(), Some(0), "{out:?}");
     }
     // without --run: the latest live session, the second one
-    let out = firedrill(&sessions, &["status"]);
+    let out = firedrill(sessions, &["status"]);
     assert!(text(&out).0.contains(&ups[1].2), "{out:?}");
     // the second ended by `down`, the first by Ctrl-C on its `up`: both judge and report
     for (k, (name, reports, run, up)) in ups.into_iter().enumerate().rev() {
         let record = if k == 1 {
-            let down = firedrill(&sessions, &["down", "--run", &run]);
+            let down = firedrill(sessions, &["down", "--run", &run]);
             let (code, rest) = up.finish();
             assert_eq!(down.status.code(), code, "{down:?}{rest:#?}");
             let record = run_json(&reports);
@@ -407,7 +404,7 @@ fn up_killed_leaves_what_firedrill_clean_removes() {
     assert_eq!(code, None, "killed by a signal");
     assert!(!days.leftovers(&name).is_empty(), "the stack outlives up");
     // its session is dead: commands do not find it
-    let out = firedrill(&sessions, &["status"]);
+    let out = firedrill(sessions, &["status"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(text(&out).1.contains("no live game-day session"), "{out:?}");
     let cleaned = days.rt.block_on(clean_runs_of(&name));
