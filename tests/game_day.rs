@@ -157,6 +157,17 @@ fn live(up: &mut DrillCli) -> String {
         .to_owned()
 }
 
+/// The notes a record holds, in order.
+fn notes(record: &serde_json::Value) -> Vec<String> {
+    record["history"]["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "note")
+        .map(|e| e["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
 fn run_json(reports: &Path) -> serde_json::Value {
     let dirs = run_dirs(reports);
     assert_eq!(dirs.len(), 1, "{dirs:?}");
@@ -246,17 +257,23 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
     );
 
     // someone watching: plain blocks (no terminal) until the session ends
-    let watch = std::process::Command::new(env!("CARGO_BIN_EXE_firedrill"))
+    let mut watch = std::process::Command::new(env!("CARGO_BIN_EXE_firedrill"))
         .args(["status", "--watch"])
         .env("FIREDRILL_SESSIONS", sessions)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1_500));
+    // its first block drawn, the session ends under it
+    let mut watched = std::io::BufReader::new(watch.stdout.take().unwrap());
+    let mut shown = String::new();
+    while !shown.contains("notes:") {
+        let read = std::io::BufRead::read_line(&mut watched, &mut shown).unwrap();
+        assert!(read > 0, "status --watch ended before drawing: {shown}");
+    }
     let down = firedrill(sessions, &["down"]);
-    let watched = watch.wait_with_output().unwrap();
-    let shown = String::from_utf8_lossy(&watched.stdout);
-    assert_eq!(watched.status.code(), Some(0), "{shown}");
+    std::io::Read::read_to_string(&mut watched, &mut shown).unwrap();
+    let code = watch.wait().unwrap().code();
+    assert_eq!(code, Some(0), "{shown}");
     assert!(shown.starts_with(&format!("game day {run} (")), "{shown}");
     assert!(
         !shown.contains('\x1b'),
@@ -288,13 +305,8 @@ fn a_game_day_driven_by_hand_from_up_to_down() {
             .iter()
             .all(|f| f["by_hand"] == true && f["node"] == old.as_str())
     );
-    let notes: Vec<&str> = events
-        .iter()
-        .filter(|e| e["type"] == "note")
-        .map(|e| e["text"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        notes,
+        notes(&record),
         ["app showed 502s", "action: alert on replication lag"]
     );
     let measured = &record["measurements"]["faults"][0];
@@ -376,15 +388,8 @@ fn two_sessions_at_once_are_each_addressed_by_their_run() {
             record
         };
         assert_eq!(record["run_id"], run.as_str());
-        let notes: Vec<&str> = record["history"]["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["type"] == "note")
-            .map(|e| e["text"].as_str().unwrap())
-            .collect();
         assert_eq!(
-            notes,
+            notes(&record),
             [format!("seen by {run}")],
             "each note in its own session"
         );

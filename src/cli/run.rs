@@ -10,21 +10,40 @@ pub struct RunArgs {
     /// The scenario file.
     #[arg(default_value = DEFAULT_SCENARIO)]
     scenario: PathBuf,
+    #[command(flatten)]
+    drill: DrillArgs,
+    /// What to print on stdout after the drill (the run directory holds every report whatever
+    /// this says): the terminal summary, or one report alone, its notes then going to stderr.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// How a drill is run and where it reports: `run`'s and `up`'s options alike.
+#[derive(Debug, Args)]
+pub struct DrillArgs {
     /// Run this image (already in the engine) instead of the scenario's `image` or firedrill's
     /// base image.
     #[arg(long)]
     image: Option<String>,
     /// Where run directories are written.
     #[arg(long, default_value = "reports")]
-    reports: PathBuf,
+    pub reports: PathBuf,
     /// Seed for the random choices of fault targets; the seed used is printed and stored in
     /// run.json, and passing it again repeats the same choices.
     #[arg(long)]
     seed: Option<u64>,
-    /// What to print on stdout after the drill (the run directory holds every report whatever
-    /// this says): the terminal summary, or one report alone, its notes then going to stderr.
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+}
+
+impl DrillArgs {
+    /// The drill's options, its progress shown on the terminal.
+    pub fn options(&self) -> DrillOptions {
+        DrillOptions {
+            image: self.image.clone(),
+            seed: self.seed,
+            progress: progress::terminal(),
+            ..DrillOptions::default()
+        }
+    }
 }
 
 pub async fn run(args: RunArgs) -> u8 {
@@ -36,18 +55,13 @@ pub async fn run(args: RunArgs) -> u8 {
         }
     };
     let signals = Signals::listen();
-    let options = DrillOptions {
-        image: args.image.clone(),
-        seed: args.seed,
-        progress: progress::terminal(),
-        ..DrillOptions::default()
-    };
+    let options = args.drill.options();
     let started_wall = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let record = match firedrill::run_until(&scenario, &options, interrupted(signals)).await {
         Ok(record) => record,
-        Err(e) => return could_not_run(&e, &scenario, started_wall, &options, &args.reports),
+        Err(e) => return could_not_run(&e, &scenario, started_wall, &options, &args.drill.reports),
     };
-    conclude(&record, args.format, &args.reports).0
+    conclude(&record, args.format, &args.drill.reports).0
 }
 
 /// Says why the drill could not run and, once anything was started, writes a report of how far

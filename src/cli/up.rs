@@ -2,12 +2,12 @@
 //! answers `status`, `inject`, `heal`, `note` and `down` until someone ends it.
 
 use super::format::Format;
-use super::run::{Signals, conclude, could_not_run};
-use super::{DEFAULT_SCENARIO, EXIT_ERROR, progress};
+use super::run::{DrillArgs, Signals, conclude, could_not_run};
+use super::{DEFAULT_SCENARIO, EXIT_ERROR};
 use clap::Args;
 use firedrill::drill::{GameDayOptions, LiveSession};
 use firedrill::record::Participant;
-use firedrill::{DrillOptions, scenario};
+use firedrill::scenario;
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
@@ -17,16 +17,8 @@ pub struct UpArgs {
     /// their instants) and objectives (judged over the whole session).
     #[arg(default_value = DEFAULT_SCENARIO)]
     scenario: PathBuf,
-    /// Run this image (already in the engine) instead of the scenario's `image` or firedrill's
-    /// base image.
-    #[arg(long)]
-    image: Option<String>,
-    /// Where run directories are written.
-    #[arg(long, default_value = "reports")]
-    reports: PathBuf,
-    /// Seed for the random choices of fault targets.
-    #[arg(long)]
-    seed: Option<u64>,
+    #[command(flatten)]
+    drill: DrillArgs,
     /// Someone taking part, as NAME:ROLE (`"Ana Lima:incident commander"`); repeat for each.
     #[arg(long = "participant", value_name = "NAME:ROLE")]
     participants: Vec<Participant>,
@@ -42,12 +34,7 @@ pub async fn up(args: UpArgs) -> u8 {
     };
     let stop = CancellationToken::new();
     tokio::spawn(signalled(Signals::listen(), stop.clone()));
-    let options = DrillOptions {
-        image: args.image.clone(),
-        seed: args.seed,
-        progress: progress::terminal(),
-        ..DrillOptions::default()
-    };
+    let options = args.drill.options();
     let day = GameDayOptions {
         participants: args.participants.clone(),
         sessions: firedrill::live::sessions_root(),
@@ -57,9 +44,9 @@ pub async fn up(args: UpArgs) -> u8 {
     let started_wall = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let end = match firedrill::drill::game_day(&scenario, &options, day).await {
         Ok(end) => end,
-        Err(e) => return could_not_run(&e, &scenario, started_wall, &options, &args.reports),
+        Err(e) => return could_not_run(&e, &scenario, started_wall, &options, &args.drill.reports),
     };
-    let (code, dir, shown) = conclude(&end.record, Format::Table, &args.reports);
+    let (code, dir, shown) = conclude(&end.record, Format::Table, &args.drill.reports);
     if let Some(down) = end.down {
         down.send(shown, dir.map(|d| d.display().to_string()), code)
             .await;

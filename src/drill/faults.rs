@@ -192,12 +192,10 @@ impl FaultBook {
             .map_err(|e| e.to_string())?;
         let mut entries = self.lock();
         for (i, e) in entries.iter().enumerate() {
-            let busy: Vec<&str> = match &e.state {
-                State::InEffect { nodes, .. } => nodes.iter().map(|n| n.name.as_str()).collect(),
-                State::Busy => vec!["(being injected or healed)"],
-                _ => continue,
+            let State::InEffect { nodes: held, .. } = &e.state else {
+                continue;
             };
-            if let Some(node) = nodes.iter().find(|n| busy.contains(&n.name.as_str())) {
+            if let Some(node) = nodes.iter().find(|n| held.iter().any(|h| h.name == n.name)) {
                 return Err(format!(
                     "{} is already hit by fault {} ({}): one fault at a time on a node; heal it \
                      first (`firedrill heal {}`)",

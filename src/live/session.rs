@@ -9,7 +9,7 @@ use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use thiserror::Error;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 
@@ -279,7 +279,8 @@ pub async fn serve(listener: UnixListener, requests: mpsc::Sender<Incoming>) {
         tokio::spawn(async move {
             let (read, mut write) = stream.into_split();
             let mut line = String::new();
-            let mut reader = BufReader::new(read.take_limit());
+            // a request longer than MAX_REQUEST is cut there, and so refused as unreadable
+            let mut reader = BufReader::new(AsyncReadExt::take(read, MAX_REQUEST as u64));
             let answer = match reader.read_line(&mut line).await {
                 Ok(0) | Err(_) => return,
                 Ok(_) => match serde_json::from_str::<Request>(&line) {
@@ -317,17 +318,6 @@ async fn write_answer(write: &mut tokio::net::unix::OwnedWriteHalf, answer: &Ans
     bytes.push(b'\n');
     let _ = write.write_all(&bytes).await;
     let _ = write.flush().await;
-}
-
-/// A request longer than [`MAX_REQUEST`] is cut there, and so refused as unreadable.
-trait TakeLimit: Sized {
-    fn take_limit(self) -> tokio::io::Take<Self>;
-}
-
-impl<R: tokio::io::AsyncRead> TakeLimit for R {
-    fn take_limit(self) -> tokio::io::Take<Self> {
-        tokio::io::AsyncReadExt::take(self, MAX_REQUEST as u64)
-    }
 }
 
 #[cfg(test)]

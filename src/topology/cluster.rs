@@ -93,17 +93,7 @@ impl Cluster {
                 message: e.to_string(),
             })?;
         let all: Vec<&NodeSpec> = groups.iter().flat_map(|g| &g.specs).collect();
-        let config_digests = all
-            .iter()
-            .flat_map(|spec| {
-                spec.files.iter().map(|f| {
-                    (
-                        format!("{}:{}", spec.name, f.path),
-                        hex::encode(Sha256::digest(f.contents.as_bytes())),
-                    )
-                })
-            })
-            .collect();
+        let config_digests = config_digests(all.iter().copied());
         // A fixed port another process holds fails the drill before any disk or container is
         // created; the ports firedrill chooses for the run stay clear of the fixed ones.
         let fixed: BTreeSet<u16> = all
@@ -189,6 +179,23 @@ impl Cluster {
     pub fn nodes_of(&self, kind: NodeKind) -> impl Iterator<Item = &Node> {
         self.nodes.iter().filter(move |n| n.kind == kind)
     }
+}
+
+/// The sha256 of every configuration file rendered for `specs`, by `node:path`: the record's
+/// `environment.config_digests`.
+pub(super) fn config_digests<'a>(
+    specs: impl Iterator<Item = &'a NodeSpec>,
+) -> BTreeMap<String, String> {
+    specs
+        .flat_map(|spec| {
+            spec.files.iter().map(|f| {
+                (
+                    format!("{}:{}", spec.name, f.path),
+                    hex::encode(Sha256::digest(f.contents.as_bytes())),
+                )
+            })
+        })
+        .collect()
 }
 
 /// What a plan brings up, kind by kind in registry order: `3 etcd, 3 patroni, 1 haproxy`.

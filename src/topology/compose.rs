@@ -16,7 +16,7 @@
 //! before it has started; after a group that bootstraps, once its node is healthy). Health
 //! checks are each kind's own ([`Health`]).
 
-use super::containers::TMP;
+use super::containers::{TMP, published_ports};
 use super::disks::{KEEPER_CMD, disk_name, kept_at, volume_options};
 use super::kind::Render;
 use super::stacks::{self, Ready, ReadyBound, StartGroup};
@@ -25,7 +25,6 @@ use crate::engine::{EngineError, LABEL_COMPOSE, label_filter};
 use crate::progress::Progress;
 use crate::scenario::Scenario;
 use bollard::Docker;
-use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -571,18 +570,7 @@ pub async fn attach(
     for spec in groups.iter().flat_map(|g| &g.specs) {
         nodes.push(attach_node(docker, project, &network, spec).await?);
     }
-    let config_digests = groups
-        .iter()
-        .flat_map(|g| &g.specs)
-        .flat_map(|spec| {
-            spec.files.iter().map(|f| {
-                (
-                    format!("{}:{}", spec.name, f.path),
-                    hex::encode(Sha256::digest(f.contents.as_bytes())),
-                )
-            })
-        })
-        .collect();
+    let config_digests = super::cluster::config_digests(groups.iter().flat_map(|g| &g.specs));
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(4)
         .build()
@@ -657,18 +645,7 @@ async fn attach_node(
                 "container {container} has no address on network {network}"
             ))
         })?;
-    let mut ports = BTreeMap::new();
-    for (key, bindings) in settings.ports.unwrap_or_default() {
-        let container_port = key.trim_end_matches("/tcp").parse::<u16>().ok();
-        let host_port = bindings
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|b| b.host_port?.parse::<u16>().ok())
-            .next();
-        if let (Some(c), Some(h)) = (container_port, host_port) {
-            ports.insert(c, h);
-        }
-    }
+    let ports = published_ports(settings.ports);
     let published: BTreeSet<u16> = ports.keys().copied().collect();
     if let Some(port) = spec.ports.iter().find(|p| !published.contains(p)) {
         return Err(failed(format!(

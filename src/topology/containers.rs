@@ -174,18 +174,7 @@ pub(super) async fn start_node(
         .and_then(|e| e.ip_address.clone())
         .filter(|ip| !ip.is_empty())
         .ok_or_else(|| fail("container has no address on the run's network".into()))?;
-    let mut ports = BTreeMap::new();
-    for (key, bindings) in settings.ports.unwrap_or_default() {
-        let container_port = key.trim_end_matches("/tcp").parse::<u16>().ok();
-        let host_port = bindings
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|b| b.host_port?.parse::<u16>().ok())
-            .next();
-        if let (Some(c), Some(h)) = (container_port, host_port) {
-            ports.insert(c, h);
-        }
-    }
+    let ports = published_ports(settings.ports);
     Ok(Node {
         name: spec.name.clone(),
         kind: spec.kind,
@@ -364,6 +353,24 @@ fn port_taken(engine_error: &str) -> bool {
     ["port is already allocated", "address already in use"]
         .iter()
         .any(|sign| text.contains(sign))
+}
+
+/// Each published TCP port of a container, as the engine's inspection lists it: container port
+/// → host port (the first binding).
+pub(super) fn published_ports(ports: Option<bollard::models::PortMap>) -> BTreeMap<u16, u16> {
+    let mut published = BTreeMap::new();
+    for (key, bindings) in ports.unwrap_or_default() {
+        let container_port = key.trim_end_matches("/tcp").parse::<u16>().ok();
+        let host_port = bindings
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|b| b.host_port?.parse::<u16>().ok())
+            .next();
+        if let (Some(c), Some(h)) = (container_port, host_port) {
+            published.insert(c, h);
+        }
+    }
+    published
 }
 
 /// Whether an engine error names host port `port` on 127.0.0.1.
