@@ -11,6 +11,9 @@
 //!
 //! `cargo bench --bench bring_up`
 
+mod common;
+
+use common::median;
 use firedrill::engine::RunLabels;
 use firedrill::progress::Progress;
 use firedrill::topology::{Cluster, compose};
@@ -49,16 +52,6 @@ fn compose(tool: &[&str], file: &Path, project: &str, args: &[&str]) {
         tool.join(" "),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    match n {
-        0 => f64::NAN,
-        _ if n % 2 == 1 => values[n / 2],
-        _ => (values[n / 2 - 1] + values[n / 2]) / 2.0,
-    }
 }
 
 fn main() {

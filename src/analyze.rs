@@ -1,67 +1,10 @@
-//! Re-judging a stored run: the checkers run again on the history in its run.json, with no
-//! containers, so a run can be re-examined (or judged by a newer firedrill) long after it ran.
+//! Re-judging a stored run: the checkers run again on the history in its record (read by
+//! [`crate::store`]), with no containers, so a run can be re-examined (or judged by a newer
+//! firedrill) long after it ran.
 
 use crate::check::{Judgement, judge, measure};
 use crate::history::{Event, History};
 use crate::record::{RECORD_FORMAT, RunRecord};
-use std::path::{Path, PathBuf};
-
-#[derive(Debug, thiserror::Error)]
-pub enum AnalyzeError {
-    #[error("cannot read {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}:{line}:{column}: not a firedrill run record: {message}", path.display())]
-    Parse {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-    #[error(
-        "{}: run record format {found} is newer than this firedrill reads ({RECORD_FORMAT})",
-        path.display()
-    )]
-    Format { path: PathBuf, found: u32 },
-}
-
-/// The run.json of a run directory (or the file itself, if `path` names one).
-pub fn record_path(path: &Path) -> PathBuf {
-    if path.is_dir() {
-        path.join("run.json")
-    } else {
-        path.to_path_buf()
-    }
-}
-
-/// Reads a stored run record.
-pub fn load(path: &Path) -> Result<RunRecord, AnalyzeError> {
-    let text = std::fs::read_to_string(path).map_err(|source| AnalyzeError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    // The format first, so a newer record is refused for what it is, not for a field it has.
-    #[derive(serde::Deserialize)]
-    struct Format {
-        format: u32,
-    }
-    if let Ok(Format { format }) = serde_json::from_str::<Format>(&text)
-        && format > RECORD_FORMAT
-    {
-        return Err(AnalyzeError::Format {
-            path: path.to_path_buf(),
-            found: format,
-        });
-    }
-    serde_json::from_str(&text).map_err(|e| AnalyzeError::Parse {
-        path: path.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string().split(" at line ").next().unwrap_or("").into(),
-    })
-}
 
 /// A stored run judged again.
 #[derive(Clone, Debug)]
@@ -184,7 +127,20 @@ fn show(value: Option<&crate::check::MeasuredValue>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Judges `record` again and asserts its verdict is reproduced, naming `file` if not.
+    fn reproduced(file: &std::path::Path, record: &RunRecord) -> Analysis {
+        let analysis = reanalyze(record);
+        assert!(
+            analysis.reproduced,
+            "{}: {:?}",
+            file.display(),
+            analysis.changes
+        );
+        analysis
+    }
     use crate::report::sample_record;
+    use crate::store::{LoadError, load, record_path};
 
     #[test]
     fn a_stored_run_is_judged_the_same_again() {
@@ -378,13 +334,7 @@ mod tests {
                 "{}: the history is kept as recorded",
                 file.display()
             );
-            let analysis = reanalyze(&stored);
-            assert!(
-                analysis.reproduced,
-                "{}: {:?}",
-                file.display(),
-                analysis.changes
-            );
+            let analysis = reproduced(&file, &stored);
             assert_eq!(analysis.record.format, RECORD_FORMAT);
             if stored.format == 2 {
                 // format 1 measured some things differently (see FORMAT_CHANGES)
@@ -489,11 +439,70 @@ mod tests {
 
         stored.format = RECORD_FORMAT + 1;
         std::fs::write(&file, serde_json::to_string(&stored).unwrap()).unwrap();
-        assert!(matches!(load(&file), Err(AnalyzeError::Format { .. })));
+        assert!(matches!(load(&file), Err(LoadError::Format { .. })));
 
         std::fs::write(&file, "{\"format\": 1,\n \"run_id\": 7}").unwrap();
         let err = load(&file).unwrap_err().to_string();
         assert!(err.contains("run.json:2:"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// The game day's record as format 5 wrote it (tests/fixtures/format-5), before records
+    /// were stored compressed: it loads, is today's game day record but for its format, writes
+    /// back to the JSON it was read from, and its verdict is reproduced in this format.
+    /// `FIREDRILL_UPDATE_FIXTURES=1` does not rewrite it: it is what format 5 wrote.
+    #[test]
+    fn a_format_5_run_json_loads_unchanged() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/format-5/gameday.run.json");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(raw["history"]["events"].is_array() && raw["history"].get("order").is_none());
+        let old = load(&file).unwrap();
+        assert_eq!(old.format, 5);
+        assert!(old.game_day.is_some() && old.history.notes().count() > 0);
+        let mut now = crate::report::gameday_record();
+        now.format = 5;
+        assert_eq!(old, now);
+        assert_eq!(serde_json::to_string_pretty(&old).unwrap() + "\n", text);
+        let analysis = reanalyze(&old);
+        assert!(analysis.reproduced, "{:?}", analysis.changes);
+        assert_eq!(analysis.record.format, RECORD_FORMAT);
+    }
+
+    /// Every stored record of an older format, judged again and stored in this format
+    /// (run.json.gz), loads back equal: the same history, serialising to the same bytes (its
+    /// digest in the run history holds), and the same verdict.
+    #[test]
+    fn records_of_every_format_stored_again_load_back_equal() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = stored_records();
+        files.extend(
+            [
+                "format-3/sample.run.json",
+                "format-4/restore.run.json",
+                "format-5/gameday.run.json",
+                "pgbouncer/run.json",
+            ]
+            .map(|f| root.join("tests/fixtures").join(f)),
+        );
+        let mut formats = std::collections::BTreeSet::new();
+        for file in files {
+            let stored = load(&file).unwrap();
+            formats.insert(stored.format);
+            let analysis = reproduced(&file, &stored);
+            let bytes = crate::store::encode(&analysis.record).unwrap();
+            let again = crate::store::decode(&file, &bytes).unwrap();
+            assert_eq!(again, analysis.record, "{}", file.display());
+            assert_eq!(
+                serde_json::to_vec(&again.history).unwrap(),
+                serde_json::to_vec(&stored.history).unwrap(),
+                "{}: the history is kept as recorded",
+                file.display()
+            );
+            let judged = reproduced(&file, &again);
+            assert_eq!(judged.record, again);
+        }
+        assert_eq!(formats, (1..RECORD_FORMAT).collect());
     }
 }

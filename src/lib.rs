@@ -18,6 +18,7 @@ pub mod record;
 pub mod report;
 pub mod scenario;
 pub mod step;
+pub mod store;
 pub mod topology;
 pub mod workload;
 

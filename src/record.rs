@@ -1,4 +1,5 @@
-//! The record of one run: everything reports are made from, and what `run.json` holds.
+//! The record of one run: everything reports are made from, and what its run directory's
+//! `run.json.gz` holds (`run.json` before format 6; see [`crate::store`]).
 
 use crate::check::{Judgement, Measurements, Verdict};
 use crate::history::History;
@@ -7,10 +8,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Version of the run.json layout; bumped on any incompatible change. Every older format
+/// Version of the record's layout; bumped on any incompatible change. Every older format
 /// still loads (missing fields take their documented defaults) and `analyze` judges it again.
 /// What each format changed is [`FORMAT_CHANGES`].
-pub const RECORD_FORMAT: u32 = 5;
+pub const RECORD_FORMAT: u32 = 6;
 
 /// What each format changed, by the format that introduced it: `analyze` names the changes
 /// between a record's format and this one in the run history's re-analysis note.
@@ -37,6 +38,13 @@ pub const FORMAT_CHANGES: &[(u32, &str)] = &[
         5,
         "game days: game_day (participants, how the session ended), fault events by_hand \
          (injected or healed by a person), note events (at, text)",
+    ),
+    (
+        6,
+        "the record is stored as run.json.gz (compact JSON, gzip; run.json before): the \
+         history's writes, reads and probe samples as one table per type (history.order, \
+         history.tables; instants as differences), every other event whole (history.others); \
+         every event and value is kept",
     ),
 ];
 
@@ -211,5 +219,8 @@ mod tests {
         let from_3 = format_changes(3, 4);
         assert_eq!(from_3.len(), 1);
         assert!(from_3[0].starts_with("format 4: steps: the scenario's actions"));
+        let from_5 = format_changes(5, 6);
+        assert_eq!(from_5.len(), 1);
+        assert!(from_5[0].starts_with("format 6: the record is stored as run.json.gz"));
     }
 }

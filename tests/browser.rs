@@ -10,7 +10,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-const STORED_RUN: &str = "tests/fixtures/sample-run/run.json";
+const STORED_RUN: &str = "tests/fixtures/sample-run/run.json.gz";
 
 fn chromium() -> Option<&'static str> {
     ["chromium", "chromium-browser", "google-chrome"]
@@ -98,7 +98,7 @@ fn the_html_report_renders_in_headless_chromium() {
     let Some(browser) = browser_or_skip() else {
         return;
     };
-    let record = firedrill::analyze::load(Path::new(STORED_RUN)).expect("the stored run loads");
+    let record = firedrill::store::load(Path::new(STORED_RUN)).expect("the stored run loads");
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("report.html");
     std::fs::write(&page, firedrill::report::html(&record)).unwrap();
@@ -127,7 +127,7 @@ fn the_quarterly_html_report_renders_in_headless_chromium() {
         return;
     };
     // A small history: a run in 2026-Q3, two in 2026-Q4, one of them failed.
-    let stored = firedrill::analyze::load(Path::new(STORED_RUN)).expect("the stored run loads");
+    let stored = firedrill::store::load(Path::new(STORED_RUN)).expect("the stored run loads");
     let dir = tempfile::tempdir().unwrap();
     let reports = dir.path().join("reports");
     for (id, started, passed) in [

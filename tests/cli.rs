@@ -382,6 +382,29 @@ fn drill_record_of(
     }
 }
 
+/// A record file's JSON: `zcat run.json.gz`.
+fn decompressed(path: &std::path::Path) -> serde_json::Value {
+    use std::io::Read;
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_end(&mut json)
+        .unwrap();
+    serde_json::from_slice(&json).unwrap()
+}
+
+/// Edits a run's record by hand: `zcat`, a text edit (`from` by `to`, once), `gzip`.
+fn edit_record(path: &std::path::Path, from: &str, to: &str) {
+    use std::io::{Read, Write};
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    assert!(text.contains(from), "{from}");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.replacen(from, to, 1).as_bytes()).unwrap();
+    std::fs::write(path, gz.finish().unwrap()).unwrap();
+}
+
 #[test]
 fn verify_says_the_history_is_intact_then_names_an_edited_line_and_exits_1() {
     let reports = tempfile::tempdir().unwrap();
@@ -408,10 +431,10 @@ fn verify_says_the_history_is_intact_then_names_an_edited_line_and_exits_1() {
     );
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
 
-    // `analyze` rewrites run.json with the same bytes: nothing to record, still intact.
+    // `analyze` leaves the record's bytes as they were: nothing to record, still intact.
     let out = firedrill().arg("analyze").arg(&dir).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("run.json unchanged"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("run record unchanged"));
     assert_eq!(verify().status.code(), Some(0));
 
     // The first line edited by hand.
@@ -429,8 +452,8 @@ fn verify_says_the_history_is_intact_then_names_an_edited_line_and_exits_1() {
     );
     assert!(
         stdout.contains(
-            "\n./history.jsonl:1: records facts its run (runs/2026-10-05T09-00-00Z-drill/run.json) \
-             does not hold: run_id\n"
+            "\n./history.jsonl:1: records facts its run \
+             (runs/2026-10-05T09-00-00Z-drill/run.json.gz) does not hold: run_id\n"
         ),
         "{stdout}"
     );
@@ -494,7 +517,7 @@ fn analyze_that_changes_a_verdict_appends_a_reanalysis_line_verify_accepts() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("run.json changed; line 2 of ") && stdout.contains("(reanalyzed_from "),
+        stdout.contains("run record changed; line 2 of ") && stdout.contains("(reanalyzed_from "),
         "{stdout}"
     );
     let out = firedrill()
@@ -507,7 +530,7 @@ fn analyze_that_changes_a_verdict_appends_a_reanalysis_line_verify_accepts() {
     assert!(
         stdout.starts_with(
             "note: line 1: runs/2026-10-05T09-00-00Z-drill was rewritten by analyze: line 2 \
-             records its run.json now\nhistory intact: 1 run, chain verified (2 lines, 1 \
+             records its record now\nhistory intact: 1 run, chain verified (2 lines, 1 \
              rewritten by analyze, "
         ),
         "{stdout}"
@@ -515,20 +538,29 @@ fn analyze_that_changes_a_verdict_appends_a_reanalysis_line_verify_accepts() {
 }
 
 /// A run recorded in format 2 (its roles as `probe` and `leader_key` events), judged again:
-/// run.json moves to this format, the run history's new line names each format's change, and
+/// its record moves to this format, the run history's new line names each format's change, and
 /// the history digest still holds (the events are kept as recorded), so verify accepts it.
 #[test]
 fn analyze_moves_a_format_2_run_to_this_format_and_names_the_change() {
     let reports = tempfile::tempdir().unwrap();
     let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/format-2/sample.run.json");
-    let stored = firedrill::analyze::load(&fixture).unwrap();
+    let stored = firedrill::store::load(&fixture).unwrap();
     assert_eq!(stored.format, 2);
     let dir = firedrill::report::write_run_dir(&stored, reports.path()).unwrap();
-    let written: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
+    let stored_history = |dir: &std::path::Path| {
+        let record = firedrill::store::load(&dir.join("run.json.gz")).unwrap();
+        (
+            record.format,
+            serde_json::to_value(&record.history).unwrap(),
+        )
+    };
     let raw: serde_json::Value = serde_json::from_slice(&std::fs::read(&fixture).unwrap()).unwrap();
-    assert_eq!(written["history"], raw["history"], "written as recorded");
+    assert_eq!(
+        stored_history(&dir),
+        (2, raw["history"].clone()),
+        "written as recorded"
+    );
 
     // the sample fails two of its objectives, as stored
     let out = firedrill().arg("analyze").arg(&dir).output().unwrap();
@@ -550,7 +582,7 @@ fn analyze_moves_a_format_2_run_to_this_format_and_names_the_change() {
     let changes = note["changes"].as_array().unwrap();
     // each format's change since 2, in order
     let changes: Vec<&str> = changes.iter().map(|c| c.as_str().unwrap()).collect();
-    assert_eq!(changes.len(), 3, "{changes:?}");
+    assert_eq!(changes.len(), 4, "{changes:?}");
     assert!(
         changes[0].starts_with("format 3: role answers are one event, role"),
         "{changes:?}"
@@ -560,11 +592,15 @@ fn analyze_moves_a_format_2_run_to_this_format_and_names_the_change() {
         "{changes:?}"
     );
     assert!(changes[2].starts_with("format 5: game days"), "{changes:?}");
+    assert!(
+        changes[3].starts_with("format 6: the record is stored as run.json.gz"),
+        "{changes:?}"
+    );
     assert_eq!(lines[1]["history_sha256"], lines[0]["history_sha256"]);
-    let rewritten: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("run.json")).unwrap()).unwrap();
-    assert_eq!(rewritten["format"], firedrill::record::RECORD_FORMAT);
-    assert_eq!(rewritten["history"], raw["history"]);
+    assert_eq!(
+        stored_history(&dir),
+        (firedrill::record::RECORD_FORMAT, raw["history"].clone())
+    );
 
     let out = firedrill()
         .args(["verify", "--reports"])
@@ -684,18 +720,20 @@ fn report_writes_the_quarter_from_the_history_and_exits_1_if_it_does_not_verify(
             .exists()
     );
 
-    // A run.json edited: the report is written, states it, and exits 1.
-    let run_json = reports
-        .path()
-        .join("runs/2026-10-01T00-00-00Z-drill/run.json");
-    let text = std::fs::read_to_string(&run_json).unwrap();
-    std::fs::write(&run_json, text.replace("\"seed\": 1", "\"seed\": 7")).unwrap();
+    // A record edited: the report is written, states it, and exits 1.
+    edit_record(
+        &reports
+            .path()
+            .join("runs/2026-10-01T00-00-00Z-drill/run.json.gz"),
+        "\"seed\":1",
+        "\"seed\":7",
+    );
     let out = report(&["--quarter", "2026-Q4"]);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains(
-            "run history: NOT intact: line 2: runs/2026-10-01T00-00-00Z-drill/run.json changed"
+            "run history: NOT intact: line 2: runs/2026-10-01T00-00-00Z-drill/run.json.gz changed"
         ),
         "{stdout}"
     );
@@ -708,7 +746,8 @@ fn report_writes_the_quarter_from_the_history_and_exits_1_if_it_does_not_verify(
     );
     assert!(
         stdout.contains(
-            "- line 2: runs/2026-10-01T00-00-00Z-drill/run.json changed since this line recorded it"
+            "- line 2: runs/2026-10-01T00-00-00Z-drill/run.json.gz changed since this line \
+             recorded it"
         ),
         "{stdout}"
     );
@@ -875,11 +914,8 @@ fn analyze_prints_json_and_markdown_and_the_table_by_default() {
 #[test]
 fn analyze_rewrites_every_report_of_the_run() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        std::path::Path::new(SAMPLE_RUN).join("run.json"),
-        dir.path().join("run.json"),
-    )
-    .unwrap();
+    let record = std::path::Path::new(SAMPLE_RUN).join("run.json.gz");
+    std::fs::copy(&record, dir.path().join("run.json.gz")).unwrap();
     let out = firedrill()
         .args(["analyze", "--format", "junit"])
         .arg(dir.path())
@@ -888,13 +924,47 @@ fn analyze_rewrites_every_report_of_the_run() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     assert_eq!(
         files_in(dir.path()),
-        ["junit.xml", "report.html", "report.md", "run.json"]
+        ["junit.xml", "report.html", "report.md", "run.json.gz"]
     );
     let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
     assert_eq!(read("junit.xml"), String::from_utf8(out.stdout).unwrap());
     assert!(read("report.html").contains("<h1 id=\"top\">Failover drill: sample</h1>"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("reports rewritten: "), "{stderr}");
+    assert!(stderr.contains("run record unchanged"), "{stderr}");
+    assert_eq!(
+        std::fs::read(dir.path().join("run.json.gz")).unwrap(),
+        std::fs::read(&record).unwrap()
+    );
+}
+
+/// A run directory written before format 6 holds run.json: analyze reads it and rewrites it as
+/// run.json.gz, the run.json gone.
+#[test]
+fn analyze_rewrites_an_old_run_json_as_run_json_gz() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/format-5/gameday.run.json");
+    std::fs::copy(&fixture, dir.path().join("run.json")).unwrap();
+    let out = firedrill().arg("analyze").arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("verdict reproduced from the history: PASS")
+            && stdout.contains("run record changed; not recorded in a run history: "),
+        "{stdout}"
+    );
+    assert_eq!(
+        files_in(dir.path()),
+        ["junit.xml", "report.html", "report.md", "run.json.gz"]
+    );
+    let old = firedrill::store::load(&fixture).unwrap();
+    let new = firedrill::store::load(&dir.path().join("run.json.gz")).unwrap();
+    assert_eq!(
+        (old.format, new.format),
+        (5, firedrill::record::RECORD_FORMAT)
+    );
+    assert_eq!(new.history, old.history);
 }
 
 #[test]
@@ -912,7 +982,8 @@ fn an_unknown_format_is_refused_with_the_known_ones() {
 }
 
 /// The example committed under reports/example is real and intact: its history verifies, and
-/// each of its runs, judged again from its run.json alone, gives the stored verdict.
+/// each of its runs (run.json, written before format 6), judged again from its record alone,
+/// gives the stored verdict.
 #[test]
 fn the_committed_example_verifies_and_every_run_reproduces_its_verdict() {
     let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/example");
@@ -926,7 +997,7 @@ fn the_committed_example_verifies_and_every_run_reproduces_its_verdict() {
     let mut checked = 0;
     for entry in std::fs::read_dir(&runs).unwrap() {
         let dir = entry.unwrap().path();
-        let stored = firedrill::analyze::load(&dir.join("run.json")).unwrap();
+        let stored = firedrill::store::load(&firedrill::store::record_path(&dir)).unwrap();
         let analysis = firedrill::analyze::reanalyze(&stored);
         assert!(
             analysis.reproduced,
@@ -939,9 +1010,9 @@ fn the_committed_example_verifies_and_every_run_reproduces_its_verdict() {
     assert!(checked >= 4, "{checked} runs");
 }
 
-/// reports/run-json.md documents every field a real run.json holds: each key of the committed
-/// example runs appears in it (keys of maps whose keys are data — node names, versions,
-/// digests, error kinds — excepted).
+/// reports/run-json.md documents every field a real record holds: each key of the committed
+/// example runs and of a record stored in this format (the sample's run.json.gz) appears in it
+/// (keys of maps whose keys are data — node names, versions, digests, error kinds — excepted).
 #[test]
 fn the_run_json_schema_names_every_field_of_a_real_run() {
     const DATA_KEYED: &[&str] = &[
@@ -973,6 +1044,11 @@ fn the_run_json_schema_names_every_field_of_a_real_run() {
     for entry in std::fs::read_dir(root.join("reports/example/runs")).unwrap() {
         let text = std::fs::read_to_string(entry.unwrap().path().join("run.json")).unwrap();
         keys(&serde_json::from_str(&text).unwrap(), &mut found);
+    }
+    let stored = root.join(SAMPLE_RUN).join("run.json.gz");
+    keys(&decompressed(&stored), &mut found);
+    for key in ["order", "tables", "others", "fields", "invoke", "sent"] {
+        assert!(found.contains(key), "{key}");
     }
     let missing: Vec<&String> = found
         .iter()

@@ -2,14 +2,15 @@ use super::format::{Format, note};
 use super::{EXIT_ERROR, EXIT_FAILED, EXIT_PASSED};
 use clap::Args;
 use firedrill::check::{Judgement, NOT_JUDGED};
-use firedrill::{analyze, report};
+use firedrill::{analyze, report, store};
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// A run directory (reports/runs/...) or its run.json.
+    /// A run directory (reports/runs/...) or its record file (run.json.gz; run.json of a run
+    /// written before format 6).
     run: PathBuf,
-    /// Print the verdict only; leave run.json and the reports as they are.
+    /// Print the verdict only; leave the record and the reports as they are.
     #[arg(long)]
     dry_run: bool,
     /// What to print on stdout: the terminal summary, or one report alone (of the run judged
@@ -17,14 +18,14 @@ pub struct AnalyzeArgs {
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// Why the run is judged again ("definitions of issue 11"): kept, with what changed, on the
-    /// line the run history gains when run.json changes.
+    /// line the run history gains when the record changes.
     #[arg(long)]
     reason: Option<String>,
 }
 
 pub fn analyze(args: AnalyzeArgs) -> u8 {
-    let path = analyze::record_path(&args.run);
-    let stored = match analyze::load(&path) {
+    let path = store::record_path(&args.run);
+    let stored = match store::load(&path) {
         Ok(record) => record,
         Err(e) => {
             eprintln!("error: {e}");
@@ -84,22 +85,22 @@ pub fn analyze(args: AnalyzeArgs) -> u8 {
             &analysis.changes,
             args.reason.as_deref(),
         ) {
-            Ok(report::Reanalysis::Unchanged) => note!(format, "run.json unchanged"),
+            Ok(report::Reanalysis::Unchanged) => note!(format, "run record unchanged"),
             Ok(report::Reanalysis::NotInHistory(why)) => {
                 note!(
                     format,
-                    "run.json changed; not recorded in a run history: {why}"
+                    "run record changed; not recorded in a run history: {why}"
                 )
             }
             Ok(report::Reanalysis::Appended { history, line }) => note!(
                 format,
-                "run.json changed; line {} of {} records it (reanalyzed_from {})",
+                "run record changed; line {} of {} records it (reanalyzed_from {})",
                 line.seq,
                 history.display(),
                 line.reanalyzed_from.as_deref().unwrap_or("")
             ),
             Err(e) => {
-                eprintln!("error: run.json changed but the run history does not record it: {e}");
+                eprintln!("error: run record changed but the run history does not record it: {e}");
                 return EXIT_ERROR;
             }
         }

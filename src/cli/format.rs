@@ -8,7 +8,8 @@ pub enum Format {
     /// The terminal summary: measurements and objectives as tables, with the run's notes.
     #[default]
     Table,
-    /// The run record, as run.json holds it.
+    /// The run record as pretty JSON, every event an object (run.json.gz holds the same
+    /// record, compact, with the bulky events as tables).
     Json,
     /// The runbook report in Markdown (report.md).
     Md,

@@ -65,13 +65,15 @@ enum Command {
     /// judge the objectives, write the reports, remove everything; print the verdict. Exit code
     /// as for `run`.
     Down(session::Which),
-    /// Judge a stored run again: recompute every measurement from the history in its run.json,
-    /// judge its objectives, say whether the verdict is the stored one, and rewrite its reports.
-    /// No containers are involved. Exit code as for `run`.
+    /// Judge a stored run again: recompute every measurement from the history in its record
+    /// (run.json.gz, or the run.json of a run written before format 6), judge its objectives,
+    /// say whether the verdict is the stored one, and rewrite its record and reports. No
+    /// containers are involved. Exit code as for `run`.
     ///
-    /// run.json is rewritten byte for byte the same when nothing changed. If its bytes change and
-    /// the run is in its reports directory's history.jsonl, a line for the run as judged again,
-    /// marked `reanalyzed_from` the digest of the replaced run.json, is appended to the history.
+    /// The record is left byte for byte as it was when nothing changed; a run.json is rewritten
+    /// as run.json.gz. If the record's bytes change and the run is in its reports directory's
+    /// history.jsonl, a line for the run as judged again, marked `reanalyzed_from` the digest of
+    /// the replaced file, is appended to the history.
     Analyze(analyze::AnalyzeArgs),
     /// Check scenario files without Docker.
     Validate {
@@ -92,7 +94,8 @@ enum Command {
     /// Remove what dead runs left in Docker (containers, networks, volumes labelled by firedrill).
     Clean(clean::CleanArgs),
     /// Check the run history (reports/history.jsonl): every line parses, each holds the sha256
-    /// of the line before it, and every run's run.json has the sha256 its line recorded.
+    /// of the line before it, and every run's record file (run.json.gz, or run.json) has the
+    /// sha256 its line recorded.
     ///
     /// Prints each problem with its line number (an edited, removed, inserted, reordered or
     /// truncated line; an edited or missing run; a run no line records), then one summary line.

@@ -29,7 +29,7 @@ pub struct DrillArgs {
     #[arg(long, default_value = "reports")]
     pub reports: PathBuf,
     /// Seed for the random choices of fault targets; the seed used is printed and stored in
-    /// run.json, and passing it again repeats the same choices.
+    /// the run record, and passing it again repeats the same choices.
     #[arg(long)]
     seed: Option<u64>,
 }

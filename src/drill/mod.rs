@@ -3,6 +3,7 @@
 
 mod faults;
 mod game_day;
+mod settle;
 
 pub use game_day::{GameDayOptions, LiveSession};
 
@@ -10,7 +11,7 @@ use crate::check;
 
 use crate::engine::{self, EngineError, RunLabels};
 use crate::fault::{self, FaultError};
-use crate::history::{At, Clock, Event, History};
+use crate::history::{Clock, Event, History};
 use crate::image::{self, ImageError};
 use crate::observe;
 use crate::progress::{DrillEvent, Progress, Step};
@@ -42,8 +43,10 @@ const AFTER_DRILL_WITHIN: Duration = Duration::from_secs(30);
 /// a drill's log is a few hundred lines otherwise.
 const LOG_TAIL: usize = 2000;
 /// Slack over the scenario's bring-up bound for the whole of bring-up (creating the network,
-/// disks and containers as well as the readiness wait, which the bound itself limits).
-const BRING_UP_SLACK: Duration = Duration::from_secs(5);
+/// disks and containers as well as the readiness wait, which the bound itself limits). Only an
+/// engine that stopped answering should use it up: creating a stack's containers took more
+/// than 5 s on 2 busy cores, which turned a "not ready after" into this error.
+const BRING_UP_SLACK: Duration = Duration::from_secs(30);
 
 /// How a drill is run, beyond what the scenario says.
 #[derive(Clone, Debug)]
@@ -390,11 +393,14 @@ async fn drill(
             Duration::from_secs(1) / w.rate.max(1),
         )))
     });
+    let failures = Arc::new(settle::FailureWatch::default());
     let collector = {
         let view = view.clone();
+        let failures = failures.clone();
         AbortOnDrop(tokio::spawn(async move {
             let mut events = Vec::new();
             while let Some(event) = events_rx.recv().await {
+                failures.see(&event);
                 if let Some(view) = &view {
                     view.lock().expect("live view lock").record(&event);
                 }
@@ -403,15 +409,26 @@ async fn drill(
             events
         }))
     };
-    // The workload stops at the scenario's end, or on a game day when the session ends.
-    // On a game day the caller's stop (Ctrl-C on `up`) ends the session as `down` does.
+    // The workload stops at the scenario's end (later while a recovery in its last seconds is
+    // unconfirmed: `settle`), or on a game day when the session ends. On a game day the
+    // caller's stop (Ctrl-C on `up`) ends the session as `down` does.
     let stop = match day {
         Some(day) => day.options.stop.child_token(),
         None => CancellationToken::new(),
     };
-    let until = match day {
-        None => workload::Until::at(At::from_duration(scenario.duration)),
-        Some(_) => workload::Until::stopped(stop.clone()),
+    let (workload_end, _settle) = match day {
+        None => {
+            let end = CancellationToken::new();
+            let settling = settle::end_workload(
+                clock,
+                scenario.duration,
+                failures.clone(),
+                Duration::from_secs(1) / w.rate.max(1),
+                end.clone(),
+            );
+            (end, Some(AbortOnDrop(tokio::spawn(settling))))
+        }
+        Some(_) => (stop.clone(), None),
     };
     let stop_probes = CancellationToken::new();
     let probes = tokio::spawn(observe::probe_all(
@@ -429,7 +446,7 @@ async fn drill(
         cluster.clone(),
         scenario.workload.clone(),
         clock,
-        until.clone(),
+        workload_end.clone(),
         events_tx.clone(),
         1,
         acked.clone(),
@@ -440,7 +457,7 @@ async fn drill(
         cluster.clone(),
         scenario.workload.clone(),
         clock,
-        until.clone(),
+        workload_end.clone(),
         events_tx.clone(),
         acked,
     )));

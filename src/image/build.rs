@@ -84,14 +84,44 @@ pub async fn ensure(
     progress: &Progress,
 ) -> Result<ImageRef, ImageError> {
     let tag = recipe.tag();
-    match image_id(docker, &tag).await? {
-        Some(id) => Ok(ImageRef {
-            tag,
-            id,
-            built: false,
-        }),
-        None => build(docker, recipe, progress).await,
+    let present = |id| ImageRef {
+        tag: tag.clone(),
+        id,
+        built: false,
+    };
+    if let Some(id) = image_id(docker, &tag).await? {
+        return Ok(present(id));
     }
+    // One build of a recipe at a time on this machine: drills started together on a fresh
+    // machine (a team's tests, CI) would each run mmdebstrap for the same image. The others
+    // wait for the first and find its image.
+    let _building = build_lock(&tag).await?;
+    if let Some(id) = image_id(docker, &tag).await? {
+        return Ok(present(id));
+    }
+    build(docker, recipe, progress).await
+}
+
+fn build_lock_path(tag: &str) -> std::path::PathBuf {
+    let name: String = tag
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    std::env::temp_dir().join(format!("firedrill-build-{name}.lock"))
+}
+
+/// An exclusive lock on a file named after the tag in the temporary directory, held until the
+/// returned file is dropped.
+async fn build_lock(tag: &str) -> Result<std::fs::File, ImageError> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(build_lock_path(tag))?;
+    tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(std::io::Error::other)?
+        .map_err(ImageError::from)
 }
 
 /// The id of an image by name, if the engine has it.
@@ -330,6 +360,29 @@ fn is_executable(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_second_build_of_a_tag_waits_for_the_first() {
+        let tag = format!("firedrill/lock-test:{:08x}", rand::random::<u32>());
+        let first = build_lock(&tag).await.unwrap();
+        let waiting = tokio::spawn({
+            let tag = tag.clone();
+            async move { build_lock(&tag).await.map(drop) }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        assert!(
+            !waiting.is_finished(),
+            "the second lock was taken while the first was held"
+        );
+        drop(first);
+        waiting.await.unwrap().unwrap();
+        // Another tag's build does not wait.
+        let other = format!("{tag}-other");
+        build_lock(&other).await.unwrap();
+        for tag in [&tag, &other] {
+            std::fs::remove_file(build_lock_path(tag)).unwrap();
+        }
+    }
 
     #[test]
     fn a_manifest_digest_depends_on_the_packages_not_their_listing() {

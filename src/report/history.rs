@@ -1,7 +1,8 @@
 //! The run history: `<reports>/history.jsonl`, one JSON line per run, appended after the run's
-//! directory is written. Each line holds the sha256 of the run's `run.json` bytes and the sha256
-//! of the line before it, so the lines form a hash chain: an edited, removed, inserted or
-//! reordered line, or an edited `run.json`, shows (see [`super::verify_history`]).
+//! directory is written. Each line holds the sha256 of the bytes of the run's record file
+//! (`run.json.gz`; `run.json` for a run written before format 6) and the sha256 of the line
+//! before it, so the lines form a hash chain: an edited, removed, inserted or reordered line, or
+//! an edited record, shows (see [`super::verify_history`]).
 
 use crate::check::MeasuredValue;
 use crate::record::RunRecord;
@@ -51,16 +52,18 @@ pub struct HistoryLine {
     pub measurements: KeyMeasurements,
     /// Every objective as judged, in the scenario's order.
     pub objectives: Vec<ObjectiveVerdict>,
-    /// sha256 of the bytes of `<run_dir>/run.json` as written.
+    /// sha256 of the bytes of the run's record file as written: `<run_dir>/run.json.gz`
+    /// (compressed), or `<run_dir>/run.json` for a run written before format 6.
     pub run_json_sha256: String,
-    /// sha256 of the run's recorded history (run.json's `history`, as compact JSON): what every
-    /// measurement is computed from. A re-analysis keeps it; `verify` checks it.
+    /// sha256 of the run's recorded history (the record's `history` as compact JSON, every
+    /// event an object, as format 5 stored it): what every measurement is computed from. The
+    /// same however the record file stores it; a re-analysis keeps it; `verify` checks it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history_sha256: Option<String>,
-    /// On a line appended by `firedrill analyze`: the sha256 of the `run.json` bytes it
+    /// On a line appended by `firedrill analyze`: the sha256 of the record file's bytes it
     /// replaced (`run_json_sha256` of the run's previous line). `null` on a run's first line.
     pub reanalyzed_from: Option<String>,
-    /// On a line appended by `firedrill analyze`: why the run.json changed. Absent on a run's
+    /// On a line appended by `firedrill analyze`: why the record changed. Absent on a run's
     /// first line, and on re-analysis lines written before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reanalysis: Option<ReanalysisNote>,
@@ -69,13 +72,13 @@ pub struct HistoryLine {
     pub prev_sha256: String,
 }
 
-/// Why `firedrill analyze` rewrote a run.json: who judged it again, the record format before
+/// Why `firedrill analyze` rewrote a record: who judged it again, the record format before
 /// and after, and what changed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ReanalysisNote {
     /// The version of the firedrill that judged the run again.
     pub firedrill: String,
-    /// The run.json's record format before and after (the same when only values changed).
+    /// The record's format before and after (the same when only values changed).
     pub format_from: u32,
     pub format_to: u32,
     /// What changed, one line each: the verdict and objectives ("rto: stored PASS (…), now …"),
@@ -142,8 +145,9 @@ pub struct ObjectiveVerdict {
 
 impl HistoryLine {
     /// The line of a run whose directory is `run_dir` (relative to the reports directory) and
-    /// whose run.json holds `run_json`. `seq` and `prev_sha256` are set by [`append`].
-    pub fn new(record: &RunRecord, run_dir: &str, run_json: &[u8]) -> HistoryLine {
+    /// whose record file holds the bytes `stored`. `seq` and `prev_sha256` are set by
+    /// [`append`].
+    pub fn new(record: &RunRecord, run_dir: &str, stored: &[u8]) -> HistoryLine {
         let m = &record.measurements;
         HistoryLine {
             format: HISTORY_FORMAT,
@@ -183,7 +187,7 @@ impl HistoryLine {
                     note: o.note.clone(),
                 })
                 .collect(),
-            run_json_sha256: sha256_hex(run_json),
+            run_json_sha256: sha256_hex(stored),
             history_sha256: Some(history_sha256(record)),
             reanalyzed_from: None,
             reanalysis: None,
@@ -446,11 +450,11 @@ pub fn append(reports: &Path, mut line: HistoryLine) -> Result<HistoryLine, Hist
 /// What [`record_reanalysis`] did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Reanalysis {
-    /// run.json's bytes did not change: the history's digest still holds.
+    /// The record file's bytes did not change: the history's digest still holds.
     Unchanged,
-    /// run.json changed, but the run is in no history: why.
+    /// The record file changed, but the run is in no history: why.
     NotInHistory(String),
-    /// run.json changed and this line, marked `reanalyzed_from` the replaced bytes' digest,
+    /// The record file changed and this line, marked `reanalyzed_from` the replaced bytes' digest,
     /// was appended to the history.
     Appended {
         history: PathBuf,
@@ -458,7 +462,8 @@ pub enum Reanalysis {
     },
 }
 
-/// After `firedrill analyze` rewrote the run.json in `run_dir` (which held `replaced` before):
+/// After `firedrill analyze` rewrote the record in `run_dir` (whose record file held `replaced`
+/// before: a `run.json` of an older format, or `run.json.gz`):
 /// if its bytes changed and the run is in its reports directory's history (`run_dir` is
 /// `<reports>/runs/<name>`), appends a line for the run as judged again, marked
 /// `reanalyzed_from` the digest of `replaced`, so the history records the new bytes.
@@ -474,9 +479,9 @@ pub fn record_reanalysis(
     } else {
         run_dir
     };
-    let run_json = run_dir.join("run.json");
-    let written = std::fs::read(&run_json)
-        .map_err(|e| HistoryError::new(&run_json, HistoryErrorKind::Read(e)))?;
+    let stored = crate::store::record_path(run_dir);
+    let written = std::fs::read(&stored)
+        .map_err(|e| HistoryError::new(&stored, HistoryErrorKind::Read(e)))?;
     if written == replaced {
         return Ok(Reanalysis::Unchanged);
     }
@@ -512,7 +517,7 @@ pub fn record_reanalysis(
     }
     let mut line = HistoryLine::new(record, &rel, &written);
     line.reanalyzed_from = Some(sha256_hex(replaced));
-    let before: Option<RunRecord> = serde_json::from_slice(replaced).ok();
+    let before: Option<RunRecord> = crate::store::decode(&stored, replaced).ok();
     let mut changes = verdict_changes.to_vec();
     if let Some(before) = &before {
         let was = HistoryLine::new(before, &rel, replaced);
@@ -577,7 +582,7 @@ mod tests {
         let reports = tempfile::tempdir().unwrap();
         let record = sample_record();
         let dir = write_run_dir(&record, reports.path()).unwrap();
-        let run_json = std::fs::read(dir.join("run.json")).unwrap();
+        let run_json = std::fs::read(dir.join("run.json.gz")).unwrap();
         let dir2 = write_run_dir(&record, reports.path()).unwrap();
         let bytes = read_history(reports.path()).unwrap();
         let lines = split_lines(&bytes);
@@ -757,7 +762,7 @@ mod tests {
         assert!(
             reports
                 .path()
-                .join("runs/2024-01-01T00-00-00Z-sample/run.json")
+                .join("runs/2024-01-01T00-00-00Z-sample/run.json.gz")
                 .exists()
         );
     }
@@ -794,13 +799,13 @@ mod tests {
         let reports = tempfile::tempdir().unwrap();
         let record = sample_record();
         let dir = write_run_dir(&record, reports.path()).unwrap();
-        let before = std::fs::read(dir.join("run.json")).unwrap();
+        let before = std::fs::read(dir.join("run.json.gz")).unwrap();
 
         // The same record rewritten: the same bytes, nothing appended.
         let analysis =
-            crate::analyze::reanalyze(&crate::analyze::load(&dir.join("run.json")).unwrap());
+            crate::analyze::reanalyze(&crate::store::load(&dir.join("run.json.gz")).unwrap());
         write_reports(&analysis.record, &dir).unwrap();
-        assert_eq!(std::fs::read(dir.join("run.json")).unwrap(), before);
+        assert_eq!(std::fs::read(dir.join("run.json.gz")).unwrap(), before);
         assert_eq!(
             record_reanalysis(&dir, &analysis.record, &before, &[], None).unwrap(),
             Reanalysis::Unchanged
@@ -825,7 +830,7 @@ mod tests {
         );
 
         // The line says why: who judged again, the formats, what changed, the reason given.
-        let replaced = std::fs::read(dir.join("run.json")).unwrap();
+        let replaced = std::fs::read(dir.join("run.json.gz")).unwrap();
         let mut remeasured = changed.clone();
         remeasured.format += 1;
         remeasured.measurements.rto = Some(std::time::Duration::from_millis(2_680));

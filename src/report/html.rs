@@ -174,7 +174,7 @@ pub fn html(record: &RunRecord) -> String {
     out.push_str("</main>\n<footer>\n");
     let _ = writeln!(
         out,
-        "<p>Written by firedrill from the run record (run.json) of run {}. Instants (t+…) are \
+        "<p>Written by firedrill from the run record (run.json.gz) of run {}. Instants (t+…) are \
          from the workload's start on one monotonic clock; only the start is wall-clock time. \
          <code>firedrill analyze</code> recomputes every value here from the recorded history.</p>",
         Esc(&record.run_id)
@@ -760,9 +760,9 @@ fn environment_rows(record: &RunRecord) -> Vec<(String, String)> {
     for (key, value) in fields {
         let name = key.replace('_', " ");
         if key == "packages" {
-            // Hundreds of packages: their count here, the list in run.json.
+            // Hundreds of packages: their count here, the list in the record.
             let count = value.as_object().map_or(0, |p| p.len());
-            rows.push((name, format!("{count} installed (listed in run.json)")));
+            rows.push((name, format!("{count} installed (listed in run.json.gz)")));
             continue;
         }
         match value {

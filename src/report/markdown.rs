@@ -60,7 +60,7 @@ pub fn markdown(record: &RunRecord) -> String {
     }
     let packages = match &record.environment.packages_sha256 {
         Some(digest) => format!(
-            "{} installed, sha256 `{digest}` (listed in run.json)",
+            "{} installed, sha256 `{digest}` (listed in run.json.gz)",
             record.environment.packages.len()
         ),
         None => "not recorded".to_string(),
@@ -473,7 +473,7 @@ mod tests {
     fn a_real_run_with_poolers() {
         let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/pgbouncer/run.json");
-        let analysis = crate::analyze::reanalyze(&crate::analyze::load(&file).unwrap());
+        let analysis = crate::analyze::reanalyze(&crate::store::load(&file).unwrap());
         assert!(analysis.reproduced, "{:?}", analysis.changes);
         let record = analysis.record;
         let pool = record.measurements.pool.as_ref().unwrap();

@@ -472,6 +472,7 @@ pub(super) mod tests {
             runs.insert(
                 line.run_dir.clone(),
                 StoredRun::Present {
+                    file: crate::store::RECORD_FILE.into(),
                     sha256: line.run_json_sha256.clone(),
                     started: Some(line.started.clone()),
                     implied: Some(Box::new(line.clone())),

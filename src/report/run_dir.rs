@@ -19,7 +19,8 @@ pub(crate) fn dir_name(started_wall: &str, scenario: &str) -> String {
     format!("{}Z-{scenario}", seconds.replace(':', "-"))
 }
 
-/// Writes `run.json` and the reports into `<reports>/runs/<run_dir_name>/` (suffixed with the
+/// Writes the record (`run.json.gz`) and the reports into `<reports>/runs/<run_dir_name>/`
+/// (suffixed with the
 /// run id if that directory exists), appends the run to `<reports>/history.jsonl` (see
 /// [`super::append`]) and returns the directory. If the history refuses the line, the
 /// error says the directory was written but not added to the history.
@@ -31,9 +32,9 @@ pub fn write_run_dir(record: &RunRecord, reports: &Path) -> std::io::Result<Path
     }
     std::fs::create_dir_all(&dir)?;
     write_reports(record, &dir)?;
-    let run_json = std::fs::read(dir.join("run.json"))?;
+    let stored = std::fs::read(dir.join(crate::store::RECORD_FILE))?;
     let name = dir.file_name().unwrap_or_default().to_string_lossy();
-    let line = HistoryLine::new(record, &format!("runs/{name}"), &run_json);
+    let line = HistoryLine::new(record, &format!("runs/{name}"), &stored);
     history::append(reports, line).map_err(|e| {
         std::io::Error::other(format!(
             "{} was written but not added to the run history: {e}",
@@ -43,10 +44,10 @@ pub fn write_run_dir(record: &RunRecord, reports: &Path) -> std::io::Result<Path
     Ok(dir)
 }
 
-/// Writes (or rewrites) `run.json` and every report of the run in `dir`.
+/// Writes (or rewrites) the record (`run.json.gz`, see [`crate::store::write`]) and every
+/// report of the run in `dir`.
 pub fn write_reports(record: &RunRecord, dir: &Path) -> std::io::Result<()> {
-    let json = serde_json::to_string_pretty(record).map_err(std::io::Error::other)?;
-    std::fs::write(dir.join("run.json"), json + "\n")?;
+    crate::store::write(dir, record)?;
     std::fs::write(dir.join("report.md"), markdown(record))?;
     std::fs::write(dir.join("report.html"), html(record))?;
     std::fs::write(dir.join("junit.xml"), junit(record)?)?;
@@ -75,24 +76,27 @@ mod tests {
         assert_eq!(read("report.html"), crate::report::html(&record));
         assert_eq!(read("junit.xml"), crate::report::junit(&record).unwrap());
         assert_eq!(read("report.md"), markdown(&record));
-        let stored: RunRecord = serde_json::from_str(&read("run.json")).unwrap();
+        let stored = crate::store::load(&dir.path().join("run.json.gz")).unwrap();
         assert_eq!(stored, record);
     }
 
-    /// tests/fixtures/sample-run/run.json, which the command line's tests analyze, is the sample
-    /// record. `FIREDRILL_UPDATE_FIXTURES=1` rewrites it after the sample changed.
+    /// tests/fixtures/sample-run/run.json.gz, which the command line's tests analyze, is the
+    /// sample record. `FIREDRILL_UPDATE_FIXTURES=1` rewrites it after the sample changed.
     #[test]
     fn the_command_line_fixture_is_the_sample_record() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/sample-run/run.json");
-        let json = serde_json::to_string_pretty(&crate::report::sample_record()).unwrap() + "\n";
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample-run");
+        let record = crate::report::sample_record();
         if std::env::var_os("FIREDRILL_UPDATE_FIXTURES").is_some() {
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, &json).unwrap();
+            std::fs::create_dir_all(&dir).unwrap();
+            crate::store::write(&dir, &record).unwrap();
         }
-        let stored = std::fs::read_to_string(&path).unwrap_or_default();
+        // compared as the JSON it holds: another gzip version may compress it otherwise
+        let path = dir.join(crate::store::RECORD_FILE);
+        let stored = std::fs::read(&path).unwrap_or_default();
+        let json = crate::store::decompressed(&path, &stored).unwrap_or_default();
         assert!(
-            stored == json,
+            *json == crate::store::stored_json(&record).unwrap()[..],
             "{} is not the sample record: rerun with FIREDRILL_UPDATE_FIXTURES=1",
             path.display()
         );

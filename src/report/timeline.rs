@@ -1892,7 +1892,7 @@ mod tests {
     fn the_real_pgbouncer_runs_lanes() {
         let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("tests/fixtures/pgbouncer/run.json");
-        let record = crate::analyze::load(&file).unwrap();
+        let record = crate::store::load(&file).unwrap();
         let chart = Timeline::of(&record);
         let names: Vec<&str> = chart.pools.iter().map(|p| p.pooler.as_str()).collect();
         assert_eq!(names, ["pgbouncer1", "pgbouncer2", "pgbouncer3"]);

@@ -1,10 +1,11 @@
 //! Verifying the run history: every line parses, each links to the one before it (the hash
-//! chain), and every run's run.json is the one its line recorded.
+//! chain), and every run's record file (`run.json.gz`, or `run.json` of a run written before
+//! format 6) is the one its line recorded.
 
 use super::history::{
     FIRST_PREV_SHA256, HistoryError, HistoryLine, parse_line, read_history, sha256_hex, split_lines,
 };
-use crate::record::RunRecord;
+use crate::store::RECORD_FILE;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -12,16 +13,18 @@ use std::path::Path;
 /// What a reports directory holds for one run directory under `runs/`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum StoredRun {
-    /// The directory has no run.json.
-    NoRunJson,
-    /// run.json could not be read: why.
-    Unreadable(String),
+    /// The directory holds no record file: neither `run.json.gz` nor `run.json`.
+    NoRecord,
+    /// The record file (`file`, its name) could not be read: why.
+    Unreadable { file: String, why: String },
     Present {
-        /// sha256 of run.json's bytes.
+        /// The record file's name: `run.json.gz`, or `run.json` (a run written before format 6).
+        file: String,
+        /// sha256 of the record file's bytes.
         sha256: String,
-        /// The run's `history.started_wall`, if run.json holds one.
+        /// The run's `history.started_wall`, if the record holds one.
         started: Option<String>,
-        /// The history line this run.json implies (the facts a line records of it); `None` if
+        /// The history line this record implies (the facts a line records of it); `None` if
         /// it does not load as a run record.
         implied: Option<Box<HistoryLine>>,
     },
@@ -45,14 +48,14 @@ pub enum ProblemKind {
     ReorderedLine,
     /// A line whose `seq` is not its line number although it chains correctly.
     Renumbered,
-    /// A run's run.json changed since its line recorded it.
+    /// A run's record file changed since its line recorded it.
     EditedRun,
-    /// A run directory, or its run.json, that a line records is missing or unreadable.
+    /// A run directory, or its record file, that a line records is missing or unreadable.
     MissingRun,
     /// A run recorded by two lines, the later not a re-analysis of the earlier.
     DuplicateRun,
     /// A line whose facts (verdict, measurements, objectives, start, recorded history...) are
-    /// not its run.json's, although the run.json is the one it records: the line was forged or
+    /// not its record's, although the record file is the one it records: the line was forged or
     /// edited, or the run's history was rewritten and re-analysed.
     DisagreesWithRun,
     /// A run directory no line records, from after the history's first line.
@@ -301,7 +304,7 @@ pub fn verify_history(history: &[u8], runs: &BTreeMap<String, StoredRun>) -> Ver
         }
     }
 
-    // The runs: each run's latest line against its run.json.
+    // The runs: each run's latest line against its record file.
     let mut latest: BTreeMap<&str, usize> = BTreeMap::new();
     let mut first_line: BTreeMap<&str, usize> = BTreeMap::new();
     let mut reanalyses = 0;
@@ -316,14 +319,14 @@ pub fn verify_history(history: &[u8], runs: &BTreeMap<String, StoredRun>) -> Ver
                     reanalyses += 1;
                     notes.push(format!(
                         "line {before}: {dir} was rewritten by analyze: line {n} records its \
-                         run.json now"
+                         record now"
                     ));
                 }
                 Some(_) => problem(
                     Some(n),
                     ProblemKind::EditedRun,
                     format!(
-                        "re-analysis of {dir} from a run.json that is not the one line {before} \
+                        "re-analysis of {dir} from a record that is not the one line {before} \
                          recorded: it was changed before `firedrill analyze` rewrote it"
                     ),
                 ),
@@ -353,31 +356,34 @@ pub fn verify_history(history: &[u8], runs: &BTreeMap<String, StoredRun>) -> Ver
                 ProblemKind::MissingRun,
                 format!("{dir} is missing"),
             ),
-            Some(StoredRun::NoRunJson) => problem(
+            Some(StoredRun::NoRecord) => problem(
                 Some(n),
                 ProblemKind::MissingRun,
-                format!("{dir}/run.json is missing"),
+                format!("{dir}/{RECORD_FILE} is missing"),
             ),
-            Some(StoredRun::Unreadable(why)) => problem(
+            Some(StoredRun::Unreadable { file, why }) => problem(
                 Some(n),
                 ProblemKind::MissingRun,
-                format!("cannot read {dir}/run.json: {why}"),
+                format!("cannot read {dir}/{file}: {why}"),
             ),
-            Some(StoredRun::Present { sha256, .. }) if *sha256 != line.run_json_sha256 => problem(
-                Some(n),
-                ProblemKind::EditedRun,
-                format!(
-                    "{dir}/run.json changed since this line recorded it (sha256 {sha256}, \
-                     recorded {})",
-                    line.run_json_sha256
-                ),
-            ),
+            Some(StoredRun::Present { file, sha256, .. }) if *sha256 != line.run_json_sha256 => {
+                problem(
+                    Some(n),
+                    ProblemKind::EditedRun,
+                    format!(
+                        "{dir}/{file} changed since this line recorded it (sha256 {sha256}, \
+                         recorded {})",
+                        line.run_json_sha256
+                    ),
+                )
+            }
             Some(StoredRun::Present {
+                file,
                 implied: Some(implied),
                 ..
             }) => {
-                // The line's facts must be its run.json's, and the history first recorded
-                // for the run must still be the one its run.json holds.
+                // The line's facts must be its record's, and the history first recorded
+                // for the run must still be the one its record holds.
                 let mut differ = line.disagreements(implied);
                 let first = first_line[dir];
                 if first != n
@@ -394,16 +400,20 @@ pub fn verify_history(history: &[u8], runs: &BTreeMap<String, StoredRun>) -> Ver
                         Some(n),
                         ProblemKind::DisagreesWithRun,
                         format!(
-                            "records facts its run ({dir}/run.json) does not hold: {}",
+                            "records facts its run ({dir}/{file}) does not hold: {}",
                             differ.join(", ")
                         ),
                     );
                 }
             }
-            Some(StoredRun::Present { implied: None, .. }) => problem(
+            Some(StoredRun::Present {
+                file,
+                implied: None,
+                ..
+            }) => problem(
                 Some(n),
                 ProblemKind::MissingRun,
-                format!("{dir}/run.json is not a run record this firedrill reads"),
+                format!("{dir}/{file} is not a run record this firedrill reads"),
             ),
         }
     }
@@ -450,7 +460,7 @@ pub fn verify_history(history: &[u8], runs: &BTreeMap<String, StoredRun>) -> Ver
     }
 }
 
-/// The run directories under `<reports>/runs/`, keyed `runs/<name>`, with their run.json's
+/// The run directories under `<reports>/runs/`, keyed `runs/<name>`, with their record file's
 /// digest and start.
 pub fn scan_runs(reports: &Path) -> BTreeMap<String, StoredRun> {
     let mut runs = BTreeMap::new();
@@ -462,23 +472,42 @@ pub fn scan_runs(reports: &Path) -> BTreeMap<String, StoredRun> {
             continue;
         }
         let key = format!("runs/{}", entry.file_name().to_string_lossy());
-        let stored = match std::fs::read(entry.path().join("run.json")) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => StoredRun::NoRunJson,
-            Err(e) => StoredRun::Unreadable(e.to_string()),
-            Ok(bytes) => StoredRun::Present {
-                sha256: sha256_hex(&bytes),
-                started: started_wall(&bytes),
-                implied: serde_json::from_slice::<RunRecord>(&bytes)
-                    .ok()
-                    .map(|record| Box::new(HistoryLine::new(&record, &key, &bytes))),
+        let Some(path) = crate::store::record_file(&entry.path()) else {
+            runs.insert(key, StoredRun::NoRecord);
+            continue;
+        };
+        let file = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let stored = match std::fs::read(&path) {
+            Err(e) => StoredRun::Unreadable {
+                file,
+                why: e.to_string(),
             },
+            Ok(bytes) => {
+                let record = crate::store::decode(&path, &bytes).ok();
+                StoredRun::Present {
+                    file,
+                    sha256: sha256_hex(&bytes),
+                    started: match &record {
+                        Some(record) => Some(record.history.started_wall.clone()),
+                        None => started_wall(&path, &bytes),
+                    },
+                    implied: record.map(|r| Box::new(HistoryLine::new(&r, &key, &bytes))),
+                }
+            }
         };
         runs.insert(key, stored);
     }
     runs
 }
 
-fn started_wall(run_json: &[u8]) -> Option<String> {
+/// The start of a record that does not load (a newer format, a field changed by hand), if it
+/// can be read.
+fn started_wall(path: &Path, stored: &[u8]) -> Option<String> {
+    let json = crate::store::decompressed(path, stored).ok()?;
     #[derive(serde::Deserialize)]
     struct Record {
         history: History,
@@ -487,7 +516,7 @@ fn started_wall(run_json: &[u8]) -> Option<String> {
     struct History {
         started_wall: String,
     }
-    serde_json::from_slice::<Record>(run_json)
+    serde_json::from_slice::<Record>(&json)
         .ok()
         .map(|r| r.history.started_wall)
 }
@@ -502,7 +531,7 @@ pub fn verify_reports(reports: &Path) -> Result<Verification, HistoryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::history::{HISTORY_FILE, append};
+    use crate::report::history::{HISTORY_FILE, Reanalysis, append, record_reanalysis};
     use crate::report::{sample_record, write_reports, write_run_dir};
     use std::path::PathBuf;
 
@@ -578,7 +607,7 @@ mod tests {
         assert_ne!(l[1], text.as_bytes(), "the sample fails an objective");
         rewrite(reports.path(), &l);
         let v = verify_reports(reports.path()).unwrap();
-        // Found twice: by the chain, and because its verdict is not its run.json's.
+        // Found twice: by the chain, and because its verdict is not its record's.
         assert_eq!(
             kinds(&v),
             vec![
@@ -594,7 +623,7 @@ mod tests {
         let disagreement = v.problems[1].to_string();
         assert!(
             disagreement.starts_with("line 2: records facts its run (runs/")
-                && disagreement.ends_with("/run.json) does not hold: passed, objectives"),
+                && disagreement.ends_with("/run.json.gz) does not hold: passed, objectives"),
             "{disagreement}"
         );
         assert!(
@@ -605,7 +634,7 @@ mod tests {
 
     #[test]
     fn an_edited_last_line_is_found_by_its_run() {
-        // Nothing follows the last line to expose it in the chain: its run.json does.
+        // Nothing follows the last line to expose it in the chain: its record does.
         let (reports, _) = reports_with_runs(2);
         let mut l = lines(reports.path());
         let text = String::from_utf8(l[1].clone()).unwrap();
@@ -626,11 +655,11 @@ mod tests {
     #[test]
     fn a_rewritten_history_judged_again_is_found() {
         // The run's recorded history edited, then re-analysed through the tool itself: the new
-        // line matches the new run.json, but not the history the run's first line recorded.
+        // line matches the new record, but not the history the run's first line recorded.
         let (reports, dirs) = reports_with_runs(2);
         let dir = &dirs[0];
-        let stored = std::fs::read(dir.join("run.json")).unwrap();
-        let mut record: RunRecord = serde_json::from_slice(&stored).unwrap();
+        let stored = std::fs::read(dir.join(RECORD_FILE)).unwrap();
+        let mut record = crate::store::load(&dir.join(RECORD_FILE)).unwrap();
         record.history.events.retain(
             |e| !matches!(e, crate::history::Event::Write(w) if w.outcome != crate::history::Outcome::Ok),
         );
@@ -814,11 +843,9 @@ mod tests {
     #[test]
     fn an_edited_or_missing_run_is_named() {
         let (reports, dirs) = reports_with_runs(3);
-        let run_json = dirs[0].join("run.json");
-        let text = std::fs::read_to_string(&run_json).unwrap();
-        std::fs::write(&run_json, text.replace("\"seed\": 1", "\"seed\": 2")).unwrap();
+        crate::store::edit_by_hand(&dirs[0].join(RECORD_FILE), "\"seed\":1", "\"seed\":2");
         std::fs::remove_dir_all(&dirs[1]).unwrap();
-        std::fs::remove_file(dirs[2].join("run.json")).unwrap();
+        std::fs::remove_file(dirs[2].join(RECORD_FILE)).unwrap();
         let v = verify_reports(reports.path()).unwrap();
         assert_eq!(
             kinds(&v),
@@ -829,7 +856,7 @@ mod tests {
             ]
         );
         assert!(v.problems[0].message.starts_with(
-            "runs/2026-11-01T06-10-03Z-sample/run.json changed since this line recorded it"
+            "runs/2026-11-01T06-10-03Z-sample/run.json.gz changed since this line recorded it"
         ));
         assert_eq!(
             v.problems[1].message,
@@ -837,15 +864,15 @@ mod tests {
         );
         assert_eq!(
             v.problems[2].message,
-            "runs/2026-11-03T06-10-03Z-sample/run.json is missing"
+            "runs/2026-11-03T06-10-03Z-sample/run.json.gz is missing"
         );
     }
 
     #[test]
     fn a_reanalysis_is_noted_not_a_problem_unless_the_run_was_edited_first() {
         let (reports, dirs) = reports_with_runs(2);
-        let before = std::fs::read(dirs[0].join("run.json")).unwrap();
-        let mut record = crate::analyze::load(&dirs[0].join("run.json")).unwrap();
+        let before = std::fs::read(dirs[0].join(RECORD_FILE)).unwrap();
+        let mut record = crate::store::load(&dirs[0].join(RECORD_FILE)).unwrap();
         record.verdict.passed = !record.verdict.passed;
         write_reports(&record, &dirs[0]).unwrap();
         crate::report::history::record_reanalysis(&dirs[0], &record, &before, &[], None).unwrap();
@@ -856,7 +883,7 @@ mod tests {
             v.notes,
             vec![
                 "line 1: runs/2026-11-01T06-10-03Z-sample was rewritten by analyze: line 3 \
-                 records its run.json now"
+                 records its record now"
             ]
         );
         assert!(
@@ -864,16 +891,14 @@ mod tests {
                 .contains("(3 lines, 1 rewritten by analyze, line 3 sha256")
         );
 
-        // run.json edited by hand, then re-analysed: the re-analysis does not launder it.
-        let edited = std::fs::read_to_string(dirs[1].join("run.json"))
-            .unwrap()
-            .replace("\"seed\": 1", "\"seed\": 2");
-        std::fs::write(dirs[1].join("run.json"), &edited).unwrap();
-        let mut record = crate::analyze::load(&dirs[1].join("run.json")).unwrap();
+        // The record edited by hand, then re-analysed: the re-analysis does not launder it.
+        let file = dirs[1].join(RECORD_FILE);
+        crate::store::edit_by_hand(&file, "\"seed\":1", "\"seed\":2");
+        let edited = std::fs::read(&file).unwrap();
+        let mut record = crate::store::load(&file).unwrap();
         record.verdict.passed = !record.verdict.passed;
         write_reports(&record, &dirs[1]).unwrap();
-        crate::report::history::record_reanalysis(&dirs[1], &record, edited.as_bytes(), &[], None)
-            .unwrap();
+        crate::report::history::record_reanalysis(&dirs[1], &record, &edited, &[], None).unwrap();
         let v = verify_reports(reports.path()).unwrap();
         assert_eq!(kinds(&v), vec![(Some(4), ProblemKind::EditedRun)]);
         assert!(
@@ -886,9 +911,9 @@ mod tests {
     #[test]
     fn a_run_recorded_twice_is_a_duplicate() {
         let (reports, dirs) = reports_with_runs(1);
-        let record = crate::analyze::load(&dirs[0].join("run.json")).unwrap();
-        let run_json = std::fs::read(dirs[0].join("run.json")).unwrap();
-        let line = HistoryLine::new(&record, "runs/2026-11-01T06-10-03Z-sample", &run_json);
+        let record = crate::store::load(&dirs[0].join(RECORD_FILE)).unwrap();
+        let stored = std::fs::read(dirs[0].join(RECORD_FILE)).unwrap();
+        let line = HistoryLine::new(&record, "runs/2026-11-01T06-10-03Z-sample", &stored);
         append(reports.path(), line).unwrap();
         let v = verify_reports(reports.path()).unwrap();
         assert_eq!(kinds(&v), vec![(Some(2), ProblemKind::DuplicateRun)]);
@@ -915,7 +940,7 @@ mod tests {
 
     /// A game day's run and a scripted run in one history: it verifies, the scripted run's line
     /// holds no `game_day` key (as lines written before game days), and the game day's line
-    /// must say what its run.json says.
+    /// must say what its record says.
     #[test]
     fn a_history_with_a_game_day_verifies() {
         let reports = tempfile::tempdir().unwrap();
@@ -928,14 +953,72 @@ mod tests {
         assert!(!lines[0].contains("game_day"), "{}", lines[0]);
         assert!(lines[1].contains("\"game_day\":true"), "{}", lines[1]);
 
-        // the same run.json without its game day: the line records a fact it does not hold
-        let run_json = std::fs::read_to_string(dir.join("run.json")).unwrap();
-        let mut record: RunRecord = serde_json::from_str(&run_json).unwrap();
+        // the same record without its game day: the line records a fact it does not hold
+        let mut record = crate::store::load(&dir.join(RECORD_FILE)).unwrap();
         record.game_day = None;
         let bytes = serde_json::to_vec_pretty(&record).unwrap();
         let line = HistoryLine::new(&record, "runs/x", &bytes);
         let stated = crate::report::parse_line(lines[1].as_bytes()).unwrap();
         assert_eq!(stated.disagreements(&line), ["game_day"]);
+    }
+
+    /// A run directory written before format 6 holds `run.json`: it verifies, an edit of it is
+    /// found, and its re-analysis stores it as `run.json.gz` (the `run.json` gone), on a line
+    /// marked with the replaced file's digest that the history verifies.
+    #[test]
+    fn an_old_run_json_verifies_and_its_reanalysis_moves_it_to_run_json_gz() {
+        let fixture =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-5/gameday.run.json");
+        let old = std::fs::read(&fixture).unwrap();
+        let record = crate::store::load(&fixture).unwrap();
+        let reports = tempfile::tempdir().unwrap();
+        let rel = format!("runs/{}", crate::report::run_dir_name(&record));
+        let dir = reports.path().join(&rel);
+        std::fs::create_dir_all(&dir).unwrap();
+        let plain = dir.join(crate::store::PLAIN_RECORD_FILE);
+        std::fs::write(&plain, &old).unwrap();
+        append(reports.path(), HistoryLine::new(&record, &rel, &old)).unwrap();
+        let v = verify_reports(reports.path()).unwrap();
+        assert!(v.intact(), "{:?}", v.problems);
+
+        crate::store::edit_by_hand(&plain, "\"seed\": 1", "\"seed\": 2");
+        let v = verify_reports(reports.path()).unwrap();
+        assert_eq!(kinds(&v), vec![(Some(1), ProblemKind::EditedRun)]);
+        assert!(
+            v.problems[0]
+                .message
+                .starts_with(&format!("{rel}/run.json changed since")),
+            "{}",
+            v.problems[0]
+        );
+        std::fs::write(&plain, &old).unwrap();
+
+        let analysis = crate::analyze::reanalyze(&crate::store::load(&plain).unwrap());
+        assert!(analysis.reproduced, "{:?}", analysis.changes);
+        write_reports(&analysis.record, &dir).unwrap();
+        assert!(!plain.exists() && dir.join(RECORD_FILE).exists());
+        let Reanalysis::Appended { line, .. } =
+            record_reanalysis(&dir, &analysis.record, &old, &[], None).unwrap()
+        else {
+            panic!("not appended");
+        };
+        assert_eq!(line.reanalyzed_from, Some(sha256_hex(&old)));
+        let note = line.reanalysis.unwrap();
+        assert_eq!((note.format_from, note.format_to), (5, 6));
+        assert_eq!(note.changes.len(), 1, "{:?}", note.changes);
+        assert!(note.changes[0].starts_with("format 6: the record is stored as run.json.gz"));
+        let v = verify_reports(reports.path()).unwrap();
+        assert!(v.intact(), "{:?}", v.problems);
+        assert_eq!((v.lines, v.runs, v.reanalyses), (2, 1, 1));
+
+        // judged again: nothing changes, nothing is appended
+        let stored = std::fs::read(dir.join(RECORD_FILE)).unwrap();
+        let again = crate::analyze::reanalyze(&crate::store::load(&dir.join(RECORD_FILE)).unwrap());
+        write_reports(&again.record, &dir).unwrap();
+        assert_eq!(
+            record_reanalysis(&dir, &again.record, &stored, &[], None).unwrap(),
+            Reanalysis::Unchanged
+        );
     }
 
     #[test]

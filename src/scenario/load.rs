@@ -156,7 +156,7 @@ mod tests {
                           through HAProxy"
                 .into(),
             runbook: Some("1. Primary node crash".into()),
-            duration: Duration::from_secs(60),
+            duration: Duration::from_secs(40),
             source: Source {
                 path: path.clone(),
                 sha256: hex::encode(Sha256::digest(&bytes)),
@@ -211,10 +211,10 @@ mod tests {
                     },
                 },
                 Objective {
-                    measure: Measure::LostWrites,
-                    bound: Bound::Count {
-                        cmp: Cmp::Eq,
-                        value: 0,
+                    measure: Measure::Rpo,
+                    bound: Bound::Duration {
+                        cmp: Cmp::Le,
+                        value: Duration::from_secs(1),
                     },
                 },
                 Objective {

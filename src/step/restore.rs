@@ -279,6 +279,12 @@ pub struct RestoreLog {
 impl RestoreLog {
     pub fn read(log: &str) -> RestoreLog {
         let mut facts = RestoreLog::default();
+        // Every FATAL with the PID that wrote it: clients refused while the server starts (the
+        // probes, the workload, Patroni) write FATAL lines too, some about recovery ("the
+        // database system is in recovery mode"); the restore's own is the startup process's,
+        // whose PID the postmaster names when it exits.
+        let mut fatals: Vec<(Option<&str>, &str)> = Vec::new();
+        let mut startup_pid = None;
         for line in log.lines() {
             if let Some(rest) = after(line, "restore backup set ") {
                 facts.backup_set = rest.split(',').next().map(str::to_owned);
@@ -301,20 +307,38 @@ impl RestoreLog {
             if let Some(rest) = after(line, "last completed transaction was at log time ") {
                 facts.last_completed = Some(rest.to_owned());
             }
-            // Clients refused while the server starts (the probes, the workload) write FATAL
-            // lines too; the restore's own is the startup process's, about recovery.
-            if let Some(rest) = after(line, "FATAL:  ")
-                && !CLIENT_FATALS.iter().any(|noise| rest.starts_with(noise))
-            {
-                let recovery = rest.contains("recovery");
-                if recovery || facts.fatal.as_ref().is_none_or(|f| !f.contains("recovery")) {
-                    facts.fatal = Some(rest.to_owned());
-                }
+            if let Some(rest) = after(line, "FATAL:  ") {
+                fatals.push((log_pid(line), rest));
+            }
+            if let Some(rest) = after(line, "startup process (PID ") {
+                startup_pid = rest.split(')').next();
             }
             if line.contains("shutdown at recovery target") {
                 facts.shut_down_at_target = true;
             }
         }
+        let startup_fatal = startup_pid.and_then(|pid| {
+            fatals
+                .iter()
+                .rev()
+                .find(|(by, _)| *by == Some(pid))
+                .map(|(_, fatal)| *fatal)
+        });
+        // Without the exit line (a log cut short), the last FATAL about recovery that is not a
+        // refused client's, else the last that is not a refused client's.
+        let own = || {
+            let own: Vec<&str> = fatals
+                .iter()
+                .map(|(_, fatal)| *fatal)
+                .filter(|fatal| !CLIENT_FATALS.iter().any(|noise| fatal.starts_with(noise)))
+                .collect();
+            own.iter()
+                .rev()
+                .find(|fatal| fatal.contains("recovery"))
+                .or(own.last())
+                .copied()
+        };
+        facts.fatal = startup_fatal.or_else(own).map(str::to_owned);
         facts
     }
 
@@ -349,9 +373,17 @@ fn log_time(line: &str) -> Option<String> {
     )
 }
 
+/// The PID in PostgreSQL's default `log_line_prefix` (`… UTC [56] FATAL: …`).
+fn log_pid(line: &str) -> Option<&str> {
+    let rest = after(line, " UTC [")?;
+    rest.split(']').next()
+}
+
 /// FATAL lines PostgreSQL writes for refused clients, not for its own failure.
 const CLIENT_FATALS: &[&str] = &[
     "the database system is starting up",
+    "the database system is in recovery mode",
+    "the database system is not accepting connections",
     "the database system is shutting down",
     "the database system is not yet accepting connections",
     "no pg_hba.conf entry",
@@ -454,12 +486,24 @@ mod tests {
             "2026-11-28 11:41:21.100 UTC [60] FATAL:  the database system is starting up\n\
              2026-11-28 11:41:21.174 UTC [56] LOG:  last completed transaction was at log time 2026-11-28 11:40:38.240016+00\n\
              2026-11-28 11:41:21.174 UTC [56] FATAL:  recovery ended before configured recovery target was reached\n\
-             2026-11-28 11:41:21.180 UTC [61] FATAL:  no pg_hba.conf entry for host \"172.24.0.2\"\n",
+             2026-11-28 11:41:21.176 UTC [50] LOG:  startup process (PID 56) exited with exit code 1\n\
+             2026-11-28 11:41:21.180 UTC [61] FATAL:  no pg_hba.conf entry for host \"172.24.0.2\"\n\
+             2026-11-28 11:41:21.181 UTC [62] FATAL:  the database system is in recovery mode\n\
+             2026-11-28 11:41:21.182 UTC [63] FATAL:  sorry, too many clients already\n",
         );
         assert_eq!(
             unreached.why_not(),
             "PostgreSQL: recovery ended before configured recovery target was reached (last \
              transaction applied at 2026-11-28 11:40:38.240016+00)"
+        );
+        // Without the postmaster's exit line, refused clients' FATALs still do not win.
+        let cut = RestoreLog::read(
+            "2026-11-28 11:41:21.174 UTC [56] FATAL:  recovery ended before configured recovery target was reached\n\
+             2026-11-28 11:41:21.181 UTC [62] FATAL:  the database system is in recovery mode\n",
+        );
+        assert_eq!(
+            cut.fatal.as_deref(),
+            Some("recovery ended before configured recovery target was reached")
         );
         let shut = RestoreLog::read("LOG:  shutdown at recovery target\n");
         assert!(shut.why_not().contains("shut down at the recovery target"));

@@ -127,6 +127,8 @@ impl Cluster {
         // Bring-up is timed from here, as documented: the first container's creation, after
         // the network and the disks (the bound above still covers those).
         let first_container = Instant::now();
+        // The node that bootstraps the stack, waited for once every container has started.
+        let mut bootstrapping = None;
         for group in &groups {
             let started_group = try_join_all(group.specs.iter().map(|spec| {
                 let binds = disks
@@ -136,15 +138,10 @@ impl Cluster {
                 start_node(docker, spec, image, labels, binds, &fixed)
             }))
             .await?;
-            // The group's first node, if it bootstraps the stack.
-            let bootstrap = group
-                .bootstraps
-                .then(|| started_group.first().cloned())
-                .flatten();
-            cluster.nodes.extend(started_group);
-            if let Some(first) = bootstrap {
-                ready::wait_bootstrapped(&cluster, &first, bound, progress).await?;
+            if group.bootstraps {
+                bootstrapping = bootstrapping.or_else(|| started_group.first().cloned());
             }
+            cluster.nodes.extend(started_group);
         }
         if cluster.endpoint().is_err() {
             return Err(TopologyError::Node {
@@ -159,6 +156,9 @@ impl Cluster {
             count: cluster.nodes.len(),
             took: first_container.elapsed(),
         });
+        if let Some(first) = bootstrapping {
+            ready::wait_bootstrapped(&cluster, &first, bound, progress).await?;
+        }
         let ready = stack
             .ready(&cluster, &scenario.topology, bound, progress)
             .await?;

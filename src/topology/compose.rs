@@ -13,8 +13,7 @@
 //! read-only), capabilities, an init as PID 1, a tmpfs /tmp, in-memory disks held by a keeper
 //! container, one network, every port published on 127.0.0.1 (on the host port the scenario
 //! fixed, or one the engine chooses), and the plan's start order (a group starts once the one
-//! before it has started; after a group that bootstraps, once its node is healthy). Health
-//! checks are each kind's own ([`Health`]).
+//! before it has started). Health checks are each kind's own ([`Health`]).
 
 use super::containers::{TMP, published_ports};
 use super::disks::{KEEPER_CMD, disk_name, kept_at, volume_options};
@@ -164,19 +163,12 @@ pub fn export(scenario: &Scenario, image: &str) -> Result<Export, ComposeError> 
         services.push(KEEPER.to_owned());
     }
 
-    // Each group waits for the last non-empty one before it: started, or healthy if it
-    // bootstrapped the stack. The first waits for the keeper.
-    let mut before: Option<(&StartGroup, Vec<&str>)> = None;
+    // Each group waits for the last non-empty one before it to have started, as a drill's
+    // bring-up does. The first waits for the keeper.
+    let mut before: Option<Vec<&str>> = None;
     for group in groups.iter().filter(|g| !g.specs.is_empty()) {
         let depends: Vec<(&str, &str)> = match &before {
-            Some((prev, names)) => {
-                let condition = if prev.bootstraps {
-                    "service_healthy"
-                } else {
-                    "service_started"
-                };
-                names.iter().map(|n| (*n, condition)).collect()
-            }
+            Some(names) => names.iter().map(|n| (*n, "service_started")).collect(),
             None if !volumes.is_empty() => vec![(KEEPER, "service_started")],
             None => vec![],
         };
@@ -184,7 +176,7 @@ pub fn export(scenario: &Scenario, image: &str) -> Result<Export, ComposeError> 
             service(&mut out, spec, image, label, &depends);
             services.push(spec.name.clone());
         }
-        before = Some((group, group.specs.iter().map(|s| s.name.as_str()).collect()));
+        before = Some(group.specs.iter().map(|s| s.name.as_str()).collect());
     }
 
     let _ = writeln!(out, "\nnetworks:\n  default:");
@@ -908,8 +900,8 @@ mod tests {
                 .count(),
             3
         );
-        // pg2 and pg3 start once pg1, which bootstraps, is healthy; the rest once the group
-        // before has started
+        // etcd once the keeper has started, pg1 once etcd has, every other node once pg1 has
+        // (pg2 and pg3 cannot bootstrap: they wait for pg1 to lead and clone it)
         let depends = |service: &str| -> String {
             let section: Vec<&str> = export
                 .compose
@@ -925,9 +917,10 @@ mod tests {
         };
         assert!(depends("etcd1").contains("disks:\n        condition: service_started"));
         assert!(depends("pg1").contains("etcd3:\n        condition: service_started"));
-        assert!(depends("pg2").contains("pg1:\n        condition: service_healthy"));
-        assert!(depends("pgbouncer1").contains("pg3:\n        condition: service_started"));
-        assert!(depends("haproxy").contains("pgbouncer3:\n        condition: service_started"));
+        assert!(depends("pg1").contains("etcd3:\n        condition: service_started"));
+        for service in ["pg2", "pgbouncer1", "haproxy"] {
+            assert!(depends(service).contains("pg1:\n        condition: service_started"));
+        }
         assert_eq!(depends(KEEPER), "");
     }
 

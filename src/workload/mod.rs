@@ -15,6 +15,5 @@ mod writer;
 pub use acked::Acknowledged;
 pub use read_back::{ReadBackError, read_back};
 pub use reader::run_reads;
-pub use schedule::Until;
 pub use table::prepare;
 pub use writer::run_writes;

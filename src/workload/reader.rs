@@ -1,6 +1,6 @@
 use super::Acknowledged;
 use super::endpoints::read_endpoint;
-use super::schedule::{Until, on_schedule};
+use super::schedule::on_schedule;
 use super::sessions::Sessions;
 use crate::client::{Client, Seen};
 use crate::history::{At, Clock, Event, Outcome, ReadOp};
@@ -9,9 +9,10 @@ use crate::topology::Cluster;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
 
 /// Starts reads at `spec.read_rate` per second on a fixed schedule from the run's start until
-/// `until`, each concurrently, through `spec.read_through`, with at most `spec.readers`
+/// `stop` is cancelled, each concurrently, through `spec.read_through`, with at most `spec.readers`
 /// connections kept open. Each looks for the highest sequence number in `acked` at its invoke
 /// instant. Waits for the last reads to finish. Does nothing without readers.
 pub async fn run_reads(
@@ -19,7 +20,7 @@ pub async fn run_reads(
     cluster: Arc<Cluster>,
     spec: Workload,
     clock: Clock,
-    until: Until,
+    stop: CancellationToken,
     events: UnboundedSender<Event>,
     acked: Arc<Acknowledged>,
 ) {
@@ -29,7 +30,7 @@ pub async fn run_reads(
     let period = Duration::from_secs(1) / spec.read_rate;
     // Their own sessions and connection slots: reads never hold up the writers'.
     let sessions = Arc::new(Sessions::new(client, spec.readers, spec.connect_timeout));
-    on_schedule(clock, period, &until, &events, |_| {
+    on_schedule(clock, period, &stop, &events, |_| {
         let read = Read {
             cluster: cluster.clone(),
             spec: spec.clone(),

@@ -8,39 +8,13 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-/// When the workload stops starting operations: at an instant (a scripted drill's end) or when
-/// `stop` is cancelled (a game day's `down`), whichever comes first.
-#[derive(Clone, Debug)]
-pub struct Until {
-    pub at: At,
-    pub stop: CancellationToken,
-}
-
-impl Until {
-    /// At `at`, and only then.
-    pub fn at(at: At) -> Until {
-        Until {
-            at,
-            stop: CancellationToken::new(),
-        }
-    }
-
-    /// When `stop` is cancelled.
-    pub fn stopped(stop: CancellationToken) -> Until {
-        Until {
-            at: At(u64::MAX),
-            stop,
-        }
-    }
-}
-
-/// Starts `op(k)` for k = 0, 1, 2... at run instants k·`period` while they are before `until`
-/// (and it is not stopped), each concurrently, and sends the event each one ends with. Waits for
+/// Starts `op(k)` for k = 0, 1, 2... at run instants k·`period` until `stop` is cancelled (at a
+/// scripted drill's end, or a game day's `down`), each concurrently, and sends the event each one ends with. Waits for
 /// the last to finish.
 pub(super) async fn on_schedule<F, Fut>(
     clock: Clock,
     period: Duration,
-    until: &Until,
+    stop: &CancellationToken,
     events: &UnboundedSender<Event>,
     mut op: F,
 ) where
@@ -50,10 +24,10 @@ pub(super) async fn on_schedule<F, Fut>(
     let mut in_flight = JoinSet::new();
     let mut next = At::default();
     let mut k = 0;
-    while next < until.at {
+    loop {
         tokio::select! {
             _ = tokio::time::sleep_until(clock.instant(next)) => {}
-            _ = until.stop.cancelled() => break,
+            _ = stop.cancelled() => break,
         }
         let operation = op(k);
         let events = events.clone();

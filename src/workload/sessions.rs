@@ -62,10 +62,17 @@ impl Sessions {
             .unwrap_or_else(|_| Err(Failure::new(ErrorKind::ConnectTimeout, "connect: timeout")))
     }
 
-    /// Keeps a connection that just worked, up to `keep` idle ones.
+    /// Keeps a connection that just worked: up to `keep` idle ones, and one more for each
+    /// connection being opened meanwhile. Attempts that found none idle are the demand the
+    /// kept number did not meet; dropping what they will need again makes the next attempts
+    /// open connections too (a backend forked, a login), and on a loaded host that churn
+    /// slowed every write until the whole run collapsed into connection timeouts. The extra
+    /// ones go as demand falls: a connection given back with none being opened and `keep`
+    /// already idle is closed.
     pub fn give_back(&self, connection: Box<dyn Connection>) {
+        let opening = MAX_CONNECTING - self.connecting.available_permits();
         let mut idle = self.idle.lock().expect("sessions lock");
-        if idle.len() < self.keep {
+        if idle.len() < self.keep + opening {
             idle.push(connection);
         }
     }
@@ -150,6 +157,29 @@ mod tests {
         assert_eq!(node(&mut again).await, "c0");
         let _fresh = sessions.take(anywhere).await.unwrap();
         assert_eq!(client.0.load(Ordering::SeqCst), 3);
+    }
+
+    /// While attempts are opening connections, the kept number did not meet the demand: a
+    /// connection given back then is kept beyond it, and closed once the demand has gone.
+    #[tokio::test]
+    async fn connections_are_kept_beyond_the_number_while_others_are_being_opened() {
+        let client = Arc::new(Counting::default());
+        let sessions = Sessions::new(client.clone(), 1, Duration::from_secs(1));
+        let a = sessions.take(anywhere).await.unwrap();
+        let b = sessions.take(anywhere).await.unwrap();
+        sessions.give_back(a);
+        {
+            // an attempt is opening a connection
+            let _opening = sessions.connecting.acquire().await.unwrap();
+            sessions.give_back(b); // kept: two idle
+        }
+        let _x = sessions.take(|| panic!("idle")).await.unwrap();
+        let y = sessions.take(|| panic!("idle")).await.unwrap();
+        assert_eq!(client.0.load(Ordering::SeqCst), 2);
+        let z = sessions.take(anywhere).await.unwrap();
+        sessions.give_back(y);
+        sessions.give_back(z); // nobody opening, one idle already: closed
+        assert_eq!(sessions.idle.lock().unwrap().len(), 1);
     }
 
     #[tokio::test]

@@ -1,5 +1,5 @@
 use super::Acknowledged;
-use super::schedule::{Until, on_schedule};
+use super::schedule::on_schedule;
 use super::sessions::Sessions;
 use crate::client::{Accepted, Client, Failure};
 use crate::history::{At, Clock, ErrorKind, Event, Outcome, WriteOp};
@@ -8,9 +8,10 @@ use crate::topology::Cluster;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
 
-/// Starts write attempts at `spec.rate` per second on a fixed schedule from `from` until
-/// `until` (run instants), each concurrently, so that an attempt is in flight at every instant
+/// Starts write attempts at `spec.rate` per second on a fixed schedule from the run's start until
+/// `stop` is cancelled, each concurrently, so that an attempt is in flight at every instant
 /// of an outage: the recovery edge is then known to within one period. Waits for the last
 /// attempts to finish. Sequence numbers start at `first_seq`. Each acknowledged write is
 /// recorded in `acked` once its complete instant is taken, for the readers.
@@ -20,14 +21,14 @@ pub async fn run_writes(
     cluster: Arc<Cluster>,
     spec: Workload,
     clock: Clock,
-    until: Until,
+    stop: CancellationToken,
     events: UnboundedSender<Event>,
     first_seq: u64,
     acked: Arc<Acknowledged>,
 ) {
     let period = Duration::from_secs(1) / spec.rate.max(1);
     let sessions = Arc::new(Sessions::new(client, spec.writers, spec.connect_timeout));
-    on_schedule(clock, period, &until, &events, |k| {
+    on_schedule(clock, period, &stop, &events, |k| {
         let attempt = Attempt {
             cluster: cluster.clone(),
             spec: spec.clone(),

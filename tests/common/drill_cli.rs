@@ -7,19 +7,26 @@ use std::process::{Child, ChildStderr, Command, Stdio};
 /// The shipped primary-crash scenario, renamed, shortened to `duration` with the crash at 4 s,
 /// `extra` appended (before the objectives: a `[bounds]` table, a topology table...).
 pub fn crash_scenario(name: &str, duration: &str, extra: &str) -> String {
-    let text = std::fs::read_to_string(super::scenario_path("patroni-primary-crash")).unwrap();
-    let mut parts = text.split("[objectives]");
-    let head = parts.next().unwrap();
-    let objectives = parts.next().unwrap();
-    head.replace(
-        "name = \"patroni-primary-crash\"",
-        &format!("name = \"{name}\""),
-    )
-    .replace("duration = \"60s\"", &format!("duration = \"{duration}\""))
-    .replace("at = \"10s\"", "at = \"4s\"")
-        + extra
-        + "\n[objectives]"
-        + objectives
+    let (head, objectives) = crash_scenario_parts(name, duration);
+    head + extra + "\n[objectives]" + &objectives
+}
+
+/// The shipped crash scenario renamed, `duration` long and crashing at 4 s: its text before
+/// `[objectives]`, and its objectives.
+pub fn crash_scenario_parts(name: &str, duration: &str) -> (String, String) {
+    let text = super::shipped_with(
+        "patroni-primary-crash",
+        &[
+            (
+                "name = \"patroni-primary-crash\"",
+                &format!("name = \"{name}\""),
+            ),
+            ("duration = \"40s\"", &format!("duration = \"{duration}\"")),
+            ("at = \"10s\"", "at = \"4s\""),
+        ],
+    );
+    let (head, objectives) = text.split_once("[objectives]").unwrap();
+    (head.to_owned(), objectives.to_owned())
 }
 
 pub struct DrillCli {

@@ -163,21 +163,27 @@ fn specs(members: usize, cluster_token: &str) -> Vec<NodeSpec> {
     (1..=members)
         .map(|i| {
             let me = name(i);
+            let peers: Vec<String> = (1..=members).map(name).filter(|n| *n != me).collect();
+            let earlier: Vec<String> = (1..i).map(name).collect();
             NodeSpec {
                 name: me.clone(),
                 kind: super::ETCD,
-                cmd: vec![
-                    "etcd".into(),
-                    format!("--name={me}"),
-                    "--data-dir=/data/etcd".into(),
-                    format!("--listen-client-urls=http://0.0.0.0:{CLIENT_PORT}"),
-                    format!("--advertise-client-urls=http://{me}:{CLIENT_PORT}"),
-                    format!("--listen-peer-urls=http://0.0.0.0:{PEER_PORT}"),
-                    format!("--initial-advertise-peer-urls=http://{me}:{PEER_PORT}"),
-                    format!("--initial-cluster={initial_cluster}"),
-                    "--initial-cluster-state=new".into(),
-                    format!("--initial-cluster-token={cluster_token}"),
-                ],
+                cmd: once_peers_resolve(
+                    &peers,
+                    &earlier,
+                    vec![
+                        "etcd".into(),
+                        format!("--name={me}"),
+                        "--data-dir=/data/etcd".into(),
+                        format!("--listen-client-urls=http://0.0.0.0:{CLIENT_PORT}"),
+                        format!("--advertise-client-urls=http://{me}:{CLIENT_PORT}"),
+                        format!("--listen-peer-urls=http://0.0.0.0:{PEER_PORT}"),
+                        format!("--initial-advertise-peer-urls=http://{me}:{PEER_PORT}"),
+                        format!("--initial-cluster={initial_cluster}"),
+                        "--initial-cluster-state=new".into(),
+                        format!("--initial-cluster-token={cluster_token}"),
+                    ],
+                ),
                 user: None,
                 files: vec![],
                 ports: vec![CLIENT_PORT],
@@ -192,6 +198,38 @@ fn specs(members: usize, cluster_token: &str) -> Vec<NodeSpec> {
                 health: Some(health()),
             }
         })
+        .collect()
+}
+
+/// `etcd` run once its peers' names resolve and the members before it serve their peers.
+///
+/// A new member resolves every peer URL of `--initial-cluster` before it starts and, when one
+/// does not resolve yet (Docker's DNS names a container only once it has started, and the
+/// members start together), retries a second later. Then it asks each peer whether the cluster
+/// is already bootstrapped, waiting up to a second for each answer: a peer that has bound its
+/// port but not yet started serving (every member, when they start together) costs that whole
+/// second, two in a three-member cluster, while a peer not yet listening refuses at once. So
+/// the members start one after the other: each once the members before it answer on their peer
+/// port (`/members`), before the ones after it listen. A member with data (restarted) does not
+/// wait, and each wait is bounded (5 s), after which etcd's own retries and errors take over.
+fn once_peers_resolve(peers: &[String], earlier: &[String], etcd: Vec<String>) -> Vec<String> {
+    if peers.is_empty() {
+        return etcd;
+    }
+    let mut wait = format!(
+        "for _ in $(seq 100); do getent hosts {} >/dev/null && break; sleep 0.05; done",
+        peers.join(" ")
+    );
+    for member in earlier {
+        wait.push_str(&format!(
+            "; for _ in $(seq 100); do curl -fsS --max-time 1 -o /dev/null \
+             http://{member}:{PEER_PORT}/members 2>/dev/null && break; sleep 0.05; done"
+        ));
+    }
+    let script = format!("[ -d /data/etcd/member ] || {{ {wait}; }}; exec \"$@\"");
+    ["sh".into(), "-c".into(), script, "etcd-start".into()]
+        .into_iter()
+        .chain(etcd)
         .collect()
 }
 
@@ -264,3 +302,37 @@ pub async fn key_value(
 }
 
 pub const VERSION_CMD: &[&str] = &["etcd", "--version"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A member of several waits for its peers' names (not its own) before etcd starts, and
+    /// only while it has no data; a lone member starts etcd directly.
+    #[test]
+    fn members_start_etcd_once_their_peers_names_resolve() {
+        let three = specs(3, "token");
+        let cmd = &three[1].cmd;
+        assert_eq!(cmd[..2], ["sh", "-c"]);
+        assert!(
+            cmd[2].starts_with("[ -d /data/etcd/member ] || {"),
+            "{}",
+            cmd[2]
+        );
+        assert!(
+            cmd[2].contains("getent hosts etcd1 etcd3 >/dev/null"),
+            "{}",
+            cmd[2]
+        );
+        // etcd2 waits for etcd1 to serve its peers, not for etcd3; etcd1 waits for none
+        assert!(cmd[2].contains("http://etcd1:2380/members"), "{}", cmd[2]);
+        assert!(!cmd[2].contains("etcd3:2380"), "{}", cmd[2]);
+        assert!(!three[0].cmd[2].contains("/members"), "{}", three[0].cmd[2]);
+        assert!(three[2].cmd[2].contains("http://etcd2:2380/members"));
+        assert!(cmd[2].ends_with("exec \"$@\""), "{}", cmd[2]);
+        assert_eq!(cmd[3], "etcd-start");
+        assert_eq!(cmd[4], "etcd");
+        assert!(cmd.contains(&"--name=etcd2".to_string()));
+        assert_eq!(specs(1, "token")[0].cmd[0], "etcd");
+    }
+}

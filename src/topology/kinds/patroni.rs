@@ -328,7 +328,14 @@ fn specs(
             let me = name(i);
             let mut files = vec![FileSpec {
                 path: CONFIG_PATH.into(),
-                contents: render_config(&me, spec, etcd_members, secrets.in_files(), backups),
+                contents: render_config(
+                    &me,
+                    bootstraps(&me),
+                    spec,
+                    etcd_members,
+                    secrets.in_files(),
+                    backups,
+                ),
                 mode: 0o644,
             }];
             let mut disks = vec![Disk {
@@ -344,7 +351,10 @@ fn specs(
             NodeSpec {
                 name: me.clone(),
                 kind: super::PATRONI,
-                cmd: vec!["patroni".into(), CONFIG_PATH.into()],
+                cmd: once_etcd_serves(
+                    &etcd::client_hosts(etcd_members),
+                    vec!["patroni".into(), CONFIG_PATH.into()],
+                ),
                 user: Some("postgres".into()),
                 files,
                 ports: vec![PG_PORT, REST_PORT],
@@ -361,11 +371,41 @@ fn specs(
         .collect()
 }
 
+/// `patroni` started once an etcd member serves. Patroni asks etcd for its members as it
+/// starts and, when none answers yet, logs "waiting on etcd" and asks again 5 s later: 5 s of
+/// a bring-up whenever its first question came before etcd's first election (seen: asked 12 ms
+/// before etcd was ready, answered 5.2 s later). A node with data (restarted) does not wait,
+/// nor does any node more than 10 s, after which Patroni's own retries take over.
+fn once_etcd_serves(hosts: &[String], patroni: Vec<String>) -> Vec<String> {
+    if hosts.is_empty() {
+        return patroni;
+    }
+    let script = format!(
+        "[ -d {DATA_DIR} ] || for _ in $(seq 200); do for h in {}; do \
+         curl -fsS --max-time 1 \"http://$h/health\" 2>/dev/null | grep -q '\"health\":\"true\"' \
+         && break 2; done; sleep 0.05; done; exec \"$@\"",
+        hosts.join(" ")
+    );
+    ["sh".into(), "-c".into(), script, "patroni-start".into()]
+        .into_iter()
+        .chain(patroni)
+        .collect()
+}
+
+/// The node that initializes the cluster at bring-up (the first): every run begins with the
+/// same leader, so a seed repeats a run's choices.
+pub fn bootstraps(node: &str) -> bool {
+    node == name(1)
+}
+
 /// Patroni's configuration. Rendered as JSON, which is YAML too: no template to get wrong.
 /// Without `secrets` it names the users but holds no password (Patroni then reads them from
-/// `PASSWORD_ENV`).
+/// `PASSWORD_ENV`). Only a node that `may_bootstrap` carries the `bootstrap` section: Patroni
+/// never initializes a new cluster on a node without one, it waits for a leader and clones it,
+/// so the other nodes can start beside the bootstrapping one without racing it.
 pub fn render_config(
     me: &str,
+    may_bootstrap: bool,
     spec: &PatroniSettings,
     etcd_members: usize,
     secrets: Option<&Secrets>,
@@ -407,6 +447,7 @@ pub fn render_config(
             // initdb's closing fsync of every file guards against a machine crash during
             // bootstrap, which a drill never rehearses; it costs seconds of bring-up on disk.
             "initdb": [{ "encoding": "UTF8" }, "data-checksums", "no-sync"],
+            "post_bootstrap": replica_slots(me, spec.nodes),
         },
         "postgresql": {
             "listen": format!("0.0.0.0:{PG_PORT}"),
@@ -414,6 +455,10 @@ pub fn render_config(
             "data_dir": DATA_DIR,
             "bin_dir": "/usr/lib/postgresql/15/bin",
             "pgpass": "/tmp/pgpass",
+            // A replica clones with an immediate checkpoint on the leader (as Patroni's own
+            // documentation shows), not a spread one: with the default, each clone at bring-up
+            // or rejoin waits about a second for a checkpoint of a handful of pages.
+            "basebackup": [{ "checkpoint": "fast" }],
             "authentication": {
                 "superuser": user("postgres", |s| &s.superuser),
                 "replication": user("replicator", |s| &s.replication),
@@ -438,7 +483,29 @@ pub fn render_config(
     if let Some(backups) = backups {
         with_archiving(&mut config, backups);
     }
+    if !may_bootstrap && let Some(config) = config.as_object_mut() {
+        config.remove("bootstrap");
+    }
     serde_json::to_string_pretty(&config).expect("a json value always serialises")
+}
+
+/// Patroni's `post_bootstrap` command (it appends the connection URL): the other members'
+/// replication slots, created before the leader's first loop would (`use_slots`). A replica
+/// cloned with a fast checkpoint starts streaming within a second of the bootstrap, asks for
+/// its slot, and when it is not there yet retries only after `wal_retrieve_retry_interval`
+/// (5 s). Idempotent, as a restore's bootstrap may find slots already there.
+fn replica_slots(me: &str, nodes: usize) -> String {
+    let others = (1..=nodes)
+        .map(name)
+        .filter(|other| other != me)
+        .map(|other| format!("'{other}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    format!(
+        "/usr/lib/postgresql/15/bin/psql -qAt -c \"SELECT pg_create_physical_replication_slot(s, \
+         true) FROM unnest(ARRAY[{others}]::text[]) AS s WHERE s NOT IN (SELECT slot_name FROM \
+         pg_replication_slots)\""
+    )
 }
 
 /// Archiving into pgBackRest's repository, set in each node's own parameters (not the DCS's,
@@ -472,7 +539,7 @@ pub fn render_restore_config(
     let spec = settings(topology)?;
     let backups = pgbackrest::settings(topology)?;
     let etcd_members = super::ETCD.kind().count(topology);
-    let rendered = render_config(me, spec, etcd_members, Some(secrets), Some(backups));
+    let rendered = render_config(me, true, spec, etcd_members, Some(secrets), Some(backups));
     let mut config: serde_json::Value = serde_json::from_str(&rendered).ok()?;
     config["bootstrap"]["method"] = json!("pgbackrest");
     config["bootstrap"]["pgbackrest"] = json!({
@@ -558,21 +625,72 @@ pub const PG_VERSION_CMD: &[&str] = &["postgres", "--version"];
 mod tests {
     use super::*;
 
-    #[test]
-    fn config_carries_the_scenario_timings_and_is_valid_json() {
-        let spec = PatroniSettings {
-            nodes: 3,
+    /// The drills' usual timings (ttl 10 s, loop_wait 2 s, retry_timeout 3 s, 1 MiB lag).
+    fn settings(nodes: usize, synchronous: bool) -> PatroniSettings {
+        PatroniSettings {
+            nodes,
             ttl: Duration::from_secs(10),
             loop_wait: Duration::from_secs(2),
             retry_timeout: Duration::from_secs(3),
             maximum_lag_on_failover: 1 << 20,
-            synchronous_mode: true,
-            synchronous_mode_strict: true,
-        };
+            synchronous_mode: synchronous,
+            synchronous_mode_strict: synchronous,
+        }
+    }
+
+    /// Patroni starts once an etcd member's health endpoint says so, asking every member in
+    /// turn: run with a stand-in `curl` that answers healthy on its third call.
+    #[test]
+    fn patroni_starts_once_an_etcd_member_serves() {
+        let cmd = once_etcd_serves(
+            &["etcd1:2379".into(), "etcd2:2379".into()],
+            vec!["echo".into(), "started".into()],
+        );
+        assert_eq!(cmd[..2], ["sh", "-c"]);
+        assert!(cmd[2].starts_with("[ -d /data/pg ] ||"), "{}", cmd[2]);
+        let bin = tempfile::tempdir().unwrap();
+        let calls = bin.path().join("calls");
+        let curl = bin.path().join("curl");
+        std::fs::write(
+            &curl,
+            format!(
+                "#!/bin/sh\necho \"$4\" >> {0}\n[ $(wc -l < {0}) -ge 3 ] && echo '{{\"health\":\"true\"}}'\nexit 0\n",
+                calls.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&curl, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let path = format!(
+            "{}:{}",
+            bin.path().display(),
+            std::env::var("PATH").unwrap()
+        );
+        let out = std::process::Command::new(&cmd[0])
+            .args(&cmd[1..])
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "started\n");
+        let asked = std::fs::read_to_string(&calls).unwrap();
+        assert_eq!(
+            asked.lines().collect::<Vec<_>>(),
+            [
+                "http://etcd1:2379/health",
+                "http://etcd2:2379/health",
+                "http://etcd1:2379/health"
+            ]
+        );
+        assert_eq!(once_etcd_serves(&[], vec!["patroni".into()]), ["patroni"]);
+    }
+
+    #[test]
+    fn config_carries_the_scenario_timings_and_is_valid_json() {
+        let spec = settings(3, true);
         let secrets = Secrets::generate();
-        let text = render_config("pg2", &spec, 3, Some(&secrets), None);
+        let text = render_config("pg1", true, &spec, 3, Some(&secrets), None);
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        assert_eq!(v["name"], "pg2");
+        assert_eq!(v["name"], "pg1");
         assert_eq!(v["bootstrap"]["dcs"]["ttl"], 10);
         assert_eq!(v["bootstrap"]["dcs"]["loop_wait"], 2);
         assert_eq!(v["bootstrap"]["dcs"]["retry_timeout"], 3);
@@ -586,5 +704,45 @@ mod tests {
             v["postgresql"]["authentication"]["superuser"]["password"],
             secrets.superuser.as_str()
         );
+    }
+
+    /// Only the first node may initialize the cluster: the others start beside it and wait
+    /// for its leadership to clone it.
+    #[test]
+    fn only_the_first_node_can_bootstrap() {
+        let secrets = Secrets::generate();
+        let with_bootstrap: Vec<String> =
+            specs(&settings(3, false), 3, SecretsAt::Files(&secrets), None)
+                .iter()
+                .filter(|spec| {
+                    let v: serde_json::Value =
+                        serde_json::from_str(&spec.files[0].contents).unwrap();
+                    v.get("bootstrap").is_some()
+                })
+                .map(|spec| spec.name.clone())
+                .collect();
+        assert_eq!(with_bootstrap, ["pg1"]);
+    }
+
+    /// The bootstrap creates the other members' slots, only theirs and only when missing, and
+    /// replicas clone with a fast checkpoint.
+    #[test]
+    fn the_bootstrap_creates_the_replicas_slots_and_clones_checkpoint_fast() {
+        let spec = settings(3, false);
+        let v: serde_json::Value =
+            serde_json::from_str(&render_config("pg1", true, &spec, 3, None, None)).unwrap();
+        let command = v["bootstrap"]["post_bootstrap"].as_str().unwrap();
+        assert!(
+            command.starts_with("/usr/lib/postgresql/15/bin/psql "),
+            "{command}"
+        );
+        assert!(command.contains("ARRAY['pg2','pg3']::text[]"), "{command}");
+        assert!(command.contains("NOT IN (SELECT slot_name FROM pg_replication_slots)"));
+        assert_eq!(
+            v["postgresql"]["basebackup"],
+            json!([{ "checkpoint": "fast" }])
+        );
+        // A single node has no replica: an empty list, still valid SQL.
+        assert!(replica_slots("pg1", 1).contains("ARRAY[]::text[]"));
     }
 }

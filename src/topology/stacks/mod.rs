@@ -21,8 +21,7 @@ pub trait Stack: Sync + Send + 'static {
     fn summary(&self) -> &'static str;
     /// The kinds it may run, in the order nodes are listed (`pg1..pg3, etcd1..etcd3, haproxy`).
     fn kinds(&self) -> &'static [NodeKind];
-    /// Its nodes in start order: each group starts together once the one before is up (and,
-    /// for a group that bootstraps, once its first node leads).
+    /// Its nodes in start order: each group starts together once the one before has started.
     fn plan(&self, render: &Render<'_>) -> Vec<StartGroup>;
     /// Waits until the whole stack, laid out as `topology`, is ready to be drilled.
     fn ready<'a>(
@@ -60,8 +59,8 @@ pub struct Ready {
 /// Nodes started together.
 pub struct StartGroup {
     pub specs: Vec<NodeSpec>,
-    /// The group's first node bootstraps the stack: it must report itself leader before the
-    /// next group starts (every run then begins with the same leader).
+    /// The group's first node bootstraps the stack: once every node has started, bring-up
+    /// waits for it to report itself leader (every run begins with the same leader).
     pub bootstraps: bool,
 }
 

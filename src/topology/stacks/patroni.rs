@@ -28,33 +28,30 @@ impl Stack for PatroniStack {
         &[PATRONI, ETCD, HAPROXY, PGBOUNCER, PGBACKREST]
     }
 
-    /// etcd first (Patroni needs its store), then pg1 alone, which bootstraps the cluster, then
-    /// the other PostgreSQL nodes, then their poolers (if any), then HAProxy: every run begins with the same leader, so a
-    /// seed repeats a run's choices and a proxy configured for one fixed primary (the tcp
-    /// check) starts out right.
+    /// etcd first (Patroni needs its store), then pg1, which bootstraps the cluster (the only
+    /// node whose configuration may), then every other node: the other PostgreSQL nodes wait
+    /// for pg1's leadership and clone it, the poolers and HAProxy check their servers until
+    /// they answer. No group waits for more than the one before it to have started, and pg1's
+    /// container starts before the others compete with it for the engine. Every run begins
+    /// with the same leader, so a seed repeats a run's choices and a proxy configured for one
+    /// fixed primary (the tcp check) starts out right.
     fn plan(&self, render: &Render<'_>) -> Vec<StartGroup> {
-        let mut pg = PATRONI.kind().specs(render);
-        let pg_rest = pg.split_off(1.min(pg.len()));
-        let bootstraps = !pg_rest.is_empty();
+        let mut first = PATRONI.kind().specs(render);
+        let mut rest = first.split_off(1.min(first.len()));
+        let bootstraps = !rest.is_empty();
+        rest.extend(PGBOUNCER.kind().specs(render));
+        rest.extend(HAPROXY.kind().specs(render));
         vec![
             StartGroup {
                 specs: ETCD.kind().specs(render),
                 bootstraps: false,
             },
             StartGroup {
-                specs: pg,
+                specs: first,
                 bootstraps,
             },
             StartGroup {
-                specs: pg_rest,
-                bootstraps: false,
-            },
-            StartGroup {
-                specs: PGBOUNCER.kind().specs(render),
-                bootstraps: false,
-            },
-            StartGroup {
-                specs: HAPROXY.kind().specs(render),
+                specs: rest,
                 bootstraps: false,
             },
         ]

@@ -3,14 +3,11 @@
 //! is left once the engine answers (`firedrill clean` after the engine came back).
 //! (No engine at all: `run_without_a_docker_engine_says_what_to_do_and_exits_2` in cli.rs.)
 
-mod common;
+use crate::common;
 
 use common::drill_cli::{DrillCli, clean_runs_of, crash_scenario, leftovers, run_dirs};
 use std::path::{Path, PathBuf};
 use tokio::net::{UnixListener, UnixStream};
-
-/// Drills share two cores: one at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn write_scenario(dir: &Path, name: &str, extra: &str) -> PathBuf {
     let path = dir.join(format!("{name}.toml"));
@@ -25,9 +22,12 @@ fn runtime() -> tokio::runtime::Runtime {
 #[test]
 fn a_missing_image_is_named_and_exits_2() {
     let rt = runtime();
-    if !rt.block_on(common::docker_or_skip("docker_trouble::missing_image")) {
+    let Some(_turn) = rt.block_on(common::docker_turn(
+        "docker_trouble::missing_image",
+        common::Turn::Beside,
+    )) else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let name = format!("trouble-image-{:08x}", rand::random::<u32>());
     let scenario = write_scenario(dir.path(), &name, "");
@@ -51,10 +51,12 @@ fn a_missing_image_is_named_and_exits_2() {
 #[test]
 fn a_fixed_port_another_process_holds_is_named_and_exits_2() {
     let rt = runtime();
-    if !rt.block_on(common::docker_or_skip("docker_trouble::port_taken")) {
+    let Some(_turn) = rt.block_on(common::docker_turn(
+        "docker_trouble::port_taken",
+        common::Turn::Beside,
+    )) else {
         return;
-    }
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    };
     let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port();
     let dir = tempfile::tempdir().unwrap();
@@ -121,10 +123,12 @@ impl EngineProxy {
 #[test]
 fn the_engine_gone_mid_run_is_said_and_clean_removes_the_rest_once_it_is_back() {
     let rt = runtime();
-    if !rt.block_on(common::docker_or_skip("docker_trouble::engine_gone")) {
+    let Some(_turn) = rt.block_on(common::docker_turn(
+        "docker_trouble::engine_gone",
+        common::Turn::Beside,
+    )) else {
         return;
-    }
-    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    };
     let dir = tempfile::tempdir().unwrap();
     let name = format!("trouble-gone-{:08x}", rand::random::<u32>());
     let scenario = write_scenario(dir.path(), &name, "");

@@ -1,7 +1,7 @@
 //! `firedrill clean` removes what dead runs left and keeps what live runs own; `--all` also
 //! removes live runs' objects, saying what before removing; `--dry-run` only says.
 
-mod common;
+use crate::common;
 
 use bollard::models::NetworkCreateRequest;
 use firedrill::engine::{self, LABEL_HOST, LABEL_PID, LABEL_RUN, LABEL_SCENARIO};
@@ -28,9 +28,9 @@ async fn labelled_network(docker: &bollard::Docker, run_id: &str, pid: u32) {
 
 #[tokio::test]
 async fn clean_says_what_it_removes_then_removes_dead_runs_and_keeps_live_ones_unless_all() {
-    if !common::docker_or_skip("clean").await {
+    let Some(_turn) = common::docker_turn("clean", common::Turn::Beside).await else {
         return;
-    }
+    };
     let docker = engine::connect().await.unwrap();
     let suffix = format!("{:08x}", rand::random::<u32>());
     let dead = format!("fd-dead-{suffix}");

@@ -3,15 +3,12 @@
 //! record keeps of them. Each test has its own sessions directory (FIREDRILL_SESSIONS), so
 //! that it finds only its own sessions.
 
-mod common;
+use crate::common;
 
 use common::drill_cli::{DrillCli, clean_runs_of, crash_scenario, leftovers, run_dirs};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::time::{Duration, Instant};
-
-/// Game days share two cores: one test at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// The primary-crash scenario without its scheduled crash: the faults come by hand.
 fn by_hand_scenario(dir: &Path, name: &str) -> PathBuf {
@@ -28,7 +25,7 @@ fn by_hand_scenario(dir: &Path, name: &str) -> PathBuf {
 /// One test's game days: its runtime, its turn on the engine, its own sessions directory.
 struct Days {
     rt: tokio::runtime::Runtime,
-    _serial: std::sync::MutexGuard<'static, ()>,
+    _turn: tokio::sync::SemaphorePermit<'static>,
     dir: tempfile::TempDir,
     sessions: PathBuf,
 }
@@ -44,17 +41,14 @@ struct Day {
 
 impl Days {
     /// `None` (the skip printed) without a Docker engine.
-    fn new(test: &str) -> Option<Days> {
+    fn new(test: &str, turn: common::Turn) -> Option<Days> {
         let rt = tokio::runtime::Runtime::new().unwrap();
-        if !rt.block_on(common::docker_or_skip(test)) {
-            return None;
-        }
-        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let turn = rt.block_on(common::docker_turn(test, turn))?;
         let dir = tempfile::tempdir().unwrap();
         let sessions = dir.path().join("sessions");
         Some(Days {
             rt,
-            _serial: serial,
+            _turn: turn,
             dir,
             sessions,
         })
@@ -171,12 +165,13 @@ fn notes(record: &serde_json::Value) -> Vec<String> {
 fn run_json(reports: &Path) -> serde_json::Value {
     let dirs = run_dirs(reports);
     assert_eq!(dirs.len(), 1, "{dirs:?}");
-    serde_json::from_slice(&std::fs::read(dirs[0].join("run.json")).unwrap()).unwrap()
+    let record = firedrill::store::load(&dirs[0].join("run.json.gz")).unwrap();
+    serde_json::to_value(record).unwrap()
 }
 
 #[test]
 fn a_game_day_driven_by_hand_from_up_to_down() {
-    let Some(days) = Days::new("game_day::by_hand") else {
+    let Some(days) = Days::new("game_day::by_hand", common::Turn::Beside) else {
         return;
     };
     let sessions = &days.sessions;
@@ -348,7 +343,8 @@ fn down_without_a_live_session_says_so_and_exits_2() {
 
 #[test]
 fn two_sessions_at_once_are_each_addressed_by_their_run() {
-    let Some(days) = Days::new("game_day::two_sessions") else {
+    // Two stacks: the machine's two drill slots.
+    let Some(days) = Days::new("game_day::two_sessions", common::Turn::Alone) else {
         return;
     };
     let sessions = &days.sessions;
@@ -399,7 +395,7 @@ fn two_sessions_at_once_are_each_addressed_by_their_run() {
 
 #[test]
 fn up_killed_leaves_what_firedrill_clean_removes() {
-    let Some(days) = Days::new("game_day::killed") else {
+    let Some(days) = Days::new("game_day::killed", common::Turn::Beside) else {
         return;
     };
     let sessions = &days.sessions;

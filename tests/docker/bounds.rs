@@ -3,21 +3,17 @@
 //! cannot finish in 3 s, Patroni answers a switchover only once it is done, and a lone node that
 //! crashed is never a writable leader again.
 
-mod common;
+use crate::common;
 
 use common::drill_cli::{DrillCli, crash_scenario, leftovers, run_dirs};
 use firedrill::fault::FaultError;
 use firedrill::{DrillError, DrillOptions, scenario};
 
-/// Drills share two cores: one at a time.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bring_up_past_its_bound_stops_with_a_partial_report() {
-    if !common::docker_or_skip("bounds::bring_up").await {
+    let Some(_turn) = common::docker_turn("bounds::bring_up", common::Turn::Beside).await else {
         return;
-    }
-    let _serial = SERIAL.lock().await;
+    };
     let dir = tempfile::tempdir().unwrap();
     let name = format!("bounds-bringup-{:08x}", rand::random::<u32>());
     let path = dir.path().join("bring-up.toml");
@@ -60,10 +56,9 @@ async fn bring_up_past_its_bound_stops_with_a_partial_report() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fault_past_its_bound_stops_the_drill() {
-    if !common::docker_or_skip("bounds::fault").await {
+    let Some(_turn) = common::docker_turn("bounds::fault", common::Turn::Beside).await else {
         return;
-    }
-    let _serial = SERIAL.lock().await;
+    };
     let name = format!("bounds-fault-{:08x}", rand::random::<u32>());
     // Patroni answers POST /switchover once the new leader is promoted: seconds, not 200 ms.
     let text = crash_scenario(&name, "30s", "\n[bounds]\nfault = \"200ms\"\n")
@@ -85,10 +80,9 @@ async fn a_fault_past_its_bound_stops_the_drill() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn recovery_past_its_bound_reports_what_was_measured_and_exits_2() {
-    if !common::docker_or_skip("bounds::recovery").await {
+    let Some(_turn) = common::docker_turn("bounds::recovery", common::Turn::Beside).await else {
         return;
-    }
-    let _serial = SERIAL.lock().await;
+    };
     let dir = tempfile::tempdir().unwrap();
     let name = format!("bounds-recovery-{:08x}", rand::random::<u32>());
     // One etcd, one Patroni node, crashed for good: no leader can come back.
@@ -118,8 +112,7 @@ async fn recovery_past_its_bound_reports_what_was_measured_and_exits_2() {
     // The drill itself ran: its reports are written, the problem at the top.
     let dirs = run_dirs(dir.path());
     assert_eq!(dirs.len(), 1, "{dirs:?}");
-    let record: firedrill::RunRecord =
-        serde_json::from_str(&std::fs::read_to_string(dirs[0].join("run.json")).unwrap()).unwrap();
+    let record = firedrill::store::load(&dirs[0].join("run.json.gz")).unwrap();
     assert_eq!(record.problems.len(), 1, "{:?}", record.problems);
     assert!(record.measurements.lost_writes.is_none());
     let report = std::fs::read_to_string(dirs[0].join("report.md")).unwrap();
@@ -132,10 +125,9 @@ async fn recovery_past_its_bound_reports_what_was_measured_and_exits_2() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_back_past_its_bound_is_retried_then_reported() {
-    if !common::docker_or_skip("bounds::read_back").await {
+    let Some(_turn) = common::docker_turn("bounds::read_back", common::Turn::Beside).await else {
         return;
-    }
-    let _serial = SERIAL.lock().await;
+    };
     let name = format!("bounds-readback-{:08x}", rand::random::<u32>());
     // Connecting and reading hundreds of rows takes longer than 1 ms on any host.
     let text = crash_scenario(

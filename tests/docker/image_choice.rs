@@ -2,7 +2,7 @@
 //! names it), `--image` overrides it, and a missing one is named with where it came from. The
 //! record's package digest is the one the image was labelled with when built.
 
-mod common;
+use crate::common;
 
 use bollard::query_parameters::{ListContainersOptions, RemoveImageOptions, TagImageOptions};
 use common::drill_cli::{DrillCli, leftovers, run_dirs};
@@ -12,16 +12,19 @@ use std::path::{Path, PathBuf};
 
 /// The shipped default scenario without its fault, `duration` long, `image` set to `image`.
 fn scenario_naming(dir: &Path, name: &str, image: &str) -> PathBuf {
-    let text = std::fs::read_to_string(common::scenario_path("patroni-primary-crash")).unwrap();
+    let text = common::shipped_with(
+        "patroni-primary-crash",
+        &[
+            (
+                "name = \"patroni-primary-crash\"",
+                &format!("name = \"{name}\"\nimage = \"{image}\""),
+            ),
+            ("duration = \"40s\"", "duration = \"8s\""),
+        ],
+    );
     let fault =
         text[text.find("[[fault]]").unwrap()..text.find("[objectives]").unwrap()].to_string();
-    let text = text
-        .replace(
-            "name = \"patroni-primary-crash\"",
-            &format!("name = \"{name}\"\nimage = \"{image}\""),
-        )
-        .replace("duration = \"60s\"", "duration = \"8s\"")
-        .replace(&fault, "");
+    let text = text.replace(&fault, "");
     let path = dir.join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
     path
@@ -45,9 +48,10 @@ fn run(scenario: &Path, reports: &Path, extra: &[&str]) -> (Option<i32>, String)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_scenario_image_key_is_the_image_the_nodes_run() {
-    if !common::docker_or_skip("image_choice::scenario_key").await {
+    let Some(_turn) = common::docker_turn("image_choice::scenario_key", common::Turn::Beside).await
+    else {
         return;
-    }
+    };
     let docker = firedrill::engine::connect().await.unwrap();
     let base = firedrill::image::ensure(
         &docker,
@@ -111,8 +115,8 @@ async fn the_scenario_image_key_is_the_image_the_nodes_run() {
         let (code, rest) = drill.finish();
         assert!(matches!(code, Some(0 | 1)), "{rest:#?}");
         let run_dir = run_dirs(dir.path()).pop().expect("a run directory");
-        let record: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(run_dir.join("run.json")).unwrap()).unwrap();
+        let record = firedrill::store::load(&run_dir.join("run.json.gz")).unwrap();
+        let record = serde_json::to_value(record).unwrap();
         assert_eq!(record["environment"]["image"], copy.as_str());
         assert_eq!(record["environment"]["image_from"], "scenario");
         assert_eq!(record["environment"]["image_id"], base.id.as_str());
@@ -165,9 +169,10 @@ async fn the_scenario_image_key_is_the_image_the_nodes_run() {
 
 #[tokio::test]
 async fn a_missing_scenario_image_is_named_with_its_key_and_exits_2() {
-    if !common::docker_or_skip("image_choice::missing").await {
+    let Some(_turn) = common::docker_turn("image_choice::missing", common::Turn::Beside).await
+    else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let name = format!("image-missing-{:08x}", rand::random::<u32>());
     let scenario = scenario_naming(dir.path(), &name, "firedrill/absent:none");

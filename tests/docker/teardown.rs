@@ -3,7 +3,7 @@
 //! `firedrill clean` removes what the run left). Each run uses a scenario name of its own, so "nothing left"
 //! is checked by that label.
 
-mod common;
+use crate::common;
 
 use common::drill_cli::{DrillCli, clean_runs_of, leftovers};
 use firedrill::engine::{self, LABEL_SCENARIO};
@@ -11,21 +11,10 @@ use firedrill::history::FaultAction;
 use firedrill::progress::{DrillEvent, Progress};
 use firedrill::{DrillError, DrillOptions, scenario};
 
-/// Drills share two cores: run them one at a time.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// The shipped scenario, renamed and shortened, with its objectives replaced.
 fn scenario_text(name: &str, duration: &str, objectives: &str) -> String {
-    let text = std::fs::read_to_string(common::scenario_path("patroni-primary-crash")).unwrap();
-    let head = text.split("[objectives]").next().unwrap();
-    head.replace(
-        "name = \"patroni-primary-crash\"",
-        &format!("name = \"{name}\""),
-    )
-    .replace("duration = \"60s\"", &format!("duration = \"{duration}\""))
-    .replace("at = \"10s\"", "at = \"4s\"")
-        + "[objectives]\n"
-        + objectives
+    let (head, _) = common::drill_cli::crash_scenario_parts(name, duration);
+    head + "[objectives]\n" + objectives
 }
 
 async fn assert_nothing_left(name: &str) {
@@ -38,10 +27,10 @@ async fn assert_nothing_left(name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_objective_is_judged_and_torn_down() {
-    if !common::docker_or_skip("teardown::failed_objective").await {
+    let Some(_turn) = common::docker_turn("teardown::failed_objective", common::Turn::Beside).await
+    else {
         return;
-    }
-    let _serial = SERIAL.lock().await;
+    };
     let name = format!("teardown-objective-{:08x}", rand::random::<u32>());
     let text = scenario_text(&name, "30s", "rto = \"<= 1ms\"\nlost_writes = \"== 0\"\n");
     let s = scenario::parse(std::path::Path::new("objective.toml"), &text).unwrap();
@@ -61,10 +50,10 @@ async fn a_failed_objective_is_judged_and_torn_down() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_error_during_bring_up_tears_down_and_says_what_was_reached() {
-    if !common::docker_or_skip("teardown::bring_up_error").await {
+    let Some(_turn) = common::docker_turn("teardown::bring_up_error", common::Turn::Beside).await
+    else {
         return;
-    }
-    let _serial = SERIAL.lock().await;
+    };
     let name = format!("teardown-bringup-{:08x}", rand::random::<u32>());
     let text = scenario_text(&name, "20s", "lost_writes = \"== 0\"\n").replace(
         "[objectives]",
@@ -98,10 +87,9 @@ fn start(name: &str) -> (DrillCli, tempfile::TempDir) {
 /// Interrupted once the fault is in (every container exists and one was killed), the run tears
 /// down cleanly, says so, and exits 2.
 async fn interrupted_once(test: &str, signal: &str) {
-    if !common::docker_or_skip(test).await {
+    let Some(_turn) = common::docker_turn(test, common::Turn::Beside).await else {
         return;
-    }
-    let _serial = SERIAL.lock().await;
+    };
     let name = format!(
         "teardown-{}-{:08x}",
         &signal[1..].to_lowercase(),
@@ -132,10 +120,10 @@ async fn sigterm_tears_down_and_exits_2() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_interrupt_quits_at_once_and_clean_removes_the_rest() {
-    if !common::docker_or_skip("teardown::second_sigint").await {
+    let Some(_turn) = common::docker_turn("teardown::second_sigint", common::Turn::Beside).await
+    else {
         return;
-    }
-    let _serial = SERIAL.lock().await;
+    };
     let name = format!("teardown-twice-{:08x}", rand::random::<u32>());
     let (mut cli, _dir) = start(&name);
     cli.wait_for("injected crash");
@@ -158,10 +146,9 @@ async fn a_second_interrupt_quits_at_once_and_clean_removes_the_rest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_sigkill_clean_removes_what_the_run_left() {
-    if !common::docker_or_skip("teardown::sigkill").await {
+    let Some(_turn) = common::docker_turn("teardown::sigkill", common::Turn::Beside).await else {
         return;
-    }
-    let _serial = SERIAL.lock().await;
+    };
     let name = format!("teardown-sigkill-{:08x}", rand::random::<u32>());
     let (mut cli, _dir) = start(&name);
     cli.wait_for("injected crash");
@@ -180,10 +167,9 @@ async fn after_sigkill_clean_removes_what_the_run_left() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_during_the_drill_tears_down() {
-    if !common::docker_or_skip("teardown::panic").await {
+    let Some(_turn) = common::docker_turn("teardown::panic", common::Turn::Beside).await else {
         return;
-    }
-    let _serial = SERIAL.lock().await;
+    };
     let name = format!("teardown-panic-{:08x}", rand::random::<u32>());
     let text = scenario_text(&name, "20s", "lost_writes = \"== 0\"\n");
     let s = scenario::parse(std::path::Path::new("panic.toml"), &text).unwrap();

@@ -1,6 +1,6 @@
 //! Each fault really takes effect, and its heal really undoes it, on one real cluster.
 
-mod common;
+use crate::common;
 
 use firedrill::engine::{self, RunLabels};
 use firedrill::fault::{
@@ -108,9 +108,9 @@ async fn container_running(cluster: &Cluster, node: &Node) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_fault_takes_effect_and_heals() {
-    if !common::docker_or_skip("faults").await {
+    let Some(_turn) = common::docker_turn("faults", common::Turn::Beside).await else {
         return;
-    }
+    };
     let scenario = scenario::load(&common::scenario_path("patroni-primary-crash")).unwrap();
     let docker = engine::connect().await.unwrap();
     let image = firedrill::image::ensure(

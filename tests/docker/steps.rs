@@ -2,7 +2,7 @@
 //! the writes go on, the second with a named restore point, and what they recorded is checked
 //! against the run's own clock and the WAL.
 
-mod common;
+use crate::common;
 
 use chrono::{DateTime, FixedOffset};
 use firedrill::history::{At, StepEvent, StepOutcome};
@@ -37,7 +37,7 @@ fn wall(started_wall: &DateTime<FixedOffset>, at: At) -> DateTime<FixedOffset> {
 async fn target_steps_record_the_leader_s_clock_and_wal_position() {
     let scenario = firedrill::scenario::parse(std::path::Path::new("steps-target.toml"), SCENARIO)
         .expect("the scenario is valid");
-    let Some(record) = common::drill("steps::target", &scenario).await else {
+    let Some(record) = common::drill("steps::target", &scenario, common::Turn::Beside).await else {
         return;
     };
     let steps: Vec<&StepEvent> = record.history.steps().collect();
@@ -151,9 +151,10 @@ lost_writes = "== 0"
 /// `check`), so the order is certain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bring_up_stops_when_pgbackrest_check_fails() {
-    if !common::docker_or_skip("steps::broken_archive").await {
+    let Some(_turn) = common::docker_turn("steps::broken_archive", common::Turn::Beside).await
+    else {
         return;
-    }
+    };
     let name = format!("steps-broken-archive-{:08x}", rand::random::<u32>());
     let text = BROKEN_ARCHIVE.replace("\"steps-broken-archive\"", &format!("{name:?}"));
     let scenario = firedrill::scenario::parse(std::path::Path::new("broken-archive.toml"), &text)

@@ -1,7 +1,7 @@
 //! Secrets: the PostgreSQL passwords are generated per run, reach the containers, and appear in
-//! nothing the run writes: not run.json, the reports, the history, stdout or stderr.
+//! nothing the run writes: not the run record, the reports, the history, stdout or stderr.
 
-mod common;
+use crate::common;
 
 use common::drill_cli::{DrillCli, crash_scenario, leftovers};
 use firedrill::engine::{self, LABEL_SCENARIO};
@@ -40,9 +40,9 @@ async fn passwords_in(docker: &bollard::Docker, container: &str) -> Vec<String> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_password_is_written_anywhere() {
-    if !common::docker_or_skip("secrets").await {
+    let Some(_turn) = common::docker_turn("secrets", common::Turn::Beside).await else {
         return;
-    }
+    };
     let dir = tempfile::tempdir().unwrap();
     let name = format!("secrets-{:08x}", rand::random::<u32>());
     let path = dir.path().join("secrets.toml");
@@ -90,11 +90,11 @@ async fn no_password_is_written_anywhere() {
     assert!(matches!(code, Some(0 | 1)), "{stderr:#?}");
     assert!(leftovers(&name).await.is_empty());
 
-    // Everything the run wrote: run.json (with every node's log), the reports, the history,
-    // stdout; and stderr.
+    // Everything the run wrote: the record (with every node's log; searched decompressed), the
+    // reports, the history, stdout; and stderr.
     let written = files(dir.path());
     assert!(
-        written.iter().any(|f| f.ends_with("run.json"))
+        written.iter().any(|f| f.ends_with("run.json.gz"))
             && written.iter().any(|f| f.ends_with("report.html"))
             && written.iter().any(|f| f.ends_with("history.jsonl"))
             && written.iter().any(|f| f.ends_with("stdout.log")),
@@ -102,6 +102,7 @@ async fn no_password_is_written_anywhere() {
     );
     for file in &written {
         let bytes = std::fs::read(file).unwrap();
+        let bytes = firedrill::store::decompressed(file, &bytes).unwrap();
         let text = String::from_utf8_lossy(&bytes);
         for p in &passwords {
             assert!(

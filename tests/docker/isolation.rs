@@ -1,7 +1,7 @@
 //! Isolation on a shared engine: a fault is refused on any container the run did not create,
 //! and two drills at once on one engine do not disturb each other.
 
-mod common;
+use crate::common;
 
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{CreateContainerOptions, RemoveContainerOptions};
@@ -14,9 +14,6 @@ use firedrill::topology::{Cluster, Node, Secrets, kinds};
 use firedrill::{DrillOptions, image};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
-
-/// Drills share two cores: the drills of this file run one at a time.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Starts a container that sleeps, with the given labels.
 async fn sleeper(
@@ -50,9 +47,9 @@ async fn running(docker: &bollard::Docker, name: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fault_on_a_container_the_run_did_not_create_is_refused() {
-    if !common::docker_or_skip("isolation::refused").await {
+    let Some(_turn) = common::docker_turn("isolation::refused", common::Turn::Beside).await else {
         return;
-    }
+    };
     let docker = engine::connect().await.unwrap();
     let image = image::ensure(&docker, &image::base_recipe(), &Progress::default())
         .await
@@ -147,25 +144,74 @@ async fn a_fault_on_a_container_the_run_did_not_create_is_refused() {
     );
 }
 
+/// Replication is asynchronous: a write the leader acknowledged in the last moments before its
+/// crash may not have reached the replica promoted in its place, and two drills on two cores
+/// make those moments milliseconds long (seen: one write, acknowledged 2 ms before the kill).
+/// That loss is the drill's own crash, reported as it must be; a loss of anything else (another
+/// node's writes, or older ones) would be interference. Every other objective holds.
+fn only_the_crashed_leaders_last_writes_lost(record: &firedrill::RunRecord, table: &str) {
+    let lost = record
+        .measurements
+        .lost_writes
+        .as_ref()
+        .unwrap_or_else(|| panic!("no read-back\n{table}"));
+    let crash = record
+        .history
+        .faults()
+        .next()
+        .unwrap_or_else(|| panic!("no fault\n{table}"));
+    for seq in &lost.seqs {
+        let write = record
+            .history
+            .writes()
+            .find(|w| w.seq == *seq)
+            .unwrap_or_else(|| panic!("lost seq {seq} was never written\n{table}"));
+        assert_eq!(
+            write.node.as_deref(),
+            Some(record.timings.initial_leader.as_str()),
+            "lost seq {seq} was not the crashed leader's\n{table}"
+        );
+        assert!(
+            write.invoke <= crash.at && crash.at.since(write.complete) < ASYNC_WINDOW,
+            "lost seq {seq} was acknowledged long before the crash\n{table}"
+        );
+    }
+    let failed: Vec<_> = record
+        .verdict
+        .objectives
+        .iter()
+        .filter(|o| !o.passed && (lost.count == 0 || o.measure.name() != "lost_writes"))
+        .map(|o| o.measure.name().to_string())
+        .collect();
+    assert!(failed.is_empty(), "{failed:?} failed\n{table}");
+}
+
+/// How long before a crash an acknowledged write may still be unreplicated, on a loaded host.
+const ASYNC_WINDOW: Duration = Duration::from_secs(1);
+
 /// The shipped primary-crash scenario, renamed and shortened.
 fn short_crash(name: &str) -> scenario::Scenario {
-    let text = std::fs::read_to_string(common::scenario_path("patroni-primary-crash")).unwrap();
-    let text = text
-        .replace(
-            "name = \"patroni-primary-crash\"",
-            &format!("name = \"{name}\""),
-        )
-        .replace("duration = \"60s\"", "duration = \"30s\"")
-        .replace("at = \"10s\"", "at = \"5s\"");
+    let text = common::shipped_with(
+        "patroni-primary-crash",
+        &[
+            (
+                "name = \"patroni-primary-crash\"",
+                &format!("name = \"{name}\""),
+            ),
+            ("duration = \"40s\"", "duration = \"30s\""),
+            ("at = \"10s\"", "at = \"5s\""),
+        ],
+    );
     scenario::parse(std::path::Path::new(&format!("{name}.toml")), &text).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_drills_at_once_do_not_interfere() {
-    if !common::docker_or_skip("isolation::two_at_once").await {
+    // It runs two drills itself: nothing else beside them.
+    let Some(_turn) = common::docker_turn("isolation::two_at_once", common::Turn::Alone).await
+    else {
         return;
-    }
-    let _serial = SERIAL.lock().await;
+    };
     // Built once before, not by both drills at the same moment.
     let docker = engine::connect().await.unwrap();
     image::ensure(&docker, &image::base_recipe(), &Progress::default())
@@ -190,12 +236,7 @@ async fn two_drills_at_once_do_not_interfere() {
         assert_eq!(faults.len(), 1, "{table}");
         assert_eq!(record.measurements.leader_changes, 1, "{table}");
         assert!(!record.measurements.split_brain.detected, "{table}");
-        assert_eq!(
-            record.measurements.lost_writes.as_ref().map(|l| l.count),
-            Some(0),
-            "{table}"
-        );
-        assert!(record.verdict.passed, "{table}");
+        only_the_crashed_leaders_last_writes_lost(record, &table);
         // Two drills on two cores may leave the harness unable to send its load while the
         // cluster answers slowly (writes not sent outside an outage: a run problem that says the
         // host was too busy); any other problem is a failure of the drill.

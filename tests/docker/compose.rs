@@ -7,7 +7,7 @@
 //! Without a compose tool the tests print a visible skip; with FIREDRILL_REQUIRE_DOCKER set
 //! (CI) a missing tool fails them, as a missing engine does.
 
-mod common;
+use crate::common;
 
 use firedrill::engine::{LABEL_COMPOSE, label_filter};
 use firedrill::progress::{DrillEvent, Progress};
@@ -170,9 +170,6 @@ async fn objects(docker: &bollard::Docker, project: &str) -> Vec<(String, Option
     found
 }
 
-/// One export at a time: two stacks at once would share the machine's two cores.
-static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_default_export_starts_by_hand_and_comes_ready() {
     starts_and_comes_ready("compose", "patroni-primary-crash", 6).await;
@@ -190,13 +187,12 @@ async fn the_pgbouncer_and_pgbackrest_export_starts_by_hand_and_comes_ready() {
 /// its own, waits for it to be ready as a drill waits, checks the labels of its objects
 /// (`volumes` of them), and takes it down.
 async fn starts_and_comes_ready(test: &str, name: &str, volumes: usize) {
-    if !common::docker_or_skip(test).await {
+    let Some(_turn) = common::docker_turn(test, common::Turn::Beside).await else {
         return;
-    }
+    };
     let Some(tool) = compose_tool_or_skip(test) else {
         return;
     };
-    let _serial = SERIAL.lock().await;
     let docker = firedrill::engine::connect().await.unwrap();
     let scenario = scenario(name);
     // Compose cannot pull firedrill's image: it is built here, as `firedrill image build` does.

@@ -1,0 +1,22 @@
+//! The Docker integration tests: real stacks, real drills. One test binary, so that all of them
+//! share the drill slots of `common::take_turn` (cargo runs test binaries one after another;
+//! within one, libtest runs tests side by side). `cargo test --test docker scenarios::` runs
+//! the shipped scenarios' drills alone, `cargo test --test docker switchover` one of them.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod bounds;
+mod clean;
+mod compose;
+mod docker_trouble;
+mod drill_end;
+mod faults;
+mod game_day;
+mod image_choice;
+mod isolation;
+mod primary_crash;
+mod scenarios;
+mod secrets;
+mod steps;
+mod teardown;
