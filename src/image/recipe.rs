@@ -44,6 +44,9 @@ pub fn base_recipe() -> Recipe {
         changes: vec![
             "ENV PATH=/usr/lib/postgresql/15/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into(),
             "ENV LANG=C.UTF-8".into(),
+            // The zone every node already ends up in, named: without it initdb compares the
+            // system's clock rules with every zone file to pick one, 0.6-0.8 s of bootstrap.
+            "ENV TZ=Etc/UTC".into(),
         ],
     }
 }

@@ -221,13 +221,16 @@ pub fn spec(spec: &HaproxySettings, pg_nodes: usize, via_pooler: bool) -> NodeSp
     NodeSpec {
         name: NAME.into(),
         kind: super::HAPROXY,
-        cmd: vec![
-            "haproxy".into(),
-            "-W".into(),
-            "-db".into(),
-            "-f".into(),
-            CONFIG_PATH.into(),
-        ],
+        cmd: once_roles_settled(
+            pg_nodes,
+            vec![
+                "haproxy".into(),
+                "-W".into(),
+                "-db".into(),
+                "-f".into(),
+                CONFIG_PATH.into(),
+            ],
+        ),
         user: None,
         files: vec![FileSpec {
             path: CONFIG_PATH.into(),
@@ -248,6 +251,93 @@ pub fn spec(spec: &HaproxySettings, pg_nodes: usize, via_pooler: bool) -> NodeSp
         disks: vec![],
         secret_env: vec![],
         health: Some(health()),
+    }
+}
+
+/// `haproxy`, first started once one node answers Patroni's `/primary` and every other one
+/// `/replica`: what its checks will ask.
+///
+/// HAProxy counts a server up until its first check fails; a server it has seen down comes up
+/// only after `rise` passing checks, `inter` apart. Started beside the nodes, it marks the
+/// leader-to-be down at once and then waits `rise` checks for it: 1-2 s of bring-up with the
+/// defaults. Started once the roles are settled, the first checks leave the leader up and take
+/// the others down (readiness waits for that view). The configuration and the checks are the
+/// scenario's, unchanged. Only the first start waits (a marker in the container: a restart
+/// after a fault does not), and for 30 s at most, after which the checks take over.
+fn once_roles_settled(pg_nodes: usize, haproxy: Vec<String>) -> Vec<String> {
+    if pg_nodes == 0 {
+        return haproxy;
+    }
+    let hosts: Vec<String> = (1..=pg_nodes).map(patroni::name).collect();
+    let ask = |path: &str, counter: &str| {
+        format!(
+            "curl -fs -o /dev/null --max-time 1 -X OPTIONS http://$h:{}/{path} 2>/dev/null \
+             && {counter}=$(({counter} + 1))",
+            patroni::REST_PORT
+        )
+    };
+    let script = format!(
+        "[ -e {STARTED_MARKER} ] || {{ end=$(($(date +%s) + 30)); \
+         while [ \"$(date +%s)\" -lt \"$end\" ]; do p=0; r=0; for h in {hosts}; do {primary}; \
+         {replica}; done; [ $p -eq 1 ] && [ $r -eq {replicas} ] && break; sleep 0.05; done; \
+         touch {STARTED_MARKER}; }}; exec \"$@\"",
+        hosts = hosts.join(" "),
+        primary = ask("primary", "p"),
+        replica = ask("replica", "r"),
+        replicas = pg_nodes - 1,
+    );
+    ["sh".into(), "-c".into(), script, "haproxy-start".into()]
+        .into_iter()
+        .chain(haproxy)
+        .collect()
+}
+
+/// Written in the container's own filesystem by its first start: kept across restarts.
+const STARTED_MARKER: &str = "/var/lib/haproxy/.firedrill-started";
+
+/// Whether HAProxy's view agrees with the roles: the client proxy has the leader up and no
+/// other server; with Patroni's checks, the replica proxy has every replica up and nothing
+/// else. A new HAProxy counts every server up until its first check, so one connection routed
+/// to the leader does not yet say the others are out of rotation.
+pub async fn view_agrees(
+    cluster: &Cluster,
+    check: HaproxyCheck,
+    leader: &str,
+    timeout: Duration,
+) -> bool {
+    let Some(addr) = cluster
+        .nodes_of(super::HAPROXY)
+        .next()
+        .and_then(|n| n.host_addr(STATS_PORT))
+    else {
+        return false;
+    };
+    let Ok(csv) = stats_csv(&cluster.http, &addr, timeout).await else {
+        return false;
+    };
+    let up = |proxy: &str| -> Option<Vec<String>> {
+        let servers = parse_stats(&csv, proxy).ok()?;
+        Some(
+            servers
+                .into_iter()
+                .filter(|s| s.is_up())
+                .map(|s| s.name)
+                .collect(),
+        )
+    };
+    let Some(primary) = up(PROXY) else {
+        return false;
+    };
+    match check {
+        HaproxyCheck::Tcp => primary.first().map(String::as_str) == Some(leader),
+        HaproxyCheck::PatroniRest => {
+            let replicas: Vec<String> = cluster
+                .nodes_of(super::PATRONI)
+                .map(|n| n.name.clone())
+                .filter(|n| n != leader)
+                .collect();
+            primary == [leader] && up(REPLICAS).is_some_and(|r| r == replicas)
+        }
     }
 }
 
@@ -345,21 +435,27 @@ pub async fn probe_stats(
     stats_addr: &str,
     timeout: Duration,
 ) -> Result<Vec<ProxyServer>, String> {
-    let text = http
-        .get(format!("http://{stats_addr}/stats;csv"))
+    parse_stats(&stats_csv(http, stats_addr, timeout).await?, PROXY)
+}
+
+async fn stats_csv(
+    http: &reqwest::Client,
+    stats_addr: &str,
+    timeout: Duration,
+) -> Result<String, String> {
+    http.get(format!("http://{stats_addr}/stats;csv"))
         .timeout(timeout)
         .send()
         .await
         .map_err(|e| http_error_text(&e))?
         .text()
         .await
-        .map_err(|e| e.to_string())?;
-    parse_stats(&text)
+        .map_err(|e| e.to_string())
 }
 
-/// Reads the servers of the client proxy from HAProxy's stats CSV (the first line names the
-/// columns, after a `# `).
-fn parse_stats(csv: &str) -> Result<Vec<ProxyServer>, String> {
+/// Reads the servers of `proxy` from HAProxy's stats CSV (the first line names the columns,
+/// after a `# `).
+fn parse_stats(csv: &str, proxy: &str) -> Result<Vec<ProxyServer>, String> {
     let mut lines = csv.lines();
     let header: Vec<&str> = lines
         .next()
@@ -382,7 +478,7 @@ fn parse_stats(csv: &str) -> Result<Vec<ProxyServer>, String> {
     Ok(lines
         .map(|line| line.split(',').collect::<Vec<_>>())
         .filter(|f| {
-            f.get(pxname) == Some(&PROXY)
+            f.get(pxname) == Some(&proxy)
                 && !matches!(f.get(svname), Some(&"FRONTEND" | &"BACKEND") | None)
         })
         .map(|f| ProxyServer {
@@ -552,7 +648,7 @@ mod tests {
                    primary,pg2,0,0,4,6,,59,0,0,,0,,0,0,0,0,UP,\n\
                    primary,pg3,0,0,0,0,,0,0,0,,0,,0,0,0,0,DOWN 1/2,\n\
                    primary,BACKEND,0,0,4,9,200,99,0,0,0,0,,0,0,0,0,UP,\n";
-        let servers = parse_stats(csv).unwrap();
+        let servers = parse_stats(csv, PROXY).unwrap();
         let seen: Vec<_> = servers
             .iter()
             .map(|s| (s.name.as_str(), s.status.as_str(), s.sessions, s.is_up()))
@@ -565,7 +661,7 @@ mod tests {
                 ("pg3", "DOWN 1/2", 0, false)
             ]
         );
-        assert!(parse_stats("<html>").is_err());
+        assert!(parse_stats("<html>", PROXY).is_err());
     }
 
     /// The compose health check's filter, run by the shell on stats as HAProxy writes them.

@@ -65,7 +65,8 @@ impl Stack for PatroniStack {
         progress: &'a Progress,
     ) -> BoxFuture<'a, Result<Ready, TopologyError>> {
         Box::pin(async move {
-            let leader = wait_ready(cluster, bound, progress).await?;
+            let check = haproxy::settings(topology).map(|s| s.check);
+            let leader = wait_ready(cluster, check, bound, progress).await?;
             let backup = match pgbackrest::settings(topology) {
                 Some(backups) => {
                     first_backup(cluster, &leader, backups.initial_backup, bound, progress).await?
@@ -121,9 +122,11 @@ impl Stack for PatroniStack {
 
 /// Waits until etcd is healthy, one Patroni leader runs, every replica streams from it
 /// (`pg_stat_replication` on the leader: Patroni 3.0.2 calls a streaming replica "running") and
-/// HAProxy routes to it. Returns the leader's name.
+/// HAProxy routes to it, its view of every server agreeing with the roles. Returns the
+/// leader's name.
 async fn wait_ready(
     cluster: &Cluster,
+    check: Option<haproxy::HaproxyCheck>,
     bound: ReadyBound,
     progress: &Progress,
 ) -> Result<String, TopologyError> {
@@ -181,6 +184,21 @@ async fn wait_ready(
     })
     .await
     .ok_or_else(|| reached.not_ready(&format!("haproxy routing to {leader}")))?;
+    if let Some(check) = check {
+        poll_until(deadline, || {
+            haproxy::view_agrees(cluster, check, &leader, Duration::from_secs(1))
+        })
+        .await
+        .ok_or_else(|| {
+            reached.not_ready(&format!(
+                "haproxy's view to agree with the roles ({leader} alone up for writes{})",
+                match check {
+                    haproxy::HaproxyCheck::PatroniRest => ", the replicas up for reads",
+                    haproxy::HaproxyCheck::Tcp => "",
+                }
+            ))
+        })?;
+    }
     reached.note(format!("haproxy routes to {leader}"));
     Ok(leader)
 }
