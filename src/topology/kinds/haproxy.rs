@@ -295,10 +295,11 @@ fn once_roles_settled(pg_nodes: usize, haproxy: Vec<String>) -> Vec<String> {
 /// Written in the container's own filesystem by its first start: kept across restarts.
 const STARTED_MARKER: &str = "/var/lib/haproxy/.firedrill-started";
 
-/// Whether HAProxy's view agrees with the roles: the client proxy has the leader up and no
-/// other server; with Patroni's checks, the replica proxy has every replica up and nothing
-/// else. A new HAProxy counts every server up until its first check, so one connection routed
-/// to the leader does not yet say the others are out of rotation.
+/// Whether HAProxy's view agrees with the roles. With Patroni's checks: the client proxy has
+/// the leader up and no other server, the replica proxy every replica and nothing else. With
+/// the tcp check (`balance first`, every accepting node up): the leader is the first server up.
+/// A new HAProxy counts every server up until its first check, so one connection routed to the
+/// leader does not yet say the others are out of rotation.
 pub async fn view_agrees(
     cluster: &Cluster,
     check: HaproxyCheck,
