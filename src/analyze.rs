@@ -169,6 +169,8 @@ mod tests {
         // a throttled attempt long after the recovery, recorded as older firedrills did
         let last = stored.history.writes().map(|w| w.invoke).max().unwrap();
         stored.history.extend([Event::Write(WriteOp {
+            via: None,
+            status: None,
             seq: 9_999,
             invoke: last,
             complete: last,
@@ -482,6 +484,7 @@ mod tests {
                 "format-3/sample.run.json",
                 "format-4/restore.run.json",
                 "format-5/gameday.run.json",
+                "format-6/sample.run.json.gz",
                 "pgbouncer/run.json",
             ]
             .map(|f| root.join("tests/fixtures").join(f)),

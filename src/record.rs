@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Version of the record's layout; bumped on any incompatible change. Every older format
 /// still loads (missing fields take their documented defaults) and `analyze` judges it again.
 /// What each format changed is [`FORMAT_CHANGES`].
-pub const RECORD_FORMAT: u32 = 6;
+pub const RECORD_FORMAT: u32 = 7;
 
 /// What each format changed, by the format that introduced it: `analyze` names the changes
 /// between a record's format and this one in the run history's re-analysis note.
@@ -45,6 +45,14 @@ pub const FORMAT_CHANGES: &[(u32, &str)] = &[
          history's writes, reads and probe samples as one table per type (history.order, \
          history.tables; instants as differences), every other event whole (history.others); \
          every event and value is kept",
+    ),
+    (
+        7,
+        "an application tier: writes through it keep the server that answered (via) and the \
+         HTTP status (status); proxy samples keep HAProxy's view of the application servers \
+         (tier: status, check, sessions_total, redispatched, retried, connect_errors, \
+         response_errors); measurements.tier (answered, failed_statuses, redispatched, drains); \
+         error kinds http_refused, http_no_server, http_unknown",
     ),
 ];
 

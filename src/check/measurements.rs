@@ -11,6 +11,7 @@ use super::redundancy;
 use super::restore::{self, Accounted, BackupTaken, NO_RESTORE, RestoreMeasurements};
 use super::rto::{self, UnconfirmedRecovery, Window};
 use super::split_brain::{self, SplitBrain};
+use super::tier::{self, FaultOnServer, TierMeasurements};
 use super::verdict::MeasuredValue;
 use super::writes::{self, WriteCounts};
 use crate::history::{At, ErrorKind, FaultAction, FaultEvent, History};
@@ -136,6 +137,10 @@ pub struct Measurements {
     /// Every `backup` step that was done: its duration and size. Absent when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub backups: Vec<BackupTaken>,
+    /// What the application tier showed (see [`TierMeasurements`]); `None` without one: the
+    /// tier's measurements are then not applicable. Absent then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<TierMeasurements>,
 }
 
 /// Why a role measurement does not apply.
@@ -565,6 +570,18 @@ pub fn measure(history: &History) -> Measurements {
         .collect();
     let leaders = leader::leaders(&probes);
     let no_role_source = probes.is_empty() && replication.is_empty();
+    let on_servers: Vec<FaultOnServer<'_>> = faults
+        .iter()
+        .zip(&windows)
+        .map(|(f, w)| FaultOnServer {
+            fault: f.fault,
+            node: &f.node,
+            injected_at: f.injected_at,
+            healed_at: f.healed_at,
+            window_end: w.end,
+        })
+        .collect();
+    let tier = tier::tier(&writes, &proxy_samples, &on_servers);
     Measurements {
         writes: counts,
         rto,
@@ -605,6 +622,7 @@ pub fn measure(history: &History) -> Measurements {
         pool: pool::pool(history, !probes.is_empty()),
         restore: restore::restore(history, &writes),
         backups: restore::backups(history),
+        tier,
     }
 }
 

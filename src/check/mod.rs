@@ -24,6 +24,7 @@ mod redundancy;
 mod restore;
 mod rto;
 mod split_brain;
+mod tier;
 mod verdict;
 mod writes;
 
@@ -43,6 +44,7 @@ pub use restore::{
 };
 pub use rto::{STABLE, UnconfirmedRecovery};
 pub use split_brain::SplitBrain;
+pub use tier::{Drain, TierMeasurements};
 pub use verdict::{
     Judgement, MeasuredValue, NOT_JUDGED, ObjectiveResult, Verdict, fmt_bytes, judge,
 };

@@ -86,6 +86,7 @@ mod tests {
     /// A sample with HAProxy's own status words per server.
     fn statuses(sent: At, received: At, servers: &[(&str, &str)]) -> ProxySample {
         ProxySample {
+            tier: vec![],
             sent,
             received,
             servers: servers

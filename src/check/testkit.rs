@@ -24,6 +24,8 @@ pub fn history(events: Vec<Event>) -> History {
 
 pub fn write(seq: u64, invoke: At, complete: At, outcome: Outcome) -> WriteOp {
     WriteOp {
+        via: None,
+        status: None,
         seq,
         invoke,
         complete,
@@ -130,6 +132,7 @@ pub fn heal(fault: usize, node: &str, at: At) -> Event {
 /// A sample of HAProxy's stats: the servers in `up` UP, the others of pg1..pg3 DOWN.
 pub fn proxy(sent: At, received: At, up: &[&str]) -> Event {
     Event::Proxy(crate::history::ProxySample {
+        tier: vec![],
         sent,
         received,
         servers: ["pg1", "pg2", "pg3"]

@@ -5,8 +5,10 @@
 //! history's [`ErrorKind`]s; the workload around it (schedule, connection reuse, timeouts)
 //! knows no protocol.
 
+mod http;
 mod postgres;
 
+pub use http::Http;
 pub use postgres::{Postgres, error_text as pg_error_text, session as pg_session};
 
 use crate::history::ErrorKind;
@@ -45,6 +47,10 @@ impl std::fmt::Debug for Endpoint {
 pub struct Accepted {
     pub node: String,
     pub epoch: u64,
+    /// Through an application tier: the server that answered.
+    pub via: Option<String>,
+    /// Through an application tier: the answer's HTTP status.
+    pub status: Option<u16>,
 }
 
 /// What a read saw on the node that answered it.
@@ -71,6 +77,8 @@ pub struct Stored {
 pub struct Failure {
     pub kind: ErrorKind,
     pub text: String,
+    /// The HTTP status of the answer, when an HTTP answer came.
+    pub status: Option<u16>,
 }
 
 impl Failure {
@@ -78,6 +86,7 @@ impl Failure {
         Failure {
             kind,
             text: text.into(),
+            status: None,
         }
     }
 }
@@ -118,14 +127,17 @@ pub trait Connection: Send {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Protocol {
     Postgres,
+    /// An application tier's HTTP API (firedrill's reference server's contract).
+    Http,
 }
 
 impl Protocol {
-    pub const ALL: &'static [Protocol] = &[Protocol::Postgres];
+    pub const ALL: &'static [Protocol] = &[Protocol::Postgres, Protocol::Http];
 
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Postgres => "postgres",
+            Protocol::Http => "http",
         }
     }
 
@@ -137,6 +149,7 @@ impl Protocol {
     pub fn client(self) -> Arc<dyn Client> {
         match self {
             Protocol::Postgres => Arc::new(Postgres),
+            Protocol::Http => Arc::new(Http),
         }
     }
 }

@@ -442,7 +442,7 @@ async fn drill(
     let _stop_on_exit = stop_probes.clone().drop_guard();
     let acked = Arc::new(workload::Acknowledged::default());
     let writes = AbortOnDrop(tokio::spawn(workload::run_writes(
-        client.clone(),
+        workload::write_client(w.through, client.clone()),
         cluster.clone(),
         scenario.workload.clone(),
         clock,

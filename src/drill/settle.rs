@@ -127,6 +127,8 @@ mod tests {
 
     fn write(invoke: f64, outcome: Outcome) -> Event {
         Event::Write(WriteOp {
+            via: None,
+            status: None,
             seq: 1,
             invoke: secs(invoke),
             complete: secs(invoke + 0.5),

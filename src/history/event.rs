@@ -292,6 +292,12 @@ pub struct WriteOp {
     /// The PostgreSQL timeline the accepting node was on (ok writes only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeline: Option<u32>,
+    /// Through an application tier: the application server that answered (format 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
+    /// Through an application tier: the HTTP status of the answer, if one came (format 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
     /// What went wrong, for fail and unknown writes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -372,6 +378,17 @@ pub enum ErrorKind {
     ConnectionLost,
     /// `unknown`: no answer within the write timeout.
     WriteTimeout,
+    /// `fail`: an application server answered that it did not commit the write (`"committed":
+    /// false`: no database connection, or the database refused it before COMMIT).
+    HttpRefused,
+    /// `fail`: the proxy in front of the application servers answered itself that no server
+    /// took the request (HAProxy's 503): it reached no application.
+    HttpNoServer,
+    /// `unknown`: an answer after the request was sent that does not say whether it committed:
+    /// the proxy's 502 or 504 (the server broke off or did not answer in time), an application
+    /// server's `"committed": null` (its connection broke during COMMIT), or an answer outside
+    /// the contract.
+    HttpUnknown,
 }
 
 impl ErrorKind {
@@ -385,6 +402,9 @@ impl ErrorKind {
         ErrorKind::ServerShutdown,
         ErrorKind::ConnectionLost,
         ErrorKind::WriteTimeout,
+        ErrorKind::HttpRefused,
+        ErrorKind::HttpNoServer,
+        ErrorKind::HttpUnknown,
     ];
 
     /// The name written in run.json and reports ("connect_refused").
@@ -399,6 +419,9 @@ impl ErrorKind {
             ErrorKind::ServerShutdown => "server_shutdown",
             ErrorKind::ConnectionLost => "connection_lost",
             ErrorKind::WriteTimeout => "write_timeout",
+            ErrorKind::HttpRefused => "http_refused",
+            ErrorKind::HttpNoServer => "http_no_server",
+            ErrorKind::HttpUnknown => "http_unknown",
         }
     }
 
@@ -408,10 +431,13 @@ impl ErrorKind {
     pub fn outcome(self) -> Outcome {
         match self {
             ErrorKind::TooManyConnecting => Outcome::NotSent,
-            ErrorKind::ConnectionLost | ErrorKind::WriteTimeout | ErrorKind::ServerShutdown => {
-                Outcome::Unknown
-            }
-            ErrorKind::ConnectRefused
+            ErrorKind::ConnectionLost
+            | ErrorKind::WriteTimeout
+            | ErrorKind::ServerShutdown
+            | ErrorKind::HttpUnknown => Outcome::Unknown,
+            ErrorKind::HttpRefused
+            | ErrorKind::HttpNoServer
+            | ErrorKind::ConnectRefused
             | ErrorKind::ConnectTimeout
             | ErrorKind::ConnectFailed
             | ErrorKind::ReadOnly
@@ -556,6 +582,9 @@ mod tests {
                 (ErrorKind::ServerShutdown, Unknown),
                 (ErrorKind::ConnectionLost, Unknown),
                 (ErrorKind::WriteTimeout, Unknown),
+                (ErrorKind::HttpRefused, Fail),
+                (ErrorKind::HttpNoServer, Fail),
+                (ErrorKind::HttpUnknown, Unknown),
             ]
         );
     }

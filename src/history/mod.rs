@@ -14,7 +14,7 @@ pub use event::{
     DEFAULT_PROBE_INTERVAL, ErrorKind, Event, FaultAction, FaultEvent, History, NoteEvent, Outcome,
     ReadBack, ReadOp, WriteOp,
 };
-pub use observed::{ProxySample, ProxyServer, ReplicaStat, ReplicationSample};
+pub use observed::{ProxySample, ProxyServer, ReplicaStat, ReplicationSample, Routing, TierServer};
 pub use pool::{PoolSample, PoolStat, ServerConnection};
 pub use role::{RecordedAs, Role, RoleSample, RoleView, source_answerer, source_label};
 pub use step::{StepEvent, StepOutcome, Values};

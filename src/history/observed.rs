@@ -14,8 +14,49 @@ pub struct ProxySample {
     /// In configuration order (pg1 first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub servers: Vec<ProxyServer>,
+    /// The application servers behind the proxy's HTTP endpoint, with an application tier
+    /// (format 7), in configuration order (app1 first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tier: Vec<TierServer>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// What a proxy's stats page says: the database servers behind its client endpoint and the
+/// application servers behind its HTTP endpoint (none without an application tier).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Routing {
+    pub servers: Vec<ProxyServer>,
+    pub tier: Vec<TierServer>,
+}
+
+/// One application server in HAProxy's view: its status and the counters HAProxy keeps for it
+/// since HAProxy started.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierServer {
+    pub name: String,
+    /// HAProxy's words, as for [`ProxyServer::status`].
+    pub status: String,
+    /// The last health check's result (`L7OK`, `L7STS` for a status other than 200, `L4CON`
+    /// refused, `L4TOUT` no answer...).
+    pub check: String,
+    /// Requests HAProxy assigned to it (`stot`), whether or not it answered.
+    pub sessions_total: u64,
+    /// Requests taken away from it to another server after its connection failed (`wredis`).
+    pub redispatched: u64,
+    /// Connection attempts to it retried (`wretr`).
+    pub retried: u64,
+    /// Connection attempts to it that failed (`econ`).
+    pub connect_errors: u64,
+    /// Responses from it that broke off or timed out (`eresp`).
+    pub response_errors: u64,
+}
+
+impl TierServer {
+    /// Whether HAProxy would hand it a new request (see [`ProxyServer::is_up`]).
+    pub fn is_up(&self) -> bool {
+        self.status.starts_with("UP")
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,6 +80,11 @@ impl ProxyServer {
 impl ProxySample {
     pub fn server(&self, name: &str) -> Option<&ProxyServer> {
         self.servers.iter().find(|s| s.name == name)
+    }
+
+    /// The application server `name` in this sample, if the proxy has one.
+    pub fn tier_server(&self, name: &str) -> Option<&TierServer> {
+        self.tier.iter().find(|s| s.name == name)
     }
 }
 

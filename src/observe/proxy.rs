@@ -1,5 +1,5 @@
 use super::ticker::every;
-use crate::history::{Clock, Event, ProxySample};
+use crate::history::{Clock, Event, ProxySample, Routing};
 use crate::topology::Cluster;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,14 +27,15 @@ pub async fn probe_proxy(
                 return;
             };
             let received = clock.now();
-            let (servers, error) = match answer {
-                Ok(servers) => (servers, None),
-                Err(e) => (Vec::new(), Some(e)),
+            let (routing, error) = match answer {
+                Ok(routing) => (routing, None),
+                Err(e) => (Routing::default(), Some(e)),
             };
             let _ = events.send(Event::Proxy(ProxySample {
                 sent,
                 received,
-                servers,
+                servers: routing.servers,
+                tier: routing.tier,
                 error,
             }));
         });

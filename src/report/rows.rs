@@ -703,7 +703,90 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
     if let Some(p) = &m.pool {
         pool_rows(p, m.no_role_source, &mut row);
     }
+    if let Some(t) = &m.tier {
+        tier_rows(t, &m.faults, &mut row);
+    }
     rows
+}
+
+/// The application tier's rows: who answered, how requests failed, and per fault on a server
+/// how HAProxy drained it.
+fn tier_rows(
+    t: &crate::check::TierMeasurements,
+    faults: &[crate::check::FaultMeasurements],
+    row: &mut impl FnMut(String, String, &'static str),
+) {
+    let counts = |items: Vec<String>| match items.is_empty() {
+        true => "none".to_string(),
+        false => items.join(", "),
+    };
+    row(
+        "ok writes per API server".into(),
+        counts(
+            t.answered
+                .iter()
+                .map(|(s, n)| format!("{s}: {n}"))
+                .collect(),
+        ),
+        "which application server answered each acknowledged request, as it named itself",
+    );
+    row(
+        "failed requests by HTTP status".into(),
+        counts(
+            t.failed_statuses
+                .iter()
+                .map(|(s, n)| format!("{s}: {n}"))
+                .collect(),
+        ),
+        "requests that did not succeed but got an HTTP answer (the proxy's own 503, 502, 504 included), by status",
+    );
+    row(
+        "requests redispatched".into(),
+        t.redispatched.map_or(
+            "not measured (fewer than two answers from HAProxy's stats)".into(),
+            |n| n.to_string(),
+        ),
+        "requests HAProxy took from a server whose connection failed and sent to another (option redispatch), over the run",
+    );
+    const NOT_SEEN: &str =
+        "not measured (HAProxy's stats never showed the server down in the fault's window)";
+    for d in &t.drains {
+        let label = faults
+            .iter()
+            .find(|f| f.fault == d.fault)
+            .map_or_else(|| format!("fault {}", d.fault + 1), |f| f.describe());
+        let count = |n: Option<u64>| n.map_or(NOT_SEEN.to_string(), |n| n.to_string());
+        row(
+            format!("{label}: drain time"),
+            opt_duration(d.drain_time, NOT_SEEN),
+            "F to the first answer of HAProxy's stats no longer counting the server up: from then it assigns it no new request",
+        );
+        row(
+            format!("{label}: requests sent to it before the drain"),
+            count(d.assigned_before_drain),
+            "requests HAProxy assigned the server between F and the drain: retried, redispatched or failed",
+        );
+        row(
+            format!("{label}: requests sent to it after the drain"),
+            count(d.assigned_after_drain),
+            "requests HAProxy assigned the server after it counted it down, until it counted it up again: 0 when the drain held",
+        );
+        row(
+            format!("{label}: requests redispatched from it"),
+            d.redispatched.map_or(
+                "not measured (no answer of HAProxy's stats before F)".into(),
+                |n| n.to_string(),
+            ),
+            "requests HAProxy took away from the server to another, from F to the fault window's end",
+        );
+        if d.drain_time.is_some() {
+            row(
+                format!("{label}: back in rotation"),
+                opt_duration(d.back_in_rotation, "not seen up again after the heal"),
+                "the heal to the first answer of HAProxy's stats counting the server up again",
+            );
+        }
+    }
 }
 
 /// `812 (seq 1201–2040)`; `0` when none.

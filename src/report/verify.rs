@@ -1004,9 +1004,13 @@ mod tests {
         };
         assert_eq!(line.reanalyzed_from, Some(sha256_hex(&old)));
         let note = line.reanalysis.unwrap();
-        assert_eq!((note.format_from, note.format_to), (5, 6));
-        assert_eq!(note.changes.len(), 1, "{:?}", note.changes);
+        assert_eq!(
+            (note.format_from, note.format_to),
+            (5, crate::record::RECORD_FORMAT)
+        );
+        assert_eq!(note.changes.len(), 2, "{:?}", note.changes);
         assert!(note.changes[0].starts_with("format 6: the record is stored as run.json.gz"));
+        assert!(note.changes[1].starts_with("format 7: an application tier"));
         let v = verify_reports(reports.path()).unwrap();
         assert!(v.intact(), "{:?}", v.problems);
         assert_eq!((v.lines, v.runs, v.reanalyses), (2, 1, 1));

@@ -209,7 +209,11 @@ impl ReadEndpoint {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Endpoint {
+    /// HAProxy's client endpoint: the database's protocol, to the leader.
     Haproxy,
+    /// HAProxy's HTTP endpoint in front of the application servers (`[topology.app]`): the
+    /// writes are the application's requests.
+    App,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -258,15 +258,27 @@ fn step_bound(
 }
 
 fn workload(raw: &RawWorkload, topology: &Topology) -> Result<Workload> {
+    // Through the application tier when the topology has one.
+    let tier = crate::topology::kinds::app::settings(topology).is_some();
     let through = match raw.through.as_ref() {
+        None if tier => Endpoint::App,
         None => Endpoint::Haproxy,
         Some(through) => match through.get_ref().as_str() {
             "haproxy" => Endpoint::Haproxy,
+            "app" if tier => Endpoint::App,
+            "app" => {
+                return Err(invalid(
+                    through.span(),
+                    "workload.through",
+                    "expected \"haproxy\", found \"app\": the topology has no application \
+                     servers ([topology.app])",
+                ));
+            }
             other => {
                 return Err(invalid(
                     through.span(),
                     "workload.through",
-                    format!("unknown endpoint {other:?}, expected one of: haproxy"),
+                    format!("unknown endpoint {other:?}, expected one of: haproxy, app"),
                 ));
             }
         },

@@ -263,6 +263,8 @@ mod tests {
                 acknowledged.push(seq);
             }
             events.push(Event::Write(WriteOp {
+                via: None,
+                status: None,
                 seq,
                 invoke: At(invoke),
                 complete: At(complete),
@@ -359,6 +361,7 @@ mod tests {
             }
             let (sent, received) = span(&mut noise);
             events.push(Event::Proxy(ProxySample {
+                tier: vec![],
                 sent,
                 received,
                 servers: nodes

@@ -17,6 +17,9 @@ pub struct Serves {
     /// A second port balancing connections over the replicas, if the kind offers one (and the
     /// node publishes it).
     pub replicas: Option<u16>,
+    /// A port in front of an application tier (HTTP), if the kind offers one (and the node
+    /// publishes it: only with an application tier).
+    pub tier: Option<u16>,
 }
 
 /// Why no endpoint could be given for a node.
@@ -31,6 +34,13 @@ pub enum EndpointError {
     Unpublished { node: String, port: u16 },
     #[error("{0} has no replica endpoint")]
     NoReplicaEndpoint(String),
+    #[error("{0} has no endpoint in front of an application tier")]
+    NoTierEndpoint(String),
+    #[error("{node} serves {protocol}, not SQL")]
+    NotSql {
+        node: String,
+        protocol: &'static str,
+    },
 }
 
 /// Why a superuser session on a node could not be opened.
@@ -83,6 +93,18 @@ impl Cluster {
             .ok_or_else(|| EndpointError::NoReplicaEndpoint(node.name.clone()))
     }
 
+    /// Where writes through the application tier go: the client endpoint's HTTP port
+    /// (HAProxy's `listen app`, with `[topology.app]`).
+    pub fn tier_endpoint(&self, connect_timeout: Duration) -> Result<Endpoint, EndpointError> {
+        let node = self.endpoint()?;
+        node.kind
+            .kind()
+            .serves()
+            .and_then(|s| s.tier)
+            .and_then(|port| self.endpoint_at(node, port, connect_timeout).ok())
+            .ok_or_else(|| EndpointError::NoTierEndpoint(node.name.clone()))
+    }
+
     /// A node's own client port, as the superuser: past the proxy, or the proxy itself.
     pub fn endpoint_of(
         &self,
@@ -121,6 +143,11 @@ impl Cluster {
         let endpoint = self.endpoint_at(node, serves.port, timeout)?;
         match serves.protocol {
             Protocol::Postgres => Ok(pg_session(&endpoint).await?),
+            other => Err(EndpointError::NotSql {
+                node: node.name.clone(),
+                protocol: other.name(),
+            }
+            .into()),
         }
     }
 }

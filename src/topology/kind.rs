@@ -4,7 +4,7 @@
 
 use super::{Cluster, Node, NodeSpec, SecretsAt, Serves};
 use crate::client::Protocol;
-use crate::history::{Clock, Event, ProxyServer, Role};
+use crate::history::{Clock, Event, Role, Routing};
 use crate::scenario::{KindSettings, SettingsError, SettingsInput, Topology};
 use futures_util::future::BoxFuture;
 use std::time::Duration;
@@ -74,13 +74,14 @@ pub trait Kind: Sync + Send + 'static {
         None
     }
     /// The servers one of its nodes routes clients to and whether it counts each up, if the kind
-    /// is a proxy that tells (HAProxy's stats page): the proxy's view of who leads.
+    /// is a proxy that tells (HAProxy's stats page): the proxy's view of who leads, and of the
+    /// application servers in front of the database.
     fn routing<'a>(
         &self,
         _cluster: &'a Cluster,
         _node: &'a Node,
         _timeout: Duration,
-    ) -> Option<BoxFuture<'a, Result<Vec<ProxyServer>, String>>> {
+    ) -> Option<BoxFuture<'a, Result<Routing, String>>> {
         None
     }
     /// Which node one of its nodes names as the leader now (a store or arbiter: `Ok(None)`, it

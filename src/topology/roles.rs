@@ -5,7 +5,7 @@
 
 use super::kind::RoleReport;
 use super::{Cluster, Node};
-use crate::history::ProxyServer;
+use crate::history::Routing;
 use std::time::Duration;
 
 /// What every node with a self-report source said of itself, asked at once.
@@ -100,7 +100,7 @@ impl Cluster {
 
     /// The proxy's view of the servers behind the client endpoint, in configuration order;
     /// `None` when the client endpoint's kind tells none (or the cluster has no endpoint).
-    pub async fn routing(&self, timeout: Duration) -> Option<Result<Vec<ProxyServer>, String>> {
+    pub async fn routing(&self, timeout: Duration) -> Option<Result<Routing, String>> {
         let proxy = self.endpoint().ok()?;
         Some(proxy.kind.kind().routing(self, proxy, timeout)?.await)
     }

@@ -1,9 +1,10 @@
 //! Where the workload's clients connect, from the running cluster: the one place the workload
 //! knows the cluster's layout.
 
-use crate::client::Endpoint;
-use crate::scenario::ReadEndpoint;
+use crate::client::{Client, Endpoint, Protocol};
+use crate::scenario::{Endpoint as Through, ReadEndpoint};
 use crate::topology::Cluster;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where reads go: the client endpoint, or the proxy's replica endpoint if it has one.
@@ -17,4 +18,27 @@ pub(super) fn read_endpoint(
         ReadEndpoint::Replica => cluster.replica_endpoint(connect_timeout),
     }
     .map_err(|e| e.to_string())
+}
+
+/// Where writes go: the client endpoint (the database's protocol), or the application tier's
+/// HTTP endpoint in front of it.
+pub(super) fn write_endpoint(
+    cluster: &Cluster,
+    through: Through,
+    connect_timeout: Duration,
+) -> Result<Endpoint, String> {
+    match through {
+        Through::Haproxy => cluster.primary_endpoint(connect_timeout),
+        Through::App => cluster.tier_endpoint(connect_timeout),
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// The client the writes go through: the database's own (`database`), or HTTP to the
+/// application tier.
+pub fn write_client(through: Through, database: Arc<dyn Client>) -> Arc<dyn Client> {
+    match through {
+        Through::Haproxy => database,
+        Through::App => Protocol::Http.client(),
+    }
 }

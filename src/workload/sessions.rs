@@ -94,7 +94,14 @@ mod tests {
     impl Connection for Numbered {
         fn write(&mut self, _: u64) -> BoxFuture<'_, Result<Accepted, Failure>> {
             let node = format!("c{}", self.0);
-            Box::pin(async move { Ok(Accepted { node, epoch: 1 }) })
+            Box::pin(async move {
+                Ok(Accepted {
+                    node,
+                    epoch: 1,
+                    via: None,
+                    status: None,
+                })
+            })
         }
         fn read_latest(&mut self, _: Option<u64>) -> BoxFuture<'_, Result<Seen, Failure>> {
             unreachable!("not read")

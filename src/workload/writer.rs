@@ -55,9 +55,11 @@ impl Attempt {
     async fn run(self) -> WriteOp {
         let invoke = self.clock.now();
         let endpoint = || {
-            self.cluster
-                .primary_endpoint(self.spec.connect_timeout)
-                .map_err(|e| e.to_string())
+            super::endpoints::write_endpoint(
+                &self.cluster,
+                self.spec.through,
+                self.spec.connect_timeout,
+            )
         };
         let mut connection = match self.sessions.take(endpoint).await {
             Ok(connection) => connection,
@@ -92,6 +94,10 @@ impl Attempt {
     /// The write's record: accepted by a node in an epoch (`ok`), or the failure's kind and
     /// text (the outcome is the kind's).
     fn op(&self, invoke: At, result: Result<Accepted, Failure>) -> WriteOp {
+        let status = match &result {
+            Ok(accepted) => accepted.status,
+            Err(failure) => failure.status,
+        };
         let (outcome, accepted, failure) = match result {
             Ok(accepted) => (Outcome::Ok, Some(accepted), None),
             Err(failure) => (failure.kind.outcome(), None, Some(failure)),
@@ -102,6 +108,8 @@ impl Attempt {
             complete: self.clock.now(),
             outcome,
             node: accepted.as_ref().map(|a| a.node.clone()),
+            via: accepted.as_ref().and_then(|a| a.via.clone()),
+            status,
             // The history records the epoch as a PostgreSQL-sized timeline.
             timeline: accepted.map(|a| u32::try_from(a.epoch).unwrap_or(u32::MAX)),
             error_kind: failure.as_ref().map(|f| f.kind),

@@ -150,6 +150,8 @@ impl Connection for PostgresConnection {
             Ok(Accepted {
                 node,
                 epoch: u64::from(u32::try_from(timeline).unwrap_or(0)),
+                via: None,
+                status: None,
             })
         })
     }
@@ -213,6 +215,8 @@ mod tests {
         for seq in [7, 8] {
             let accepted = connection.write(seq).await.unwrap();
             let expected = Accepted {
+                via: None,
+                status: None,
                 node: fake_server::NODE.into(),
                 epoch: 3,
             };

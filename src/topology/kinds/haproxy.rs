@@ -5,9 +5,9 @@
 use super::super::http_error::http_error_text;
 use super::super::kind::{Kind, Naming, Render};
 use super::super::{Cluster, FileSpec, FixedPort, Health, Node, NodeSpec, Serves};
-use super::{patroni, pgbouncer};
+use super::{app, patroni, pgbouncer};
 use crate::client::Protocol;
-use crate::history::ProxyServer;
+use crate::history::{ProxyServer, Routing, TierServer};
 use crate::scenario::{
     KindSettings, RawDuration, Settings, SettingsError, SettingsInput, Topology, read_json,
 };
@@ -174,7 +174,12 @@ impl Kind for Haproxy {
         };
         let pg_nodes = super::PATRONI.kind().count(render.topology);
         let via_pooler = super::PGBOUNCER.kind().count(render.topology) > 0;
-        vec![spec(settings, pg_nodes, via_pooler)]
+        let mut spec = spec(settings, pg_nodes, via_pooler);
+        if let Some(tier) = app::settings(render.topology) {
+            spec.files[0].contents.push_str(&app_section(tier));
+            spec.ports.push(APP_PORT);
+        }
+        vec![spec]
     }
 
     /// The client endpoint, and with Patroni's checks the replica endpoint.
@@ -183,16 +188,18 @@ impl Kind for Haproxy {
             protocol: Protocol::Postgres,
             port: PG_PORT,
             replicas: Some(REPLICA_PORT),
+            tier: Some(APP_PORT),
         })
     }
 
-    /// Its stats page.
+    /// Its stats page: the database servers behind the client endpoint and, with an
+    /// application tier, the API servers behind its HTTP endpoint.
     fn routing<'a>(
         &self,
         cluster: &'a Cluster,
         node: &'a Node,
         timeout: Duration,
-    ) -> Option<BoxFuture<'a, Result<Vec<ProxyServer>, String>>> {
+    ) -> Option<BoxFuture<'a, Result<Routing, String>>> {
         Some(Box::pin(async move {
             let addr = node
                 .host_addr(STATS_PORT)
@@ -207,8 +214,12 @@ pub const PG_PORT: u16 = 5432;
 pub const REPLICA_PORT: u16 = 5001;
 /// HAProxy's stats page (`/stats;csv`): its view of each server, probed during the drill.
 pub const STATS_PORT: u16 = 8404;
+/// The application tier's HTTP endpoint (`listen app`), with `[topology.app]`.
+pub const APP_PORT: u16 = 8080;
 /// The proxy section clients connect through.
 const PROXY: &str = "primary";
+/// The proxy section in front of the application servers.
+const APP_PROXY: &str = "app";
 /// The proxy section readers through replicas connect through.
 const REPLICAS: &str = "replicas";
 const CONFIG_PATH: &str = "/etc/firedrill/haproxy.cfg";
@@ -430,13 +441,18 @@ pub fn render_config(spec: &HaproxySettings, pg_nodes: usize, via_pooler: bool) 
 const REPLICA_CHECK: &str =
     "    option httpchk OPTIONS /replica\n    http-check expect status 200\n";
 
-/// Each server's status and open sessions behind the client endpoint, in configuration order.
+/// Each server's status and open sessions behind the client endpoint, in configuration order,
+/// and the application tier's servers with their counters (none without a tier).
 pub async fn probe_stats(
     http: &reqwest::Client,
     stats_addr: &str,
     timeout: Duration,
-) -> Result<Vec<ProxyServer>, String> {
-    parse_stats(&stats_csv(http, stats_addr, timeout).await?, PROXY)
+) -> Result<Routing, String> {
+    let csv = stats_csv(http, stats_addr, timeout).await?;
+    Ok(Routing {
+        servers: parse_stats(&csv, PROXY)?,
+        tier: parse_tier(&csv)?,
+    })
 }
 
 async fn stats_csv(
@@ -454,40 +470,160 @@ async fn stats_csv(
         .map_err(|e| e.to_string())
 }
 
-/// Reads the servers of `proxy` from HAProxy's stats CSV (the first line names the columns,
-/// after a `# `).
-fn parse_stats(csv: &str, proxy: &str) -> Result<Vec<ProxyServer>, String> {
-    let mut lines = csv.lines();
-    let header: Vec<&str> = lines
-        .next()
-        .and_then(|h| h.strip_prefix("# "))
-        .ok_or("no stats header")?
-        .split(',')
-        .collect();
-    let column = |name: &str| {
-        header
+/// HAProxy's stats CSV: the first line names the columns, after a `# `; each other line is a
+/// proxy's frontend, backend or one of its servers.
+struct Stats<'a> {
+    header: Vec<&'a str>,
+    rows: Vec<Vec<&'a str>>,
+}
+
+impl<'a> Stats<'a> {
+    fn parse(csv: &'a str) -> Result<Stats<'a>, String> {
+        let mut lines = csv.lines();
+        let header = lines
+            .next()
+            .and_then(|h| h.strip_prefix("# "))
+            .ok_or("no stats header")?
+            .split(',')
+            .collect();
+        Ok(Stats {
+            header,
+            rows: lines.map(|line| line.split(',').collect()).collect(),
+        })
+    }
+
+    fn column(&self, name: &str) -> Result<usize, String> {
+        self.header
             .iter()
             .position(|c| *c == name)
             .ok_or(format!("no {name} column in the stats"))
-    };
-    let (pxname, svname, status, scur) = (
-        column("pxname")?,
-        column("svname")?,
-        column("status")?,
-        column("scur")?,
+    }
+
+    /// The server lines of `proxy`, in configuration order.
+    fn servers(&self, proxy: &str) -> Result<Vec<&[&'a str]>, String> {
+        let (pxname, svname) = (self.column("pxname")?, self.column("svname")?);
+        Ok(self
+            .rows
+            .iter()
+            .filter(|f| {
+                f.get(pxname) == Some(&proxy)
+                    && !matches!(f.get(svname), Some(&"FRONTEND" | &"BACKEND") | None)
+            })
+            .map(Vec::as_slice)
+            .collect())
+    }
+}
+
+/// Reads the servers of `proxy` from HAProxy's stats CSV.
+fn parse_stats(csv: &str, proxy: &str) -> Result<Vec<ProxyServer>, String> {
+    let stats = Stats::parse(csv)?;
+    let (svname, status, scur) = (
+        stats.column("svname")?,
+        stats.column("status")?,
+        stats.column("scur")?,
     );
-    Ok(lines
-        .map(|line| line.split(',').collect::<Vec<_>>())
-        .filter(|f| {
-            f.get(pxname) == Some(&proxy)
-                && !matches!(f.get(svname), Some(&"FRONTEND" | &"BACKEND") | None)
-        })
+    Ok(stats
+        .servers(proxy)?
+        .into_iter()
         .map(|f| ProxyServer {
             name: f[svname].to_string(),
             status: f.get(status).unwrap_or(&"").to_string(),
             sessions: f.get(scur).and_then(|v| v.parse().ok()).unwrap_or(0),
         })
         .collect())
+}
+
+/// Reads the application tier's servers (`listen app`) from HAProxy's stats CSV, with the
+/// counters HAProxy keeps for each since it started; none when it has no such section.
+fn parse_tier(csv: &str) -> Result<Vec<TierServer>, String> {
+    let stats = Stats::parse(csv)?;
+    let columns = [
+        "svname",
+        "status",
+        "check_status",
+        "stot",
+        "wredis",
+        "wretr",
+        "econ",
+        "eresp",
+    ]
+    .map(|c| stats.column(c));
+    let [svname, status, check, stot, wredis, wretr, econ, eresp] = columns;
+    let (svname, status, check) = (svname?, status?, check?);
+    let (stot, wredis, wretr, econ, eresp) = (stot?, wredis?, wretr?, econ?, eresp?);
+    let count = |f: &[&str], i: usize| f.get(i).and_then(|v| v.parse().ok()).unwrap_or(0);
+    Ok(stats
+        .servers(APP_PROXY)?
+        .into_iter()
+        .map(|f| TierServer {
+            name: f[svname].to_string(),
+            status: f.get(status).unwrap_or(&"").to_string(),
+            check: f.get(check).unwrap_or(&"").to_string(),
+            sessions_total: count(f, stot),
+            redispatched: count(f, wredis),
+            retried: count(f, wretr),
+            connect_errors: count(f, econ),
+            response_errors: count(f, eresp),
+        })
+        .collect())
+}
+
+/// `listen app`: HTTP in front of the application servers, each checked on its status
+/// endpoint, with the tier's settings (`[topology.app]`).
+fn app_section(tier: &app::AppSettings) -> String {
+    let servers: String = (1..=tier.nodes as usize)
+        .map(|i| {
+            let name = app::name(i);
+            format!(
+                "    server {name} {name}:{port} check init-addr last,libc,none\n",
+                port = app::PORT
+            )
+        })
+        .collect();
+    format!(
+        "\nlisten {APP_PROXY}\n    mode http\n    bind *:{APP_PORT}\n    balance {balance}\n\
+         \x20   option httpchk GET {status}\n    http-check expect status 200\n\
+         \x20   retries {retries}\n{redispatch}\
+         \x20   timeout connect {connect}ms\n    timeout server {server}ms\n\
+         \x20   default-server inter {inter}ms fall {fall} rise {rise}\n{servers}",
+        balance = tier.balance.name(),
+        status = app::STATUS_PATH,
+        retries = tier.retries,
+        redispatch = if tier.redispatch {
+            "    option redispatch\n"
+        } else {
+            ""
+        },
+        connect = tier.timeout_connect.as_millis(),
+        server = tier.timeout_server.as_millis(),
+        inter = tier.inter.as_millis(),
+        fall = tier.fall,
+        rise = tier.rise,
+    )
+}
+
+/// Whether every application server is up in HAProxy's view after a passed check of its
+/// status endpoint (a new HAProxy counts servers up before it has checked them).
+pub async fn tier_ready(cluster: &Cluster, timeout: Duration) -> Result<(), String> {
+    let addr = cluster
+        .nodes_of(super::HAPROXY)
+        .next()
+        .and_then(|n| n.host_addr(STATS_PORT))
+        .ok_or("no published stats port")?;
+    let tier = parse_tier(&stats_csv(&cluster.http, &addr, timeout).await?)?;
+    let waiting: Vec<String> = tier
+        .iter()
+        .filter(|s| !(s.is_up() && s.check.starts_with("L7OK")))
+        .map(|s| format!("{} {} ({})", s.name, s.status, s.check))
+        .collect();
+    if tier.is_empty() {
+        return Err("no application servers in HAProxy's stats".into());
+    }
+    if waiting.is_empty() {
+        Ok(())
+    } else {
+        Err(waiting.join(", "))
+    }
 }
 
 pub const VERSION_CMD: &[&str] = &["haproxy", "-v"];

@@ -1,6 +1,7 @@
 //! The node kinds, one file each, and the registry every other part asks: a new kind is a new
 //! file here plus one line in `KINDS`.
 
+pub mod app;
 pub mod etcd;
 pub mod haproxy;
 pub mod patroni;
@@ -14,9 +15,10 @@ pub const PATRONI: NodeKind = NodeKind::of(&patroni::Patroni);
 pub const HAPROXY: NodeKind = NodeKind::of(&haproxy::Haproxy);
 pub const PGBOUNCER: NodeKind = NodeKind::of(&pgbouncer::Pgbouncer);
 pub const PGBACKREST: NodeKind = NodeKind::of(&pgbackrest::Pgbackrest);
+pub const APP: NodeKind = NodeKind::of(&app::App);
 
 /// Every kind.
-pub const KINDS: &[NodeKind] = &[ETCD, PATRONI, HAPROXY, PGBOUNCER, PGBACKREST];
+pub const KINDS: &[NodeKind] = &[ETCD, PATRONI, HAPROXY, PGBOUNCER, PGBACKREST, APP];
 
 #[cfg(test)]
 mod tests {

@@ -260,6 +260,7 @@ impl Kind for Patroni {
             protocol: Protocol::Postgres,
             port: PG_PORT,
             replicas: None,
+            tier: None,
         })
     }
 

@@ -277,6 +277,7 @@ impl Kind for Pgbouncer {
             protocol: Protocol::Postgres,
             port: PORT,
             replicas: None,
+            tier: None,
         })
     }
 

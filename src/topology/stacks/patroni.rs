@@ -3,7 +3,9 @@
 
 use super::super::kind::Render;
 use super::super::kinds::pgbackrest;
-use super::super::kinds::{ETCD, HAPROXY, PATRONI, PGBACKREST, PGBOUNCER, etcd, haproxy, patroni};
+use super::super::kinds::{
+    APP, ETCD, HAPROXY, PATRONI, PGBACKREST, PGBOUNCER, etcd, haproxy, patroni,
+};
 use super::super::ready::{Reached, ReadyBound, poll_until};
 use super::super::{Cluster, NodeKind, TopologyError};
 use super::{Ready, Stack, StartGroup};
@@ -25,7 +27,7 @@ impl Stack for PatroniStack {
     }
 
     fn kinds(&self) -> &'static [NodeKind] {
-        &[PATRONI, ETCD, HAPROXY, PGBOUNCER, PGBACKREST]
+        &[PATRONI, ETCD, HAPROXY, PGBOUNCER, PGBACKREST, APP]
     }
 
     /// etcd first (Patroni needs its store), then pg1, which bootstraps the cluster (the only
@@ -41,6 +43,9 @@ impl Stack for PatroniStack {
         let bootstraps = !rest.is_empty();
         rest.extend(PGBOUNCER.kind().specs(render));
         rest.extend(HAPROXY.kind().specs(render));
+        // Application servers connect to the database through HAProxy when asked (their pools
+        // open connections on demand): they start with it.
+        rest.extend(APP.kind().specs(render));
         vec![
             StartGroup {
                 specs: ETCD.kind().specs(render),
@@ -200,6 +205,21 @@ async fn wait_ready(
         })?;
     }
     reached.note(format!("haproxy routes to {leader}"));
+
+    let servers = cluster.nodes_of(APP).count();
+    if servers > 0 {
+        poll_until(deadline, || async {
+            haproxy::tier_ready(cluster, Duration::from_secs(1))
+                .await
+                .inspect_err(|e| tracing::debug!("application tier not ready: {e}"))
+                .is_ok()
+        })
+        .await
+        .ok_or_else(|| {
+            reached.not_ready("every application server up in haproxy after a passed check")
+        })?;
+        reached.note(format!("{servers} application servers up"));
+    }
     Ok(leader)
 }
 
