@@ -199,7 +199,7 @@ fn list_stacks_shows_every_registered_stack_with_its_kinds() {
         .find(|line| line.starts_with("│ patroni "))
         .unwrap();
     assert!(
-        patroni.contains("│ patroni, etcd, haproxy, pgbouncer, pgbackrest │"),
+        patroni.contains("│ patroni, etcd, haproxy, pgbouncer, pgbackrest, app │"),
         "{patroni}"
     );
     assert!(
@@ -582,7 +582,7 @@ fn analyze_moves_a_format_2_run_to_this_format_and_names_the_change() {
     let changes = note["changes"].as_array().unwrap();
     // each format's change since 2, in order
     let changes: Vec<&str> = changes.iter().map(|c| c.as_str().unwrap()).collect();
-    assert_eq!(changes.len(), 4, "{changes:?}");
+    assert_eq!(changes.len(), 5, "{changes:?}");
     assert!(
         changes[0].starts_with("format 3: role answers are one event, role"),
         "{changes:?}"

@@ -78,6 +78,7 @@ fn the_shipped_exports_are_what_firedrill_compose_writes() {
     assert_eq!(
         names,
         [
+            "api-over-patroni-failover",
             "patroni-primary-crash",
             "pgbackrest-restore-pitr",
             "pgbouncer-primary-crash",

@@ -183,6 +183,14 @@ async fn the_pgbouncer_and_pgbackrest_export_starts_by_hand_and_comes_ready() {
     starts_and_comes_ready("compose pgbouncer pgbackrest", "pgbouncer-restore-point", 7).await;
 }
 
+/// The API servers read the database's password from their environment (the export's `.env`),
+/// not from a file: ready includes every one up in HAProxy after a passed status check, which
+/// asks the database through them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_tier_export_starts_by_hand_and_comes_ready() {
+    starts_and_comes_ready("compose api tier", "api-over-patroni-failover", 6).await;
+}
+
 /// Exports `name` into a temporary directory, starts it with the compose tool as a project of
 /// its own, waits for it to be ready as a drill waits, checks the labels of its objects
 /// (`volumes` of them), and takes it down.

@@ -144,7 +144,11 @@ scenarios! {
     pgbackrest_restore_pitr => "pgbackrest-restore-pitr"
         reacts with cluster_lost_then_restored_to_the_target,
     pgbouncer_restore_point => "pgbouncer-restore-point"
-        reacts with restored_to_the_restore_point_behind_the_poolers;
+        reacts with restored_to_the_restore_point_behind_the_poolers,
+    api_server_crash => "api-server-crash" reacts with dead_server_drained_and_requests_redispatched,
+    api_server_pause => "api-server-pause" reacts with hung_server_timed_out_then_drained,
+    api_over_patroni_failover => "api-over-patroni-failover"
+        reacts with database_failover_seen_through_the_api_tier;
     controls: "control-async-lag-loss", "control-split-brain-tcp-proxy",
         "control-pgbouncer-stale-servers", "control-restore-target-before-backup",
         "control-restore-archive-broken", "control-restore-paused",
@@ -880,6 +884,128 @@ fn proxy_out_then_back(record: &RunRecord, kinds: &[ErrorKind]) {
     writes_stopped_then_recovered(record, proxy, Some(heal), &record.timings.initial_leader);
 }
 
+// --- The application tier. ---
+
+/// The API server the only fault hit, the tier's measurements and how HAProxy drained it; the
+/// database untouched (no leader change).
+fn server_drained(record: &RunRecord) -> (&str, &firedrill::check::Drain) {
+    let incident = only_incident(record);
+    leader_unchanged(record);
+    let tier = record
+        .measurements
+        .tier
+        .as_ref()
+        .unwrap_or_else(|| panic!("no application tier measured\n{}", table(record)));
+    let drain = tier
+        .drains
+        .iter()
+        .find(|d| d.server == incident.node)
+        .unwrap_or_else(|| panic!("no drain of {}\n{}", incident.node, table(record)));
+    assert!(
+        drain.drain_time.is_some(),
+        "HAProxy never counted {} down\n{}",
+        incident.node,
+        table(record)
+    );
+    // the drain held: HAProxy assigned the server no request from its drain until it counted
+    // it up again
+    assert_eq!(drain.assigned_after_drain, Some(0), "{}", table(record));
+    (incident.node.as_str(), drain)
+}
+
+/// Between the fault and its heal, ok writes went on through the other servers; after the heal
+/// the server answered ok writes again.
+fn others_served_then_it_came_back(record: &RunRecord, server: &str) {
+    let (f, heal) = (injected(record, 0).done, healed(record, 0).at);
+    let via = |w: &&WriteOp| w.outcome == Outcome::Ok && w.via.is_some();
+    let during: Vec<&WriteOp> = writes_between(record, f, heal).filter(via).collect();
+    assert!(!during.is_empty(), "no ok write during\n{}", table(record));
+    assert!(
+        during.iter().all(|w| w.via.as_deref() != Some(server)),
+        "{server} answered while hit\n{}",
+        table(record)
+    );
+    let end = At(u64::MAX);
+    assert!(
+        writes_between(record, heal, end)
+            .filter(via)
+            .any(|w| w.via.as_deref() == Some(server)),
+        "{server} never answered after the heal\n{}",
+        table(record)
+    );
+}
+
+/// api-server-crash: the killed server's connections failed, HAProxy redispatched requests
+/// from it to the others, drained it and sent it nothing more until it was back; no write was
+/// lost and the database never noticed.
+fn dead_server_drained_and_requests_redispatched(record: &RunRecord) {
+    let (server, drain) = server_drained(record);
+    assert!(
+        drain.redispatched.unwrap_or(0) > 0,
+        "no request redispatched from {server}\n{}",
+        table(record)
+    );
+    others_served_then_it_came_back(record, server);
+}
+
+/// api-server-pause: requests HAProxy sent to the hung server waited for `timeout server` and
+/// ended with its 504 (unknown: the server may commit them when it resumes), until HAProxy
+/// drained it; it answered again after the heal.
+fn hung_server_timed_out_then_drained(record: &RunRecord) {
+    let (server, _) = server_drained(record);
+    let incident = only_incident(record);
+    assert!(
+        errors_of(incident, &[ErrorKind::HttpUnknown]) > 0,
+        "no request ended unknown\n{}",
+        table(record)
+    );
+    let tier = record.measurements.tier.as_ref().unwrap();
+    assert!(
+        tier.failed_statuses.get(&504).copied().unwrap_or(0) > 0,
+        "no 504 from HAProxy\n{}",
+        table(record)
+    );
+    others_served_then_it_came_back(record, server);
+}
+
+/// api-over-patroni-failover: the leader changed once; meanwhile the API servers refused writes
+/// they could not commit (their 503, `http_refused`) and, their status endpoint failing,
+/// HAProxy drained them and answered 503 itself (`http_no_server`); afterwards writes went on
+/// through the API servers, accepted by the new leader on its new timeline.
+fn database_failover_seen_through_the_api_tier(record: &RunRecord) {
+    let incident = only_incident(record);
+    let new = leader_changed_once(record, incident);
+    assert!(
+        errors_of(incident, &[ErrorKind::HttpRefused]) > 0,
+        "no API server refused a write\n{}",
+        table(record)
+    );
+    assert!(
+        errors_of(incident, &[ErrorKind::HttpNoServer]) > 0,
+        "HAProxy never drained the API tier\n{}",
+        table(record)
+    );
+    let recovered = incident
+        .recovered_at
+        .unwrap_or_else(|| panic!("writes never recovered\n{}", table(record)));
+    let after: Vec<&WriteOp> = writes_between(record, recovered, At(u64::MAX))
+        .filter(|w| w.outcome == Outcome::Ok)
+        .collect();
+    assert!(!after.is_empty(), "{}", table(record));
+    assert!(
+        after
+            .iter()
+            .all(|w| w.node.as_deref() == Some(new) && w.via.is_some()),
+        "a write after the recovery not accepted by {new} through an API server\n{}",
+        table(record)
+    );
+    assert!(
+        after.iter().all(|w| w.timeline > Some(1)),
+        "{}",
+        table(record)
+    );
+}
+
 /// The pooler beside `node` (`pg2` → `pgbouncer2`).
 fn pooler_of(node: &str) -> String {
     node.replacen("pg", "pgbouncer", 1)
@@ -1119,6 +1245,15 @@ fn reaction_checks_fail_on_runs_without_the_reaction() {
         clients_moved_to_the_new_leaders_pooler,
     ] {
         assert!(!holds(no_pooler, &lag));
+    }
+    // no application tier in any example run
+    for tier in [
+        dead_server_drained_and_requests_redispatched,
+        hung_server_timed_out_then_drained,
+        database_failover_seen_through_the_api_tier,
+    ] {
+        assert!(!holds(tier, &lag));
+        assert!(!holds(tier, &crash));
     }
     // a replica crash and an etcd member down are not what happened in the lag
     assert!(!holds(replica_left_the_stream_and_rejoined, &lag));

@@ -48,6 +48,10 @@ pub struct AppSettings {
     pub timeout_connect: Duration,
     #[serde(with = "humantime_serde")]
     pub timeout_server: Duration,
+    /// HAProxy's `timeout check`: how long a status check may wait for its answer once
+    /// connected (a hung server fails its checks this fast).
+    #[serde(with = "humantime_serde")]
+    pub timeout_check: Duration,
     /// How long a server waits to connect to the database (and for a free pooled connection).
     #[serde(with = "humantime_serde")]
     pub db_connect_timeout: Duration,
@@ -108,6 +112,7 @@ struct RawApp {
     rise: Option<Spanned<i64>>,
     timeout_connect: Option<Spanned<RawDuration>>,
     timeout_server: Option<Spanned<RawDuration>>,
+    timeout_check: Option<Spanned<RawDuration>>,
     db_connect_timeout: Option<Spanned<RawDuration>>,
 }
 
@@ -142,6 +147,12 @@ fn check(input: &SettingsInput<'_>, raw: &RawApp) -> Result<AppSettings, Setting
             "timeout_server",
             ms(5000),
             ms(100),
+        )?,
+        timeout_check: input.duration(
+            raw.timeout_check.as_ref(),
+            "timeout_check",
+            ms(1000),
+            ms(10),
         )?,
         db_connect_timeout: input.duration(
             raw.db_connect_timeout.as_ref(),
@@ -324,6 +335,7 @@ mod tests {
             rise: 2,
             timeout_connect: Duration::from_secs(1),
             timeout_server: Duration::from_secs(5),
+            timeout_check: Duration::from_secs(1),
             db_connect_timeout: Duration::from_secs(1),
         }
     }

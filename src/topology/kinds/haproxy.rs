@@ -585,6 +585,7 @@ fn app_section(tier: &app::AppSettings) -> String {
          \x20   option httpchk GET {status}\n    http-check expect status 200\n\
          \x20   retries {retries}\n{redispatch}\
          \x20   timeout connect {connect}ms\n    timeout server {server}ms\n\
+         \x20   timeout check {check}ms\n\
          \x20   default-server inter {inter}ms fall {fall} rise {rise}\n{servers}",
         balance = tier.balance.name(),
         status = app::STATUS_PATH,
@@ -596,6 +597,7 @@ fn app_section(tier: &app::AppSettings) -> String {
         },
         connect = tier.timeout_connect.as_millis(),
         server = tier.timeout_server.as_millis(),
+        check = tier.timeout_check.as_millis(),
         inter = tier.inter.as_millis(),
         fall = tier.fall,
         rise = tier.rise,
