@@ -78,6 +78,18 @@ fn cases() -> Vec<Case> {
             (5, 6),
             "expected an instant before the end of the run (1m)",
         ),
+        case(
+            "app-write-path-without-seq.toml",
+            &format!("{MINIMAL}[topology.app]\nimage = \"team/api:1\"\nwrite_path = \"/commit\"\n"),
+            (6, 14),
+            "topology.app.write_path: expected a path beginning with / holding {seq} once, found \"/commit\"",
+        ),
+        case(
+            "through-app-without-tier.toml",
+            &format!("{MINIMAL}[workload]\nthrough = \"app\"\n"),
+            (5, 11),
+            "workload.through: expected \"haproxy\", found \"app\": the topology has no application servers",
+        ),
         case("empty.toml", "", (1, 1), "missing required keys"),
         Case {
             file: "huge.toml",

@@ -24,18 +24,38 @@ use crate::history::ErrorKind;
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 
-/// Speaks HTTP to an application tier.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Http;
+/// Speaks HTTP to an application tier whose writes and reads are at `write_path` and
+/// `read_path` (`{seq}`: the sequence number).
+#[derive(Clone, Debug)]
+pub struct Http {
+    write_path: String,
+    read_path: String,
+}
+
+impl Default for Http {
+    /// The reference server's paths.
+    fn default() -> Self {
+        Http::new("/writes/{seq}", "/writes/{seq}")
+    }
+}
 
 /// One kept-alive client connection (reqwest's pool of one host) and where it points.
 struct HttpConnection {
     http: reqwest::Client,
     base: String,
+    write_path: String,
+    read_path: String,
 }
 
 impl Http {
-    fn open(endpoint: &Endpoint) -> Result<HttpConnection, Failure> {
+    pub fn new(write_path: &str, read_path: &str) -> Http {
+        Http {
+            write_path: write_path.to_owned(),
+            read_path: read_path.to_owned(),
+        }
+    }
+
+    fn open(&self, endpoint: &Endpoint) -> Result<HttpConnection, Failure> {
         let http = reqwest::Client::builder()
             .connect_timeout(endpoint.connect_timeout)
             .pool_max_idle_per_host(1)
@@ -44,6 +64,8 @@ impl Http {
         Ok(HttpConnection {
             http,
             base: format!("http://{}:{}", endpoint.host, endpoint.port),
+            write_path: self.write_path.clone(),
+            read_path: self.read_path.clone(),
         })
     }
 }
@@ -61,7 +83,7 @@ impl Client for Http {
     /// own client): this checks that a server answers from the table.
     fn prepare<'a>(&'a self, endpoint: &'a Endpoint) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let connection = Http::open(endpoint).map_err(|f| f.text)?;
+            let connection = self.open(endpoint).map_err(|f| f.text)?;
             let url = format!("{}/writes/latest", connection.base);
             let response = connection
                 .http
@@ -85,7 +107,7 @@ impl Client for Http {
         &'a self,
         endpoint: &'a Endpoint,
     ) -> BoxFuture<'a, Result<Box<dyn Connection>, Failure>> {
-        Box::pin(async move { Ok(Box::new(Http::open(endpoint)?) as Box<dyn Connection>) })
+        Box::pin(async move { Ok(Box::new(self.open(endpoint)?) as Box<dyn Connection>) })
     }
 
     /// The tier serves no read-back: the writes are read back from the database itself.
@@ -122,10 +144,16 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<bool>
     Option::<bool>::deserialize(d).map(Some)
 }
 
+impl HttpConnection {
+    fn url(&self, path: &str, seq: u64) -> String {
+        format!("{}{}", self.base, path.replace("{seq}", &seq.to_string()))
+    }
+}
+
 impl Connection for HttpConnection {
     fn write(&mut self, seq: u64) -> BoxFuture<'_, Result<Accepted, Failure>> {
         Box::pin(async move {
-            let url = format!("{}/writes/{seq}", self.base);
+            let url = self.url(&self.write_path, seq);
             let response = self
                 .http
                 .post(&url)
@@ -144,7 +172,7 @@ impl Connection for HttpConnection {
     fn read_latest(&mut self, expected: Option<u64>) -> BoxFuture<'_, Result<Seen, Failure>> {
         Box::pin(async move {
             // Without a write to look for, seq 0 (never written) asks the same question.
-            let url = format!("{}/writes/{}", self.base, expected.unwrap_or(0));
+            let url = self.url(&self.read_path, expected.unwrap_or(0));
             let response = self
                 .http
                 .get(&url)

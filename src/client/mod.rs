@@ -149,7 +149,7 @@ impl Protocol {
     pub fn client(self) -> Arc<dyn Client> {
         match self {
             Protocol::Postgres => Arc::new(Postgres),
-            Protocol::Http => Arc::new(Http),
+            Protocol::Http => Arc::new(Http::default()),
         }
     }
 }

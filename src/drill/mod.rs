@@ -319,6 +319,17 @@ async fn resolve_image(
         (None, Some(name)) => Some((name, image::ImageSource::Scenario)),
         (None, None) => None,
     };
+    // The application servers' own image, if named, must be there too: before anything starts.
+    if let Some(name) = crate::topology::kinds::app::settings(&scenario.topology)
+        .and_then(|tier| tier.image.as_ref())
+        && image::image_id(docker, name).await?.is_none()
+    {
+        return Err(ImageError::Missing {
+            name: name.clone(),
+            from: image::ImageSource::AppServers,
+        }
+        .into());
+    }
     match named {
         Some((name, from)) => {
             let id = image::image_id(docker, name)
@@ -442,7 +453,7 @@ async fn drill(
     let _stop_on_exit = stop_probes.clone().drop_guard();
     let acked = Arc::new(workload::Acknowledged::default());
     let writes = AbortOnDrop(tokio::spawn(workload::run_writes(
-        workload::write_client(w.through, client.clone()),
+        workload::write_client(w.through, &scenario.topology, client.clone()),
         cluster.clone(),
         scenario.workload.clone(),
         clock,

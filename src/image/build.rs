@@ -46,6 +46,8 @@ pub enum ImageSource {
     Scenario,
     /// The command line's `--image` (or `DrillOptions::image`), which overrides the scenario's.
     Option,
+    /// `[topology.app] image`: the application servers' own image (beside the run's).
+    AppServers,
 }
 
 impl ImageSource {
@@ -54,6 +56,9 @@ impl ImageSource {
             ImageSource::Base => "firedrill's base image",
             ImageSource::Scenario => "the one the scenario's `image` key names",
             ImageSource::Option => "the one --image names",
+            ImageSource::AppServers => {
+                "the application servers' own, named by `[topology.app] image`"
+            }
         }
     }
 
@@ -64,6 +69,9 @@ impl ImageSource {
                 "remove `image` from the scenario to run firedrill's base image"
             }
             ImageSource::Option => "leave out --image to run firedrill's base image",
+            ImageSource::AppServers => {
+                "remove `image` from [topology.app] to run firedrill's reference server"
+            }
         }
     }
 }

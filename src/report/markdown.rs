@@ -47,6 +47,8 @@ pub fn markdown(record: &RunRecord) -> String {
         Some(crate::image::ImageSource::Base) => "; firedrill's base image",
         Some(crate::image::ImageSource::Scenario) => "; named by the scenario's `image` key",
         Some(crate::image::ImageSource::Option) => "; named by --image",
+        // never the run's image: only the application servers'
+        Some(crate::image::ImageSource::AppServers) => "",
         None => "",
     };
     let _ = writeln!(

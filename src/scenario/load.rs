@@ -306,6 +306,55 @@ mod tests {
     }
 
     #[test]
+    fn an_application_tier_takes_the_writes_and_only_an_own_image_names_its_port_and_paths() {
+        use crate::scenario::Endpoint;
+        use crate::topology::kinds::app;
+        let parse_ok = |extra: &str| {
+            let text = format!("{MINIMAL}{extra}");
+            parse(Path::new("scenarios/ok.toml"), &text).unwrap_or_else(|e| panic!("{e}\n{text}"))
+        };
+        let error = |extra: &str| {
+            let text = format!("{MINIMAL}{extra}");
+            parse(Path::new("bad.toml"), &text).unwrap_err().to_string()
+        };
+        // a tier: the writes go through it by default, the reference server's port and paths
+        let tiered = parse_ok("[topology.app]\nnodes = 2\n");
+        assert_eq!(tiered.workload.through, Endpoint::App);
+        let tier = app::settings(&tiered.topology).unwrap();
+        assert_eq!(
+            (tier.nodes, tier.image.as_deref(), tier.port),
+            (2, None, 8080)
+        );
+        assert_eq!(tier.write_path, "/writes/{seq}");
+        // still through HAProxy's database endpoint when asked
+        let direct = parse_ok("[topology.app]\n[workload]\nthrough = \"haproxy\"\n");
+        assert_eq!(direct.workload.through, Endpoint::Haproxy);
+        // an own image names its own
+        let own = parse_ok(
+            "[topology.app]\nimage = \"team/api:1\"\nport = 9090\nstatus = \"/health\"\n\
+             write_path = \"/api/{seq}\"\n",
+        );
+        let tier = app::settings(&own.topology).unwrap();
+        assert_eq!(
+            (tier.image.as_deref(), tier.port, tier.status.as_str()),
+            (Some("team/api:1"), 9090, "/health")
+        );
+        assert_eq!(tier.write_path, "/api/{seq}");
+        // the reference server's are fixed
+        let err = error("[topology.app]\nstatus = \"/health\"\n");
+        assert!(
+            err.contains("bad.toml:5:10: topology.app.status: expected `image` beside it"),
+            "{err}"
+        );
+        let err = error("[topology.app]\nimage = \"x\"\nread_path = \"/rows/{seq}/{seq}\"\n");
+        assert!(err.contains("holding {seq} once"), "{err}");
+        // and it round-trips through run.json
+        let json = serde_json::to_value(&own).unwrap();
+        let back: Scenario = serde_json::from_value(json).unwrap();
+        assert_eq!(back, own);
+    }
+
+    #[test]
     fn readers_take_an_endpoint_and_a_rate() {
         let workload = |keys: &str| {
             let text = format!("{MINIMAL}[workload]\n{keys}");

@@ -252,16 +252,20 @@ fn keeper(out: &mut String, image: &str, label: &str, volumes: &[(String, &super
 /// One node's service.
 fn service(out: &mut String, spec: &NodeSpec, image: &str, label: &str, depends: &[(&str, &str)]) {
     let _ = writeln!(out, "  {}:", spec.name);
+    let image = spec.image.as_deref().unwrap_or(image);
     let _ = writeln!(out, "    image: {}", quote(&escape_dollars(image)));
     let _ = writeln!(out, "    hostname: {}", quote(&spec.name));
     if let Some(user) = &spec.user {
         let _ = writeln!(out, "    user: {}", quote(user));
     }
-    let _ = writeln!(
-        out,
-        "    command: {}",
-        flow(spec.cmd.iter().map(|a| escape_dollars(a)))
-    );
+    // none: the image's own command
+    if !spec.cmd.is_empty() {
+        let _ = writeln!(
+            out,
+            "    command: {}",
+            flow(spec.cmd.iter().map(|a| escape_dollars(a)))
+        );
+    }
     // An init as PID 1 reaps the children Patroni and PostgreSQL leave behind.
     let _ = writeln!(out, "    init: true");
     if !spec.cap_add.is_empty() {
@@ -272,8 +276,11 @@ fn service(out: &mut String, spec: &NodeSpec, image: &str, label: &str, depends:
         "    tmpfs:\n      - {}",
         quote(&format!("{}:{}", TMP.0, TMP.1))
     );
-    if !spec.secret_env.is_empty() {
+    if !spec.secret_env.is_empty() || !spec.env.is_empty() {
         let _ = writeln!(out, "    environment:");
+        for (var, value) in &spec.env {
+            let _ = writeln!(out, "      {var}: {}", quote(&escape_dollars(value)));
+        }
         for env in &spec.secret_env {
             let _ = writeln!(
                 out,

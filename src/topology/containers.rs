@@ -208,9 +208,12 @@ async fn create_and_start(
         })
         .collect();
     let body = ContainerCreateBody {
-        image: Some(image.to_string()),
+        image: Some(spec.image.as_deref().unwrap_or(image).to_string()),
         hostname: Some(spec.name.clone()),
-        cmd: Some(spec.cmd.clone()),
+        // none: the image's own command
+        cmd: (!spec.cmd.is_empty()).then(|| spec.cmd.clone()),
+        env: (!spec.env.is_empty())
+            .then(|| spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
         user: spec.user.clone(),
         labels: Some(labels.to_map()),
         exposed_ports: Some(spec.ports.iter().map(|p| format!("{p}/tcp")).collect()),

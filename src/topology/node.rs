@@ -96,6 +96,9 @@ pub struct NodeSpec {
     /// The node's name: its host name and network alias (pg1, etcd2, haproxy).
     pub name: String,
     pub kind: NodeKind,
+    /// The node's own image, when not the run's (an application tier's own server).
+    pub image: Option<String>,
+    /// Its command; empty: the image's own.
     pub cmd: Vec<String>,
     pub user: Option<String>,
     pub files: Vec<FileSpec>,
@@ -113,6 +116,8 @@ pub struct NodeSpec {
     /// with [`SecretsAt::Env`](super::SecretsAt), as a compose export is); empty when the
     /// files hold them (a drill).
     pub secret_env: Vec<SecretEnv>,
+    /// Plain environment variables of its program, by name (an own image's configuration).
+    pub env: Vec<(String, String)>,
     /// How the node tells, from inside its container, that it serves: a compose export's
     /// health check. A drill waits on the stack's own readiness conditions instead.
     pub health: Option<Health>,

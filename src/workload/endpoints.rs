@@ -1,9 +1,10 @@
 //! Where the workload's clients connect, from the running cluster: the one place the workload
 //! knows the cluster's layout.
 
-use crate::client::{Client, Endpoint, Protocol};
-use crate::scenario::{Endpoint as Through, ReadEndpoint};
+use crate::client::{Client, Endpoint, Http, Protocol};
+use crate::scenario::{Endpoint as Through, ReadEndpoint, Topology};
 use crate::topology::Cluster;
+use crate::topology::kinds::app;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,10 +36,15 @@ pub(super) fn write_endpoint(
 }
 
 /// The client the writes go through: the database's own (`database`), or HTTP to the
-/// application tier.
-pub fn write_client(through: Through, database: Arc<dyn Client>) -> Arc<dyn Client> {
-    match through {
-        Through::Haproxy => database,
-        Through::App => Protocol::Http.client(),
+/// application tier at its servers' paths.
+pub fn write_client(
+    through: Through,
+    topology: &Topology,
+    database: Arc<dyn Client>,
+) -> Arc<dyn Client> {
+    match (through, app::settings(topology)) {
+        (Through::App, Some(tier)) => Arc::new(Http::new(&tier.write_path, &tier.read_path)),
+        (Through::App, None) => Protocol::Http.client(),
+        (Through::Haproxy, _) => database,
     }
 }

@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod app_image;
 mod bounds;
 mod clean;
 mod compose;

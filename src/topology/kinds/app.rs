@@ -13,6 +13,7 @@ use crate::scenario::{
     KindSettings, RawDuration, Settings, SettingsError, SettingsInput, Topology, read_json,
 };
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -20,15 +21,32 @@ use toml::Spanned;
 const SOURCE: &str = include_str!("app.py");
 const SOURCE_PATH: &str = "/etc/firedrill/app.py";
 const CONFIG_PATH: &str = "/etc/firedrill/app.json";
-/// The port each server listens on, and the path HAProxy checks.
+/// The reference server's port, status path (what HAProxy checks), write and read paths
+/// (`{seq}` the sequence number).
 pub const PORT: u16 = 8080;
 pub const STATUS_PATH: &str = "/status";
+pub const WRITE_PATH: &str = "/writes/{seq}";
+pub const READ_PATH: &str = "/writes/{seq}";
 const NAMING: Naming = Naming::Numbered("app");
 
 /// `[topology.app]`: the servers and how HAProxy balances and checks them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AppSettings {
     pub nodes: u32,
+    /// A team's own server image instead of the reference server (present in the engine:
+    /// no registry is used), run with its own command; it keeps the same contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// The port the servers listen on, the path HAProxy checks, and the paths of a write and a
+    /// read (`{seq}`: the sequence number). Only an own image sets them.
+    #[serde(default = "default_port")]
+    pub port: u16,
+    #[serde(default = "default_status")]
+    pub status: String,
+    #[serde(default = "default_write_path")]
+    pub write_path: String,
+    #[serde(default = "default_read_path")]
+    pub read_path: String,
     /// PostgreSQL connections each server's pool may hold.
     pub pool: u32,
     /// HAProxy's `balance` for the tier.
@@ -87,6 +105,22 @@ impl Balance {
     }
 }
 
+fn default_port() -> u16 {
+    PORT
+}
+
+fn default_status() -> String {
+    STATUS_PATH.into()
+}
+
+fn default_write_path() -> String {
+    WRITE_PATH.into()
+}
+
+fn default_read_path() -> String {
+    READ_PATH.into()
+}
+
 impl Settings for AppSettings {
     const KIND: &'static str = NAME;
 }
@@ -103,6 +137,11 @@ pub fn settings(topology: &Topology) -> Option<&AppSettings> {
 #[serde(deny_unknown_fields, expecting = "a table")]
 struct RawApp {
     nodes: Option<Spanned<i64>>,
+    image: Option<Spanned<String>>,
+    port: Option<Spanned<i64>>,
+    status: Option<Spanned<String>>,
+    write_path: Option<Spanned<String>>,
+    read_path: Option<Spanned<String>>,
     pool: Option<Spanned<i64>>,
     balance: Option<Spanned<String>>,
     retries: Option<Spanned<i64>>,
@@ -121,8 +160,52 @@ struct RawApp {
 fn check(input: &SettingsInput<'_>, raw: &RawApp) -> Result<AppSettings, SettingsError> {
     let balances: Vec<(&str, Balance)> = Balance::ALL.iter().map(|&b| (b.name(), b)).collect();
     let ms = Duration::from_millis;
+    let image = match &raw.image {
+        Some(image) if image.get_ref().trim().is_empty() => {
+            return Err(input.invalid(image.span(), "image", "expected an image name, found \"\""));
+        }
+        image => image.as_ref().map(|i| i.get_ref().clone()),
+    };
+    // The reference server's port and paths are its own: only an own image names others.
+    let own = |value: Option<Range<usize>>, name: &str| match (value, &image) {
+        (Some(span), None) => Err(input.invalid(
+            span,
+            name,
+            "expected `image` beside it: firedrill's reference server has its own (set `image` \
+             to run your own server)",
+        )),
+        _ => Ok(()),
+    };
+    own(raw.port.as_ref().map(Spanned::span), "port")?;
+    let path = |value: &Option<Spanned<String>>, name: &str, default: &str, seq: bool| {
+        own(value.as_ref().map(Spanned::span), name)?;
+        let Some(value) = value else {
+            return Ok(default.to_owned());
+        };
+        let text = value.get_ref();
+        let shaped = text.starts_with('/')
+            && !text.contains(char::is_whitespace)
+            && (!seq || text.matches("{seq}").count() == 1);
+        if !shaped {
+            let expected = match seq {
+                true => "a path beginning with / holding {seq} once",
+                false => "a path beginning with /",
+            };
+            return Err(input.invalid(
+                value.span(),
+                name,
+                format!("expected {expected}, found {text:?}"),
+            ));
+        }
+        Ok(text.clone())
+    };
     Ok(AppSettings {
         nodes: input.int(raw.nodes.as_ref(), "nodes", (3, 1, 9))? as u32,
+        port: input.int(raw.port.as_ref(), "port", (i64::from(PORT), 1, 65535))? as u16,
+        status: path(&raw.status, "status", STATUS_PATH, false)?,
+        write_path: path(&raw.write_path, "write_path", WRITE_PATH, true)?,
+        read_path: path(&raw.read_path, "read_path", READ_PATH, true)?,
+        image,
         pool: input.int(raw.pool.as_ref(), "pool", (4, 1, 100))? as u32,
         balance: input.choice(
             raw.balance.as_ref(),
@@ -203,19 +286,22 @@ impl Kind for App {
 
     fn describe(&self, topology: &Topology) -> Option<String> {
         let a = settings(topology)?;
+        let server = match &a.image {
+            Some(image) => format!("image {image}"),
+            None => format!("reference server, pool {}", a.pool),
+        };
         Some(format!(
-            "{} API servers behind HAProxy (balance {}, retries {}{}, check {} inter {} fall {} \
-             rise {}, timeout server {}, pool {})",
+            "{} API servers ({server}) behind HAProxy (balance {}, retries {}{}, check {} inter {} \
+             fall {} rise {}, timeout server {})",
             a.nodes,
             a.balance.name(),
             a.retries,
             if a.redispatch { ", redispatch" } else { "" },
-            STATUS_PATH,
+            a.status,
             humantime::format_duration(a.inter),
             a.fall,
             a.rise,
             humantime::format_duration(a.timeout_server),
-            a.pool,
         ))
     }
 
@@ -257,7 +343,8 @@ pub fn name(i: usize) -> String {
 }
 
 fn spec(name: &str, settings: &AppSettings, secrets: SecretsAt<'_>) -> NodeSpec {
-    // The password in the configuration file in a drill, from the environment in an export.
+    // The password in the configuration (a file, or an own image's environment) in a drill,
+    // from the environment in an export.
     let password = secrets.in_files().map(|s| s.superuser.clone());
     let secret_env = match password {
         Some(_) => vec![],
@@ -266,38 +353,74 @@ fn spec(name: &str, settings: &AppSettings, secrets: SecretsAt<'_>) -> NodeSpec 
             secret: Secret::Superuser,
         }],
     };
+    let (image, cmd, files, env, health) = match &settings.image {
+        // An own image: its own command, configured by its environment (README, "The
+        // application tier"); nothing known about its tools, so no health command.
+        Some(image) => {
+            let mut env = own_image_env(name, settings);
+            if let Some(password) = &password {
+                env.push((Secret::Superuser.var().to_owned(), password.clone()));
+            }
+            (Some(image.clone()), vec![], vec![], env, None)
+        }
+        None => (
+            None,
+            vec!["python3".into(), SOURCE_PATH.into(), CONFIG_PATH.into()],
+            vec![
+                FileSpec {
+                    path: SOURCE_PATH.into(),
+                    contents: SOURCE.into(),
+                    mode: 0o644,
+                },
+                FileSpec {
+                    path: CONFIG_PATH.into(),
+                    contents: config(name, settings, password.as_deref()),
+                    mode: 0o600,
+                },
+            ],
+            vec![],
+            Some(Health {
+                command: format!(
+                    "curl -fsS --max-time 2 -o /dev/null http://127.0.0.1:{PORT}{STATUS_PATH}"
+                ),
+                interval: Duration::from_secs(2),
+                timeout: Duration::from_secs(3),
+                retries: 3,
+                start_period: Duration::from_secs(60),
+            }),
+        ),
+    };
     NodeSpec {
         name: name.to_owned(),
         kind: super::APP,
-        cmd: vec!["python3".into(), SOURCE_PATH.into(), CONFIG_PATH.into()],
+        image,
+        cmd,
         user: None,
-        files: vec![
-            FileSpec {
-                path: SOURCE_PATH.into(),
-                contents: SOURCE.into(),
-                mode: 0o644,
-            },
-            FileSpec {
-                path: CONFIG_PATH.into(),
-                contents: config(name, settings, password.as_deref()),
-                mode: 0o600,
-            },
-        ],
-        ports: vec![PORT],
+        files,
+        ports: vec![settings.port],
         fixed_ports: vec![],
         cap_add: vec!["NET_ADMIN".into()],
         disks: vec![],
+        env,
         secret_env,
-        health: Some(Health {
-            command: format!(
-                "curl -fsS --max-time 2 -o /dev/null http://127.0.0.1:{PORT}{STATUS_PATH}"
-            ),
-            interval: Duration::from_secs(2),
-            timeout: Duration::from_secs(3),
-            retries: 3,
-            start_period: Duration::from_secs(60),
-        }),
+        health,
     }
+}
+
+/// What an own image's server is told in its environment: its name and port, the database
+/// endpoint (HAProxy's, to the leader) and user; the password is `FIREDRILL_SUPERUSER_PASSWORD`.
+fn own_image_env(name: &str, settings: &AppSettings) -> Vec<(String, String)> {
+    [
+        ("FIREDRILL_APP_NAME", name.to_owned()),
+        ("FIREDRILL_APP_PORT", settings.port.to_string()),
+        ("FIREDRILL_DATABASE_HOST", haproxy::NAME.to_owned()),
+        ("FIREDRILL_DATABASE_PORT", haproxy::PG_PORT.to_string()),
+        ("FIREDRILL_DATABASE_NAME", "postgres".to_owned()),
+        ("FIREDRILL_DATABASE_USER", "postgres".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
 /// The server's configuration: the database is HAProxy's client endpoint (the leader).
@@ -326,6 +449,11 @@ mod tests {
     fn defaults() -> AppSettings {
         AppSettings {
             nodes: 3,
+            image: None,
+            port: PORT,
+            status: STATUS_PATH.into(),
+            write_path: WRITE_PATH.into(),
+            read_path: READ_PATH.into(),
             pool: 4,
             balance: Balance::Roundrobin,
             retries: 3,
@@ -357,6 +485,29 @@ mod tests {
         assert!(!export.files[1].contents.contains("password"));
         assert_eq!(export.secret_env[0].var, "FIREDRILL_SUPERUSER_PASSWORD");
         assert_eq!(export.cmd, ["python3", SOURCE_PATH, CONFIG_PATH]);
+    }
+
+    #[test]
+    fn an_own_image_runs_its_own_command_told_everything_by_its_environment() {
+        let secrets = Secrets::generate();
+        let own = AppSettings {
+            image: Some("team/api:1".into()),
+            port: 9090,
+            ..defaults()
+        };
+        let drill = spec("app1", &own, SecretsAt::Files(&secrets));
+        assert_eq!(drill.image.as_deref(), Some("team/api:1"));
+        assert!(drill.cmd.is_empty() && drill.files.is_empty());
+        assert_eq!(drill.ports, [9090]);
+        let env: std::collections::BTreeMap<_, _> = drill.env.iter().cloned().collect();
+        assert_eq!(env["FIREDRILL_APP_NAME"], "app1");
+        assert_eq!(env["FIREDRILL_APP_PORT"], "9090");
+        assert_eq!(env["FIREDRILL_DATABASE_HOST"], "haproxy");
+        assert_eq!(env["FIREDRILL_SUPERUSER_PASSWORD"], secrets.superuser);
+        // an export: the password from the env file, never written
+        let export = spec("app1", &own, SecretsAt::Env);
+        assert!(export.env.iter().all(|(k, _)| !k.contains("PASSWORD")));
+        assert_eq!(export.secret_env[0].var, "FIREDRILL_SUPERUSER_PASSWORD");
     }
 
     #[test]

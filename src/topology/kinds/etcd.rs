@@ -168,6 +168,7 @@ fn specs(members: usize, cluster_token: &str) -> Vec<NodeSpec> {
             NodeSpec {
                 name: me.clone(),
                 kind: super::ETCD,
+                image: None,
                 cmd: once_peers_resolve(
                     &peers,
                     &earlier,
@@ -195,6 +196,7 @@ fn specs(members: usize, cluster_token: &str) -> Vec<NodeSpec> {
                     shared: None,
                 }],
                 secret_env: vec![],
+                env: vec![],
                 health: Some(health()),
             }
         })

@@ -232,6 +232,7 @@ pub fn spec(spec: &HaproxySettings, pg_nodes: usize, via_pooler: bool) -> NodeSp
     NodeSpec {
         name: NAME.into(),
         kind: super::HAPROXY,
+        image: None,
         cmd: once_roles_settled(
             pg_nodes,
             vec![
@@ -261,6 +262,7 @@ pub fn spec(spec: &HaproxySettings, pg_nodes: usize, via_pooler: bool) -> NodeSp
         cap_add: vec!["NET_ADMIN".into()],
         disks: vec![],
         secret_env: vec![],
+        env: vec![],
         health: Some(health()),
     }
 }
@@ -576,7 +578,7 @@ fn app_section(tier: &app::AppSettings) -> String {
             let name = app::name(i);
             format!(
                 "    server {name} {name}:{port} check init-addr last,libc,none\n",
-                port = app::PORT
+                port = tier.port
             )
         })
         .collect();
@@ -588,7 +590,7 @@ fn app_section(tier: &app::AppSettings) -> String {
          \x20   timeout check {check}ms\n\
          \x20   default-server inter {inter}ms fall {fall} rise {rise}\n{servers}",
         balance = tier.balance.name(),
-        status = app::STATUS_PATH,
+        status = tier.status,
         retries = tier.retries,
         redispatch = if tier.redispatch {
             "    option redispatch\n"

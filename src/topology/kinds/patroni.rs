@@ -352,6 +352,7 @@ fn specs(
             NodeSpec {
                 name: me.clone(),
                 kind: super::PATRONI,
+                image: None,
                 cmd: once_etcd_serves(
                     &etcd::client_hosts(etcd_members),
                     vec!["patroni".into(), CONFIG_PATH.into()],
@@ -366,6 +367,7 @@ fn specs(
                     SecretsAt::Files(_) => vec![],
                     SecretsAt::Env => PASSWORD_ENV.to_vec(),
                 },
+                env: vec![],
                 health: Some(health()),
             }
         })

@@ -257,6 +257,7 @@ impl Kind for Pgbouncer {
                 NodeSpec {
                     name: name(i),
                     kind: super::PGBOUNCER,
+                    image: None,
                     cmd,
                     // pgBouncer refuses to run as root.
                     user: Some("postgres".into()),
@@ -266,6 +267,7 @@ impl Kind for Pgbouncer {
                     cap_add: vec!["NET_ADMIN".into()],
                     disks: vec![],
                     secret_env,
+                    env: vec![],
                     health: Some(health()),
                 }
             })
