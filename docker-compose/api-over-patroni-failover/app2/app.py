@@ -11,7 +11,11 @@ Python's standard library and psycopg2, as Debian packages them (python3, python
   GET /status         200 {"app", "database": "ok"}, or 503 with "database": "unreachable"
 
 The configuration is a JSON file (argv[1]): app, port, database host/port/name/user, pool
-size, connect timeout, and the password, or none and FIREDRILL_SUPERUSER_PASSWORD set.
+size, connect timeout, and the password, or none and FIREDRILL_SUPERUSER_PASSWORD set. Without
+one, it is read from the environment an own image's server is given (FIREDRILL_APP_NAME,
+FIREDRILL_APP_PORT, FIREDRILL_DATABASE_HOST, _PORT, _NAME, _USER, FIREDRILL_SUPERUSER_PASSWORD),
+and its paths from APP_WRITE_PATH, APP_READ_PATH, APP_STATUS_PATH if set: so it also serves as
+an example of such an image.
 """
 
 import json
@@ -24,9 +28,35 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import psycopg2
 import psycopg2.pool
 
-CONFIG = json.load(open(sys.argv[1]))
+
+
+def from_environment():
+    env = os.environ
+    return {
+        "app": env["FIREDRILL_APP_NAME"],
+        "port": int(env["FIREDRILL_APP_PORT"]),
+        "db_host": env["FIREDRILL_DATABASE_HOST"],
+        "db_port": int(env["FIREDRILL_DATABASE_PORT"]),
+        "db_name": env["FIREDRILL_DATABASE_NAME"],
+        "db_user": env["FIREDRILL_DATABASE_USER"],
+        "pool": 4,
+        "connect_timeout_s": 1,
+    }
+
+
+CONFIG = json.load(open(sys.argv[1])) if len(sys.argv) > 1 else from_environment()
 APP = CONFIG["app"]
 PASSWORD = CONFIG.get("password") or os.environ["FIREDRILL_SUPERUSER_PASSWORD"]
+
+
+def route(path):
+    """A path template's pattern: {seq} is the sequence number."""
+    return re.compile("^" + re.escape(path).replace(r"\{seq\}", "([0-9]{1,18})") + "$")
+
+
+WRITE = route(os.environ.get("APP_WRITE_PATH", "/writes/{seq}"))
+READ = route(os.environ.get("APP_READ_PATH", "/writes/{seq}"))
+STATUS = os.environ.get("APP_STATUS_PATH", "/status")
 
 INSERT = (
     "INSERT INTO firedrill_writes (seq) VALUES (%s) "
@@ -144,8 +174,6 @@ def query(sql, args):
         POOL.give_back(conn, broken)
 
 
-WRITE = re.compile(r"^/writes/([0-9]{1,18})$")
-
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -171,13 +199,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         try:
-            if self.path == "/status":
+            if self.path == STATUS:
                 query("SELECT 1", ())
                 return self.answer(200, {"database": "ok"})
             if self.path == "/writes/latest":
                 node, seq = query(LATEST, ())
                 return self.answer(200, {"node": node, "seq": seq})
-            m = WRITE.match(self.path)
+            m = READ.match(self.path)
             if m:
                 node, replica, visible = query(VISIBLE, (int(m.group(1)),))
                 return self.answer(200, {"node": node, "replica": replica, "visible": visible})
