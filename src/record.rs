@@ -52,7 +52,8 @@ pub const FORMAT_CHANGES: &[(u32, &str)] = &[
          HTTP status (status); proxy samples keep HAProxy's view of the application servers \
          (tier: status, check, sessions_total, redispatched, retried, connect_errors, \
          response_errors); measurements.tier (answered, failed_statuses, redispatched, drains); \
-         error kinds http_refused, http_no_server, http_unknown",
+         error kinds http_refused, http_no_server, http_unknown; reads through a cache (through \
+         cache) keep how it served them (cache, age); measurements.cache",
     ),
 ];
 

@@ -199,7 +199,7 @@ fn list_stacks_shows_every_registered_stack_with_its_kinds() {
         .find(|line| line.starts_with("│ patroni "))
         .unwrap();
     assert!(
-        patroni.contains("│ patroni, etcd, haproxy, pgbouncer, pgbackrest, app │"),
+        patroni.contains("│ patroni, etcd, haproxy, pgbouncer, pgbackrest, app, varnish │"),
         "{patroni}"
     );
     assert!(

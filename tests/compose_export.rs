@@ -83,6 +83,7 @@ fn the_shipped_exports_are_what_firedrill_compose_writes() {
             "pgbackrest-restore-pitr",
             "pgbouncer-primary-crash",
             "pgbouncer-restore-point",
+            "varnish-grace-backend-down",
         ]
     );
     let tmp = tempfile::tempdir().unwrap();

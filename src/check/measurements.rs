@@ -1,5 +1,6 @@
 //! Everything measured from one history, and how each objective's value is read from it.
 
+use super::cache::{self, CacheMeasurements, FaultWindow};
 use super::lag;
 use super::latency::{self, WriteLatency};
 use super::leader;
@@ -141,6 +142,9 @@ pub struct Measurements {
     /// tier's measurements are then not applicable. Absent then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tier: Option<TierMeasurements>,
+    /// What reads through a cache saw (see [`CacheMeasurements`]); `None` without such reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheMeasurements>,
 }
 
 /// Why a role measurement does not apply.
@@ -570,18 +574,39 @@ pub fn measure(history: &History) -> Measurements {
         .collect();
     let leaders = leader::leaders(&probes);
     let no_role_source = probes.is_empty() && replication.is_empty();
+    // every node each incident's injections hit (a fault on a kind hits all of its nodes)
     let on_servers: Vec<FaultOnServer<'_>> = faults
         .iter()
         .zip(&windows)
-        .map(|(f, w)| FaultOnServer {
+        .zip(&incidents)
+        .flat_map(|((f, w), incident)| {
+            incident
+                .iter()
+                .flat_map(|i| match i.nodes.is_empty() {
+                    true => std::slice::from_ref(&i.node),
+                    false => i.nodes.as_slice(),
+                })
+                .map(move |node| FaultOnServer {
+                    fault: f.fault,
+                    node,
+                    injected_at: f.injected_at,
+                    healed_at: f.healed_at,
+                    window_end: w.end,
+                })
+        })
+        .collect();
+    let tier = tier::tier(&writes, &proxy_samples, &on_servers);
+    let fault_windows: Vec<FaultWindow> = faults
+        .iter()
+        .zip(&windows)
+        .map(|(f, w)| FaultWindow {
             fault: f.fault,
-            node: &f.node,
             injected_at: f.injected_at,
             healed_at: f.healed_at,
             window_end: w.end,
         })
         .collect();
-    let tier = tier::tier(&writes, &proxy_samples, &on_servers);
+    let cache = cache::cache(&history.reads().collect::<Vec<_>>(), &fault_windows);
     Measurements {
         writes: counts,
         rto,
@@ -615,7 +640,15 @@ pub fn measure(history: &History) -> Measurements {
         leaders,
         writes_per_node: writes::per_node(&writes),
         errors_by_kind: writes::errors_by_kind(&writes, Window::WHOLE),
-        reads: reads::reads(&history.reads().collect::<Vec<_>>(), &writes),
+        // reads through a cache are the cache's measurements: stale within its ttl by design,
+        // they say nothing of the database's nodes
+        reads: reads::reads(
+            &history
+                .reads()
+                .filter(|r| r.through != crate::scenario::ReadEndpoint::Cache)
+                .collect::<Vec<_>>(),
+            &writes,
+        ),
         faults,
         no_role_source,
         // stale server connections need to know who led: a self report
@@ -623,6 +656,7 @@ pub fn measure(history: &History) -> Measurements {
         restore: restore::restore(history, &writes),
         backups: restore::backups(history),
         tier,
+        cache,
     }
 }
 

@@ -12,6 +12,7 @@
 //!   against its target, its phases and its effective RPO, and the backups taken);
 //! - [`judge`] compares them with the objectives and returns a [`Verdict`].
 
+mod cache;
 mod lag;
 mod latency;
 mod leader;
@@ -31,6 +32,7 @@ mod writes;
 #[cfg(test)]
 pub(crate) mod testkit;
 
+pub use cache::{CacheFault, CacheMeasurements};
 pub use latency::{LatencyStats, WriteLatency};
 pub use loss::{FailedCommitted, LostWrites, UnknownWrites};
 pub use measurements::{

@@ -313,6 +313,8 @@ pub fn read(
     visible: bool,
 ) -> Event {
     Event::Read(ReadOp {
+        cache: None,
+        age: None,
         invoke,
         complete,
         outcome: Outcome::Ok,
@@ -328,6 +330,8 @@ pub fn read(
 /// A read that failed (no connection).
 pub fn failed_read(invoke: At, complete: At) -> Event {
     Event::Read(ReadOp {
+        cache: None,
+        age: None,
         invoke,
         complete,
         outcome: Outcome::Fail,

@@ -21,6 +21,7 @@ use super::{
     Accepted, Client, Connection, Endpoint, Failure, Protocol, Seen, Stored, connect_error_kind,
 };
 use crate::history::ErrorKind;
+use crate::topology::kinds::varnish::{AGE_HEADER, CACHE_HEADER};
 use futures_util::future::BoxFuture;
 use serde::Deserialize;
 
@@ -30,6 +31,9 @@ use serde::Deserialize;
 pub struct Http {
     write_path: String,
     read_path: String,
+    /// Reads through a cache: each asks this path for the latest write (one URL the cache
+    /// keeps), instead of asking `read_path` for the expected one.
+    latest_path: Option<String>,
 }
 
 impl Default for Http {
@@ -45,6 +49,7 @@ struct HttpConnection {
     base: String,
     write_path: String,
     read_path: String,
+    latest_path: Option<String>,
 }
 
 impl Http {
@@ -52,6 +57,15 @@ impl Http {
         Http {
             write_path: write_path.to_owned(),
             read_path: read_path.to_owned(),
+            latest_path: None,
+        }
+    }
+
+    /// Reads through a cache, asking `latest_path` for the latest write (no writes).
+    pub fn through_cache(latest_path: &str) -> Http {
+        Http {
+            latest_path: Some(latest_path.to_owned()),
+            ..Http::default()
         }
     }
 
@@ -66,6 +80,7 @@ impl Http {
             base: format!("http://{}:{}", endpoint.host, endpoint.port),
             write_path: self.write_path.clone(),
             read_path: self.read_path.clone(),
+            latest_path: self.latest_path.clone(),
         })
     }
 }
@@ -131,6 +146,14 @@ struct WriteAnswer {
     error: Option<String>,
 }
 
+/// The latest write's answer (through a cache).
+#[derive(Deserialize)]
+struct LatestAnswer {
+    node: Option<String>,
+    /// `null`: nothing written yet.
+    seq: Option<u64>,
+}
+
 /// A read's answer.
 #[derive(Deserialize)]
 struct ReadAnswer {
@@ -147,6 +170,58 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<bool>
 impl HttpConnection {
     fn url(&self, path: &str, seq: u64) -> String {
         format!("{}{}", self.base, path.replace("{seq}", &seq.to_string()))
+    }
+
+    /// The latest write through the cache: visible when it is `expected` or later; how the cache
+    /// served it and the object's age from its headers.
+    async fn read_through_cache(
+        &self,
+        latest: &str,
+        expected: Option<u64>,
+    ) -> Result<Seen, Failure> {
+        let response = self
+            .http
+            .get(format!("{}{latest}", self.base))
+            .send()
+            .await
+            .map_err(|e| request_failure(&e))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+                .filter(|v| !v.is_empty())
+        };
+        let cache = header(CACHE_HEADER);
+        let age = header(AGE_HEADER)
+            .and_then(|a| a.parse::<f64>().ok())
+            .filter(|a| a.is_finite() && *a >= 0.0)
+            .map(std::time::Duration::from_secs_f64);
+        let answer = response.json::<LatestAnswer>().await.ok();
+        match answer.filter(|_| status == 200) {
+            Some(LatestAnswer {
+                node: Some(node),
+                seq,
+            }) => Ok(Seen {
+                node,
+                replica: false,
+                visible: matches!((seq, expected), (Some(s), Some(e)) if s >= e),
+                cache,
+                age,
+            }),
+            _ => Err(Failure {
+                status: Some(status),
+                ..Failure::new(
+                    ErrorKind::HttpRefused,
+                    format!(
+                        "HTTP {status} through the cache ({})",
+                        cache.unwrap_or_default()
+                    ),
+                )
+            }),
+        }
     }
 }
 
@@ -171,6 +246,9 @@ impl Connection for HttpConnection {
 
     fn read_latest(&mut self, expected: Option<u64>) -> BoxFuture<'_, Result<Seen, Failure>> {
         Box::pin(async move {
+            if let Some(latest) = self.latest_path.clone() {
+                return self.read_through_cache(&latest, expected).await;
+            }
             // Without a write to look for, seq 0 (never written) asks the same question.
             let url = self.url(&self.read_path, expected.unwrap_or(0));
             let response = self
@@ -194,6 +272,8 @@ impl Connection for HttpConnection {
                     node,
                     replica,
                     visible: visible && expected.is_some(),
+                    cache: None,
+                    age: None,
                 }),
                 _ => Err(Failure {
                     status: Some(status),

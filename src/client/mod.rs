@@ -61,6 +61,10 @@ pub struct Seen {
     pub replica: bool,
     /// The write looked for is there (false when none was looked for).
     pub visible: bool,
+    /// Through a cache: how it served the answer (`hit`, `stale`, `miss`, `pass`).
+    pub cache: Option<String>,
+    /// Through a cache: the age of the object it served from, on a hit.
+    pub age: Option<std::time::Duration>,
 }
 
 /// Every write found on a node that confirmed it takes writes.

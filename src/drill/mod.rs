@@ -464,7 +464,7 @@ async fn drill(
     )));
     // Without readers this returns at once.
     let reads = AbortOnDrop(tokio::spawn(workload::run_reads(
-        client.clone(),
+        workload::read_client(w.read_through, &scenario.topology, client.clone()),
         cluster.clone(),
         scenario.workload.clone(),
         clock,

@@ -343,6 +343,17 @@ pub struct ReadOp {
     /// Whether the row of `expected_seq` was there (ok reads with an `expected_seq` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visible: Option<bool>,
+    /// Through a cache (format 7): how it served the answer: `hit` (fresh), `stale` (past its
+    /// ttl, within grace), `miss` (fetched), `pass`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<String>,
+    /// Through a cache (format 7): the age of the object served, on a hit.
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub age: Option<Duration>,
     /// What went wrong, for reads that did not end `ok`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -625,6 +636,8 @@ mod tests {
     #[test]
     fn reads_are_tagged_events_ordered_by_invoke_and_old_tags_are_unchanged() {
         let read = ReadOp {
+            cache: None,
+            age: None,
             invoke: At(30),
             complete: At(35),
             outcome: Outcome::Ok,

@@ -6,7 +6,7 @@ use crate::check::{
 };
 use crate::history::{ErrorKind, FaultAction};
 use crate::record::RunRecord;
-use crate::scenario::{Bound, Measure, MeasureType, format_size};
+use crate::scenario::{Bound, Measure, MeasureType, ReadEndpoint, format_size};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 use std::time::Duration;
@@ -706,7 +706,64 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
     if let Some(t) = &m.tier {
         tier_rows(t, &m.faults, &mut row);
     }
+    if let Some(c) = &m.cache {
+        cache_rows(c, &m.faults, &mut row);
+    }
     rows
+}
+
+/// The rows of the reads through the cache: how it served them, and per fault how long it
+/// served stale content and when fresh content came back.
+fn cache_rows(
+    c: &crate::check::CacheMeasurements,
+    faults: &[crate::check::FaultMeasurements],
+    row: &mut impl FnMut(String, String, &'static str),
+) {
+    let served: Vec<String> = c.served.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    row(
+        "reads through the cache".into(),
+        format!(
+            "{} sent: {} answered ({}), {} failed",
+            c.reads,
+            c.served.values().sum::<u64>(),
+            if served.is_empty() {
+                "none".into()
+            } else {
+                served.join(", ")
+            },
+            c.failed
+        ),
+        "how the cache served each read (its X-Cache header): hit (within its ttl), stale (past it, within grace), miss (fetched from a server), pass",
+    );
+    row(
+        "oldest stale answer".into(),
+        opt_duration(c.max_stale_age, "none served stale"),
+        "the age of the oldest object the cache served past its ttl (its X-Cache-Age header)",
+    );
+    for f in &c.faults {
+        let label = faults
+            .iter()
+            .find(|m| m.fault == f.fault)
+            .map_or_else(|| format!("fault {}", f.fault + 1), |m| m.describe());
+        row(
+            format!("{label}: reads served stale, failed"),
+            format!(
+                "{} stale (oldest {}), {} failed",
+                f.served_stale,
+                opt_duration(f.max_stale_age, "none"),
+                f.failed
+            ),
+            "reads through the cache in the fault's window: answered with a stale object, and not answered",
+        );
+        row(
+            format!("{label}: fresh content again"),
+            opt_duration(
+                f.fresh_again,
+                "not measured (no heal, or no fresh answer after it)",
+            ),
+            "the heal to the end of the first read after it that the cache answered within its ttl or fetched",
+        );
+    }
 }
 
 /// The application tier's rows: who answered, how requests failed, and per fault on a server
@@ -755,6 +812,7 @@ fn tier_rows(
             .iter()
             .find(|f| f.fault == d.fault)
             .map_or_else(|| format!("fault {}", d.fault + 1), |f| f.describe());
+        let label = format!("{label}: {}", d.server);
         let count = |n: Option<u64>| n.map_or(NOT_SEEN.to_string(), |n| n.to_string());
         row(
             format!("{label}: drain time"),
@@ -1233,7 +1291,9 @@ const STALE_SHOWN: usize = 3;
 /// or split brain), then the reads, the stale reads on replicas and the max staleness.
 fn read_rows(record: &RunRecord, row: &mut impl FnMut(String, String, &'static str)) {
     let Some(r) = &record.measurements.reads else {
-        if record.scenario.workload.readers > 0 {
+        // reads through a cache have rows of their own
+        let through_cache = record.scenario.workload.read_through == ReadEndpoint::Cache;
+        if record.scenario.workload.readers > 0 && !through_cache {
             row(
                 "reads".into(),
                 "none recorded".into(),

@@ -192,16 +192,24 @@ pub enum ReadEndpoint {
     Replica,
     /// HAProxy's client endpoint, the one writes go through: the leader.
     Primary,
+    /// Varnish in front of the application servers (`[topology.varnish]`): each read asks
+    /// for the latest write over HTTP, and the cache says how it served it.
+    Cache,
 }
 
 impl ReadEndpoint {
-    pub const ALL: &'static [ReadEndpoint] = &[ReadEndpoint::Replica, ReadEndpoint::Primary];
+    pub const ALL: &'static [ReadEndpoint] = &[
+        ReadEndpoint::Replica,
+        ReadEndpoint::Primary,
+        ReadEndpoint::Cache,
+    ];
 
     /// The name written in scenario files and run.json ("replica").
     pub fn name(self) -> &'static str {
         match self {
             ReadEndpoint::Replica => "replica",
             ReadEndpoint::Primary => "primary",
+            ReadEndpoint::Cache => "cache",
         }
     }
 }

@@ -205,10 +205,21 @@ fn topology(raw: &RawTopology, text: &str) -> Result<Topology> {
             kinds.push(settings);
         }
     }
-    Ok(Topology {
+    let topology = Topology {
         stack: stack.name().to_owned(),
         kinds,
-    })
+    };
+    // A cache in front of the application servers needs them.
+    use crate::topology::kinds::{app, varnish};
+    if varnish::settings(&topology).is_some() && app::settings(&topology).is_none() {
+        let key = raw.kinds.iter().find(|k| k.get_ref() == varnish::NAME);
+        return Err(invalid(
+            key.map_or(0..0, Spanned::span),
+            "topology.varnish",
+            "expected [topology.app] beside it: Varnish caches the application servers' answers",
+        ));
+    }
+    Ok(topology)
 }
 
 /// `[bounds]`: each step's longest wait, its default when absent.
@@ -309,9 +320,19 @@ fn readers(raw: &RawWorkload, topology: &Topology) -> Result<(usize, ReadEndpoin
                 return Err(invalid(
                     through.span(),
                     "workload.read_through",
-                    format!("unknown endpoint {name:?}, expected one of: replica, primary"),
+                    format!("unknown endpoint {name:?}, expected one of: replica, primary, cache"),
                 ));
             };
+            if endpoint == ReadEndpoint::Cache
+                && crate::topology::kinds::varnish::settings(topology).is_none()
+            {
+                return Err(invalid(
+                    through.span(),
+                    "workload.read_through",
+                    "expected \"replica\" or \"primary\", found \"cache\": the topology has no \
+                     cache ([topology.varnish])",
+                ));
+            }
             endpoint
         }
     };
@@ -427,6 +448,11 @@ fn never_measured(
                 Family::Reads if workload.readers == 0 => {
                     Some("the workload has no readers (workload.readers is 0)".to_owned())
                 }
+                Family::Reads if workload.read_through == ReadEndpoint::Cache => Some(
+                    "its readers read through the cache (workload.read_through = \"cache\"), \
+                     which is stale within its ttl by design"
+                        .to_owned(),
+                ),
                 Family::Restore if !restores => Some(
                     "the scenario has no restore step (a [[step]] with action = \"restore\")"
                         .to_owned(),

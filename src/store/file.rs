@@ -278,6 +278,8 @@ mod tests {
         for k in 0..1_200u64 {
             let invoke = k * 50 * MS + noise.ns(0, 2 * MS);
             events.push(Event::Read(ReadOp {
+                cache: None,
+                age: None,
                 invoke: At(invoke),
                 complete: At(invoke + noise.ns(500_000, 4 * MS)),
                 outcome: Outcome::Ok,

@@ -13,7 +13,7 @@ mod table;
 mod writer;
 
 pub use acked::Acknowledged;
-pub use endpoints::write_client;
+pub use endpoints::{read_client, write_client};
 pub use read_back::{ReadBackError, read_back};
 pub use reader::run_reads;
 pub use table::prepare;

@@ -100,6 +100,8 @@ impl Read {
             expected_seq: expected,
             node: seen.as_ref().map(|s| s.node.clone()),
             in_recovery: seen.as_ref().map(|s| s.replica),
+            cache: seen.as_ref().and_then(|s| s.cache.clone()),
+            age: seen.as_ref().and_then(|s| s.age),
             visible: seen.and_then(|s| expected.map(|_| s.visible)),
             error,
         }

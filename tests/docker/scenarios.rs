@@ -148,7 +148,9 @@ scenarios! {
     api_server_crash => "api-server-crash" reacts with dead_server_drained_and_requests_redispatched,
     api_server_pause => "api-server-pause" reacts with hung_server_timed_out_then_drained,
     api_over_patroni_failover => "api-over-patroni-failover"
-        reacts with database_failover_seen_through_the_api_tier;
+        reacts with database_failover_seen_through_the_api_tier,
+    varnish_grace_backend_down => "varnish-grace-backend-down"
+        reacts with cache_served_stale_then_fresh;
     controls: "control-async-lag-loss", "control-split-brain-tcp-proxy",
         "control-pgbouncer-stale-servers", "control-restore-target-before-backup",
         "control-restore-archive-broken", "control-restore-paused",
@@ -1006,6 +1008,54 @@ fn database_failover_seen_through_the_api_tier(record: &RunRecord) {
     );
 }
 
+/// varnish-grace-backend-down: with every API server stopped, writes found no server
+/// (HAProxy's own 503) while every read through the cache was answered, from stale objects
+/// aging through the outage; after the heal the cache answered fresh content again.
+fn cache_served_stale_then_fresh(record: &RunRecord) {
+    let incident = only_incident(record);
+    leader_unchanged(record);
+    assert!(
+        errors_of(incident, &[ErrorKind::HttpNoServer]) > 0,
+        "writes never found the API servers down\n{}",
+        table(record)
+    );
+    let cache = record
+        .measurements
+        .cache
+        .as_ref()
+        .unwrap_or_else(|| panic!("no reads through the cache\n{}", table(record)));
+    let fault = &cache.faults[0];
+    assert!(
+        fault.served_stale > 0,
+        "nothing served stale\n{}",
+        table(record)
+    );
+    assert_eq!(
+        fault.failed,
+        0,
+        "reads failed within grace\n{}",
+        table(record)
+    );
+    // stale all through the outage: objects served well past their ttl
+    let oldest = fault.max_stale_age.unwrap_or_default();
+    assert!(
+        oldest >= Duration::from_secs(5),
+        "{oldest:?}\n{}",
+        table(record)
+    );
+    assert!(fault.fresh_again.is_some(), "{}", table(record));
+    // before the fault the cache answered from objects the servers had just given it (a read
+    // just past an object's ttl gets it stale while a background fetch refreshes it)
+    let f = injected(record, 0).at;
+    let before: Vec<_> = record.history.reads().filter(|r| r.invoke < f).collect();
+    assert!(
+        before.iter().all(|r| r.outcome == Outcome::Ok)
+            && before.iter().any(|r| r.cache.as_deref() == Some("hit")),
+        "{}",
+        table(record)
+    );
+}
+
 /// The pooler beside `node` (`pg2` → `pgbouncer2`).
 fn pooler_of(node: &str) -> String {
     node.replacen("pg", "pgbouncer", 1)
@@ -1251,6 +1301,7 @@ fn reaction_checks_fail_on_runs_without_the_reaction() {
         dead_server_drained_and_requests_redispatched,
         hung_server_timed_out_then_drained,
         database_failover_seen_through_the_api_tier,
+        cache_served_stale_then_fresh,
     ] {
         assert!(!holds(tier, &lag));
         assert!(!holds(tier, &crash));

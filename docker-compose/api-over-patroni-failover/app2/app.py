@@ -6,7 +6,7 @@ Python's standard library and psycopg2, as Debian packages them (python3, python
                       {"app", "committed": false | null, "error"}: false when the commit
                       certainly did not happen (no connection, the INSERT refused or lost before
                       COMMIT was sent), null when the connection broke during COMMIT (it may have)
-  GET /writes/latest  200 {"app", "node", "seq"}: the highest seq committed
+  GET /writes/latest  200 {"app", "node", "seq"}: the highest seq committed (APP_LATEST_PATH)
   GET /writes/{seq}   200 {"app", "node", "replica", "visible"}
   GET /status         200 {"app", "database": "ok"}, or 503 with "database": "unreachable"
 
@@ -57,6 +57,7 @@ def route(path):
 WRITE = route(os.environ.get("APP_WRITE_PATH", "/writes/{seq}"))
 READ = route(os.environ.get("APP_READ_PATH", "/writes/{seq}"))
 STATUS = os.environ.get("APP_STATUS_PATH", "/status")
+LATEST_PATH = os.environ.get("APP_LATEST_PATH", "/writes/latest")
 
 INSERT = (
     "INSERT INTO firedrill_writes (seq) VALUES (%s) "
@@ -202,7 +203,7 @@ class Handler(BaseHTTPRequestHandler):
             if self.path == STATUS:
                 query("SELECT 1", ())
                 return self.answer(200, {"database": "ok"})
-            if self.path == "/writes/latest":
+            if self.path == LATEST_PATH:
                 node, seq = query(LATEST, ())
                 return self.answer(200, {"node": node, "seq": seq})
             m = READ.match(self.path)

@@ -168,6 +168,8 @@ impl Connection for PostgresConnection {
                 node: row.get(0),
                 replica: row.get(1),
                 visible: row.get(2),
+                cache: None,
+                age: None,
             })
         })
     }
@@ -227,6 +229,8 @@ mod tests {
             node: fake_server::NODE.into(),
             replica: true,
             visible: true,
+            cache: None,
+            age: None,
         };
         assert_eq!(read, expected);
         assert!(!connection.read_latest(None).await.unwrap().visible);

@@ -27,6 +27,9 @@ pub const PORT: u16 = 8080;
 pub const STATUS_PATH: &str = "/status";
 pub const WRITE_PATH: &str = "/writes/{seq}";
 pub const READ_PATH: &str = "/writes/{seq}";
+/// The reference server's path answering the latest write (`{"app", "node", "seq"}`): what
+/// reads through a cache ask for.
+pub const LATEST_PATH: &str = "/writes/latest";
 const NAMING: Naming = Naming::Numbered("app");
 
 /// `[topology.app]`: the servers and how HAProxy balances and checks them.
@@ -47,6 +50,8 @@ pub struct AppSettings {
     pub write_path: String,
     #[serde(default = "default_read_path")]
     pub read_path: String,
+    #[serde(default = "default_latest_path")]
+    pub latest_path: String,
     /// PostgreSQL connections each server's pool may hold.
     pub pool: u32,
     /// HAProxy's `balance` for the tier.
@@ -121,6 +126,10 @@ fn default_read_path() -> String {
     READ_PATH.into()
 }
 
+fn default_latest_path() -> String {
+    LATEST_PATH.into()
+}
+
 impl Settings for AppSettings {
     const KIND: &'static str = NAME;
 }
@@ -142,6 +151,7 @@ struct RawApp {
     status: Option<Spanned<String>>,
     write_path: Option<Spanned<String>>,
     read_path: Option<Spanned<String>>,
+    latest_path: Option<Spanned<String>>,
     pool: Option<Spanned<i64>>,
     balance: Option<Spanned<String>>,
     retries: Option<Spanned<i64>>,
@@ -205,6 +215,7 @@ fn check(input: &SettingsInput<'_>, raw: &RawApp) -> Result<AppSettings, Setting
         status: path(&raw.status, "status", STATUS_PATH, false)?,
         write_path: path(&raw.write_path, "write_path", WRITE_PATH, true)?,
         read_path: path(&raw.read_path, "read_path", READ_PATH, true)?,
+        latest_path: path(&raw.latest_path, "latest_path", LATEST_PATH, false)?,
         image,
         pool: input.int(raw.pool.as_ref(), "pool", (4, 1, 100))? as u32,
         balance: input.choice(
@@ -454,6 +465,7 @@ mod tests {
             status: STATUS_PATH.into(),
             write_path: WRITE_PATH.into(),
             read_path: READ_PATH.into(),
+            latest_path: LATEST_PATH.into(),
             pool: 4,
             balance: Balance::Roundrobin,
             retries: 3,

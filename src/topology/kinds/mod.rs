@@ -7,6 +7,7 @@ pub mod haproxy;
 pub mod patroni;
 pub mod pgbackrest;
 pub mod pgbouncer;
+pub mod varnish;
 
 use super::NodeKind;
 
@@ -16,9 +17,10 @@ pub const HAPROXY: NodeKind = NodeKind::of(&haproxy::Haproxy);
 pub const PGBOUNCER: NodeKind = NodeKind::of(&pgbouncer::Pgbouncer);
 pub const PGBACKREST: NodeKind = NodeKind::of(&pgbackrest::Pgbackrest);
 pub const APP: NodeKind = NodeKind::of(&app::App);
+pub const VARNISH: NodeKind = NodeKind::of(&varnish::Varnish);
 
 /// Every kind.
-pub const KINDS: &[NodeKind] = &[ETCD, PATRONI, HAPROXY, PGBOUNCER, PGBACKREST, APP];
+pub const KINDS: &[NodeKind] = &[ETCD, PATRONI, HAPROXY, PGBOUNCER, PGBACKREST, APP, VARNISH];
 
 #[cfg(test)]
 mod tests {

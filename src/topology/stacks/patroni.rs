@@ -4,7 +4,8 @@
 use super::super::kind::Render;
 use super::super::kinds::pgbackrest;
 use super::super::kinds::{
-    APP, ETCD, HAPROXY, PATRONI, PGBACKREST, PGBOUNCER, etcd, haproxy, patroni,
+    APP, ETCD, HAPROXY, PATRONI, PGBACKREST, PGBOUNCER, VARNISH, app, etcd, haproxy, patroni,
+    varnish,
 };
 use super::super::ready::{Reached, ReadyBound, poll_until};
 use super::super::{Cluster, NodeKind, TopologyError};
@@ -27,7 +28,7 @@ impl Stack for PatroniStack {
     }
 
     fn kinds(&self) -> &'static [NodeKind] {
-        &[PATRONI, ETCD, HAPROXY, PGBOUNCER, PGBACKREST, APP]
+        &[PATRONI, ETCD, HAPROXY, PGBOUNCER, PGBACKREST, APP, VARNISH]
     }
 
     /// etcd first (Patroni needs its store), then pg1, which bootstraps the cluster (the only
@@ -59,6 +60,11 @@ impl Stack for PatroniStack {
                 specs: rest,
                 bootstraps: false,
             },
+            // Varnish resolves its servers' names when it loads its VCL: once they run.
+            StartGroup {
+                specs: VARNISH.kind().specs(render),
+                bootstraps: false,
+            },
         ]
     }
 
@@ -70,8 +76,7 @@ impl Stack for PatroniStack {
         progress: &'a Progress,
     ) -> BoxFuture<'a, Result<Ready, TopologyError>> {
         Box::pin(async move {
-            let check = haproxy::settings(topology).map(|s| s.check);
-            let leader = wait_ready(cluster, check, bound, progress).await?;
+            let leader = wait_ready(cluster, topology, bound, progress).await?;
             let backup = match pgbackrest::settings(topology) {
                 Some(backups) => {
                     first_backup(cluster, &leader, backups.initial_backup, bound, progress).await?
@@ -131,10 +136,11 @@ impl Stack for PatroniStack {
 /// leader's name.
 async fn wait_ready(
     cluster: &Cluster,
-    check: Option<haproxy::HaproxyCheck>,
+    topology: &Topology,
     bound: ReadyBound,
     progress: &Progress,
 ) -> Result<String, TopologyError> {
+    let check = haproxy::settings(topology).map(|s| s.check);
     let deadline = bound.deadline();
     let mut reached = Reached::new(bound, progress);
 
@@ -219,6 +225,16 @@ async fn wait_ready(
             reached.not_ready("every application server up in haproxy after a passed check")
         })?;
         reached.note(format!("{servers} application servers up"));
+    }
+
+    if let Some(cache) = cluster.nodes_of(VARNISH).next() {
+        let status = app::settings(topology).map_or(app::STATUS_PATH, |t| t.status.as_str());
+        poll_until(deadline, || async {
+            varnish::serves(cluster, cache, status, Duration::from_secs(1)).await
+        })
+        .await
+        .ok_or_else(|| reached.not_ready("varnish answering from an application server"))?;
+        reached.note("varnish serving".to_string());
     }
     Ok(leader)
 }
