@@ -19,6 +19,7 @@
 
 use super::{
     Accepted, Client, Connection, Endpoint, Failure, Protocol, Seen, Stored, connect_error_kind,
+    error_chain,
 };
 use crate::history::ErrorKind;
 use crate::topology::kinds::varnish::{AGE_HEADER, CACHE_HEADER};
@@ -105,7 +106,7 @@ impl Client for Http {
                 .get(&url)
                 .send()
                 .await
-                .map_err(|e| error_text(&e))?;
+                .map_err(|e| error_chain(&e))?;
             match response.status().as_u16() {
                 200 => Ok(()),
                 status => Err(format!(
@@ -331,23 +332,15 @@ fn classify(status: u16, body: &[u8]) -> Result<Accepted, Failure> {
 /// broken after it was sent.
 fn request_failure(e: &reqwest::Error) -> Failure {
     if e.is_connect() {
-        return Failure::new(connect_error_kind(e), format!("connect: {}", error_text(e)));
+        return Failure::new(
+            connect_error_kind(e),
+            format!("connect: {}", error_chain(e)),
+        );
     }
     Failure::new(
         ErrorKind::ConnectionLost,
-        format!("connection lost: {}", error_text(e)),
+        format!("connection lost: {}", error_chain(e)),
     )
-}
-
-/// The error with its whole source chain, where hyper keeps the cause.
-fn error_text(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text = format!("{text}: {s}");
-        source = s.source();
-    }
-    text
 }
 
 #[cfg(test)]

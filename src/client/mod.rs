@@ -158,6 +158,18 @@ impl Protocol {
     }
 }
 
+/// An error with its whole source chain (`error connecting to server: connection refused`):
+/// where the clients' libraries keep the cause.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text = format!("{text}: {s}");
+        source = s.source();
+    }
+    text
+}
+
 /// The kind of a failed connection attempt, from the first I/O error in its source chain:
 /// refused, timed out, or anything else. Shared by every protocol over TCP.
 pub fn connect_error_kind(e: &(dyn std::error::Error + 'static)) -> ErrorKind {

@@ -6,12 +6,6 @@ pub(super) fn http_error_text(e: &reqwest::Error) -> String {
     } else if e.is_connect() {
         "connection refused".into()
     } else {
-        let mut msg = e.to_string();
-        let mut source = std::error::Error::source(e);
-        while let Some(s) = source {
-            msg = format!("{msg}: {s}");
-            source = s.source();
-        }
-        msg
+        crate::client::error_chain(e)
     }
 }
