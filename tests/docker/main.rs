@@ -7,6 +7,7 @@
 mod common;
 
 mod app_image;
+mod app_tier;
 mod bounds;
 mod clean;
 mod compose;
