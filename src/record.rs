@@ -53,7 +53,9 @@ pub const FORMAT_CHANGES: &[(u32, &str)] = &[
          (tier: status, check, sessions_total, redispatched, retried, connect_errors, \
          response_errors); measurements.tier (answered, failed_statuses, redispatched, drains); \
          error kinds http_refused, http_no_server, http_unknown; reads through a cache (through \
-         cache) keep how it served them (cache, age); measurements.cache",
+         cache) keep how it served them (cache, age); measurements.cache; an attempt not sent while \
+         a sent one invoked before it was still going when it gave up is no run problem (the \
+         system was slow to answer)",
     ),
 ];
 

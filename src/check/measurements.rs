@@ -103,7 +103,10 @@ pub struct Measurements {
     /// not, or later while an attempt invoked during the outage is still going: it holds a
     /// connection slot; an outage that never recovered lasts to the end). Without faults, the outage is the
     /// downtime measured from the run's start. Throttling while the system answered means the
-    /// harness could not send its own load: a run problem when any. `None` when there is none.
+    /// harness could not send its own load: a run problem when any. An attempt not sent while
+    /// a sent one invoked before it was still going when it gave up is not counted: that one
+    /// held a connection slot through its whole wait, the system (or the host) slow to answer
+    /// (format 7). `None` when there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub throttled_outside_outages: Option<Throttled>,
     pub split_brain: SplitBrain,
@@ -665,7 +668,9 @@ pub fn measure(history: &History) -> Measurements {
 /// every attempt sent. An outage's span lasts until the last attempt invoked inside it ended:
 /// those attempts hold the harness's connection slots until they end (a connect to a node that
 /// went away waits out its timeout), so an attempt not sent meanwhile was crowded out by the
-/// outage, not by the harness.
+/// outage, not by the harness. Likewise an attempt not sent while a sent attempt invoked before
+/// it was still going when it gave up: that one held a slot through its whole wait, the system
+/// (or the host) slow to answer rather than failing, which the write latencies report.
 fn throttled_outside(
     not_sent: &[&crate::history::WriteOp],
     outages: &[rto::Outage],
@@ -690,10 +695,25 @@ fn throttled_outside(
             .iter()
             .any(|&(start, end)| t >= start && end.is_none_or(|e| t <= e))
     };
+    // the latest complete among the sent attempts invoked up to each instant
+    let mut by_invoke: Vec<(At, At)> = sent.iter().map(|w| (w.invoke, w.complete)).collect();
+    by_invoke.sort();
+    let mut latest = At(0);
+    let reach: Vec<(At, At)> = by_invoke
+        .into_iter()
+        .map(|(invoke, complete)| {
+            latest = latest.max(complete);
+            (invoke, latest)
+        })
+        .collect();
+    let crowded_out_by_slow = |w: &crate::history::WriteOp| {
+        let before = reach.partition_point(|&(invoke, _)| invoke < w.invoke);
+        before > 0 && reach[before - 1].1 >= w.complete
+    };
     let outside: Vec<At> = not_sent
         .iter()
+        .filter(|w| !inside(w.invoke) && !crowded_out_by_slow(w))
         .map(|w| w.invoke)
-        .filter(|&t| !inside(t))
         .collect();
     outside.first().map(|&first| Throttled {
         count: outside.len() as u64,
@@ -1197,6 +1217,32 @@ mod tests {
         events.retain(|e| !matches!(e, Event::Write(w) if w.invoke >= ms(2_000)));
         events.push(throttled(10_000, 7_000));
         assert_eq!(measure(&history(events)).throttled_outside_outages, None);
+    }
+
+    #[test]
+    fn writes_never_sent_while_sent_ones_were_slow_to_answer_are_no_run_problem() {
+        // every write succeeded, but one sent at 5 ms took 1.2 s: it held a connection slot
+        // through the whole wait (500 ms) of the attempt not sent at 100 ms
+        let slow = |at: u64| {
+            history(vec![
+                ok(1, ms(0), ms(2), "pg1", 1),
+                ok(2, ms(5), ms(1_205), "pg1", 1),
+                throttled(3, at),
+                ok(4, ms(2_000), ms(2_002), "pg1", 1),
+            ])
+        };
+        let m = measure(&slow(100));
+        assert_eq!(m.writes.not_sent, 1);
+        assert_eq!(m.throttled_outside_outages, None, "{:?}", m.problems());
+        // one not sent after the slow write had ended (or whose wait outlasted it) still is
+        let m = measure(&slow(900));
+        assert_eq!(
+            m.throttled_outside_outages,
+            Some(Throttled {
+                count: 1,
+                first: ms(900)
+            })
+        );
     }
 
     #[test]
