@@ -172,7 +172,9 @@ fn drain(samples: &[&ProxySample], fault: &FaultOnServer<'_>) -> Drain {
         Some(0) | None => after.last(),
         Some(i) => after.get(drained + i - 1),
     };
-    d.assigned_after_drain = last_down.map(|(_, t)| t.sessions_total - down.sessions_total);
+    // HAProxy restarted in between would start its counters over: never a negative count
+    d.assigned_after_drain =
+        last_down.map(|(_, t)| t.sessions_total.saturating_sub(down.sessions_total));
     if let (Some(i), Some(healed)) = (back, fault.healed_at) {
         d.back_in_rotation = after[drained + i..]
             .iter()
