@@ -107,6 +107,13 @@ pub async fn drill(
     Some(record)
 }
 
+/// What an assertion on a drilled record says instead of its table: `drill` printed the table
+/// before any assertion could fail, and a message holding the whole table pushes the reason
+/// itself out of a CI log that keeps only the head and tail of a failure.
+pub fn see_table(record: &firedrill::RunRecord) -> String {
+    format!("(run {}: its table is printed above)", record.run_id)
+}
+
 /// A shipped scenario's text with each `(from, to)` replaced; a `from` the file no longer holds
 /// fails the test rather than leaving the scenario silently unchanged.
 pub fn shipped_with(scenario: &str, changes: &[(&str, &str)]) -> String {

@@ -135,7 +135,7 @@ async fn an_own_application_image_serves_on_its_own_port_and_paths() {
         .await
         .unwrap();
     let record = record.unwrap();
-    let table = firedrill::report::table(&record);
+    let table = common::see_table(&record);
     assert!(record.passed(), "{table}");
     // every server answered, through its own paths (the client's requests and HAProxy's checks
     // would find nothing at the reference server's)

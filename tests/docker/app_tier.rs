@@ -30,7 +30,7 @@ async fn an_api_server_cut_off_from_haproxy_is_drained_then_back() {
     else {
         return;
     };
-    let table = firedrill::report::table(&record);
+    let table = common::see_table(&record);
     assert!(record.passed(), "{table}");
     let tier = record.measurements.tier.as_ref().expect("a tier");
     let drain = tier

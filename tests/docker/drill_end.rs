@@ -54,7 +54,7 @@ async fn writes_go_on_past_the_end_until_a_late_recovery_is_confirmed() {
     let Some(record) = common::drill("drill_end", &scenario, common::Turn::Beside).await else {
         return;
     };
-    let table = firedrill::report::table(&record);
+    let table = common::see_table(&record);
     let pause = &record.measurements.faults[0];
     assert!(pause.recovered, "{table}");
     let rto = record

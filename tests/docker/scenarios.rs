@@ -84,9 +84,10 @@ macro_rules! scenarios {
                 if let Some(record) = drill($file).await {
                     assert!(
                         record.passed(),
-                        "{}: objectives failed\n{}",
+                        "{}: objectives failed: {:?} {}",
                         $file,
-                        firedrill::report::table(&record)
+                        failed_objectives(&record),
+                        table(&record)
                     );
                     $reaction(&record);
                 }
@@ -165,7 +166,7 @@ async fn async_lag_loss_is_caught() {
     let Some(record) = drill(name).await else {
         return;
     };
-    let table = firedrill::report::table(&record);
+    let table = common::see_table(&record);
     assert_eq!(failed_objectives(&record), ["lost_writes"], "{table}");
     let lost = record
         .measurements
@@ -204,7 +205,7 @@ async fn split_brain_behind_a_tcp_proxy_is_caught() {
     let Some(record) = drill(name).await else {
         return;
     };
-    let table = firedrill::report::table(&record);
+    let table = common::see_table(&record);
     let failed = failed_objectives(&record);
     assert!(failed.iter().any(|f| f == "split_brain"), "{table}");
     assert!(record.measurements.split_brain.detected, "{table}");
@@ -258,7 +259,7 @@ async fn stale_pooled_connections_behind_a_tcp_proxy_are_caught() {
     let Some(record) = drill(name).await else {
         return;
     };
-    let table = firedrill::report::table(&record);
+    let table = common::see_table(&record);
     assert_eq!(
         failed_objectives(&record),
         ["rto", "stale_server_connections"],
@@ -289,7 +290,7 @@ async fn stale_pooled_connections_behind_a_tcp_proxy_are_caught() {
 }
 
 fn table(record: &RunRecord) -> String {
-    firedrill::report::table(record)
+    common::see_table(record)
 }
 
 /// The fault's injection event (by its index in the scenario).
