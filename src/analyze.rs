@@ -485,6 +485,7 @@ mod tests {
                 "format-4/restore.run.json",
                 "format-5/gameday.run.json",
                 "format-6/sample.run.json.gz",
+                "format-7/sample.run.json.gz",
                 "pgbouncer/run.json",
             ]
             .map(|f| root.join("tests/fixtures").join(f)),

@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Version of the record's layout; bumped on any incompatible change. Every older format
 /// still loads (missing fields take their documented defaults) and `analyze` judges it again.
 /// What each format changed is [`FORMAT_CHANGES`].
-pub const RECORD_FORMAT: u32 = 7;
+pub const RECORD_FORMAT: u32 = 8;
 
 /// What each format changed, by the format that introduced it: `analyze` names the changes
 /// between a record's format and this one in the run history's re-analysis note.
@@ -56,6 +56,13 @@ pub const FORMAT_CHANGES: &[(u32, &str)] = &[
          cache) keep how it served them (cache, age); measurements.cache; an attempt not sent while \
          a sent one invoked before it was still going when it gave up is no run problem (the \
          system was slow to answer)",
+    ),
+    (
+        8,
+        "the pair stack: role samples of view address (a node holding the virtual IP, source \
+         vip: leader when it holds it, other when not); faults measure address_moved_time and \
+         address_holder, and decision_time (a promote step's decided_at); split brain also \
+         when two nodes hold the virtual IP at once",
     ),
 ];
 

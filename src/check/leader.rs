@@ -13,6 +13,14 @@ pub(crate) fn ordered(history: &History) -> Vec<&RoleSample> {
     probes
 }
 
+/// The nodes' answers on holding the virtual IP, ordered as [`ordered`] orders self reports:
+/// the functions here read them as well, the holder as the leader.
+pub(crate) fn ordered_addresses(history: &History) -> Vec<&RoleSample> {
+    let mut answers: Vec<&RoleSample> = history.address_reports().collect();
+    answers.sort_by_key(|p| (p.received, p.sent));
+    answers
+}
+
 pub(crate) fn is_leader(p: &RoleSample) -> bool {
     p.is_leader()
 }

@@ -6,6 +6,7 @@ use super::latency::{self, WriteLatency};
 use super::leader;
 use super::loss::{self, FailedCommitted, LostWrites, UnknownWrites};
 use super::pool::{self, PoolMeasurements};
+use super::promotion;
 use super::proxy;
 use super::reads::{self, Reads};
 use super::redundancy;
@@ -231,6 +232,29 @@ pub struct FaultMeasurements {
     pub promoted: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promoted_timeline: Option<u64>,
+    /// **Virtual IP moved**, in a stack with one: from `F` to the `received` instant of the
+    /// first answer on holding it (by received instant), sent at or after `F` and before the
+    /// window's end, in which a node other than its holder at `F` (the node of the latest
+    /// answer holding it received before `F`) holds it. `None` if no such answer, or nobody
+    /// held it at `F`. (Format 8 on.)
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub address_moved_time: Option<Duration>,
+    /// The node that answer came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_holder: Option<String>,
+    /// **Decision time**, with an operator's promotion: from `F` to the instant the first
+    /// `promote` step started in the window decided to promote (after its wait for the
+    /// primary to be unreachable, if it had one). `None` without such a step. (Format 8 on.)
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub decision_time: Option<Duration>,
     /// **Replication lag at injection**, in bytes, for every node the leader at `F` (the node
     /// of the latest probe sample reporting the leader role received before `F`) listed in its
     /// `pg_stat_replication` in a `replication` sample received before `F`: from that leader's
@@ -427,6 +451,7 @@ fn incidents<'a>(injections: &[&'a FaultEvent]) -> Vec<Vec<&'a FaultEvent>> {
 pub fn measure(history: &History) -> Measurements {
     let writes = writes::ordered(history);
     let probes = leader::ordered(history);
+    let addresses = leader::ordered_addresses(history);
     let proxy_samples = proxy::ordered(history);
     let replication = lag::ordered(history);
     let fault_events: Vec<_> = history.faults().collect();
@@ -483,6 +508,9 @@ pub fn measure(history: &History) -> Measurements {
                     .and_then(|_| proxy::old_leader_out_time(&proxy_samples, window, &old_leader));
                 let old_timeline = leader::leader_timeline_at(&probes, &old_leader, f.at);
                 let promotion = leader::promotion(&probes, window, &old_leader, old_timeline);
+                // the virtual IP: who held it at F, and the first other holder seen after
+                let address_move = leader::leader_at(&addresses, f.at)
+                    .and_then(|holder| leader::election(&addresses, window, &holder));
                 let lag_at_failover = election.as_ref().and_then(|e| {
                     lag::lag_at_failover(&replication, &old_leader, &e.new_leader, e.seen)
                 });
@@ -518,6 +546,9 @@ pub fn measure(history: &History) -> Measurements {
                     promotion_time: promotion.as_ref().map(|p| p.time),
                     promoted_timeline: promotion.as_ref().map(|p| p.timeline),
                     promoted: promotion.map(|p| p.node),
+                    address_moved_time: address_move.as_ref().map(|m| m.time),
+                    address_holder: address_move.map(|m| m.new_leader),
+                    decision_time: promotion::decision_time(history, window),
                     replica_lag_at_injection,
                     lag_at_failover,
                     healed_at,
@@ -630,10 +661,11 @@ pub fn measure(history: &History) -> Measurements {
         unknown_writes: loss::unknown_writes(&writes, read_back),
         failed_committed: loss::failed_committed(history.writes(), read_back),
         throttled_outside_outages,
-        split_brain: split_brain::split_brain(
+        split_brain: split_brain::split_brain_with_addresses(
             &writes,
             &probes,
             &history.replication_samples().collect::<Vec<_>>(),
+            &addresses,
             &faults
                 .iter()
                 .zip(&windows)

@@ -19,6 +19,7 @@ mod leader;
 mod loss;
 mod measurements;
 mod pool;
+mod promotion;
 mod proxy;
 mod reads;
 mod redundancy;

@@ -22,6 +22,8 @@ const MAX_EVIDENCE: usize = 10;
 ///   sample of A between them (an answer in recovery or no answer ends the run), and another
 ///   node B answered as a primary in a sample sent after the first was received and received
 ///   before the second was sent. It does not depend on Patroni answering;
+/// - **two virtual IP holders**: the same, from each node's answer on whether it holds the
+///   stack's virtual IP (its own interface): two nodes held the address clients connect to;
 /// - **two writers on one timeline**: two different nodes accepted ok writes on the same
 ///   PostgreSQL timeline;
 /// - **stale leader**: an ok write on timeline `t` was invoked after an ok write on a higher
@@ -58,15 +60,29 @@ pub struct SplitBrain {
 }
 
 /// `faults`: each fault's window with its description ("fault 1 (crash of pg1)"), in order.
+#[cfg(test)]
 pub(crate) fn split_brain(
     writes: &[&WriteOp],
     probes: &[&RoleSample],
     primaries: &[&ReplicationSample],
     faults: &[(String, Window)],
 ) -> SplitBrain {
+    split_brain_with_addresses(writes, probes, primaries, &[], faults)
+}
+
+/// [`split_brain`], with the nodes' answers on holding the virtual IP (`addresses`): two
+/// holders at once are a split brain as well (rule "two virtual IP holders").
+pub(crate) fn split_brain_with_addresses(
+    writes: &[&WriteOp],
+    probes: &[&RoleSample],
+    primaries: &[&ReplicationSample],
+    addresses: &[&RoleSample],
+    faults: &[(String, Window)],
+) -> SplitBrain {
     let found = vec![
         double_leader(probes),
         two_primaries(primaries),
+        two_address_holders(addresses),
         shared_timeline(writes),
         stale_timeline(writes),
         non_leader_writes(writes, probes),
@@ -207,6 +223,22 @@ fn double_leader(probes: &[&RoleSample]) -> Vec<String> {
         })
         .collect();
     double_claims(&claims, "reported leader")
+}
+
+/// Rule "two virtual IP holders": as "two leaders", from each node's answer on holding the
+/// virtual IP (a sample in which it does not, or did not answer, ends a run): two nodes
+/// holding the address clients connect to.
+fn two_address_holders(samples: &[&RoleSample]) -> Vec<String> {
+    let claims: Vec<Claim> = samples
+        .iter()
+        .map(|p| Claim {
+            node: &p.asked,
+            sent: p.sent,
+            received: p.received,
+            leads: is_leader(p),
+        })
+        .collect();
+    double_claims(&claims, "held the virtual IP")
 }
 
 /// Rule "two primaries (PostgreSQL)": as "two leaders", from each node's PostgreSQL asked

@@ -113,6 +113,11 @@ impl History {
             .filter(|r| r.view == RoleView::Authority)
     }
 
+    /// The role samples in which a node said whether it holds the virtual IP.
+    pub fn address_reports(&self) -> impl Iterator<Item = &RoleSample> {
+        self.role_samples().filter(|r| r.view == RoleView::Address)
+    }
+
     pub fn proxy_samples(&self) -> impl Iterator<Item = &ProxySample> {
         self.events.iter().filter_map(|e| match e {
             Event::Proxy(p) => Some(p),

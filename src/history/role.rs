@@ -24,6 +24,10 @@ pub enum RoleView {
     SelfReport,
     /// A store or arbiter naming the leader.
     Authority,
+    /// A node saying whether it holds the stack's virtual IP (from its own interface): the
+    /// address clients connect to. The holder's role is `leader`, any other node's `other`.
+    /// (Format 8 on.)
+    Address,
 }
 
 /// The layout a sample was read in. run.json keeps a history as recorded (its digest in the run
@@ -116,6 +120,34 @@ impl RoleSample {
             role: leader.is_some().then_some(Role::Leader),
             node: leader,
             ..RoleSample::self_report(source, asked, sent, received)
+        }
+    }
+
+    /// `node`'s answer on whether it holds the virtual IP `address`, from `source`.
+    pub fn address(
+        source: &str,
+        node: &str,
+        (sent, received): (At, At),
+        answer: Result<bool, String>,
+        address: &str,
+    ) -> RoleSample {
+        let empty = RoleSample {
+            view: RoleView::Address,
+            ..RoleSample::self_report(source, node, sent, received)
+        };
+        match answer {
+            Ok(holds) => RoleSample {
+                role: Some(if holds { Role::Leader } else { Role::Other }),
+                state: Some(format!(
+                    "{} {address}",
+                    if holds { "holds" } else { "does not hold" }
+                )),
+                ..empty
+            },
+            Err(error) => RoleSample {
+                error: Some(error),
+                ..empty
+            },
         }
     }
 

@@ -145,7 +145,7 @@ impl LiveView {
                 }
             }
             Event::Role(r) => match r.view {
-                RoleView::SelfReport => {
+                RoleView::SelfReport | RoleView::Address => {
                     let answers = self.own.entry(r.asked.clone()).or_default();
                     if answers
                         .get(&r.source)

@@ -6,6 +6,7 @@
 //! their own (a pooler's pools). A new kind that offers one of these is probed without a change
 //! here.
 
+mod addresses;
 mod authorities;
 mod figures;
 mod proxy;
@@ -13,6 +14,7 @@ mod replication;
 mod self_reports;
 mod ticker;
 
+pub use addresses::probe_addresses;
 pub use authorities::probe_authorities;
 pub use figures::probe_figures;
 pub use proxy::probe_proxy;
@@ -57,6 +59,13 @@ pub async fn probe_all(
             stop.clone()
         ),
         probe_figures(
+            cluster.clone(),
+            clock,
+            interval,
+            events.clone(),
+            stop.clone()
+        ),
+        probe_addresses(
             cluster.clone(),
             clock,
             interval,

@@ -426,6 +426,21 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         );
     }
     let hand = by_hand(record);
+    let topology = &record.scenario.topology;
+    let stack = crate::topology::stacks::named(&topology.stack);
+    // a stack whose clients reach the database through no proxy has no switch to time
+    let no_proxy = stack.and_then(|s| s.lacks(crate::scenario::Family::Proxy, topology));
+    let virtual_ip = stack.is_some_and(|s| {
+        matches!(
+            s.client_endpoint(),
+            crate::topology::stacks::ClientEndpoint::VirtualIp { .. }
+        )
+    });
+    let promotes = record
+        .scenario
+        .steps
+        .iter()
+        .any(|s| s.action.name() == <crate::step::Promote as crate::step::Action>::NAME);
     for f in &m.faults {
         let label = fault_label(f, &hand);
         row(
@@ -453,7 +468,13 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             },
             "F to the first probe answer in which another node is leader",
         );
-        if f.new_leader.is_some() {
+        if let (Some(_), Some(why)) = (&f.new_leader, &no_proxy) {
+            row(
+                format!("{label}: proxy switch time"),
+                format!("not applicable ({why})"),
+                "F to the first HAProxy stats sample with the new leader's server UP: new connections can reach the new leader",
+            );
+        } else if f.new_leader.is_some() {
             row(
                 format!("{label}: proxy switch time"),
                 f.proxy_switch_time.map_or_else(
@@ -489,6 +510,26 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             },
             "F to the first probe answer in which another node is leader on a higher timeline: PostgreSQL finished promoting",
         );
+        if promotes {
+            row(
+                format!("{label}: decision time"),
+                opt_duration(
+                    f.decision_time,
+                    "no promotion decided in the fault's window",
+                ),
+                "F to the instant the operator's promotion (a promote step) decided to promote: after its wait for the primary to be unreachable from the standby, if it had one",
+            );
+        }
+        if virtual_ip {
+            row(
+                format!("{label}: virtual IP moved"),
+                match (f.address_moved_time, &f.address_holder) {
+                    (Some(t), Some(n)) => format!("{} (to {n})", fmt_duration(t)),
+                    _ => "not seen (no other node held it after F)".into(),
+                },
+                "F to the first answer, from a node's own interface, in which a node other than the one holding it at F holds the virtual IP",
+            );
+        }
         row(
             format!("{label}: replica lag at injection"),
             if f.replica_lag_at_injection.is_empty() {

@@ -268,6 +268,17 @@ fn step_bound(
     Ok(duration)
 }
 
+/// Whether the topology's clients reach the database at a virtual IP (the pair stack), not
+/// through a proxy.
+fn at_virtual_ip(topology: &Topology) -> bool {
+    crate::topology::stacks::named(&topology.stack).is_some_and(|s| {
+        matches!(
+            s.client_endpoint(),
+            crate::topology::stacks::ClientEndpoint::VirtualIp { .. }
+        )
+    })
+}
+
 fn workload(raw: &RawWorkload, topology: &Topology) -> Result<Workload> {
     // Through the application tier when the topology has one.
     let tier = crate::topology::kinds::app::settings(topology).is_some();
@@ -275,6 +286,17 @@ fn workload(raw: &RawWorkload, topology: &Topology) -> Result<Workload> {
         None if tier => Endpoint::App,
         None => Endpoint::Haproxy,
         Some(through) => match through.get_ref().as_str() {
+            "haproxy" if at_virtual_ip(topology) => {
+                return Err(invalid(
+                    through.span(),
+                    "workload.through",
+                    format!(
+                        "expected no workload.through in the {} stack, found \"haproxy\": no \
+                         proxy fronts its database, clients connect to the virtual IP",
+                        topology.stack
+                    ),
+                ));
+            }
             "haproxy" => Endpoint::Haproxy,
             "app" if tier => Endpoint::App,
             "app" => {

@@ -26,6 +26,7 @@ mod action;
 mod backup;
 mod error;
 mod lose_cluster;
+mod promote;
 mod restore;
 mod spec;
 mod target;
@@ -34,6 +35,7 @@ pub use action::{Action, Context, Done, DynAction};
 pub use backup::Backup;
 pub use error::{StepError, StepRunError};
 pub use lose_cluster::LoseCluster;
+pub use promote::{Fence, Promote, PromoteParams};
 pub use restore::RestoreCluster;
 pub use spec::ActionSpec;
 pub use target::{MAX_RESTORE_POINT_LEN, MarkTarget, TargetMark, TargetParams, lsn_bytes};
@@ -55,6 +57,7 @@ pub static ACTIONS: &[&dyn DynAction] = &[
     &backup::Backup,
     &lose_cluster::LoseCluster,
     &restore::RestoreCluster,
+    &promote::Promote,
 ];
 
 /// The action named `name` in scenario files.
@@ -180,7 +183,10 @@ mod tests {
     #[test]
     fn the_registry_lists_every_action_once_by_a_unique_name() {
         let names: Vec<&str> = action_names().collect();
-        assert_eq!(names, ["target", "backup", "lose-cluster", "restore"]);
+        assert_eq!(
+            names,
+            ["target", "backup", "lose-cluster", "restore", "promote"]
+        );
         for name in &names {
             assert_eq!(action_named(name).map(|a| a.name()), Some(*name));
             assert!(!action_named(name).unwrap().summary().is_empty(), "{name}");
@@ -202,20 +208,28 @@ mod tests {
     }
 
     /// A valid value for every key an action takes: a new key needs one here.
-    fn sample(key: &str) -> &'static str {
-        match key {
-            "restore_point" => "\"before-loss\"",
-            "type" => "\"diff\"",
-            "node" => "\"pg2\"",
-            "target_action" => "\"pause\"",
-            other => panic!("no sample value for key {other}: add one"),
+    fn sample(action: &str, key: &str) -> &'static str {
+        match (action, key) {
+            ("promote", "node") => "\"db2\"",
+            (_, "restore_point") => "\"before-loss\"",
+            (_, "type") => "\"diff\"",
+            (_, "node") => "\"pg2\"",
+            (_, "target_action") => "\"pause\"",
+            (_, "when_unreachable") => "\"5s\"",
+            (_, "fence") => "\"none\"",
+            (_, other) => panic!("no sample value for key {other}: add one"),
         }
     }
 
+    /// A topology the action needs: the pair stack for a promotion, pgBackRest beside Patroni
+    /// for the others.
     fn step_of(action: &dyn DynAction, keys: &str) -> Step {
+        let topology = match action.name() {
+            "promote" => "[topology]\nstack = \"pair\"\n",
+            _ => "[topology.pgbackrest]\n",
+        };
         let text = format!(
-            "name = \"x\"\ndescription = \"y\"\nduration = \"60s\"\n\
-             [topology.pgbackrest]\n\
+            "name = \"x\"\ndescription = \"y\"\nduration = \"60s\"\n{topology}\
              [[step]]\nat = \"10s\"\naction = \"{}\"\n{keys}",
             action.name(),
         );
@@ -232,7 +246,7 @@ mod tests {
             let keys: String = action
                 .keys()
                 .iter()
-                .map(|key| format!("{} = {}\n", key.name, sample(key.name)))
+                .map(|key| format!("{} = {}\n", key.name, sample(action.name(), key.name)))
                 .collect();
             let given = step_of(*action, &keys);
             if !action.keys().is_empty() {

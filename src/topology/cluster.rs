@@ -5,7 +5,7 @@
 use super::containers::{fixed_ports_free, start_node};
 use super::kind::Render;
 use super::kinds::pgbackrest::BackupSet;
-use super::stacks::{self, ReadyBound, Stack};
+use super::stacks::{self, ClientEndpoint, ReadyBound, Stack};
 use super::{Node, NodeKind, NodeSpec, Secrets, SecretsAt, TopologyError, disks, ready};
 use crate::client::Protocol;
 use crate::engine::{EngineError, RunLabels};
@@ -35,8 +35,12 @@ pub struct Cluster {
     pub initial_leader: String,
     /// The sha256 of every configuration file rendered for the nodes, by `node:path`.
     pub config_digests: BTreeMap<String, String>,
-    /// The node clients connect through (the stack's client endpoint).
+    /// The node clients connect through (the stack's client endpoint); empty when they
+    /// connect to the virtual IP.
     pub client_endpoint: String,
+    /// The virtual IP clients connect to, when the stack's client endpoint is one (the run
+    /// network's last usable address), and the port they connect to there.
+    pub virtual_ip: Option<(String, u16)>,
     /// The key in the store naming the leader (Patroni's leader key in etcd), if the stack
     /// keeps one: what an authority kind reads.
     pub leader_key: Option<String>,
@@ -84,6 +88,7 @@ impl Cluster {
             })
             .await
             .map_err(EngineError::call(format!("create network {run_id}")))?;
+        let virtual_ip = virtual_ip(docker, &run_id, stack.client_endpoint()).await?;
 
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(4)
@@ -119,7 +124,8 @@ impl Cluster {
             bring_up: Duration::ZERO,
             initial_leader: String::new(),
             config_digests,
-            client_endpoint: stack.client_endpoint().to_owned(),
+            client_endpoint: node_endpoint(stack.client_endpoint()),
+            virtual_ip,
             leader_key: stack.leader_key().map(str::to_owned),
             protocol: stack.protocol(),
             initial_backup: None,
@@ -143,7 +149,7 @@ impl Cluster {
             }
             cluster.nodes.extend(started_group);
         }
-        if cluster.endpoint().is_err() {
+        if cluster.virtual_ip.is_none() && cluster.endpoint().is_err() {
             return Err(TopologyError::Node {
                 node: cluster.client_endpoint.clone(),
                 message: format!(
@@ -179,6 +185,52 @@ impl Cluster {
     pub fn nodes_of(&self, kind: NodeKind) -> impl Iterator<Item = &Node> {
         self.nodes.iter().filter(move |n| n.kind == kind)
     }
+}
+
+/// The node a stack's clients connect through; empty when they connect to the virtual IP.
+pub(super) fn node_endpoint(endpoint: ClientEndpoint) -> String {
+    match endpoint {
+        ClientEndpoint::Node(name) => name.to_owned(),
+        ClientEndpoint::VirtualIp { .. } => String::new(),
+    }
+}
+
+/// The virtual IP on `network` and its port, when the stack's clients connect to one: the
+/// subnet's last usable address, as the nodes compute it from their own.
+pub(super) async fn virtual_ip(
+    docker: &Docker,
+    network: &str,
+    endpoint: ClientEndpoint,
+) -> Result<Option<(String, u16)>, TopologyError> {
+    let ClientEndpoint::VirtualIp { port } = endpoint else {
+        return Ok(None);
+    };
+    let inspected = docker
+        .inspect_network(
+            network,
+            None::<bollard::query_parameters::InspectNetworkOptions>,
+        )
+        .await
+        .map_err(EngineError::call(format!("inspect network {network}")))?;
+    let subnets: Vec<String> = inspected
+        .ipam
+        .and_then(|ipam| ipam.config)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|config| config.subnet)
+        .collect();
+    subnets
+        .iter()
+        .find_map(|subnet| super::kinds::keepalived::virtual_ip(subnet))
+        .map(|ip| Some((ip.to_string(), port)))
+        .ok_or_else(|| TopologyError::Node {
+            node: "harness".into(),
+            message: format!(
+                "network {network} has no IPv4 subnet with room for a virtual IP (its subnets: \
+                 {})",
+                subnets.join(", ")
+            ),
+        })
 }
 
 /// The sha256 of every configuration file rendered for `specs`, by `node:path`: the record's

@@ -18,7 +18,7 @@
 use super::containers::{TMP, published_ports};
 use super::disks::{KEEPER_CMD, disk_name, kept_at, volume_options};
 use super::kind::Render;
-use super::stacks::{self, Ready, ReadyBound, StartGroup};
+use super::stacks::{self, ClientEndpoint, Ready, ReadyBound, StartGroup};
 use super::{Cluster, Health, Node, NodeSpec, Secret, Secrets, SecretsAt, TopologyError};
 use crate::engine::{EngineError, LABEL_COMPOSE, label_filter};
 use crate::progress::Progress;
@@ -135,13 +135,18 @@ pub fn export(scenario: &Scenario, image: &str) -> Result<Export, ComposeError> 
     for spec in groups.iter().flat_map(|g| &g.specs) {
         files.extend(node_files(spec)?);
     }
-    let endpoint = stack.client_endpoint();
-    let port = groups
-        .iter()
-        .flat_map(|g| &g.specs)
-        .find(|s| s.name == endpoint)
-        .and_then(|s| s.kind.kind().serves())
-        .map_or(0, |serves| serves.port);
+    let (endpoint, port) = match stack.client_endpoint() {
+        ClientEndpoint::Node(endpoint) => (
+            endpoint,
+            groups
+                .iter()
+                .flat_map(|g| &g.specs)
+                .find(|s| s.name == endpoint)
+                .and_then(|s| s.kind.kind().serves())
+                .map_or(0, |serves| serves.port),
+        ),
+        ClientEndpoint::VirtualIp { port } => ("the virtual IP", port),
+    };
     let label = &scenario.name;
     let mut out = String::new();
     header(&mut out, scenario, image, (endpoint, port));
@@ -565,6 +570,7 @@ pub async fn attach(
     };
     let (stack, groups) = plan(scenario).map_err(|e| failed("harness", e.to_string()))?;
     let network = format!("{project}_default");
+    let virtual_ip = super::cluster::virtual_ip(docker, &network, stack.client_endpoint()).await?;
     let mut nodes = Vec::new();
     for spec in groups.iter().flat_map(|g| &g.specs) {
         nodes.push(attach_node(docker, project, &network, spec).await?);
@@ -585,7 +591,8 @@ pub async fn attach(
         bring_up: Duration::ZERO,
         initial_leader: String::new(),
         config_digests,
-        client_endpoint: stack.client_endpoint().to_owned(),
+        client_endpoint: super::cluster::node_endpoint(stack.client_endpoint()),
+        virtual_ip,
         leader_key: stack.leader_key().map(str::to_owned),
         protocol: stack.protocol(),
         initial_backup: None,

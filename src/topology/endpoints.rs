@@ -76,9 +76,33 @@ impl Cluster {
             .ok_or_else(|| EndpointError::NoClientEndpoint(self.client_endpoint.clone()))
     }
 
-    /// Where writes and primary reads go: the client endpoint's client port.
+    /// Where writes and primary reads go: the client endpoint's client port, or the virtual IP
+    /// (reached over the run's bridge network, not a published port).
     pub fn primary_endpoint(&self, connect_timeout: Duration) -> Result<Endpoint, EndpointError> {
+        if let Some((address, port)) = &self.virtual_ip {
+            return Ok(Endpoint {
+                host: address.clone(),
+                ..superuser(&self.secrets.superuser, *port, connect_timeout)
+            });
+        }
         self.endpoint_of(self.endpoint()?, connect_timeout)
+    }
+
+    /// Which server answers at the virtual IP now (its `firedrill.node`): the harness reaches
+    /// the address, and it is on that node.
+    pub async fn serving_at_virtual_ip(&self, timeout: Duration) -> Result<String, String> {
+        let endpoint = self.primary_endpoint(timeout).map_err(|e| e.to_string())?;
+        let ask = async {
+            let db = pg_session(&endpoint).await.map_err(|e| pg_error_text(&e))?;
+            let row = db
+                .query_one(&format!("SELECT {}", super::THIS_NODE_SQL), &[])
+                .await
+                .map_err(|e| pg_error_text(&e))?;
+            Ok(row.get::<_, String>(0))
+        };
+        tokio::time::timeout(timeout * 2, ask)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer at {} within {timeout:?}", endpoint.host)))
     }
 
     /// Where reads through replicas go: the client endpoint's replica port (HAProxy's, with

@@ -105,6 +105,56 @@ impl Cluster {
         Some(proxy.kind.kind().routing(self, proxy, timeout)?.await)
     }
 
+    /// The nodes that may hold the virtual IP: those running a database server.
+    pub fn address_candidates(&self) -> impl Iterator<Item = &Node> {
+        self.nodes
+            .iter()
+            .filter(|n| n.kind.kind().database().is_some())
+    }
+
+    /// Whether `node` holds the virtual IP now, from its own interface (`ip -4 addr` inside
+    /// it); `None` when the stack has no virtual IP.
+    pub async fn holds_virtual_ip(
+        &self,
+        node: &Node,
+        timeout: Duration,
+    ) -> Option<Result<bool, String>> {
+        let (address, _) = self.virtual_ip.as_ref()?;
+        let what = format!("list the addresses of {}", node.name);
+        let answer = crate::engine::exec_within(
+            &self.docker,
+            &node.container,
+            Some("root"),
+            &["ip", "-4", "-o", "addr", "show", "dev", "eth0"],
+            (timeout, &what),
+        )
+        .await
+        .and_then(|out| match out.success() {
+            true => Ok(lists_address(&out.stdout, address)),
+            false => Err(format!("{what}: {}", out.stderr.trim())),
+        });
+        Some(answer)
+    }
+
+    /// The nodes holding the virtual IP now, each asked at once; an error when one did not
+    /// answer (or the stack has no virtual IP).
+    pub async fn address_holders(&self, timeout: Duration) -> Result<Vec<String>, String> {
+        let nodes: Vec<&Node> = self.address_candidates().collect();
+        let answers =
+            futures_util::future::join_all(nodes.iter().map(|n| self.holds_virtual_ip(n, timeout)))
+                .await;
+        let mut holders = Vec::new();
+        for (node, answer) in nodes.iter().zip(answers) {
+            match answer {
+                None => return Err("the stack has no virtual IP".into()),
+                Some(Err(e)) => return Err(e),
+                Some(Ok(true)) => holders.push(node.name.clone()),
+                Some(Ok(false)) => {}
+            }
+        }
+        Ok(holders)
+    }
+
     /// Every self-reporting node's role, asked at once, each answer bounded by `timeout`.
     pub async fn roles(&self, timeout: Duration) -> Roles {
         let nodes: Vec<&Node> = self.self_reporting().collect();
@@ -117,5 +167,28 @@ impl Cluster {
         Roles {
             reports: nodes.into_iter().cloned().zip(answers).collect(),
         }
+    }
+}
+
+/// Whether `ip -4 -o addr` output lists `address` (`... inet 172.18.255.254/16 ...`).
+fn lists_address(output: &str, address: &str) -> bool {
+    output
+        .split_whitespace()
+        .any(|word| word.split('/').next() == Some(address) && word.contains('/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_is_held_when_ip_lists_it_with_its_prefix() {
+        let out = "52: eth0    inet 172.18.0.2/16 brd 172.18.255.255 scope global eth0\n\
+                   52: eth0    inet 172.18.255.254/16 scope global secondary eth0\n";
+        assert!(lists_address(out, "172.18.255.254"));
+        assert!(lists_address(out, "172.18.0.2"));
+        assert!(!lists_address(out, "172.18.0.25"));
+        // the broadcast address is no address of the node
+        assert!(!lists_address(out, "172.18.255.255"));
     }
 }

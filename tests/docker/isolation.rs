@@ -86,6 +86,7 @@ async fn a_fault_on_a_container_the_run_did_not_create_is_refused() {
         initial_leader: "pg1".into(),
         config_digests: BTreeMap::new(),
         client_endpoint: "haproxy".into(),
+        virtual_ip: None,
         leader_key: None,
         protocol: firedrill::client::Protocol::Postgres,
         initial_backup: None,

@@ -17,6 +17,7 @@ mod faults;
 mod game_day;
 mod image_choice;
 mod isolation;
+mod pair;
 mod primary_crash;
 mod scenarios;
 mod secrets;

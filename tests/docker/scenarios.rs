@@ -6,6 +6,7 @@
 //! (`common::take_turn`).
 
 use crate::common;
+use crate::pair::standby_promoted_by_the_procedure_and_the_address_followed;
 
 use firedrill::check::FaultMeasurements;
 use firedrill::fault::{Behind, Lag, LagParams};
@@ -20,7 +21,7 @@ use std::time::Duration;
 
 /// Runs the scenario and checks its history shows every fault injected, and healed when it has
 /// a duration. `None` when Docker is unavailable (the skip is printed).
-async fn drill(name: &str) -> Option<RunRecord> {
+pub(crate) async fn drill(name: &str) -> Option<RunRecord> {
     let scenario = scenario::load(&common::scenario_path(name)).expect("the scenario is valid");
     let record = common::drill(name, &scenario, common::Turn::Beside).await?;
 
@@ -53,7 +54,7 @@ async fn drill(name: &str) -> Option<RunRecord> {
 }
 
 /// The objectives that failed, by name.
-fn failed_objectives(record: &RunRecord) -> Vec<String> {
+pub(crate) fn failed_objectives(record: &RunRecord) -> Vec<String> {
     record
         .verdict
         .objectives
@@ -151,10 +152,13 @@ scenarios! {
     api_over_patroni_failover => "api-over-patroni-failover"
         reacts with database_failover_seen_through_the_api_tier,
     varnish_grace_backend_down => "varnish-grace-backend-down"
-        reacts with cache_served_stale_then_fresh;
+        reacts with cache_served_stale_then_fresh,
+    pair_primary_crash => "pair-primary-crash-scripted-promotion"
+        reacts with standby_promoted_by_the_procedure_and_the_address_followed;
     controls: "control-async-lag-loss", "control-split-brain-tcp-proxy",
         "control-pgbouncer-stale-servers", "control-restore-target-before-backup",
         "control-restore-archive-broken", "control-restore-paused",
+        "pair-partition-two-vip-holders",
 }
 
 /// Known-bad control: acknowledged writes really are lost, and firedrill must report them, with
@@ -294,7 +298,7 @@ fn table(record: &RunRecord) -> String {
 }
 
 /// The fault's injection event (by its index in the scenario).
-fn injected(record: &RunRecord, fault: usize) -> &FaultEvent {
+pub(crate) fn injected(record: &RunRecord, fault: usize) -> &FaultEvent {
     record
         .history
         .faults()

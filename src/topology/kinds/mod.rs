@@ -4,9 +4,11 @@
 pub mod app;
 pub mod etcd;
 pub mod haproxy;
+pub mod keepalived;
 pub mod patroni;
 pub mod pgbackrest;
 pub mod pgbouncer;
+pub mod postgres;
 pub mod varnish;
 
 use super::NodeKind;
@@ -18,9 +20,13 @@ pub const PGBOUNCER: NodeKind = NodeKind::of(&pgbouncer::Pgbouncer);
 pub const PGBACKREST: NodeKind = NodeKind::of(&pgbackrest::Pgbackrest);
 pub const APP: NodeKind = NodeKind::of(&app::App);
 pub const VARNISH: NodeKind = NodeKind::of(&varnish::Varnish);
+pub const POSTGRES: NodeKind = NodeKind::of(&postgres::Postgres);
+pub const KEEPALIVED: NodeKind = NodeKind::of(&keepalived::Keepalived);
 
 /// Every kind.
-pub const KINDS: &[NodeKind] = &[ETCD, PATRONI, HAPROXY, PGBOUNCER, PGBACKREST, APP, VARNISH];
+pub const KINDS: &[NodeKind] = &[
+    ETCD, PATRONI, HAPROXY, PGBOUNCER, PGBACKREST, APP, VARNISH, POSTGRES, KEEPALIVED,
+];
 
 #[cfg(test)]
 mod tests {
@@ -61,6 +67,7 @@ mod tests {
                     Some(haproxy::REPLICA_PORT)
                 ),
                 ("pgbouncer", Protocol::Postgres, 6432, None),
+                ("postgres", Protocol::Postgres, 5432, None),
             ]
         );
         let databases: Vec<_> = KINDS
@@ -68,7 +75,7 @@ mod tests {
             .filter(|k| k.kind().database().is_some())
             .map(|k| k.name())
             .collect();
-        assert_eq!(databases, ["patroni"]);
+        assert_eq!(databases, ["patroni", "postgres"]);
     }
 
     #[test]

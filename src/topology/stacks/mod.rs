@@ -2,6 +2,7 @@
 //! what makes the whole ready. One file each, registered by one line in `STACKS`; the scenario
 //! names one (`[topology] stack`, "patroni" by default).
 
+pub mod pair;
 pub mod patroni;
 
 use super::kind::Render;
@@ -31,8 +32,8 @@ pub trait Stack: Sync + Send + 'static {
         bound: ReadyBound,
         progress: &'a Progress,
     ) -> BoxFuture<'a, Result<Ready, TopologyError>>;
-    /// The node clients connect through.
-    fn client_endpoint(&self) -> &'static str;
+    /// Where clients connect: a node, or the virtual IP on the run's network.
+    fn client_endpoint(&self) -> ClientEndpoint;
     /// The protocol its clients speak: the workload's client, the read-back's.
     fn protocol(&self) -> Protocol;
     /// Why readers cannot read through replicas in the stack laid out as `topology` (`with
@@ -45,6 +46,16 @@ pub trait Stack: Sync + Send + 'static {
     /// patroni stack without [topology.pgbouncer] has no pooler`); `None`: it gives them.
     /// `validate` refuses objectives on such measurements.
     fn lacks(&self, family: Family, topology: &Topology) -> Option<String>;
+}
+
+/// Where a stack's clients connect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientEndpoint {
+    /// A node of the stack (HAProxy in the Patroni stack), through its published port.
+    Node(&'static str),
+    /// The virtual IP on the run's network (its last usable address), on this port: the
+    /// harness reaches it over the Docker bridge.
+    VirtualIp { port: u16 },
 }
 
 /// A stack ready to be drilled.
@@ -65,7 +76,7 @@ pub struct StartGroup {
 }
 
 /// Every stack.
-pub const STACKS: &[&dyn Stack] = &[&patroni::PatroniStack];
+pub const STACKS: &[&dyn Stack] = &[&patroni::PatroniStack, &pair::PairStack];
 
 /// The stack of this name.
 pub fn named(name: &str) -> Option<&'static dyn Stack> {

@@ -9,7 +9,7 @@ use super::super::kinds::{
 };
 use super::super::ready::{Reached, ReadyBound, poll_until};
 use super::super::{Cluster, NodeKind, TopologyError};
-use super::{Ready, Stack, StartGroup};
+use super::{ClientEndpoint, Ready, Stack, StartGroup};
 use crate::client::Protocol;
 use crate::progress::Progress;
 use crate::scenario::{Family, Topology};
@@ -87,8 +87,8 @@ impl Stack for PatroniStack {
         })
     }
 
-    fn client_endpoint(&self) -> &'static str {
-        haproxy::NAME
+    fn client_endpoint(&self) -> ClientEndpoint {
+        ClientEndpoint::Node(haproxy::NAME)
     }
 
     fn protocol(&self) -> Protocol {

@@ -1,0 +1,336 @@
+//! promote: the operator's procedure for a pair with no failover manager, run from the standby
+//! as a runbook has it: wait until the primary has been unreachable from the standby for a
+//! while (or act at once), fence the old primary (power it off: its container killed, so it can
+//! never come back as a second primary), promote the standby (`pg_promote()`, which waits for
+//! the promotion to complete). The virtual IP follows on its own: keepalived's track script
+//! sees the new primary. The step records each instant; the measurements read them.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Action, Context, Done, StepError};
+use crate::fault::{Key, KeyForm};
+use crate::history::At;
+use crate::scenario::{KeyError, StepInput, Topology};
+use crate::topology::kinds::{POSTGRES, postgres};
+use crate::topology::{Cluster, Node, PG_PORT};
+
+pub struct Promote;
+
+/// How the old primary is fenced before the standby is promoted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fence {
+    /// Its container killed (SIGKILL), as a power fence turns a machine off.
+    Kill,
+    /// Not fenced: the procedure trusts that the primary is gone (the known-bad way).
+    None,
+}
+
+/// `promote`'s keys, checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PromoteParams {
+    /// The standby to promote.
+    pub node: String,
+    /// Act once the primary has been unreachable from the standby this long; `None`: at once.
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub when_unreachable: Option<Duration>,
+    pub fence: Fence,
+}
+
+/// How often the standby checks the primary while it waits, and how long one check may take
+/// (`pg_isready -t`, whole seconds).
+const CHECK_EVERY: Duration = Duration::from_millis(500);
+const CHECK_TIMEOUT_SECS: u64 = 1;
+/// How long `pg_promote()` waits for the promotion to complete.
+const PROMOTE_WAIT_SECS: u64 = 60;
+
+impl Action for Promote {
+    type Params = PromoteParams;
+    const NAME: &'static str = "promote";
+    const SUMMARY: &'static str = "the operator's promotion of a standby in a pair: with \
+         `when_unreachable`, once the primary has been unreachable from the standby that long; \
+         fences the old primary (`fence = \"kill\"`, the default, or \"none\") and promotes the \
+         standby with pg_promote(); the virtual IP follows";
+    const KEYS: &'static [Key] = &[
+        Key {
+            name: "node",
+            form: KeyForm::Text,
+        },
+        Key {
+            name: "when_unreachable",
+            form: KeyForm::Text,
+        },
+        Key {
+            name: "fence",
+            form: KeyForm::Text,
+        },
+    ];
+
+    fn params(input: &mut StepInput<'_>) -> Result<PromoteParams, KeyError> {
+        let node = match input.text("node") {
+            None => postgres::name(2),
+            Some(node) => {
+                if input.kind_of(node.get_ref()) != Some(postgres::NAME) {
+                    return Err(input.invalid(
+                        node.span(),
+                        "node",
+                        format!(
+                            "expected a PostgreSQL standby of the pair, found {:?}",
+                            node.get_ref()
+                        ),
+                    ));
+                }
+                if *node.get_ref() == postgres::first() {
+                    return Err(input.invalid(
+                        node.span(),
+                        "node",
+                        format!(
+                            "expected a standby, found {:?}: {} is the primary the pair starts \
+                             with",
+                            node.get_ref(),
+                            postgres::first()
+                        ),
+                    ));
+                }
+                node.into_inner()
+            }
+        };
+        let when_unreachable = match input.text("when_unreachable") {
+            None => None,
+            Some(text) => match humantime::parse_duration(text.get_ref()) {
+                Ok(d) if !d.is_zero() => Some(d),
+                _ => {
+                    return Err(input.invalid(
+                        text.span(),
+                        "when_unreachable",
+                        format!(
+                            "expected a duration above zero such as \"5s\", found {:?}",
+                            text.get_ref()
+                        ),
+                    ));
+                }
+            },
+        };
+        let fence = match input.text("fence") {
+            None => Fence::Kill,
+            Some(text) => match text.get_ref().as_str() {
+                "kill" => Fence::Kill,
+                "none" => Fence::None,
+                other => {
+                    return Err(input.invalid(
+                        text.span(),
+                        "fence",
+                        format!("unknown fence {other:?}, expected one of: kill, none"),
+                    ));
+                }
+            },
+        };
+        Ok(PromoteParams {
+            node,
+            when_unreachable,
+            fence,
+        })
+    }
+
+    fn lacks(topology: &Topology) -> Option<String> {
+        postgres::settings(topology)
+            .is_none()
+            .then(|| "a promotion needs a pair's standby: [topology] stack = \"pair\"".into())
+    }
+
+    /// Its own wait for the primary to be unreachable comes on top of the fault bound.
+    fn bound(params: &PromoteParams, bounds: &crate::scenario::Bounds) -> Duration {
+        bounds.fault + params.when_unreachable.unwrap_or_default() * 3
+    }
+
+    fn schedule_note(params: &PromoteParams) -> String {
+        let when = params.when_unreachable.map_or(String::new(), |d| {
+            format!(
+                " once the primary is unreachable for {}",
+                humantime::format_duration(d)
+            )
+        });
+        let fence = match params.fence {
+            Fence::Kill => "fencing the old primary",
+            Fence::None => "not fencing the old primary",
+        };
+        format!(" of {}{when}, {fence}", params.node)
+    }
+
+    async fn run(ctx: Context<'_>, params: &PromoteParams) -> Result<Done, StepError> {
+        let cluster = ctx.cluster;
+        let standby = node(cluster, &params.node)?;
+        let old = cluster
+            .nodes_of(POSTGRES)
+            .find(|n| n.name == cluster.initial_leader && n.name != standby.name)
+            .cloned()
+            .ok_or_else(|| {
+                StepError::failed(format!(
+                    "no primary to take over from: {} is the one the pair started with",
+                    standby.name
+                ))
+            })?;
+        ctx.ensure_owned(&standby).await?;
+        ctx.ensure_owned(&old).await?;
+        let started = ctx.clock.now();
+        let mut done = Done::default()
+            .value("node", &standby.name)
+            .value("old_primary", &old.name);
+        let mut detail = Vec::new();
+        if let Some(wait) = params.when_unreachable {
+            let since = unreachable_for(ctx, &standby, &old, wait).await?;
+            detail.push(format!(
+                "{} unreachable from {} since {} for {}",
+                old.name,
+                standby.name,
+                since,
+                humantime::format_duration(wait)
+            ));
+            done = done.value("unreachable_since", since);
+        }
+        let decided = ctx.clock.now();
+        done = done.value("decided_at", decided);
+        if params.fence == Fence::Kill {
+            fence(cluster, &old).await?;
+            let fenced = ctx.clock.now();
+            detail.push(format!("killed {}", old.name));
+            done = done.value("fenced_at", fenced);
+        }
+        let promoting = ctx.clock.now();
+        promote(cluster, &standby).await?;
+        let promoted = ctx.clock.now();
+        detail.push(format!(
+            "promoted {} ({:.3}s)",
+            standby.name,
+            (promoted
+                .as_duration()
+                .saturating_sub(promoting.as_duration()))
+            .as_secs_f64()
+        ));
+        done.detail = Some(detail.join("; "));
+        Ok(done
+            .value("promote_sent_at", promoting)
+            .value("promoted_at", promoted)
+            .during(started, promoted))
+    }
+}
+
+fn node(cluster: &Cluster, name: &str) -> Result<Node, StepError> {
+    cluster
+        .node(name)
+        .cloned()
+        .ok_or_else(|| StepError::Harness(format!("no node {name} in the cluster")))
+}
+
+/// Checks the primary from inside the standby every [`CHECK_EVERY`] until it has failed
+/// every check for `wait`; returns the instant of the first failed check of that run.
+async fn unreachable_for(
+    ctx: Context<'_>,
+    standby: &Node,
+    primary: &Node,
+    wait: Duration,
+) -> Result<At, StepError> {
+    let timeout = CHECK_TIMEOUT_SECS.to_string();
+    let port = PG_PORT.to_string();
+    let cmd = [
+        "/usr/lib/postgresql/15/bin/pg_isready",
+        "-q",
+        "-h",
+        primary.name.as_str(),
+        "-p",
+        port.as_str(),
+        "-t",
+        timeout.as_str(),
+    ];
+    let mut since: Option<At> = None;
+    loop {
+        let asked = ctx.clock.now();
+        let answer = crate::engine::exec_within(
+            &ctx.cluster.docker,
+            &standby.container,
+            Some("postgres"),
+            &cmd,
+            (
+                Duration::from_secs(CHECK_TIMEOUT_SECS + 5),
+                &format!("check {} from {}", primary.name, standby.name),
+            ),
+        )
+        .await
+        .map_err(|e| StepError::failed(format!("the standby could not check the primary: {e}")))?;
+        if answer.success() {
+            since = None;
+        } else {
+            let first = *since.get_or_insert(asked);
+            if ctx.clock.now().as_duration() >= first.as_duration() + wait {
+                return Ok(first);
+            }
+        }
+        tokio::time::sleep(CHECK_EVERY).await;
+    }
+}
+
+/// Kills the old primary's container; one already down is fenced as it is.
+async fn fence(cluster: &Cluster, old: &Node) -> Result<(), StepError> {
+    let running = cluster
+        .docker
+        .inspect_container(&old.container, None)
+        .await
+        .map_err(crate::engine::EngineError::call(format!(
+            "inspect {}",
+            old.name
+        )))?
+        .state
+        .and_then(|s| s.running)
+        .unwrap_or(false);
+    if running {
+        crate::fault::kill(cluster, std::slice::from_ref(old))
+            .await
+            .map_err(|e| StepError::failed(format!("fence {}: {e}", old.name)))?;
+    }
+    Ok(())
+}
+
+/// `pg_promote()` on the standby, over its local socket, waiting for the promotion to
+/// complete.
+async fn promote(cluster: &Cluster, standby: &Node) -> Result<(), StepError> {
+    let sql = format!("SELECT pg_promote(true, {PROMOTE_WAIT_SECS})");
+    let out = crate::engine::exec_within(
+        &cluster.docker,
+        &standby.container,
+        Some("postgres"),
+        &[
+            "/usr/lib/postgresql/15/bin/psql",
+            "-h",
+            "/tmp",
+            "-U",
+            "postgres",
+            "-XAtq",
+            "-c",
+            sql.as_str(),
+        ],
+        (
+            Duration::from_secs(PROMOTE_WAIT_SECS + 5),
+            &format!("promote {}", standby.name),
+        ),
+    )
+    .await
+    .map_err(StepError::failed)?;
+    match (out.success(), out.stdout.trim()) {
+        (true, "t") => Ok(()),
+        (_, said) => Err(StepError::failed(format!(
+            "pg_promote() on {} did not promote it: {}",
+            standby.name,
+            if said.is_empty() {
+                out.stderr.trim()
+            } else {
+                said
+            }
+        ))),
+    }
+}

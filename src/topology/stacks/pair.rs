@@ -1,0 +1,183 @@
+//! A primary/standby pair with no failover manager: PostgreSQL streaming from db1 to db2, a
+//! virtual IP held by keepalived on the primary, clients connecting to the virtual IP. Nothing
+//! promotes the standby but the operator's procedure (the `promote` step), as a document
+//! platform's runbook does it.
+
+use super::super::kind::Render;
+use super::super::kinds::{KEEPALIVED, POSTGRES, postgres};
+use super::super::ready::{Reached, ReadyBound, poll_until};
+use super::super::{Cluster, NodeKind, TopologyError};
+use super::{ClientEndpoint, Ready, Stack, StartGroup};
+use crate::client::Protocol;
+use crate::progress::Progress;
+use crate::scenario::{Family, Topology};
+use futures_util::future::BoxFuture;
+use std::time::Duration;
+
+pub struct PairStack;
+
+impl Stack for PairStack {
+    fn name(&self) -> &'static str {
+        "pair"
+    }
+
+    fn summary(&self) -> &'static str {
+        "a PostgreSQL primary and its standby, no failover manager, keepalived's virtual IP on \
+         the primary, promotion by the operator's procedure"
+    }
+
+    fn kinds(&self) -> &'static [NodeKind] {
+        &[POSTGRES, KEEPALIVED]
+    }
+
+    /// db1 first (it initialises the cluster), then the standbys, which clone it once it
+    /// answers.
+    fn plan(&self, render: &Render<'_>) -> Vec<StartGroup> {
+        let mut first = POSTGRES.kind().specs(render);
+        let rest = first.split_off(1.min(first.len()));
+        vec![
+            StartGroup {
+                specs: first,
+                bootstraps: true,
+            },
+            StartGroup {
+                specs: rest,
+                bootstraps: false,
+            },
+        ]
+    }
+
+    fn ready<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        _topology: &'a Topology,
+        bound: ReadyBound,
+        progress: &'a Progress,
+    ) -> BoxFuture<'a, Result<Ready, TopologyError>> {
+        Box::pin(async move {
+            let leader = wait_ready(cluster, bound, progress).await?;
+            Ok(Ready {
+                leader,
+                backup: None,
+            })
+        })
+    }
+
+    fn client_endpoint(&self) -> ClientEndpoint {
+        ClientEndpoint::VirtualIp {
+            port: super::super::PG_PORT,
+        }
+    }
+
+    fn protocol(&self) -> Protocol {
+        Protocol::Postgres
+    }
+
+    fn no_replica_reads(&self, _topology: &Topology) -> Option<&'static str> {
+        Some(
+            "in the pair stack: its clients reach the primary at the virtual IP, and nothing \
+             balances readers over the standbys",
+        )
+    }
+
+    fn leader_key(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The servers report their own roles; no proxy, pooler or backup repository.
+    fn lacks(&self, family: Family, _topology: &Topology) -> Option<String> {
+        match family {
+            Family::WritePath | Family::Role | Family::Reads => None,
+            Family::Proxy => Some(
+                "the pair stack has no proxy in front of the database: its clients connect to \
+                 the virtual IP"
+                    .into(),
+            ),
+            Family::Pool | Family::PoolRole => {
+                Some("the pair stack has no connection pooler".into())
+            }
+            Family::Restore => Some("the pair stack has no backup repository".into()),
+        }
+    }
+}
+
+/// Waits until db1 is the only primary, every standby streams from it, the virtual IP is on
+/// db1 and the harness, connecting to the virtual IP, reaches db1's server.
+async fn wait_ready(
+    cluster: &Cluster,
+    bound: ReadyBound,
+    progress: &Progress,
+) -> Result<String, TopologyError> {
+    let deadline = bound.deadline();
+    let mut reached = Reached::new(bound, progress);
+    let primary = postgres::first();
+    let standbys: Vec<String> = cluster
+        .nodes_of(POSTGRES)
+        .map(|n| n.name.clone())
+        .filter(|n| *n != primary)
+        .collect();
+    poll_until(deadline, || async {
+        let roles = cluster.roles(Duration::from_secs(1)).await;
+        let streaming = roles
+            .reports
+            .iter()
+            .find(|(node, _)| node.name == primary)
+            .and_then(|(_, report)| report.as_ref())
+            .filter(|report| report.leads())
+            .map(|report| report.streaming.clone())
+            .unwrap_or_default();
+        roles.leader().is_some_and(|l| l.name == primary)
+            && standbys.iter().all(|s| streaming.contains(s))
+    })
+    .await
+    .ok_or_else(|| reached.not_ready(&format!("{primary} primary, every standby streaming")))?;
+    reached.note(format!(
+        "{primary} primary, {} streaming",
+        standbys.join(", ")
+    ));
+    let Some((vip, _)) = cluster.virtual_ip.clone() else {
+        return Ok(primary);
+    };
+    poll_until(deadline, || async {
+        cluster
+            .address_holders(Duration::from_secs(2))
+            .await
+            .is_ok_and(|holders| holders == [primary.clone()])
+    })
+    .await
+    .ok_or_else(|| reached.not_ready(&format!("the virtual IP {vip} on {primary}")))?;
+    reached.note(format!("virtual IP {vip} on {primary}"));
+    // Only the bridge carries the virtual IP: a host that does not route to the run's network
+    // (a remote engine, Docker Desktop's VM) cannot reach it.
+    let answered = poll_until(deadline, || async {
+        cluster
+            .serving_at_virtual_ip(Duration::from_secs(1))
+            .await
+            .ok()
+    })
+    .await
+    .flatten();
+    match answered {
+        Some(node) if node == primary => {
+            reached.note(format!("the harness reaches {primary} at {vip}"));
+            Ok(primary)
+        }
+        Some(other) => Err(reached.not_ready(&format!(
+            "the harness to reach {primary} at {vip} ({other} answered there)"
+        ))),
+        None => Err(TopologyError::Node {
+            node: "harness".into(),
+            message: format!(
+                "the harness cannot reach the virtual IP {vip} on the run's network: the pair \
+                 stack's clients connect to it over the Docker bridge, which only a Linux host \
+                 running the engine routes to (not a remote engine, not Docker Desktop's VM); \
+                 {}",
+                cluster
+                    .serving_at_virtual_ip(Duration::from_secs(1))
+                    .await
+                    .err()
+                    .unwrap_or_default()
+            ),
+        }),
+    }
+}
