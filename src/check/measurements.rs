@@ -246,9 +246,10 @@ pub struct FaultMeasurements {
     /// The node that answer came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_holder: Option<String>,
-    /// **Decision time**, with an operator's promotion: from `F` to the instant the first
-    /// `promote` step started in the window decided to promote (after its wait for the
-    /// primary to be unreachable, if it had one). `None` without such a step. (Format 8 on.)
+    /// **Decision time**, with an operator's promotion: from `F` to the earliest instant, in
+    /// the window, at which a completed `promote` step decided to promote (after its wait for
+    /// the primary to be unreachable, if it had one). `None` without such a step. (Format 8
+    /// on.)
     #[serde(
         default,
         with = "humantime_serde",

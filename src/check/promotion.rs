@@ -7,17 +7,17 @@ use std::time::Duration;
 /// The step action whose values this reads (`crate::step::Promote`).
 const PROMOTE: &str = "promote";
 
-/// **Decision time**: from the window's `F` to the `decided_at` value of the first `promote`
-/// step (by start) started in the window that recorded one. `None` without such a step.
+/// **Decision time**: from the window's `F` to the earliest `decided_at` value, in the window,
+/// of a `promote` step that completed (a procedure watching from before the fault decides
+/// after it). `None` without such a step.
 pub(crate) fn decision_time(history: &History, window: Window) -> Option<Duration> {
     history
         .steps()
-        .filter(|s| s.action == PROMOTE && s.started >= window.start)
-        .filter(|s| window.before_end(s.started))
-        .filter(|s| s.outcome == StepOutcome::Done)
-        .min_by_key(|s| s.started)
-        .and_then(|s| s.values.get("decided_at"))
-        .and_then(|v| serde_json::from_value::<At>(v.clone()).ok())
+        .filter(|s| s.action == PROMOTE && s.outcome == StepOutcome::Done)
+        .filter_map(|s| s.values.get("decided_at"))
+        .filter_map(|v| serde_json::from_value::<At>(v.clone()).ok())
+        .filter(|decided| *decided >= window.start && window.before_end(*decided))
+        .min()
         .map(|decided| decided.since(window.start))
 }
 
@@ -42,19 +42,20 @@ mod tests {
     }
 
     #[test]
-    fn the_decision_is_timed_from_the_fault_by_the_first_promotion_in_its_window() {
+    fn the_decision_is_timed_from_the_fault_by_the_first_decision_in_its_window() {
         let window = Window {
             start: At(1_000),
             end: Some(At(50_000)),
         };
+        // one decided before F; one watching from before F, deciding after it; one later
         let history = super::super::testkit::history(vec![
             step(500, 600),
-            step(2_000, 7_000),
-            step(3_000, 4_000),
+            step(900, 4_000),
+            step(3_000, 7_000),
         ]);
         assert_eq!(
             decision_time(&history, window),
-            Some(Duration::from_nanos(6_000))
+            Some(Duration::from_nanos(3_000))
         );
         let later = Window {
             start: At(60_000),

@@ -84,3 +84,55 @@ pub async fn exec(
         stderr,
     })
 }
+
+/// Runs `cmd` inside `container` and hands over what it prints on standard output, line by
+/// line, as it prints it (a long-running watcher inside the node); the stream ends when the
+/// command does (the container stopped). Standard error is dropped.
+pub async fn exec_lines(
+    docker: &Docker,
+    container: &str,
+    user: Option<&str>,
+    cmd: &[&str],
+) -> Result<futures_util::stream::BoxStream<'static, Result<String, EngineError>>, EngineError> {
+    let action = format!("run {:?} in {container}", cmd.join(" "));
+    let created = docker
+        .create_exec(
+            container,
+            CreateExecOptions {
+                attach_stdout: Some(true),
+                attach_stderr: Some(false),
+                user,
+                cmd: Some(cmd.to_vec()),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(EngineError::call(action.clone()))?;
+    let StartExecResults::Attached { output, .. } = docker
+        .start_exec(&created.id, None)
+        .await
+        .map_err(EngineError::call(action.clone()))?
+    else {
+        return Ok(futures_util::stream::empty().boxed());
+    };
+    // chunks do not follow lines: keep the unfinished tail for the next one
+    let lines = output
+        .scan(String::new(), move |pending, chunk| {
+            let lines = match chunk {
+                Ok(bollard::container::LogOutput::StdOut { message }) => {
+                    pending.push_str(&String::from_utf8_lossy(&message));
+                    let mut done = Vec::new();
+                    while let Some(end) = pending.find('\n') {
+                        done.push(Ok(pending[..end].to_owned()));
+                        pending.drain(..=end);
+                    }
+                    done
+                }
+                Ok(_) => Vec::new(),
+                Err(e) => vec![Err(EngineError::call(action.clone())(e))],
+            };
+            futures_util::future::ready(Some(futures_util::stream::iter(lines)))
+        })
+        .flatten();
+    Ok(lines.boxed())
+}

@@ -11,7 +11,7 @@ mod owned;
 pub use cleanup::{Leftovers, RunInfo, find_leftovers, list_runs, remove_run};
 pub use connect::connect;
 pub use error::EngineError;
-pub use exec::{ExecOutput, exec, exec_within};
+pub use exec::{ExecOutput, exec, exec_lines, exec_within};
 pub use labels::{
     LABEL_COMPOSE, LABEL_HOST, LABEL_PID, LABEL_RUN, LABEL_SCENARIO, RunLabels, label_filter,
 };

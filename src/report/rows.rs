@@ -280,6 +280,25 @@ pub fn fmt_duration(d: Duration) -> String {
     format!("{:.3}s", d.as_secs_f64())
 }
 
+/// At most this many leaders are named in order; a longer sequence (two nodes both reporting
+/// leader, seen in turn) is cut in the middle.
+const LEADERS_SHOWN: usize = 8;
+
+/// `pg1 → pg2`; a long sequence as its first and last leaders with the count left out between.
+fn leader_sequence(leaders: &[String]) -> String {
+    if leaders.len() <= LEADERS_SHOWN {
+        return leaders.join(" → ");
+    }
+    let head = &leaders[..LEADERS_SHOWN / 2];
+    let tail = &leaders[leaders.len() - LEADERS_SHOWN / 2..];
+    format!(
+        "{} → … ({} more) … → {}",
+        head.join(" → "),
+        leaders.len() - LEADERS_SHOWN,
+        tail.join(" → ")
+    )
+}
+
 fn opt_duration(d: Option<Duration>, missing: &str) -> String {
     d.map(fmt_duration).unwrap_or_else(|| missing.to_string())
 }
@@ -717,7 +736,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         if m.no_role_source {
             n_a()
         } else {
-            m.leaders.join(" → ")
+            leader_sequence(&m.leaders)
         },
         "the leaders the probes saw, in order",
     );
@@ -2100,6 +2119,24 @@ pub(crate) fn not_judged_record() -> RunRecord {
     record.scenario.objectives.clear();
     record.verdict = crate::check::judge(&[], &record.measurements);
     record
+}
+
+#[cfg(test)]
+mod leader_sequence_tests {
+    use super::leader_sequence;
+
+    #[test]
+    fn a_long_leader_sequence_keeps_its_ends_and_counts_the_rest() {
+        let few: Vec<String> = ["pg1", "pg2"].map(String::from).to_vec();
+        assert_eq!(leader_sequence(&few), "pg1 → pg2");
+        let many: Vec<String> = (0..20)
+            .map(|i| if i % 2 == 0 { "db1" } else { "db2" }.to_owned())
+            .collect();
+        assert_eq!(
+            leader_sequence(&many),
+            "db1 → db2 → db1 → db2 → … (12 more) … → db1 → db2 → db1 → db2"
+        );
+    }
 }
 
 #[cfg(test)]

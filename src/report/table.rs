@@ -4,8 +4,12 @@ use super::rows::{
 };
 use crate::check::Judgement;
 use crate::record::RunRecord;
-use tabled::settings::Style;
+use tabled::settings::object::Columns;
+use tabled::settings::{Style, Width};
 use tabled::{Table, Tabled};
+
+/// The widest a measurement's value is shown on a line; a longer one wraps at word breaks.
+const VALUE_WIDTH: usize = 110;
 
 #[derive(Tabled)]
 struct MeasurementLine {
@@ -63,7 +67,13 @@ pub fn table(record: &RunRecord) -> String {
         "{} — {} (run {})\n",
         record.scenario.name, record.scenario.description, record.run_id
     );
-    out.push_str(&Table::new(measurements).with(Style::rounded()).to_string());
+    // a long value (split brain's evidence, a run problem) wraps instead of widening every row
+    out.push_str(
+        &Table::new(measurements)
+            .with(Style::rounded())
+            .modify(Columns::one(1), Width::wrap(VALUE_WIDTH).keep_words(true))
+            .to_string(),
+    );
     out.push('\n');
     let steps = step_rows(record);
     if !steps.is_empty() {

@@ -43,10 +43,12 @@ pub struct PromoteParams {
     pub fence: Fence,
 }
 
-/// How often the standby checks the primary while it waits, and how long one check may take
-/// (`pg_isready -t`, whole seconds).
+/// How often the standby checks the primary while it waits, how long one check may take
+/// (`pg_isready -t` and `timeout`, whole seconds: libpq takes 2 s at least), and how long the
+/// engine may take to run one.
 const CHECK_EVERY: Duration = Duration::from_millis(500);
-const CHECK_TIMEOUT_SECS: u64 = 1;
+const CHECK_TIMEOUT_SECS: u64 = 2;
+const CHECK_BOUND: Duration = Duration::from_secs(5);
 /// How long `pg_promote()` waits for the promotion to complete.
 const PROMOTE_WAIT_SECS: u64 = 60;
 
@@ -229,7 +231,11 @@ fn node(cluster: &Cluster, name: &str) -> Result<Node, StepError> {
 }
 
 /// Checks the primary from inside the standby every [`CHECK_EVERY`] until it has failed
-/// every check for `wait`; returns the instant of the first failed check of that run.
+/// every check for `wait`; returns the instant the first failed check of that run ended (the
+/// primary had not answered by then). A check is `pg_isready`, cut off after
+/// [`CHECK_TIMEOUT_SECS`] whatever libpq's own timeout does with a half-open connection; one
+/// that the engine does not even finish within [`CHECK_BOUND`] (a starved host) fails too, as
+/// an operator's check that hangs does.
 async fn unreachable_for(
     ctx: Context<'_>,
     standby: &Node,
@@ -239,6 +245,8 @@ async fn unreachable_for(
     let timeout = CHECK_TIMEOUT_SECS.to_string();
     let port = PG_PORT.to_string();
     let cmd = [
+        "timeout",
+        timeout.as_str(),
         "/usr/lib/postgresql/15/bin/pg_isready",
         "-q",
         "-h",
@@ -250,24 +258,28 @@ async fn unreachable_for(
     ];
     let mut since: Option<At> = None;
     loop {
-        let asked = ctx.clock.now();
-        let answer = crate::engine::exec_within(
-            &ctx.cluster.docker,
-            &standby.container,
-            Some("postgres"),
-            &cmd,
-            (
-                Duration::from_secs(CHECK_TIMEOUT_SECS + 5),
-                &format!("check {} from {}", primary.name, standby.name),
+        let answer = tokio::time::timeout(
+            CHECK_BOUND,
+            crate::engine::exec(
+                &ctx.cluster.docker,
+                &standby.container,
+                Some("postgres"),
+                &cmd,
             ),
         )
-        .await
-        .map_err(|e| StepError::failed(format!("the standby could not check the primary: {e}")))?;
-        if answer.success() {
+        .await;
+        let reachable = match answer {
+            Ok(Ok(out)) => out.success(),
+            Ok(Err(e)) => return Err(StepError::Engine(e)),
+            Err(_) => false,
+        };
+        // a failed check says the primary gave no answer by the time it ended
+        let ended = ctx.clock.now();
+        if reachable {
             since = None;
         } else {
-            let first = *since.get_or_insert(asked);
-            if ctx.clock.now().as_duration() >= first.as_duration() + wait {
+            let first = *since.get_or_insert(ended);
+            if ended.as_duration() >= first.as_duration() + wait {
                 return Ok(first);
             }
         }

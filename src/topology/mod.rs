@@ -26,7 +26,7 @@ pub use kind::{Kind, Naming, RoleReport};
 pub use kinds::KINDS;
 pub use kinds::patroni::{PG_PORT, REST_PORT as PATRONI_REST_PORT, THIS_NODE_SQL};
 pub use node::{FileSpec, FixedPort, Health, Node, NodeKind, NodeSpec, SecretEnv};
-pub use roles::Roles;
+pub use roles::{Roles, lists_address};
 // The PostgreSQL client owns its error rule; probes and faults use its text.
 pub use crate::client::pg_error_text;
 pub use secrets::{Secret, Secrets, SecretsAt};

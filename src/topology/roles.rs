@@ -171,7 +171,7 @@ impl Cluster {
 }
 
 /// Whether `ip -4 -o addr` output lists `address` (`... inet 172.18.255.254/16 ...`).
-fn lists_address(output: &str, address: &str) -> bool {
+pub fn lists_address(output: &str, address: &str) -> bool {
     output
         .split_whitespace()
         .any(|word| word.split('/').next() == Some(address) && word.contains('/'))

@@ -14,8 +14,9 @@ pub struct ReadBackError {
 
 /// After recovery: reads every sequence number from the leader, directly (not through the
 /// client endpoint, which may be what the drill found routing wrongly). The leader is the one
-/// node Patroni reports as leader, and the client must confirm it takes writes (PostgreSQL:
-/// not in recovery).
+/// node reporting itself leader, and the client must confirm it takes writes (PostgreSQL: not
+/// in recovery). With several (a split brain that never resolved) in a stack whose clients
+/// connect to a virtual IP, it is the one answering there: the data clients see.
 /// Retries for at most `within` (the recovery bound); each attempt (find the leader, connect,
 /// read every row) may take at most `read_within` (the read-back bound), so that a leader that
 /// hangs mid-read cannot hold the drill.
@@ -63,10 +64,17 @@ async fn read_once(client: &dyn Client, cluster: &Cluster) -> Result<(String, Ve
         [] => return Err("no node reports itself leader".into()),
         many => {
             let names: Vec<&str> = many.iter().map(|n| n.name.as_str()).collect();
-            return Err(format!(
-                "several nodes report themselves leader: {}",
-                names.join(", ")
-            ));
+            // With a virtual IP, clients reach one of them: what they see is what counts
+            // (the other's writes are lost to them).
+            match at_virtual_ip(cluster, many).await {
+                Some(node) => node,
+                None => {
+                    return Err(format!(
+                        "several nodes report themselves leader: {}",
+                        names.join(", ")
+                    ));
+                }
+            }
         }
     };
     let stored = client
@@ -77,4 +85,14 @@ async fn read_once(client: &dyn Client, cluster: &Cluster) -> Result<(String, Ve
         )
         .await?;
     Ok((stored.node, stored.present))
+}
+
+/// Which of `leaders` answers at the cluster's virtual IP, if it has one.
+async fn at_virtual_ip<'a>(cluster: &Cluster, leaders: &[&'a Node]) -> Option<&'a Node> {
+    cluster.virtual_ip.as_ref()?;
+    let name = cluster
+        .serving_at_virtual_ip(Duration::from_secs(1))
+        .await
+        .ok()?;
+    leaders.iter().copied().find(|n| n.name == name)
 }

@@ -247,7 +247,7 @@ fn run_script(peers: &[String]) -> String {
          while [ \"$(ls /run/firedrill-peer-* 2> /dev/null | wc -l)\" -lt {count} ] && [ \"$(date +%s)\" -lt \"$end\" ]; do\n  \
          look; sleep 0.2\ndone\n\
          render\n\
-         keepalived --dont-fork --log-console --log-detail --vrrp --use-file={CONF_PATH} \
+         keepalived --dont-fork --log-console --log-detail --no-syslog --vrrp --use-file={CONF_PATH} \
          --pid=/run/keepalived.pid --vrrp_pid=/run/keepalived-vrrp.pid &\n\
          keepalived=$!\n\
          trap 'kill -TERM $keepalived 2> /dev/null; wait $keepalived; exit 0' TERM INT\n\
@@ -329,6 +329,8 @@ mod tests {
         let script = run_script(&["db1".into(), "db3".into()]);
         assert!(script.contains("for p in db1 db3; do"), "{script}");
         assert!(script.contains("-lt 2 ]"), "{script}");
-        assert!(script.contains("keepalived --dont-fork --log-console --log-detail --vrrp"));
+        assert!(
+            script.contains("keepalived --dont-fork --log-console --log-detail --no-syslog --vrrp")
+        );
     }
 }
