@@ -582,7 +582,7 @@ fn analyze_moves_a_format_2_run_to_this_format_and_names_the_change() {
     let changes = note["changes"].as_array().unwrap();
     // each format's change since 2, in order
     let changes: Vec<&str> = changes.iter().map(|c| c.as_str().unwrap()).collect();
-    assert_eq!(changes.len(), 5, "{changes:?}");
+    assert_eq!(changes.len(), 6, "{changes:?}");
     assert!(
         changes[0].starts_with("format 3: role answers are one event, role"),
         "{changes:?}"
@@ -594,6 +594,14 @@ fn analyze_moves_a_format_2_run_to_this_format_and_names_the_change() {
     assert!(changes[2].starts_with("format 5: game days"), "{changes:?}");
     assert!(
         changes[3].starts_with("format 6: the record is stored as run.json.gz"),
+        "{changes:?}"
+    );
+    assert!(
+        changes[4].starts_with("format 7: an application tier"),
+        "{changes:?}"
+    );
+    assert!(
+        changes[5].starts_with("format 8: the pair stack"),
         "{changes:?}"
     );
     assert_eq!(lines[1]["history_sha256"], lines[0]["history_sha256"]);

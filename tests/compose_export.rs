@@ -79,6 +79,7 @@ fn the_shipped_exports_are_what_firedrill_compose_writes() {
         names,
         [
             "api-over-patroni-failover",
+            "pair-primary-crash-scripted-promotion",
             "patroni-primary-crash",
             "pgbackrest-restore-pitr",
             "pgbouncer-primary-crash",

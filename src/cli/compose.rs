@@ -91,11 +91,10 @@ pub fn compose(args: ComposeArgs) -> u8 {
         "docker compose"
     };
     let file = written.compose.display();
-    let (endpoint, port) = &export.client_endpoint;
     println!("start:   {tool} -f {file} up -d");
     println!(
-        "connect: {tool} -f {file} port {endpoint} {port}   (the host port on 127.0.0.1; user \
-         postgres, password {} in the env file)",
+        "connect: {}, password {} in the env file",
+        export.client_endpoint.how(&format!("{tool} -f {file}")),
         firedrill::topology::Secret::Superuser.var()
     );
     println!("stop:    {tool} -f {file} down -v");

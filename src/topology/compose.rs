@@ -65,6 +65,31 @@ pub enum ComposeError {
     EnvMissing { path: PathBuf, var: &'static str },
 }
 
+/// Where an export's clients connect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientAt {
+    /// A service's port, published on 127.0.0.1.
+    Service(String, u16),
+    /// The virtual IP on the project's network (its last usable address), this port, over the
+    /// bridge.
+    VirtualIp(u16),
+}
+
+impl ClientAt {
+    /// How to connect, in one line for the compose file's heading and the command's output.
+    pub fn how(&self, tool: &str) -> String {
+        match self {
+            ClientAt::Service(service, port) => format!(
+                "{tool} port {service} {port}   (the host port on 127.0.0.1; user postgres)"
+            ),
+            ClientAt::VirtualIp(port) => format!(
+                "the virtual IP, port {port}: the project network's last usable address \
+                 (`docker network inspect`), over the bridge from this host; user postgres"
+            ),
+        }
+    }
+}
+
 /// A scenario's topology as compose sees it: the compose file and the configuration files
 /// beside it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,7 +105,7 @@ pub struct Export {
     /// The services, in start order, the disk keeper first if there is one.
     pub services: Vec<String>,
     /// The service clients connect through, and its port in the container.
-    pub client_endpoint: (String, u16),
+    pub client_endpoint: ClientAt,
 }
 
 /// A configuration file of an export.
@@ -135,9 +160,9 @@ pub fn export(scenario: &Scenario, image: &str) -> Result<Export, ComposeError> 
     for spec in groups.iter().flat_map(|g| &g.specs) {
         files.extend(node_files(spec)?);
     }
-    let (endpoint, port) = match stack.client_endpoint() {
-        ClientEndpoint::Node(endpoint) => (
-            endpoint,
+    let client = match stack.client_endpoint() {
+        ClientEndpoint::Node(endpoint) => ClientAt::Service(
+            endpoint.to_owned(),
             groups
                 .iter()
                 .flat_map(|g| &g.specs)
@@ -145,11 +170,11 @@ pub fn export(scenario: &Scenario, image: &str) -> Result<Export, ComposeError> 
                 .and_then(|s| s.kind.kind().serves())
                 .map_or(0, |serves| serves.port),
         ),
-        ClientEndpoint::VirtualIp { port } => ("the virtual IP", port),
+        ClientEndpoint::VirtualIp { port } => ClientAt::VirtualIp(port),
     };
     let label = &scenario.name;
     let mut out = String::new();
-    header(&mut out, scenario, image, (endpoint, port));
+    header(&mut out, scenario, image, &client);
     let _ = writeln!(out, "version: {}\n\nservices:", quote(FILE_VERSION));
 
     // Volumes, by name, in the order the nodes name them: the keeper mounts each once.
@@ -203,12 +228,12 @@ pub fn export(scenario: &Scenario, image: &str) -> Result<Export, ComposeError> 
         compose: out,
         files,
         services,
-        client_endpoint: (endpoint.to_owned(), port),
+        client_endpoint: client,
     })
 }
 
 /// The comment heading the compose file.
-fn header(out: &mut String, scenario: &Scenario, image: &str, (endpoint, port): (&str, u16)) {
+fn header(out: &mut String, scenario: &Scenario, image: &str, client: &ClientAt) {
     let _ = writeln!(
         out,
         "# The topology of the firedrill scenario {:?}, exported by `firedrill compose`.\n\
@@ -218,11 +243,12 @@ fn header(out: &mut String, scenario: &Scenario, image: &str, (endpoint, port): 
          #\n\
          # In this directory (or with `docker compose` for `docker-compose`):\n\
          #   start:   docker-compose up -d\n\
-         #   connect: docker-compose port {endpoint} {port}   (the host port on 127.0.0.1; user postgres)\n\
+         #   connect: {connect}\n\
          #   stop:    docker-compose down -v   (removes the containers, the network and the disks)\n\
          #\n\
          # Image {image}: {origin}.",
         scenario.name,
+        connect = client.how("docker-compose"),
         origin = if scenario.image.is_some() {
             "the scenario's own"
         } else {
@@ -893,7 +919,10 @@ mod tests {
                 "haproxy"
             ]
         );
-        assert_eq!(export.client_endpoint, ("haproxy".to_owned(), 5432));
+        assert_eq!(
+            export.client_endpoint,
+            ClientAt::Service("haproxy".to_owned(), 5432)
+        );
         let label = format!("{LABEL_COMPOSE}: \"pgbouncer-restore-point\"");
         // 11 services, the network, 6 own disks and the shared repository
         assert_eq!(export.compose.matches(&label).count(), 11 + 1 + 6 + 1);
