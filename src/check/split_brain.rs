@@ -210,10 +210,10 @@ struct Claim<'a> {
     leads: bool,
 }
 
-/// Rule "two leaders (probes)": one message per unbroken run of leader samples of a node and
-/// other node that reported leader inside it.
-fn double_leader(probes: &[&RoleSample]) -> Vec<String> {
-    let claims: Vec<Claim> = probes
+/// Each role sample as a claim: its node leads when it reported the leader role (held the
+/// virtual IP, for an address sample).
+fn role_claims<'a>(samples: &[&'a RoleSample]) -> Vec<Claim<'a>> {
+    samples
         .iter()
         .map(|p| Claim {
             node: &p.asked,
@@ -221,24 +221,20 @@ fn double_leader(probes: &[&RoleSample]) -> Vec<String> {
             received: p.received,
             leads: is_leader(p),
         })
-        .collect();
-    double_claims(&claims, "reported leader")
+        .collect()
+}
+
+/// Rule "two leaders (probes)": one message per unbroken run of leader samples of a node and
+/// other node that reported leader inside it.
+fn double_leader(probes: &[&RoleSample]) -> Vec<String> {
+    double_claims(&role_claims(probes), "reported leader")
 }
 
 /// Rule "two virtual IP holders": as "two leaders", from each node's answer on holding the
 /// virtual IP (a sample in which it does not, or did not answer, ends a run): two nodes
 /// holding the address clients connect to.
 fn two_address_holders(samples: &[&RoleSample]) -> Vec<String> {
-    let claims: Vec<Claim> = samples
-        .iter()
-        .map(|p| Claim {
-            node: &p.asked,
-            sent: p.sent,
-            received: p.received,
-            leads: is_leader(p),
-        })
-        .collect();
-    double_claims(&claims, "held the virtual IP")
+    double_claims(&role_claims(samples), "held the virtual IP")
 }
 
 /// Rule "two primaries (PostgreSQL)": as "two leaders", from each node's PostgreSQL asked

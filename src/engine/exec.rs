@@ -37,6 +37,49 @@ pub async fn exec_within(
         .map_err(|e| format!("{what}: {e}"))
 }
 
+/// What a started command prints, as the engine streams it.
+type Output = std::pin::Pin<
+    Box<
+        dyn futures_util::Stream<
+                Item = Result<bollard::container::LogOutput, bollard::errors::Error>,
+            > + Send,
+    >,
+>;
+
+/// Creates and starts `cmd` in `container`, attached to its standard output (and its standard
+/// error with `stderr`): the exec's id and its output (`None`: the engine did not attach).
+async fn start(
+    docker: &Docker,
+    container: &str,
+    user: Option<&str>,
+    cmd: &[&str],
+    stderr: bool,
+) -> Result<(String, Option<Output>), EngineError> {
+    let action = || format!("run {:?} in {container}", cmd.join(" "));
+    let created = docker
+        .create_exec(
+            container,
+            CreateExecOptions {
+                attach_stdout: Some(true),
+                attach_stderr: Some(stderr),
+                user,
+                cmd: Some(cmd.to_vec()),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(EngineError::call(action()))?;
+    let output = match docker
+        .start_exec(&created.id, None)
+        .await
+        .map_err(EngineError::call(action()))?
+    {
+        StartExecResults::Attached { output, .. } => Some(output),
+        StartExecResults::Detached => None,
+    };
+    Ok((created.id, output))
+}
+
 /// Runs `cmd` inside `container` and waits for it to finish.
 pub async fn exec(
     docker: &Docker,
@@ -45,26 +88,10 @@ pub async fn exec(
     cmd: &[&str],
 ) -> Result<ExecOutput, EngineError> {
     let action = || format!("run {:?} in {container}", cmd.join(" "));
-    let created = docker
-        .create_exec(
-            container,
-            CreateExecOptions {
-                attach_stdout: Some(true),
-                attach_stderr: Some(true),
-                user,
-                cmd: Some(cmd.to_vec()),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(EngineError::call(action()))?;
+    let (id, output) = start(docker, container, user, cmd, true).await?;
     let mut stdout = String::new();
     let mut stderr = String::new();
-    if let StartExecResults::Attached { mut output, .. } = docker
-        .start_exec(&created.id, None)
-        .await
-        .map_err(EngineError::call(action()))?
-    {
+    if let Some(mut output) = output {
         while let Some(chunk) = output.next().await {
             match chunk.map_err(EngineError::call(action()))? {
                 bollard::container::LogOutput::StdErr { message } => {
@@ -75,7 +102,7 @@ pub async fn exec(
         }
     }
     let inspect = docker
-        .inspect_exec(&created.id)
+        .inspect_exec(&id)
         .await
         .map_err(EngineError::call(action()))?;
     Ok(ExecOutput {
@@ -95,24 +122,7 @@ pub async fn exec_lines(
     cmd: &[&str],
 ) -> Result<futures_util::stream::BoxStream<'static, Result<String, EngineError>>, EngineError> {
     let action = format!("run {:?} in {container}", cmd.join(" "));
-    let created = docker
-        .create_exec(
-            container,
-            CreateExecOptions {
-                attach_stdout: Some(true),
-                attach_stderr: Some(false),
-                user,
-                cmd: Some(cmd.to_vec()),
-                ..Default::default()
-            },
-        )
-        .await
-        .map_err(EngineError::call(action.clone()))?;
-    let StartExecResults::Attached { output, .. } = docker
-        .start_exec(&created.id, None)
-        .await
-        .map_err(EngineError::call(action.clone()))?
-    else {
+    let Some(output) = start(docker, container, user, cmd, false).await?.1 else {
         return Ok(futures_util::stream::empty().boxed());
     };
     // chunks do not follow lines: keep the unfinished tail for the next one
