@@ -217,6 +217,7 @@ mod tests {
             (_, "target_action") => "\"pause\"",
             (_, "when_unreachable") => "\"5s\"",
             (_, "fence") => "\"none\"",
+            (_, "script") => "\"pg_ctl promote -w\"",
             (_, other) => panic!("no sample value for key {other}: add one"),
         }
     }

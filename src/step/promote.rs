@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use toml::Spanned;
 
 use super::{Action, Context, Done, StepError};
 use crate::fault::{Key, KeyForm};
@@ -41,6 +42,10 @@ pub struct PromoteParams {
     )]
     pub when_unreachable: Option<Duration>,
     pub fence: Fence,
+    /// The operator's own promotion script, run in the standby as root instead of
+    /// `pg_promote()`; the step waits for the standby to leave recovery after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<String>,
 }
 
 /// How often the standby checks the primary while it waits, how long one check may take
@@ -58,7 +63,7 @@ impl Action for Promote {
     const SUMMARY: &'static str = "the operator's promotion of a standby in a pair: with \
          `when_unreachable`, once the primary has been unreachable from the standby that long; \
          fences the old primary (`fence = \"kill\"`, the default, or \"none\") and promotes the \
-         standby with pg_promote(); the virtual IP follows";
+         standby with pg_promote(), or with the operator's own `script`; the virtual IP follows";
     const KEYS: &'static [Key] = &[
         Key {
             name: "node",
@@ -70,6 +75,10 @@ impl Action for Promote {
         },
         Key {
             name: "fence",
+            form: KeyForm::Text,
+        },
+        Key {
+            name: "script",
             form: KeyForm::Text,
         },
     ];
@@ -133,10 +142,22 @@ impl Action for Promote {
                 }
             },
         };
+        let script = match input.text("script") {
+            Some(text) if text.get_ref().trim().is_empty() => {
+                return Err(input.invalid(
+                    text.span(),
+                    "script",
+                    "expected the promotion script's text (a multi-line string), found an empty \
+                     one",
+                ));
+            }
+            script => script.map(Spanned::into_inner),
+        };
         Ok(PromoteParams {
             node,
             when_unreachable,
             fence,
+            script,
         })
     }
 
@@ -205,7 +226,14 @@ impl Action for Promote {
             done = done.value("fenced_at", fenced);
         }
         let promoting = ctx.clock.now();
-        promote(cluster, &standby).await?;
+        match &params.script {
+            None => promote(cluster, &standby).await?,
+            Some(script) => {
+                let said = run_script(cluster, &standby, &old, script).await?;
+                detail.push(format!("the promotion script ran{said}"));
+                wait_promoted(cluster, &standby).await?;
+            }
+        }
         let promoted = ctx.clock.now();
         detail.push(format!(
             "promoted {} ({:.3}s)",
@@ -306,6 +334,91 @@ async fn fence(cluster: &Cluster, old: &Node) -> Result<(), StepError> {
             .map_err(|e| StepError::failed(format!("fence {}: {e}", old.name)))?;
     }
     Ok(())
+}
+
+/// The operator's script, written to a file in the standby (under /root: Docker's tmpfs on
+/// /tmp does not execute) and run as root there (its
+/// `#!` line chooses the interpreter; without one, `sh`), with `FIREDRILL_NODE` (the
+/// standby), `FIREDRILL_OLD_PRIMARY`, `PGDATA`, `PGHOST` (the local socket) and `PGUSER` set.
+/// Exit 0 is done; its last line of output, if any, is returned for the detail.
+async fn run_script(
+    cluster: &Cluster,
+    standby: &Node,
+    old: &Node,
+    script: &str,
+) -> Result<String, StepError> {
+    let wrapper = format!(
+        "f=$(mktemp -p /root) && printf '%s' \"$1\" > \"$f\" && chmod 700 \"$f\" && \
+         env FIREDRILL_NODE=\"$2\" FIREDRILL_OLD_PRIMARY=\"$3\" PGDATA={data} PGHOST=/tmp \
+         PGUSER=postgres \"$f\" 2>&1; status=$?; rm -f \"$f\"; exit $status",
+        data = crate::topology::kinds::patroni::DATA_DIR,
+    );
+    let out = crate::engine::exec_within(
+        &cluster.docker,
+        &standby.container,
+        Some("root"),
+        &[
+            "sh",
+            "-c",
+            &wrapper,
+            "promote",
+            script,
+            &standby.name,
+            &old.name,
+        ],
+        (
+            Duration::from_secs(PROMOTE_WAIT_SECS + 5),
+            &format!("run the promotion script on {}", standby.name),
+        ),
+    )
+    .await
+    .map_err(StepError::failed)?;
+    let last = out.stdout.lines().rev().find(|l| !l.trim().is_empty());
+    if !out.success() {
+        return Err(StepError::failed(format!(
+            "the promotion script on {} exited {}{}",
+            standby.name,
+            out.exit_code.map_or("abnormally".into(), |c| c.to_string()),
+            last.map_or(String::new(), |l| format!(": {}", l.trim()))
+        )));
+    }
+    Ok(last.map_or(String::new(), |l| format!(" ({})", l.trim())))
+}
+
+/// Waits (at most [`PROMOTE_WAIT_SECS`]) for the standby to answer that it is no longer in
+/// recovery: a script that returned before its promotion completed, or never promoted.
+async fn wait_promoted(cluster: &Cluster, standby: &Node) -> Result<(), StepError> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(PROMOTE_WAIT_SECS);
+    loop {
+        let answer = crate::engine::exec_within(
+            &cluster.docker,
+            &standby.container,
+            Some("postgres"),
+            &[
+                "/usr/lib/postgresql/15/bin/psql",
+                "-h",
+                "/tmp",
+                "-U",
+                "postgres",
+                "-XAtq",
+                "-c",
+                "SELECT pg_is_in_recovery()",
+            ],
+            (Duration::from_secs(5), &format!("ask {}", standby.name)),
+        )
+        .await;
+        if answer.is_ok_and(|out| out.success() && out.stdout.trim() == "f") {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(StepError::failed(format!(
+                "the promotion script exited 0, but {} was still in recovery {PROMOTE_WAIT_SECS} s \
+                 later",
+                standby.name
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// `pg_promote()` on the standby, over its local socket, waiting for the promotion to

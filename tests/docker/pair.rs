@@ -164,3 +164,39 @@ async fn two_holders_of_the_virtual_ip_are_caught() {
         "db1 still held the address after db2 took it {table}"
     );
 }
+
+/// The scenario's own promotion script, not `pg_promote()`: the runbook's `pg_ctl promote`, run
+/// as the operator would in the standby. It ran (its last line is in the step's detail), the
+/// standby was promoted by it, and the drill shows the same reaction as the shipped scenario.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scenario_s_own_promotion_script_promotes_the_standby() {
+    let script = "script = '''\n#!/bin/sh\n# the runbook's promotion, as the postgres user\n\
+                  setpriv --reuid=postgres --regid=postgres --init-groups \
+                  /usr/lib/postgresql/15/bin/pg_ctl promote -D \"$PGDATA\" -w -t 60 && \
+                  echo \"promoted $FIREDRILL_NODE after $FIREDRILL_OLD_PRIMARY\"\n'''\n";
+    let text = common::shipped_with(
+        "pair-primary-crash-scripted-promotion",
+        &[
+            (
+                "name = \"pair-primary-crash-scripted-promotion\"",
+                "name = \"pair-own-promotion-script\"",
+            ),
+            ("fence = \"kill\"\n", &format!("fence = \"kill\"\n{script}")),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pair-own-promotion-script.toml");
+    std::fs::write(&path, text).unwrap();
+    let scenario = firedrill::scenario::load(&path).expect("the scenario is valid");
+    let Some(record) = common::drill("pair::own_script", &scenario, common::Turn::Beside).await
+    else {
+        return;
+    };
+    assert!(record.passed(), "{}", common::see_table(&record));
+    let detail = promote_step(&record).detail.clone().unwrap_or_default();
+    assert!(
+        detail.contains("the promotion script ran (promoted db2 after db1)"),
+        "{detail}"
+    );
+    standby_promoted_by_the_procedure_and_the_address_followed(&record);
+}
