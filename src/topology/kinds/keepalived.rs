@@ -114,15 +114,14 @@ impl Kind for Keepalived {
         Naming::Inside(super::postgres::NAME)
     }
 
-    /// Optional: no virtual IP without a `[topology.keepalived]` table.
+    /// Always there in the stack that runs it (its clients connect to the virtual IP), with
+    /// the defaults when the table is absent.
     fn settings(
         &self,
         input: &SettingsInput<'_>,
     ) -> Result<Option<Box<dyn KindSettings>>, SettingsError> {
-        match input.table::<RawKeepalived>()? {
-            None => Ok(None),
-            Some(raw) => Ok(Some(Box::new(check(input, &raw)?))),
-        }
+        let raw = input.table::<RawKeepalived>()?.unwrap_or_default();
+        Ok(Some(Box::new(check(input, &raw)?)))
     }
 
     fn settings_from_json(
@@ -283,6 +282,22 @@ mod tests {
             fall: 3,
             rise: 2,
         }
+    }
+
+    #[test]
+    fn a_pair_without_the_table_runs_keepalived_with_its_defaults() {
+        let text = "name = \"p\"\ndescription = \"d\"\nduration = \"30s\"\n\
+                    [topology]\nstack = \"pair\"\n";
+        let scenario = crate::scenario::parse(std::path::Path::new("p.toml"), text).unwrap();
+        let vrrp = settings(&scenario.topology).expect("keepalived is always there in a pair");
+        assert_eq!(vrrp.advert_int, Duration::from_secs(1));
+        assert_eq!((vrrp.fall, vrrp.rise), (2, 1));
+        let patroni = "name = \"p\"\ndescription = \"d\"\nduration = \"30s\"\n";
+        let scenario = crate::scenario::parse(std::path::Path::new("p.toml"), patroni).unwrap();
+        assert!(
+            settings(&scenario.topology).is_none(),
+            "the patroni stack runs none"
+        );
     }
 
     #[test]
