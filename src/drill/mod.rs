@@ -605,7 +605,7 @@ async fn drill(
     let (versions, packages, docker_version, logs) =
         tokio::time::timeout(AFTER_DRILL_WITHIN, async {
             tokio::join!(
-                cluster.versions(),
+                cluster.versions(&scenario.topology),
                 cluster.packages(),
                 docker.version(),
                 cluster.logs(LOG_TAIL)

@@ -1,9 +1,10 @@
 //! Evidence kept beside the measurements: what the nodes' processes wrote, and the versions
 //! and packages that make the run's fingerprint.
 
-use super::Cluster;
 use super::kinds::KINDS;
+use super::{Cluster, Naming, Node, NodeKind};
 use crate::engine;
+use crate::scenario::Topology;
 use std::collections::BTreeMap;
 
 impl Cluster {
@@ -30,13 +31,23 @@ impl Cluster {
             .collect()
     }
 
-    /// The component versions, read from the running containers (first running node of each
-    /// kind answers), as each kind names them.
-    pub async fn versions(&self) -> BTreeMap<String, String> {
+    /// The component versions of the kinds `topology` runs, read from the running containers
+    /// (the first running node of each kind answers; a kind with no nodes of its own, such as
+    /// keepalived or pgBackRest, from the nodes it runs inside), as each kind names them.
+    pub async fn versions(&self, topology: &Topology) -> BTreeMap<String, String> {
         let mut versions = BTreeMap::new();
         for kind in KINDS {
+            if !topology.kinds.iter().any(|s| s.kind() == kind.name()) {
+                continue;
+            }
+            let hosts: Vec<&Node> = match kind.kind().naming() {
+                Naming::Inside(host) => NodeKind::named(host)
+                    .map(|host| self.nodes_of(host).collect())
+                    .unwrap_or_default(),
+                _ => self.nodes_of(*kind).collect(),
+            };
             for &(component, cmd) in kind.kind().versions() {
-                for node in self.nodes_of(*kind) {
+                for node in &hosts {
                     if let Ok(out) = engine::exec(&self.docker, &node.container, None, cmd).await
                         && out.success()
                     {

@@ -199,4 +199,13 @@ async fn the_scenario_s_own_promotion_script_promotes_the_standby() {
         "{detail}"
     );
     standby_promoted_by_the_procedure_and_the_address_followed(&record);
+    // keepalived runs inside the PostgreSQL nodes: its version is read there for the
+    // fingerprint
+    let versions = &record.environment.versions;
+    assert!(
+        versions
+            .get("keepalived")
+            .is_some_and(|v| v.starts_with("Keepalived v")),
+        "{versions:?}"
+    );
 }
