@@ -385,29 +385,14 @@ async fn run_script(
     Ok(last.map_or(String::new(), |l| format!(" ({})", l.trim())))
 }
 
-/// Waits (at most [`PROMOTE_WAIT_SECS`]) for the standby to answer that it is no longer in
-/// recovery: a script that returned before its promotion completed, or never promoted.
+/// Waits (at most [`PROMOTE_WAIT_SECS`]) for the standby to report itself a primary (the role
+/// service: its server, not in recovery): a script that returned before its promotion
+/// completed, or never promoted.
 async fn wait_promoted(cluster: &Cluster, standby: &Node) -> Result<(), StepError> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(PROMOTE_WAIT_SECS);
     loop {
-        let answer = crate::engine::exec_within(
-            &cluster.docker,
-            &standby.container,
-            Some("postgres"),
-            &[
-                "/usr/lib/postgresql/15/bin/psql",
-                "-h",
-                "/tmp",
-                "-U",
-                "postgres",
-                "-XAtq",
-                "-c",
-                "SELECT pg_is_in_recovery()",
-            ],
-            (Duration::from_secs(5), &format!("ask {}", standby.name)),
-        )
-        .await;
-        if answer.is_ok_and(|out| out.success() && out.stdout.trim() == "f") {
+        let report = cluster.self_report(standby, Duration::from_secs(1)).await;
+        if matches!(report, Some(Ok(r)) if r.leads()) {
             return Ok(());
         }
         if tokio::time::Instant::now() >= deadline {
@@ -421,41 +406,33 @@ async fn wait_promoted(cluster: &Cluster, standby: &Node) -> Result<(), StepErro
     }
 }
 
-/// `pg_promote()` on the standby, over its local socket, waiting for the promotion to
+/// `pg_promote()` on the standby, as the run's superuser, waiting for the promotion to
 /// complete.
 async fn promote(cluster: &Cluster, standby: &Node) -> Result<(), StepError> {
-    let sql = format!("SELECT pg_promote(true, {PROMOTE_WAIT_SECS})");
-    let out = crate::engine::exec_within(
-        &cluster.docker,
-        &standby.container,
-        Some("postgres"),
-        &[
-            "/usr/lib/postgresql/15/bin/psql",
-            "-h",
-            "/tmp",
-            "-U",
-            "postgres",
-            "-XAtq",
-            "-c",
-            sql.as_str(),
-        ],
-        (
-            Duration::from_secs(PROMOTE_WAIT_SECS + 5),
-            &format!("promote {}", standby.name),
-        ),
-    )
-    .await
-    .map_err(StepError::failed)?;
-    match (out.success(), out.stdout.trim()) {
-        (true, "t") => Ok(()),
-        (_, said) => Err(StepError::failed(format!(
-            "pg_promote() on {} did not promote it: {}",
-            standby.name,
-            if said.is_empty() {
-                out.stderr.trim()
-            } else {
-                said
-            }
-        ))),
-    }
+    let failed = |why: String| {
+        StepError::failed(format!(
+            "pg_promote() on {} did not promote it: {why}",
+            standby.name
+        ))
+    };
+    let ask = async {
+        let db = cluster
+            .connect(standby, Duration::from_secs(2))
+            .await
+            .map_err(|e| failed(e.text()))?;
+        let row = db
+            .query_one(
+                &format!("SELECT pg_promote(true, {PROMOTE_WAIT_SECS})"),
+                &[],
+            )
+            .await
+            .map_err(|e| failed(crate::client::pg_error_text(&e)))?;
+        match row.get::<_, bool>(0) {
+            true => Ok(()),
+            false => Err(failed(format!("not promoted within {PROMOTE_WAIT_SECS} s"))),
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(PROMOTE_WAIT_SECS + 5), ask)
+        .await
+        .unwrap_or_else(|_| Err(failed("no answer".into())))
 }
