@@ -90,6 +90,24 @@ fn cases() -> Vec<Case> {
             (5, 11),
             "workload.through: expected \"haproxy\", found \"app\": the topology has no application servers",
         ),
+        case(
+            "pair-through-haproxy.toml",
+            &format!("{MINIMAL}[topology]\nstack = \"pair\"\n[workload]\nthrough = \"haproxy\"\n"),
+            (7, 11),
+            "workload.through: expected no workload.through in the pair stack, found \"haproxy\"",
+        ),
+        case(
+            "pair-through-app-without-tier.toml",
+            &format!("{MINIMAL}[topology]\nstack = \"pair\"\n[workload]\nthrough = \"app\"\n"),
+            (7, 11),
+            "workload.through: expected no workload.through, found \"app\": the topology has no application servers",
+        ),
+        case(
+            "pair-haproxy-table.toml",
+            &format!("{MINIMAL}[topology]\nstack = \"pair\"\n[topology.haproxy]\ninter = \"1s\"\n"),
+            (6, 1),
+            "topology.haproxy: expected no [topology.haproxy] in a stack whose clients connect to a virtual IP",
+        ),
         case("empty.toml", "", (1, 1), "missing required keys"),
         Case {
             file: "huge.toml",

@@ -80,6 +80,7 @@ fn the_shipped_exports_are_what_firedrill_compose_writes() {
         [
             "api-over-patroni-failover",
             "pair-primary-crash-scripted-promotion",
+            "pair-with-api-servers",
             "patroni-primary-crash",
             "pgbackrest-restore-pitr",
             "pgbouncer-primary-crash",

@@ -15,6 +15,7 @@ use toml::Spanned;
 
 pub use super::raw::RawDuration;
 use super::validate::{Failure, at_least, int_at_least, int_in, invalid, parse_duration};
+use crate::topology::stacks::ClientEndpoint;
 
 /// A kind's checked settings, as the `Topology` holds them: the settings type of the kind named
 /// `KIND` (its `[topology.KIND]` table), written in run.json under that name.
@@ -92,13 +93,20 @@ impl From<Failure> for SettingsError {
     }
 }
 
-/// What a kind's settings check sees: the scenario text, from which it reads its own table.
+/// What a kind's settings check sees: the scenario text, from which it reads its own table, and
+/// where the stack's clients connect (a proxy is there in one stack, optional in another).
 pub struct SettingsInput<'a> {
     pub(super) text: &'a str,
     pub(super) kind: &'static str,
+    pub(super) client_endpoint: ClientEndpoint,
 }
 
 impl SettingsInput<'_> {
+    /// Where the stack's clients connect.
+    pub fn client_endpoint(&self) -> ClientEndpoint {
+        self.client_endpoint
+    }
+
     /// The kind's value in `[topology]` (`[topology.patroni]`, or `etcd = 3`) in the form `R`
     /// the kind declares, with positions; `None` when the file has none.
     pub fn table<R: DeserializeOwned>(&self) -> Result<Option<R>, SettingsError> {
@@ -116,9 +124,13 @@ impl SettingsInput<'_> {
             .map_err(|err| SettingsError(Reason::Shape(err)))
     }
 
-    /// The dotted key of the kind's setting `name` (`topology.patroni.ttl`).
+    /// The dotted key of the kind's setting `name` (`topology.patroni.ttl`); `name` empty: the
+    /// kind's own (`topology.etcd`).
     pub fn key(&self, name: &str) -> String {
-        format!("topology.{}.{name}", self.kind)
+        match name {
+            "" => format!("topology.{}", self.kind),
+            name => format!("topology.{}.{name}", self.kind),
+        }
     }
 
     /// The error about the value of setting `name` at `span`.
@@ -150,11 +162,11 @@ impl SettingsInput<'_> {
         (default, min, max): (i64, i64, i64),
         why: &str,
     ) -> Result<i64, SettingsError> {
-        let key = match name {
-            "" => format!("topology.{}", self.kind),
-            name => self.key(name),
-        };
-        Ok(int_at_least(value, (&key, default, min, max), why)?)
+        Ok(int_at_least(
+            value,
+            (&self.key(name), default, min, max),
+            why,
+        )?)
     }
 
     /// A duration of at least `min`, `default` when absent.

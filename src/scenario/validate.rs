@@ -200,6 +200,7 @@ fn topology(raw: &RawTopology, text: &str) -> Result<Topology> {
         let input = SettingsInput {
             text,
             kind: kind.name(),
+            client_endpoint: stack.client_endpoint(),
         };
         if let Some(settings) = kind.kind().settings(&input).map_err(Failure::from)? {
             kinds.push(settings);
@@ -300,11 +301,17 @@ fn workload(raw: &RawWorkload, topology: &Topology) -> Result<Workload> {
             "haproxy" => Endpoint::Haproxy,
             "app" if tier => Endpoint::App,
             "app" => {
+                let expected = match at_virtual_ip(topology) {
+                    true => "no workload.through",
+                    false => "\"haproxy\"",
+                };
                 return Err(invalid(
                     through.span(),
                     "workload.through",
-                    "expected \"haproxy\", found \"app\": the topology has no application \
-                     servers ([topology.app])",
+                    format!(
+                        "expected {expected}, found \"app\": the topology has no application \
+                         servers ([topology.app])"
+                    ),
                 ));
             }
             other => {

@@ -70,15 +70,7 @@ impl Cluster {
         })?;
         let run_id = labels.run_id.clone();
         let secrets = Secrets::generate();
-        let groups = stack.plan(&Render {
-            topology: &scenario.topology,
-            secrets: SecretsAt::Files(&secrets),
-            run_id: &run_id,
-        });
-        let step = Step::BringUp {
-            nodes: counts(stack, &groups),
-        };
-        progress.send(DrillEvent::Began { step: step.clone() });
+        // The network first: the nodes are rendered knowing its virtual IP, if the stack has one.
         docker
             .create_network(NetworkCreateRequest {
                 name: run_id.clone(),
@@ -89,6 +81,16 @@ impl Cluster {
             .await
             .map_err(EngineError::call(format!("create network {run_id}")))?;
         let virtual_ip = virtual_ip(docker, &run_id, stack.client_endpoint()).await?;
+        let groups = stack.plan(&Render {
+            topology: &scenario.topology,
+            secrets: SecretsAt::Files(&secrets),
+            run_id: &run_id,
+            virtual_ip: virtual_ip.as_ref().map(|(address, _)| address.as_str()),
+        });
+        let step = Step::BringUp {
+            nodes: counts(stack, &groups),
+        };
+        progress.send(DrillEvent::Began { step: step.clone() });
 
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(4)

@@ -63,6 +63,12 @@ pub enum ComposeError {
     },
     #[error("{}: no value for {var}", path.display())]
     EnvMissing { path: PathBuf, var: &'static str },
+    #[error(
+        "the {stack} stack's export cannot run the application image {image}: it is told the \
+         database's address, and the virtual IP's is known only once the compose tool has made \
+         the network (firedrill's reference server computes it; a drill tells your image)"
+    )]
+    OwnAppImageAtVirtualIp { stack: &'static str, image: String },
 }
 
 /// Where an export's clients connect.
@@ -137,10 +143,23 @@ fn plan(
 ) -> Result<(&'static dyn stacks::Stack, Vec<StartGroup>), ComposeError> {
     let stack = stacks::named(&scenario.topology.stack)
         .ok_or_else(|| ComposeError::NoStack(scenario.topology.stack.clone()))?;
+    // An own application image is told the database's address; the virtual IP's is known
+    // only once the compose tool has made the network (the reference server computes it).
+    let own_app_image = crate::topology::kinds::app::settings(&scenario.topology)
+        .and_then(|tier| tier.image.as_deref());
+    if let (ClientEndpoint::VirtualIp { .. }, Some(image)) =
+        (stack.client_endpoint(), own_app_image)
+    {
+        return Err(ComposeError::OwnAppImageAtVirtualIp {
+            stack: stack.name(),
+            image: image.to_owned(),
+        });
+    }
     let groups = stack.plan(&Render {
         topology: &scenario.topology,
         secrets: SecretsAt::Env,
         run_id: &scenario.name,
+        virtual_ip: None,
     });
     Ok((stack, groups))
 }
@@ -736,6 +755,7 @@ mod tests {
                 topology: &scenario.topology,
                 secrets: SecretsAt::Files(secrets),
                 run_id: &scenario.name,
+                virtual_ip: None,
             })
             .into_iter()
             .flat_map(|g| g.specs)

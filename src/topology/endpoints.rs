@@ -34,8 +34,8 @@ pub enum EndpointError {
     Unpublished { node: String, port: u16 },
     #[error("{0} has no replica endpoint")]
     NoReplicaEndpoint(String),
-    #[error("{0} has no endpoint in front of an application tier")]
-    NoTierEndpoint(String),
+    #[error("no proxy publishes an endpoint in front of an application tier")]
+    NoTierEndpoint,
     #[error("{node} serves {protocol}, not SQL")]
     NotSql {
         node: String,
@@ -117,16 +117,19 @@ impl Cluster {
             .ok_or_else(|| EndpointError::NoReplicaEndpoint(node.name.clone()))
     }
 
-    /// Where writes through the application tier go: the client endpoint's HTTP port
-    /// (HAProxy's `listen app`, with `[topology.app]`).
+    /// Where writes through the application tier go: the HTTP port of the proxy in front of it
+    /// (HAProxy's `listen app`, with `[topology.app]`), the client endpoint or, where clients
+    /// reach the database at a virtual IP, a proxy in front of the tier alone.
     pub fn tier_endpoint(&self, connect_timeout: Duration) -> Result<Endpoint, EndpointError> {
-        let node = self.endpoint()?;
-        node.kind
-            .kind()
-            .serves()
-            .and_then(|s| s.tier)
-            .and_then(|port| self.endpoint_at(node, port, connect_timeout).ok())
-            .ok_or_else(|| EndpointError::NoTierEndpoint(node.name.clone()))
+        let at = |node: &Node| {
+            let port = node.kind.kind().serves().and_then(|s| s.tier)?;
+            self.endpoint_at(node, port, connect_timeout).ok()
+        };
+        self.endpoint()
+            .ok()
+            .and_then(at)
+            .or_else(|| self.nodes.iter().find_map(at))
+            .ok_or(EndpointError::NoTierEndpoint)
     }
 
     /// A node's own client port, as the superuser: past the proxy, or the proxy itself.

@@ -160,6 +160,9 @@ pub struct Render<'a> {
     /// compose export).
     pub secrets: SecretsAt<'a>,
     pub run_id: &'a str,
+    /// The virtual IP on the run's network, where the stack's clients connect to one and the
+    /// network exists (a drill); `None` in an export, whose network the compose tool makes.
+    pub virtual_ip: Option<&'a str>,
 }
 
 /// What a node said of its own role.

@@ -92,16 +92,27 @@ impl Cluster {
         Some(node.kind.kind().names_leader(self, node, timeout)?.await)
     }
 
-    /// Whether the client endpoint's kind tells which servers it routes to.
-    pub fn has_routing(&self) -> bool {
+    /// The proxy that tells which servers it routes to: the client endpoint (HAProxy in the
+    /// Patroni stack) or, where clients reach the database at a virtual IP, the one in front
+    /// of the application tier. `None`: the cluster has no such proxy.
+    pub fn proxy(&self) -> Option<&Node> {
+        let routes = |n: &&Node| n.kind.kind().routing(self, n, Duration::ZERO).is_some();
         self.endpoint()
-            .is_ok_and(|n| n.kind.kind().routing(self, n, Duration::ZERO).is_some())
+            .ok()
+            .filter(routes)
+            .or_else(|| self.nodes.iter().find(routes))
     }
 
-    /// The proxy's view of the servers behind the client endpoint, in configuration order;
-    /// `None` when the client endpoint's kind tells none (or the cluster has no endpoint).
+    /// Whether the cluster has a proxy that tells which servers it routes to.
+    pub fn has_routing(&self) -> bool {
+        self.proxy().is_some()
+    }
+
+    /// The proxy's view of the servers behind it, in configuration order: the database servers
+    /// behind the client endpoint (none where clients connect to a virtual IP) and the
+    /// application servers; `None` when the cluster has no such proxy.
     pub async fn routing(&self, timeout: Duration) -> Option<Result<Routing, String>> {
-        let proxy = self.endpoint().ok()?;
+        let proxy = self.proxy()?;
         Some(proxy.kind.kind().routing(self, proxy, timeout)?.await)
     }
 

@@ -4,8 +4,8 @@
 //! answers on holding the virtual IP, the writes' nodes.
 
 use crate::common;
-use crate::scenarios::{drill, failed_objectives, injected};
-use firedrill::history::{At, Outcome, StepEvent, StepOutcome};
+use crate::scenarios::{drill, errors_of, failed_objectives, injected};
+use firedrill::history::{At, ErrorKind, Outcome, StepEvent, StepOutcome};
 use firedrill::record::RunRecord;
 use std::time::Duration;
 
@@ -114,6 +114,59 @@ pub(crate) fn standby_promoted_by_the_procedure_and_the_address_followed(record:
             .expect("a lost write was attempted");
         assert_eq!(w.node.as_deref(), Some("db1"), "lost write {seq} {table}");
     }
+}
+
+/// pair-with-api-servers: under the API tier, the same procedure as the plain pair's (the
+/// standby promoted, the address following it); meanwhile the API servers refused the writes
+/// they could not commit (their 503) and, their status endpoint failing, HAProxy drained them
+/// and answered 503 itself. No write was acknowledged through them before db2 held the address:
+/// users waited for the promotion and the address; afterwards every write went through an API
+/// server to db2, on its new timeline.
+pub(crate) fn the_api_tier_waited_for_the_promotion_and_the_address(record: &RunRecord) {
+    standby_promoted_by_the_procedure_and_the_address_followed(record);
+    let table = common::see_table(record);
+    let f = injected(record, 0).at;
+    let incident = &record.measurements.faults[0];
+    assert!(
+        errors_of(incident, &[ErrorKind::HttpRefused]) > 0,
+        "no API server refused a write {table}"
+    );
+    assert!(
+        errors_of(incident, &[ErrorKind::HttpNoServer]) > 0,
+        "HAProxy never drained the API tier {table}"
+    );
+    // the last time db2 said it did not hold the address: no write could reach db2 there before
+    let moved = held_from(record, "db2", f).expect("db2 held the virtual IP after the crash");
+    let not_yet = record
+        .history
+        .address_reports()
+        .filter(|p| p.asked == "db2" && p.received < moved && !p.is_leader())
+        .map(|p| p.sent)
+        .max()
+        .unwrap_or(f);
+    let on_db2: Vec<_> = record
+        .history
+        .writes()
+        .filter(|w| w.outcome == Outcome::Ok && w.node.as_deref() == Some("db2"))
+        .collect();
+    assert!(!on_db2.is_empty(), "no write reached db2 {table}");
+    assert!(
+        on_db2.iter().all(|w| w.complete >= not_yet),
+        "a write acknowledged by db2 before it held the virtual IP {table}"
+    );
+    assert!(
+        on_db2
+            .iter()
+            .all(|w| w.via.as_deref().is_some_and(|v| v.starts_with("app")) && w.timeline > Some(1)),
+        "a write to db2 not through an API server, or not on its new timeline {table}"
+    );
+    let recovered = incident
+        .recovered_at
+        .unwrap_or_else(|| panic!("writes never recovered {table}"));
+    assert!(
+        recovered >= not_yet,
+        "writes recovered at {recovered}, before db2 held the virtual IP {table}"
+    );
 }
 
 /// Known-bad control: the partition cut the pair and its VRRP; the standby's procedure

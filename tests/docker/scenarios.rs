@@ -6,7 +6,10 @@
 //! (`common::take_turn`).
 
 use crate::common;
-use crate::pair::standby_promoted_by_the_procedure_and_the_address_followed;
+use crate::pair::{
+    standby_promoted_by_the_procedure_and_the_address_followed,
+    the_api_tier_waited_for_the_promotion_and_the_address,
+};
 
 use firedrill::check::FaultMeasurements;
 use firedrill::fault::{Behind, Lag, LagParams};
@@ -154,7 +157,9 @@ scenarios! {
     varnish_grace_backend_down => "varnish-grace-backend-down"
         reacts with cache_served_stale_then_fresh,
     pair_primary_crash => "pair-primary-crash-scripted-promotion"
-        reacts with standby_promoted_by_the_procedure_and_the_address_followed;
+        reacts with standby_promoted_by_the_procedure_and_the_address_followed,
+    pair_with_api_servers => "pair-with-api-servers"
+        reacts with the_api_tier_waited_for_the_promotion_and_the_address;
     controls: "control-async-lag-loss", "control-split-brain-tcp-proxy",
         "control-pgbouncer-stale-servers", "control-restore-target-before-backup",
         "control-restore-archive-broken", "control-restore-paused",
@@ -456,7 +461,7 @@ fn writes_stopped_then_recovered(
 }
 
 /// How many of the incident's failed writes were classified as one of `kinds`.
-fn errors_of(incident: &FaultMeasurements, kinds: &[ErrorKind]) -> u64 {
+pub(crate) fn errors_of(incident: &FaultMeasurements, kinds: &[ErrorKind]) -> u64 {
     kinds
         .iter()
         .filter_map(|k| incident.errors_by_kind.get(k))

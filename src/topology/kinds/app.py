@@ -10,17 +10,20 @@ Python's standard library and psycopg2, as Debian packages them (python3, python
   GET /writes/{seq}   200 {"app", "node", "replica", "visible"}
   GET /status         200 {"app", "database": "ok"}, or 503 with "database": "unreachable"
 
-The configuration is a JSON file (argv[1]): app, port, database host/port/name/user, pool
-size, connect timeout, and the password, or none and FIREDRILL_SUPERUSER_PASSWORD set. Without
+The configuration is a JSON file (argv[1]): app, port, database host/port/name/user (or
+db_at_virtual_ip: the run network's last usable address, as keepalived holds it), pool size,
+connect timeout, and the password, or none and FIREDRILL_SUPERUSER_PASSWORD set. Without
 one, it is read from the environment an own image's server is given (FIREDRILL_APP_NAME,
 FIREDRILL_APP_PORT, FIREDRILL_DATABASE_HOST, _PORT, _NAME, _USER, FIREDRILL_SUPERUSER_PASSWORD),
 and its paths from APP_WRITE_PATH, APP_READ_PATH, APP_STATUS_PATH if set: so it also serves as
 an example of such an image.
 """
 
+import ipaddress
 import json
 import os
 import re
+import subprocess
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,7 +47,20 @@ def from_environment():
     }
 
 
+def virtual_ip():
+    """The run network's last usable address, computed from this container's own address as
+    keepalived on the database nodes computes the address it holds."""
+    out = subprocess.run(
+        ["ip", "-4", "-o", "addr", "show", "dev", "eth0", "scope", "global"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    network = ipaddress.ip_interface(out.split()[3]).network
+    return str(network.broadcast_address - 1)
+
+
 CONFIG = json.load(open(sys.argv[1])) if len(sys.argv) > 1 else from_environment()
+if CONFIG.get("db_at_virtual_ip"):
+    CONFIG["db_host"] = virtual_ip()
 APP = CONFIG["app"]
 PASSWORD = CONFIG.get("password") or os.environ["FIREDRILL_SUPERUSER_PASSWORD"]
 

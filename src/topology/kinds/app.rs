@@ -7,6 +7,7 @@
 //! timeouts) are this kind's settings: HAProxy renders its `listen app` section from them.
 
 use super::super::kind::{Kind, Naming, Render};
+use super::super::stacks::{self, ClientEndpoint};
 use super::super::{FileSpec, Health, NodeSpec, Secret, SecretEnv, SecretsAt};
 use super::haproxy;
 use crate::scenario::{
@@ -342,8 +343,9 @@ impl Kind for App {
         let Some(settings) = settings(render.topology) else {
             return Vec::new();
         };
+        let database = database(render);
         (1..=settings.nodes as usize)
-            .map(|i| spec(&name(i), settings, render.secrets))
+            .map(|i| spec(&name(i), settings, render.secrets, database))
             .collect()
     }
 }
@@ -353,7 +355,37 @@ pub fn name(i: usize) -> String {
     NAMING.name(i)
 }
 
-fn spec(name: &str, settings: &AppSettings, secrets: SecretsAt<'_>) -> NodeSpec {
+/// Where the servers reach the database: the stack's client endpoint (HAProxy's, routing to the
+/// leader), or the virtual IP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Database<'a> {
+    Node(&'static str, u16),
+    /// Its address when known (a drill's network exists when its nodes are rendered).
+    VirtualIp(Option<&'a str>, u16),
+}
+
+fn database<'a>(render: &Render<'a>) -> Database<'a> {
+    let endpoint = stacks::named(&render.topology.stack).map(|s| s.client_endpoint());
+    match endpoint {
+        Some(ClientEndpoint::VirtualIp { port }) => Database::VirtualIp(render.virtual_ip, port),
+        Some(ClientEndpoint::Node(node)) => {
+            let port = super::KINDS
+                .iter()
+                .find(|k| k.kind().naming().index(node).is_some())
+                .and_then(|k| k.kind().serves())
+                .map_or(haproxy::PG_PORT, |s| s.port);
+            Database::Node(node, port)
+        }
+        None => Database::Node(haproxy::NAME, haproxy::PG_PORT),
+    }
+}
+
+fn spec(
+    name: &str,
+    settings: &AppSettings,
+    secrets: SecretsAt<'_>,
+    database: Database<'_>,
+) -> NodeSpec {
     // The password in the configuration (a file, or an own image's environment) in a drill,
     // from the environment in an export.
     let password = secrets.in_files().map(|s| s.superuser.clone());
@@ -368,7 +400,7 @@ fn spec(name: &str, settings: &AppSettings, secrets: SecretsAt<'_>) -> NodeSpec 
         // An own image: its own command, configured by its environment (README, "The
         // application tier"); nothing known about its tools, so no health command.
         Some(image) => {
-            let mut env = own_image_env(name, settings);
+            let mut env = own_image_env(name, settings, database);
             if let Some(password) = &password {
                 env.push((Secret::Superuser.var().to_owned(), password.clone()));
             }
@@ -385,7 +417,7 @@ fn spec(name: &str, settings: &AppSettings, secrets: SecretsAt<'_>) -> NodeSpec 
                 },
                 FileSpec {
                     path: CONFIG_PATH.into(),
-                    contents: config(name, settings, password.as_deref()),
+                    contents: config(name, settings, password.as_deref(), database),
                     mode: 0o600,
                 },
             ],
@@ -419,13 +451,23 @@ fn spec(name: &str, settings: &AppSettings, secrets: SecretsAt<'_>) -> NodeSpec 
 }
 
 /// What an own image's server is told in its environment: its name and port, the database
-/// endpoint (HAProxy's, to the leader) and user; the password is `FIREDRILL_SUPERUSER_PASSWORD`.
-fn own_image_env(name: &str, settings: &AppSettings) -> Vec<(String, String)> {
+/// endpoint (HAProxy's, to the leader, or the virtual IP) and user; the password is
+/// `FIREDRILL_SUPERUSER_PASSWORD`.
+fn own_image_env(
+    name: &str,
+    settings: &AppSettings,
+    database: Database<'_>,
+) -> Vec<(String, String)> {
+    // An export refuses an own image where the address is not known (`compose::plan`).
+    let (host, port) = match database {
+        Database::Node(node, port) => (node, port),
+        Database::VirtualIp(address, port) => (address.unwrap_or_default(), port),
+    };
     [
         ("FIREDRILL_APP_NAME", name.to_owned()),
         ("FIREDRILL_APP_PORT", settings.port.to_string()),
-        ("FIREDRILL_DATABASE_HOST", haproxy::NAME.to_owned()),
-        ("FIREDRILL_DATABASE_PORT", haproxy::PG_PORT.to_string()),
+        ("FIREDRILL_DATABASE_HOST", host.to_owned()),
+        ("FIREDRILL_DATABASE_PORT", port.to_string()),
         ("FIREDRILL_DATABASE_NAME", "postgres".to_owned()),
         ("FIREDRILL_DATABASE_USER", "postgres".to_owned()),
     ]
@@ -434,13 +476,25 @@ fn own_image_env(name: &str, settings: &AppSettings) -> Vec<(String, String)> {
     .collect()
 }
 
-/// The server's configuration: the database is HAProxy's client endpoint (the leader).
-fn config(name: &str, settings: &AppSettings, password: Option<&str>) -> String {
+/// The server's configuration: the database is HAProxy's client endpoint (the leader), or the
+/// virtual IP, which the server computes from its own address as keepalived does (the file is
+/// the same in every run, and in an export, whose network is not made yet).
+fn config(
+    name: &str,
+    settings: &AppSettings,
+    password: Option<&str>,
+    database: Database<'_>,
+) -> String {
+    let (host, port) = match database {
+        Database::Node(node, port) => (serde_json::Value::from(node), port),
+        Database::VirtualIp(_, port) => (serde_json::Value::Null, port),
+    };
     let mut config = serde_json::json!({
         "app": name,
         "port": PORT,
-        "db_host": haproxy::NAME,
-        "db_port": haproxy::PG_PORT,
+        "db_host": host,
+        "db_at_virtual_ip": matches!(database, Database::VirtualIp(..)),
+        "db_port": port,
         "db_name": "postgres",
         "db_user": "postgres",
         "pool": settings.pool,
@@ -456,6 +510,8 @@ fn config(name: &str, settings: &AppSettings, password: Option<&str>) -> String 
 mod tests {
     use super::*;
     use crate::topology::Secrets;
+
+    const HAPROXY: Database<'static> = Database::Node(haproxy::NAME, haproxy::PG_PORT);
 
     fn defaults() -> AppSettings {
         AppSettings {
@@ -483,7 +539,7 @@ mod tests {
     #[test]
     fn a_drill_s_server_finds_its_password_in_its_file_an_export_s_in_its_environment() {
         let secrets = Secrets::generate();
-        let drill = spec("app2", &defaults(), SecretsAt::Files(&secrets));
+        let drill = spec("app2", &defaults(), SecretsAt::Files(&secrets), HAPROXY);
         let file = &drill.files[1];
         assert_eq!(file.path, CONFIG_PATH);
         assert_eq!(file.mode, 0o600);
@@ -493,7 +549,7 @@ mod tests {
         assert_eq!(config["password"], secrets.superuser.as_str());
         assert!(drill.secret_env.is_empty());
 
-        let export = spec("app2", &defaults(), SecretsAt::Env);
+        let export = spec("app2", &defaults(), SecretsAt::Env, HAPROXY);
         assert!(!export.files[1].contents.contains("password"));
         assert_eq!(export.secret_env[0].var, "FIREDRILL_SUPERUSER_PASSWORD");
         assert_eq!(export.cmd, ["python3", SOURCE_PATH, CONFIG_PATH]);
@@ -507,7 +563,7 @@ mod tests {
             port: 9090,
             ..defaults()
         };
-        let drill = spec("app1", &own, SecretsAt::Files(&secrets));
+        let drill = spec("app1", &own, SecretsAt::Files(&secrets), HAPROXY);
         assert_eq!(drill.image.as_deref(), Some("team/api:1"));
         assert!(drill.cmd.is_empty() && drill.files.is_empty());
         assert_eq!(drill.ports, [9090]);
@@ -517,9 +573,45 @@ mod tests {
         assert_eq!(env["FIREDRILL_DATABASE_HOST"], "haproxy");
         assert_eq!(env["FIREDRILL_SUPERUSER_PASSWORD"], secrets.superuser);
         // an export: the password from the env file, never written
-        let export = spec("app1", &own, SecretsAt::Env);
+        let export = spec("app1", &own, SecretsAt::Env, HAPROXY);
         assert!(export.env.iter().all(|(k, _)| !k.contains("PASSWORD")));
         assert_eq!(export.secret_env[0].var, "FIREDRILL_SUPERUSER_PASSWORD");
+    }
+
+    #[test]
+    fn behind_a_virtual_ip_the_reference_server_computes_it_an_own_image_is_told_it() {
+        let secrets = Secrets::generate();
+        let vip = Database::VirtualIp(Some("172.18.255.254"), 5432);
+        let drill = spec("app1", &defaults(), SecretsAt::Files(&secrets), vip);
+        let config: serde_json::Value = serde_json::from_str(&drill.files[1].contents).unwrap();
+        assert_eq!(config["db_host"], serde_json::Value::Null);
+        assert_eq!(config["db_at_virtual_ip"], true);
+        assert_eq!(config["db_port"], 5432);
+        // the same file whatever the network: an export's too
+        let export = spec(
+            "app1",
+            &defaults(),
+            SecretsAt::Env,
+            Database::VirtualIp(None, 5432),
+        );
+        assert_eq!(export.files[1].contents.replace("password", ""), {
+            let c = &drill.files[1].contents;
+            let mut v: serde_json::Value = serde_json::from_str(c).unwrap();
+            v.as_object_mut().unwrap().remove("password");
+            serde_json::to_string_pretty(&v).unwrap() + "\n"
+        });
+        let own = AppSettings {
+            image: Some("team/api:1".into()),
+            ..defaults()
+        };
+        let env: std::collections::BTreeMap<_, _> =
+            spec("app1", &own, SecretsAt::Files(&secrets), vip)
+                .env
+                .into_iter()
+                .collect();
+        assert_eq!(env["FIREDRILL_DATABASE_HOST"], "172.18.255.254");
+        assert_eq!(env["FIREDRILL_DATABASE_PORT"], "5432");
+        assert!(SOURCE.contains("db_at_virtual_ip"));
     }
 
     #[test]

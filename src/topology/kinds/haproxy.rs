@@ -4,6 +4,7 @@
 
 use super::super::http_error::http_error_text;
 use super::super::kind::{Kind, Naming, Render};
+use super::super::stacks::ClientEndpoint;
 use super::super::{Cluster, FileSpec, FixedPort, Health, Node, NodeSpec, Serves};
 use super::{app, patroni, pgbouncer};
 use crate::client::Protocol;
@@ -121,11 +122,26 @@ impl Kind for Haproxy {
         Naming::Single(NAME)
     }
 
-    /// Always there: the client endpoint, with the defaults when the table is absent.
+    /// Always there where the stack's clients connect through it, with the defaults when the
+    /// table is absent. Where they connect to a virtual IP (the pair stack), HAProxy is there
+    /// only in front of an application tier and routes no database connections: its settings
+    /// are the tier's (`[topology.app]`), its own table is refused.
     fn settings(
         &self,
         input: &SettingsInput<'_>,
     ) -> Result<Option<Box<dyn KindSettings>>, SettingsError> {
+        if input.client_endpoint() != ClientEndpoint::Node(NAME) {
+            return match input.table::<Spanned<toml::Table>>()? {
+                None => Ok(None),
+                Some(table) => Err(input.invalid(
+                    table.span(),
+                    "",
+                    "expected no [topology.haproxy] in a stack whose clients connect to a \
+                     virtual IP: HAProxy there fronts only the application servers, and \
+                     [topology.app] sets how",
+                )),
+            };
+        }
         let raw = input.table::<RawHaproxy>()?.unwrap_or_default();
         Ok(Some(Box::new(check(input, &raw)?)))
     }
@@ -137,8 +153,9 @@ impl Kind for Haproxy {
         read_json::<HaproxySettings>(value)
     }
 
+    /// One: in front of the database, or of the application tier alone.
     fn count(&self, topology: &Topology) -> usize {
-        usize::from(settings(topology).is_some())
+        usize::from(settings(topology).is_some() || app::settings(topology).is_some())
     }
 
     fn count_setting(&self) -> &'static str {
@@ -146,7 +163,10 @@ impl Kind for Haproxy {
     }
 
     fn describe(&self, topology: &Topology) -> Option<String> {
-        let h = settings(topology)?;
+        let Some(h) = settings(topology) else {
+            return app::settings(topology)
+                .map(|_| "HAProxy (in front of the application servers only)".to_owned());
+        };
         Some(format!(
             "HAProxy ({} check, inter {}, fall {}, rise {})",
             h.check.name(),
@@ -169,13 +189,14 @@ impl Kind for Haproxy {
     }
 
     fn specs(&self, render: &Render<'_>) -> Vec<NodeSpec> {
+        let tier = app::settings(render.topology);
         let Some(settings) = settings(render.topology) else {
-            return Vec::new();
+            return tier.map(tier_only_spec).into_iter().collect();
         };
         let pg_nodes = super::PATRONI.kind().count(render.topology);
         let via_pooler = super::PGBOUNCER.kind().count(render.topology) > 0;
         let mut spec = spec(settings, pg_nodes, via_pooler);
-        if let Some(tier) = app::settings(render.topology) {
+        if let Some(tier) = tier {
             spec.files[0].contents.push_str(&app_section(tier));
             spec.ports.push(APP_PORT);
         }
@@ -230,25 +251,7 @@ const PORT_SETTING: &str = "[topology.haproxy] port";
 /// health still checked on the node's Patroni.
 pub fn spec(spec: &HaproxySettings, pg_nodes: usize, via_pooler: bool) -> NodeSpec {
     NodeSpec {
-        name: NAME.into(),
-        kind: super::HAPROXY,
-        image: None,
-        cmd: once_roles_settled(
-            pg_nodes,
-            vec![
-                "haproxy".into(),
-                "-W".into(),
-                "-db".into(),
-                "-f".into(),
-                CONFIG_PATH.into(),
-            ],
-        ),
-        user: None,
-        files: vec![FileSpec {
-            path: CONFIG_PATH.into(),
-            contents: render_config(spec, pg_nodes, via_pooler),
-            mode: 0o644,
-        }],
+        cmd: once_roles_settled(pg_nodes, command()),
         ports: ports(spec.check),
         fixed_ports: spec
             .port
@@ -259,12 +262,47 @@ pub fn spec(spec: &HaproxySettings, pg_nodes: usize, via_pooler: bool) -> NodeSp
             })
             .into_iter()
             .collect(),
+        ..node(render_config(spec, pg_nodes, via_pooler), PROXY)
+    }
+}
+
+/// HAProxy in front of the application servers alone, where the database's clients connect to
+/// a virtual IP: the stats page and `listen app`, no database proxy.
+fn tier_only_spec(tier: &app::AppSettings) -> NodeSpec {
+    NodeSpec {
+        cmd: command(),
+        ports: vec![STATS_PORT, APP_PORT],
+        ..node(format!("{}{}", base_config(), app_section(tier)), APP_PROXY)
+    }
+}
+
+/// HAProxy's node running `config`, healthy while a server of `proxy` is up.
+fn node(config: String, proxy: &str) -> NodeSpec {
+    NodeSpec {
+        name: NAME.into(),
+        kind: super::HAPROXY,
+        image: None,
+        cmd: command(),
+        user: None,
+        files: vec![FileSpec {
+            path: CONFIG_PATH.into(),
+            contents: config,
+            mode: 0o644,
+        }],
+        ports: vec![],
+        fixed_ports: vec![],
         cap_add: vec!["NET_ADMIN".into()],
         disks: vec![],
         secret_env: vec![],
         env: vec![],
-        health: Some(health()),
+        health: Some(health(proxy)),
     }
+}
+
+fn command() -> Vec<String> {
+    ["haproxy", "-W", "-db", "-f", CONFIG_PATH]
+        .map(str::to_owned)
+        .into()
 }
 
 /// `haproxy`, first started once one node answers Patroni's `/primary` and every other one
@@ -355,18 +393,24 @@ pub async fn view_agrees(
     }
 }
 
-/// From the stats CSV on stdin: exits 0 when a server of the client proxy is up (its status
-/// begins with `UP`, as `ProxyServer::is_up` reads it), the column found by its name.
-const UP_FILTER: &str = "awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == \"status\") s = i } \
-     $1 == \"primary\" && $2 != \"FRONTEND\" && $2 != \"BACKEND\" && s && $s ~ /^UP/ { up = 1 } \
-     END { exit !up }'";
+/// From the stats CSV on stdin: exits 0 when a server of `proxy` is up (its status begins with
+/// `UP`, as `ProxyServer::is_up` reads it), the column found by its name.
+fn up_filter(proxy: &str) -> String {
+    format!(
+        "awk -F, 'NR == 1 {{ for (i = 1; i <= NF; i++) if ($i == \"status\") s = i }} \
+         $1 == \"{proxy}\" && $2 != \"FRONTEND\" && $2 != \"BACKEND\" && s && $s ~ /^UP/ {{ up = 1 }} \
+         END {{ exit !up }}'"
+    )
+}
 
-/// HAProxy routes clients somewhere: a server of the client proxy is up on its stats page
-/// (with Patroni's check, the leader), asked from inside the container.
-fn health() -> Health {
+/// HAProxy routes clients somewhere: a server of `proxy` is up on its stats page (the client
+/// proxy's, with Patroni's check the leader; or an application server), asked from inside the
+/// container.
+fn health(proxy: &str) -> Health {
     Health {
         command: format!(
-            "curl -fsS --max-time 2 'http://127.0.0.1:{STATS_PORT}/stats;csv' | {UP_FILTER}"
+            "curl -fsS --max-time 2 'http://127.0.0.1:{STATS_PORT}/stats;csv' | {}",
+            up_filter(proxy)
         ),
         interval: Duration::from_secs(2),
         timeout: Duration::from_secs(3),
@@ -423,10 +467,8 @@ pub fn render_config(spec: &HaproxySettings, pg_nodes: usize, via_pooler: bool) 
         rise = spec.rise,
     );
     let mut config = format!(
-        "global\n    maxconn 2000\n\n\
-         defaults\n    mode tcp\n    timeout connect 3s\n    timeout client 30m\n    timeout server 30m\n    timeout check 3s\n\n\
-         frontend stats\n    mode http\n    bind *:{STATS_PORT}\n    stats enable\n    stats uri /stats\n\n\
-         listen {PROXY}\n    bind *:{PG_PORT}\n{check}{default_server}{servers}",
+        "{}listen {PROXY}\n    bind *:{PG_PORT}\n{check}{default_server}{servers}",
+        base_config()
     );
     if spec.check == HaproxyCheck::PatroniRest {
         // Every node that answers `/replica` with 200 (a running replica), in turn.
@@ -436,6 +478,15 @@ pub fn render_config(spec: &HaproxySettings, pg_nodes: usize, via_pooler: bool) 
         ));
     }
     config
+}
+
+/// What every configuration begins with: the defaults and the stats page.
+fn base_config() -> String {
+    format!(
+        "global\n    maxconn 2000\n\n\
+         defaults\n    mode tcp\n    timeout connect 3s\n    timeout client 30m\n    timeout server 30m\n    timeout check 3s\n\n\
+         frontend stats\n    mode http\n    bind *:{STATS_PORT}\n    stats enable\n    stats uri /stats\n\n"
+    )
 }
 
 /// The replica endpoint's health check: Patroni answers `OPTIONS /replica` with 200 on a
@@ -809,7 +860,7 @@ mod tests {
     fn filter_passes(csv: &str) -> bool {
         use std::io::Write;
         let mut child = std::process::Command::new("sh")
-            .args(["-c", UP_FILTER])
+            .args(["-c", &up_filter(PROXY)])
             .stdin(std::process::Stdio::piped())
             .spawn()
             .expect("sh runs");
@@ -849,6 +900,47 @@ mod tests {
         assert!(!filter_passes(&none));
         assert!(!filter_passes(""));
         assert!(!filter_passes("<html>"));
+    }
+
+    #[test]
+    fn in_front_of_the_tier_alone_it_routes_no_database_connection() {
+        let tier = app::AppSettings {
+            nodes: 2,
+            image: None,
+            port: app::PORT,
+            status: app::STATUS_PATH.into(),
+            write_path: app::WRITE_PATH.into(),
+            read_path: app::READ_PATH.into(),
+            latest_path: app::LATEST_PATH.into(),
+            pool: 4,
+            balance: app::Balance::Source,
+            retries: 3,
+            redispatch: true,
+            inter: Duration::from_secs(1),
+            fall: 3,
+            rise: 2,
+            timeout_connect: Duration::from_secs(1),
+            timeout_server: Duration::from_secs(5),
+            timeout_check: Duration::from_secs(1),
+            db_connect_timeout: Duration::from_secs(1),
+        };
+        let spec = tier_only_spec(&tier);
+        let cfg = &spec.files[0].contents;
+        assert!(section(cfg, PROXY).is_empty() && section(cfg, REPLICAS).is_empty());
+        assert!(!cfg.contains(":5432"), "{cfg}");
+        let app = section(cfg, APP_PROXY);
+        assert!(app.contains(&"balance source"), "{cfg}");
+        assert!(app.contains(&"server app2 app2:8080 check init-addr last,libc,none"));
+        assert_eq!(spec.ports, [STATS_PORT, APP_PORT]);
+        assert!(spec.fixed_ports.is_empty());
+        // no database server to wait for: HAProxy starts at once, healthy with a server up
+        assert_eq!(spec.cmd, command());
+        assert!(spec.health.unwrap().command.contains("$1 == \"app\""));
+        // the stats say no database server is routed to
+        let csv = "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,check_status,\n\
+                   app,app1,0,0,0,3,,40,0,0,,0,,0,0,0,2,UP,L7OK,\n";
+        assert_eq!(parse_stats(csv, PROXY).unwrap(), []);
+        assert_eq!(parse_tier(csv).unwrap()[0].redispatched, 2);
     }
 
     #[test]

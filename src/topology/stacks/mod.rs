@@ -7,7 +7,9 @@ pub mod patroni;
 
 use super::kind::Render;
 use super::kinds::pgbackrest::BackupSet;
+use super::kinds::{APP, haproxy};
 pub use super::ready::ReadyBound;
+use super::ready::{Reached, poll_until};
 use super::{Cluster, NodeKind, NodeSpec, TopologyError};
 use crate::client::Protocol;
 use crate::progress::Progress;
@@ -73,6 +75,31 @@ pub struct StartGroup {
     /// The group's first node bootstraps the stack: once every node has started, bring-up
     /// waits for it to report itself leader (every run begins with the same leader).
     pub bootstraps: bool,
+}
+
+/// Waits, when the cluster has application servers, until HAProxy counts every one up after a
+/// passed check of its status endpoint: the tier answers.
+async fn tier_ready(
+    cluster: &Cluster,
+    deadline: std::time::Instant,
+    reached: &mut Reached<'_>,
+) -> Result<(), TopologyError> {
+    let servers = cluster.nodes_of(APP).count();
+    if servers == 0 {
+        return Ok(());
+    }
+    poll_until(deadline, || async {
+        haproxy::tier_ready(cluster, std::time::Duration::from_secs(1))
+            .await
+            .inspect_err(|e| tracing::debug!("application tier not ready: {e}"))
+            .is_ok()
+    })
+    .await
+    .ok_or_else(|| {
+        reached.not_ready("every application server up in haproxy after a passed check")
+    })?;
+    reached.note(format!("{servers} application servers up"));
+    Ok(())
 }
 
 /// Every stack.

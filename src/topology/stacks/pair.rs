@@ -1,10 +1,12 @@
 //! A primary/standby pair with no failover manager: PostgreSQL streaming from db1 to db2, a
 //! virtual IP held by keepalived on the primary, clients connecting to the virtual IP. Nothing
 //! promotes the standby but the operator's procedure (the `promote` step), as a document
-//! platform's runbook does it.
+//! platform's runbook does it. With `[topology.app]`, API servers behind HAProxy in front of it
+//! all (the document platform's layout): the servers reach the database at the virtual IP,
+//! HAProxy balances the clients over the servers and routes no database connection.
 
 use super::super::kind::Render;
-use super::super::kinds::{KEEPALIVED, POSTGRES, postgres};
+use super::super::kinds::{APP, HAPROXY, KEEPALIVED, POSTGRES, postgres};
 use super::super::ready::{Reached, ReadyBound, poll_until};
 use super::super::{Cluster, NodeKind, TopologyError};
 use super::{ClientEndpoint, Ready, Stack, StartGroup};
@@ -12,7 +14,7 @@ use crate::client::Protocol;
 use crate::progress::Progress;
 use crate::scenario::{Family, Topology};
 use futures_util::future::BoxFuture;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub struct PairStack;
 
@@ -27,14 +29,17 @@ impl Stack for PairStack {
     }
 
     fn kinds(&self) -> &'static [NodeKind] {
-        &[POSTGRES, KEEPALIVED]
+        &[POSTGRES, KEEPALIVED, HAPROXY, APP]
     }
 
     /// db1 first (it initialises the cluster), then the standbys, which clone it once it
-    /// answers.
+    /// answers, with the application servers (their pools connect on demand) and HAProxy in
+    /// front of them.
     fn plan(&self, render: &Render<'_>) -> Vec<StartGroup> {
         let mut first = POSTGRES.kind().specs(render);
-        let rest = first.split_off(1.min(first.len()));
+        let mut rest = first.split_off(1.min(first.len()));
+        rest.extend(HAPROXY.kind().specs(render));
+        rest.extend(APP.kind().specs(render));
         vec![
             StartGroup {
                 specs: first,
@@ -55,7 +60,9 @@ impl Stack for PairStack {
         progress: &'a Progress,
     ) -> BoxFuture<'a, Result<Ready, TopologyError>> {
         Box::pin(async move {
-            let leader = wait_ready(cluster, bound, progress).await?;
+            let mut reached = Reached::new(bound, progress);
+            let leader = wait_ready(cluster, bound.deadline(), &mut reached).await?;
+            super::tier_ready(cluster, bound.deadline(), &mut reached).await?;
             Ok(Ready {
                 leader,
                 backup: None,
@@ -90,7 +97,7 @@ impl Stack for PairStack {
             Family::WritePath | Family::Role | Family::Reads => None,
             Family::Proxy => Some(
                 "the pair stack has no proxy in front of the database: its clients connect to \
-                 the virtual IP"
+                 the virtual IP (an HAProxy there fronts only the application servers)"
                     .into(),
             ),
             Family::Pool | Family::PoolRole => {
@@ -105,11 +112,9 @@ impl Stack for PairStack {
 /// db1 and the harness, connecting to the virtual IP, reaches db1's server.
 async fn wait_ready(
     cluster: &Cluster,
-    bound: ReadyBound,
-    progress: &Progress,
+    deadline: Instant,
+    reached: &mut Reached<'_>,
 ) -> Result<String, TopologyError> {
-    let deadline = bound.deadline();
-    let mut reached = Reached::new(bound, progress);
     let primary = postgres::first();
     let standbys: Vec<String> = cluster
         .nodes_of(POSTGRES)

@@ -212,20 +212,7 @@ async fn wait_ready(
     }
     reached.note(format!("haproxy routes to {leader}"));
 
-    let servers = cluster.nodes_of(APP).count();
-    if servers > 0 {
-        poll_until(deadline, || async {
-            haproxy::tier_ready(cluster, Duration::from_secs(1))
-                .await
-                .inspect_err(|e| tracing::debug!("application tier not ready: {e}"))
-                .is_ok()
-        })
-        .await
-        .ok_or_else(|| {
-            reached.not_ready("every application server up in haproxy after a passed check")
-        })?;
-        reached.note(format!("{servers} application servers up"));
-    }
+    super::tier_ready(cluster, deadline, &mut reached).await?;
 
     if let Some(cache) = cluster.nodes_of(VARNISH).next() {
         let status = app::settings(topology).map_or(app::STATUS_PATH, |t| t.status.as_str());
