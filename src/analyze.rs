@@ -472,6 +472,28 @@ mod tests {
         assert_eq!(analysis.record.format, RECORD_FORMAT);
     }
 
+    /// A format-8 pair drill whose old primary was fenced: format 8 showed a time to full
+    /// redundancy with no standby left; judged again it is not reached, saying why, and the
+    /// verdict (no objective on it) is the one stored.
+    #[test]
+    fn a_format_8_pair_left_without_a_standby_has_no_full_redundancy_now() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/format-8/sample.run.json.gz");
+        let stored = load(&file).unwrap();
+        assert_eq!(stored.format, 8);
+        let before = &stored.measurements.faults[0];
+        assert!(before.time_to_full_redundancy.is_some());
+        let analysis = reanalyze(&stored);
+        assert!(analysis.reproduced, "{:?}", analysis.changes);
+        let now = &analysis.record.measurements.faults[0];
+        assert_eq!(now.time_to_full_redundancy, None);
+        assert_eq!(now.nothing_to_stream_to, ["db1"]);
+        assert_eq!(
+            now.redundancy_gap().as_deref(),
+            Some("no node left to stream to: db1 left down")
+        );
+    }
+
     /// Every stored record of an older format, judged again and stored in this format
     /// (run.json.gz), loads back equal: the same history, serialising to the same bytes (its
     /// digest in the run history holds), and the same verdict.
@@ -486,6 +508,7 @@ mod tests {
                 "format-5/gameday.run.json",
                 "format-6/sample.run.json.gz",
                 "format-7/sample.run.json.gz",
+                "format-8/sample.run.json.gz",
                 "pgbouncer/run.json",
             ]
             .map(|f| root.join("tests/fixtures").join(f)),

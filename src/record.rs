@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Version of the record's layout; bumped on any incompatible change. Every older format
 /// still loads (missing fields take their documented defaults) and `analyze` judges it again.
 /// What each format changed is [`FORMAT_CHANGES`].
-pub const RECORD_FORMAT: u32 = 8;
+pub const RECORD_FORMAT: u32 = 9;
 
 /// What each format changed, by the format that introduced it: `analyze` names the changes
 /// between a record's format and this one in the run history's re-analysis note.
@@ -63,6 +63,12 @@ pub const FORMAT_CHANGES: &[(u32, &str)] = &[
          vip: leader when it holds it, other when not); faults measure address_moved_time and \
          address_holder, and decision_time (a promote step's decided_at); split brain also \
          when two nodes hold the virtual IP at once",
+    ),
+    (
+        9,
+        "time to full redundancy is not reached when the leader has no node left to stream to \
+         (every other node left down, as a pair whose old primary was fenced): faults keep the \
+         nodes left down in nothing_to_stream_to",
     ),
 ];
 

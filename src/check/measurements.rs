@@ -285,13 +285,18 @@ pub struct FaultMeasurements {
     /// `streaming` (`pg_stat_replication` state `streaming`) every *expected* node other than
     /// itself. Expected nodes: every node that appears in a probe sample of the history, except
     /// the nodes left down: those hit (`node`, or each of `nodes`) by an injection at or before
-    /// `F` with no heal event of the same fault index after it. `None` if no such sample.
+    /// `F` with no heal event of the same fault index after it. `None` if no such sample, or if
+    /// every node but the leader was left down (format 9: no redundancy to regain).
     #[serde(default, with = "humantime_serde")]
     pub time_to_full_redundancy: Option<Duration>,
     /// When full redundancy was not reached: the expected nodes the last leader sample
     /// considered did not list as streaming (empty if no leader sample was considered).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_streaming: Vec<String>,
+    /// When full redundancy was not reached because the leader had no node left to stream to:
+    /// the nodes left down (format 9; absent before, and whenever empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nothing_to_stream_to: Vec<String>,
     /// **RTO (write downtime)**: from the end of the last ok write before the outage
     /// (`outage_start`) to the end of the first ok write after which every write attempt in the
     /// window succeeded (`recovered_at`).
@@ -419,6 +424,12 @@ impl FaultMeasurements {
     pub fn redundancy_gap(&self) -> Option<String> {
         if self.time_to_full_redundancy.is_some() {
             return None;
+        }
+        if !self.nothing_to_stream_to.is_empty() {
+            return Some(format!(
+                "no node left to stream to: {} left down",
+                self.nothing_to_stream_to.join(", ")
+            ));
         }
         Some(match (self.not_streaming.as_slice(), self.healed_at) {
             ([], Some(_)) => "no leader probed after the heal, within the fault's window".into(),
@@ -555,6 +566,7 @@ pub fn measure(history: &History) -> Measurements {
                     healed_at,
                     time_to_full_redundancy: redundancy.time,
                     not_streaming: redundancy.not_streaming,
+                    nothing_to_stream_to: redundancy.nothing_to_stream_to,
                     rto: outage.rto,
                     recovered: outage.rto.is_some(),
                     no_writes_in_window: outage.no_writes,

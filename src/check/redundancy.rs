@@ -17,6 +17,9 @@ pub(crate) struct Redundancy {
     /// [`full_redundancy`]) did not list as streaming. Empty if it was reached, or if no sample
     /// of a leader was considered.
     pub not_streaming: Vec<String>,
+    /// When not reached because the leader had no node left to stream to: the nodes left down
+    /// (the pair after its old primary was fenced). Empty otherwise.
+    pub nothing_to_stream_to: Vec<String>,
 }
 
 /// The instant this injection was healed: the `at` of the first heal event of the same fault
@@ -64,7 +67,10 @@ pub(crate) fn left_down<'a>(faults: &[&'a FaultEvent], f: At) -> BTreeSet<&'a st
 ///   up within this window.
 /// - *Full redundancy*: a probe sample in which a node reports the leader role and lists as
 ///   `streaming` (`pg_stat_replication` state `streaming`) every expected node other than
-///   itself.
+///   itself, and streams to some node unless none was left down: a leader streaming to nobody
+///   while every other node is left down (a pair whose old primary was fenced) has no
+///   redundancy, and that is not reached (`nothing_to_stream_to` names the nodes left down). A
+///   topology of one node is as redundant as it was built.
 /// - Time = from `F` to the `received` instant of the first such sample, by received instant,
 ///   among the samples sent at or after `F`, at or after the incident's heal (the latest of
 ///   its injections' heals, each the `at` of the first heal event of the same fault index at
@@ -88,15 +94,26 @@ pub(crate) fn full_redundancy(
         .fold(window.start, At::max);
     let last_injection = incident.iter().map(|i| i.at).fold(window.start, At::max);
     let down = left_down(faults, last_injection);
-    let expected: Vec<&str> = probed_nodes(probes)
-        .into_iter()
-        .filter(|n| !down.contains(n))
+    let probed = probed_nodes(probes);
+    let left_down: Vec<String> = probed
+        .iter()
+        .filter(|n| down.contains(*n))
+        .map(|n| n.to_string())
         .collect();
+    let expected: Vec<&str> = probed.into_iter().filter(|n| !down.contains(n)).collect();
     let mut not_streaming = Vec::new();
+    let mut nothing_to_stream_to = Vec::new();
     let leaders = probes
         .iter()
         .filter(|p| p.sent >= from && window.before_end(p.sent) && is_leader(p));
     for p in leaders {
+        let alone = expected.iter().all(|&n| n == p.asked) && p.streaming.is_empty();
+        if alone && !left_down.is_empty() {
+            not_streaming.clear();
+            nothing_to_stream_to.clone_from(&left_down);
+            continue;
+        }
+        nothing_to_stream_to.clear();
         not_streaming = expected
             .iter()
             .filter(|&&n| n != p.asked && !p.streaming.iter().any(|s| s == n))
@@ -106,12 +123,14 @@ pub(crate) fn full_redundancy(
             return Redundancy {
                 time: Some(p.received.since(window.start)),
                 not_streaming,
+                nothing_to_stream_to,
             };
         }
     }
     Redundancy {
         time: None,
         not_streaming,
+        nothing_to_stream_to,
     }
 }
 
@@ -158,6 +177,41 @@ mod tests {
         assert_eq!(without.time, Some(Duration::from_millis(11)));
         let elected = full_redundancy(&probes, &faults, &[injection], from(ms(100)), Some(ms(302)));
         assert_eq!(elected.time, Some(Duration::from_millis(505)));
+    }
+
+    #[test]
+    fn a_leader_with_every_other_node_left_down_has_no_redundancy_to_regain() {
+        // The pair: db1 crashed and fenced (never healed), db2 promoted with no one to stream to.
+        let h = history(vec![
+            probe_wal("db1", ms(0), ms(1), Role::Leader, None, &["db2"]),
+            inject(0, "db1", ms(100)),
+            probe("db1", ms(150), ms(151), None),
+            probe_wal("db2", ms(200), ms(201), Role::Replica, None, &[]),
+            probe_wal("db2", ms(600), ms(601), Role::Leader, None, &[]),
+            probe_wal("db2", ms(700), ms(701), Role::Leader, None, &[]),
+        ]);
+        let r = measure_first(&h, from(ms(100)), Some(ms(601)));
+        assert_eq!(r.time, None);
+        assert!(r.not_streaming.is_empty());
+        assert_eq!(r.nothing_to_stream_to, ["db1"]);
+        // Three nodes, one left down: the other replica is still expected, and reached.
+        let h = history(vec![
+            probe_wal("pg1", ms(0), ms(1), Role::Leader, None, &["pg2", "pg3"]),
+            inject(0, "pg1", ms(100)),
+            probe_wal("pg2", ms(600), ms(601), Role::Leader, None, &["pg3"]),
+        ]);
+        let r = measure_first(&h, from(ms(100)), None);
+        assert_eq!(r.time, Some(Duration::from_millis(501)));
+        assert!(r.nothing_to_stream_to.is_empty());
+        // One node by design, nothing left down: as redundant as it was built.
+        let h = history(vec![
+            probe_wal("pg1", ms(0), ms(1), Role::Leader, None, &[]),
+            inject(0, "pg1", ms(100)),
+            heal(0, "pg1", ms(200)),
+            probe_wal("pg1", ms(300), ms(301), Role::Leader, None, &[]),
+        ]);
+        let r = measure_first(&h, from(ms(100)), None);
+        assert_eq!(r.time, Some(Duration::from_millis(201)));
     }
 
     #[test]
@@ -220,11 +274,14 @@ mod tests {
         let h = history(vec![
             probe_wal("pg1", ms(0), ms(1), Role::Leader, None, &["pg2", "pg3"]),
             inject_many(0, &["pg2", "pg3"], ms(100)),
+            probe("pg2", ms(110), ms(111), None),
             probe("pg3", ms(110), ms(111), None),
             probe_wal("pg1", ms(200), ms(201), Role::Leader, None, &[]),
         ]);
+        // both replicas left down: the leader has no one to stream to
         let r = measure_first(&h, from(ms(100)), None);
-        assert_eq!(r.time, Some(Duration::from_millis(101)));
+        assert_eq!(r.time, None);
+        assert_eq!(r.nothing_to_stream_to, ["pg2", "pg3"]);
         let faults = fault_events(&h);
         assert_eq!(left_down(&faults, ms(100)), BTreeSet::from(["pg2", "pg3"]));
         assert!(left_down(&faults, ms(99)).is_empty(), "not yet injected");
@@ -280,7 +337,8 @@ mod tests {
             r,
             Redundancy {
                 time: None,
-                not_streaming: vec![]
+                not_streaming: vec![],
+                nothing_to_stream_to: vec![],
             }
         );
     }
