@@ -28,7 +28,7 @@ pub async fn probe_addresses(
     events: UnboundedSender<Event>,
     stop: CancellationToken,
 ) {
-    let Some((address, _)) = cluster.virtual_ip.clone() else {
+    let Some(address) = cluster.client_entry.virtual_ip().map(str::to_owned) else {
         return;
     };
     let watchers = cluster.address_candidates().map(|node| {

@@ -35,12 +35,8 @@ pub struct Cluster {
     pub initial_leader: String,
     /// The sha256 of every configuration file rendered for the nodes, by `node:path`.
     pub config_digests: BTreeMap<String, String>,
-    /// The node clients connect through (the stack's client endpoint); empty when they
-    /// connect to the virtual IP.
-    pub client_endpoint: String,
-    /// The virtual IP clients connect to, when the stack's client endpoint is one (the run
-    /// network's last usable address), and the port they connect to there.
-    pub virtual_ip: Option<(String, u16)>,
+    /// Where the stack's clients connect: through a node, or to the virtual IP.
+    pub client_entry: ClientEntry,
     /// The key in the store naming the leader (Patroni's leader key in etcd), if the stack
     /// keeps one: what an authority kind reads.
     pub leader_key: Option<String>,
@@ -80,12 +76,12 @@ impl Cluster {
             })
             .await
             .map_err(EngineError::call(format!("create network {run_id}")))?;
-        let virtual_ip = virtual_ip(docker, &run_id, stack.client_endpoint()).await?;
+        let client_entry = client_entry(docker, &run_id, stack.client_endpoint()).await?;
         let groups = stack.plan(&Render {
             topology: &scenario.topology,
             secrets: SecretsAt::Files(&secrets),
             run_id: &run_id,
-            virtual_ip: virtual_ip.as_ref().map(|(address, _)| address.as_str()),
+            virtual_ip: client_entry.virtual_ip(),
         });
         let step = Step::BringUp {
             nodes: counts(stack, &groups),
@@ -126,8 +122,7 @@ impl Cluster {
             bring_up: Duration::ZERO,
             initial_leader: String::new(),
             config_digests,
-            client_endpoint: node_endpoint(stack.client_endpoint()),
-            virtual_ip,
+            client_entry,
             leader_key: stack.leader_key().map(str::to_owned),
             protocol: stack.protocol(),
             initial_backup: None,
@@ -151,9 +146,9 @@ impl Cluster {
             }
             cluster.nodes.extend(started_group);
         }
-        if cluster.virtual_ip.is_none() && cluster.endpoint().is_err() {
+        if let (ClientEntry::Node(endpoint), Err(_)) = (&cluster.client_entry, cluster.endpoint()) {
             return Err(TopologyError::Node {
-                node: cluster.client_endpoint.clone(),
+                node: endpoint.clone(),
                 message: format!(
                     "the {} stack's client endpoint is not among its nodes",
                     stack.name()
@@ -189,23 +184,36 @@ impl Cluster {
     }
 }
 
-/// The node a stack's clients connect through; empty when they connect to the virtual IP.
-pub(super) fn node_endpoint(endpoint: ClientEndpoint) -> String {
-    match endpoint {
-        ClientEndpoint::Node(name) => name.to_owned(),
-        ClientEndpoint::VirtualIp { .. } => String::new(),
+/// Where a cluster's clients connect.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientEntry {
+    /// Through this node's client port, published on the host (HAProxy in the Patroni stack).
+    Node(String),
+    /// To the virtual IP on the run's network (its last usable address), at this port, over
+    /// the Docker bridge.
+    VirtualIp { address: String, port: u16 },
+}
+
+impl ClientEntry {
+    /// The virtual IP's address, if clients connect to one.
+    pub fn virtual_ip(&self) -> Option<&str> {
+        match self {
+            ClientEntry::VirtualIp { address, .. } => Some(address),
+            ClientEntry::Node(_) => None,
+        }
     }
 }
 
-/// The virtual IP on `network` and its port, when the stack's clients connect to one: the
-/// subnet's last usable address, as the nodes compute it from their own.
-pub(super) async fn virtual_ip(
+/// Where the stack's clients connect on `network`: its client endpoint node, or the virtual IP
+/// (the subnet's last usable address, as the nodes compute it from their own).
+pub(super) async fn client_entry(
     docker: &Docker,
     network: &str,
     endpoint: ClientEndpoint,
-) -> Result<Option<(String, u16)>, TopologyError> {
-    let ClientEndpoint::VirtualIp { port } = endpoint else {
-        return Ok(None);
+) -> Result<ClientEntry, TopologyError> {
+    let port = match endpoint {
+        ClientEndpoint::Node(name) => return Ok(ClientEntry::Node(name.to_owned())),
+        ClientEndpoint::VirtualIp { port } => port,
     };
     let inspected = docker
         .inspect_network(
@@ -224,7 +232,10 @@ pub(super) async fn virtual_ip(
     subnets
         .iter()
         .find_map(|subnet| super::kinds::keepalived::virtual_ip(subnet))
-        .map(|ip| Some((ip.to_string(), port)))
+        .map(|ip| ClientEntry::VirtualIp {
+            address: ip.to_string(),
+            port,
+        })
         .ok_or_else(|| TopologyError::Node {
             node: "harness".into(),
             message: format!(

@@ -615,7 +615,8 @@ pub async fn attach(
     };
     let (stack, groups) = plan(scenario).map_err(|e| failed("harness", e.to_string()))?;
     let network = format!("{project}_default");
-    let virtual_ip = super::cluster::virtual_ip(docker, &network, stack.client_endpoint()).await?;
+    let client_entry =
+        super::cluster::client_entry(docker, &network, stack.client_endpoint()).await?;
     let mut nodes = Vec::new();
     for spec in groups.iter().flat_map(|g| &g.specs) {
         nodes.push(attach_node(docker, project, &network, spec).await?);
@@ -636,8 +637,7 @@ pub async fn attach(
         bring_up: Duration::ZERO,
         initial_leader: String::new(),
         config_digests,
-        client_endpoint: super::cluster::node_endpoint(stack.client_endpoint()),
-        virtual_ip,
+        client_entry,
         leader_key: stack.leader_key().map(str::to_owned),
         protocol: stack.protocol(),
         initial_backup: None,

@@ -2,7 +2,7 @@
 //! port ([`Serves`]); the run's superuser connects through the host port that port is published
 //! on. The settings are protocol-free [`Endpoint`]s, what the clients take.
 
-use super::{Cluster, Node};
+use super::{ClientEntry, Cluster, Node};
 use crate::client::{Endpoint, Protocol, pg_error_text, pg_session};
 use std::time::Duration;
 use thiserror::Error;
@@ -28,6 +28,8 @@ pub enum EndpointError {
     /// Only for a cluster not brought up by `Cluster::up`, which checks the endpoint started.
     #[error("the client endpoint {0} is not among the run's nodes")]
     NoClientEndpoint(String),
+    #[error("clients connect to the virtual IP {0}, through no node")]
+    AtVirtualIp(String),
     #[error("{node} ({kind}) serves no clients")]
     ServesNoClients { node: String, kind: &'static str },
     #[error("{node} does not publish its port {port}")]
@@ -72,20 +74,26 @@ impl Cluster {
     /// The client endpoint: the node the stack's clients connect through (HAProxy in the Patroni
     /// stack).
     pub fn endpoint(&self) -> Result<&Node, EndpointError> {
-        self.node(&self.client_endpoint)
-            .ok_or_else(|| EndpointError::NoClientEndpoint(self.client_endpoint.clone()))
+        match &self.client_entry {
+            ClientEntry::Node(name) => self
+                .node(name)
+                .ok_or_else(|| EndpointError::NoClientEndpoint(name.clone())),
+            ClientEntry::VirtualIp { address, .. } => {
+                Err(EndpointError::AtVirtualIp(address.clone()))
+            }
+        }
     }
 
     /// Where writes and primary reads go: the client endpoint's client port, or the virtual IP
     /// (reached over the run's bridge network, not a published port).
     pub fn primary_endpoint(&self, connect_timeout: Duration) -> Result<Endpoint, EndpointError> {
-        if let Some((address, port)) = &self.virtual_ip {
-            return Ok(Endpoint {
+        match &self.client_entry {
+            ClientEntry::VirtualIp { address, port } => Ok(Endpoint {
                 host: address.clone(),
                 ..superuser(&self.secrets.superuser, *port, connect_timeout)
-            });
+            }),
+            ClientEntry::Node(_) => self.endpoint_of(self.endpoint()?, connect_timeout),
         }
-        self.endpoint_of(self.endpoint()?, connect_timeout)
     }
 
     /// Which server answers at the virtual IP now (its `firedrill.node`): the harness reaches

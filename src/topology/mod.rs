@@ -18,7 +18,7 @@ mod roles;
 mod secrets;
 pub mod stacks;
 
-pub use cluster::Cluster;
+pub use cluster::{ClientEntry, Cluster};
 pub use disks::Disk;
 pub use endpoints::{EndpointError, Serves, SessionError};
 pub use error::TopologyError;

@@ -130,7 +130,7 @@ impl Cluster {
         node: &Node,
         timeout: Duration,
     ) -> Option<Result<bool, String>> {
-        let (address, _) = self.virtual_ip.as_ref()?;
+        let address = self.client_entry.virtual_ip()?;
         let what = format!("list the addresses of {}", node.name);
         let answer = crate::engine::exec_within(
             &self.docker,

@@ -89,7 +89,7 @@ async fn read_once(client: &dyn Client, cluster: &Cluster) -> Result<(String, Ve
 
 /// Which of `leaders` answers at the cluster's virtual IP, if it has one.
 async fn at_virtual_ip<'a>(cluster: &Cluster, leaders: &[&'a Node]) -> Option<&'a Node> {
-    cluster.virtual_ip.as_ref()?;
+    cluster.client_entry.virtual_ip()?;
     let name = cluster
         .serving_at_virtual_ip(Duration::from_secs(1))
         .await

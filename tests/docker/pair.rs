@@ -100,6 +100,9 @@ pub(crate) fn standby_promoted_by_the_procedure_and_the_address_followed(record:
         after.iter().all(|w| w.node.as_deref() == Some("db2")),
         "writes after the promotion acknowledged by another node than db2 {table}"
     );
+    // fenced, db1 never came back: db2 has no standby, and no full redundancy is reported
+    assert_eq!(incident.time_to_full_redundancy, None, "{table}");
+    assert_eq!(incident.nothing_to_stream_to, ["db1"], "{table}");
     // what asynchronous replication lost is reported exactly: writes db1 acknowledged
     let lost = record
         .measurements

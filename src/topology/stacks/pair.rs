@@ -140,7 +140,7 @@ async fn wait_ready(
         "{primary} primary, {} streaming",
         standbys.join(", ")
     ));
-    let Some((vip, _)) = cluster.virtual_ip.clone() else {
+    let Some(vip) = cluster.client_entry.virtual_ip() else {
         return Ok(primary);
     };
     poll_until(deadline, || async {
@@ -154,10 +154,12 @@ async fn wait_ready(
     reached.note(format!("virtual IP {vip} on {primary}"));
     // Only the bridge carries the virtual IP: a host that does not route to the run's network
     // (a remote engine, Docker Desktop's VM) cannot reach it.
+    let last_error = std::sync::Mutex::new(String::new());
     let answered = poll_until(deadline, || async {
         cluster
             .serving_at_virtual_ip(Duration::from_secs(1))
             .await
+            .inspect_err(|e| e.clone_into(&mut last_error.lock().expect("not poisoned")))
             .ok()
     })
     .await
@@ -177,11 +179,7 @@ async fn wait_ready(
                  stack's clients connect to it over the Docker bridge, which only a Linux host \
                  running the engine routes to (not a remote engine, not Docker Desktop's VM); \
                  {}",
-                cluster
-                    .serving_at_virtual_ip(Duration::from_secs(1))
-                    .await
-                    .err()
-                    .unwrap_or_default()
+                last_error.into_inner().expect("not poisoned")
             ),
         }),
     }
