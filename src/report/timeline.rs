@@ -9,7 +9,7 @@
 
 use super::escape::Esc;
 use super::rows::fmt_duration;
-use crate::history::{At, Event, FaultAction, Outcome, Role, source_label};
+use crate::history::{At, Event, FaultAction, Outcome, Role, RoleSample, source_label};
 use crate::record::RunRecord;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -187,6 +187,82 @@ struct OutageMark {
 pub struct NodeLane {
     pub node: String,
     pub segments: Vec<Segment>,
+}
+
+/// One stretch of the virtual IP's lane: buckets `[first, end)` in which the same nodes said
+/// they held it (none, one, or several: two holders is a split brain).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HolderSegment {
+    pub first: u64,
+    pub end: u64,
+    pub holders: Vec<String>,
+}
+
+impl HolderSegment {
+    fn name(&self) -> String {
+        match self.holders.as_slice() {
+            [] => "no holder".to_owned(),
+            [one] => one.clone(),
+            several => format!("{} (two holders)", several.join(" + ")),
+        }
+    }
+
+    fn fill(&self) -> &'static str {
+        match self.holders.len() {
+            0 => NO_HOLDER,
+            1 => state_fill(LaneState::Leader),
+            _ => FAIL,
+        }
+    }
+}
+
+/// Who held the virtual IP over the run, from each node's own answers on holding it (the pair
+/// stack); a bucket shows each node's last answer in it, one without a report keeps the one
+/// before, and a report without an answer counts the node no holder.
+fn holder_lane(record: &RunRecord, buckets: u64, index: impl Fn(At) -> u64) -> Vec<HolderSegment> {
+    let mut per_node: BTreeMap<(String, u64, String), Vec<Option<bool>>> = BTreeMap::new();
+    let mut reports: Vec<&RoleSample> = record.history.address_reports().collect();
+    if reports.is_empty() {
+        return Vec::new();
+    }
+    reports.sort_by_key(|r| r.sent);
+    for r in reports {
+        let lane = per_node
+            .entry(natural_key(&r.asked))
+            .or_insert_with(|| vec![None; buckets as usize]);
+        // a node that does not answer (killed, paused) is not counted a holder: only its own
+        // answer says it holds the address
+        lane[index(r.sent) as usize] = Some(r.is_leader());
+    }
+    let mut held: Vec<Option<bool>> = vec![None; per_node.len()];
+    let mut segments: Vec<HolderSegment> = Vec::new();
+    let mut seen = false;
+    for i in 0..buckets {
+        for (k, states) in per_node.values().enumerate() {
+            if let Some(state) = states[i as usize] {
+                held[k] = Some(state);
+                seen = true;
+            }
+        }
+        if !seen {
+            continue;
+        }
+        let holders: Vec<String> = per_node
+            .keys()
+            .zip(&held)
+            .filter(|(_, h)| **h == Some(true))
+            .map(|((_, _, node), _)| node.clone())
+            .collect();
+        match segments.last_mut() {
+            Some(last) if last.holders == holders => last.end = i + 1,
+            _ => segments.push(HolderSegment {
+                first: i,
+                end: i + 1,
+                holders,
+            }),
+        }
+    }
+    segments
 }
 
 /// What a pooler's lane shows in one stretch of time: the most server connections active
@@ -403,6 +479,8 @@ pub struct Timeline {
     pub restore: Option<RestoreLane>,
     /// The notes of a game day, marked along the top; none in a scripted run.
     pub notes: Vec<NoteMark>,
+    /// Who held the virtual IP, in a lane below the nodes'; empty without one.
+    pub holders: Vec<HolderSegment>,
 }
 
 /// The latest instant the history mentions.
@@ -626,6 +704,7 @@ impl Timeline {
             nodes,
             role_sources,
             pools: pool_lanes(record, buckets, index),
+            holders: holder_lane(record, buckets, index),
             steps: record
                 .history
                 .steps()
@@ -722,6 +801,8 @@ const RESTORE_PHASE: [&str; 2] = ["#9ecae1", "#3182bd"];
 /// A note's mark and its line down the chart: dark teal, apart from the faults' purple and the
 /// leader's navy.
 const NOTE: &str = "#01665e";
+/// The virtual IP's lane where nobody holds it.
+const NO_HOLDER: &str = "#f0f0f0";
 
 fn state_fill(state: LaneState) -> &'static str {
     match state {
@@ -786,6 +867,15 @@ impl Timeline {
         }
     }
 
+    /// The height of the virtual IP's lane; 0 without one.
+    fn holders_height(&self) -> f64 {
+        if self.holders.is_empty() {
+            0.0
+        } else {
+            NODE_H + NODE_GAP
+        }
+    }
+
     /// The height of the notes' row; 0 without notes.
     fn notes_height(&self) -> f64 {
         if self.notes.is_empty() { 0.0 } else { NOTE_ROW }
@@ -801,13 +891,15 @@ impl Timeline {
         let marks = self.outage_marks();
         let rto_rows = marks.iter().map(|m| m.row + 1).max().unwrap_or(1);
         let nodes_y = rto_y + RTO_H * rto_rows as f64 + 4.0;
-        let pools_y = nodes_y + (NODE_H + NODE_GAP) * self.nodes.len() as f64;
+        let holders_y = nodes_y + (NODE_H + NODE_GAP) * self.nodes.len() as f64;
+        let pools_y = holders_y + self.holders_height();
         let steps_y = pools_y + (POOL_H + NODE_GAP) * self.pools.len() as f64;
         let restore_y = steps_y + self.steps_height();
         let plot_bottom = restore_y + self.restore_height();
         let axis_y = plot_bottom;
         let legend_y = axis_y + AXIS_H + 4.0;
         let legend_rows = 2.0
+            + f64::from(u8::from(!self.holders.is_empty()))
             + f64::from(u8::from(!self.pools.is_empty()))
             + f64::from(u8::from(!self.steps.is_empty()))
             + f64::from(u8::from(self.restore.is_some()))
@@ -885,6 +977,14 @@ impl Timeline {
                 Esc(&lane.node)
             );
         }
+        if !self.holders.is_empty() {
+            let _ = writeln!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\">virtual IP</text>",
+                LEFT - 8.0,
+                holders_y + NODE_H / 2.0 + 4.0,
+            );
+        }
         for (k, lane) in self.pools.iter().enumerate() {
             let y = pools_y + (POOL_H + NODE_GAP) * k as f64;
             let _ = writeln!(
@@ -918,6 +1018,7 @@ impl Timeline {
         self.draw_fault_edges(&mut s, labels_y, plot_bottom);
         self.draw_writes(&mut s, writes_y);
         self.draw_nodes(&mut s, nodes_y);
+        self.draw_holders(&mut s, holders_y);
         self.draw_pools(&mut s, pools_y);
         self.draw_steps(&mut s, steps_y);
         self.draw_restore(&mut s, restore_y);
@@ -970,6 +1071,17 @@ impl Timeline {
                     .map(|n| n.node.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
+            ));
+        }
+        if !self.holders.is_empty() {
+            let stretches: Vec<String> = self
+                .holders
+                .iter()
+                .map(|h| format!("{} from {}", h.name(), At(h.first * self.bucket_ns())))
+                .collect();
+            text.push_str(&format!(
+                "; the virtual IP's holder: {}",
+                stretches.join(", ")
             ));
         }
         if !self.pools.is_empty() {
@@ -1282,6 +1394,44 @@ impl Timeline {
         }
     }
 
+    /// The virtual IP's lane: its holder by stretch, named where it fits; two holders in the
+    /// failed writes' red.
+    fn draw_holders(&self, s: &mut String, y: f64) {
+        if self.holders.is_empty() {
+            return;
+        }
+        let _ = writeln!(s, "<g class=\"holder-lane\">");
+        for seg in &self.holders {
+            let x = self.bucket_x(seg.first);
+            let w = self.bucket_x(seg.end) - x;
+            let name = seg.name();
+            let _ = write!(
+                s,
+                "<g><title>virtual IP: {} from {} to {}</title><rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{NODE_H}\" fill=\"{}\"/>",
+                Esc(&name),
+                At(seg.first * self.bucket_ns()),
+                At(seg.end * self.bucket_ns()),
+                seg.fill(),
+            );
+            if w >= 7.0 * name.len() as f64 + 6.0 {
+                let text = if seg.holders.is_empty() {
+                    "#000000"
+                } else {
+                    "#ffffff"
+                };
+                let _ = write!(
+                    s,
+                    "<text x=\"{:.1}\" y=\"{:.1}\" fill=\"{text}\" font-size=\"10\" aria-hidden=\"true\">{}</text>",
+                    x + 3.0,
+                    y + NODE_H / 2.0 + 3.5,
+                    Esc(&name)
+                );
+            }
+            let _ = writeln!(s, "</g>");
+        }
+        let _ = writeln!(s, "</g>");
+    }
+
     /// Each fault window shaded behind the writes and the outage lanes (the role lanes keep
     /// their colours): the group tests and readers find a fault by.
     fn draw_fault_windows(&self, s: &mut String, top: f64, bottom: f64) {
@@ -1469,9 +1619,23 @@ impl Timeline {
                 (state_fill(LaneState::NoAnswer), "no answer"),
             ],
         );
+        // the optional rows, each below the one before
+        let mut next = y + 2.0 * LEGEND_ROW;
+        if !self.holders.is_empty() {
+            row(
+                next,
+                "virtual IP",
+                &[
+                    (state_fill(LaneState::Leader), "held by the node named"),
+                    (NO_HOLDER, "no holder"),
+                    (FAIL, "two holders"),
+                ],
+            );
+            next += LEGEND_ROW;
+        }
         if !self.pools.is_empty() {
             row(
-                y + 2.0 * LEGEND_ROW,
+                next,
                 "pool use",
                 &[
                     (
@@ -1483,25 +1647,22 @@ impl Timeline {
                     (state_fill(LaneState::NoAnswer), "no answer"),
                 ],
             );
+            next += LEGEND_ROW;
         }
         if !self.steps.is_empty() {
-            let row_y = y + LEGEND_ROW * (2.0 + f64::from(u8::from(!self.pools.is_empty())));
             row(
-                row_y,
+                next,
                 "steps",
                 &[
                     (STEP_DONE, "done (bar: started to ended)"),
                     (STEP_FAILED, "failed"),
                 ],
             );
+            next += LEGEND_ROW;
         }
         if self.restore.is_some() {
-            let row_y = y + LEGEND_ROW
-                * (2.0
-                    + f64::from(u8::from(!self.pools.is_empty()))
-                    + f64::from(u8::from(!self.steps.is_empty())));
             row(
-                row_y,
+                next,
                 "restore",
                 &[
                     (
@@ -1511,15 +1672,11 @@ impl Timeline {
                     (RESTORE_PHASE[0], "the next phase"),
                 ],
             );
+            next += LEGEND_ROW;
         }
         if !self.notes.is_empty() {
-            let row_y = y + LEGEND_ROW
-                * (2.0
-                    + f64::from(u8::from(!self.pools.is_empty()))
-                    + f64::from(u8::from(!self.steps.is_empty()))
-                    + f64::from(u8::from(self.restore.is_some())));
             row(
-                row_y,
+                next,
                 "notes",
                 &[(
                     NOTE,
@@ -1608,6 +1765,69 @@ mod tests {
             events.push(probe("pg10", ms(t), ms(t + 2), Some(Role::Replica)));
         }
         record_of(events)
+    }
+
+    #[test]
+    fn a_lane_of_the_virtual_ip_s_holder_shows_two_holders_in_red() {
+        use crate::history::RoleSample;
+        let at = |node: &str, t: u64, holds: Result<bool, String>| {
+            Event::Role(RoleSample::address(
+                "vip",
+                node,
+                (ms(t), ms(t + 2)),
+                holds,
+                "172.18.255.254",
+            ))
+        };
+        let mut seq = 0;
+        let mut events = writes(&mut seq, 0, 8_000, Some("db1"));
+        for t in (0..8_000).step_by(500) {
+            // db1 holds it throughout but for 3 s to 4 s, when it did not answer; db2 from 5 s
+            let db1 = if (3_000..4_000).contains(&t) {
+                Err("timed out".into())
+            } else {
+                Ok(true)
+            };
+            events.push(at("db1", t, db1));
+            events.push(at("db2", t, Ok(t >= 5_000)));
+        }
+        let chart = Timeline::of(&record_of(events));
+        let seen: Vec<(u64, u64, Vec<&str>)> = chart
+            .holders
+            .iter()
+            .map(|h| {
+                (
+                    h.first,
+                    h.end,
+                    h.holders.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (0, 30, vec!["db1"]),
+                (30, 40, vec![]),
+                (40, 50, vec!["db1"]),
+                (50, 80, vec!["db1", "db2"])
+            ],
+            "{:?}",
+            chart.holders
+        );
+        let svg = chart.svg();
+        assert!(svg.contains(">virtual IP</text>"), "{svg}");
+        assert!(
+            svg.contains("virtual IP: db1 + db2 (two holders) from t+5.000s"),
+            "{svg}"
+        );
+        assert!(svg.contains(&format!("fill=\"{FAIL}\"/><text")), "{svg}");
+        assert!(svg.contains(
+            "holder: db1 from t+0.000s, no holder from t+3.000s, db1 from t+4.000s, \
+             db1 + db2 (two holders) from t+5.000s"
+        ));
+        // a stack without a virtual IP has no such lane
+        let plain = Timeline::of(&sample_record());
+        assert!(plain.holders.is_empty() && !plain.svg().contains("virtual IP"));
     }
 
     #[test]
