@@ -514,25 +514,32 @@ mod tests {
     const HAPROXY: Database<'static> = Database::Node(haproxy::NAME, haproxy::PG_PORT);
 
     fn defaults() -> AppSettings {
-        AppSettings {
-            nodes: 3,
-            image: None,
-            port: PORT,
-            status: STATUS_PATH.into(),
-            write_path: WRITE_PATH.into(),
-            read_path: READ_PATH.into(),
-            latest_path: LATEST_PATH.into(),
-            pool: 4,
-            balance: Balance::Roundrobin,
-            retries: 3,
-            redispatch: true,
-            inter: Duration::from_secs(1),
-            fall: 3,
-            rise: 2,
-            timeout_connect: Duration::from_secs(1),
-            timeout_server: Duration::from_secs(5),
-            timeout_check: Duration::from_secs(1),
-            db_connect_timeout: Duration::from_secs(1),
+        AppSettings::defaults_for_tests()
+    }
+
+    impl AppSettings {
+        /// The reference server's settings with `[topology.app]`'s defaults.
+        pub(crate) fn defaults_for_tests() -> AppSettings {
+            AppSettings {
+                nodes: 3,
+                image: None,
+                port: PORT,
+                status: STATUS_PATH.into(),
+                write_path: WRITE_PATH.into(),
+                read_path: READ_PATH.into(),
+                latest_path: LATEST_PATH.into(),
+                pool: 4,
+                balance: Balance::Roundrobin,
+                retries: 3,
+                redispatch: true,
+                inter: Duration::from_secs(1),
+                fall: 3,
+                rise: 2,
+                timeout_connect: Duration::from_secs(1),
+                timeout_server: Duration::from_secs(5),
+                timeout_check: Duration::from_secs(1),
+                db_connect_timeout: Duration::from_secs(1),
+            }
         }
     }
 

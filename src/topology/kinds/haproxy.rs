@@ -906,23 +906,8 @@ mod tests {
     fn in_front_of_the_tier_alone_it_routes_no_database_connection() {
         let tier = app::AppSettings {
             nodes: 2,
-            image: None,
-            port: app::PORT,
-            status: app::STATUS_PATH.into(),
-            write_path: app::WRITE_PATH.into(),
-            read_path: app::READ_PATH.into(),
-            latest_path: app::LATEST_PATH.into(),
-            pool: 4,
             balance: app::Balance::Source,
-            retries: 3,
-            redispatch: true,
-            inter: Duration::from_secs(1),
-            fall: 3,
-            rise: 2,
-            timeout_connect: Duration::from_secs(1),
-            timeout_server: Duration::from_secs(5),
-            timeout_check: Duration::from_secs(1),
-            db_connect_timeout: Duration::from_secs(1),
+            ..app::AppSettings::defaults_for_tests()
         };
         let spec = tier_only_spec(&tier);
         let cfg = &spec.files[0].contents;
