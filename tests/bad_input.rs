@@ -108,6 +108,14 @@ fn cases() -> Vec<Case> {
             (6, 1),
             "topology.haproxy: expected no [topology.haproxy] in a stack whose clients connect to a virtual IP",
         ),
+        case(
+            "pair-target-haproxy-without-tier.toml",
+            &format!(
+                "{MINIMAL}[topology]\nstack = \"pair\"\n[[fault]]\nat = \"5s\"\nkind = \"crash\"\ntarget = \"haproxy\"\n"
+            ),
+            (9, 10),
+            "the topology has no haproxy node ([topology.app] is not set: in the pair stack HAProxy runs only in front of API servers)",
+        ),
         case("empty.toml", "", (1, 1), "missing required keys"),
         Case {
             file: "huge.toml",

@@ -107,10 +107,17 @@ pub(crate) fn full_redundancy(
         .iter()
         .filter(|p| p.sent >= from && window.before_end(p.sent) && is_leader(p));
     for p in leaders {
+        // the leader itself may be a node a one-off fault hit (a postgres-crash it came back
+        // from): it is no peer left down
+        let peers_down: Vec<String> = left_down
+            .iter()
+            .filter(|n| **n != p.asked)
+            .cloned()
+            .collect();
         let alone = expected.iter().all(|&n| n == p.asked) && p.streaming.is_empty();
-        if alone && !left_down.is_empty() {
+        if alone && !peers_down.is_empty() {
             not_streaming.clear();
-            nothing_to_stream_to.clone_from(&left_down);
+            nothing_to_stream_to = peers_down;
             continue;
         }
         nothing_to_stream_to.clear();
@@ -202,6 +209,16 @@ mod tests {
         ]);
         let r = measure_first(&h, from(ms(100)), None);
         assert_eq!(r.time, Some(Duration::from_millis(501)));
+        assert!(r.nothing_to_stream_to.is_empty());
+        // One node, hit by a one-off fault it came back from (no heal): its own crash leaves no
+        // peer down, and it is as redundant as it was built.
+        let h = history(vec![
+            probe_wal("pg1", ms(0), ms(1), Role::Leader, None, &[]),
+            inject(0, "pg1", ms(100)),
+            probe_wal("pg1", ms(300), ms(301), Role::Leader, None, &[]),
+        ]);
+        let r = measure_first(&h, from(ms(100)), None);
+        assert_eq!(r.time, Some(Duration::from_millis(201)));
         assert!(r.nothing_to_stream_to.is_empty());
         // One node by design, nothing left down: as redundant as it was built.
         let h = history(vec![

@@ -7,8 +7,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 /// Reads the proxy's view of its servers (HAProxy: its stats page) every `interval` until
-/// `stop`, if the client endpoint's kind tells one: a stack without such a proxy has no proxy
-/// samples.
+/// `stop`, if the cluster has a proxy that tells one (the client endpoint, or the one in front
+/// of the application tier): a stack without such a proxy has no proxy samples.
 pub async fn probe_proxy(
     cluster: Arc<Cluster>,
     clock: Clock,

@@ -582,7 +582,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
                 (Some(d), _) => fmt_duration(d),
                 (None, gap) => format!("not reached ({})", gap.unwrap_or_default()),
             },
-            "F to the first probe answer, sent after the heal, in which the leader lists every probed node not left down as streaming",
+            "F to the first probe answer, sent after the heal, in which the leader lists every probed node not left down as streaming; not reached while it streams to nobody and every other node was left down",
         );
         row(
             format!("{label}: RTO (write downtime)"),

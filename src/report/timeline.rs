@@ -203,7 +203,8 @@ impl HolderSegment {
         match self.holders.as_slice() {
             [] => "no holder".to_owned(),
             [one] => one.clone(),
-            several => format!("{} (two holders)", several.join(" + ")),
+            [_, _] => format!("{} (two holders)", self.holders.join(" + ")),
+            several => format!("{} ({} holders)", several.join(" + "), several.len()),
         }
     }
 
@@ -217,8 +218,9 @@ impl HolderSegment {
 }
 
 /// Who held the virtual IP over the run, from each node's own answers on holding it (the pair
-/// stack); a bucket shows each node's last answer in it, one without a report keeps the one
-/// before, and a report without an answer counts the node no holder.
+/// stack): a node holds it in a bucket if any of its answers there said so (the most telling,
+/// as on the role lanes), a bucket without a report keeps the one before up to the node's last
+/// report, and a report without an answer counts the node no holder.
 fn holder_lane(record: &RunRecord, buckets: u64, index: impl Fn(At) -> u64) -> Vec<HolderSegment> {
     let mut per_node: BTreeMap<(String, u64, String), Vec<Option<bool>>> = BTreeMap::new();
     let mut reports: Vec<&RoleSample> = record.history.address_reports().collect();
@@ -232,8 +234,13 @@ fn holder_lane(record: &RunRecord, buckets: u64, index: impl Fn(At) -> u64) -> V
             .or_insert_with(|| vec![None; buckets as usize]);
         // a node that does not answer (killed, paused) is not counted a holder: only its own
         // answer says it holds the address
-        lane[index(r.sent) as usize] = Some(r.is_leader());
+        let slot = &mut lane[index(r.sent) as usize];
+        *slot = Some(slot.unwrap_or(false) || r.is_leader());
     }
+    let last: Vec<usize> = per_node
+        .values()
+        .map(|states| states.iter().rposition(Option::is_some).unwrap_or(0))
+        .collect();
     let mut held: Vec<Option<bool>> = vec![None; per_node.len()];
     let mut segments: Vec<HolderSegment> = Vec::new();
     let mut seen = false;
@@ -242,9 +249,13 @@ fn holder_lane(record: &RunRecord, buckets: u64, index: impl Fn(At) -> u64) -> V
             if let Some(state) = states[i as usize] {
                 held[k] = Some(state);
                 seen = true;
+            } else if i as usize > last[k] {
+                // the carried state stops at the node's last report
+                held[k] = None;
             }
         }
-        if !seen {
+        // before the first report and after every node's last, the lane shows nothing
+        if !seen || held.iter().all(Option::is_none) {
             continue;
         }
         let holders: Vec<String> = per_node
@@ -1628,7 +1639,7 @@ impl Timeline {
                 &[
                     (state_fill(LaneState::Leader), "held by the node named"),
                     (NO_HOLDER, "no holder"),
-                    (FAIL, "two holders"),
+                    (FAIL, "two holders or more"),
                 ],
             );
             next += LEGEND_ROW;
@@ -1809,7 +1820,8 @@ mod tests {
                 (0, 30, vec!["db1"]),
                 (30, 40, vec![]),
                 (40, 50, vec!["db1"]),
-                (50, 80, vec!["db1", "db2"])
+                // to the last reports' bucket, as the role lanes
+                (50, 76, vec!["db1", "db2"])
             ],
             "{:?}",
             chart.holders

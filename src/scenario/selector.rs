@@ -17,6 +17,8 @@ const GROUP: &str = "group:";
 pub(super) struct Nodes {
     /// In the stack's listing order; kinds the topology has none of are left out.
     kinds: Vec<(NodeKind, usize)>,
+    /// For each kind the topology has none of, what would give it some.
+    absent: Vec<(NodeKind, String)>,
 }
 
 impl Nodes {
@@ -30,6 +32,11 @@ impl Nodes {
                 .iter()
                 .map(|&kind| (kind, kind.kind().count(topology)))
                 .filter(|&(_, count)| count > 0)
+                .collect(),
+            absent: KINDS
+                .iter()
+                .filter(|k| k.kind().count(topology) == 0)
+                .map(|&k| (k, k.kind().absent_because(topology)))
                 .collect(),
         }
     }
@@ -80,8 +87,12 @@ impl Nodes {
                     kind.name()
                 ));
             }
+            let because = self.absent.iter().find(|(k, _)| k == kind).map_or_else(
+                || format!("[topology.{}] is not set", kind.name()),
+                |(_, b)| b.clone(),
+            );
             return Some(format!(
-                "the topology has no {0} node ([topology.{0}] is not set)",
+                "the topology has no {} node ({because})",
                 kind.name()
             ));
         }

@@ -288,12 +288,16 @@ fn workload(raw: &RawWorkload, topology: &Topology) -> Result<Workload> {
         None => Endpoint::Haproxy,
         Some(through) => match through.get_ref().as_str() {
             "haproxy" if at_virtual_ip(topology) => {
+                let expected = match tier {
+                    true => "\"app\" or no workload.through",
+                    false => "no workload.through",
+                };
                 return Err(invalid(
                     through.span(),
                     "workload.through",
                     format!(
-                        "expected no workload.through in the {} stack, found \"haproxy\": no \
-                         proxy fronts its database, clients connect to the virtual IP",
+                        "expected {expected} in the {} stack, found \"haproxy\": no proxy \
+                         fronts its database, clients connect to the virtual IP",
                         topology.stack
                     ),
                 ));

@@ -785,6 +785,52 @@ mod tests {
         hex::encode(Md5::digest(format!("{}postgres", secrets.superuser)))
     }
 
+    /// The pair's API servers: the reference server computes the virtual IP itself, so its
+    /// export runs; an own image must be told it, which an export cannot do.
+    #[test]
+    fn an_own_application_image_over_a_virtual_ip_is_refused_in_an_export() {
+        let mut scenario = scenario("pair-with-api-servers");
+        let reference = export(&scenario, "firedrill/base:test").expect("the reference server");
+        assert!(reference.services.iter().any(|s| s == "app1"));
+        let text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pair-with-api-servers.toml"),
+        )
+        .unwrap()
+        .replace(
+            "[topology.app]\n",
+            "[topology.app]\nimage = \"team/api:1\"\n",
+        );
+        scenario = crate::scenario::parse(Path::new("scenarios/own.toml"), &text).unwrap();
+        let err = export(&scenario, "firedrill/base:test")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "the pair stack's export cannot run the application image team/api:1: it is told \
+             the database's address, and the virtual IP's is known only once the compose tool \
+             has made the network (firedrill's reference server computes it; a drill tells \
+             your image)"
+        );
+        // a drill renders the image with the address it has
+        let drill = stacks::named("pair").unwrap().plan(&Render {
+            topology: &scenario.topology,
+            secrets: SecretsAt::Files(&known()),
+            run_id: "fd-test",
+            virtual_ip: Some("172.18.255.254"),
+        });
+        let app1 = drill
+            .iter()
+            .flat_map(|g| &g.specs)
+            .find(|s| s.name == "app1")
+            .unwrap();
+        assert!(
+            app1.env
+                .contains(&("FIREDRILL_DATABASE_HOST".into(), "172.18.255.254".into())),
+            "{:?}",
+            app1.env
+        );
+    }
+
     #[test]
     fn the_export_is_the_drills_plan_with_the_secrets_moved_to_the_environment() {
         for name in [

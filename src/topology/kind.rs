@@ -31,6 +31,11 @@ pub trait Kind: Sync + Send + 'static {
     /// that says so, for messages (`topology.patroni.nodes`).
     fn count(&self, topology: &Topology) -> usize;
     fn count_setting(&self) -> &'static str;
+    /// Why `topology` has none of it, for messages: `[topology.NAME] is not set` unless the
+    /// kind says otherwise.
+    fn absent_because(&self, _topology: &Topology) -> String {
+        format!("[topology.{}] is not set", self.name())
+    }
     /// Its nodes and their settings in words, for the reports (`3 etcd`, `HAProxy (patroni-rest
     /// check, inter 2s, fall 3, rise 2)`); `None` when the topology has none of it.
     fn describe(&self, topology: &Topology) -> Option<String>;

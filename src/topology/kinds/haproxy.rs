@@ -108,7 +108,8 @@ fn check(input: &SettingsInput<'_>, raw: &RawHaproxy) -> Result<HaproxySettings,
     })
 }
 
-/// The HAProxy kind: the client endpoint.
+/// The HAProxy kind: the client endpoint in the Patroni stack; in front of the application
+/// tier alone where clients reach the database at a virtual IP.
 pub struct Haproxy;
 
 pub const NAME: &str = "haproxy";
@@ -160,6 +161,21 @@ impl Kind for Haproxy {
 
     fn count_setting(&self) -> &'static str {
         "topology.haproxy"
+    }
+
+    /// Where clients reach the database at a virtual IP, HAProxy runs only in front of API
+    /// servers.
+    fn absent_because(&self, topology: &Topology) -> String {
+        let at_vip = super::super::stacks::named(&topology.stack)
+            .is_some_and(|s| s.client_endpoint() != ClientEndpoint::Node(NAME));
+        match at_vip {
+            true => format!(
+                "[topology.app] is not set: in the {} stack HAProxy runs only in front of API \
+                 servers",
+                topology.stack
+            ),
+            false => "[topology.haproxy] is not set".into(),
+        }
     }
 
     fn describe(&self, topology: &Topology) -> Option<String> {

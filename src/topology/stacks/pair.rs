@@ -92,14 +92,17 @@ impl Stack for PairStack {
     }
 
     /// The servers report their own roles; no proxy, pooler or backup repository.
-    fn lacks(&self, family: Family, _topology: &Topology) -> Option<String> {
+    fn lacks(&self, family: Family, topology: &Topology) -> Option<String> {
         match family {
             Family::WritePath | Family::Role | Family::Reads => None,
-            Family::Proxy => Some(
+            Family::Proxy => Some(format!(
                 "the pair stack has no proxy in front of the database: its clients connect to \
-                 the virtual IP (an HAProxy there fronts only the application servers)"
-                    .into(),
-            ),
+                 the virtual IP{}",
+                match APP.kind().count(topology) {
+                    0 => "",
+                    _ => " (its HAProxy fronts only the application servers)",
+                }
+            )),
             Family::Pool | Family::PoolRole => {
                 Some("the pair stack has no connection pooler".into())
             }
