@@ -97,6 +97,12 @@ pub fn compose(args: ComposeArgs) -> u8 {
         export.client_endpoint.how(&format!("{tool} -f {file}")),
         firedrill::topology::Secret::Superuser.var()
     );
+    if let Some(tier) = &export.tier_endpoint {
+        println!(
+            "api:     {}",
+            firedrill::topology::compose::tier_how(&format!("{tool} -f {file}"), tier)
+        );
+    }
     println!("stop:    {tool} -f {file} down -v");
     EXIT_PASSED
 }

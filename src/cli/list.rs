@@ -80,7 +80,15 @@ fn kinds() -> Vec<KindLine> {
                 count: kind.count_setting().to_owned(),
                 serves: kind.serves().map_or_else(
                     || "-".to_owned(),
-                    |s| format!("{} on {}", s.protocol.name(), s.port),
+                    |s| match s.tier {
+                        Some(tier) => format!(
+                            "{} on {}; http on {tier} in front of [topology.app] (in a stack \
+                             whose clients reach a virtual IP, that alone)",
+                            s.protocol.name(),
+                            s.port
+                        ),
+                        None => format!("{} on {}", s.protocol.name(), s.port),
+                    },
                 ),
                 packages: names(kind.packages().iter().copied()),
             }

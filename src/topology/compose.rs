@@ -112,6 +112,17 @@ pub struct Export {
     pub services: Vec<String>,
     /// The service clients connect through, and its port in the container.
     pub client_endpoint: ClientAt,
+    /// The service in front of the application tier and its HTTP port in the container, if the
+    /// topology has a tier.
+    pub tier_endpoint: Option<(String, u16)>,
+}
+
+/// How to reach an application tier's HTTP endpoint with `tool`.
+pub fn tier_how(tool: &str, (service, port): &(String, u16)) -> String {
+    format!(
+        "{tool} port {service} {port}   (HTTP, the host port on 127.0.0.1: POST /writes/{{seq}}, \
+         GET /writes/latest)"
+    )
 }
 
 /// A configuration file of an export.
@@ -191,9 +202,14 @@ pub fn export(scenario: &Scenario, image: &str) -> Result<Export, ComposeError> 
         ),
         ClientEndpoint::VirtualIp { port } => ClientAt::VirtualIp(port),
     };
+    // The HTTP endpoint in front of an application tier, if the topology has one.
+    let tier = groups.iter().flat_map(|g| &g.specs).find_map(|s| {
+        let port = s.kind.kind().serves()?.tier?;
+        s.ports.contains(&port).then(|| (s.name.clone(), port))
+    });
     let label = &scenario.name;
     let mut out = String::new();
-    header(&mut out, scenario, image, &client);
+    header(&mut out, scenario, image, &client, tier.as_ref());
     let _ = writeln!(out, "version: {}\n\nservices:", quote(FILE_VERSION));
 
     // Volumes, by name, in the order the nodes name them: the keeper mounts each once.
@@ -248,11 +264,18 @@ pub fn export(scenario: &Scenario, image: &str) -> Result<Export, ComposeError> 
         files,
         services,
         client_endpoint: client,
+        tier_endpoint: tier,
     })
 }
 
 /// The comment heading the compose file.
-fn header(out: &mut String, scenario: &Scenario, image: &str, client: &ClientAt) {
+fn header(
+    out: &mut String,
+    scenario: &Scenario,
+    image: &str,
+    client: &ClientAt,
+    tier: Option<&(String, u16)>,
+) {
     let _ = writeln!(
         out,
         "# The topology of the firedrill scenario {:?}, exported by `firedrill compose`.\n\
@@ -262,12 +285,16 @@ fn header(out: &mut String, scenario: &Scenario, image: &str, client: &ClientAt)
          #\n\
          # In this directory (or with `docker compose` for `docker-compose`):\n\
          #   start:   docker-compose up -d\n\
-         #   connect: {connect}\n\
+         #   connect: {connect}\n{api}\
          #   stop:    docker-compose down -v   (removes the containers, the network and the disks)\n\
          #\n\
          # Image {image}: {origin}.",
         scenario.name,
         connect = client.how("docker-compose"),
+        api = tier.map_or_else(String::new, |t| format!(
+            "#   api:     {}\n",
+            tier_how("docker-compose", t)
+        )),
         origin = if scenario.image.is_some() {
             "the scenario's own"
         } else {
@@ -792,6 +819,22 @@ mod tests {
         let mut scenario = scenario("pair-with-api-servers");
         let reference = export(&scenario, "firedrill/base:test").expect("the reference server");
         assert!(reference.services.iter().any(|s| s == "app1"));
+        // the header says where the API is, beside where the database is
+        assert_eq!(reference.tier_endpoint, Some(("haproxy".into(), 8080)));
+        assert!(
+            reference
+                .compose
+                .contains("#   api:     docker-compose port haproxy 8080   (HTTP"),
+            "{}",
+            reference.compose
+        );
+        let plain = export(
+            &self::scenario("patroni-primary-crash"),
+            "firedrill/base:test",
+        )
+        .unwrap();
+        assert_eq!(plain.tier_endpoint, None);
+        assert!(!plain.compose.contains("#   api:"));
         let text = std::fs::read_to_string(
             Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/pair-with-api-servers.toml"),
         )
