@@ -9,7 +9,7 @@
 
 use super::escape::Esc;
 use super::rows::fmt_duration;
-use crate::history::{At, Event, FaultAction, Outcome, Role, RoleSample, source_label};
+use crate::history::{At, Event, FaultAction, Outcome, Role, source_label};
 use crate::record::RunRecord;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -223,12 +223,8 @@ impl HolderSegment {
 /// report, and a report without an answer counts the node no holder.
 fn holder_lane(record: &RunRecord, buckets: u64, index: impl Fn(At) -> u64) -> Vec<HolderSegment> {
     let mut per_node: BTreeMap<(String, u64, String), Vec<Option<bool>>> = BTreeMap::new();
-    let mut reports: Vec<&RoleSample> = record.history.address_reports().collect();
-    if reports.is_empty() {
-        return Vec::new();
-    }
-    reports.sort_by_key(|r| r.sent);
-    for r in reports {
+    // any holding answer in a bucket counts, so the reports' order does not matter
+    for r in record.history.address_reports() {
         let lane = per_node
             .entry(natural_key(&r.asked))
             .or_insert_with(|| vec![None; buckets as usize]);
