@@ -309,7 +309,7 @@ fn classify(status: u16, body: &[u8]) -> Result<Accepted, Failure> {
     match (answer.committed, status, answer.node, answer.timeline) {
         (Some(Some(true)), 200, Some(node), Some(timeline)) => Ok(Accepted {
             node,
-            epoch: timeline,
+            epoch: Some(timeline),
             via: answer.app,
             status: Some(status),
         }),
@@ -362,7 +362,7 @@ mod tests {
             outcome(200, body).unwrap(),
             Accepted {
                 node: "pg3".into(),
-                epoch: 2,
+                epoch: Some(2),
                 via: Some("app2".into()),
                 status: Some(200),
             }

@@ -7,9 +7,11 @@
 
 mod http;
 mod postgres;
+mod redis;
 
 pub use http::Http;
 pub use postgres::{Postgres, error_text as pg_error_text, session as pg_session};
+pub use redis::Redis;
 
 use crate::history::ErrorKind;
 use futures_util::future::BoxFuture;
@@ -26,6 +28,18 @@ pub struct Endpoint {
     pub dbname: String,
     /// Bounds the TCP connection.
     pub connect_timeout: Duration,
+    /// Where the client first asks for the primary's address (Redis Sentinel), if the stack's
+    /// clients discover it: then `host` and `port` are unused.
+    pub discovery: Option<Discovery>,
+}
+
+/// Where a client discovers the primary: the arbiters to ask, in order, and the name of what
+/// they watch (Sentinel's master name).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Discovery {
+    /// `(host, port)` of each arbiter.
+    pub arbiters: Vec<(String, u16)>,
+    pub service: String,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -37,16 +51,17 @@ impl std::fmt::Debug for Endpoint {
             .field("user", &self.user)
             .field("dbname", &self.dbname)
             .field("connect_timeout", &self.connect_timeout)
+            .field("discovery", &self.discovery)
             .finish_non_exhaustive()
     }
 }
 
 /// A write the server acknowledged: the node that accepted it and its epoch there (PostgreSQL:
-/// the timeline).
+/// the timeline; Redis keeps none).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Accepted {
     pub node: String,
-    pub epoch: u64,
+    pub epoch: Option<u64>,
     /// Through an application tier: the server that answered.
     pub via: Option<String>,
     /// Through an application tier: the answer's HTTP status.
@@ -133,15 +148,18 @@ pub enum Protocol {
     Postgres,
     /// An application tier's HTTP API (firedrill's reference server's contract).
     Http,
+    /// Redis's RESP, the primary found through Sentinel.
+    Redis,
 }
 
 impl Protocol {
-    pub const ALL: &'static [Protocol] = &[Protocol::Postgres, Protocol::Http];
+    pub const ALL: &'static [Protocol] = &[Protocol::Postgres, Protocol::Http, Protocol::Redis];
 
     pub fn name(self) -> &'static str {
         match self {
             Protocol::Postgres => "postgres",
             Protocol::Http => "http",
+            Protocol::Redis => "redis",
         }
     }
 
@@ -154,6 +172,7 @@ impl Protocol {
         match self {
             Protocol::Postgres => Arc::new(Postgres),
             Protocol::Http => Arc::new(Http::default()),
+            Protocol::Redis => Arc::new(Redis),
         }
     }
 }
@@ -209,6 +228,7 @@ mod tests {
             password: "s3cret".into(),
             dbname: "postgres".into(),
             connect_timeout: Duration::from_secs(1),
+            discovery: None,
         };
         let debug = format!("{endpoint:?}");
         assert!(debug.contains("5432"), "{debug}");

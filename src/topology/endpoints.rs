@@ -207,6 +207,7 @@ fn superuser(password: &str, port: u16, connect_timeout: Duration) -> Endpoint {
         password: password.into(),
         dbname: "postgres".into(),
         connect_timeout,
+        discovery: None,
     }
 }
 
@@ -225,6 +226,7 @@ mod tests {
                 password: "pw".into(),
                 dbname: "postgres".into(),
                 connect_timeout: Duration::from_millis(1500),
+                discovery: None,
             }
         );
     }

@@ -97,7 +97,7 @@ mod tests {
             Box::pin(async move {
                 Ok(Accepted {
                     node,
-                    epoch: 1,
+                    epoch: Some(1),
                     via: None,
                     status: None,
                 })
@@ -138,6 +138,7 @@ mod tests {
             password: String::new(),
             dbname: "d".into(),
             connect_timeout: Duration::from_secs(1),
+            discovery: None,
         })
     }
 

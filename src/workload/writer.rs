@@ -111,7 +111,9 @@ impl Attempt {
             via: accepted.as_ref().and_then(|a| a.via.clone()),
             status,
             // The history records the epoch as a PostgreSQL-sized timeline.
-            timeline: accepted.map(|a| u32::try_from(a.epoch).unwrap_or(u32::MAX)),
+            timeline: accepted
+                .and_then(|a| a.epoch)
+                .map(|e| u32::try_from(e).unwrap_or(u32::MAX)),
             error_kind: failure.as_ref().map(|f| f.kind),
             error: failure.map(|f| f.text),
         }

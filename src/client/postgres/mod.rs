@@ -149,7 +149,7 @@ impl Connection for PostgresConnection {
             let timeline: i32 = row.get(1);
             Ok(Accepted {
                 node,
-                epoch: u64::from(u32::try_from(timeline).unwrap_or(0)),
+                epoch: Some(u64::from(u32::try_from(timeline).unwrap_or(0))),
                 via: None,
                 status: None,
             })
@@ -201,6 +201,7 @@ mod tests {
             password: "secret".into(),
             dbname: "postgres".into(),
             connect_timeout: std::time::Duration::from_secs(2),
+            discovery: None,
         }
     }
 
@@ -220,7 +221,7 @@ mod tests {
                 via: None,
                 status: None,
                 node: fake_server::NODE.into(),
-                epoch: 3,
+                epoch: Some(3),
             };
             assert_eq!(accepted, expected);
         }
