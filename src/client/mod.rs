@@ -7,11 +7,11 @@
 
 mod http;
 mod postgres;
-mod redis;
+pub mod redis;
 
+pub use self::redis::Redis;
 pub use http::Http;
 pub use postgres::{Postgres, error_text as pg_error_text, session as pg_session};
-pub use redis::Redis;
 
 use crate::history::ErrorKind;
 use futures_util::future::BoxFuture;

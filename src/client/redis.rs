@@ -19,6 +19,7 @@ use crate::history::ErrorKind;
 use futures_util::future::BoxFuture;
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, RedisError, Value};
+use std::time::Duration;
 
 /// The set every write goes to.
 pub const KEY: &str = "firedrill:writes";
@@ -138,6 +139,23 @@ async fn discover(discovery: &Discovery, endpoint: &Endpoint) -> Result<(String,
     ))
 }
 
+/// A connection of the harness's own (a role probe, readiness) to a Redis server or Sentinel
+/// at `host:port`, bounded by `timeout`.
+pub async fn session(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Result<MultiplexedConnection, String> {
+    let client = redis::Client::open(format!("redis://{host}:{port}/")).map_err(|e| text(&e))?;
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(timeout))
+        .set_response_timeout(Some(timeout));
+    client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+        .map_err(|e| text(&e))
+}
+
 /// A connection to the server at `host:port`, and its node name.
 async fn open(host: &str, port: u16, endpoint: &Endpoint) -> Result<Open, Failure> {
     let connect_failure = |e: RedisError| {
@@ -180,7 +198,7 @@ async fn connection(
 }
 
 /// The node name in a process title template (`firedrill:redis2 {title}`).
-fn node_name(template: &str) -> Option<String> {
+pub fn node_name(template: &str) -> Option<String> {
     let name = template
         .strip_prefix(NAME_PREFIX)?
         .split_whitespace()
@@ -195,7 +213,7 @@ async fn role(connection: &mut MultiplexedConnection) -> Result<(bool, Option<u6
     Ok(parse_role(&answer))
 }
 
-fn parse_role(answer: &[Value]) -> (bool, Option<u64>) {
+pub fn parse_role(answer: &[Value]) -> (bool, Option<u64>) {
     let word = |v: &Value| match v {
         Value::BulkString(b) => Some(String::from_utf8_lossy(b).into_owned()),
         Value::SimpleString(s) => Some(s.clone()),
@@ -214,7 +232,7 @@ fn parse_role(answer: &[Value]) -> (bool, Option<u64>) {
 
 /// An error in the server's words (`READONLY You can't write against a read only replica.`),
 /// or the connection's.
-fn text(e: &RedisError) -> String {
+pub fn text(e: &RedisError) -> String {
     match (e.code(), e.detail()) {
         (Some(code), Some(detail)) => format!("{code} {detail}"),
         _ => error_chain(e),

@@ -333,10 +333,10 @@ mod tests {
     #[test]
     fn a_record_naming_no_kind_or_a_malformed_one_is_refused_with_its_key() {
         let mut json = serde_json::to_value(topology("")).unwrap();
-        json["redis"] = serde_json::json!({"nodes": 3});
+        json["zookeeper"] = serde_json::json!({"nodes": 3});
         let err = serde_json::from_value::<Topology>(json).unwrap_err();
         assert!(
-            err.to_string().contains("unknown node kind \"redis\""),
+            err.to_string().contains("unknown node kind \"zookeeper\""),
             "{err}"
         );
         let mut json = serde_json::to_value(topology("")).unwrap();

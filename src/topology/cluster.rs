@@ -192,6 +192,13 @@ pub enum ClientEntry {
     /// To the virtual IP on the run's network (its last usable address), at this port, over
     /// the Docker bridge.
     VirtualIp { address: String, port: u16 },
+    /// To the primary the arbiters of this kind name (Sentinels), asked through their
+    /// published `port` for `service`.
+    Discovery {
+        arbiter: NodeKind,
+        port: u16,
+        service: String,
+    },
 }
 
 impl ClientEntry {
@@ -199,7 +206,7 @@ impl ClientEntry {
     pub fn virtual_ip(&self) -> Option<&str> {
         match self {
             ClientEntry::VirtualIp { address, .. } => Some(address),
-            ClientEntry::Node(_) => None,
+            ClientEntry::Node(_) | ClientEntry::Discovery { .. } => None,
         }
     }
 }
@@ -214,6 +221,21 @@ pub(super) async fn client_entry(
     let port = match endpoint {
         ClientEndpoint::Node(name) => return Ok(ClientEntry::Node(name.to_owned())),
         ClientEndpoint::VirtualIp { port } => port,
+        ClientEndpoint::Discovery {
+            arbiter,
+            port,
+            service,
+        } => {
+            let arbiter = NodeKind::named(arbiter).ok_or_else(|| TopologyError::Node {
+                node: "harness".into(),
+                message: format!("no node kind named {arbiter:?}"),
+            })?;
+            return Ok(ClientEntry::Discovery {
+                arbiter,
+                port,
+                service: service.to_owned(),
+            });
+        }
     };
     let inspected = docker
         .inspect_network(

@@ -79,6 +79,13 @@ pub enum ClientAt {
     /// The virtual IP on the project's network (its last usable address), this port, over the
     /// bridge.
     VirtualIp(u16),
+    /// Wherever the arbiters (Sentinels, this service prefix and port) name the primary
+    /// (`service`).
+    Discovery {
+        arbiter: String,
+        port: u16,
+        service: String,
+    },
 }
 
 impl ClientAt {
@@ -91,6 +98,15 @@ impl ClientAt {
             ClientAt::VirtualIp(port) => format!(
                 "the virtual IP, port {port}: the project network's last usable address \
                  (`docker network inspect`), over the bridge from this host; user postgres"
+            ),
+            ClientAt::Discovery {
+                arbiter,
+                port,
+                service,
+            } => format!(
+                "ask a {arbiter} for the master ({tool} port {arbiter}1 {port}, then `SENTINEL \
+                 get-master-addr-by-name {service}`): its address on the project network, over \
+                 the bridge from this host"
             ),
         }
     }
@@ -201,6 +217,15 @@ pub fn export(scenario: &Scenario, image: &str) -> Result<Export, ComposeError> 
                 .map_or(0, |serves| serves.port),
         ),
         ClientEndpoint::VirtualIp { port } => ClientAt::VirtualIp(port),
+        ClientEndpoint::Discovery {
+            arbiter,
+            port,
+            service,
+        } => ClientAt::Discovery {
+            arbiter: arbiter.to_owned(),
+            port,
+            service: service.to_owned(),
+        },
     };
     // The HTTP endpoint in front of an application tier, if the topology has one.
     let tier = groups.iter().flat_map(|g| &g.specs).find_map(|s| {

@@ -25,6 +25,21 @@ impl Cluster {
             .unwrap_or_else(|| node.ip.clone()))
     }
 
+    /// The name of the node of `kind` at address `ip` on the run's network: by the address each
+    /// started with, else (a restarted container) by asking the engine for each one's address
+    /// now. `None`: no such node.
+    pub async fn name_at(&self, ip: &str, kind: super::NodeKind) -> Option<String> {
+        if let Some(node) = self.nodes_of(kind).find(|n| n.ip == ip) {
+            return Some(node.name.clone());
+        }
+        for node in self.nodes_of(kind) {
+            if self.current_ip(node).await.is_ok_and(|now| now == ip) {
+                return Some(node.name.clone());
+            }
+        }
+        None
+    }
+
     async fn inspect(
         &self,
         node: &Node,

@@ -3,7 +3,7 @@
 //! on. The settings are protocol-free [`Endpoint`]s, what the clients take.
 
 use super::{ClientEntry, Cluster, Node};
-use crate::client::{Endpoint, Protocol, pg_error_text, pg_session};
+use crate::client::{Discovery, Endpoint, Protocol, pg_error_text, pg_session};
 use std::time::Duration;
 use thiserror::Error;
 
@@ -30,6 +30,8 @@ pub enum EndpointError {
     NoClientEndpoint(String),
     #[error("clients connect to the virtual IP {0}, through no node")]
     AtVirtualIp(String),
+    #[error("clients connect to the primary the {0} nodes name, through no node")]
+    Discovered(&'static str),
     #[error("{node} ({kind}) serves no clients")]
     ServesNoClients { node: String, kind: &'static str },
     #[error("{node} does not publish its port {port}")]
@@ -81,6 +83,9 @@ impl Cluster {
             ClientEntry::VirtualIp { address, .. } => {
                 Err(EndpointError::AtVirtualIp(address.clone()))
             }
+            ClientEntry::Discovery { arbiter, .. } => {
+                Err(EndpointError::Discovered(arbiter.name()))
+            }
         }
     }
 
@@ -93,6 +98,20 @@ impl Cluster {
                 ..superuser(&self.secrets.superuser, *port, connect_timeout)
             }),
             ClientEntry::Node(_) => self.endpoint_of(self.endpoint()?, connect_timeout),
+            ClientEntry::Discovery {
+                arbiter,
+                port,
+                service,
+            } => Ok(Endpoint {
+                discovery: Some(Discovery {
+                    arbiters: self
+                        .nodes_of(*arbiter)
+                        .filter_map(|n| Some(("127.0.0.1".to_owned(), *n.ports.get(port)?)))
+                        .collect(),
+                    service: service.clone(),
+                }),
+                ..superuser(&self.secrets.superuser, 0, connect_timeout)
+            }),
         }
     }
 

@@ -376,7 +376,10 @@ fn database<'a>(render: &Render<'a>) -> Database<'a> {
                 .map_or(haproxy::PG_PORT, |s| s.port);
             Database::Node(node, port)
         }
-        None => Database::Node(haproxy::NAME, haproxy::PG_PORT),
+        // no application tier in front of a stack whose clients discover the primary
+        Some(ClientEndpoint::Discovery { .. }) | None => {
+            Database::Node(haproxy::NAME, haproxy::PG_PORT)
+        }
     }
 }
 

@@ -9,6 +9,8 @@ pub mod patroni;
 pub mod pgbackrest;
 pub mod pgbouncer;
 pub mod postgres;
+pub mod redis;
+pub mod sentinel;
 pub mod varnish;
 
 use super::NodeKind;
@@ -22,10 +24,13 @@ pub const APP: NodeKind = NodeKind::of(&app::App);
 pub const VARNISH: NodeKind = NodeKind::of(&varnish::Varnish);
 pub const POSTGRES: NodeKind = NodeKind::of(&postgres::Postgres);
 pub const KEEPALIVED: NodeKind = NodeKind::of(&keepalived::Keepalived);
+pub const REDIS: NodeKind = NodeKind::of(&redis::Redis);
+pub const SENTINEL: NodeKind = NodeKind::of(&sentinel::Sentinel);
 
 /// Every kind.
 pub const KINDS: &[NodeKind] = &[
-    ETCD, PATRONI, HAPROXY, PGBOUNCER, PGBACKREST, APP, VARNISH, POSTGRES, KEEPALIVED,
+    ETCD, PATRONI, HAPROXY, PGBOUNCER, PGBACKREST, APP, VARNISH, POSTGRES, KEEPALIVED, REDIS,
+    SENTINEL,
 ];
 
 #[cfg(test)]
@@ -68,6 +73,7 @@ mod tests {
                 ),
                 ("pgbouncer", Protocol::Postgres, 6432, None),
                 ("postgres", Protocol::Postgres, 5432, None),
+                ("redis", Protocol::Redis, 6379, None),
             ]
         );
         let databases: Vec<_> = KINDS

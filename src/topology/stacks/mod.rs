@@ -4,6 +4,7 @@
 
 pub mod pair;
 pub mod patroni;
+pub mod redis_sentinel;
 
 use super::kind::Render;
 use super::kinds::pgbackrest::BackupSet;
@@ -58,6 +59,14 @@ pub enum ClientEndpoint {
     /// The virtual IP on the run's network (its last usable address), on this port: the
     /// harness reaches it over the Docker bridge.
     VirtualIp { port: u16 },
+    /// Wherever the arbiters of kind `arbiter` (Sentinels) say the primary is: clients ask
+    /// them, through their published `port`, for `service`'s address, and connect to it over
+    /// the Docker bridge.
+    Discovery {
+        arbiter: &'static str,
+        port: u16,
+        service: &'static str,
+    },
 }
 
 /// A stack ready to be drilled.
@@ -103,7 +112,11 @@ async fn tier_ready(
 }
 
 /// Every stack.
-pub const STACKS: &[&dyn Stack] = &[&patroni::PatroniStack, &pair::PairStack];
+pub const STACKS: &[&dyn Stack] = &[
+    &patroni::PatroniStack,
+    &pair::PairStack,
+    &redis_sentinel::RedisSentinelStack,
+];
 
 /// The stack of this name.
 pub fn named(name: &str) -> Option<&'static dyn Stack> {
