@@ -85,6 +85,7 @@ fn the_shipped_exports_are_what_firedrill_compose_writes() {
             "pgbackrest-restore-pitr",
             "pgbouncer-primary-crash",
             "pgbouncer-restore-point",
+            "redis-primary-crash",
             "varnish-grace-backend-down",
         ]
     );

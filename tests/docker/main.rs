@@ -19,6 +19,7 @@ mod image_choice;
 mod isolation;
 mod pair;
 mod primary_crash;
+mod redis;
 mod scenarios;
 mod secrets;
 mod steps;

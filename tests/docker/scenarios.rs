@@ -10,6 +10,7 @@ use crate::pair::{
     standby_promoted_by_the_procedure_and_the_address_followed,
     the_api_tier_waited_for_the_promotion_and_the_address,
 };
+use crate::redis::a_replica_promoted_and_the_sentinels_named_it;
 
 use firedrill::check::FaultMeasurements;
 use firedrill::fault::{Behind, Lag, LagParams};
@@ -159,7 +160,9 @@ scenarios! {
     pair_primary_crash => "pair-primary-crash-scripted-promotion"
         reacts with standby_promoted_by_the_procedure_and_the_address_followed,
     pair_with_api_servers => "pair-with-api-servers"
-        reacts with the_api_tier_waited_for_the_promotion_and_the_address;
+        reacts with the_api_tier_waited_for_the_promotion_and_the_address,
+    redis_primary_crash => "redis-primary-crash"
+        reacts with a_replica_promoted_and_the_sentinels_named_it;
     controls: "control-async-lag-loss", "control-split-brain-tcp-proxy",
         "control-pgbouncer-stale-servers", "control-restore-target-before-backup",
         "control-restore-archive-broken", "control-restore-paused",
