@@ -3,9 +3,10 @@
 //! from the record: the servers' own `ROLE` answers, each Sentinel's master, the writes' nodes.
 
 use crate::common;
-use crate::scenarios::injected;
-use firedrill::history::{At, Outcome, Role, RoleSample};
+use crate::scenarios::{drill, failed_objectives, injected};
+use firedrill::history::{At, ErrorKind, FaultAction, Outcome, Role, RoleSample, WriteOp};
 use firedrill::record::RunRecord;
+use std::time::Duration;
 
 /// The first instant, at or after `from`, at which `node` answered `ROLE` as a master.
 fn master_from(record: &RunRecord, node: &str, from: At) -> Option<At> {
@@ -114,7 +115,7 @@ pub(crate) fn a_replica_promoted_and_the_sentinels_named_it(record: &RunRecord) 
     let healed = record
         .history
         .faults()
-        .find(|e| e.action == firedrill::history::FaultAction::Heal)
+        .find(|e| e.action == FaultAction::Heal)
         .expect("the crash was healed")
         .at;
     let back: Vec<&RoleSample> = record
@@ -137,4 +138,195 @@ pub(crate) fn a_replica_promoted_and_the_sentinels_named_it(record: &RunRecord) 
             && p.streaming.contains(&"redis1".to_owned())),
         "{new} never listed redis1 online after the heal {table}"
     );
+}
+
+/// The ok writes, and the sequence numbers the loss check found lost.
+fn lost_writes(record: &RunRecord) -> Vec<&WriteOp> {
+    let lost = record
+        .measurements
+        .lost_writes
+        .as_ref()
+        .map(|l| l.seqs.clone())
+        .unwrap_or_default();
+    record
+        .history
+        .writes()
+        .filter(|w| lost.contains(&w.seq))
+        .collect()
+}
+
+/// The instant the partition was healed.
+fn healed_at(record: &RunRecord, fault: usize) -> At {
+    record
+        .history
+        .faults()
+        .find(|e| e.fault == fault && e.action == FaultAction::Heal)
+        .expect("the fault was healed")
+        .at
+}
+
+/// redis-primary-partitioned (known-bad control): a replica was promoted while redis1, cut off,
+/// still answered as master and acknowledged writes (two masters at once); once the partition
+/// healed redis1 became a replica, and what it had acknowledged alone is reported lost: every
+/// lost write was one redis1 acknowledged, nearly all after the cut.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cut_off_master_s_discarded_writes_are_caught() {
+    let Some(record) = drill("redis-primary-partitioned").await else {
+        return;
+    };
+    let record = &record;
+    let table = common::see_table(record);
+    assert_eq!(
+        failed_objectives(record),
+        ["lost_writes", "split_brain"],
+        "{table}"
+    );
+    let f = injected(record, 0).at;
+    let healed = healed_at(record, 0);
+    let incident = &record.measurements.faults[0];
+    assert_eq!(incident.old_leader, "redis1", "{table}");
+    let new = incident.new_leader.clone().expect("a replica was promoted");
+    let promoted = master_from(record, &new, f).expect("the new master answered ROLE");
+    assert!(promoted < healed, "{new} was promoted only after the heal");
+    // redis1 still a master, and taking writes, after the promotion, until the heal
+    assert!(
+        master_from(record, "redis1", promoted).is_some_and(|at| at < healed),
+        "redis1 stopped answering as master when {new} was promoted {table}"
+    );
+    assert!(
+        record.history.writes().any(|w| w.outcome == Outcome::Ok
+            && w.node.as_deref() == Some("redis1")
+            && w.invoke > promoted
+            && w.complete < healed),
+        "redis1 took no write after {new} was promoted {table}"
+    );
+    assert!(record.measurements.split_brain.detected, "{table}");
+    // demoted after the heal
+    assert!(
+        record
+            .history
+            .self_reports()
+            .any(|p| p.asked == "redis1" && p.sent > healed && p.role == Some(Role::Replica)),
+        "redis1 was never turned into a replica after the heal {table}"
+    );
+    let lost = lost_writes(record);
+    assert!(!lost.is_empty(), "{table}");
+    assert!(
+        lost.iter().all(|w| w.node.as_deref() == Some("redis1")),
+        "a lost write was acknowledged by another node than redis1 {table}"
+    );
+    let after_cut = lost.iter().filter(|w| w.complete >= f).count();
+    assert!(
+        after_cut * 10 >= lost.len() * 9,
+        "only {after_cut} of {} lost writes were acknowledged after the cut {table}",
+        lost.len()
+    );
+}
+
+/// redis-min-replicas-bounds-loss: redis1, cut off with min-replicas-to-write 1, acknowledged
+/// writes until it had heard from no replica for the lag bound (10 s), then refused them
+/// (`NOREPLICAS`) and acknowledged none after; the loss is bounded by that refusal: every lost
+/// write was acknowledged by redis1 before it.
+pub(crate) fn the_cut_off_master_refused_writes_after_the_lag_bound(record: &RunRecord) {
+    let table = common::see_table(record);
+    let f = injected(record, 0).at;
+    let refused: Vec<&WriteOp> = record
+        .history
+        .writes()
+        .filter(|w| {
+            w.error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("NOREPLICAS"))
+        })
+        .collect();
+    let first = refused
+        .iter()
+        .map(|w| w.complete)
+        .min()
+        .unwrap_or_else(|| panic!("redis1 never refused a write with NOREPLICAS {table}"));
+    assert!(
+        refused
+            .iter()
+            .all(|w| w.error_kind == Some(ErrorKind::ServerError) && w.outcome == Outcome::Fail),
+        "{table}"
+    );
+    // the lag bound is 10 s; a replica's last acknowledgement may precede the cut by up to 1 s
+    assert!(
+        first.since(f) >= Duration::from_secs(9),
+        "redis1 refused writes {:?} after the cut, before the lag bound {table}",
+        first.since(f)
+    );
+    assert!(
+        !record.history.writes().any(|w| w.outcome == Outcome::Ok
+            && w.node.as_deref() == Some("redis1")
+            && w.invoke > first
+            && w.complete < healed_at(record, 0)),
+        "redis1 acknowledged a write after it began refusing them {table}"
+    );
+    let lost = lost_writes(record);
+    assert!(
+        !lost.is_empty(),
+        "nothing lost: the bound did not come into play {table}"
+    );
+    assert!(
+        lost.iter()
+            .all(|w| w.node.as_deref() == Some("redis1") && w.complete <= first),
+        "a lost write was not one redis1 acknowledged before refusing {table}"
+    );
+    let new = record.measurements.faults[0]
+        .new_leader
+        .clone()
+        .expect("a replica was promoted");
+    assert_ne!(new, "redis1", "{table}");
+}
+
+/// redis-sentinel-quorum-loss: with two Sentinels down, the master's crash was never followed
+/// by a promotion: no other node answered as master, the Sentinel left kept naming redis1;
+/// writes failed until redis1 was back, then went to it again, and its append-only file kept
+/// every write it had acknowledged.
+pub(crate) fn no_failover_without_the_sentinels_majority(record: &RunRecord) {
+    let table = common::see_table(record);
+    let crashed = injected(record, 1).at;
+    let back = healed_at(record, 1);
+    assert_eq!(record.measurements.leader_changes, 0, "{table}");
+    assert!(
+        !record
+            .history
+            .self_reports()
+            .any(|p| p.asked != "redis1" && p.is_leader()),
+        "another node answered as master {table}"
+    );
+    let named: std::collections::BTreeSet<(&str, Option<&str>)> = record
+        .history
+        .authority_reports()
+        .filter(|p| p.source == "sentinel" && p.sent > crashed && p.received < back)
+        .filter(|p| p.error.is_none())
+        .map(|p| (p.asked.as_str(), p.node.as_deref()))
+        .collect();
+    assert_eq!(
+        named.into_iter().collect::<Vec<_>>(),
+        [("sentinel3", Some("redis1"))],
+        "while redis1 was down only sentinel3 answered, naming redis1 {table}"
+    );
+    assert!(
+        record
+            .history
+            .writes()
+            .any(|w| w.outcome != Outcome::Ok && w.invoke > crashed && w.invoke < back),
+        "no write failed while redis1 was down {table}"
+    );
+    assert!(
+        !record.history.writes().any(|w| w.outcome == Outcome::Ok
+            && w.invoke > crashed
+            && w.invoke.since(crashed) > Duration::from_millis(100)
+            && w.complete < back),
+        "a write succeeded while redis1 was down {table}"
+    );
+    assert!(
+        record.history.writes().any(|w| w.outcome == Outcome::Ok
+            && w.node.as_deref() == Some("redis1")
+            && w.invoke > back),
+        "{table}"
+    );
+    assert!(lost_writes(record).is_empty(), "{table}");
 }

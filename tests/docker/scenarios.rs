@@ -10,7 +10,10 @@ use crate::pair::{
     standby_promoted_by_the_procedure_and_the_address_followed,
     the_api_tier_waited_for_the_promotion_and_the_address,
 };
-use crate::redis::a_replica_promoted_and_the_sentinels_named_it;
+use crate::redis::{
+    a_replica_promoted_and_the_sentinels_named_it, no_failover_without_the_sentinels_majority,
+    the_cut_off_master_refused_writes_after_the_lag_bound,
+};
 
 use firedrill::check::FaultMeasurements;
 use firedrill::fault::{Behind, Lag, LagParams};
@@ -162,11 +165,15 @@ scenarios! {
     pair_with_api_servers => "pair-with-api-servers"
         reacts with the_api_tier_waited_for_the_promotion_and_the_address,
     redis_primary_crash => "redis-primary-crash"
-        reacts with a_replica_promoted_and_the_sentinels_named_it;
+        reacts with a_replica_promoted_and_the_sentinels_named_it,
+    redis_min_replicas_bounds_loss => "redis-min-replicas-bounds-loss"
+        reacts with the_cut_off_master_refused_writes_after_the_lag_bound,
+    redis_sentinel_quorum_loss => "redis-sentinel-quorum-loss"
+        reacts with no_failover_without_the_sentinels_majority;
     controls: "control-async-lag-loss", "control-split-brain-tcp-proxy",
         "control-pgbouncer-stale-servers", "control-restore-target-before-backup",
         "control-restore-archive-broken", "control-restore-paused",
-        "pair-partition-two-vip-holders",
+        "pair-partition-two-vip-holders", "redis-primary-partitioned",
 }
 
 /// Known-bad control: acknowledged writes really are lost, and firedrill must report them, with

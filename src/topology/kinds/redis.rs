@@ -7,7 +7,9 @@
 //! announce otherwise is what its master sees, which the Sentinels then hand to clients. A
 //! node starting asks the Sentinels who the master is and follows it (as deployments' start
 //! scripts do): an old master coming back must not come back a master nobody watches. With
-//! none answering (the first bring-up), redis1 is the master.
+//! none answering (the first bring-up), redis1 is the master. A master named at the address
+//! the node had before a restart is the node itself (a restarted container may get another
+//! address; the Sentinels then know it by the old one until they fail over).
 //!
 //! The role source is the server itself: `ROLE` (master or replica, the replication offset,
 //! the link to its master) and, on a master, the replicas it feeds.
@@ -32,6 +34,9 @@ pub const PORT: u16 = 6379;
 const START_PATH: &str = "/etc/firedrill/redis-start";
 const CONF_PATH: &str = "/run/firedrill-redis.conf";
 const DATA: &str = "/data";
+/// The node's address at its last start, on its disk: a master the Sentinels name at it is
+/// this node, come back at another address.
+const ADDRESS_PATH: &str = "/data/firedrill-address";
 
 /// `[topology.redis]`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -334,6 +339,8 @@ fn start_script(me: &str, settings: &RedisSettings, sentinels: &[String]) -> Str
          set -u\n\
          mine=$(ip -4 -o addr show dev eth0 scope global | awk 'NR == 1 {{ print $4 }}')\n\
          mine=${{mine%/*}}\n\
+         last=$(cat {ADDRESS_PATH} 2> /dev/null)\n\
+         echo \"$mine\" > {ADDRESS_PATH}\n\
          master=\n\
          for s in {sentinels}; do\n  \
          a=$(timeout 2 redis-cli -h \"$s\" -p {sentinel_port} --raw sentinel get-master-addr-by-name {MASTER_NAME} 2> /dev/null | head -n 1)\n  \
@@ -341,7 +348,7 @@ fn start_script(me: &str, settings: &RedisSettings, sentinels: &[String]) -> Str
          done\n\
          if [ -z \"$master\" ]; then\n  \
          [ {me} = {first} ] || master={first}\n\
-         elif [ \"$master\" = \"$mine\" ]; then\n  \
+         elif [ \"$master\" = \"$mine\" ] || [ \"$master\" = \"$last\" ]; then\n  \
          master=\n\
          fi\n\
          cat > {CONF_PATH} << EOF\n\
