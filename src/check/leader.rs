@@ -95,8 +95,8 @@ pub(crate) struct Promotion {
     pub time: Duration,
     /// That sample's node.
     pub node: String,
-    /// That sample's timeline.
-    pub timeline: u64,
+    /// That sample's timeline (`None`: the source keeps none).
+    pub timeline: Option<u64>,
 }
 
 /// **Promotion time**: from `F` to the `received` instant of the first probe sample (by
@@ -123,9 +123,33 @@ pub(crate) fn promotion(
             Some(Promotion {
                 time: p.received.since(window.start),
                 node: p.asked.clone(),
-                timeline,
+                timeline: Some(timeline),
             })
         })
+}
+
+/// Whether the role source keeps generations: some leader answer carries an epoch
+/// (PostgreSQL's timeline). Redis's `ROLE` has none.
+pub(crate) fn has_epochs(probes: &[&RoleSample]) -> bool {
+    probes.iter().any(|p| is_leader(p) && p.epoch.is_some())
+}
+
+/// **Promotion time** where the role source keeps no generations (Redis): a replica answers
+/// as the leader only once promoted (`REPLICAOF NO ONE`), so the promotion is the first
+/// answer, sent at or after `F` and before the window's end, in which a node other than
+/// `old_leader` is the leader: from `F` to its `received` instant.
+///
+/// `probes` must be ordered by received instant.
+pub(crate) fn promotion_without_epochs(
+    probes: &[&RoleSample],
+    window: Window,
+    old_leader: &str,
+) -> Option<Promotion> {
+    election(probes, window, old_leader).map(|e| Promotion {
+        time: e.time,
+        node: e.new_leader,
+        timeline: None,
+    })
 }
 
 /// The leaders the probes saw, in the order of the samples' received instants, each listed again
@@ -227,7 +251,7 @@ mod tests {
         let p = promotion(&probes, w, "pg1", Some(4)).unwrap();
         assert_eq!(p.node, "pg3");
         assert_eq!(p.time, Duration::from_millis(53));
-        assert_eq!(p.timeline, 5);
+        assert_eq!(p.timeline, Some(5));
         assert_eq!(promotion(&probes, w, "pg1", None), None);
         let bounded = Window {
             start: ms(100),
@@ -261,7 +285,7 @@ mod tests {
             prop_assert_eq!(old_timeline, Some(1));
             let p = promotion(&probes, w, "pg1", old_timeline).unwrap();
             prop_assert_eq!(p.node, "pg2");
-            prop_assert_eq!(p.timeline, 2);
+            prop_assert_eq!(p.timeline, Some(2));
             prop_assert_eq!(p.time, planted.promoted_seen.since(planted.fault));
         }
     }

@@ -5,6 +5,7 @@ use super::lag;
 use super::latency::{self, WriteLatency};
 use super::leader;
 use super::loss::{self, FailedCommitted, LostWrites, UnknownWrites};
+use super::offsets;
 use super::pool::{self, PoolMeasurements};
 use super::promotion;
 use super::proxy;
@@ -463,6 +464,7 @@ fn incidents<'a>(injections: &[&'a FaultEvent]) -> Vec<Vec<&'a FaultEvent>> {
 pub fn measure(history: &History) -> Measurements {
     let writes = writes::ordered(history);
     let probes = leader::ordered(history);
+    let epochs = leader::has_epochs(&probes);
     let addresses = leader::ordered_addresses(history);
     let proxy_samples = proxy::ordered(history);
     let replication = lag::ordered(history);
@@ -508,8 +510,12 @@ pub fn measure(history: &History) -> Measurements {
                 // measured once, from the first injection's F
                 let f = incident[0];
                 let leader_at_f = leader::leader_at(&probes, f.at);
-                let replica_lag_at_injection =
-                    lag::lag_at_injection(&replication, leader_at_f.as_deref(), f.at);
+                // PostgreSQL's own view when recorded, else the nodes' positions (Redis)
+                let replica_lag_at_injection = if replication.is_empty() {
+                    offsets::lag_at_injection(&probes, leader_at_f.as_deref(), f.at)
+                } else {
+                    lag::lag_at_injection(&replication, leader_at_f.as_deref(), f.at)
+                };
                 let old_leader = leader_at_f.unwrap_or_else(|| f.node.clone());
                 let election = leader::election(&probes, window, &old_leader);
                 let proxy_switch_time = election.as_ref().and_then(|e| {
@@ -519,12 +525,20 @@ pub fn measure(history: &History) -> Measurements {
                     .as_ref()
                     .and_then(|_| proxy::old_leader_out_time(&proxy_samples, window, &old_leader));
                 let old_timeline = leader::leader_timeline_at(&probes, &old_leader, f.at);
-                let promotion = leader::promotion(&probes, window, &old_leader, old_timeline);
+                let promotion = if epochs {
+                    leader::promotion(&probes, window, &old_leader, old_timeline)
+                } else {
+                    leader::promotion_without_epochs(&probes, window, &old_leader)
+                };
                 // the virtual IP: who held it at F, and the first other holder seen after
                 let address_move = leader::leader_at(&addresses, f.at)
                     .and_then(|holder| leader::election(&addresses, window, &holder));
                 let lag_at_failover = election.as_ref().and_then(|e| {
-                    lag::lag_at_failover(&replication, &old_leader, &e.new_leader, e.seen)
+                    if replication.is_empty() {
+                        offsets::lag_at_failover(&probes, &old_leader, &e.new_leader, e.seen)
+                    } else {
+                        lag::lag_at_failover(&replication, &old_leader, &e.new_leader, e.seen)
+                    }
                 });
                 let redundancy = redundancy::full_redundancy(
                     &probes,
@@ -556,7 +570,7 @@ pub fn measure(history: &History) -> Measurements {
                     old_leader_out_time,
                     old_timeline,
                     promotion_time: promotion.as_ref().map(|p| p.time),
-                    promoted_timeline: promotion.as_ref().map(|p| p.timeline),
+                    promoted_timeline: promotion.as_ref().and_then(|p| p.timeline),
                     promoted: promotion.map(|p| p.node),
                     address_moved_time: address_move.as_ref().map(|m| m.time),
                     address_holder: address_move.map(|m| m.new_leader),

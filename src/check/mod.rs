@@ -18,6 +18,7 @@ mod latency;
 mod leader;
 mod loss;
 mod measurements;
+mod offsets;
 mod pool;
 mod promotion;
 mod proxy;

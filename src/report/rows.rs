@@ -460,6 +460,8 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         .steps
         .iter()
         .any(|s| s.action.name() == <crate::step::Promote as crate::step::Action>::NAME);
+    // lag from PostgreSQL's own view when recorded, else from the nodes' positions (Redis)
+    let pg_view = record.history.replication_samples().next().is_some();
     for f in &m.faults {
         let label = fault_label(f, &hand);
         row(
@@ -518,6 +520,8 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
                 (Some(t), Some(n), Some(tl)) => {
                     format!("{} ({n} on timeline {tl})", fmt_duration(t))
                 }
+                // a source that keeps no timeline (Redis's ROLE)
+                (Some(t), Some(n), None) => format!("{} ({n})", fmt_duration(t)),
                 _ if f.new_leader.is_none() => "no failover".into(),
                 _ => match f.old_timeline {
                     None => format!(
@@ -527,7 +531,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
                     Some(tl) => format!("not seen (no new leader on a timeline above {tl})"),
                 },
             },
-            "F to the first probe answer in which another node is leader on a higher timeline: PostgreSQL finished promoting",
+            "F to the first probe answer in which another node is leader on a higher timeline: PostgreSQL finished promoting (Redis, which keeps no timeline: in which another node answers ROLE as master)",
         );
         if promotes {
             row(
@@ -552,7 +556,11 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
         row(
             format!("{label}: replica lag at injection"),
             if f.replica_lag_at_injection.is_empty() {
-                "not measured (no pg_stat_replication of the leader before F)".into()
+                if pg_view {
+                    "not measured (no pg_stat_replication of the leader before F)".into()
+                } else {
+                    "not measured (no position of the leader or a replica before F)".into()
+                }
             } else {
                 f.replica_lag_at_injection
                     .iter()
@@ -560,7 +568,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
                     .collect::<Vec<_>>()
                     .join(", ")
             },
-            "WAL the leader had written that each replica had not flushed, from the leader's last pg_stat_replication before F (a replica no longer listed: its flush when last listed)",
+            "WAL the leader had written that each replica had not flushed, from the leader's last pg_stat_replication before F (a replica no longer listed: its flush when last listed); where no pg_stat_replication is recorded (Redis), the leader's last offset before F minus each replica's, from their own answers (ROLE)",
         );
         row(
             format!("{label}: lag at failover"),
@@ -568,12 +576,16 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
                 _ if m.no_role_source => n_a(),
                 (None, _) => "no failover".into(),
                 (Some(_), Some(b)) => MeasuredValue::Bytes(b).to_string(),
-                (Some(_), None) => {
+                (Some(_), None) if pg_view => {
                     "not measured (the old leader's pg_stat_replication never listed the new one)"
                         .into()
                 }
+                (Some(_), None) => {
+                    "not measured (no position of the old leader and the new one before the election)"
+                        .into()
+                }
             },
-            "WAL the old leader had written that the new leader had not flushed, from the old leader's last pg_stat_replication before the election was seen",
+            "WAL the old leader had written that the new leader had not flushed, from the old leader's last pg_stat_replication before the election was seen; where none is recorded (Redis), the old leader's last offset minus the new leader's as a replica, from their own answers (ROLE)",
         );
         row(
             format!("{label}: time to full redundancy"),
