@@ -494,6 +494,33 @@ mod tests {
         );
     }
 
+    /// A format-9 Redis drill (recorded before format 10): its promotion was not measured (the
+    /// role source keeps no timeline) nor its replicas' lag (no pg_stat_replication); judged
+    /// again both are, from the servers' own answers, and the verdict is the one stored.
+    #[test]
+    fn a_format_9_redis_drill_has_its_promotion_and_offsets_now() {
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/format-9/redis.run.json.gz");
+        let stored = load(&file).unwrap();
+        assert_eq!(stored.format, 9);
+        let before = &stored.measurements.faults[0];
+        assert_eq!(before.promotion_time, None);
+        assert!(before.replica_lag_at_injection.is_empty());
+        let analysis = reanalyze(&stored);
+        assert!(analysis.reproduced, "{:?}", analysis.changes);
+        let now = &analysis.record.measurements.faults[0];
+        assert_eq!(now.promoted.as_deref(), Some("redis2"));
+        assert_eq!(now.promotion_time, now.leader_election_time);
+        assert_eq!(now.promoted_timeline, None);
+        let lagged: Vec<&str> = now
+            .replica_lag_at_injection
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(lagged, ["redis2", "redis3"]);
+        assert!(now.lag_at_failover.is_some());
+    }
+
     /// Every stored record of an older format, judged again and stored in this format
     /// (run.json.gz), loads back equal: the same history, serialising to the same bytes (its
     /// digest in the run history holds), and the same verdict.
@@ -509,6 +536,7 @@ mod tests {
                 "format-6/sample.run.json.gz",
                 "format-7/sample.run.json.gz",
                 "format-8/sample.run.json.gz",
+                "format-9/redis.run.json.gz",
                 "pgbouncer/run.json",
             ]
             .map(|f| root.join("tests/fixtures").join(f)),

@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Version of the record's layout; bumped on any incompatible change. Every older format
 /// still loads (missing fields take their documented defaults) and `analyze` judges it again.
 /// What each format changed is [`FORMAT_CHANGES`].
-pub const RECORD_FORMAT: u32 = 9;
+pub const RECORD_FORMAT: u32 = 10;
 
 /// What each format changed, by the format that introduced it: `analyze` names the changes
 /// between a record's format and this one in the run history's re-analysis note.
@@ -69,6 +69,15 @@ pub const FORMAT_CHANGES: &[(u32, &str)] = &[
         "time to full redundancy is not reached when the leader has no node left to stream to \
          (every other node left down, as a pair whose old primary was fenced): faults keep the \
          nodes left down in nothing_to_stream_to",
+    ),
+    (
+        10,
+        "the redis-sentinel stack: events of type announcement (a Sentinel's own events, \
+         +sdown, +odown, +elected-leader, +switch-master, +tilt..., stamped on arrival); faults \
+         measure subjective_down_time, objective_down_time, arbiter_election_time and \
+         clients_told_time; promotion is measured without a timeline where the role source \
+         keeps none (Redis), and replica lag from the nodes' own positions where no \
+         pg_stat_replication is recorded",
     ),
 ];
 

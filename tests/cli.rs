@@ -582,7 +582,7 @@ fn analyze_moves_a_format_2_run_to_this_format_and_names_the_change() {
     let changes = note["changes"].as_array().unwrap();
     // each format's change since 2, in order
     let changes: Vec<&str> = changes.iter().map(|c| c.as_str().unwrap()).collect();
-    assert_eq!(changes.len(), 7, "{changes:?}");
+    assert_eq!(changes.len(), 8, "{changes:?}");
     assert!(
         changes[0].starts_with("format 3: role answers are one event, role"),
         "{changes:?}"
@@ -606,6 +606,10 @@ fn analyze_moves_a_format_2_run_to_this_format_and_names_the_change() {
     );
     assert!(
         changes[6].starts_with("format 9: time to full redundancy is not reached"),
+        "{changes:?}"
+    );
+    assert!(
+        changes[7].starts_with("format 10: the redis-sentinel stack"),
         "{changes:?}"
     );
     assert_eq!(lines[1]["history_sha256"], lines[0]["history_sha256"]);

@@ -1,5 +1,6 @@
 //! Everything measured from one history, and how each objective's value is read from it.
 
+use super::arbiter;
 use super::cache::{self, CacheMeasurements, FaultWindow};
 use super::lag;
 use super::latency::{self, WriteLatency};
@@ -247,6 +248,41 @@ pub struct FaultMeasurements {
     /// The node that answer came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_holder: Option<String>,
+    /// Where arbiters fail over (Redis Sentinel), from their own announcements (format 10 on):
+    /// **subjectively down**, from `F` to the arrival of the first `+sdown` of the old leader as
+    /// a master from any arbiter in the window (`down-after-milliseconds` passed for one);
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub subjective_down_time: Option<Duration>,
+    /// **objectively down**: the same for `+odown` (a quorum agreed);
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub objective_down_time: Option<Duration>,
+    /// **arbiter election**: the same for `+elected-leader` (a majority voted for the arbiter
+    /// that fails over), which `arbiter_elected` names;
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub arbiter_election_time: Option<Duration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arbiter_elected: Option<String>,
+    /// **clients told the new master**: from `F` to the `received` instant of the first answer,
+    /// sent in the window, of an arbiter clients ask (Sentinel's `get-master-addr-by-name`)
+    /// naming another node than the old leader.
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub clients_told_time: Option<Duration>,
     /// **Decision time**, with an operator's promotion: from `F` to the earliest instant, in
     /// the window, at which a completed `promote` step decided to promote (after its wait for
     /// the primary to be unreachable, if it had one). `None` without such a step. (Format 8
@@ -465,6 +501,8 @@ pub fn measure(history: &History) -> Measurements {
     let writes = writes::ordered(history);
     let probes = leader::ordered(history);
     let epochs = leader::has_epochs(&probes);
+    let announcements = arbiter::ordered(history.announcements());
+    let authorities: Vec<&crate::history::RoleSample> = history.authority_reports().collect();
     let addresses = leader::ordered_addresses(history);
     let proxy_samples = proxy::ordered(history);
     let replication = lag::ordered(history);
@@ -533,6 +571,11 @@ pub fn measure(history: &History) -> Measurements {
                 // the virtual IP: who held it at F, and the first other holder seen after
                 let address_move = leader::leader_at(&addresses, f.at)
                     .and_then(|holder| leader::election(&addresses, window, &holder));
+                let phase =
+                    |name: &str| arbiter::announced(&announcements, window, name, &old_leader);
+                let elected = phase("+elected-leader");
+                let (sdown, odown) = (phase("+sdown"), phase("+odown"));
+                let told = arbiter::clients_told(&authorities, &announcements, window, &old_leader);
                 let lag_at_failover = election.as_ref().and_then(|e| {
                     if replication.is_empty() {
                         offsets::lag_at_failover(&probes, &old_leader, &e.new_leader, e.seen)
@@ -575,6 +618,11 @@ pub fn measure(history: &History) -> Measurements {
                     address_moved_time: address_move.as_ref().map(|m| m.time),
                     address_holder: address_move.map(|m| m.new_leader),
                     decision_time: promotion::decision_time(history, window),
+                    subjective_down_time: sdown.map(|p| p.time),
+                    objective_down_time: odown.map(|p| p.time),
+                    arbiter_election_time: elected.as_ref().map(|p| p.time),
+                    arbiter_elected: elected.map(|p| p.by),
+                    clients_told_time: told.map(|p| p.time),
                     replica_lag_at_injection,
                     lag_at_failover,
                     healed_at,

@@ -12,6 +12,7 @@
 //!   against its target, its phases and its effective RPO, and the backups taken);
 //! - [`judge`] compares them with the objectives and returns a [`Verdict`].
 
+mod arbiter;
 mod cache;
 mod lag;
 mod latency;

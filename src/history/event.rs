@@ -141,6 +141,13 @@ impl History {
     }
 
     /// The last read-back of the written rows, if one was made.
+    pub fn announcements(&self) -> impl Iterator<Item = &super::Announcement> {
+        self.events.iter().filter_map(|e| match e {
+            Event::Announcement(a) => Some(a),
+            _ => None,
+        })
+    }
+
     pub fn read_back(&self) -> Option<&ReadBack> {
         self.events.iter().rev().find_map(|e| match e {
             Event::ReadBack(r) => Some(r),
@@ -166,6 +173,8 @@ pub enum Event {
     Step(StepEvent),
     /// A person's observation during a game day (format 5).
     Note(NoteEvent),
+    /// A node's own event, as it announced it (a Sentinel's; format 10).
+    Announcement(super::Announcement),
 }
 
 /// An event as run.json holds it: formats 1–2 recorded role answers as `probe` (Patroni's view
@@ -185,6 +194,7 @@ enum StoredEvent {
     Pool(super::PoolSample),
     Step(StepEvent),
     Note(NoteEvent),
+    Announcement(super::Announcement),
 }
 
 impl From<StoredEvent> for Event {
@@ -205,6 +215,7 @@ impl From<StoredEvent> for Event {
             StoredEvent::Pool(p) => Event::Pool(p),
             StoredEvent::Step(s) => Event::Step(s),
             StoredEvent::Note(n) => Event::Note(n),
+            StoredEvent::Announcement(a) => Event::Announcement(a),
         }
     }
 }
@@ -225,6 +236,7 @@ enum WrittenEvent<'a> {
     Pool(&'a super::PoolSample),
     Step(&'a StepEvent),
     Note(&'a NoteEvent),
+    Announcement(&'a super::Announcement),
 }
 
 impl Serialize for Event {
@@ -244,6 +256,7 @@ impl Serialize for Event {
             Event::Pool(p) => WrittenEvent::Pool(p),
             Event::Step(s) => WrittenEvent::Step(s),
             Event::Note(n) => WrittenEvent::Note(n),
+            Event::Announcement(a) => WrittenEvent::Announcement(a),
         }
         .serialize(serializer)
     }
@@ -264,6 +277,7 @@ impl Event {
             Event::Pool(p) => p.sent,
             Event::Step(s) => s.started,
             Event::Note(n) => n.at,
+            Event::Announcement(a) => a.at,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! role sample (`role`) and other probe sample, stamped on one monotonic clock (see `clock`).
 //! Checkers are pure functions of this type.
 
+mod announcement;
 mod clock;
 mod event;
 mod observed;
@@ -9,6 +10,7 @@ mod pool;
 mod role;
 mod step;
 
+pub use announcement::Announcement;
 pub use clock::{At, Clock};
 pub use event::{
     DEFAULT_PROBE_INTERVAL, ErrorKind, Event, FaultAction, FaultEvent, History, NoteEvent, Outcome,

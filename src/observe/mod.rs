@@ -2,11 +2,12 @@
 //! source in its own file, every one asking the topology's registry which nodes offer it:
 //! what nodes say of their own role (Patroni's REST API), which node an authority names (the
 //! leader key in etcd), the proxy's view of its servers (HAProxy's stats), each database
-//! server's replication as it reports it (PostgreSQL), and the figures of kinds that have
-//! their own (a pooler's pools). A new kind that offers one of these is probed without a change
+//! server's replication as it reports it (PostgreSQL), the figures of kinds that have their
+//! own (a pooler's pools), and what nodes announce as it happens (a Sentinel's events). A new kind that offers one of these is probed without a change
 //! here.
 
 mod addresses;
+mod announcements;
 mod authorities;
 mod figures;
 mod proxy;
@@ -15,6 +16,7 @@ mod self_reports;
 mod ticker;
 
 pub use addresses::probe_addresses;
+pub use announcements::listen_announcements;
 pub use authorities::probe_authorities;
 pub use figures::probe_figures;
 pub use proxy::probe_proxy;
@@ -72,6 +74,7 @@ pub async fn probe_all(
             events.clone(),
             stop.clone()
         ),
+        listen_announcements(cluster.clone(), clock, events.clone(), stop.clone()),
         probe_replication(cluster, clock, interval, events, stop),
     );
 }

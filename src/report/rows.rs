@@ -455,6 +455,13 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             crate::topology::stacks::ClientEndpoint::VirtualIp { .. }
         )
     });
+    // where clients ask arbiters for the primary (Sentinel), their failover's phases
+    let arbiters = stack.is_some_and(|s| {
+        matches!(
+            s.client_endpoint(),
+            crate::topology::stacks::ClientEndpoint::Discovery { .. }
+        )
+    });
     let promotes = record
         .scenario
         .steps
@@ -551,6 +558,38 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
                     _ => "not seen (no other node held it after F)".into(),
                 },
                 "F to the first answer, from a node's own interface, in which a node other than the one holding it at F holds the virtual IP",
+            );
+        }
+        if arbiters {
+            let not_seen = |what: &str| format!("not seen (no {what} of {} after F)", f.old_leader);
+            row(
+                format!("{label}: subjectively down"),
+                f.subjective_down_time
+                    .map_or_else(|| not_seen("+sdown"), fmt_duration),
+                "F to the first +sdown of the old master announced by a Sentinel: it did not answer for down-after-milliseconds",
+            );
+            row(
+                format!("{label}: objectively down"),
+                f.objective_down_time
+                    .map_or_else(|| not_seen("+odown"), fmt_duration),
+                "F to the first +odown of the old master: a quorum of Sentinels agreed it is down",
+            );
+            row(
+                format!("{label}: Sentinel leader elected"),
+                match (f.arbiter_election_time, &f.arbiter_elected) {
+                    (Some(t), Some(by)) => format!("{} ({by})", fmt_duration(t)),
+                    _ => not_seen("+elected-leader"),
+                },
+                "F to the first +elected-leader: a majority of Sentinels voted for the one that fails over",
+            );
+            row(
+                format!("{label}: clients told the new master"),
+                match (f.clients_told_time, &f.new_leader) {
+                    (Some(t), _) => fmt_duration(t),
+                    (None, None) => "no failover".into(),
+                    (None, Some(n)) => format!("not seen (no Sentinel named {n})"),
+                },
+                "F to the first Sentinel answer to get-master-addr-by-name naming another node than the old master: a client asking then connects to the new one",
             );
         }
         row(

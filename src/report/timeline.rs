@@ -507,6 +507,7 @@ fn last_instant(record: &RunRecord) -> At {
             Event::ReadBack(r) => r.at,
             Event::Step(s) => s.ended.max(s.started),
             Event::Note(n) => n.at,
+            Event::Announcement(a) => a.at,
         })
         .max()
         .unwrap_or(At(0))

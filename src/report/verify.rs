@@ -1008,11 +1008,12 @@ mod tests {
             (note.format_from, note.format_to),
             (5, crate::record::RECORD_FORMAT)
         );
-        assert_eq!(note.changes.len(), 4, "{:?}", note.changes);
+        assert_eq!(note.changes.len(), 5, "{:?}", note.changes);
         assert!(note.changes[0].starts_with("format 6: the record is stored as run.json.gz"));
         assert!(note.changes[1].starts_with("format 7: an application tier"));
         assert!(note.changes[2].starts_with("format 8: the pair stack"));
         assert!(note.changes[3].starts_with("format 9: time to full redundancy"));
+        assert!(note.changes[4].starts_with("format 10: the redis-sentinel stack"));
         let v = verify_reports(reports.path()).unwrap();
         assert!(v.intact(), "{:?}", v.problems);
         assert_eq!((v.lines, v.runs, v.reanalyses), (2, 1, 1));

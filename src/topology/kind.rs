@@ -78,6 +78,17 @@ pub trait Kind: Sync + Send + 'static {
     ) -> Option<BoxFuture<'a, Event>> {
         None
     }
+    /// Listens, until `stop`, to the events one of its nodes announces on its own (a
+    /// Sentinel's Pub/Sub), sending each as it arrives, stamped on `clock`, and connecting
+    /// again when the connection breaks; `None`: the kind announces none.
+    fn announcements<'a>(
+        &self,
+        _cluster: &'a Cluster,
+        _node: &'a Node,
+        _listen: Listen,
+    ) -> Option<BoxFuture<'a, ()>> {
+        None
+    }
     /// The servers one of its nodes routes clients to and whether it counts each up, if the kind
     /// is a proxy that tells (HAProxy's stats page): the proxy's view of who leads, and of the
     /// application servers in front of the database.
@@ -99,6 +110,14 @@ pub trait Kind: Sync + Send + 'static {
     ) -> Option<BoxFuture<'a, Result<Option<String>, String>>> {
         None
     }
+}
+
+/// Where announcements go, and until when.
+#[derive(Clone)]
+pub struct Listen {
+    pub clock: Clock,
+    pub events: tokio::sync::mpsc::UnboundedSender<Event>,
+    pub stop: tokio_util::sync::CancellationToken,
 }
 
 /// How a kind's nodes are named: `pg1..pgN` (numbered, from 1) or one node named as the kind;

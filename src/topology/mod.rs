@@ -22,7 +22,7 @@ pub use cluster::{ClientEntry, Cluster};
 pub use disks::Disk;
 pub use endpoints::{EndpointError, Serves, SessionError};
 pub use error::TopologyError;
-pub use kind::{Kind, Naming, RoleReport};
+pub use kind::{Kind, Listen, Naming, RoleReport};
 pub use kinds::KINDS;
 pub use kinds::patroni::{PG_PORT, REST_PORT as PATRONI_REST_PORT, THIS_NODE_SQL};
 pub use node::{FileSpec, FixedPort, Health, Node, NodeKind, NodeSpec, SecretEnv};

@@ -47,6 +47,35 @@ pub(crate) fn a_replica_promoted_and_the_sentinels_named_it(record: &RunRecord) 
     assert!(["redis2", "redis3"].contains(&new.as_str()), "{table}");
     assert_eq!(record.measurements.leader_changes, 1, "{table}");
     let promoted = master_from(record, &new, f).expect("the new master answered ROLE");
+    // the Sentinels' phases, from their own events, in the order Sentinel runs them
+    let phases = [
+        ("subjectively down", incident.subjective_down_time),
+        ("objectively down", incident.objective_down_time),
+        ("Sentinel leader elected", incident.arbiter_election_time),
+        ("promotion", incident.promotion_time),
+        ("clients told", incident.clients_told_time),
+    ];
+    let mut last = Duration::ZERO;
+    for (phase, time) in phases {
+        let time = time.unwrap_or_else(|| panic!("{phase} not measured {table}"));
+        assert!(
+            time >= last,
+            "{phase} at {time:?}, before the phase before it {table}"
+        );
+        last = time;
+    }
+    // down-after-milliseconds is 2 s: no Sentinel thought redis1 down sooner
+    assert!(
+        incident.subjective_down_time >= Some(Duration::from_secs(2)),
+        "{table}"
+    );
+    assert!(
+        record
+            .history
+            .announcements()
+            .any(|a| a.name == "+switch-master" && a.about.as_deref() == Some(new.as_str())),
+        "no Sentinel announced +switch-master to {new} {table}"
+    );
     // every Sentinel named the new master after the crash, none before it answered as one
     let sentinels: Vec<&str> = record
         .history

@@ -12,12 +12,14 @@
 //! The authority: each Sentinel's answer to who the master is (`SENTINEL
 //! get-master-addr-by-name`), an address named back to its node.
 
-use super::super::kind::{Kind, Naming, Render};
+use super::super::kind::{Kind, Listen, Naming, Render};
 use super::super::{Cluster, Disk, FileSpec, Health, Node, NodeSpec};
 use crate::client::redis::{session, text};
+use crate::history::{Announcement, Event};
 use crate::scenario::{
     KindSettings, RawDuration, Settings, SettingsError, SettingsInput, Topology, read_json,
 };
+use futures_util::StreamExt;
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -215,6 +217,34 @@ impl Kind for Sentinel {
             .collect()
     }
 
+    /// Its events, from its Pub/Sub channels.
+    fn announcements<'a>(
+        &self,
+        cluster: &'a Cluster,
+        node: &'a Node,
+        listen: Listen,
+    ) -> Option<BoxFuture<'a, ()>> {
+        Some(Box::pin(async move {
+            let Some(port) = node.ports.get(&PORT).copied() else {
+                return;
+            };
+            loop {
+                tokio::select! {
+                    () = listen.stop.cancelled() => return,
+                    ended = relay(cluster, node, port, &listen) => {
+                        if let Err(e) = ended {
+                            tracing::debug!("{}: announcements: {e}", node.name);
+                        }
+                    }
+                }
+                tokio::select! {
+                    () = listen.stop.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                }
+            }
+        }))
+    }
+
     /// The master this Sentinel names now, by its address.
     fn names_leader<'a>(
         &self,
@@ -237,6 +267,62 @@ impl Kind for Sentinel {
                 .await
                 .unwrap_or_else(|_| Err("timeout".into()))
         }))
+    }
+}
+
+/// Relays the Sentinel's events (every Pub/Sub channel, `PSUBSCRIBE *`) until the connection
+/// breaks: each stamped when it arrives, the instance it is about named back to its node.
+async fn relay(cluster: &Cluster, node: &Node, port: u16, listen: &Listen) -> Result<(), String> {
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).map_err(|e| text(&e))?;
+    let mut pubsub = tokio::time::timeout(Duration::from_secs(1), client.get_async_pubsub())
+        .await
+        .map_err(|_| "no connection within 1s".to_owned())?
+        .map_err(|e| text(&e))?;
+    pubsub.psubscribe("*").await.map_err(|e| text(&e))?;
+    let mut messages = pubsub.on_message();
+    while let Some(message) = messages.next().await {
+        let at = listen.clock.now();
+        let name = message.get_channel_name().to_owned();
+        let words: String = message.get_payload().unwrap_or_default();
+        let (about_role, about) = match instance(&name, &words) {
+            Some((role, ip)) => {
+                let kind = if role == "sentinel" {
+                    super::SENTINEL
+                } else {
+                    super::REDIS
+                };
+                let named = cluster
+                    .name_at(ip, kind)
+                    .await
+                    .unwrap_or_else(|| ip.to_owned());
+                (Some(role.to_owned()), Some(named))
+            }
+            None => (None, None),
+        };
+        let _ = listen.events.send(Event::Announcement(Announcement {
+            source: NAME.to_owned(),
+            from: node.name.clone(),
+            at,
+            name,
+            text: words,
+            about,
+            about_role,
+        }));
+    }
+    Err("the connection closed".into())
+}
+
+/// What an event is about, from its words: the instance's type and address
+/// (`master firedrill 172.18.0.2 6379 …`, `slave 172.18.0.3:6379 172.18.0.3 6379 @ …`), or for
+/// `+switch-master` (`firedrill <old ip> <old port> <new ip> <new port>`) the new master.
+fn instance<'a>(name: &str, words: &'a str) -> Option<(&'a str, &'a str)> {
+    let words: Vec<&str> = words.split_whitespace().collect();
+    if name == "+switch-master" {
+        return Some(("master", *words.get(3)?));
+    }
+    match *words.first()? {
+        role @ ("master" | "slave" | "sentinel") => Some((role, *words.get(2)?)),
+        _ => None,
     }
 }
 
@@ -305,6 +391,30 @@ mod tests {
             "{script}"
         );
         assert!(script.ends_with("exec redis-sentinel /data/sentinel.conf\n"));
+    }
+
+    #[test]
+    fn an_event_is_about_the_instance_it_names() {
+        assert_eq!(
+            instance("+sdown", "master firedrill 172.18.0.2 6379"),
+            Some(("master", "172.18.0.2"))
+        );
+        assert_eq!(
+            instance(
+                "+promoted-slave",
+                "slave 172.18.0.3:6379 172.18.0.3 6379 @ firedrill 172.18.0.2 6379"
+            ),
+            Some(("slave", "172.18.0.3"))
+        );
+        assert_eq!(
+            instance(
+                "+switch-master",
+                "firedrill 172.18.0.2 6379 172.18.0.4 6379"
+            ),
+            Some(("master", "172.18.0.4"))
+        );
+        assert_eq!(instance("+tilt", "#tilt mode entered"), None);
+        assert_eq!(instance("+odown", "master firedrill"), None);
     }
 
     #[test]
