@@ -170,6 +170,8 @@ impl RoleSample {
 pub fn source_label(source: &str) -> &str {
     match source {
         "patroni" => "Patroni",
+        "redis" => "Redis",
+        "sentinel" => "Sentinel",
         other => other,
     }
 }
@@ -179,6 +181,8 @@ pub fn source_answerer(source: &str) -> &str {
     match source {
         "patroni" => "its REST API",
         "etcd" => "the leader key",
+        "redis" => "ROLE",
+        "sentinel" => "get-master-addr-by-name",
         _ => "its source",
     }
 }
@@ -396,7 +400,9 @@ mod tests {
     fn sources_are_named_as_reports_name_them() {
         assert_eq!(source_label("patroni"), "Patroni");
         assert_eq!(source_label("etcd"), "etcd");
-        assert_eq!(source_label("sentinel"), "sentinel");
+        assert_eq!(source_label("sentinel"), "Sentinel");
+        assert_eq!(source_label("zookeeper"), "zookeeper");
+        assert_eq!(source_answerer("redis"), "ROLE");
         assert_eq!(source_answerer("patroni"), "its REST API");
     }
 }

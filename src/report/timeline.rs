@@ -110,6 +110,54 @@ pub struct NoteMark {
     pub text: String,
 }
 
+/// An arbiter's event that marks a phase of a failover (a Sentinel's `+odown`,
+/// `+switch-master`, `+tilt`...), in the events' lane at its instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventMark {
+    pub at: At,
+    pub from: String,
+    pub name: String,
+    pub about: Option<String>,
+}
+
+/// The events the lane marks: the phases of a failover and what stops one (TILT); the others
+/// (hellos, every replica's reconfiguration) stay in run.json.
+const MARKED_EVENTS: &[&str] = &[
+    "+sdown",
+    "-sdown",
+    "+odown",
+    "-odown",
+    "+elected-leader",
+    "+promoted-slave",
+    "+switch-master",
+    "+failover-end",
+    "+convert-to-slave",
+    "+tilt",
+    "-tilt",
+];
+
+impl EventMark {
+    /// `sentinel2 +odown redis1 at t+12.203s`, for its tooltip and the chart's description.
+    fn describe(&self) -> String {
+        match &self.about {
+            Some(about) => format!("{} {} {about} at {}", self.from, self.name, self.at),
+            None => format!("{} {} at {}", self.from, self.name, self.at),
+        }
+    }
+
+    /// Its colour: the master thought down (amber), the failover's decisions (purple), the new
+    /// master in place (green), an arbiter in TILT (red), an alarm withdrawn (grey).
+    fn colour(&self) -> &'static str {
+        match self.name.as_str() {
+            "+sdown" | "+odown" => UNKNOWN,
+            "+elected-leader" | "+promoted-slave" => FAULT,
+            "+switch-master" | "+failover-end" | "+convert-to-slave" => STEP_DONE,
+            "+tilt" => FAIL,
+            _ => "#969696",
+        }
+    }
+}
+
 impl NoteMark {
     /// `note 1 at t+12.345s: app showed 502s`, for its tooltip and the chart's description.
     fn describe(&self) -> String {
@@ -488,6 +536,9 @@ pub struct Timeline {
     pub notes: Vec<NoteMark>,
     /// Who held the virtual IP, in a lane below the nodes'; empty without one.
     pub holders: Vec<HolderSegment>,
+    /// The arbiters' events marking a failover's phases (Sentinel's), in a lane below the
+    /// virtual IP's; empty without arbiters.
+    pub events: Vec<EventMark>,
 }
 
 /// The latest instant the history mentions.
@@ -726,6 +777,19 @@ impl Timeline {
                 })
                 .collect(),
             restore: RestoreLane::of(record),
+            events: record
+                .history
+                .announcements()
+                .filter(|a| MARKED_EVENTS.contains(&a.name.as_str()))
+                // a Sentinel's alarms about itself or another Sentinel are not the failover's
+                .filter(|a| a.about_role.as_deref() != Some("sentinel"))
+                .map(|a| EventMark {
+                    at: a.at,
+                    from: a.from.clone(),
+                    name: a.name.clone(),
+                    about: a.about.clone(),
+                })
+                .collect(),
             notes: record
                 .history
                 .notes()
@@ -884,6 +948,15 @@ impl Timeline {
         }
     }
 
+    /// The height of the events' lane; 0 without arbiters' events.
+    fn events_height(&self) -> f64 {
+        if self.events.is_empty() {
+            0.0
+        } else {
+            NODE_H + NODE_GAP
+        }
+    }
+
     /// The height of the notes' row; 0 without notes.
     fn notes_height(&self) -> f64 {
         if self.notes.is_empty() { 0.0 } else { NOTE_ROW }
@@ -900,7 +973,8 @@ impl Timeline {
         let rto_rows = marks.iter().map(|m| m.row + 1).max().unwrap_or(1);
         let nodes_y = rto_y + RTO_H * rto_rows as f64 + 4.0;
         let holders_y = nodes_y + (NODE_H + NODE_GAP) * self.nodes.len() as f64;
-        let pools_y = holders_y + self.holders_height();
+        let events_y = holders_y + self.holders_height();
+        let pools_y = events_y + self.events_height();
         let steps_y = pools_y + (POOL_H + NODE_GAP) * self.pools.len() as f64;
         let restore_y = steps_y + self.steps_height();
         let plot_bottom = restore_y + self.restore_height();
@@ -908,6 +982,7 @@ impl Timeline {
         let legend_y = axis_y + AXIS_H + 4.0;
         let legend_rows = 2.0
             + f64::from(u8::from(!self.holders.is_empty()))
+            + f64::from(u8::from(!self.events.is_empty()))
             + f64::from(u8::from(!self.pools.is_empty()))
             + f64::from(u8::from(!self.steps.is_empty()))
             + f64::from(u8::from(self.restore.is_some()))
@@ -993,6 +1068,14 @@ impl Timeline {
                 holders_y + NODE_H / 2.0 + 4.0,
             );
         }
+        if !self.events.is_empty() {
+            let _ = writeln!(
+                s,
+                "<text x=\"{:.1}\" y=\"{:.1}\">Sentinel events</text>",
+                LEFT - 8.0,
+                events_y + NODE_H / 2.0 + 4.0,
+            );
+        }
         for (k, lane) in self.pools.iter().enumerate() {
             let y = pools_y + (POOL_H + NODE_GAP) * k as f64;
             let _ = writeln!(
@@ -1027,6 +1110,7 @@ impl Timeline {
         self.draw_writes(&mut s, writes_y);
         self.draw_nodes(&mut s, nodes_y);
         self.draw_holders(&mut s, holders_y);
+        self.draw_events(&mut s, events_y);
         self.draw_pools(&mut s, pools_y);
         self.draw_steps(&mut s, steps_y);
         self.draw_restore(&mut s, restore_y);
@@ -1108,6 +1192,13 @@ impl Timeline {
         }
         for phase in self.restore.iter().flat_map(RestoreLane::describe) {
             text.push_str(&format!("; {phase}"));
+        }
+        // the first of each kind of event: the phases, not every Sentinel's copy of them
+        let mut told = std::collections::BTreeSet::new();
+        for mark in &self.events {
+            if told.insert(mark.name.as_str()) {
+                text.push_str(&format!("; first {}", mark.describe()));
+            }
         }
         for note in &self.notes {
             text.push_str(&format!("; {}", note.describe()));
@@ -1440,6 +1531,26 @@ impl Timeline {
         let _ = writeln!(s, "</g>");
     }
 
+    /// The arbiters' events: a tick at each one's instant, coloured by what it marks, what it
+    /// was in its tooltip.
+    fn draw_events(&self, s: &mut String, y: f64) {
+        if self.events.is_empty() {
+            return;
+        }
+        let _ = writeln!(s, "<g class=\"event-lane\">");
+        for mark in &self.events {
+            let x = self.x(mark.at);
+            let _ = writeln!(
+                s,
+                "<g><title>{}</title><rect x=\"{:.1}\" y=\"{y:.1}\" width=\"3\" height=\"{NODE_H}\" fill=\"{}\"/></g>",
+                Esc(&mark.describe()),
+                x - 1.5,
+                mark.colour(),
+            );
+        }
+        let _ = writeln!(s, "</g>");
+    }
+
     /// Each fault window shaded behind the writes and the outage lanes (the role lanes keep
     /// their colours): the group tests and readers find a fault by.
     fn draw_fault_windows(&self, s: &mut String, top: f64, bottom: f64) {
@@ -1682,6 +1793,19 @@ impl Timeline {
             );
             next += LEGEND_ROW;
         }
+        if !self.events.is_empty() {
+            row(
+                next,
+                "Sentinel events",
+                &[
+                    (UNKNOWN, "down (+sdown, +odown)"),
+                    (FAULT, "decided (+elected-leader, +promoted-slave)"),
+                    (STEP_DONE, "new master in place (+switch-master...)"),
+                    (FAIL, "TILT"),
+                ],
+            );
+            next += LEGEND_ROW;
+        }
         if !self.notes.is_empty() {
             row(
                 next,
@@ -1773,6 +1897,74 @@ mod tests {
             events.push(probe("pg10", ms(t), ms(t + 2), Some(Role::Replica)));
         }
         record_of(events)
+    }
+
+    #[test]
+    fn the_sentinels_phases_are_marked_in_a_lane_of_their_own() {
+        use crate::history::Announcement;
+        let said = |from: &str, t: u64, name: &str, about: Option<(&str, &str)>| {
+            Event::Announcement(Announcement {
+                source: "sentinel".into(),
+                from: from.into(),
+                at: ms(t),
+                name: name.into(),
+                text: String::new(),
+                about: about.map(|(n, _)| n.into()),
+                about_role: about.map(|(_, r)| r.into()),
+            })
+        };
+        let mut seq = 0;
+        let mut events = writes(&mut seq, 0, 8_000, Some("redis1"));
+        events.extend([
+            said("sentinel1", 2_100, "+sdown", Some(("redis1", "master"))),
+            said("sentinel2", 2_150, "+sdown", Some(("redis1", "master"))),
+            said("sentinel1", 2_200, "+odown", Some(("redis1", "master"))),
+            // not a phase: kept in run.json, not marked
+            said("sentinel1", 2_210, "+new-epoch", None),
+            // about a Sentinel: not the failover's
+            said(
+                "sentinel2",
+                2_220,
+                "+sdown",
+                Some(("sentinel3", "sentinel")),
+            ),
+            said(
+                "sentinel1",
+                3_300,
+                "+switch-master",
+                Some(("redis2", "master")),
+            ),
+            said("sentinel3", 6_000, "+tilt", None),
+        ]);
+        let chart = Timeline::of(&record_of(events));
+        let marked: Vec<(&str, &str)> = chart
+            .events
+            .iter()
+            .map(|m| (m.from.as_str(), m.name.as_str()))
+            .collect();
+        assert_eq!(
+            marked,
+            [
+                ("sentinel1", "+sdown"),
+                ("sentinel2", "+sdown"),
+                ("sentinel1", "+odown"),
+                ("sentinel1", "+switch-master"),
+                ("sentinel3", "+tilt")
+            ]
+        );
+        let svg = chart.svg();
+        assert!(svg.contains(">Sentinel events</text>"), "{svg}");
+        assert!(
+            svg.contains("<title>sentinel1 +switch-master redis2 at t+3.300s</title>"),
+            "{svg}"
+        );
+        assert!(svg.contains(&format!("fill=\"{FAIL}\"/></g>")), "{svg}");
+        // the description names each kind's first, not every Sentinel's copy
+        assert!(
+            svg.contains("; first sentinel1 +sdown redis1 at t+2.100s; first sentinel1 +odown"),
+            "{svg}"
+        );
+        assert!(!svg.contains("first sentinel2 +sdown"), "{svg}");
     }
 
     #[test]
