@@ -360,3 +360,49 @@ pub(crate) fn no_failover_without_the_sentinels_majority(record: &RunRecord) {
     );
     assert!(lost_writes(record).is_empty(), "{table}");
 }
+
+/// redis-sentinel-pause-tilt: sentinel1, paused 5 s, entered TILT as it resumed (and no other
+/// Sentinel did); when the master then crashed, the two others failed over without it: one of
+/// them was elected, sentinel1 elected nothing, and a replica took the writes.
+pub(crate) fn the_paused_sentinel_tilted_and_the_others_failed_over(record: &RunRecord) {
+    let table = common::see_table(record);
+    let resumed = healed_at(record, 0);
+    let tilts: Vec<(&str, At)> = record
+        .history
+        .announcements()
+        .filter(|a| a.name == "+tilt")
+        .map(|a| (a.from.as_str(), a.at))
+        .collect();
+    assert!(
+        tilts
+            .iter()
+            .any(|&(from, at)| from == "sentinel1" && at >= resumed),
+        "sentinel1 announced no +tilt after it resumed: {tilts:?} {table}"
+    );
+    assert!(
+        tilts.iter().all(|&(from, _)| from == "sentinel1"),
+        "another Sentinel entered TILT: {tilts:?} {table}"
+    );
+    let incident = &record.measurements.faults[1];
+    assert_eq!(incident.old_leader, "redis1", "{table}");
+    let elected = incident
+        .arbiter_elected
+        .clone()
+        .unwrap_or_else(|| panic!("no Sentinel was elected to fail over {table}"));
+    assert_ne!(elected, "sentinel1", "{table}");
+    assert!(
+        !record
+            .history
+            .announcements()
+            .any(|a| a.from == "sentinel1" && a.name == "+elected-leader"),
+        "sentinel1 was elected while in TILT {table}"
+    );
+    let new = incident.new_leader.clone().expect("a replica was promoted");
+    let promoted = master_from(record, &new, injected(record, 1).at).expect("it answered ROLE");
+    assert!(
+        record.history.writes().any(|w| w.outcome == Outcome::Ok
+            && w.node.as_deref() == Some(new.as_str())
+            && w.invoke > promoted),
+        "{table}"
+    );
+}

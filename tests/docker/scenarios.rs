@@ -13,6 +13,7 @@ use crate::pair::{
 use crate::redis::{
     a_replica_promoted_and_the_sentinels_named_it, no_failover_without_the_sentinels_majority,
     the_cut_off_master_refused_writes_after_the_lag_bound,
+    the_paused_sentinel_tilted_and_the_others_failed_over,
 };
 
 use firedrill::check::FaultMeasurements;
@@ -169,7 +170,9 @@ scenarios! {
     redis_min_replicas_bounds_loss => "redis-min-replicas-bounds-loss"
         reacts with the_cut_off_master_refused_writes_after_the_lag_bound,
     redis_sentinel_quorum_loss => "redis-sentinel-quorum-loss"
-        reacts with no_failover_without_the_sentinels_majority;
+        reacts with no_failover_without_the_sentinels_majority,
+    redis_sentinel_pause_tilt => "redis-sentinel-pause-tilt"
+        reacts with the_paused_sentinel_tilted_and_the_others_failed_over;
     controls: "control-async-lag-loss", "control-split-brain-tcp-proxy",
         "control-pgbouncer-stale-servers", "control-restore-target-before-backup",
         "control-restore-archive-broken", "control-restore-paused",
