@@ -234,8 +234,13 @@ fn render(s: &Status) -> String {
         [one] => format!("{one} says it leads"),
         many => format!("{} say they lead: SPLIT BRAIN?", many.join(" and ")),
     };
+    // who names the leader: etcd by Patroni's key, the Sentinels by their answer to clients
+    let named_by = match s.authority_source.as_deref() {
+        None | Some("etcd") => "etcd's key".to_owned(),
+        Some(source) => format!("{}'s answer", firedrill::history::source_label(source)),
+    };
     out.push_str(&format!(
-        "leader:   {} (etcd's key); {by_nodes}\n",
+        "leader:   {} ({named_by}); {by_nodes}\n",
         s.leader_by_authority.as_deref().unwrap_or("none")
     ));
     let width = s

@@ -43,6 +43,7 @@ struct SelfAnswer {
 #[derive(Debug)]
 struct AuthorityAnswer {
     received: At,
+    source: String,
     leader: Option<String>,
     answered: bool,
 }
@@ -57,6 +58,9 @@ pub struct Status {
     /// The leader as the authority (etcd) names it, by the latest answer; and by every node's
     /// own report, those that say leader.
     pub leader_by_authority: Option<String>,
+    /// The authority's source (`etcd`, `sentinel`), when one answered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority_source: Option<String>,
     pub leader_by_nodes: Vec<String>,
     pub nodes: Vec<NodeNow>,
     /// HAProxy's view of its servers (name, status), from its latest sample; empty without one.
@@ -173,6 +177,7 @@ impl LiveView {
                             r.asked.clone(),
                             AuthorityAnswer {
                                 received: r.received,
+                                source: r.source.clone(),
                                 leader: r.node.clone(),
                                 answered: r.error.is_none(),
                             },
@@ -236,12 +241,13 @@ impl LiveView {
             lasted: since_ok,
         });
 
-        let leader_by_authority = self
+        let latest = self
             .authority
             .values()
             .filter(|a| a.answered)
-            .max_by_key(|a| a.received)
-            .and_then(|a| a.leader.clone());
+            .max_by_key(|a| a.received);
+        let leader_by_authority = latest.and_then(|a| a.leader.clone());
+        let authority_source = latest.map(|a| a.source.clone());
         let mut leader_by_nodes = Vec::new();
         let lags = self.lags();
         let mut names: Vec<&String> = self.own.keys().chain(self.replication.keys()).collect();
@@ -278,6 +284,7 @@ impl LiveView {
             scenario: scenario.to_owned(),
             now,
             leader_by_authority,
+            authority_source,
             leader_by_nodes,
             nodes,
             proxy: self
