@@ -519,6 +519,9 @@ mod tests {
             .collect();
         assert_eq!(lagged, ["redis2", "redis3"]);
         assert!(now.lag_at_failover.is_some());
+        // recorded before the Sentinels' events were: told, not the phases announced
+        assert!(now.clients_told_time.is_some());
+        assert_eq!(now.subjective_down_time, None);
     }
 
     /// Every stored record of an older format, judged again and stored in this format

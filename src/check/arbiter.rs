@@ -3,11 +3,13 @@
 //! from `F`, the instant the fault's injection began, inside the fault's window.
 
 use super::rto::Window;
-#[cfg(test)]
-use crate::history::At;
 use crate::history::{Announcement, RoleSample, RoleView};
-use std::collections::BTreeSet;
 use std::time::Duration;
+
+/// The authorities clients ask where the primary is (Redis Sentinel's `get-master-addr-by-name`),
+/// by their source's name: their answers are what a client connecting then is told. Other
+/// authorities name a leader to the stack's own nodes (etcd's leader key, to Patroni).
+const ASKED_BY_CLIENTS: &[&str] = &["sentinel"];
 
 /// A phase: how long after `F` it was seen, and who saw it or what it was about.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -50,20 +52,18 @@ pub(crate) fn announced(
         })
 }
 
-/// **Clients told the new master**: where clients ask arbiters for the primary (the
-/// authorities of a source that also announces: Sentinel), from `F` to the `received` instant
-/// of the first answer, sent in `window`, naming a node other than `old_leader`: a client
-/// asking that arbiter then would connect to the new master. `by`: the node it named.
+/// **Clients told the new master**: where clients ask arbiters for the primary
+/// ([`ASKED_BY_CLIENTS`]: Sentinel), from `F` to the `received` instant of the first answer,
+/// sent in `window`, naming a node other than `old_leader`: a client asking that arbiter then
+/// would connect to the new master. `by`: the node it named.
 pub(crate) fn clients_told(
     authorities: &[&RoleSample],
-    announcements: &[&Announcement],
     window: Window,
     old_leader: &str,
 ) -> Option<Phase> {
-    let asked: BTreeSet<&str> = announcements.iter().map(|a| a.source.as_str()).collect();
     authorities
         .iter()
-        .filter(|p| p.view == RoleView::Authority && asked.contains(p.source.as_str()))
+        .filter(|p| p.view == RoleView::Authority && ASKED_BY_CLIENTS.contains(&p.source.as_str()))
         .filter(|p| p.sent >= window.start && window.before_end(p.sent))
         .filter(|p| p.node.as_deref().is_some_and(|n| n != old_leader))
         .min_by_key(|p| p.received)
@@ -73,16 +73,16 @@ pub(crate) fn clients_told(
         })
 }
 
-/// The instant of the first announcement at or after `at` (for tests and marks).
-#[cfg(test)]
-fn first_after(announcements: &[&Announcement], at: At) -> Option<At> {
-    announcements.iter().map(|a| a.at).find(|&t| t >= at)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::check::testkit::ms;
+    use crate::history::At;
+
+    /// The instant of the first announcement at or after `at`.
+    fn first_after(announcements: &[&Announcement], at: At) -> Option<At> {
+        announcements.iter().map(|a| a.at).find(|&t| t >= at)
+    }
 
     fn said(from: &str, at: At, name: &str, about: Option<(&str, &str)>) -> Announcement {
         Announcement {
@@ -145,13 +145,6 @@ mod tests {
 
     #[test]
     fn clients_are_told_by_the_first_answer_naming_another_master() {
-        let all = [said(
-            "sentinel1",
-            ms(0),
-            "+monitor",
-            Some(("redis1", "master")),
-        )];
-        let announcements = ordered(all.iter());
         let answers = [
             named("sentinel1", ms(90), Some("redis2")), // before F
             named("sentinel1", ms(200), Some("redis1")),
@@ -164,12 +157,20 @@ mod tests {
             start: ms(100),
             end: None,
         };
-        let told = clients_told(&authorities, &announcements, w, "redis1").unwrap();
+        let told = clients_told(&authorities, w, "redis1").unwrap();
         assert_eq!(
             (told.time, told.by.as_str()),
             (Duration::from_millis(3101), "redis2")
         );
-        // an authority whose source announces nothing is no arbiter clients ask (etcd's key)
-        assert_eq!(clients_told(&authorities, &[], w, "redis1"), None);
+        // an authority clients do not ask (etcd's leader key, read by Patroni) tells no client
+        let etcd = [RoleSample::authority(
+            "etcd",
+            "etcd1",
+            ms(3000),
+            ms(3001),
+            Some("pg2".into()),
+        )];
+        let etcd: Vec<&RoleSample> = etcd.iter().collect();
+        assert_eq!(clients_told(&etcd, w, "pg1"), None);
     }
 }

@@ -575,7 +575,7 @@ pub fn measure(history: &History) -> Measurements {
                     |name: &str| arbiter::announced(&announcements, window, name, &old_leader);
                 let elected = phase("+elected-leader");
                 let (sdown, odown) = (phase("+sdown"), phase("+odown"));
-                let told = arbiter::clients_told(&authorities, &announcements, window, &old_leader);
+                let told = arbiter::clients_told(&authorities, window, &old_leader);
                 let lag_at_failover = election.as_ref().and_then(|e| {
                     if replication.is_empty() {
                         offsets::lag_at_failover(&probes, &old_leader, &e.new_leader, e.seen)

@@ -107,28 +107,39 @@ async fn connect(endpoint: &Endpoint) -> Result<Open, Failure> {
     }
 }
 
-/// The master's address, from the first Sentinel that names one.
+/// The master's address, from the first Sentinel to name one: all are asked at once, so that
+/// one that hangs (paused, cut off) costs no more than its own answer.
 async fn discover(discovery: &Discovery, endpoint: &Endpoint) -> Result<(String, u16), Failure> {
+    let asks = discovery.arbiters.iter().map(|(host, port)| {
+        Box::pin(async move {
+            let asked = async {
+                let mut sentinel = connection(host, *port, endpoint).await?;
+                redis::cmd("SENTINEL")
+                    .arg("get-master-addr-by-name")
+                    .arg(&discovery.service)
+                    .query_async::<Option<(String, u16)>>(&mut sentinel)
+                    .await
+            };
+            match tokio::time::timeout(endpoint.connect_timeout, asked).await {
+                Ok(Ok(Some(address))) => Ok(address),
+                Ok(Ok(None)) => Err(format!(
+                    "{host}:{port} watches no master {:?}",
+                    discovery.service
+                )),
+                Ok(Err(e)) => Err(format!("{host}:{port}: {}", text(&e))),
+                Err(_) => Err(format!("{host}:{port}: no answer")),
+            }
+        })
+    });
+    let mut pending: Vec<_> = asks.collect();
     let mut errors = Vec::new();
-    for (host, port) in &discovery.arbiters {
-        let asked = async {
-            let mut sentinel = connection(host, *port, endpoint).await?;
-            let answer: Option<(String, u16)> = redis::cmd("SENTINEL")
-                .arg("get-master-addr-by-name")
-                .arg(&discovery.service)
-                .query_async(&mut sentinel)
-                .await?;
-            Ok::<_, RedisError>(answer)
-        };
-        match tokio::time::timeout(endpoint.connect_timeout * 2, asked).await {
-            Ok(Ok(Some(address))) => return Ok(address),
-            Ok(Ok(None)) => errors.push(format!(
-                "{host}:{port} watches no master {:?}",
-                discovery.service
-            )),
-            Ok(Err(e)) => errors.push(format!("{host}:{port}: {}", text(&e))),
-            Err(_) => errors.push(format!("{host}:{port}: no answer")),
+    while !pending.is_empty() {
+        let (answer, _, rest) = futures_util::future::select_all(pending).await;
+        match answer {
+            Ok(address) => return Ok(address),
+            Err(e) => errors.push(e),
         }
+        pending = rest;
     }
     Err(Failure::new(
         ErrorKind::ConnectFailed,
@@ -240,16 +251,14 @@ pub fn text(e: &RedisError) -> String {
 }
 
 /// The outcome rule: an error reply means the command was not applied (a replica's
-/// `READONLY`, `NOREPLICAS`, a server still loading); an I/O error after it was sent leaves it
-/// unknown.
+/// `READONLY`, `NOREPLICAS`, a server still loading: Redis refuses before it runs a command);
+/// anything else once it was sent (the connection broken or closed, a timeout, an answer the
+/// client could not read) leaves it unknown.
 fn sent_failure(e: &RedisError) -> Failure {
     let kind = match e.code() {
         Some("READONLY") => ErrorKind::ReadOnly,
         Some(_) => ErrorKind::ServerError,
-        None if e.is_io_error() || e.is_connection_dropped() || e.is_timeout() => {
-            ErrorKind::ConnectionLost
-        }
-        None => ErrorKind::ServerError,
+        None => ErrorKind::ConnectionLost,
     };
     Failure::new(kind, text(e))
 }

@@ -140,7 +140,7 @@ impl History {
         })
     }
 
-    /// The last read-back of the written rows, if one was made.
+    /// What nodes announced on their own (a Sentinel's events), in the history's order.
     pub fn announcements(&self) -> impl Iterator<Item = &super::Announcement> {
         self.events.iter().filter_map(|e| match e {
             Event::Announcement(a) => Some(a),
@@ -148,6 +148,7 @@ impl History {
         })
     }
 
+    /// The last read-back of the written rows, if one was made.
     pub fn read_back(&self) -> Option<&ReadBack> {
         self.events.iter().rev().find_map(|e| match e {
             Event::ReadBack(r) => Some(r),

@@ -462,6 +462,7 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             crate::topology::stacks::ClientEndpoint::Discovery { .. }
         )
     });
+    let announced = record.history.announcements().next().is_some();
     let promotes = record
         .scenario
         .steps
@@ -561,7 +562,10 @@ pub fn measurement_rows(record: &RunRecord) -> Vec<MeasurementRow> {
             );
         }
         if arbiters {
-            let not_seen = |what: &str| format!("not seen (no {what} of {} after F)", f.old_leader);
+            let not_seen = |what: &str| match announced {
+                true => format!("not seen (no {what} of {} after F)", f.old_leader),
+                false => "not measured (no Sentinel event recorded: before format 10)".to_owned(),
+            };
             row(
                 format!("{label}: subjectively down"),
                 f.subjective_down_time

@@ -47,23 +47,25 @@ pub(crate) fn a_replica_promoted_and_the_sentinels_named_it(record: &RunRecord) 
     assert!(["redis2", "redis3"].contains(&new.as_str()), "{table}");
     assert_eq!(record.measurements.leader_changes, 1, "{table}");
     let promoted = master_from(record, &new, f).expect("the new master answered ROLE");
-    // the Sentinels' phases, from their own events, in the order Sentinel runs them
-    let phases = [
-        ("subjectively down", incident.subjective_down_time),
-        ("objectively down", incident.objective_down_time),
-        ("Sentinel leader elected", incident.arbiter_election_time),
-        ("promotion", incident.promotion_time),
-        ("clients told", incident.clients_told_time),
-    ];
-    let mut last = Duration::ZERO;
-    for (phase, time) in phases {
-        let time = time.unwrap_or_else(|| panic!("{phase} not measured {table}"));
-        assert!(
-            time >= last,
-            "{phase} at {time:?}, before the phase before it {table}"
-        );
-        last = time;
-    }
+    // the Sentinels' phases, in the order Sentinel runs them: the first three from their own
+    // events as they arrived; the promotion and the clients told from answers sampled every
+    // probe period, so those two are ordered only to within one period
+    let phase = |name: &str, time: Option<Duration>| {
+        time.unwrap_or_else(|| panic!("{name} not measured {table}"))
+    };
+    let sdown = phase("subjectively down", incident.subjective_down_time);
+    let odown = phase("objectively down", incident.objective_down_time);
+    let elected = phase("Sentinel leader elected", incident.arbiter_election_time);
+    let promotion = phase("promotion", incident.promotion_time);
+    let told = phase("clients told", incident.clients_told_time);
+    assert!(
+        sdown <= odown && odown <= elected && elected <= promotion,
+        "{table}"
+    );
+    assert!(
+        told + record.history.probe_interval() >= promotion,
+        "clients were told at {told:?}, before the promotion at {promotion:?} {table}"
+    );
     // down-after-milliseconds is 2 s, counted from the first ping left unanswered: sent at
     // the earliest a round trip before the kill, which lands after F (a margin of 100 ms)
     assert!(
@@ -317,6 +319,8 @@ pub(crate) fn the_cut_off_master_refused_writes_after_the_lag_bound(record: &Run
 pub(crate) fn no_failover_without_the_sentinels_majority(record: &RunRecord) {
     let table = common::see_table(record);
     let crashed = injected(record, 1).at;
+    // the kill landed by the end of the injection
+    let killed = injected(record, 1).done;
     let back = healed_at(record, 1);
     assert_eq!(record.measurements.leader_changes, 0, "{table}");
     assert!(
@@ -346,10 +350,10 @@ pub(crate) fn no_failover_without_the_sentinels_majority(record: &RunRecord) {
         "no write failed while redis1 was down {table}"
     );
     assert!(
-        !record.history.writes().any(|w| w.outcome == Outcome::Ok
-            && w.invoke > crashed
-            && w.invoke.since(crashed) > Duration::from_millis(100)
-            && w.complete < back),
+        !record
+            .history
+            .writes()
+            .any(|w| w.outcome == Outcome::Ok && w.invoke > killed && w.complete < back),
         "a write succeeded while redis1 was down {table}"
     );
     assert!(
@@ -361,8 +365,8 @@ pub(crate) fn no_failover_without_the_sentinels_majority(record: &RunRecord) {
     assert!(lost_writes(record).is_empty(), "{table}");
 }
 
-/// redis-sentinel-pause-tilt: sentinel1, paused 5 s, entered TILT as it resumed (and no other
-/// Sentinel did); when the master then crashed, the two others failed over without it: one of
+/// redis-sentinel-pause-tilt: sentinel1, paused 5 s, entered TILT as it resumed (another may
+/// too, on a host that stalls it as long: not checked); when the master then crashed, the two others failed over without it: one of
 /// them was elected, sentinel1 elected nothing, and a replica took the writes.
 pub(crate) fn the_paused_sentinel_tilted_and_the_others_failed_over(record: &RunRecord) {
     let table = common::see_table(record);
@@ -378,10 +382,6 @@ pub(crate) fn the_paused_sentinel_tilted_and_the_others_failed_over(record: &Run
             .iter()
             .any(|&(from, at)| from == "sentinel1" && at >= resumed),
         "sentinel1 announced no +tilt after it resumed: {tilts:?} {table}"
-    );
-    assert!(
-        tilts.iter().all(|&(from, _)| from == "sentinel1"),
-        "another Sentinel entered TILT: {tilts:?} {table}"
     );
     let incident = &record.measurements.faults[1];
     assert_eq!(incident.old_leader, "redis1", "{table}");

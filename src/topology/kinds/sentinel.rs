@@ -274,41 +274,58 @@ impl Kind for Sentinel {
 /// breaks: each stamped when it arrives, the instance it is about named back to its node.
 async fn relay(cluster: &Cluster, node: &Node, port: u16, listen: &Listen) -> Result<(), String> {
     let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).map_err(|e| text(&e))?;
-    let mut pubsub = tokio::time::timeout(Duration::from_secs(1), client.get_async_pubsub())
+    let second = Duration::from_secs(1);
+    let mut pubsub = tokio::time::timeout(second, client.get_async_pubsub())
         .await
         .map_err(|_| "no connection within 1s".to_owned())?
         .map_err(|e| text(&e))?;
-    pubsub.psubscribe("*").await.map_err(|e| text(&e))?;
-    let mut messages = pubsub.on_message();
-    while let Some(message) = messages.next().await {
-        let at = listen.clock.now();
-        let name = message.get_channel_name().to_owned();
-        let words: String = message.get_payload().unwrap_or_default();
-        let (about_role, about) = match instance(&name, &words) {
-            Some((role, ip)) => {
-                let kind = if role == "sentinel" {
-                    super::SENTINEL
-                } else {
-                    super::REDIS
-                };
-                let named = cluster
-                    .name_at(ip, kind)
-                    .await
-                    .unwrap_or_else(|| ip.to_owned());
-                (Some(role.to_owned()), Some(named))
-            }
-            None => (None, None),
-        };
-        let _ = listen.events.send(Event::Announcement(Announcement {
-            source: NAME.to_owned(),
-            from: node.name.clone(),
-            at,
-            name,
-            text: words,
-            about,
-            about_role,
-        }));
-    }
+    tokio::time::timeout(second, pubsub.psubscribe("*"))
+        .await
+        .map_err(|_| "no subscription within 1s".to_owned())?
+        .map_err(|e| text(&e))?;
+    // Stamped as they arrive; named apart, so that naming a node (which may ask the engine)
+    // never delays the next event's stamp.
+    let (arrived, mut to_name) = tokio::sync::mpsc::unbounded_channel();
+    let read = async move {
+        let mut messages = pubsub.on_message();
+        while let Some(message) = messages.next().await {
+            let words: String = message.get_payload().unwrap_or_default();
+            let _ = arrived.send((
+                listen.clock.now(),
+                message.get_channel_name().to_owned(),
+                words,
+            ));
+        }
+    };
+    let name = async {
+        while let Some((at, name, words)) = to_name.recv().await {
+            let (about_role, about) = match instance(&name, &words) {
+                Some((role, ip)) => {
+                    let kind = if role == "sentinel" {
+                        super::SENTINEL
+                    } else {
+                        super::REDIS
+                    };
+                    let named = cluster
+                        .name_at(ip, kind)
+                        .await
+                        .unwrap_or_else(|| ip.to_owned());
+                    (Some(role.to_owned()), Some(named))
+                }
+                None => (None, None),
+            };
+            let _ = listen.events.send(Event::Announcement(Announcement {
+                source: NAME.to_owned(),
+                from: node.name.clone(),
+                at,
+                name,
+                text: words,
+                about,
+                about_role,
+            }));
+        }
+    };
+    tokio::join!(read, name);
     Err("the connection closed".into())
 }
 
