@@ -111,6 +111,41 @@ async fn tier_ready(
     Ok(())
 }
 
+/// Waits until `first` is the only node reporting itself leader and every other node of
+/// `kind` streams from it (the leader's report lists it): "db1 primary, db2 streaming", in the
+/// stack's words (`leads`, what the others are, `follow`).
+async fn first_leads_every_other_following(
+    cluster: &Cluster,
+    kind: NodeKind,
+    first: &str,
+    (leads, others_are, follow): (&str, &str, &str),
+    deadline: std::time::Instant,
+    reached: &mut Reached<'_>,
+) -> Result<(), TopologyError> {
+    let others: Vec<String> = cluster
+        .nodes_of(kind)
+        .map(|n| n.name.clone())
+        .filter(|n| n != first)
+        .collect();
+    poll_until(deadline, || async {
+        let roles = cluster.roles(std::time::Duration::from_secs(1)).await;
+        let streaming = roles
+            .reports
+            .iter()
+            .find(|(node, _)| node.name == first)
+            .and_then(|(_, report)| report.as_ref())
+            .filter(|report| report.leads())
+            .map(|report| report.streaming.clone())
+            .unwrap_or_default();
+        roles.leader().is_some_and(|l| l.name == first)
+            && others.iter().all(|o| streaming.contains(o))
+    })
+    .await
+    .ok_or_else(|| reached.not_ready(&format!("{first} {leads}, every {others_are} {follow}")))?;
+    reached.note(format!("{first} {leads}, {} {follow}", others.join(", ")));
+    Ok(())
+}
+
 /// Every stack.
 pub const STACKS: &[&dyn Stack] = &[
     &patroni::PatroniStack,

@@ -119,30 +119,15 @@ async fn wait_ready(
     reached: &mut Reached<'_>,
 ) -> Result<String, TopologyError> {
     let primary = postgres::first();
-    let standbys: Vec<String> = cluster
-        .nodes_of(POSTGRES)
-        .map(|n| n.name.clone())
-        .filter(|n| *n != primary)
-        .collect();
-    poll_until(deadline, || async {
-        let roles = cluster.roles(Duration::from_secs(1)).await;
-        let streaming = roles
-            .reports
-            .iter()
-            .find(|(node, _)| node.name == primary)
-            .and_then(|(_, report)| report.as_ref())
-            .filter(|report| report.leads())
-            .map(|report| report.streaming.clone())
-            .unwrap_or_default();
-        roles.leader().is_some_and(|l| l.name == primary)
-            && standbys.iter().all(|s| streaming.contains(s))
-    })
-    .await
-    .ok_or_else(|| reached.not_ready(&format!("{primary} primary, every standby streaming")))?;
-    reached.note(format!(
-        "{primary} primary, {} streaming",
-        standbys.join(", ")
-    ));
+    super::first_leads_every_other_following(
+        cluster,
+        POSTGRES,
+        &primary,
+        ("primary", "standby", "streaming"),
+        deadline,
+        reached,
+    )
+    .await?;
     let Some(vip) = cluster.client_entry.virtual_ip() else {
         return Ok(primary);
     };

@@ -113,32 +113,21 @@ async fn wait_ready(
     reached: &mut Reached<'_>,
 ) -> Result<String, TopologyError> {
     let master = redis::first();
-    let replicas: Vec<String> = cluster
-        .nodes_of(REDIS)
-        .map(|n| n.name.clone())
-        .filter(|n| *n != master)
-        .collect();
-    poll_until(deadline, || async {
-        let roles = cluster.roles(Duration::from_secs(1)).await;
-        let streaming = roles
-            .reports
-            .iter()
-            .find(|(node, _)| node.name == master)
-            .and_then(|(_, report)| report.as_ref())
-            .filter(|report| report.leads())
-            .map(|report| report.streaming.clone())
-            .unwrap_or_default();
-        roles.leader().is_some_and(|l| l.name == master)
-            && replicas.iter().all(|r| streaming.contains(r))
-    })
-    .await
-    .ok_or_else(|| reached.not_ready(&format!("{master} master, every replica online")))?;
-    reached.note(format!("{master} master, {} online", replicas.join(", ")));
+    super::first_leads_every_other_following(
+        cluster,
+        REDIS,
+        &master,
+        ("master", "replica", "online"),
+        deadline,
+        reached,
+    )
+    .await?;
+    let replicas = cluster.nodes_of(REDIS).count() - 1;
     let sentinels: Vec<_> = cluster.nodes_of(SENTINEL).collect();
     let last_error = std::sync::Mutex::new(String::new());
     poll_until(deadline, || async {
         for s in &sentinels {
-            if let Err(e) = acquainted(cluster, s, &master, replicas.len(), sentinels.len()).await {
+            if let Err(e) = acquainted(cluster, s, &master, replicas, sentinels.len()).await {
                 *last_error.lock().expect("not poisoned") = format!("{}: {e}", s.name);
                 return false;
             }
@@ -155,7 +144,7 @@ async fn wait_ready(
     reached.note(format!(
         "{} Sentinels name {master}, know {} replicas and each other",
         sentinels.len(),
-        replicas.len()
+        replicas
     ));
     Ok(master)
 }
