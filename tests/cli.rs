@@ -1075,3 +1075,59 @@ fn the_run_json_schema_names_every_field_of_a_real_run() {
         "not documented in run-json.md: {missing:?}"
     );
 }
+
+/// The completion scripts and the man page come from the parser's own definitions: every
+/// command is in them, the bash script loads and completes `firedrill`, and the man page says
+/// the exit codes.
+#[test]
+fn completions_and_the_man_page_name_every_command() {
+    let commands = [
+        "run",
+        "up",
+        "status",
+        "analyze",
+        "validate",
+        "compose",
+        "completions",
+        "man",
+    ];
+    for shell in ["bash", "zsh", "fish"] {
+        let out = firedrill().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}: {out:?}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for command in commands {
+            assert!(script.contains(command), "{shell}: no {command}");
+        }
+    }
+    let bash = firedrill().args(["completions", "bash"]).output().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("firedrill.bash");
+    std::fs::write(&script, &bash.stdout).unwrap();
+    let loaded = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "source {} && complete -p firedrill",
+            script.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(loaded.status.success(), "{loaded:?}");
+    assert!(
+        String::from_utf8_lossy(&loaded.stdout).contains("firedrill"),
+        "{loaded:?}"
+    );
+    let unknown = firedrill().args(["completions", "tcsh"]).output().unwrap();
+    assert_eq!(unknown.status.code(), Some(2), "{unknown:?}");
+
+    let man = firedrill().arg("man").output().unwrap();
+    assert!(man.status.success(), "{man:?}");
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(page.contains(".TH firedrill 1"), "{page}");
+    for command in commands {
+        assert!(page.contains(command), "the man page names no {command}");
+    }
+    assert!(
+        page.contains("every objective held"),
+        "no exit codes: {page}"
+    );
+}

@@ -9,6 +9,7 @@ mod progress;
 mod report;
 mod run;
 mod session;
+mod shell;
 mod up;
 mod verify;
 
@@ -120,6 +121,15 @@ enum Command {
     /// io.firedrill.compose=<scenario name>. Exit code: 0 written, 2 bad scenario or the files
     /// could not be written.
     Compose(compose::ComposeArgs),
+    /// Print the completion script for a shell: `firedrill completions bash >
+    /// ~/.local/share/bash-completion/completions/firedrill` (zsh: a file `_firedrill` in a
+    /// directory of $fpath; fish: ~/.config/fish/completions/firedrill.fish).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `firedrill man > firedrill.1 && man ./firedrill.1`.
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,6 +174,8 @@ pub fn main() -> ExitCode {
             Command::Verify(args) => verify::verify(args),
             Command::Report(args) => report::report(args),
             Command::Compose(args) => compose::compose(args),
+            Command::Completions { shell } => shell::completions(shell),
+            Command::Man => shell::man(),
         }
     });
     ExitCode::from(code)
