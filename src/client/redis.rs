@@ -113,7 +113,7 @@ async fn discover(discovery: &Discovery, endpoint: &Endpoint) -> Result<(String,
     let asks = discovery.arbiters.iter().map(|(host, port)| {
         Box::pin(async move {
             let asked = async {
-                let mut sentinel = connection(host, *port, endpoint).await?;
+                let mut sentinel = connection(host, *port, endpoint.connect_timeout, None).await?;
                 redis::cmd("SENTINEL")
                     .arg("get-master-addr-by-name")
                     .arg(&discovery.service)
@@ -157,12 +157,7 @@ pub async fn session(
     port: u16,
     timeout: Duration,
 ) -> Result<MultiplexedConnection, String> {
-    let client = redis::Client::open(format!("redis://{host}:{port}/")).map_err(|e| text(&e))?;
-    let config = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(timeout))
-        .set_response_timeout(Some(timeout));
-    client
-        .get_multiplexed_async_connection_with_config(&config)
+    connection(host, port, timeout, Some(timeout))
         .await
         .map_err(|e| text(&e))
 }
@@ -175,7 +170,7 @@ async fn open(host: &str, port: u16, endpoint: &Endpoint) -> Result<Open, Failur
             format!("connect: {host}:{port}: {}", text(&e)),
         )
     };
-    let mut connection = connection(host, port, endpoint)
+    let mut connection = connection(host, port, endpoint.connect_timeout, None)
         .await
         .map_err(connect_failure)?;
     let (_, value): (String, String) = redis::cmd("CONFIG")
@@ -193,16 +188,18 @@ async fn open(host: &str, port: u16, endpoint: &Endpoint) -> Result<Open, Failur
     Ok(Open { connection, node })
 }
 
+/// A multiplexed connection to `host:port`: its opening bounded by `connect`, each answer by
+/// `respond` (`None` for the workload's connections: the workload bounds each operation).
 async fn connection(
     host: &str,
     port: u16,
-    endpoint: &Endpoint,
+    connect: Duration,
+    respond: Option<Duration>,
 ) -> Result<MultiplexedConnection, RedisError> {
     let client = redis::Client::open(format!("redis://{host}:{port}/"))?;
-    // No response timeout of its own: the workload bounds each operation.
     let config = AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(endpoint.connect_timeout))
-        .set_response_timeout(None);
+        .set_connection_timeout(Some(connect))
+        .set_response_timeout(respond);
     client
         .get_multiplexed_async_connection_with_config(&config)
         .await
