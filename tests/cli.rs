@@ -95,41 +95,151 @@ fn toml_names(dir: &std::path::Path) -> Vec<String> {
     names
 }
 
+/// Run from a directory without scenarios (as an installed binary is), `list` shows every
+/// shipped scenario, built in, in name order, by the name `run` takes.
 #[test]
-fn list_shows_every_shipped_scenario_in_file_name_order() {
-    let expected: Vec<String> =
+fn list_shows_every_shipped_scenario_in_name_order_from_any_directory() {
+    let mut expected: Vec<String> =
         toml_names(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
             .into_iter()
-            .map(|name| format!("scenarios/{name}"))
+            .map(|name| name.trim_end_matches(".toml").to_owned())
             .collect();
+    expected.sort();
     assert!(!expected.is_empty());
-    let out = firedrill().arg("list").output().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = firedrill()
+        .current_dir(elsewhere.path())
+        .arg("list")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    // Every file path shown, in the order shown: exactly the directory's files, sorted.
-    let shown: Vec<&str> = stdout
-        .split(|c: char| c.is_whitespace() || c == '│')
-        .filter(|word| word.starts_with("scenarios/") && word.ends_with(".toml"))
+    let rows: Vec<Vec<&str>> = stdout
+        .lines()
+        .filter(|line| line.starts_with('│'))
+        .map(|line| line.split('│').map(str::trim).collect())
+        .skip(1) // the header
         .collect();
+    let shown: Vec<&str> = rows.iter().map(|cells| cells[3]).collect();
     assert_eq!(shown, expected, "{stdout}");
-    // Each file's row holds its scenario's name, runbook step and description.
-    for file in &expected {
-        let scenario =
-            firedrill::scenario::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file))
-                .unwrap();
-        let row = stdout
-            .lines()
-            .find(|line| line.contains(&format!(" {file} ")))
-            .unwrap();
-        assert!(row.contains(&format!("│ {} ", scenario.name)), "{row}");
-        let runbook = scenario.runbook.as_deref().unwrap_or("-");
-        assert!(row.contains(&format!("│ {runbook} ")), "{row}");
-        assert!(
-            row.contains(&format!("│ {} ", scenario.description)),
-            "{row}"
-        );
+    // Each row holds its scenario's name, runbook step and description.
+    for (cells, name) in rows.iter().zip(&expected) {
+        let scenario = firedrill::scenario::load(&common::scenario_path(name)).unwrap();
+        assert_eq!(cells[1], scenario.name);
+        assert_eq!(cells[2], scenario.runbook.as_deref().unwrap_or("-"));
+        assert_eq!(cells[4], scenario.description);
     }
+}
+
+/// `validate` and `run` take a shipped scenario's name where no file of that name is; a name
+/// that is neither says so, with the closest shipped name.
+#[test]
+fn a_shipped_scenario_is_named_without_a_checkout() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = firedrill()
+        .current_dir(elsewhere.path())
+        .args(["validate", "patroni-switchover", "patroni-swichover"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "patroni-switchover: ok: patroni-switchover (1 fault, 4 objectives)\n"
+    );
+    insta::assert_snapshot!(
+        "validate_unknown_name",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `--format json` of `validate`, `list` (each registry too) and `verify`: one document on
+/// stdout, the same facts as the text.
+#[test]
+fn scripts_read_validate_list_and_verify_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"x\"\ndescription = \"y\"\nduration = \"60s\"\nwat = 1\n",
+    )
+    .unwrap();
+    let out = firedrill()
+        .args(["validate", "--format", "json", "patroni-primary-crash"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let checked: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(checked[0]["valid"], true);
+    assert_eq!(checked[0]["scenario"], "patroni-primary-crash");
+    assert_eq!(checked[0]["faults"], 1);
+    assert_eq!(checked[1]["valid"], false);
+    assert_eq!(checked[1]["error"]["line"], 4);
+    assert_eq!(checked[1]["error"]["column"], 1);
+    assert!(
+        checked[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown top-level key `wat`"),
+        "{checked}"
+    );
+
+    let out = firedrill()
+        .args(["list", "--format", "json", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed["scenarios"], serde_json::json!([]));
+    assert_eq!(listed["errors"][0]["line"], 4, "{listed}");
+
+    for (registry, key, first) in [
+        ("--faults", "kind", firedrill::fault::VERBS[0].name()),
+        ("--steps", "action", firedrill::step::ACTIONS[0].name()),
+        (
+            "--stacks",
+            "stack",
+            firedrill::topology::stacks::STACKS[0].name(),
+        ),
+        (
+            "--kinds",
+            "kind",
+            firedrill::topology::KINDS[0].kind().name(),
+        ),
+    ] {
+        let out = firedrill()
+            .args(["list", registry, "--format", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(rows[0][key], first, "{registry}: {rows}");
+    }
+
+    let reports = tempfile::tempdir().unwrap();
+    let out = firedrill()
+        .args(["verify", "--format", "json", "--reports"])
+        .arg(reports.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "no history: {out:?}");
+    firedrill::report::write_run_dir(
+        &drill_record("fd-json0001", "2026-11-02T10:00:00Z"),
+        reports.path(),
+    )
+    .unwrap();
+    let out = firedrill()
+        .args(["verify", "--format", "json", "--reports"])
+        .arg(reports.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let verified: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(verified["intact"], true, "{verified}");
+    assert_eq!(verified["runs"], 1, "{verified}");
+    assert_eq!(verified["problems"], serde_json::json!([]));
 }
 
 #[test]
@@ -313,11 +423,11 @@ fn list_of_an_empty_directory_names_it_and_exits_2() {
 }
 
 #[test]
-fn list_without_a_scenarios_directory_names_it_and_exits_2() {
+fn list_of_a_missing_directory_names_it_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let out = firedrill()
         .current_dir(dir.path())
-        .arg("list")
+        .args(["list", "--dir", "scenarios"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");

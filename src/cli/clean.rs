@@ -1,6 +1,8 @@
+use super::format::{Output, print_json};
 use super::{EXIT_ERROR, EXIT_PASSED};
 use clap::Args;
-use firedrill::engine::{self, RunInfo};
+use firedrill::engine::{self, Leftovers, RunInfo};
+use serde::Serialize;
 
 #[derive(Debug, Args)]
 pub struct CleanArgs {
@@ -14,17 +16,61 @@ pub struct CleanArgs {
     /// Only this run (its id, `fd-…`, as in labels and run.json); repeatable.
     #[arg(long = "run", value_name = "RUN_ID")]
     runs: Vec<String>,
+    /// `json`: one document at the end, each run found with what was done to it (`kept`,
+    /// `would remove`, `removed`), why a live one was kept, and its objects.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    format: Output,
+}
+
+/// What `clean` did, as `--format json` prints it.
+#[derive(Debug, Default, Serialize)]
+struct Cleaned {
+    dry_run: bool,
+    runs: Vec<RunCleaned>,
+    /// Runs named with --run that the engine has nothing of.
+    not_found: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct RunCleaned {
+    run_id: String,
+    scenario: String,
+    pid: String,
+    host: String,
+    /// `kept`, `would remove` or `removed`.
+    action: &'static str,
+    /// Why the run counts as live (kept without --all, removed with it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    live: Option<String>,
+    /// Its objects: those removed when it was removed, else those found.
+    objects: Leftovers,
 }
 
 pub async fn clean(args: CleanArgs) -> u8 {
-    match clean_runs(&args).await {
-        Ok(0) if args.dry_run => EXIT_PASSED,
+    let text = args.format == Output::Text;
+    let mut cleaned = Cleaned {
+        dry_run: args.dry_run,
+        ..Cleaned::default()
+    };
+    let result = clean_runs(&args, &mut cleaned, |line| {
+        if text {
+            println!("{line}");
+        }
+    })
+    .await;
+    if !text {
+        print_json(&cleaned);
+    }
+    match result {
+        Ok(0) if args.dry_run || !text => EXIT_PASSED,
         Ok(0) => {
             println!("nothing to clean");
             EXIT_PASSED
         }
         Ok(n) => {
-            println!("removed the objects of {n} run(s)");
+            if text {
+                println!("removed the objects of {n} run(s)");
+            }
             EXIT_PASSED
         }
         Err(e) => {
@@ -47,8 +93,12 @@ fn alive(run: &RunInfo, this_host: &str) -> Option<String> {
 
 /// Says what will be removed, then (unless a dry run) removes it: the objects of every dead run
 /// (its firedrill process is gone from this host), or of every run with `--all`. Returns how
-/// many runs were cleaned.
-async fn clean_runs(args: &CleanArgs) -> Result<usize, engine::EngineError> {
+/// many runs were cleaned; `cleaned` holds what was found and done, `say` each step as a line.
+async fn clean_runs(
+    args: &CleanArgs,
+    cleaned: &mut Cleaned,
+    say: impl Fn(String),
+) -> Result<usize, engine::EngineError> {
     let docker = engine::connect().await?;
     let this_host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
@@ -57,7 +107,8 @@ async fn clean_runs(args: &CleanArgs) -> Result<usize, engine::EngineError> {
     let runs = engine::list_runs(&docker).await?;
     for id in &args.runs {
         if !runs.iter().any(|r| &r.run_id == id) {
-            println!("no run {id} in the docker engine");
+            say(format!("no run {id} in the docker engine"));
+            cleaned.not_found.push(id.clone());
         }
     }
     for run in runs {
@@ -75,36 +126,53 @@ async fn clean_runs(args: &CleanArgs) -> Result<usize, engine::EngineError> {
             found.networks.len(),
             found.volumes.len()
         );
-        match alive(&run, &this_host) {
+        let live = alive(&run, &this_host);
+        let action = match &live {
             Some(why) if !args.all => {
-                println!(
+                say(format!(
                     "kept run {}: {why} (use --all to remove it anyway)",
                     run.run_id
-                );
+                ));
+                "kept"
             }
             Some(why) => {
-                println!("will remove {what}, although {why}");
-                plan.push(run);
+                say(format!("will remove {what}, although {why}"));
+                "would remove"
             }
             None => {
-                println!("will remove {what}");
-                plan.push(run);
+                say(format!("will remove {what}"));
+                "would remove"
             }
+        };
+        cleaned.runs.push(RunCleaned {
+            run_id: run.run_id.clone(),
+            scenario: run.scenario.clone(),
+            pid: run.pid.clone(),
+            host: run.host.clone(),
+            action,
+            live,
+            objects: run.objects.clone(),
+        });
+        if action != "kept" {
+            plan.push(cleaned.runs.len() - 1);
         }
     }
     if args.dry_run {
-        println!("dry run: nothing removed");
+        say("dry run: nothing removed".to_owned());
         return Ok(0);
     }
-    for run in &plan {
-        let removed = engine::remove_run(&docker, &run.run_id).await?;
-        println!(
+    for &i in &plan {
+        let entry = &mut cleaned.runs[i];
+        let removed = engine::remove_run(&docker, &entry.run_id).await?;
+        say(format!(
             "removed run {}: {} container(s), {} network(s), {} volume(s)",
-            run.run_id,
+            entry.run_id,
             removed.containers.len(),
             removed.networks.len(),
             removed.volumes.len()
-        );
+        ));
+        entry.action = "removed";
+        entry.objects = removed;
     }
     Ok(plan.len())
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, Args)]
 pub struct ComposeArgs {
-    /// The scenario file whose topology is exported.
+    /// The scenario whose topology is exported: a file, or the name of a shipped scenario.
     scenario: PathBuf,
     /// The compose file to write (a directory: docker-compose.yml in it); the configuration
     /// files (one directory per node) and the env file go beside it. Default: ./<scenario
@@ -22,7 +22,7 @@ pub struct ComposeArgs {
 const DEFAULT_FILE: &str = "docker-compose.yml";
 
 pub fn compose(args: ComposeArgs) -> u8 {
-    let scenario = match firedrill::scenario::load(&args.scenario) {
+    let scenario = match firedrill::scenario::open(&args.scenario) {
         Ok(scenario) => scenario,
         Err(e) => {
             eprintln!("error: {e}");

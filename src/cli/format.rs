@@ -48,3 +48,44 @@ macro_rules! note {
     };
 }
 pub(crate) use note;
+
+/// `--format` of the commands scripts read (`validate`, `list`, `verify`, `clean`): what people
+/// read, or one JSON document on stdout.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Lines and tables for people.
+    #[default]
+    Text,
+    /// One JSON document on stdout (its keys are stable; errors still go to stderr too).
+    Json,
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json(value: &impl serde::Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(json) => println!("{json}"),
+        // Only a map with non-string keys fails, and none of these documents has one.
+        Err(e) => eprintln!("error: cannot write JSON: {e}"),
+    }
+}
+
+/// A scenario error as scripts read it: the file, the position when there is one, the message
+/// without them.
+#[derive(Debug, serde::Serialize)]
+pub struct ScenarioProblem {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl From<&firedrill::scenario::ScenarioError> for ScenarioProblem {
+    fn from(e: &firedrill::scenario::ScenarioError) -> Self {
+        ScenarioProblem {
+            file: e.path().display().to_string(),
+            line: e.position().map(|p| p.line),
+            column: e.position().map(|p| p.column),
+            message: e.kind().to_string(),
+        }
+    }
+}

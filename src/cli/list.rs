@@ -1,9 +1,13 @@
-//! `firedrill list`: the scenario files in a directory, with the runbook step each rehearses;
+//! `firedrill list`: the shipped scenarios, or the scenario files in a directory, with the
+//! runbook step each rehearses;
 //! with `--faults`, `--steps`, `--stacks` or `--kinds`, what a scenario can name, from the
 //! registries (fault verbs, step actions, stacks, node kinds).
 
+use super::format::{Output, ScenarioProblem, print_json};
 use super::{EXIT_ERROR, EXIT_PASSED};
 use clap::Args;
+use firedrill::scenario::ScenarioError;
+use serde::Serialize;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use tabled::settings::Style;
@@ -11,9 +15,10 @@ use tabled::{Table, Tabled};
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Directory holding the scenario files (every `*.toml` in it, not in its subdirectories).
-    #[arg(long, value_name = "DIR", default_value = "scenarios")]
-    dir: PathBuf,
+    /// List the scenario files in this directory (every `*.toml` in it, not in its
+    /// subdirectories) instead of the shipped scenarios.
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
     /// List the fault kinds (`kind` in `[[fault]]`) instead: what each does, where it applies,
     /// its keys.
     #[arg(long, conflicts_with_all = ["dir", "steps", "stacks", "kinds"])]
@@ -28,9 +33,13 @@ pub struct ListArgs {
     /// a scenario runs, their packages.
     #[arg(long, conflicts_with = "dir")]
     kinds: bool,
+    /// `json`: the same rows as one JSON document (scenarios: `{"scenarios": [...], "errors":
+    /// [...]}`; the others: an array).
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    format: Output,
 }
 
-#[derive(Tabled)]
+#[derive(Tabled, Serialize)]
 struct StackLine {
     stack: String,
     /// The node kinds it may run, in the order its nodes are listed.
@@ -50,7 +59,7 @@ fn stacks() -> Vec<StackLine> {
         .collect()
 }
 
-#[derive(Tabled)]
+#[derive(Tabled, Serialize)]
 struct KindLine {
     kind: String,
     /// How its nodes are named.
@@ -100,7 +109,7 @@ fn names<'a>(names: impl Iterator<Item = &'a str>) -> String {
     names.collect::<Vec<_>>().join(", ")
 }
 
-#[derive(Tabled)]
+#[derive(Tabled, Serialize)]
 struct FaultLine {
     kind: String,
     /// "healed" or "one-off".
@@ -137,7 +146,7 @@ fn fault_kinds() -> Vec<FaultLine> {
         .collect()
 }
 
-#[derive(Tabled)]
+#[derive(Tabled, Serialize)]
 struct StepLine {
     action: String,
     /// Keys beyond at, action.
@@ -160,13 +169,27 @@ fn step_actions() -> Vec<StepLine> {
         .collect()
 }
 
-#[derive(Tabled)]
+#[derive(Tabled, Serialize)]
 struct Line {
     scenario: String,
+    /// "-" when the scenario names none (null in JSON).
+    #[serde(serialize_with = "dash_as_null")]
     runbook: String,
-    /// The path to give `firedrill run`.
-    file: String,
+    /// What to give `firedrill run`: a shipped scenario's name, or a file's path.
+    #[tabled(rename = "run as")]
+    run_as: String,
     description: String,
+}
+
+impl Line {
+    fn new(scenario: firedrill::scenario::Scenario, run_as: String) -> Line {
+        Line {
+            scenario: scenario.name,
+            runbook: scenario.runbook.unwrap_or_else(|| "-".to_owned()),
+            run_as,
+            description: scenario.description,
+        }
+    }
 }
 
 /// The directory could not be listed, or holds no scenario file.
@@ -181,26 +204,29 @@ enum DirError {
 /// Prints one row per scenario file that loads, then the errors of those that do not. Exit code:
 /// 0 when every file loaded, 2 otherwise (or when the directory holds no scenario file).
 pub fn list(args: ListArgs) -> u8 {
+    let format = args.format;
     if args.faults {
-        println!("{}", Table::new(fault_kinds()).with(Style::rounded()));
-        return EXIT_PASSED;
+        return print(format, fault_kinds());
     }
     if args.steps {
-        println!("{}", Table::new(step_actions()).with(Style::rounded()));
-        return EXIT_PASSED;
+        return print(format, step_actions());
     }
     if args.stacks {
-        println!("{}", Table::new(stacks()).with(Style::rounded()));
-        return EXIT_PASSED;
+        return print(format, stacks());
     }
     if args.kinds {
-        println!("{}", Table::new(kinds()).with(Style::rounded()));
-        return EXIT_PASSED;
+        return print(format, kinds());
     }
-    let files = match scenario_files(&args.dir) {
+    let Some(dir) = args.dir else {
+        return print_scenarios(format, shipped(), &[]);
+    };
+    let files = match scenario_files(&dir) {
         Ok(files) => files,
         Err(e) => {
             eprintln!("error: {e}");
+            if format == Output::Json {
+                print_scenarios(format, Vec::new(), &[]);
+            }
             return EXIT_ERROR;
         }
     };
@@ -208,17 +234,12 @@ pub fn list(args: ListArgs) -> u8 {
     let mut errors = Vec::new();
     for file in &files {
         match firedrill::scenario::load(file) {
-            Ok(s) => lines.push(Line {
-                scenario: s.name,
-                runbook: s.runbook.unwrap_or_else(|| "-".to_owned()),
-                file: file.display().to_string(),
-                description: s.description,
-            }),
+            Ok(s) => lines.push(Line::new(s, file.display().to_string())),
             Err(e) => errors.push(e),
         }
     }
-    if !lines.is_empty() {
-        println!("{}", Table::new(lines).with(Style::rounded()));
+    if !lines.is_empty() || format == Output::Json {
+        print_scenarios(format, lines, &errors);
     }
     if errors.is_empty() {
         return EXIT_PASSED;
@@ -231,9 +252,55 @@ pub fn list(args: ListArgs) -> u8 {
         errors.len(),
         files.len(),
         if files.len() == 1 { "" } else { "s" },
-        args.dir.display()
+        dir.display()
     );
     EXIT_ERROR
+}
+
+/// One row per shipped scenario, in name order; each loads (a unit test checks it).
+fn shipped() -> Vec<Line> {
+    firedrill::scenario::SHIPPED
+        .iter()
+        .filter_map(|(name, text)| {
+            let path = firedrill::scenario::built_in_path(name);
+            let scenario = firedrill::scenario::parse(&path, text).ok()?;
+            Some(Line::new(scenario, (*name).to_owned()))
+        })
+        .collect()
+}
+
+fn dash_as_null<S: serde::Serializer>(text: &str, s: S) -> Result<S::Ok, S::Error> {
+    match text {
+        "-" => s.serialize_none(),
+        text => s.serialize_str(text),
+    }
+}
+
+/// Prints registry rows as a table or a JSON array.
+fn print<T: Tabled + Serialize>(format: Output, rows: Vec<T>) -> u8 {
+    match format {
+        Output::Text => println!("{}", Table::new(rows).with(Style::rounded())),
+        Output::Json => print_json(&rows),
+    }
+    EXIT_PASSED
+}
+
+/// Prints the scenarios as a table, or with the files that did not load as one JSON document
+/// (as text, those go to stderr after the table).
+fn print_scenarios(format: Output, lines: Vec<Line>, errors: &[ScenarioError]) -> u8 {
+    #[derive(Serialize)]
+    struct Listed {
+        scenarios: Vec<Line>,
+        errors: Vec<ScenarioProblem>,
+    }
+    match format {
+        Output::Text => println!("{}", Table::new(lines).with(Style::rounded())),
+        Output::Json => print_json(&Listed {
+            scenarios: lines,
+            errors: errors.iter().map(ScenarioProblem::from).collect(),
+        }),
+    }
+    EXIT_PASSED
 }
 
 /// The `*.toml` files in `dir`, sorted by file name, each as `dir` joined with its name.

@@ -11,10 +11,10 @@ mod run;
 mod session;
 mod shell;
 mod up;
+mod validate;
 mod verify;
 
 use clap::{Parser, Subcommand};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Exit code: every objective held.
@@ -24,7 +24,12 @@ pub const EXIT_FAILED: u8 = 1;
 /// Exit code: the drill could not run (bad input, Docker trouble).
 pub const EXIT_ERROR: u8 = 2;
 
-pub const DEFAULT_SCENARIO: &str = "scenarios/patroni-primary-crash.toml";
+/// The scenario `run` and `up` drill when none is named: a shipped one, by name.
+pub const DEFAULT_SCENARIO: &str = firedrill::scenario::DEFAULT;
+
+/// Where run directories and the run history go unless `--reports` or FIREDRILL_REPORTS says
+/// otherwise: a directory of its own in the current one, whatever repository that is.
+pub const DEFAULT_REPORTS: &str = "firedrill-reports";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -77,12 +82,9 @@ enum Command {
     /// the replaced file, is appended to the history.
     Analyze(analyze::AnalyzeArgs),
     /// Check scenario files without Docker.
-    Validate {
-        /// Scenario files.
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-    },
-    /// List the scenario files in a directory: name, runbook step rehearsed, file, description.
+    Validate(validate::ValidateArgs),
+    /// List the shipped scenarios (built into firedrill), or with --dir the scenario files in a
+    /// directory: name, runbook step rehearsed, what to give `run`, description.
     ///
     /// Files that do not load are reported on stderr, with their file:line:col, after the table
     /// of the others; the exit code is then 2.
@@ -165,7 +167,7 @@ pub fn main() -> ExitCode {
             Command::Note(args) => session::note(args).await,
             Command::Down(which) => session::down(which).await,
             Command::Analyze(args) => analyze::analyze(args),
-            Command::Validate { files } => validate(&files),
+            Command::Validate(args) => validate::validate(args),
             Command::List(args) => list::list(args),
             Command::Image {
                 command: ImageCommand::Build { force },
@@ -188,28 +190,6 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
-}
-
-fn validate(files: &[PathBuf]) -> u8 {
-    let mut code = EXIT_PASSED;
-    for file in files {
-        match firedrill::scenario::load(file) {
-            Ok(s) => println!(
-                "{}: ok: {} ({} fault{}, {} objective{})",
-                file.display(),
-                s.name,
-                s.faults.len(),
-                if s.faults.len() == 1 { "" } else { "s" },
-                s.objectives.len(),
-                if s.objectives.len() == 1 { "" } else { "s" },
-            ),
-            Err(e) => {
-                eprintln!("error: {e}");
-                code = EXIT_ERROR;
-            }
-        }
-    }
-    code
 }
 
 async fn image_build(force: bool) -> u8 {

@@ -1,4 +1,4 @@
-use super::{EXIT_ERROR, EXIT_FAILED, EXIT_PASSED};
+use super::{DEFAULT_REPORTS, EXIT_ERROR, EXIT_FAILED, EXIT_PASSED};
 use clap::{ArgGroup, Args, ValueEnum};
 use firedrill::report::{self, Period, ReportOptions};
 use std::path::PathBuf;
@@ -16,7 +16,7 @@ pub struct ReportArgs {
     #[arg(long, requires = "since")]
     until: Option<String>,
     /// The reports directory: its history.jsonl and runs/; the report goes to its quarterly/.
-    #[arg(long, default_value = "reports")]
+    #[arg(long, env = "FIREDRILL_REPORTS", default_value = DEFAULT_REPORTS)]
     reports: PathBuf,
     /// The name to print as the report's preparer (with today's date); blank lines otherwise.
     #[arg(long, value_name = "NAME")]

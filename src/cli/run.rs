@@ -1,5 +1,5 @@
 use super::format::{Format, note};
-use super::{DEFAULT_SCENARIO, EXIT_ERROR, EXIT_FAILED, EXIT_PASSED, progress};
+use super::{DEFAULT_REPORTS, DEFAULT_SCENARIO, EXIT_ERROR, EXIT_FAILED, EXIT_PASSED, progress};
 use clap::Args;
 use firedrill::{DrillOptions, report, scenario};
 use std::path::PathBuf;
@@ -7,7 +7,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The scenario file.
+    /// The scenario: a file, or the name of a shipped scenario (`firedrill list`).
     #[arg(default_value = DEFAULT_SCENARIO)]
     scenario: PathBuf,
     #[command(flatten)]
@@ -25,8 +25,8 @@ pub struct DrillArgs {
     /// base image.
     #[arg(long)]
     image: Option<String>,
-    /// Where run directories are written.
-    #[arg(long, default_value = "reports")]
+    /// Where run directories and the run history (history.jsonl) are written.
+    #[arg(long, env = "FIREDRILL_REPORTS", default_value = DEFAULT_REPORTS)]
     pub reports: PathBuf,
     /// Seed for the random choices of fault targets; the seed used is printed and stored in
     /// the run record, and passing it again repeats the same choices.
@@ -47,7 +47,7 @@ impl DrillArgs {
 }
 
 pub async fn run(args: RunArgs) -> u8 {
-    let scenario = match scenario::load(&args.scenario) {
+    let scenario = match scenario::open(&args.scenario) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Args)]
 pub struct UpArgs {
-    /// The scenario file: its topology, workload, schedule (faults and steps still fire at
+    /// The scenario (a file, or a shipped scenario's name): its topology, workload, schedule (faults and steps still fire at
     /// their instants) and objectives (judged over the whole session).
     #[arg(default_value = DEFAULT_SCENARIO)]
     scenario: PathBuf,
@@ -25,7 +25,7 @@ pub struct UpArgs {
 }
 
 pub async fn up(args: UpArgs) -> u8 {
-    let scenario = match scenario::load(&args.scenario) {
+    let scenario = match scenario::open(&args.scenario) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");

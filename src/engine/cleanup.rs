@@ -7,7 +7,7 @@ use bollard::query_parameters::{
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What a run left in Docker, by name.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Leftovers {
     pub containers: Vec<String>,
     pub networks: Vec<String>,

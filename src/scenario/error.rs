@@ -30,6 +30,12 @@ pub enum ScenarioErrorKind {
     /// The file could not be read.
     #[error("cannot read: {0}")]
     Read(std::io::Error),
+    /// No file at the path given, and no shipped scenario of that name.
+    #[error("{}", not_found(.suggestion.as_deref()))]
+    NotFound {
+        /// The shipped scenario closest to the name given.
+        suggestion: Option<String>,
+    },
     /// The file is larger than any scenario file: a scenario is a few kB of TOML.
     #[error("{}", too_large(*.size, *.limit))]
     TooLarge {
@@ -216,6 +222,16 @@ fn duplicate(text: &str, span: Option<std::ops::Range<usize>>) -> String {
         ),
         None => format!("duplicate key `{key}`, expected each key once in a table"),
     }
+}
+
+fn not_found(suggestion: Option<&str>) -> String {
+    let mut message = "no such file, and no shipped scenario has this name (`firedrill list` \
+                       shows them)"
+        .to_owned();
+    if let Some(name) = suggestion {
+        message.push_str(&format!("; did you mean the shipped `{name}`?"));
+    }
+    message
 }
 
 /// The known name closest to `got`, if it is within an edit distance of 2.

@@ -16,6 +16,7 @@ mod drill_end;
 mod faults;
 mod game_day;
 mod image_choice;
+mod installed;
 mod isolation;
 mod pair;
 mod primary_crash;

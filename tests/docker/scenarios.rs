@@ -104,10 +104,11 @@ macro_rules! scenarios {
         )*
 
         /// Every file in scenarios/ has a test here (the default drill has its own, in
-        /// primary_crash.rs).
+        /// primary_crash.rs; haproxy-crash is drilled by the installed binary, installed.rs).
         #[test]
         fn every_shipped_scenario_is_drilled() {
-            let mut tested = vec!["patroni-primary-crash" $(, $file)* $(, $control)*];
+            let mut tested =
+                vec!["patroni-primary-crash", "haproxy-crash" $(, $file)* $(, $control)*];
             tested.sort();
             let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
             let mut shipped: Vec<String> = std::fs::read_dir(dir)
@@ -140,7 +141,6 @@ scenarios! {
     etcd_member_down => "etcd-member-down" reacts with member_silent_while_writes_went_on,
     etcd_quorum_loss => "etcd-quorum-loss" reacts with writes_refused_until_quorum_returned,
     etcd_partition => "etcd-partition" reacts with leader_demoted_until_etcd_returned,
-    haproxy_crash => "haproxy-crash" reacts with writes_refused_until_the_proxy_restarted,
     haproxy_pause => "haproxy-pause" reacts with writes_timed_out_until_the_proxy_resumed,
     strict_sync_no_loss => "control-strict-sync-no-loss"
         reacts with writes_stalled_until_the_standby_returned_without_failover,
@@ -865,7 +865,7 @@ fn leader_demoted_during(record: &RunRecord, incident: &FaultMeasurements) {
 
 /// haproxy-crash: connections to the proxy were refused while it was down (its stats page
 /// silent too), then writes came back through it on the same leader; no leader change.
-fn writes_refused_until_the_proxy_restarted(record: &RunRecord) {
+pub(crate) fn writes_refused_until_the_proxy_restarted(record: &RunRecord) {
     proxy_out_then_back(record, &[ErrorKind::ConnectRefused]);
 }
 
