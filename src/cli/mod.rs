@@ -89,6 +89,12 @@ enum Command {
     /// Files that do not load are reported on stderr, with their file:line:col, after the table
     /// of the others; the exit code is then 2.
     List(list::ListArgs),
+    /// Print a shipped scenario's file, to start one of your own from it:
+    /// `firedrill show patroni-primary-crash > my-drill.toml`.
+    Show {
+        /// The shipped scenario's name (`firedrill list`).
+        name: String,
+    },
     /// Manage the base image.
     Image {
         #[command(subcommand)]
@@ -169,6 +175,7 @@ pub fn main() -> ExitCode {
             Command::Analyze(args) => analyze::analyze(args),
             Command::Validate(args) => validate::validate(args),
             Command::List(args) => list::list(args),
+            Command::Show { name } => show(&name),
             Command::Image {
                 command: ImageCommand::Build { force },
             } => image_build(force).await,
@@ -190,6 +197,19 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+fn show(name: &str) -> u8 {
+    match firedrill::scenario::shipped_text(name) {
+        Ok(text) => {
+            print!("{text}");
+            EXIT_PASSED
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_ERROR
+        }
+    }
 }
 
 async fn image_build(force: bool) -> u8 {

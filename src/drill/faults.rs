@@ -13,6 +13,13 @@ use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+/// The span a fault's injection and heal run in: its number as the reports give it (from 1)
+/// and its kind, inside the run's span.
+fn fault_span(index: usize, fault: &Fault) -> tracing::Span {
+    tracing::info_span!("fault", number = index + 1, kind = fault.kind.verb().name())
+}
 
 /// Every fault of the run, by index (the scenario's first, then those injected by hand).
 pub(super) struct FaultBook {
@@ -113,10 +120,23 @@ impl FaultBook {
             entries[index].state = State::Busy;
             (entries[index].fault.clone(), entries[index].by_hand)
         };
+        let span = fault_span(index, &fault);
         let injected = match nodes {
-            Some(nodes) => fault::inject_on(cluster, resolver, index, &fault, nodes, clock).await,
-            None => fault::inject(cluster, resolver, index, &fault, clock).await,
+            Some(nodes) => {
+                fault::inject_on(cluster, resolver, index, &fault, nodes, clock)
+                    .instrument(span.clone())
+                    .await
+            }
+            None => {
+                fault::inject(cluster, resolver, index, &fault, clock)
+                    .instrument(span.clone())
+                    .await
+            }
         };
+        span.in_scope(|| match &injected {
+            Ok((_, event)) => tracing::info!(node = %event.node, at = %event.at, "injected"),
+            Err(e) => tracing::warn!("not injected: {e}"),
+        });
         let mut entries = self.lock();
         match injected {
             Ok((nodes, mut event)) => {
@@ -160,7 +180,14 @@ impl FaultBook {
             let state = std::mem::replace(&mut entries[index].state, State::Busy);
             (entries[index].fault.clone(), nodes, state)
         };
-        let healed = fault::heal(cluster, index, &fault, &nodes, clock).await;
+        let span = fault_span(index, &fault);
+        let healed = fault::heal(cluster, index, &fault, &nodes, clock)
+            .instrument(span.clone())
+            .await;
+        span.in_scope(|| match &healed {
+            Ok(event) => tracing::info!(node = %event.node, at = %event.at, "healed"),
+            Err(e) => tracing::warn!("not healed: {e}"),
+        });
         let mut entries = self.lock();
         Some(match healed {
             Ok(mut event) => {
@@ -400,4 +427,50 @@ pub(super) async fn run_schedule(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod span_tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::Arc;
+
+    /// What the test's subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A library user's subscriber sees a fault's events under the run's id and the fault's
+    /// number and kind.
+    #[test]
+    fn fault_events_name_the_run_and_the_fault() {
+        let text = crate::scenario::shipped(crate::scenario::DEFAULT).unwrap();
+        let scenario = crate::scenario::parse(std::path::Path::new("x.toml"), text).unwrap();
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .without_time()
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let run = tracing::info_span!("drill", run_id = "fd-0000abcd");
+            let _run = run.enter();
+            fault_span(0, &scenario.faults[0]).in_scope(|| tracing::info!("injected"));
+        });
+        let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            out.contains("drill{run_id=\"fd-0000abcd\"}:fault{number=1 kind=\"crash\"}: firedrill::drill::faults::span_tests: injected"),
+            "{out}"
+        );
+    }
 }

@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use thiserror::Error;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Bound on removing a run's objects: an engine that hangs must not hold the command line.
 const TEARDOWN_WITHIN: Duration = Duration::from_secs(120);
@@ -121,16 +122,19 @@ pub enum DrillError {
     },
 }
 
-/// Loads a scenario file and runs it with default options: the few lines a team's own test needs.
+/// Loads a scenario file (or, where no file has that name, the shipped scenario of that name)
+/// and runs it with default options: the few lines a team's own test needs.
 ///
 /// ```no_run
 /// # async fn drill() -> Result<(), firedrill::DrillError> {
-/// let record = firedrill::run_file("scenarios/patroni-primary-crash.toml").await?;
+/// let record = firedrill::run_file("drills/our-primary-crash.toml").await?;
+/// assert!(record.passed(), "{}", firedrill::report::table(&record));
+/// let record = firedrill::run_file("patroni-network-split").await?; // a shipped one
 /// assert!(record.passed(), "{}", firedrill::report::table(&record));
 /// # Ok(()) }
 /// ```
 pub async fn run_file(path: impl AsRef<std::path::Path>) -> Result<RunRecord, DrillError> {
-    let scenario = crate::scenario::load(path.as_ref())?;
+    let scenario = crate::scenario::open(path.as_ref())?;
     run(&scenario, &DrillOptions::default()).await
 }
 
@@ -237,9 +241,11 @@ async fn run_with(
         run_id: format!("fd-{:08x}", rand::random::<u32>()),
         scenario: scenario.name.clone(),
     };
-    let drill = AssertUnwindSafe(drill(
-        &docker, scenario, options, &image.0, image.1, &labels, day,
-    ))
+    // A library user's subscriber sees every event of the run under its id.
+    let span = tracing::info_span!("drill", run_id = %labels.run_id, scenario = %scenario.name);
+    let drill = AssertUnwindSafe(
+        drill(&docker, scenario, options, &image.0, image.1, &labels, day).instrument(span.clone()),
+    )
     .catch_unwind();
     let result = tokio::select! {
         outcome = drill => outcome.unwrap_or_else(|panic| Err(DrillError::Panicked(panic_text(panic)))),
@@ -256,6 +262,7 @@ async fn run_with(
     let teardown_started = Instant::now();
     let teardown =
         match tokio::time::timeout(TEARDOWN_WITHIN, engine::remove_run(&docker, &labels.run_id))
+            .instrument(span)
             .await
         {
             Ok(removed) => removed

@@ -94,19 +94,10 @@ pub(crate) async fn remove_matching(
 ) -> Result<Leftovers, EngineError> {
     let found = find_leftovers(docker, selector).await?;
     let mut first_error = None;
-    let removals = found.containers.iter().map(|name| async move {
-        docker
-            .remove_container(
-                name,
-                Some(RemoveContainerOptions {
-                    force: true,
-                    v: true,
-                    ..Default::default()
-                }),
-            )
-            .await
-            .map_err(EngineError::call(format!("remove container {name}")))
-    });
+    let removals = found
+        .containers
+        .iter()
+        .map(|name| remove_container(docker, name));
     for result in futures_util::future::join_all(removals).await {
         if let Err(e) = result {
             first_error.get_or_insert(e);
@@ -129,6 +120,51 @@ pub(crate) async fn remove_matching(
     match first_error {
         Some(e) => Err(e),
         None => Ok(found),
+    }
+}
+
+/// How long a container another caller is removing may take to go (a run's own teardown cut
+/// short by a second Ctrl-C leaves its removals running in the engine).
+const REMOVAL_IN_PROGRESS_WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Removes a container with its anonymous volumes. One already gone counts as removed; one the
+/// engine is already removing (409 "removal ... is already in progress") is waited for.
+async fn remove_container(docker: &Docker, name: &str) -> Result<(), EngineError> {
+    let options = RemoveContainerOptions {
+        force: true,
+        v: true,
+        ..Default::default()
+    };
+    let call = EngineError::call(format!("remove container {name}"));
+    match docker.remove_container(name, Some(options)).await {
+        Ok(()) => Ok(()),
+        Err(bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        }) => Ok(()),
+        Err(
+            e @ bollard::errors::Error::DockerResponseServerError {
+                status_code: 409, ..
+            },
+        ) if e.to_string().contains("already in progress") => {
+            let deadline = tokio::time::Instant::now() + REMOVAL_IN_PROGRESS_WITHIN;
+            while tokio::time::Instant::now() < deadline {
+                match docker
+                    .inspect_container(
+                        name,
+                        None::<bollard::query_parameters::InspectContainerOptions>,
+                    )
+                    .await
+                {
+                    Err(bollard::errors::Error::DockerResponseServerError {
+                        status_code: 404,
+                        ..
+                    }) => return Ok(()),
+                    _ => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+                }
+            }
+            Err(call(e))
+        }
+        Err(e) => Err(call(e)),
     }
 }
 

@@ -34,6 +34,8 @@ pub enum ImageError {
     Missing { name: String, from: ImageSource },
     #[error(transparent)]
     Engine(#[from] EngineError),
+    #[error(transparent)]
+    Wheels(#[from] super::WheelError),
 }
 
 /// Who chose the image a run uses.
@@ -159,10 +161,21 @@ pub async fn build(
     // The installed packages, written by a last hook to a file of the host: mmdebstrap runs its
     // hooks before it writes the tarball, so the file is complete when the first byte arrives.
     let manifest_file = tempfile::NamedTempFile::new()?;
-    let manifest_hook = format!(
+    let mut manifest_hook = format!(
         "--customize-hook=chroot \"$1\" dpkg-query -W -f='${{Package}}=${{Version}}\\n' > '{}'",
         manifest_file.path().display()
     );
+    let wheel_dir = tempfile::tempdir()?;
+    let mut wheel_hooks = Vec::new();
+    if !recipe.wheels.is_empty() {
+        super::wheels::download(&recipe.wheels, wheel_dir.path()).await?;
+        wheel_hooks = super::wheels::install_hooks(&recipe.wheels, wheel_dir.path());
+        manifest_hook.push_str(&format!(
+            " && {} >> '{}'",
+            super::wheels::manifest_hook(),
+            manifest_file.path().display()
+        ));
+    }
     let mut child = Command::new(mmdebstrap)
         .arg(format!("--variant={}", recipe.variant))
         .arg(format!("--include={}", recipe.packages.join(",")))
@@ -170,7 +183,8 @@ pub async fn build(
             recipe
                 .customize
                 .iter()
-                .map(|h| format!("--customize-hook={h}")),
+                .map(|h| format!("--customize-hook={h}"))
+                .chain(wheel_hooks.iter().map(|h| format!("--customize-hook={h}"))),
         )
         .arg(manifest_hook)
         .arg(recipe.suite)

@@ -13,6 +13,8 @@ pub struct Recipe {
     /// Commands run inside the new root file system (mmdebstrap `--customize-hook`, `$1` is
     /// the root).
     pub customize: Vec<&'static str>,
+    /// Python packages pinned from PyPI, installed after the Debian packages.
+    pub wheels: Vec<super::Wheel>,
 }
 
 /// Bump when the way the recipe is turned into an image changes.
@@ -33,7 +35,14 @@ pub fn base_recipe() -> Recipe {
         .collect();
     packages.sort_unstable();
     packages.dedup();
+    let mut wheels: Vec<super::Wheel> = crate::topology::KINDS
+        .iter()
+        .flat_map(|kind| kind.kind().wheels().iter().copied())
+        .collect();
+    wheels.sort_unstable();
+    wheels.dedup();
     Recipe {
+        wheels,
         repository: "firedrill/base",
         suite: "bookworm",
         variant: "minbase",
@@ -69,6 +78,14 @@ impl Recipe {
         for hook in &self.customize {
             hash.update(format!("customize={hook}\n"));
         }
+        // pip is part of how wheels are installed: a new pip is a new image.
+        let pip = (!self.wheels.is_empty()).then_some(super::PIP);
+        for wheel in self.wheels.iter().chain(&pip) {
+            hash.update(format!(
+                "wheel={}=={} sha256={}\n",
+                wheel.name, wheel.version, wheel.sha256
+            ));
+        }
         hex::encode(hash.finalize())
     }
 
@@ -85,9 +102,13 @@ mod tests {
     #[test]
     fn the_base_image_carries_every_kind_and_the_tools() {
         let recipe = base_recipe();
+        // Patroni is a pinned wheel (Debian's 3.0.2 has a split-brain bug), its dependencies
+        // Debian's
+        assert_eq!(recipe.wheels, [crate::topology::kinds::patroni::PATRONI]);
+        assert!(!recipe.packages.contains(&"patroni"));
         for package in [
             "postgresql-15",
-            "patroni",
+            "python3-psycopg2",
             "python3-etcd",
             "etcd-server",
             "etcd-client",
@@ -110,6 +131,9 @@ mod tests {
         let mut c = base_recipe();
         c.changes.push("ENV X=1".into());
         assert_ne!(a.tag(), c.tag());
+        let mut d = base_recipe();
+        d.wheels[0].version = "3.0.5";
+        assert_ne!(a.tag(), d.tag(), "another wheel is another image");
         assert!(a.tag().starts_with("firedrill/base:"));
     }
 }

@@ -23,5 +23,5 @@ pub use load::{MAX_FILE_SIZE, load, load_bytes, parse};
 pub use model::*;
 pub use raw::RawSelectors;
 pub use settings::{KindSettings, RawDuration, Settings, SettingsError, SettingsInput, read_json};
-pub use shipped::{DEFAULT, SHIPPED, built_in_path, open, shipped};
+pub use shipped::{DEFAULT, SHIPPED, built_in_path, open, shipped, shipped_text};
 pub use size::{EXPECTED as SIZE_EXPECTED, format_size, parse_size};

@@ -44,18 +44,29 @@ pub fn open(arg: &Path) -> Result<Scenario, ScenarioError> {
         .and_then(|name| Some((name, shipped(name)?)))
     {
         Some((name, text)) => parse(&built_in_path(name), text),
-        None => Err(ScenarioError::new(
-            arg,
-            ScenarioErrorKind::NotFound {
-                suggestion: name
-                    .and_then(|name| {
-                        let stem = Path::new(name).file_name()?.to_str()?;
-                        suggest(stem, SHIPPED.iter().map(|(n, _)| *n))
-                    })
-                    .map(str::to_owned),
-            },
-        )),
+        None => Err(not_found(arg, name)),
     }
+}
+
+/// The text of the shipped scenario `name`, or the error `open` gives a name it cannot find.
+pub fn shipped_text(name: &str) -> Result<&'static str, ScenarioError> {
+    shipped(name).ok_or_else(|| not_found(Path::new(name), Some(name)))
+}
+
+/// Neither a file at `arg` nor a shipped scenario: with the shipped name closest to the file
+/// name `name` ends with.
+fn not_found(arg: &Path, name: Option<&str>) -> ScenarioError {
+    ScenarioError::new(
+        arg,
+        ScenarioErrorKind::NotFound {
+            suggestion: name
+                .and_then(|name| {
+                    let stem = Path::new(name).file_name()?.to_str()?;
+                    suggest(stem, SHIPPED.iter().map(|(n, _)| *n))
+                })
+                .map(str::to_owned),
+        },
+    )
 }
 
 #[cfg(test)]

@@ -62,15 +62,24 @@ impl Cluster {
     }
 
     /// The packages installed in the image, as Debian's package database of a running node
-    /// lists them (`name` → `version`); empty if no node answers or the image has no
-    /// `dpkg-query`.
+    /// lists them (`name` → `version`), with those pinned from PyPI (`pypi:name`); empty if no
+    /// node answers or the image has no `dpkg-query`.
     pub async fn packages(&self) -> BTreeMap<String, String> {
         const LIST: &[&str] = &["dpkg-query", "-W", "-f=${Package}=${Version}\\n"];
+        const PYPI: &[&str] = &["python3", "-c", crate::image::LIST_PYPI_PACKAGES];
         for node in &self.nodes {
             if let Ok(out) = engine::exec(&self.docker, &node.container, None, LIST).await
                 && out.success()
             {
-                return crate::image::parse_packages(&out.stdout);
+                let mut packages = crate::image::parse_packages(&out.stdout);
+                // the packages pinned from PyPI, as the image's label lists them (none in an
+                // image without python3)
+                if let Ok(out) = engine::exec(&self.docker, &node.container, None, PYPI).await
+                    && out.success()
+                {
+                    packages.extend(crate::image::parse_packages(&out.stdout));
+                }
+                return packages;
             }
         }
         BTreeMap::new()

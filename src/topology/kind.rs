@@ -41,6 +41,11 @@ pub trait Kind: Sync + Send + 'static {
     fn describe(&self, topology: &Topology) -> Option<String>;
     /// The Debian packages the base image needs for it.
     fn packages(&self) -> &'static [&'static str];
+    /// Python packages the base image takes from PyPI for it, pinned, where Debian's version
+    /// would not do (their dependencies are among `packages`).
+    fn wheels(&self) -> &'static [crate::image::Wheel] {
+        &[]
+    }
     /// Components whose version a running node of this kind tells, and the command that prints
     /// it (first line kept): the run's fingerprint.
     fn versions(&self) -> &'static [(&'static str, &'static [&'static str])];

@@ -21,6 +21,19 @@ use toml::Spanned;
 pub const PG_PORT: u16 = 5432;
 pub const REST_PORT: u16 = 8008;
 pub const SCOPE: &str = "firedrill";
+/// Patroni 3.0.4 from PyPI, not Debian bookworm's 3.0.2: with etcd3, 3.0.2 writes the leader key
+/// without a condition whenever its lease changed and its view of the key (a watch cache) names
+/// itself. An old primary cut off with its etcd member, demoted, and reconnected after the heal
+/// before that member had caught up took the key back from the new leader and promoted itself,
+/// and the new leader's acknowledged writes were lost (patroni-network-split in CI, 2026-11-29;
+/// a leader frozen past ttl did the same). Fixed upstream in 3.0.3 (the key is put in a
+/// transaction that compares it first); 3.0.4 is that series' last release.
+pub const PATRONI: crate::image::Wheel = crate::image::Wheel {
+    name: "patroni",
+    version: "3.0.4",
+    sha256: "f43f7adcd0b498dd58888cbd4d123a30312e8ddc66bdbf9f400999af2d8d8655",
+};
+
 /// Patroni's leader key in etcd (its default namespace `/service`): holds the leader's name.
 pub const LEADER_KEY: &str = "/service/firedrill/leader";
 /// Every key Patroni keeps for the cluster (leader, members, config, `initialize`...): what a
@@ -235,7 +248,23 @@ impl Kind for Patroni {
     }
 
     fn packages(&self) -> &'static [&'static str] {
-        &["postgresql-15", "patroni", "python3-etcd"]
+        // Patroni itself is PATRONI's wheel; these are what Debian's patroni package depends on.
+        &[
+            "postgresql-15",
+            "python3-cdiff",
+            "python3-click",
+            "python3-dateutil",
+            "python3-etcd",
+            "python3-prettytable",
+            "python3-psutil",
+            "python3-psycopg2",
+            "python3-urllib3",
+            "python3-yaml",
+        ]
+    }
+
+    fn wheels(&self) -> &'static [crate::image::Wheel] {
+        &[PATRONI]
     }
 
     fn versions(&self) -> &'static [(&'static str, &'static [&'static str])] {
