@@ -4,6 +4,9 @@
 //! DOCKER_HOST points at a socket that does not exist, so that any attempt to reach Docker
 //! would show as a Docker error on stderr instead of starting anything.
 
+// It runs the `firedrill` binary, built with the `cli` feature only.
+#![cfg(feature = "cli")]
+
 use std::path::Path;
 use std::process::{Command, Output};
 

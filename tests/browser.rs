@@ -5,6 +5,9 @@
 //! FIREDRILL_REQUIRE_BROWSER=1 or true (CI sets it and installs Chromium) it fails instead. The
 //! quarterly report, rendered from a small history, is seen the same way.
 
+// It runs the `firedrill` binary, built with the `cli` feature only.
+#![cfg(feature = "cli")]
+
 mod common;
 
 use std::path::Path;

@@ -1,5 +1,8 @@
 //! The command line's contract: exit codes and error messages, without Docker.
 
+// It runs the `firedrill` binary, built with the `cli` feature only.
+#![cfg(feature = "cli")]
+
 mod common;
 
 use std::process::Command;
@@ -137,6 +140,8 @@ fn list_shows_every_shipped_scenario_in_name_order_from_any_directory() {
 #[test]
 fn a_shipped_scenario_is_named_without_a_checkout() {
     let elsewhere = tempfile::tempdir().unwrap();
+    // a directory of the name (what `firedrill compose NAME` writes) does not hide it
+    std::fs::create_dir(elsewhere.path().join("patroni-switchover")).unwrap();
     let out = firedrill()
         .current_dir(elsewhere.path())
         .args(["validate", "patroni-switchover", "patroni-swichover"])
@@ -150,6 +155,28 @@ fn a_shipped_scenario_is_named_without_a_checkout() {
     insta::assert_snapshot!(
         "validate_unknown_name",
         String::from_utf8_lossy(&out.stderr)
+    );
+
+    // `show` prints the shipped file as it is, to start one's own from it
+    let out = firedrill()
+        .current_dir(elsewhere.path())
+        .args(["show", "patroni-switchover.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        std::fs::read_to_string(common::scenario_path("patroni-switchover")).unwrap()
+    );
+    let out = firedrill()
+        .args(["show", "patroni-swichover"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: patroni-swichover: no shipped scenario has this name (`firedrill list` shows \
+         them); did you mean `patroni-switchover`?\n"
     );
 }
 

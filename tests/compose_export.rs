@@ -2,6 +2,9 @@
 //! the command writes today, every topology the shipped scenarios run has one, the env file
 //! rule holds, and a bad scenario fails as `validate` fails.
 
+// It runs the `firedrill` binary, built with the `cli` feature only.
+#![cfg(feature = "cli")]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,6 +2,9 @@
 //! accept `1` and `true`. Each case runs this binary again, on one probe test, with the Docker
 //! engine pointed at a socket that does not exist, and reads what libtest printed.
 
+// It runs the `firedrill` binary, built with the `cli` feature only.
+#![cfg(feature = "cli")]
+
 mod common;
 
 use std::process::{Command, Output};

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct AnalyzeArgs {
-    /// A run directory (reports/runs/...) or its record file (run.json.gz; run.json of a run
+    /// A run directory (firedrill-reports/runs/...) or its record file (run.json.gz; run.json of a run
     /// written before format 6).
     run: PathBuf,
     /// Print the verdict only; leave the record and the reports as they are.

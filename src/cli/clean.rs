@@ -29,6 +29,10 @@ struct Cleaned {
     runs: Vec<RunCleaned>,
     /// Runs named with --run that the engine has nothing of.
     not_found: Vec<String>,
+    /// Why clean stopped: the engine did not answer, or a removal failed (that run's action is
+    /// `failed`, and the runs after it keep `would remove`: they were not tried).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -37,7 +41,7 @@ struct RunCleaned {
     scenario: String,
     pid: String,
     host: String,
-    /// `kept`, `would remove` or `removed`.
+    /// `kept`, `would remove`, `removed` or `failed`.
     action: &'static str,
     /// Why the run counts as live (kept without --all, removed with it).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,6 +62,9 @@ pub async fn clean(args: CleanArgs) -> u8 {
         }
     })
     .await;
+    if let Err(e) = &result {
+        cleaned.error = Some(e.to_string());
+    }
     if !text {
         print_json(&cleaned);
     }
@@ -163,7 +170,13 @@ async fn clean_runs(
     }
     for &i in &plan {
         let entry = &mut cleaned.runs[i];
-        let removed = engine::remove_run(&docker, &entry.run_id).await?;
+        let removed = match engine::remove_run(&docker, &entry.run_id).await {
+            Ok(removed) => removed,
+            Err(e) => {
+                entry.action = "failed";
+                return Err(e);
+            }
+        };
         say(format!(
             "removed run {}: {} container(s), {} network(s), {} volume(s)",
             entry.run_id,

@@ -68,7 +68,7 @@ struct KindLine {
     count: String,
     /// What clients connect to on it.
     serves: String,
-    /// The Debian packages the image holds for it.
+    /// The Debian packages the image holds for it (and any pinned from PyPI).
     packages: String,
 }
 
@@ -99,7 +99,19 @@ fn kinds() -> Vec<KindLine> {
                         None => format!("{} on {}", s.protocol.name(), s.port),
                     },
                 ),
-                packages: names(kind.packages().iter().copied()),
+                packages: names(
+                    kind.packages()
+                        .iter()
+                        .map(|p| (*p).to_owned())
+                        .chain(
+                            kind.wheels()
+                                .iter()
+                                .map(|w| format!("{} {} (PyPI)", w.name, w.version)),
+                        )
+                        .collect::<Vec<_>>()
+                        .iter()
+                        .map(String::as_str),
+                ),
             }
         })
         .collect()
@@ -225,7 +237,15 @@ pub fn list(args: ListArgs) -> u8 {
         Err(e) => {
             eprintln!("error: {e}");
             if format == Output::Json {
-                print_scenarios(format, Vec::new(), &[]);
+                print_json(&serde_json::json!({
+                    "scenarios": [],
+                    "errors": [ScenarioProblem {
+                        file: dir.display().to_string(),
+                        line: None,
+                        column: None,
+                        message: e.to_string(),
+                    }],
+                }));
             }
             return EXIT_ERROR;
         }

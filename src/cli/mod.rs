@@ -31,6 +31,21 @@ pub const DEFAULT_SCENARIO: &str = firedrill::scenario::DEFAULT;
 /// otherwise: a directory of its own in the current one, whatever repository that is.
 pub const DEFAULT_REPORTS: &str = "firedrill-reports";
 
+/// Says so on stderr when `reports` is the default, the current directory holds no such
+/// directory yet, but holds the run history of the default before it (`reports/`): going on
+/// would start a second history, and the quarterly report would miss the first's runs.
+pub fn note_earlier_reports(reports: &std::path::Path) {
+    let earlier = std::path::Path::new("reports").join(firedrill::report::HISTORY_FILE);
+    if reports == std::path::Path::new(DEFAULT_REPORTS) && !reports.exists() && earlier.is_file() {
+        eprintln!(
+            "note: {} holds the run history of firedrill's earlier default directory; this \
+             command uses ./{DEFAULT_REPORTS}: pass --reports reports (or set \
+             FIREDRILL_REPORTS=reports) to go on with that history",
+            earlier.display()
+        );
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "firedrill",

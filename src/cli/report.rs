@@ -58,6 +58,7 @@ pub fn report(args: ReportArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
+    super::note_earlier_reports(&args.reports);
     let history = match report::read_history(&args.reports) {
         Ok(bytes) => bytes,
         Err(e) => {

@@ -54,6 +54,7 @@ pub async fn run(args: RunArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
+    super::note_earlier_reports(&args.drill.reports);
     let signals = Signals::listen();
     let options = args.drill.options();
     let started_wall = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();

@@ -32,6 +32,7 @@ pub async fn up(args: UpArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
+    super::note_earlier_reports(&args.drill.reports);
     let stop = CancellationToken::new();
     tokio::spawn(signalled(Signals::listen(), stop.clone()));
     let options = args.drill.options();

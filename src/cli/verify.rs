@@ -11,20 +11,28 @@ pub struct VerifyArgs {
     #[arg(long, env = "FIREDRILL_REPORTS", default_value = DEFAULT_REPORTS)]
     reports: PathBuf,
     /// `json`: the verification as one document (`intact`, `summary`, `problems` with their line
-    /// numbers, `notes`, the chain's head).
+    /// numbers, `notes`, the chain's head; `error` when the history cannot be read).
     #[arg(long, value_enum, default_value_t = Output::Text)]
     format: Output,
 }
 
 pub fn verify(args: VerifyArgs) -> u8 {
+    super::note_earlier_reports(&args.reports);
+    let history = args.reports.join(report::HISTORY_FILE);
     let verification = match report::verify_reports(&args.reports) {
         Ok(v) => v,
         Err(e) => {
             eprintln!("error: {e}");
+            if args.format == Output::Json {
+                print_json(&serde_json::json!({
+                    "history": history.display().to_string(),
+                    "intact": false,
+                    "error": e.to_string(),
+                }));
+            }
             return EXIT_ERROR;
         }
     };
-    let history = args.reports.join(report::HISTORY_FILE);
     match args.format {
         Output::Text => {
             for note in &verification.notes {

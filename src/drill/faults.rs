@@ -135,7 +135,7 @@ impl FaultBook {
         };
         span.in_scope(|| match &injected {
             Ok((_, event)) => tracing::info!(node = %event.node, at = %event.at, "injected"),
-            Err(e) => tracing::warn!("not injected: {e}"),
+            Err(e) => tracing::info!("not injected: {e}"),
         });
         let mut entries = self.lock();
         match injected {
@@ -186,7 +186,7 @@ impl FaultBook {
             .await;
         span.in_scope(|| match &healed {
             Ok(event) => tracing::info!(node = %event.node, at = %event.at, "healed"),
-            Err(e) => tracing::warn!("not healed: {e}"),
+            Err(e) => tracing::info!("not healed: {e}"),
         });
         let mut entries = self.lock();
         Some(match healed {

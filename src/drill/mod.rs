@@ -415,17 +415,20 @@ async fn drill(
     let collector = {
         let view = view.clone();
         let failures = failures.clone();
-        AbortOnDrop(tokio::spawn(async move {
-            let mut events = Vec::new();
-            while let Some(event) = events_rx.recv().await {
-                failures.see(&event);
-                if let Some(view) = &view {
-                    view.lock().expect("live view lock").record(&event);
+        AbortOnDrop(tokio::spawn(
+            async move {
+                let mut events = Vec::new();
+                while let Some(event) = events_rx.recv().await {
+                    failures.see(&event);
+                    if let Some(view) = &view {
+                        view.lock().expect("live view lock").record(&event);
+                    }
+                    events.push(event);
                 }
-                events.push(event);
+                events
             }
-            events
-        }))
+            .in_current_span(),
+        ))
     };
     // The workload stops at the scenario's end (later while a recovery in its last seconds is
     // unconfirmed: `settle`), or on a game day when the session ends. On a game day the
@@ -444,41 +447,54 @@ async fn drill(
                 Duration::from_secs(1) / w.rate.max(1),
                 end.clone(),
             );
-            (end, Some(AbortOnDrop(tokio::spawn(settling))))
+            (
+                end,
+                Some(AbortOnDrop(tokio::spawn(settling.in_current_span()))),
+            )
         }
         Some(_) => (stop.clone(), None),
     };
     let stop_probes = CancellationToken::new();
-    let probes = tokio::spawn(observe::probe_all(
-        cluster.clone(),
-        clock,
-        options.probe_interval,
-        events_tx.clone(),
-        stop_probes.clone(),
-    ));
+    // Spawned tasks run in the run's span too (a library user's subscriber names the run).
+    let probes = tokio::spawn(
+        observe::probe_all(
+            cluster.clone(),
+            clock,
+            options.probe_interval,
+            events_tx.clone(),
+            stop_probes.clone(),
+        )
+        .in_current_span(),
+    );
     // Dropping the guard (on error or interruption) stops the probes and writers.
     let _stop_on_exit = stop_probes.clone().drop_guard();
     let acked = Arc::new(workload::Acknowledged::default());
-    let writes = AbortOnDrop(tokio::spawn(workload::run_writes(
-        workload::write_client(w.through, &scenario.topology, client.clone()),
-        cluster.clone(),
-        scenario.workload.clone(),
-        clock,
-        workload_end.clone(),
-        events_tx.clone(),
-        1,
-        acked.clone(),
-    )));
+    let writes = AbortOnDrop(tokio::spawn(
+        workload::run_writes(
+            workload::write_client(w.through, &scenario.topology, client.clone()),
+            cluster.clone(),
+            scenario.workload.clone(),
+            clock,
+            workload_end.clone(),
+            events_tx.clone(),
+            1,
+            acked.clone(),
+        )
+        .in_current_span(),
+    ));
     // Without readers this returns at once.
-    let reads = AbortOnDrop(tokio::spawn(workload::run_reads(
-        workload::read_client(w.read_through, &scenario.topology, client.clone()),
-        cluster.clone(),
-        scenario.workload.clone(),
-        clock,
-        workload_end.clone(),
-        events_tx.clone(),
-        acked,
-    )));
+    let reads = AbortOnDrop(tokio::spawn(
+        workload::run_reads(
+            workload::read_client(w.read_through, &scenario.topology, client.clone()),
+            cluster.clone(),
+            scenario.workload.clone(),
+            clock,
+            workload_end.clone(),
+            events_tx.clone(),
+            acked,
+        )
+        .in_current_span(),
+    ));
 
     // A fault that could not be injected leaves a drill that proves nothing: it is an error.
     // Steps run beside the faults, on the same clock; a failed step is an outcome, recorded.

@@ -136,35 +136,25 @@ async fn remove_container(docker: &Docker, name: &str) -> Result<(), EngineError
         ..Default::default()
     };
     let call = EngineError::call(format!("remove container {name}"));
-    match docker.remove_container(name, Some(options)).await {
-        Ok(()) => Ok(()),
-        Err(bollard::errors::Error::DockerResponseServerError {
-            status_code: 404, ..
-        }) => Ok(()),
-        Err(
-            e @ bollard::errors::Error::DockerResponseServerError {
-                status_code: 409, ..
-            },
-        ) if e.to_string().contains("already in progress") => {
-            let deadline = tokio::time::Instant::now() + REMOVAL_IN_PROGRESS_WITHIN;
-            while tokio::time::Instant::now() < deadline {
-                match docker
-                    .inspect_container(
-                        name,
-                        None::<bollard::query_parameters::InspectContainerOptions>,
-                    )
-                    .await
-                {
-                    Err(bollard::errors::Error::DockerResponseServerError {
-                        status_code: 404,
-                        ..
-                    }) => return Ok(()),
-                    _ => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
-                }
+    let deadline = tokio::time::Instant::now() + REMOVAL_IN_PROGRESS_WITHIN;
+    loop {
+        match docker.remove_container(name, Some(options.clone())).await {
+            Ok(()) => return Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(()),
+            // asked again until it is gone: the other removal may fail and leave it there
+            Err(
+                e @ bollard::errors::Error::DockerResponseServerError {
+                    status_code: 409, ..
+                },
+            ) if e.to_string().contains("already in progress")
+                && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
-            Err(call(e))
+            Err(e) => return Err(call(e)),
         }
-        Err(e) => Err(call(e)),
     }
 }
 

@@ -161,9 +161,9 @@ pub async fn build(
     // The installed packages, written by a last hook to a file of the host: mmdebstrap runs its
     // hooks before it writes the tarball, so the file is complete when the first byte arrives.
     let manifest_file = tempfile::NamedTempFile::new()?;
+    let manifest_path = super::wheels::shell_quote(&manifest_file.path().display().to_string());
     let mut manifest_hook = format!(
-        "--customize-hook=chroot \"$1\" dpkg-query -W -f='${{Package}}=${{Version}}\\n' > '{}'",
-        manifest_file.path().display()
+        "--customize-hook=chroot \"$1\" dpkg-query -W -f='${{Package}}=${{Version}}\\n' > {manifest_path}"
     );
     let wheel_dir = tempfile::tempdir()?;
     let mut wheel_hooks = Vec::new();
@@ -171,9 +171,8 @@ pub async fn build(
         super::wheels::download(&recipe.wheels, wheel_dir.path()).await?;
         wheel_hooks = super::wheels::install_hooks(&recipe.wheels, wheel_dir.path());
         manifest_hook.push_str(&format!(
-            " && {} >> '{}'",
-            super::wheels::manifest_hook(),
-            manifest_file.path().display()
+            " && {} >> {manifest_path}",
+            super::wheels::manifest_hook()
         ));
     }
     let mut child = Command::new(mmdebstrap)

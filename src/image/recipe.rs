@@ -19,7 +19,8 @@ pub struct Recipe {
 
 /// Bump when the way the recipe is turned into an image changes.
 /// 2: the installed packages are recorded as image labels.
-const RECIPE_FORMAT: u32 = 2;
+/// 3: wheels pinned from PyPI, installed by pip from its own wheel (their hooks are hashed too).
+const RECIPE_FORMAT: u32 = 3;
 
 /// What every image carries besides the kinds' own packages: the tools faults run inside
 /// containers (iptables, iproute2, procps) and what the harness reads with (curl).
@@ -78,13 +79,19 @@ impl Recipe {
         for hook in &self.customize {
             hash.update(format!("customize={hook}\n"));
         }
-        // pip is part of how wheels are installed: a new pip is a new image.
+        // pip, and how the wheels are installed and listed, are part of the image.
         let pip = (!self.wheels.is_empty()).then_some(super::PIP);
         for wheel in self.wheels.iter().chain(&pip) {
             hash.update(format!(
                 "wheel={}=={} sha256={}\n",
                 wheel.name, wheel.version, wheel.sha256
             ));
+        }
+        if !self.wheels.is_empty() {
+            let hooks = super::wheels::install_hooks(&self.wheels, std::path::Path::new("DIR"));
+            for hook in hooks.iter().chain([&super::wheels::manifest_hook()]) {
+                hash.update(format!("wheel-hook={hook}\n"));
+            }
         }
         hex::encode(hash.finalize())
     }

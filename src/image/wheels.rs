@@ -45,7 +45,7 @@ const INSIDE: &str = "/tmp/firedrill-wheels";
 #[derive(Debug, thiserror::Error)]
 pub enum WheelError {
     #[error(
-        "cannot build the base image: python3 with pip is needed to fetch {wheels} from PyPI (Debian: apt-get install python3-pip), or name an image of your own with --image"
+        "cannot build the base image: python3 with pip is needed to fetch {wheels} from PyPI (Debian: apt-get install python3-pip); or drill an image of your own (a scenario's `image` key, or --image on run and up)"
     )]
     PipMissing { wheels: String },
     #[error("cannot fetch {wheels}: pip download exited with {status}: {tail}")]
@@ -118,8 +118,8 @@ pub fn install_hooks(wheels: &[Wheel], dir: &Path) -> Vec<String> {
         .collect();
     vec![
         format!(
-            "mkdir -p \"$1{INSIDE}\" && cp '{}'/*.whl \"$1{INSIDE}/\"",
-            dir.display()
+            "mkdir -p \"$1{INSIDE}\" && cp {}/*.whl \"$1{INSIDE}/\"",
+            shell_quote(&dir.display().to_string())
         ),
         // A clean environment: the host's pip settings (an index, find-links) mean nothing here.
         format!(
@@ -143,7 +143,13 @@ pub const LIST_INSTALLED: &str = "import importlib.metadata as m; \
 /// A customize hook printing what [`LIST_INSTALLED`] lists in the root (to stdout, which the
 /// caller sends to the manifest).
 pub fn manifest_hook() -> String {
-    format!("chroot \"$1\" python3 -c \"{LIST_INSTALLED}\"")
+    format!("chroot \"$1\" env -i PATH=/usr/bin:/bin python3 -c \"{LIST_INSTALLED}\"")
+}
+
+/// `text` as one shell word: in single quotes, each single quote in it closed, escaped and
+/// opened again.
+pub fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
 }
 
 #[cfg(test)]
@@ -164,7 +170,8 @@ mod tests {
         chroot "$1" env -i PATH=/usr/bin:/bin python3 /tmp/firedrill-wheels/pip-24.0-py3-none-any.whl/pip install --no-index --no-deps --no-cache-dir --break-system-packages --root-user-action=ignore --disable-pip-version-check --quiet /tmp/firedrill-wheels/patroni-3.0.4-py3-none-any.whl
         rm -rf "$1/tmp/firedrill-wheels"
         "#);
-        insta::assert_snapshot!(manifest_hook(), @r#"chroot "$1" python3 -c "import importlib.metadata as m; [print('pypi:' + d.metadata['Name'].lower() + '=' + d.version) for d in m.distributions() if str(d.locate_file('')).startswith('/usr/local/')]""#);
+        assert_eq!(shell_quote("/tmp/it's"), "'/tmp/it'\\''s'");
+        insta::assert_snapshot!(manifest_hook(), @r#"chroot "$1" env -i PATH=/usr/bin:/bin python3 -c "import importlib.metadata as m; [print('pypi:' + d.metadata['Name'].lower() + '=' + d.version) for d in m.distributions() if str(d.locate_file('')).startswith('/usr/local/')]""#);
         assert_eq!(
             SAMPLE.requirement(),
             "patroni==3.0.4 --hash=sha256:f43f7adcd0b498dd58888cbd4d123a30312e8ddc66bdbf9f400999af2d8d8655"

@@ -36,6 +36,12 @@ pub enum ScenarioErrorKind {
         /// The shipped scenario closest to the name given.
         suggestion: Option<String>,
     },
+    /// No shipped scenario of that name (`firedrill show`, which reads no file).
+    #[error("{}", not_shipped(.suggestion.as_deref()))]
+    NotShipped {
+        /// The shipped scenario closest to the name given.
+        suggestion: Option<String>,
+    },
     /// The file is larger than any scenario file: a scenario is a few kB of TOML.
     #[error("{}", too_large(*.size, *.limit))]
     TooLarge {
@@ -230,6 +236,14 @@ fn not_found(suggestion: Option<&str>) -> String {
         .to_owned();
     if let Some(name) = suggestion {
         message.push_str(&format!("; did you mean the shipped `{name}`?"));
+    }
+    message
+}
+
+fn not_shipped(suggestion: Option<&str>) -> String {
+    let mut message = "no shipped scenario has this name (`firedrill list` shows them)".to_owned();
+    if let Some(name) = suggestion {
+        message.push_str(&format!("; did you mean `{name}`?"));
     }
     message
 }

@@ -174,6 +174,7 @@ mod tests {
                         maximum_lag_on_failover: 1_048_576,
                         synchronous_mode: false,
                         synchronous_mode_strict: false,
+                        own: Default::default(),
                     }),
                     Box::new(HaproxySettings {
                         check: HaproxyCheck::PatroniRest,

@@ -29,28 +29,39 @@ pub fn built_in_path(name: &str) -> PathBuf {
 }
 
 /// Loads the scenario `arg` names: the file at that path when there is one, else (a bare name,
-/// `.toml` or not) the shipped scenario of that name. A file wins, so a checkout's edited copy
-/// of a shipped scenario is the one drilled.
+/// `.toml` or not) the shipped scenario of that name. A file wins: `patroni-primary-crash.toml`
+/// in the current directory is drilled rather than the shipped one. A directory does not (`firedrill
+/// compose NAME` writes its export into `./NAME/`).
 pub fn open(arg: &Path) -> Result<Scenario, ScenarioError> {
-    if arg.exists() {
-        return load(arg);
-    }
     let bare = arg.components().count() == 1;
     let name = arg
         .to_str()
         .map(|text| text.strip_suffix(".toml").unwrap_or(text));
-    match name
+    let builtin = name
         .filter(|_| bare)
-        .and_then(|name| Some((name, shipped(name)?)))
-    {
-        Some((name, text)) => parse(&built_in_path(name), text),
-        None => Err(not_found(arg, name)),
+        .and_then(|name| Some((name, shipped(name)?)));
+    match (std::fs::symlink_metadata(arg), builtin) {
+        // a directory of the name, with a shipped scenario of the name
+        (Ok(_), Some((name, text))) if arg.is_dir() => parse(&built_in_path(name), text),
+        // a file, or something that is there and cannot be read: load says what
+        (Ok(_), _) => load(arg),
+        (Err(e), _) if e.kind() != std::io::ErrorKind::NotFound => load(arg),
+        (Err(_), Some((name, text))) => parse(&built_in_path(name), text),
+        (Err(_), None) => Err(not_found(arg, name)),
     }
 }
 
-/// The text of the shipped scenario `name`, or the error `open` gives a name it cannot find.
+/// The text of the shipped scenario `name` (`.toml` or not).
 pub fn shipped_text(name: &str) -> Result<&'static str, ScenarioError> {
-    shipped(name).ok_or_else(|| not_found(Path::new(name), Some(name)))
+    let stem = name.strip_suffix(".toml").unwrap_or(name);
+    shipped(stem).ok_or_else(|| {
+        ScenarioError::new(
+            Path::new(name),
+            ScenarioErrorKind::NotShipped {
+                suggestion: suggest(stem, SHIPPED.iter().map(|(n, _)| *n)).map(str::to_owned),
+            },
+        )
+    })
 }
 
 /// Neither a file at `arg` nor a shipped scenario: with the shipped name closest to the file

@@ -3,6 +3,9 @@
 //! within one, libtest runs tests side by side). `cargo test --test docker scenarios::` runs
 //! the shipped scenarios' drills alone, `cargo test --test docker switchover` one of them.
 
+// It runs the `firedrill` binary, built with the `cli` feature only.
+#![cfg(feature = "cli")]
+
 #[path = "../common/mod.rs"]
 mod common;
 
@@ -18,6 +21,7 @@ mod game_day;
 mod image_choice;
 mod installed;
 mod isolation;
+mod own_settings;
 mod pair;
 mod primary_crash;
 mod redis;

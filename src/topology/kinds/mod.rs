@@ -6,6 +6,7 @@ pub mod etcd;
 pub mod haproxy;
 pub mod keepalived;
 pub mod patroni;
+pub mod patroni_own;
 pub mod pgbackrest;
 pub mod pgbouncer;
 pub mod postgres;

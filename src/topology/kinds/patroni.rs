@@ -6,6 +6,7 @@ use super::super::{
     Cluster, Disk, FileSpec, Health, Node, NodeSpec, Secret, SecretEnv, Secrets, SecretsAt, Serves,
 };
 use super::etcd;
+use super::patroni_own::{self, OwnSettings, RawOwn, RawTags};
 use super::pgbackrest::{self, PgbackrestSettings};
 use crate::client::Protocol;
 use crate::history::Role;
@@ -15,6 +16,7 @@ use crate::scenario::{
 use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::BTreeMap;
 use std::time::Duration;
 use toml::Spanned;
 
@@ -70,6 +72,9 @@ pub struct PatroniSettings {
     /// replica is connected, rather than going on alone (Patroni's `synchronous_mode_strict`).
     #[serde(default)]
     pub synchronous_mode_strict: bool,
+    /// The scenario's own Patroni and PostgreSQL settings (none in records before them).
+    #[serde(flatten, default)]
+    pub own: OwnSettings,
 }
 
 impl Settings for PatroniSettings {
@@ -92,6 +97,15 @@ struct RawPatroni {
     maximum_lag_on_failover: Option<Spanned<i64>>,
     synchronous_mode: Option<Spanned<bool>>,
     synchronous_mode_strict: Option<Spanned<bool>>,
+    failsafe_mode: Option<Spanned<bool>>,
+    primary_start_timeout: Option<Spanned<RawDuration>>,
+    synchronous_node_count: Option<Spanned<i64>>,
+    use_slots: Option<Spanned<bool>>,
+    use_pg_rewind: Option<Spanned<bool>>,
+    /// PostgreSQL parameters: name → value.
+    parameters: Option<BTreeMap<Spanned<String>, Spanned<toml::Value>>>,
+    /// Node name → its tags.
+    tags: Option<BTreeMap<Spanned<String>, Spanned<RawTags>>>,
 }
 
 /// Patroni's own defaults (ttl 30 s, loop_wait 10 s, retry_timeout 10 s, 1 MB of lag) and three
@@ -146,6 +160,15 @@ fn check(input: &SettingsInput<'_>, raw: &RawPatroni) -> Result<PatroniSettings,
         }
         strict => strict.is_some_and(|s| *s.get_ref()),
     };
+    let own = RawOwn {
+        failsafe_mode: raw.failsafe_mode.as_ref(),
+        primary_start_timeout: raw.primary_start_timeout.as_ref(),
+        synchronous_node_count: raw.synchronous_node_count.as_ref(),
+        use_slots: raw.use_slots.as_ref(),
+        use_pg_rewind: raw.use_pg_rewind.as_ref(),
+        parameters: raw.parameters.as_ref(),
+        tags: raw.tags.as_ref(),
+    };
     Ok(PatroniSettings {
         nodes,
         ttl,
@@ -154,6 +177,7 @@ fn check(input: &SettingsInput<'_>, raw: &RawPatroni) -> Result<PatroniSettings,
         maximum_lag_on_failover,
         synchronous_mode,
         synchronous_mode_strict,
+        own: patroni_own::check(input, &own, nodes, synchronous_mode)?,
     })
 }
 
@@ -512,6 +536,13 @@ pub fn render_config(
             ],
         },
     });
+    patroni_own::apply(&mut config, me, &spec.own);
+    if spec.own.use_slots == Some(false) {
+        // no slots made at bootstrap that nobody would use or drop: they would keep WAL forever
+        if let Some(bootstrap) = config["bootstrap"].as_object_mut() {
+            bootstrap.remove("post_bootstrap");
+        }
+    }
     if let Some(backups) = backups {
         with_archiving(&mut config, backups);
     }
@@ -667,6 +698,7 @@ mod tests {
             maximum_lag_on_failover: 1 << 20,
             synchronous_mode: synchronous,
             synchronous_mode_strict: synchronous,
+            own: OwnSettings::default(),
         }
     }
 

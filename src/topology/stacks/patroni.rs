@@ -131,7 +131,7 @@ impl Stack for PatroniStack {
 }
 
 /// Waits until etcd is healthy, one Patroni leader runs, every replica streams from it
-/// (`pg_stat_replication` on the leader: Patroni 3.0.2 calls a streaming replica "running") and
+/// (`pg_stat_replication` on the leader: Patroni's `state` of a streaming replica is "running") and
 /// HAProxy routes to it, its view of every server agreeing with the roles. Returns the
 /// leader's name.
 async fn wait_ready(
