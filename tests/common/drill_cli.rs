@@ -147,6 +147,25 @@ pub async fn leftovers(scenario: &str) -> firedrill::engine::Leftovers {
     .unwrap()
 }
 
+/// The containers of a scenario's runs, running or not.
+pub async fn containers_of(scenario: &str) -> Vec<bollard::models::ContainerSummary> {
+    let docker = firedrill::engine::connect().await.unwrap();
+    docker
+        .list_containers(Some(bollard::query_parameters::ListContainersOptions {
+            all: true,
+            filters: Some(
+                [(
+                    "label".to_string(),
+                    vec![format!("{}={scenario}", firedrill::engine::LABEL_SCENARIO)],
+                )]
+                .into(),
+            ),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+}
+
 /// The run directories written under `reports`.
 pub fn run_dirs(reports: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(reports.join("runs"))

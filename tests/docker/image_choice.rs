@@ -4,8 +4,8 @@
 
 use crate::common;
 
-use bollard::query_parameters::{ListContainersOptions, RemoveImageOptions, TagImageOptions};
-use common::drill_cli::{DrillCli, leftovers, run_dirs};
+use bollard::query_parameters::{RemoveImageOptions, TagImageOptions};
+use common::drill_cli::{DrillCli, containers_of, leftovers, run_dirs};
 use firedrill::progress::Progress;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -91,20 +91,7 @@ async fn the_scenario_image_key_is_the_image_the_nodes_run() {
         // Without --image the nodes run the key's image, and the record says so.
         let mut drill = DrillCli::start(&scenario, dir.path(), &[]);
         drill.wait_for(&format!("drill {name}"));
-        let containers = docker
-            .list_containers(Some(ListContainersOptions {
-                all: true,
-                filters: Some(
-                    [(
-                        "label".to_string(),
-                        vec![format!("{}={name}", firedrill::engine::LABEL_SCENARIO)],
-                    )]
-                    .into(),
-                ),
-                ..Default::default()
-            }))
-            .await
-            .unwrap();
+        let containers = containers_of(&name).await;
         let images: BTreeSet<String> = containers.iter().filter_map(|c| c.image.clone()).collect();
         assert!(containers.len() >= 7, "{containers:#?}");
         assert_eq!(

@@ -5,25 +5,14 @@
 
 use crate::common;
 
-use common::drill_cli::{DrillCli, crash_scenario_parts, leftovers, run_dirs};
+use common::drill_cli::{DrillCli, containers_of, crash_scenario_parts, leftovers, run_dirs};
 use firedrill::history::Role;
 
 /// What `argv` prints in the scenario's container `node` (as the postgres user).
 async fn in_node(scenario: &str, node: &str, argv: &[&str]) -> String {
     let docker = firedrill::engine::connect().await.unwrap();
-    let container = docker
-        .list_containers(Some(bollard::query_parameters::ListContainersOptions {
-            filters: Some(
-                [(
-                    "label".to_string(),
-                    vec![format!("{}={scenario}", firedrill::engine::LABEL_SCENARIO)],
-                )]
-                .into(),
-            ),
-            ..Default::default()
-        }))
+    let container = containers_of(scenario)
         .await
-        .unwrap()
         .into_iter()
         .flat_map(|c| c.names.unwrap_or_default())
         .find(|name| name.ends_with(&format!("-{node}")))
