@@ -155,6 +155,21 @@ enum Command {
     Man,
 }
 
+impl Command {
+    /// Whether it only reads and prints (nothing to tear down or finish writing).
+    fn only_prints(&self) -> bool {
+        matches!(
+            self,
+            Command::Validate(_)
+                | Command::List(_)
+                | Command::Show { .. }
+                | Command::Completions { .. }
+                | Command::Man
+                | Command::Status(_)
+        )
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum ImageCommand {
     /// Build the base image (mmdebstrap + import); reused while its recipe is unchanged.
@@ -167,6 +182,15 @@ enum ImageCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.command.only_prints() {
+        // Piped into `head`, it ends quietly as other Unix tools do, not with a panic about a
+        // broken pipe. Not for the commands that act: a drill killed mid-way would leave its
+        // containers behind.
+        // SAFETY: called before any other thread exists; it only sets a signal disposition.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
