@@ -6,7 +6,6 @@
 use super::format::{Output, ScenarioProblem, print_json};
 use super::{EXIT_ERROR, EXIT_PASSED};
 use clap::Args;
-use firedrill::scenario::ScenarioError;
 use serde::Serialize;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -99,19 +98,17 @@ fn kinds() -> Vec<KindLine> {
                         None => format!("{} on {}", s.protocol.name(), s.port),
                     },
                 ),
-                packages: names(
-                    kind.packages()
-                        .iter()
-                        .map(|p| (*p).to_owned())
-                        .chain(
-                            kind.wheels()
-                                .iter()
-                                .map(|w| format!("{} {} (PyPI)", w.name, w.version)),
-                        )
-                        .collect::<Vec<_>>()
-                        .iter()
-                        .map(String::as_str),
-                ),
+                packages: kind
+                    .packages()
+                    .iter()
+                    .map(|p| (*p).to_owned())
+                    .chain(
+                        kind.wheels()
+                            .iter()
+                            .map(|w| format!("{} {} (PyPI)", w.name, w.version)),
+                    )
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }
         })
         .collect()
@@ -230,22 +227,20 @@ pub fn list(args: ListArgs) -> u8 {
         return print(format, kinds());
     }
     let Some(dir) = args.dir else {
-        return print_scenarios(format, shipped(), &[]);
+        return print_scenarios(format, shipped(), Vec::new());
     };
     let files = match scenario_files(&dir) {
         Ok(files) => files,
         Err(e) => {
             eprintln!("error: {e}");
             if format == Output::Json {
-                print_json(&serde_json::json!({
-                    "scenarios": [],
-                    "errors": [ScenarioProblem {
-                        file: dir.display().to_string(),
-                        line: None,
-                        column: None,
-                        message: e.to_string(),
-                    }],
-                }));
+                let problem = ScenarioProblem {
+                    file: dir.display().to_string(),
+                    line: None,
+                    column: None,
+                    message: e.to_string(),
+                };
+                print_scenarios(format, Vec::new(), vec![problem]);
             }
             return EXIT_ERROR;
         }
@@ -259,7 +254,11 @@ pub fn list(args: ListArgs) -> u8 {
         }
     }
     if !lines.is_empty() || format == Output::Json {
-        print_scenarios(format, lines, &errors);
+        print_scenarios(
+            format,
+            lines,
+            errors.iter().map(ScenarioProblem::from).collect(),
+        );
     }
     if errors.is_empty() {
         return EXIT_PASSED;
@@ -307,7 +306,7 @@ fn print<T: Tabled + Serialize>(format: Output, rows: Vec<T>) -> u8 {
 
 /// Prints the scenarios as a table, or with the files that did not load as one JSON document
 /// (as text, those go to stderr after the table).
-fn print_scenarios(format: Output, lines: Vec<Line>, errors: &[ScenarioError]) -> u8 {
+fn print_scenarios(format: Output, lines: Vec<Line>, errors: Vec<ScenarioProblem>) -> u8 {
     #[derive(Serialize)]
     struct Listed {
         scenarios: Vec<Line>,
@@ -317,7 +316,7 @@ fn print_scenarios(format: Output, lines: Vec<Line>, errors: &[ScenarioError]) -
         Output::Text => println!("{}", Table::new(lines).with(Style::rounded())),
         Output::Json => print_json(&Listed {
             scenarios: lines,
-            errors: errors.iter().map(ScenarioProblem::from).collect(),
+            errors,
         }),
     }
     EXIT_PASSED

@@ -49,21 +49,14 @@ async fn own_parameters_dynamic_settings_and_tags_are_what_the_cluster_runs() {
 
     let mut drill = DrillCli::start(&path, dir.path(), &[]);
     drill.wait_for("injected crash");
-    let psql = |setting: &'static str| {
-        ["psql", "-h", "/tmp", "-Atc"]
-            .into_iter()
-            .map(str::to_owned)
-            .chain([format!("show {setting}")])
-            .collect::<Vec<String>>()
-    };
     for (setting, expected) in [
         ("work_mem", "8MB"),
         ("max_connections", "250"),
         ("log_checkpoints", "on"),
     ] {
-        let argv = psql(setting);
-        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
-        assert_eq!(in_node(&name, "pg3", &argv).await, expected, "{setting}");
+        let sql = format!("show {setting}");
+        let shown = in_node(&name, "pg3", &["psql", "-h", "/tmp", "-Atc", &sql]).await;
+        assert_eq!(shown, expected, "{setting}");
     }
     let config: serde_json::Value = serde_json::from_str(
         &in_node(&name, "pg3", &["curl", "-s", "localhost:8008/config"]).await,

@@ -41,12 +41,6 @@ pub struct OwnSettings {
     pub tags: BTreeMap<String, NodeTags>,
 }
 
-impl OwnSettings {
-    pub fn is_empty(&self) -> bool {
-        self == &OwnSettings::default()
-    }
-}
-
 /// A node's Patroni tags (those Patroni 3.0 knows).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeTags {
@@ -383,7 +377,7 @@ mod tests {
     fn without_own_settings_the_record_is_as_before() {
         let scenario = with("").unwrap();
         let spec = patroni::settings(&scenario.topology).unwrap();
-        assert!(spec.own.is_empty());
+        assert_eq!(spec.own, OwnSettings::default());
         let json = serde_json::to_value(spec).unwrap();
         assert_eq!(
             json.as_object().unwrap().keys().collect::<Vec<_>>(),
